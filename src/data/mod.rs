@@ -1,0 +1,1 @@
+//! Loaders for the shipped datasets.

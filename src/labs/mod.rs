@@ -1,0 +1,1 @@
+//! One module per paper. Pure Rust: no wasm-bindgen, no DOM.

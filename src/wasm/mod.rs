@@ -1,0 +1,1 @@
+//! Thin `#[wasm_bindgen]` facades, one per lab.
