@@ -1,1 +1,3 @@
-//! Loaders for the shipped datasets.
+//! Loaders for the shipped datasets (see `www/data/README.md` for where each file comes from).
+
+pub mod mnist;
