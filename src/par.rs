@@ -47,3 +47,20 @@ pub fn threads() -> usize {
         1
     }
 }
+
+/// Runs `f(i)` for every `i` in `0..n`, in parallel where threads exist. `f` must only touch data that no other
+/// index touches.
+pub fn for_each_index<F>(n: usize, f: F)
+where
+    F: Fn(usize) + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().for_each(f);
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (0..n).for_each(f);
+    }
+}

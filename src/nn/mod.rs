@@ -1,1 +1,16 @@
-//! Layers with forward and backward side by side.
+//! Layers with forward and backward side by side, a seeded RNG, initialisation and Adam.
+//!
+//! Dimension legend used in every file: B batch, I inputs of a layer, O outputs, K classes, C channels,
+//! H/W height/width, KH/KW kernel size. Tensors are flat row-major `Vec<f32>`; each function opens with its shapes.
+//! Gradient arguments start with `d` (`dx`, `dw`). Every backward is checked against finite differences in
+//! `tests/nn_gradcheck.rs`.
+
+pub mod adam;
+pub mod conv;
+pub mod layers;
+pub mod mlp;
+pub mod rng;
+
+pub use adam::Adam;
+pub use mlp::Mlp;
+pub use rng::Rng;

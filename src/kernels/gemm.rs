@@ -1,0 +1,367 @@
+//! General f32 matrix multiply, `C = alpha * A B + beta * C`, on strided views.
+//!
+//! Legend: M rows of A and C, K the shared dimension, N columns of B and C. MR x NR is the register tile of the
+//! micro-kernel, MC x KC the block of A packed into L2, KC x NC the block of B packed into L3.
+//!
+//! The algorithm is the Goto/BLIS one: for each NC-wide column block of B and each KC-deep slice of it, pack that
+//! slice of B into NR-wide strips; then for each MC-tall block of A (these blocks are the parallel tasks), pack it into
+//! MR-tall strips and run the MR x NR micro-kernel over every (strip of A, strip of B) pair. Edges are zero-padded in
+//! the packed buffers, so the micro-kernel has no edge case; only the write-back is clipped. `beta == 0` never reads C
+//! (C may hold NaN), as in BLAS.
+
+use crate::error::{Error, Result};
+use crate::kernels::V4;
+
+/// Rows of the register tile.
+pub const MR: usize = 4;
+/// Columns of the register tile (a multiple of 4 lanes).
+pub const NR: usize = 8;
+const NV: usize = NR / 4;
+/// Depth of a packed block.
+pub const KC: usize = 256;
+/// Height of a packed block of A (a multiple of MR).
+pub const MC: usize = MR * 16;
+/// Width of a packed block of B (a multiple of NR).
+pub const NC: usize = NR * 256;
+
+/// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Copy, Clone, Debug)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    /// Row stride in elements.
+    pub rs: usize,
+    /// Column stride in elements.
+    pub cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows x cols` view of `data` (`data.len()` must be at least `rows * cols`; checked when used).
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        MatRef { data, rows, cols, rs: cols, cs: 1 }
+    }
+    /// A view with explicit strides.
+    pub fn strided(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        MatRef { data, rows, cols, rs, cs }
+    }
+    /// The transpose, without copying.
+    pub fn t(self) -> Self {
+        MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
+    }
+    /// Element `(i, j)`; panics when out of bounds.
+    #[inline]
+    pub fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+    fn check(&self, op: &'static str, name: &str) -> Result<()> {
+        if self.rows == 0 || self.cols == 0 {
+            return Ok(());
+        }
+        let last = (self.rows - 1)
+            .checked_mul(self.rs)
+            .and_then(|x| (self.cols - 1).checked_mul(self.cs).and_then(|y| x.checked_add(y)));
+        match last {
+            Some(l) if l < self.data.len() => Ok(()),
+            _ => Err(Error::shape(
+                op,
+                format!(
+                    "{name} is {}x{} with strides ({}, {}) but has only {} elements",
+                    self.rows,
+                    self.cols,
+                    self.rs,
+                    self.cs,
+                    self.data.len()
+                ),
+            )),
+        }
+    }
+}
+
+fn check_c(op: &'static str, c: &[f32], m: usize, n: usize, rsc: usize, csc: usize) -> Result<()> {
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let last = (m - 1).checked_mul(rsc).and_then(|x| (n - 1).checked_mul(csc).and_then(|y| x.checked_add(y)));
+    let aliased = m > 1 && n > 1 && (rsc == 0 || csc == 0 || (rsc < n * csc && csc < m * rsc));
+    match last {
+        Some(l) if l < c.len() && !aliased => Ok(()),
+        Some(l) if l < c.len() => Err(Error::shape(op, format!("C strides ({rsc}, {csc}) make elements overlap"))),
+        _ => Err(Error::shape(
+            op,
+            format!("C is {m}x{n} with strides ({rsc}, {csc}) but has only {} elements", c.len()),
+        )),
+    }
+}
+
+fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize, csc: usize) -> Result<()> {
+    if a.cols != b.rows {
+        return Err(Error::shape(
+            op,
+            format!("inputs {}x{} and {}x{} are not compatible", a.rows, a.cols, b.rows, b.cols),
+        ));
+    }
+    a.check(op, "A")?;
+    b.check(op, "B")?;
+    check_c(op, c, a.rows, b.cols, rsc, csc)
+}
+
+/// `C = alpha * A B + beta * C` where `A` is M x K, `B` is K x N and `C` is M x N with element `(i, j)` at
+/// `c[i * rsc + j * csc]`. With `beta == 0`, C is only written, never read.
+///
+/// Packed, cache-blocked, with a SIMD register-tiled micro-kernel; parallel over blocks of C under feature
+/// `parallel` (results are bit-identical with and without threads: each element is summed in the same order).
+///
+/// # Errors
+/// [`Error::Shape`] when `A.cols != B.rows`, when a view is too short for its shape and strides, or when C's
+/// strides make two elements overlap.
+pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
+    check_shapes("gemm", &a, &b, c, rsc, csc)?;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_c(beta, c, m, n, rsc, csc);
+        return Ok(());
+    }
+    // SAFETY: the checks above prove every index used below is in bounds.
+    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc) };
+    Ok(())
+}
+
+/// Row-major `A B` into a new vector (M x N).
+///
+/// # Errors
+/// As [`gemm`].
+pub fn matmul(a: MatRef, b: MatRef) -> Result<Vec<f32>> {
+    let mut c = vec![0.0; a.rows * b.cols];
+    let n = b.cols;
+    gemm(1.0, a, b, 0.0, &mut c, n, 1)?;
+    Ok(c)
+}
+
+/// The plain twin of [`gemm`]: three loops, f32 accumulation in K order. The test oracle.
+///
+/// # Errors
+/// As [`gemm`].
+pub fn gemm_naive(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
+    check_shapes("gemm_naive", &a, &b, c, rsc, csc)?;
+    for i in 0..a.rows {
+        for j in 0..b.cols {
+            let mut s = 0.0f32;
+            for p in 0..a.cols {
+                s += a.at(i, p) * b.at(p, j);
+            }
+            let dst = &mut c[i * rsc + j * csc];
+            *dst = if beta == 0.0 { alpha * s } else { alpha * s + beta * *dst };
+        }
+    }
+    Ok(())
+}
+
+fn scale_c(beta: f32, c: &mut [f32], m: usize, n: usize, rsc: usize, csc: usize) {
+    for i in 0..m {
+        for j in 0..n {
+            let x = &mut c[i * rsc + j * csc];
+            *x = if beta == 0.0 { 0.0 } else { beta * *x };
+        }
+    }
+}
+
+#[derive(Copy, Clone)]
+struct SendPtr(*mut f32);
+// SAFETY: tasks write disjoint blocks of C through this pointer (see gemm_unchecked).
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+impl SendPtr {
+    #[inline(always)]
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_unchecked(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: MatRef,
+    b: MatRef,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+) {
+    let threads = crate::par::threads();
+    let cp = SendPtr(c);
+    let mut bpack = vec![0.0f32; KC * NC.min(n.div_ceil(NR) * NR)];
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            let beta_eff = if pc == 0 { beta } else { 1.0 };
+            let bsub = MatRef { data: &b.data[pc * b.rs + jc * b.cs..], rows: kc, cols: nc, rs: b.rs, cs: b.cs };
+            pack_b(&bsub, &mut bpack);
+            // The parallel task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide).
+            let flops = m * nc * kc;
+            let par = threads > 1 && flops >= 1 << 16;
+            let mc = if par { MC.min((m.div_ceil(threads)).div_ceil(MR) * MR).max(MR) } else { MC };
+            let row_blocks = m.div_ceil(mc);
+            let col_split = if par && row_blocks < threads { threads.div_ceil(row_blocks) } else { 1 };
+            let ncb = (nc.div_ceil(col_split)).div_ceil(NR) * NR;
+            let col_blocks = nc.div_ceil(ncb);
+            let bp = &bpack;
+            let run = |t: usize| {
+                let (ib, jb) = (t / col_blocks, t % col_blocks);
+                let ic = ib * mc;
+                let mcc = mc.min(m - ic);
+                let j0 = jb * ncb;
+                let ncc = ncb.min(nc - j0);
+                let mut apack = vec![0.0f32; mcc.div_ceil(MR) * MR * kc];
+                let asub = MatRef { data: &a.data[ic * a.rs + pc * a.cs..], rows: mcc, cols: kc, rs: a.rs, cs: a.cs };
+                pack_a(&asub, &mut apack);
+                let cblk = cp.get().add(ic * rsc + (jc + j0) * csc);
+                // SAFETY: block (ic.., jc+j0..) of C is written by this task only.
+                macro_kernel(mcc, ncc, kc, alpha, &apack, &bp[j0 * kc..], beta_eff, cblk, rsc, csc);
+            };
+            let tasks = row_blocks * col_blocks;
+            if par && tasks > 1 {
+                crate::par::for_each_index(tasks, run);
+            } else {
+                (0..tasks).for_each(run);
+            }
+        }
+    }
+}
+
+/// Packs a KC x NC block of B into NR-wide strips, each stored K-major (`out[s*NR*kc + p*NR + j]`), zero-padded.
+fn pack_b(b: &MatRef, out: &mut [f32]) {
+    let (kc, nc) = (b.rows, b.cols);
+    for (s, j0) in (0..nc).step_by(NR).enumerate() {
+        let strip = &mut out[s * NR * kc..(s + 1) * NR * kc];
+        let w = NR.min(nc - j0);
+        if w == NR && b.cs == 1 {
+            for p in 0..kc {
+                let src = &b.data[p * b.rs + j0..p * b.rs + j0 + NR];
+                strip[p * NR..p * NR + NR].copy_from_slice(src);
+            }
+        } else {
+            for p in 0..kc {
+                for j in 0..NR {
+                    strip[p * NR + j] = if j < w { b.data[p * b.rs + (j0 + j) * b.cs] } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// Packs an MC x KC block of A into MR-tall strips, each stored K-major (`out[s*MR*kc + p*MR + i]`), zero-padded.
+fn pack_a(a: &MatRef, out: &mut [f32]) {
+    let (mc, kc) = (a.rows, a.cols);
+    for (s, i0) in (0..mc).step_by(MR).enumerate() {
+        let strip = &mut out[s * MR * kc..(s + 1) * MR * kc];
+        let h = MR.min(mc - i0);
+        if h == MR && a.rs == 1 {
+            for p in 0..kc {
+                let src = &a.data[p * a.cs + i0..p * a.cs + i0 + MR];
+                strip[p * MR..p * MR + MR].copy_from_slice(src);
+            }
+        } else {
+            for i in 0..MR {
+                if i < h {
+                    let row = (i0 + i) * a.rs;
+                    for p in 0..kc {
+                        strip[p * MR + i] = a.data[row + p * a.cs];
+                    }
+                } else {
+                    for p in 0..kc {
+                        strip[p * MR + i] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn macro_kernel(
+    mc: usize,
+    nc: usize,
+    kc: usize,
+    alpha: f32,
+    apack: &[f32],
+    bpack: &[f32],
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+) {
+    let mut tile = [0.0f32; MR * NR];
+    for (sj, j0) in (0..nc).step_by(NR).enumerate() {
+        let bp = bpack.as_ptr().add(sj * NR * kc);
+        let w = NR.min(nc - j0);
+        for (si, i0) in (0..mc).step_by(MR).enumerate() {
+            let ap = apack.as_ptr().add(si * MR * kc);
+            let h = MR.min(mc - i0);
+            let acc = micro_kernel(kc, ap, bp);
+            let cij = c.add(i0 * rsc + j0 * csc);
+            if h == MR && w == NR && csc == 1 {
+                write_full(&acc, alpha, beta, cij, rsc);
+            } else {
+                for (i, row) in acc.iter().enumerate() {
+                    for (j, v) in row.iter().enumerate() {
+                        tile[i * NR + 4 * j..i * NR + 4 * j + 4].copy_from_slice(&v.to_array());
+                    }
+                }
+                for i in 0..h {
+                    for j in 0..w {
+                        let dst = cij.add(i * rsc + j * csc);
+                        let t = alpha * tile[i * NR + j];
+                        *dst = if beta == 0.0 { t } else { t + beta * *dst };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The MR x NR register tile: `acc = sum_p a[:, p] b[p, :]` over packed strips.
+#[inline(always)]
+unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32) -> [[V4; NV]; MR] {
+    let mut acc = [[V4::zero(); NV]; MR];
+    for p in 0..kc {
+        let mut bv = [V4::zero(); NV];
+        for (j, v) in bv.iter_mut().enumerate() {
+            *v = V4::load(b.add(p * NR + 4 * j));
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            let av = V4::splat(*a.add(p * MR + i));
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = x.mul_add(av, bv[j]);
+            }
+        }
+    }
+    acc
+}
+
+#[inline(always)]
+unsafe fn write_full(acc: &[[V4; NV]; MR], alpha: f32, beta: f32, c: *mut f32, rsc: usize) {
+    let va = V4::splat(alpha);
+    if beta == 0.0 {
+        for (i, row) in acc.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                v.mul(va).store(c.add(i * rsc + 4 * j));
+            }
+        }
+    } else {
+        let vb = V4::splat(beta);
+        for (i, row) in acc.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let p = c.add(i * rsc + 4 * j);
+                V4::load(p).mul(vb).mul_add(*v, va).store(p);
+            }
+        }
+    }
+}

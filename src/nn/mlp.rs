@@ -1,0 +1,181 @@
+//! A multilayer perceptron `Linear -> ReLU -> ... -> Linear`, the model family of the verify lab.
+//!
+//! Shapes: `dims = [I, H1, ..., K]`; layer `l` has weight `w[l]` of `dims[l+1] x dims[l]` (PyTorch layout) and bias
+//! `b[l]` of `dims[l+1]`. Inputs are B x I row-major; logits B x K.
+
+use crate::error::{Error, Result};
+use crate::nn::layers::{linear_backward, linear_forward, relu_forward};
+use crate::nn::Rng;
+
+/// Weights and biases of an MLP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    /// Layer widths, input first, classes last; at least two entries.
+    pub dims: Vec<usize>,
+    /// `w[l]` is `dims[l+1] x dims[l]`.
+    pub w: Vec<Vec<f32>>,
+    /// `b[l]` is `dims[l+1]`.
+    pub b: Vec<Vec<f32>>,
+}
+
+/// What the forward pass keeps for the backward: the input of every layer and the pre-activations.
+#[derive(Clone, Debug)]
+pub struct MlpCache {
+    /// `acts[l]`: input of layer `l` (B x dims[l]); `acts[0]` is x.
+    pub acts: Vec<Vec<f32>>,
+    /// `pre[l]`: output of layer `l` before the ReLU (B x dims[l+1]); the last one is the logits.
+    pub pre: Vec<Vec<f32>>,
+    /// Batch size B.
+    pub batch: usize,
+}
+
+/// Gradients with the same layout as [`Mlp`].
+#[derive(Clone, Debug)]
+pub struct MlpGrads {
+    pub dw: Vec<Vec<f32>>,
+    pub db: Vec<Vec<f32>>,
+}
+
+impl MlpGrads {
+    /// Zero gradients shaped like `m`.
+    pub fn zeros(m: &Mlp) -> Self {
+        MlpGrads {
+            dw: m.w.iter().map(|w| vec![0.0; w.len()]).collect(),
+            db: m.b.iter().map(|b| vec![0.0; b.len()]).collect(),
+        }
+    }
+    /// `self += s * o`.
+    pub fn add_scaled(&mut self, o: &MlpGrads, s: f32) {
+        for (a, b) in self.dw.iter_mut().zip(&o.dw).chain(self.db.iter_mut().zip(&o.db)) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += s * y;
+            }
+        }
+    }
+}
+
+impl Mlp {
+    /// PyTorch's default `Linear` initialisation: weights and biases uniform in `+-1/sqrt(fan_in)`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `dims` has fewer than two entries or a zero width.
+    pub fn new(dims: &[usize], rng: &mut Rng) -> Result<Self> {
+        if dims.len() < 2 || dims.contains(&0) {
+            return Err(Error::shape("Mlp::new", format!("dims {dims:?} need at least two non-zero widths")));
+        }
+        let mut w = Vec::new();
+        let mut b = Vec::new();
+        for l in 0..dims.len() - 1 {
+            let bound = 1.0 / (dims[l] as f32).sqrt();
+            w.push((0..dims[l] * dims[l + 1]).map(|_| rng.uniform_in(-bound, bound)).collect());
+            b.push((0..dims[l + 1]).map(|_| rng.uniform_in(-bound, bound)).collect());
+        }
+        Ok(Mlp { dims: dims.to_vec(), w, b })
+    }
+
+    /// Number of linear layers.
+    pub fn layers(&self) -> usize {
+        self.dims.len() - 1
+    }
+
+    /// Input width I.
+    pub fn inputs(&self) -> usize {
+        self.dims[0]
+    }
+
+    /// Number of classes K.
+    pub fn classes(&self) -> usize {
+        *self.dims.last().unwrap()
+    }
+
+    /// Checks that every tensor has the length `dims` implies.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the first tensor that does not fit.
+    pub fn validate(&self) -> Result<()> {
+        if self.dims.len() < 2 || self.w.len() != self.dims.len() - 1 || self.b.len() != self.w.len() {
+            return Err(Error::Model(format!("an MLP with dims {:?} needs {} weight and bias tensors", self.dims, self.dims.len().saturating_sub(1))));
+        }
+        for l in 0..self.layers() {
+            if self.w[l].len() != self.dims[l] * self.dims[l + 1] || self.b[l].len() != self.dims[l + 1] {
+                return Err(Error::Model(format!("layer {l} must have weight {}x{} and bias {}", self.dims[l + 1], self.dims[l], self.dims[l + 1])));
+            }
+            if self.w[l].iter().chain(&self.b[l]).any(|v| !v.is_finite()) {
+                return Err(Error::Model(format!("layer {l} holds NaN or infinite values")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Forward pass: `x` B x I to logits B x K, keeping what [`Mlp::backward`] needs.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `x.len() != B * I`.
+    pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, MlpCache)> {
+        let mut acts = vec![x.to_vec()];
+        let mut pre = Vec::new();
+        for l in 0..self.layers() {
+            let z = linear_forward(&acts[l], &self.w[l], &self.b[l], batch, self.dims[l], self.dims[l + 1])?;
+            if l + 1 < self.layers() {
+                acts.push(relu_forward(&z));
+            }
+            pre.push(z);
+        }
+        let logits = pre.last().unwrap().clone();
+        Ok((logits, MlpCache { acts, pre, batch }))
+    }
+
+    /// Logits only.
+    ///
+    /// # Errors
+    /// As [`Mlp::forward`].
+    pub fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
+        Ok(self.forward(x, batch)?.0)
+    }
+
+    /// Backward pass from `dlogits` (B x K): accumulates into `g` and returns `dx` (B x I) when `need_dx`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] on mismatched lengths.
+    pub fn backward(&self, cache: &MlpCache, dlogits: &[f32], g: &mut MlpGrads, need_dx: bool) -> Result<Vec<f32>> {
+        let batch = cache.batch;
+        let mut d = dlogits.to_vec();
+        for l in (0..self.layers()).rev() {
+            let want_dx = l > 0 || need_dx;
+            let dx = linear_backward(&d, &cache.acts[l], &self.w[l], &mut g.dw[l], &mut g.db[l], batch, self.dims[l], self.dims[l + 1], want_dx)?;
+            if l > 0 {
+                d = dx.iter().zip(&cache.pre[l - 1]).map(|(&g, &z)| if z > 0.0 { g } else { 0.0 }).collect();
+            } else {
+                d = dx;
+            }
+        }
+        Ok(d)
+    }
+
+    /// Mutable views of all parameters in a fixed order (w0, b0, w1, b1, ...), for optimisers.
+    pub fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut v: Vec<&mut [f32]> = Vec::new();
+        for (w, b) in self.w.iter_mut().zip(self.b.iter_mut()) {
+            v.push(w);
+            v.push(b);
+        }
+        v
+    }
+
+    /// Lengths of the tensors in [`Mlp::params_mut`] order.
+    pub fn param_sizes(&self) -> Vec<usize> {
+        self.w.iter().zip(&self.b).flat_map(|(w, b)| [w.len(), b.len()]).collect()
+    }
+}
+
+impl MlpGrads {
+    /// Views of all gradients in [`Mlp::params_mut`] order.
+    pub fn as_slices(&self) -> Vec<&[f32]> {
+        let mut v: Vec<&[f32]> = Vec::new();
+        for (w, b) in self.dw.iter().zip(&self.db) {
+            v.push(w);
+            v.push(b);
+        }
+        v
+    }
+}

@@ -1,0 +1,109 @@
+//! GEMM and interval products against their plain twins, on many sizes, odd shapes and strides, NaN-prefilled
+//! outputs (beta = 0 must never read C), natively (with and without feature `parallel`).
+
+mod common;
+use common::assert_close;
+use paperlab::kernels::gemm::{gemm, gemm_naive, MatRef, KC, MR, NR};
+use paperlab::kernels::interval::{abs, affine_box, affine_box_naive};
+use paperlab::nn::Rng;
+
+fn rand_vec(rng: &mut Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.uniform_in(-1.0, 1.0)).collect()
+}
+
+fn case(m: usize, k: usize, n: usize, ta: bool, tb: bool, alpha: f32, beta: f32, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let a = rand_vec(&mut rng, m * k + 3);
+    let b = rand_vec(&mut rng, k * n + 5);
+    let av = if ta { MatRef::new(&a, k, m).t() } else { MatRef::new(&a, m, k) };
+    let bv = if tb { MatRef::new(&b, n, k).t() } else { MatRef::new(&b, k, n) };
+    // C with a padded row stride; NaN when beta == 0 to prove C is not read.
+    let ldc = n + 3;
+    let fill = if beta == 0.0 { f32::NAN } else { 0.5 };
+    let mut c = vec![fill; m * ldc];
+    let mut c_ref = c.clone();
+    gemm(alpha, av, bv, beta, &mut c, ldc, 1).unwrap();
+    gemm_naive(alpha, av, bv, beta, &mut c_ref, ldc, 1).unwrap();
+    let pick = |c: &[f32]| -> Vec<f32> { (0..m).flat_map(|i| c[i * ldc..i * ldc + n].to_vec()).collect() };
+    let tol = 1e-5 * (k as f32).sqrt().max(1.0);
+    assert_close(&format!("gemm {m}x{k}x{n} ta={ta} tb={tb} a={alpha} b={beta}"), &pick(&c), &pick(&c_ref), tol, 1e-5);
+    // the padding between rows is untouched
+    for i in 0..m {
+        for j in n..ldc {
+            let v = c[i * ldc + j];
+            assert!(v.is_nan() == fill.is_nan() && (fill.is_nan() || v == fill), "gemm wrote outside C");
+        }
+    }
+}
+
+#[test]
+fn gemm_matches_naive_on_many_shapes() {
+    let sizes = [1, 2, 3, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, 17, 31, 64, 100];
+    let mut seed = 1;
+    for &m in &sizes {
+        for &n in &sizes {
+            for &k in &[1, 7, 64, KC + 3] {
+                seed += 1;
+                case(m, k, n, false, false, 1.0, 0.0, seed);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_transposes_alpha_beta() {
+    let mut seed = 100;
+    for &(m, k, n) in &[(33, 65, 47), (5, 300, 9), (128, 128, 128), (1, 784, 300), (300, 1, 2)] {
+        for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+            for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
+                seed += 1;
+                case(m, k, n, ta, tb, alpha, beta, seed);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_large_uses_all_blocks() {
+    // Crosses KC and several MC/NC blocks, so the parallel task grid and beta accumulation over K slices are used.
+    case(257, 2 * KC + 17, 523, false, true, 1.0, 0.0, 7);
+    case(1000, 300, 12, false, false, 1.0, 1.0, 8);
+}
+
+#[test]
+fn gemm_column_major_output_and_errors() {
+    let mut rng = Rng::new(3);
+    let (m, k, n) = (13, 9, 11);
+    let a = rand_vec(&mut rng, m * k);
+    let b = rand_vec(&mut rng, k * n);
+    let mut c = vec![f32::NAN; m * n];
+    let mut c_ref = vec![f32::NAN; m * n];
+    gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, &mut c, 1, m).unwrap();
+    gemm_naive(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, &mut c_ref, 1, m).unwrap();
+    assert_close("col-major C", &c, &c_ref, 1e-5, 1e-5);
+    // shape errors are specific, never a panic
+    let err = gemm(1.0, MatRef::new(&a, 3, 4), MatRef::new(&b, 5, 6), 0.0, &mut c, 6, 1).unwrap_err();
+    assert!(err.to_string().contains("3x4 and 5x6 are not compatible"), "{err}");
+    let err = gemm(1.0, MatRef::new(&a[..10], m, k), MatRef::new(&b, k, n), 0.0, &mut c, n, 1).unwrap_err();
+    assert!(err.to_string().contains("elements"), "{err}");
+    let mut small = vec![0.0; 5];
+    assert!(gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, &mut small, n, 1).is_err());
+}
+
+#[test]
+fn affine_box_matches_lower_upper_form() {
+    let mut rng = Rng::new(11);
+    for &(batch, inp, out) in &[(1, 1, 1), (3, 17, 5), (8, 784, 100), (2, 100, 10)] {
+        let w = rand_vec(&mut rng, out * inp);
+        let b = rand_vec(&mut rng, out);
+        let c = rand_vec(&mut rng, batch * inp);
+        let r: Vec<f32> = (0..batch * inp).map(|_| rng.uniform_in(0.0, 0.3)).collect();
+        let (c2, r2) = affine_box(&w, &abs(&w), &b, out, inp, &c, &r, batch).unwrap();
+        let (lo, hi) = affine_box_naive(&w, &b, out, inp, &c, &r, batch);
+        let lo2: Vec<f32> = c2.iter().zip(&r2).map(|(a, b)| a - b).collect();
+        let hi2: Vec<f32> = c2.iter().zip(&r2).map(|(a, b)| a + b).collect();
+        assert_close("affine_box lower", &lo2, &lo, 1e-4, 1e-4);
+        assert_close("affine_box upper", &hi2, &hi, 1e-4, 1e-4);
+        assert!(r2.iter().all(|&v| v >= 0.0));
+    }
+}

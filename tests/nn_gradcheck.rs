@@ -1,0 +1,151 @@
+//! Every backward against central finite differences (see `common::check_grad`).
+
+mod common;
+use common::check_grad;
+use paperlab::nn::conv::Conv2d;
+use paperlab::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use paperlab::nn::mlp::{Mlp, MlpGrads};
+use paperlab::nn::Rng;
+
+fn rv(rng: &mut Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.uniform_in(-1.0, 1.0)).collect()
+}
+
+/// A fixed random projection makes a scalar loss from a tensor: L = sum(r * y).
+fn proj(y: &[f32], r: &[f32]) -> f64 {
+    y.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum()
+}
+
+#[test]
+fn linear_backward_matches_fd() {
+    let mut rng = Rng::new(1);
+    let (bt, i, o) = (4, 7, 5);
+    let x = rv(&mut rng, bt * i);
+    let w = rv(&mut rng, o * i);
+    let b = rv(&mut rng, o);
+    let r = rv(&mut rng, bt * o);
+    let mut dw = vec![0.0; o * i];
+    let mut db = vec![0.0; o];
+    let dx = linear_backward(&r, &x, &w, &mut dw, &mut db, bt, i, o, true).unwrap();
+    let all = |n: usize| (0..n).collect::<Vec<_>>();
+    check_grad("linear dx", &mut |xx| proj(&linear_forward(xx, &w, &b, bt, i, o).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("linear dW", &mut |ww| proj(&linear_forward(&x, ww, &b, bt, i, o).unwrap(), &r), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("linear db", &mut |bb| proj(&linear_forward(&x, &w, bb, bt, i, o).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+}
+
+#[test]
+fn relu_and_cross_entropy_match_fd() {
+    let mut rng = Rng::new(2);
+    let x = rv(&mut rng, 40);
+    let r = rv(&mut rng, 40);
+    let dx = relu_backward(&r, &x);
+    let idx: Vec<usize> = (0..40).collect();
+    check_grad("relu", &mut |xx| proj(&relu_forward(xx), &r), &x, &dx, &idx, 1e-3, 1e-3, 1e-3, 0.1);
+
+    let (bt, k) = (5, 4);
+    let z: Vec<f32> = rv(&mut rng, bt * k).iter().map(|v| 3.0 * v).collect();
+    let labels = [0u8, 3, 1, 2, 3];
+    let (_, dz) = softmax_cross_entropy(&z, &labels, k).unwrap();
+    let idx: Vec<usize> = (0..bt * k).collect();
+    check_grad("cross-entropy", &mut |zz| softmax_cross_entropy(zz, &labels, k).unwrap().0 as f64, &z, &dz, &idx, 1e-2, 1e-4, 1e-3, 0.0);
+    // closed form: uniform logits give log K
+    let (l, _) = softmax_cross_entropy(&vec![0.7; bt * k], &labels, k).unwrap();
+    assert!((l - (k as f32).ln()).abs() < 1e-6);
+    // huge logits stay finite
+    let (l, d) = softmax_cross_entropy(&[1e30, -1e30, 0.0, 5e29], &[1], 4).unwrap();
+    assert!(l.is_finite() || l == f32::INFINITY, "{l}");
+    assert!(d.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn conv2d_backward_matches_fd() {
+    let mut rng = Rng::new(3);
+    for &(stride, pad) in &[(1, 0), (2, 1), (1, 2)] {
+        let cv = Conv2d { c: 2, h: 7, w: 6, o: 3, kh: 3, kw: 2, stride, pad };
+        let bt = 2;
+        let x = rv(&mut rng, bt * cv.c * cv.h * cv.w);
+        let wt = rv(&mut rng, cv.o * cv.c * cv.kh * cv.kw);
+        let b = rv(&mut rng, cv.o);
+        let ny = bt * cv.o * cv.oh() * cv.ow();
+        let r = rv(&mut rng, ny);
+        let mut dw = vec![0.0; wt.len()];
+        let mut db = vec![0.0; b.len()];
+        let dx = cv.backward(&r, &x, &wt, &mut dw, &mut db, bt).unwrap();
+        let all = |n: usize| (0..n).collect::<Vec<_>>();
+        check_grad("conv dx", &mut |xx| proj(&cv.forward(xx, &wt, &b, bt).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv dW", &mut |ww| proj(&cv.forward(&x, ww, &b, bt).unwrap(), &r), &wt, &dw, &all(wt.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv db", &mut |bb| proj(&cv.forward(&x, &wt, bb, bt).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    }
+}
+
+#[test]
+fn conv2d_forward_matches_direct_sum() {
+    // Independent twin: the textbook six-loop cross-correlation.
+    let mut rng = Rng::new(4);
+    let cv = Conv2d { c: 3, h: 9, w: 8, o: 4, kh: 3, kw: 3, stride: 2, pad: 1 };
+    let x = rv(&mut rng, cv.c * cv.h * cv.w);
+    let wt = rv(&mut rng, cv.o * cv.c * 9);
+    let b = rv(&mut rng, cv.o);
+    let y = cv.forward(&x, &wt, &b, 1).unwrap();
+    for o in 0..cv.o {
+        for oi in 0..cv.oh() {
+            for oj in 0..cv.ow() {
+                let mut s = b[o] as f64;
+                for c in 0..cv.c {
+                    for ki in 0..3 {
+                        for kj in 0..3 {
+                            let (ii, jj) = ((oi * 2 + ki) as i64 - 1, (oj * 2 + kj) as i64 - 1);
+                            if ii >= 0 && jj >= 0 && (ii as usize) < cv.h && (jj as usize) < cv.w {
+                                s += (wt[((o * cv.c + c) * 3 + ki) * 3 + kj] * x[(c * cv.h + ii as usize) * cv.w + jj as usize]) as f64;
+                            }
+                        }
+                    }
+                }
+                let got = y[(o * cv.oh() + oi) * cv.ow() + oj] as f64;
+                assert!((got - s).abs() < 1e-4, "conv ({o},{oi},{oj}): {got} vs {s}");
+            }
+        }
+    }
+}
+
+#[test]
+fn mlp_backward_matches_fd() {
+    let mut rng = Rng::new(5);
+    let m = Mlp::new(&[6, 5, 4, 3], &mut rng).unwrap();
+    let bt = 4;
+    let x: Vec<f32> = (0..bt * 6).map(|_| rng.uniform()).collect();
+    let labels = [0u8, 2, 1, 2];
+    let loss = |m: &Mlp, x: &[f32]| -> f64 {
+        let z = m.logits(x, bt).unwrap();
+        softmax_cross_entropy(&z, &labels, 3).unwrap().0 as f64
+    };
+    let (z, cache) = m.forward(&x, bt).unwrap();
+    let (_, dz) = softmax_cross_entropy(&z, &labels, 3).unwrap();
+    let mut g = MlpGrads::zeros(&m);
+    let dx = m.backward(&cache, &dz, &mut g, true).unwrap();
+    let idx: Vec<usize> = (0..x.len()).collect();
+    check_grad("mlp dx", &mut |xx| loss(&m, xx), &x, &dx, &idx, 3e-3, 3e-4, 5e-3, 0.1);
+    for l in 0..m.layers() {
+        let w0 = m.w[l].clone();
+        let idx: Vec<usize> = (0..w0.len()).collect();
+        let mut mm = m.clone();
+        check_grad(&format!("mlp dW{l}"), &mut |ww| { mm.w[l].copy_from_slice(ww); loss(&mm, &x) }, &w0, &g.dw[l], &idx, 3e-3, 3e-4, 5e-3, 0.1);
+        let b0 = m.b[l].clone();
+        let idx: Vec<usize> = (0..b0.len()).collect();
+        let mut mm = m.clone();
+        check_grad(&format!("mlp db{l}"), &mut |bb| { mm.b[l].copy_from_slice(bb); loss(&mm, &x) }, &b0, &g.db[l], &idx, 3e-3, 3e-4, 5e-3, 0.1);
+    }
+}
+
+#[test]
+fn adam_first_step_is_lr_times_sign() {
+    // Closed form: after one bias-corrected step, mhat = g and vhat = g^2, so the step is lr * g / (|g| + eps).
+    let mut opt = paperlab::nn::Adam::new(0.1, &[3]);
+    let mut p = vec![1.0f32, 2.0, 3.0];
+    let g = vec![0.5f32, -2.0, 1e-3];
+    opt.step(&mut [&mut p[..]], &[&g[..]]);
+    let want: Vec<f32> = [1.0f32, 2.0, 3.0].iter().zip(&g).map(|(x, gg)| x - 0.1 * gg / (gg.abs() + 1e-8)).collect();
+    for (a, b) in p.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
