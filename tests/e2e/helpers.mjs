@@ -1,0 +1,161 @@
+// Shared helpers for the browser tests (node --test + playwright-core, Debian's /usr/bin/chromium).
+//
+// Servers:
+//   isolated  PAPERLAB_URL if set (the Makefile's `serve` with COOP/COEP), else a static server started here with
+//             the COOP/COEP headers.
+//   plain     always a static server started here WITHOUT those headers (the one-thread fallback).
+// Both local servers serve PAPERLAB_ROOT (default: the repository root) on a free port.
+//
+// Every page records `pageerror` events and console errors; tests assert there are none (except what they expect).
+
+import { createServer } from 'node:http';
+import { createReadStream, mkdtempSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, extname, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(process.env.PAPERLAB_ROOT || join(HERE, '..', '..'));
+export const OUT = join(HERE, 'out');
+mkdirSync(OUT, { recursive: true });
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.gz': 'application/gzip',
+  '.safetensors': 'application/octet-stream',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.md': 'text/markdown; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** A minimal static file server for ROOT. `isolated` adds COOP/COEP. Resolves to `{ url, close() }`. */
+export function startStatic({ isolated }) {
+  const server = createServer((req, res) => {
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (path.endsWith('/')) path += 'index.html';
+    const file = normalize(join(ROOT, path));
+    if (!file.startsWith(ROOT)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    if (!st.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const headers = {
+      'content-type': TYPES[extname(file)] || 'application/octet-stream',
+      'content-length': st.size,
+      'cache-control': 'no-store',
+    };
+    if (isolated) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      ok({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+/** Start what the tests need: `{ isolated, plain, close() }` (base URLs without a trailing slash). */
+export async function servers() {
+  const own = [];
+  let isolated = process.env.PAPERLAB_URL?.replace(/\/+$/, '');
+  if (!isolated) {
+    const s = await startStatic({ isolated: true });
+    own.push(s);
+    isolated = s.url;
+  }
+  const p = await startStatic({ isolated: false });
+  own.push(p);
+  return { isolated, plain: p.url, close: () => Promise.all(own.map((s) => s.close())) };
+}
+
+/** A fresh Chromium profile. Returns the persistent context; `close()` also removes the profile. */
+export async function launch() {
+  const dir = mkdtempSync(join(tmpdir(), 'paperlab-e2e-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 1000 },
+    acceptDownloads: true,
+  });
+  const close = ctx.close.bind(ctx);
+  ctx.close = async () => {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return ctx;
+}
+
+/** Open `url` in a new page, recording page errors and console errors in `errors`. */
+export async function open(ctx, url, { colorScheme } = {}) {
+  const page = await ctx.newPage();
+  if (colorScheme) await page.emulateMedia({ colorScheme });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('worker', (w) => {
+    w.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`worker console.error: ${m.text()}`);
+    });
+  });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** Wait for the page's ready signal (body[data-ready="1"]). */
+export async function ready(page, timeout = 60000) {
+  await page.waitForSelector('body[data-ready="1"]', { timeout, state: 'attached' });
+}
+
+/** Wait until the live full-test-set result for `key` (model|eps|method|beta) is in; returns its counts. */
+export async function liveResult(page, key, timeout = 60000) {
+  await page.waitForFunction((k) => {
+    const d = document.getElementById('lab')?.dataset;
+    return d && d.liveStatus === 'done' && d.liveKey === k;
+  }, key, { timeout });
+  return page.evaluate(() => {
+    const d = document.getElementById('lab').dataset;
+    return { n: Number(d.liveN), clean: Number(d.liveCleanErrors), verified: Number(d.liveVerifiedErrors) };
+  });
+}
+
+/** The current lab settings as the page holds them. */
+export function labValues(page) {
+  return page.evaluate(() => ({ ...window.paperlab.lab.values }));
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}

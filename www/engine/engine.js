@@ -1,0 +1,239 @@
+// The engine: picks the WebAssembly build, starts the module Worker that runs it, and forwards calls via Comlink.
+//
+//   const engine = getEngine();           // one per page, started on first use
+//   await engine.ready;                   // { kind: 'threads' | 'simd', threads, reason }
+//   engine.badge()                        // "threads + SIMD · 2 threads" or "SIMD · 1 thread"
+//   const lab = engine.lab('verify:mlp-natural', 'VerifyLab', [modelUrl, dataUrl]);
+//   await lab.open();                     // fetch + construct in the worker
+//   const { value, ms } = await lab.call('digit_bounds', [17, 0.1, 'crown-ibp', 1]);
+//
+// Build choice: pkg-parallel (threads + SIMD, wasm-bindgen-rayon) when the page is cross-origin isolated and the
+// browser has wasm threads; otherwise pkg (SIMD, one thread). If the threaded build fails to start, fall back to
+// pkg and say why. If the worker reports a crash (a Rust panic poisons the instance), start a fresh worker, re-open
+// the labs that were open, and tell listeners; the page keeps its state.
+
+import * as Comlink from '../vendor/comlink.mjs';
+import { simd, threads } from '../vendor/index.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** Decide which build to run. `force: 'single'` skips threads. */
+export async function chooseBackend({ force } = {}) {
+  if (!(await simd())) {
+    return { kind: 'none', reason: 'this browser has no WebAssembly SIMD; try a current Chrome, Firefox or Safari' };
+  }
+  if (force === 'single') return { kind: 'simd', reason: 'single thread requested' };
+  if (!globalThis.crossOriginIsolated) return { kind: 'simd', reason: 'not cross-origin isolated' };
+  if (!(await threads())) return { kind: 'simd', reason: 'no WebAssembly threads in this browser' };
+  return { kind: 'threads', reason: '' };
+}
+
+class LabHandle {
+  constructor(engine, key, className, urls) {
+    this.engine = engine;
+    this.key = key;
+    this.className = className;
+    this.urls = urls;
+  }
+
+  /** Fetch the files and construct the lab in the worker. Rejects with the engine's message. */
+  open() {
+    return this.engine._open(this);
+  }
+
+  /** Call a method of the lab: resolves to `{ value, ms }`. */
+  call(method, args) {
+    return this.engine._call(this, method, args);
+  }
+
+  close() {
+    this.engine._close(this);
+  }
+}
+
+export class Engine {
+  constructor({ force } = {}) {
+    this.force = force;
+    this.listeners = new Set();
+    this.handles = new Map(); // key -> LabHandle that the current worker should have open
+    this.opened = new Map(); // key -> Promise of the open in the current worker generation
+    this.generation = 0;
+    this.backend = null;
+    this.ready = this._start();
+  }
+
+  on(f) {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  _emit(ev) {
+    for (const f of this.listeners) {
+      try {
+        f(ev);
+      } catch (e) {
+        console.warn('engine listener failed', e);
+      }
+    }
+  }
+
+  async _spawn(parallel) {
+    const worker = new Worker(WORKER_URL, { type: 'module', name: 'paperlab-engine' });
+    const failed = new Promise((_, reject) => {
+      worker.addEventListener('error', (ev) => {
+        ev.preventDefault?.();
+        reject(new Error(`the engine worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
+      }, { once: true });
+    });
+    const api = Comlink.wrap(worker);
+    try {
+      const info = await Promise.race([
+        api.init({ parallel, threads: navigator.hardwareConcurrency || 1 }),
+        failed,
+      ]);
+      return { worker, api, info };
+    } catch (e) {
+      api[Comlink.releaseProxy]?.();
+      worker.terminate();
+      throw e;
+    }
+  }
+
+  async _start() {
+    const plan = await chooseBackend({ force: this.force });
+    if (plan.kind === 'none') {
+      this.backend = { kind: 'none', threads: 0, reason: plan.reason };
+      this._emit({ type: 'backend', backend: this.backend });
+      throw new Error(plan.reason);
+    }
+    let reason = plan.reason;
+    let started = null;
+    if (plan.kind === 'threads') {
+      try {
+        started = await this._spawn(true);
+      } catch (e) {
+        console.warn('threads build failed, falling back to one thread:', e);
+        reason = `threads build failed: ${e.message}`;
+      }
+    }
+    if (!started) started = await this._spawn(false);
+    this.worker = started.worker;
+    this.api = started.api;
+    const parallel = started.info.build === 'pkg-parallel';
+    this.backend = {
+      kind: parallel ? 'threads' : 'simd',
+      threads: started.info.threads,
+      build: started.info.build,
+      reason,
+    };
+    this._emit({ type: 'backend', backend: this.backend });
+    return this.backend;
+  }
+
+  /** Short label for the page header. */
+  badge() {
+    const b = this.backend;
+    if (!b) return 'loading engine…';
+    if (b.kind === 'none') return 'no engine';
+    if (b.kind === 'threads') return `threads + SIMD · ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+    return 'SIMD · 1 thread';
+  }
+
+  /** A handle on one lab instance in the worker, identified by `key`. */
+  lab(key, className, urls) {
+    const urlsAbs = urls.map((u) => new URL(u, document.baseURI).href);
+    const old = this.handles.get(key);
+    if (old && old.className === className && old.urls.join() === urlsAbs.join()) return old;
+    const hnd = new LabHandle(this, key, className, urlsAbs);
+    this.handles.set(key, hnd);
+    this.opened.delete(key);
+    return hnd;
+  }
+
+  async _open(hnd) {
+    await this.ready;
+    let p = this.opened.get(hnd.key);
+    if (!p) {
+      const gen = this.generation;
+      p = this.api.open(hnd.key, hnd.className, hnd.urls);
+      this.opened.set(hnd.key, p);
+      p.catch(async (e) => {
+        if (this.opened.get(hnd.key) === p) this.opened.delete(hnd.key);
+        if (e && e.name === 'EnginePanic' && gen === this.generation) await this._restart(e);
+      });
+    }
+    return p;
+  }
+
+  async _call(hnd, method, args) {
+    await this._open(hnd);
+    const gen = this.generation;
+    try {
+      return await this.api.call(hnd.key, method, args);
+    } catch (e) {
+      if (e && e.name === 'EnginePanic' && gen === this.generation) await this._restart(e);
+      throw e;
+    }
+  }
+
+  _close(hnd) {
+    if (this.handles.get(hnd.key) === hnd) this.handles.delete(hnd.key);
+    if (this.opened.has(hnd.key)) {
+      this.opened.delete(hnd.key);
+      this.api?.close(hnd.key).catch(() => {});
+    }
+  }
+
+  /** Replace a poisoned worker by a fresh one with the same build; labs re-open on their next call. */
+  async _restart(cause) {
+    if (this._restarting) return this._restarting;
+    this.generation += 1;
+    this._restarting = (async () => {
+      const parallel = this.backend?.kind === 'threads';
+      try {
+        this.api?.[Comlink.releaseProxy]?.();
+      } catch {
+        /* already gone */
+      }
+      this.worker?.terminate();
+      this.opened.clear();
+      this.ready = this._spawn(parallel).then(({ worker, api, info }) => {
+        this.worker = worker;
+        this.api = api;
+        this.backend = { ...this.backend, threads: info.threads, build: info.build };
+        return this.backend;
+      });
+      await this.ready;
+      this._emit({ type: 'restart', cause: cause?.message || String(cause) });
+    })();
+    try {
+      await this._restarting;
+    } finally {
+      this._restarting = null;
+    }
+  }
+
+  /** For tests: make the worker behave as after a Rust panic. */
+  async crashForTest() {
+    await this.ready;
+    const gen = this.generation;
+    try {
+      await this.api.crashForTest();
+    } catch (e) {
+      if (e && e.name === 'EnginePanic' && gen === this.generation) await this._restart(e);
+      return e.message;
+    }
+    return 'no crash';
+  }
+}
+
+let shared = null;
+
+/** The page's one engine. `?single=1` on the page URL (before the hash) forces the one-thread build. */
+export function getEngine() {
+  if (!shared) {
+    const force = new URLSearchParams(location.search).get('single') === '1' ? 'single' : undefined;
+    shared = new Engine({ force });
+  }
+  return shared;
+}

@@ -1,0 +1,155 @@
+// The engine worker: every WebAssembly call of the page runs here, never on the main thread.
+//
+// Driven by Comlink from engine.js. The API is lab-agnostic:
+//   init({ parallel, threads })          load pkg/ (SIMD, one thread) or pkg-parallel/ (threads + SIMD) and start
+//                                        the rayon pool; returns { threads, build }
+//   open(key, className, urls)           fetch the byte files `urls` and construct `new pkg[className](...bytes)`,
+//                                        kept under `key`; returns { ms }
+//   call(key, method, args)              `labs[key][method](...args)`; typed-array results are transferred
+//   close(key)                           free the instance
+// Errors thrown by the wasm facades (JsError) come back to the page as Error with their message; the instance is
+// still fine. A trap (a Rust panic aborts to `unreachable`) leaves the instance unusable: the worker reports it as
+// an error named "EnginePanic" with the panic message, refuses further calls, and engine.js starts a fresh worker
+// and re-opens the labs, so the page keeps its state.
+
+import * as Comlink from '../vendor/comlink.mjs';
+
+let pkg = null;
+let build = null;
+let poisoned = null;
+const labs = new Map();
+const bytesCache = new Map();
+
+// The panic hook prints the panic message with console.error just before the trap; keep the last one so the
+// error the page shows says what went wrong.
+let lastConsoleError = '';
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  lastConsoleError = args.map(String).join(' ');
+  consoleError(...args);
+};
+
+function panicError(e) {
+  const msg = lastConsoleError || (e && e.message) || String(e);
+  const err = new Error(`The WebAssembly engine crashed: ${msg.split('\n')[0].slice(0, 300)}`);
+  err.name = 'EnginePanic';
+  return err;
+}
+
+function isTrap(e) {
+  return e instanceof WebAssembly.RuntimeError || (e && e.name === 'RuntimeError');
+}
+
+/** Run `f`, turning a trap into a poisoned instance and a clear EnginePanic error. */
+function guarded(f) {
+  if (poisoned) throw poisoned;
+  lastConsoleError = '';
+  try {
+    return f();
+  } catch (e) {
+    if (isTrap(e)) {
+      poisoned = panicError(e);
+      throw poisoned;
+    }
+    if (e instanceof Error) throw e;
+    throw new Error(typeof e === 'string' ? e : JSON.stringify(e));
+  }
+}
+
+function transferable(v) {
+  if (ArrayBuffer.isView(v)) {
+    // Results from a shared-memory build may be views on a SharedArrayBuffer; copy those.
+    const out = v.buffer instanceof ArrayBuffer ? v : v.slice();
+    return Comlink.transfer(out, [out.buffer]);
+  }
+  return v;
+}
+
+async function fetchBytes(url) {
+  if (bytesCache.has(url)) return bytesCache.get(url);
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`Could not download ${shortName(url)}: ${e.message}. Check the connection and reload.`);
+  }
+  if (!res.ok) {
+    throw new Error(`Could not download ${shortName(url)}: HTTP ${res.status} ${res.statusText}.`);
+  }
+  let bytes = new Uint8Array(await res.arrayBuffer());
+  // A server may have decoded a .gz file on the way (Content-Encoding); the engine expects the gzip bytes.
+  if (url.endsWith('.gz') && bytes.length > 2 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+    const cs = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+    bytes = new Uint8Array(await new Response(cs).arrayBuffer());
+  }
+  bytesCache.set(url, bytes);
+  return bytes;
+}
+
+function shortName(url) {
+  try {
+    const u = new URL(url);
+    return u.pathname.replace(/^\//, '');
+  } catch {
+    return url;
+  }
+}
+
+const api = {
+  async init({ parallel = false, threads = 1 } = {}) {
+    if (pkg) return { threads: pkg.backend_threads(), build };
+    const url = parallel ? '../../pkg-parallel/paperlab.js' : '../../pkg/paperlab.js';
+    let mod;
+    try {
+      mod = await import(url);
+    } catch (e) {
+      throw new Error(`Could not load the engine (${parallel ? 'pkg-parallel' : 'pkg'}/paperlab.js): ${e.message}`);
+    }
+    await mod.default();
+    if (parallel) await mod.initThreadPool(Math.max(1, threads | 0));
+    if (mod.init_panic_hook) mod.init_panic_hook();
+    pkg = mod;
+    build = parallel ? 'pkg-parallel' : 'pkg';
+    return { threads: pkg.backend_threads(), build };
+  },
+
+  async open(key, className, urls) {
+    if (poisoned) throw poisoned;
+    if (!pkg) throw new Error('engine not initialised');
+    const Cls = pkg[className];
+    if (typeof Cls !== 'function') throw new Error(`engine has no ${className}; rebuild pkg/`);
+    const bytes = await Promise.all(urls.map(fetchBytes));
+    const t0 = performance.now();
+    const lab = guarded(() => new Cls(...bytes));
+    const old = labs.get(key);
+    if (old && old.free) guarded(() => old.free());
+    labs.set(key, lab);
+    return { ms: performance.now() - t0 };
+  },
+
+  call(key, method, args = []) {
+    const lab = labs.get(key);
+    if (poisoned) throw poisoned;
+    if (!lab) throw new Error(`engine: ${key} is not open`);
+    if (typeof lab[method] !== 'function') throw new Error(`engine: ${key} has no method ${method}`);
+    const t0 = performance.now();
+    const out = guarded(() => lab[method](...args));
+    const ms = performance.now() - t0;
+    return { value: transferable(out), ms };
+  },
+
+  close(key) {
+    const lab = labs.get(key);
+    labs.delete(key);
+    if (lab && lab.free && !poisoned) guarded(() => lab.free());
+  },
+
+  /** For tests: behave exactly as after a Rust panic (the instance is poisoned). */
+  crashForTest() {
+    guarded(() => {
+      throw new WebAssembly.RuntimeError('unreachable (simulated panic for a test)');
+    });
+  },
+};
+
+Comlink.expose(api);

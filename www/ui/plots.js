@@ -1,0 +1,446 @@
+// Plots: each is a small class with an `update` method; no plot knows about a lab or the engine.
+//
+//   CurvePlot   uPlot line chart (x = slider value, several y series) with the current x marked by a vertical line
+//               and "live" points (values computed right now, drawn over the precomputed curves). Exports PNG.
+//   IntervalBars  horizontal bars [lo, hi] per row with a tick (clean value), an optional marker (attack value) and
+//               a zero line; bars are green when lo > 0, red otherwise. Signed-log (asinh) axis so that tight and
+//               very loose intervals are both readable.
+//   ImageView   a small grayscale or diverging image painted with putImageData and stretched by CSS.
+
+import uPlot from '../vendor/uPlot.esm.js';
+import { colors, onSchemeChange, diverging } from './palette.js';
+import { sig3 } from './controls.js';
+
+const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+/**
+ * A line chart of several series over x.
+ *   new CurvePlot(el, { xLabel, yLabel, xRange, yRange, ySuffix, series: [{ key, label, color, width, dash, points }] })
+ *   plot.update(xs, ys)            ys: one array per series (null entries leave gaps)
+ *   plot.setMarker(x)              vertical line at the current slider value
+ *   plot.setLive([{ x, y, color, label, pending, progress }])   highlighted points
+ *   plot.setEmphasis(key)          draw this series thicker
+ */
+export class CurvePlot {
+  constructor(el, opts) {
+    this.el = el;
+    this.opts = opts;
+    this.xs = [];
+    this.ys = opts.series.map(() => []);
+    this.marker = null;
+    this.live = [];
+    this.emphasis = null;
+    this._build();
+    this._ro = new ResizeObserver(() => this._resize());
+    this._ro.observe(el);
+    this._unscheme = onSchemeChange(() => this._build());
+  }
+
+  _size() {
+    const w = Math.max(280, Math.floor(this.el.clientWidth));
+    const h = Math.round(Math.min(420, Math.max(240, w * 0.55)));
+    return { width: w, height: h };
+  }
+
+  _build() {
+    if (this.u) this.u.destroy();
+    const c = colors();
+    this.c = c;
+    const o = this.opts;
+    const suffix = o.ySuffix || '';
+    const axis = (label) => ({
+      label,
+      stroke: c.fg2,
+      labelFont: FONT,
+      font: FONT,
+      grid: { stroke: c.grid, width: 1 },
+      ticks: { stroke: c.grid, width: 1 },
+    });
+    const series = [
+      { label: o.xLabelShort || 'x', value: (u, v) => (v == null ? '–' : sig3(v)) },
+      ...o.series.map((s) => ({
+        label: s.label,
+        stroke: c[s.color] || s.color,
+        width: (s.key === this.emphasis ? 2.5 : 1.5) * (s.width || 1),
+        dash: s.dash,
+        points: { show: s.points !== false, size: s.key === this.emphasis ? 6 : 4, fill: c[s.color] || s.color },
+        value: (u, v) => (v == null ? '–' : `${sig3(v)}${suffix}`),
+        spanGaps: false,
+      })),
+    ];
+    const { width, height } = this._size();
+    this.u = new uPlot({
+      width,
+      height,
+      series,
+      scales: {
+        x: { time: false, range: () => o.xRange },
+        y: { range: (u, min, max) => (o.yRange ? o.yRange(min, max) : [min, max]) },
+      },
+      axes: [axis(o.xLabel), { ...axis(o.yLabel), size: 52, values: (u, vals) => vals.map((v) => `${v}${suffix}`) }],
+      legend: { live: true },
+      cursor: { points: { size: 6 }, drag: { x: false, y: false } },
+      hooks: { draw: [(u) => this._overlay(u)] },
+    }, [this.xs, ...this.ys], this.el);
+  }
+
+  _resize() {
+    if (!this.u) return;
+    const s = this._size();
+    if (s.width !== this.u.width || s.height !== this.u.height) this.u.setSize(s);
+  }
+
+  update(xs, ys) {
+    this.xs = xs;
+    this.ys = ys;
+    this.u.setData([xs, ...ys]);
+  }
+
+  setMarker(x) {
+    this.marker = x;
+    this.u.redraw(false, false);
+  }
+
+  setLive(points) {
+    this.live = points;
+    this.u.redraw(false, false);
+  }
+
+  setEmphasis(key) {
+    if (key === this.emphasis) return;
+    this.emphasis = key;
+    this.opts.series.forEach((s, i) => {
+      const ser = this.u.series[i + 1];
+      const w = (s.key === key ? 2.5 : 1.5) * (s.width || 1);
+      ser.width = w;
+      if (ser.points) ser.points.size = s.key === key ? 6 : 4;
+    });
+    this.u.redraw(true, false);
+  }
+
+  _overlay(u) {
+    const { ctx } = u;
+    const c = this.c;
+    const pr = uPlot.pxRatio;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    if (this.marker !== null && Number.isFinite(this.marker)) {
+      const x = Math.round(u.valToPos(this.marker, 'x', true)) + 0.5;
+      ctx.strokeStyle = c.accent;
+      ctx.lineWidth = 1.5 * pr;
+      ctx.setLineDash([5 * pr, 4 * pr]);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = c.accent;
+      ctx.font = `${12 * pr}px system-ui, sans-serif`;
+      const label = `${this.opts.markerLabel || 'x'} = ${this.marker.toFixed(3)}`;
+      const tw = ctx.measureText(label).width;
+      const tx = x + 6 * pr + tw > left + width ? x - 6 * pr - tw : x + 6 * pr;
+      ctx.fillText(label, tx, top + 14 * pr);
+    }
+    for (const p of this.live) {
+      if (p.y == null && !p.pending) continue;
+      const x = u.valToPos(p.x, 'x', true);
+      const col = c[p.color] || p.color;
+      const r = 7 * pr;
+      if (p.pending || p.y == null) {
+        // Computing: a ring that fills with progress, on the marker line at the previous value (or the bottom).
+        const y = p.y == null ? top + height - 12 * pr : u.valToPos(p.y, 'y', true);
+        ctx.lineWidth = 2 * pr;
+        ctx.strokeStyle = c.grid;
+        ctx.beginPath();
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+        ctx.stroke();
+        ctx.strokeStyle = col;
+        ctx.beginPath();
+        ctx.arc(x, y, r, -Math.PI / 2, -Math.PI / 2 + 2 * Math.PI * (p.progress || 0));
+        ctx.stroke();
+        continue;
+      }
+      const y = u.valToPos(p.y, 'y', true);
+      ctx.fillStyle = col;
+      ctx.strokeStyle = c.bg;
+      ctx.lineWidth = 2.5 * pr;
+      ctx.beginPath();
+      if (p.shape === 'diamond') {
+        ctx.moveTo(x, y - r * 1.2);
+        ctx.lineTo(x + r * 1.2, y);
+        ctx.lineTo(x, y + r * 1.2);
+        ctx.lineTo(x - r * 1.2, y);
+        ctx.closePath();
+      } else {
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.stroke();
+      ctx.fill();
+      if (p.label) {
+        ctx.font = `bold ${12 * pr}px system-ui, sans-serif`;
+        const tw = ctx.measureText(p.label).width;
+        let tx = x + r + 5 * pr;
+        if (tx + tw > left + width) tx = x - r - 5 * pr - tw;
+        ctx.lineWidth = 3 * pr;
+        ctx.strokeStyle = c.bg;
+        ctx.strokeText(p.label, tx, y + 4 * pr);
+        ctx.fillStyle = col;
+        ctx.fillText(p.label, tx, y + 4 * pr);
+      }
+    }
+    ctx.restore();
+  }
+
+  /** A PNG (data URL) of the plot with a title and a legend, on the page background. */
+  toPNG(title) {
+    const src = this.u.ctx.canvas;
+    const pr = uPlot.pxRatio;
+    const c = this.c;
+    const pad = 12 * pr;
+    const titleH = title ? 22 * pr : 0;
+    const legendH = 22 * pr;
+    const out = document.createElement('canvas');
+    out.width = src.width + 2 * pad;
+    out.height = src.height + titleH + legendH + 2 * pad;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = c.bg;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = c.fg;
+    ctx.font = `600 ${14 * pr}px system-ui, sans-serif`;
+    if (title) ctx.fillText(title, pad, pad + 14 * pr);
+    ctx.drawImage(src, pad, pad + titleH);
+    let x = pad + 50 * pr;
+    const y = out.height - pad - 6 * pr;
+    ctx.font = `${12 * pr}px system-ui, sans-serif`;
+    this.opts.series.forEach((s, i) => {
+      if (!this.u.series[i + 1].show) return;
+      const col = c[s.color] || s.color;
+      ctx.strokeStyle = col;
+      ctx.lineWidth = 2 * pr;
+      ctx.setLineDash(s.dash ? s.dash.map((d) => d * pr) : []);
+      ctx.beginPath();
+      ctx.moveTo(x, y - 4 * pr);
+      ctx.lineTo(x + 18 * pr, y - 4 * pr);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = c.fg;
+      ctx.fillText(s.label, x + 22 * pr, y);
+      x += 22 * pr + ctx.measureText(s.label).width + 16 * pr;
+    });
+    return out.toDataURL('image/png');
+  }
+
+  destroy() {
+    this._ro.disconnect();
+    this._unscheme();
+    this.u.destroy();
+  }
+}
+
+const asinh = Math.asinh;
+const sinh = Math.sinh;
+
+/**
+ * Horizontal interval bars on a signed-log axis.
+ *   new IntervalBars(canvas, { rowLabel: (i) => 'class 3', xLabel })
+ *   bars.update({ lo, hi, tick, mark, skip })   arrays of equal length; rows in `skip` are drawn as "—"
+ *   bars.reset()                               forget the sticky axis range (call on a new digit or model)
+ * The axis range only grows while the same subject is shown, so dragging a slider does not make it jump.
+ */
+export class IntervalBars {
+  constructor(canvas, opts = {}) {
+    this.canvas = canvas;
+    this.opts = opts;
+    this.data = null;
+    this.range = null;
+    this._ro = new ResizeObserver(() => this.draw());
+    this._ro.observe(canvas.parentElement || canvas);
+    this._unscheme = onSchemeChange(() => this.draw());
+  }
+
+  reset() {
+    this.range = null;
+  }
+
+  update(data) {
+    this.data = data;
+    const vals = [];
+    data.lo.forEach((v, i) => {
+      if (data.skip?.includes(i)) return;
+      vals.push(v, data.hi[i], data.tick?.[i] ?? 0);
+      if (data.mark) vals.push(data.mark[i]);
+    });
+    vals.push(0);
+    const finite = vals.filter(Number.isFinite);
+    let lo = asinh(Math.min(...finite));
+    let hi = asinh(Math.max(...finite));
+    const padd = Math.max(0.15, (hi - lo) * 0.04);
+    lo -= padd;
+    hi += padd;
+    if (!this.range) this.range = [lo, hi];
+    else this.range = [Math.min(this.range[0], lo), Math.max(this.range[1], hi)];
+    this.draw();
+  }
+
+  draw() {
+    const cv = this.canvas;
+    const d = this.data;
+    const cssW = Math.max(260, Math.floor((cv.parentElement || cv).clientWidth));
+    const rowH = 22;
+    const n = d ? d.lo.length : 10;
+    const top = 8;
+    const axisH = 34;
+    const cssH = top + n * rowH + axisH;
+    const pr = window.devicePixelRatio || 1;
+    if (cv.width !== Math.round(cssW * pr) || cv.height !== Math.round(cssH * pr)) {
+      cv.width = Math.round(cssW * pr);
+      cv.height = Math.round(cssH * pr);
+      cv.style.width = `${cssW}px`;
+      cv.style.height = `${cssH}px`;
+    }
+    const ctx = cv.getContext('2d');
+    ctx.setTransform(pr, 0, 0, pr, 0, 0);
+    const c = colors();
+    ctx.clearRect(0, 0, cssW, cssH);
+    if (!d) return;
+    const labelW = 64;
+    const valueW = 150;
+    const x0 = labelW;
+    const x1 = cssW - valueW;
+    const [a, b] = this.range;
+    const X = (v) => x0 + ((asinh(v) - a) / (b - a)) * (x1 - x0);
+    ctx.font = FONT;
+    ctx.textBaseline = 'middle';
+    // Grid and ticks at 0, ±1, ±10, ±100, ...
+    const ticks = [0];
+    for (let k = 0; k < 8; k++) {
+      const t = 10 ** k;
+      if (asinh(t) <= b) ticks.push(t);
+      if (-asinh(t) >= a) ticks.push(-t);
+    }
+    ctx.strokeStyle = c.grid;
+    ctx.lineWidth = 1;
+    ctx.fillStyle = c.fg2;
+    ctx.textAlign = 'center';
+    for (const t of ticks) {
+      const x = Math.round(X(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + n * rowH);
+      ctx.stroke();
+      ctx.fillText(t === 0 ? '0' : t > 0 ? `${t >= 1000 ? `1e${Math.log10(t)}` : t}` : `−${-t >= 1000 ? `1e${Math.log10(-t)}` : -t}`, x, top + n * rowH + 10);
+    }
+    if (this.opts.xLabel) ctx.fillText(this.opts.xLabel, (x0 + x1) / 2, top + n * rowH + 26);
+    // Zero line.
+    const xz = Math.round(X(0)) + 0.5;
+    ctx.strokeStyle = c.fg;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(xz, top - 4);
+    ctx.lineTo(xz, top + n * rowH + 2);
+    ctx.stroke();
+    for (let i = 0; i < n; i++) {
+      const yc = top + i * rowH + rowH / 2;
+      ctx.textAlign = 'left';
+      ctx.fillStyle = c.fg2;
+      ctx.fillText(this.opts.rowLabel ? this.opts.rowLabel(i) : String(i), 4, yc);
+      if (d.skip?.includes(i)) {
+        ctx.fillStyle = c.fg2;
+        ctx.textAlign = 'left';
+        ctx.fillText(this.opts.skipText || '—', x1 + 10, yc);
+        continue;
+      }
+      const lo = d.lo[i];
+      const hi = d.hi[i];
+      const good = lo > 0;
+      const col = good ? c.good : c.bad;
+      const xa = Math.max(x0, X(lo));
+      const xb = Math.min(x1, Math.max(X(hi), xa + 2));
+      ctx.fillStyle = col;
+      ctx.globalAlpha = 0.8;
+      ctx.fillRect(xa, yc - 6, xb - xa, 12);
+      ctx.globalAlpha = 1;
+      if (d.tick) {
+        const xt = X(d.tick[i]);
+        ctx.strokeStyle = c.fg;
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.moveTo(xt, yc - 9);
+        ctx.lineTo(xt, yc + 9);
+        ctx.stroke();
+      }
+      if (d.mark && Number.isFinite(d.mark[i])) {
+        const xm = X(d.mark[i]);
+        ctx.fillStyle = c.bg;
+        ctx.strokeStyle = c.fg;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(xm, yc - 5);
+        ctx.lineTo(xm + 5, yc);
+        ctx.lineTo(xm, yc + 5);
+        ctx.lineTo(xm - 5, yc);
+        ctx.closePath();
+        ctx.fill();
+        ctx.stroke();
+      }
+      ctx.textAlign = 'left';
+      ctx.fillStyle = col;
+      ctx.fillText(`${good ? '✓' : '✗'} [${sig3(lo)}, ${sig3(hi)}]`, x1 + 10, yc);
+    }
+  }
+
+  destroy() {
+    this._ro.disconnect();
+    this._unscheme();
+  }
+}
+
+/**
+ * A small image on a canvas, stretched by CSS (image-rendering: pixelated).
+ *   new ImageView(canvas, w, h)
+ *   view.gray(bytesOrFloats, scale)    0..255 bytes (scale 1) or 0..1 floats (scale 255)
+ *   view.signed(values, maxAbs)        diverging colours, 0 is neutral
+ */
+export class ImageView {
+  constructor(canvas, w, h) {
+    this.canvas = canvas;
+    canvas.width = w;
+    canvas.height = h;
+    this.w = w;
+    this.h = h;
+    this.ctx = canvas.getContext('2d');
+  }
+
+  gray(values, scale = 1) {
+    const img = this.ctx.createImageData(this.w, this.h);
+    for (let i = 0; i < this.w * this.h; i++) {
+      // Ink dark on paper, as digits are usually printed.
+      const v = 255 - Math.max(0, Math.min(255, Math.round(values[i] * scale)));
+      img.data[4 * i] = v;
+      img.data[4 * i + 1] = v;
+      img.data[4 * i + 2] = v;
+      img.data[4 * i + 3] = 255;
+    }
+    this.ctx.putImageData(img, 0, 0);
+  }
+
+  signed(values, maxAbs) {
+    const img = this.ctx.createImageData(this.w, this.h);
+    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    for (let i = 0; i < this.w * this.h; i++) {
+      const [r, g, b] = diverging(maxAbs > 0 ? values[i] / maxAbs : 0, dark);
+      img.data[4 * i] = r;
+      img.data[4 * i + 1] = g;
+      img.data[4 * i + 2] = b;
+      img.data[4 * i + 3] = 255;
+    }
+    this.ctx.putImageData(img, 0, 0);
+  }
+
+  clear() {
+    this.ctx.clearRect(0, 0, this.w, this.h);
+  }
+}

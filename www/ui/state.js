@@ -1,0 +1,141 @@
+// Lab state: one declarative table of properties (name, type, range, default), serialised to the URL hash.
+//
+// A lab declares its settings once:
+//
+//   const spec = [
+//     { name: 'eps',    type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3 },
+//     { name: 'method', type: 'enum',   values: ['ibp', 'crown', 'crown-ibp'], default: 'crown-ibp' },
+//     { name: 'digit',  type: 'int',    min: 0, max: 1999, default: 0 },
+//     { name: 'embed',  type: 'bool',   default: false, share: false },
+//   ];
+//
+// parseState(spec, params) never throws: a value that is not a number, out of range, or not one of the allowed
+// values is clamped or reset to the default, and a plain-words note says so ("eps=abc is not a number; using 0.3").
+// The page shows those notes. serialiseState(spec, values) writes every shared property, so a link reproduces the
+// view exactly even if a default changes later.
+//
+// The hash looks like `#/verify?eps=0.1&method=crown-ibp`; parseHash / formatHash split and join it.
+
+/** Split `#/lab?query` into `{ route: 'lab', params: URLSearchParams }`. `''`, `#`, `#/` give route `''`. */
+export function parseHash(hash) {
+  let h = (hash || '').replace(/^#/, '');
+  const q = h.indexOf('?');
+  const path = q >= 0 ? h.slice(0, q) : h;
+  const query = q >= 0 ? h.slice(q + 1) : '';
+  const route = path.replace(/^\/+/, '').replace(/\/+$/, '');
+  return { route, params: new URLSearchParams(query) };
+}
+
+/** `formatHash('verify', 'eps=0.1')` is `#/verify?eps=0.1`. */
+export function formatHash(route, query) {
+  return `#/${route}${query ? `?${query}` : ''}`;
+}
+
+/** Number of decimals in a step such as 0.005 (3), used to round values onto the step grid without float junk. */
+export function stepDecimals(step) {
+  if (!step || Number.isInteger(step)) return 0;
+  const s = String(step);
+  const e = s.indexOf('e-');
+  if (e >= 0) return Number(s.slice(e + 2));
+  return s.length - s.indexOf('.') - 1;
+}
+
+/** Round `v` to the precision of `step` (not onto the grid: 0.123 with step 0.005 stays 0.123). */
+export function roundToStep(v, step) {
+  const d = Math.min(stepDecimals(step) + 1, 12);
+  return Number(v.toFixed(d));
+}
+
+function fmtDefault(p) {
+  return p.type === 'bool' ? (p.default ? '1' : '0') : String(p.default);
+}
+
+/** The allowed values of an enum property (a list, or a function returning one, for lists known only later). */
+export function enumValues(p) {
+  return typeof p.values === 'function' ? p.values() : p.values;
+}
+
+/**
+ * Read one property from its raw string. Returns `{ value, note }`; `note` is null when the value was fine.
+ * Never throws.
+ */
+export function parseValue(p, raw) {
+  const name = p.name;
+  const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+  const def = () => `using ${fmtDefault(p)}`;
+  switch (p.type) {
+    case 'number':
+    case 'int': {
+      const t = raw.trim();
+      const v = t === '' ? NaN : Number(t);
+      if (!Number.isFinite(v)) {
+        return { value: p.default, note: `${name}=${shown} is not a number; ${def()}` };
+      }
+      let x = p.type === 'int' ? Math.round(v) : roundToStep(v, p.step);
+      let note = null;
+      if (p.type === 'int' && x !== v) note = `${name}=${shown} is not a whole number; using ${x}`;
+      if (p.min !== undefined && x < p.min) {
+        note = `${name}=${shown} is below the range [${p.min}, ${p.max}]; using ${p.min}`;
+        x = p.min;
+      } else if (p.max !== undefined && x > p.max) {
+        note = `${name}=${shown} is above the range [${p.min}, ${p.max}]; using ${p.max}`;
+        x = p.max;
+      }
+      return { value: x, note };
+    }
+    case 'enum': {
+      const values = enumValues(p);
+      if (values.includes(raw)) return { value: raw, note: null };
+      const lower = values.find((v) => v.toLowerCase() === raw.trim().toLowerCase());
+      if (lower !== undefined) return { value: lower, note: null };
+      return {
+        value: p.default,
+        note: `${name}=${shown} is not ${p.what ? `a known ${p.what}` : `one of ${values.join(', ')}`}; ${def()}`,
+      };
+    }
+    case 'bool': {
+      const t = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on', ''].includes(t)) return { value: true, note: null };
+      if (['0', 'false', 'no', 'off'].includes(t)) return { value: false, note: null };
+      return { value: p.default, note: `${name}=${shown} is not 0 or 1; ${def()}` };
+    }
+    default:
+      throw new Error(`state: property ${name} has unknown type ${p.type}`);
+  }
+}
+
+/**
+ * Parse all properties of `spec` from `params` (URLSearchParams). Returns `{ values, notes }`.
+ * Unknown parameters are ignored with a note; missing ones take their default silently.
+ */
+export function parseState(spec, params) {
+  const values = {};
+  const notes = [];
+  const known = new Set(spec.map((p) => p.name));
+  for (const p of spec) {
+    if (!params.has(p.name)) {
+      values[p.name] = p.default;
+      continue;
+    }
+    const { value, note } = parseValue(p, params.get(p.name));
+    values[p.name] = value;
+    if (note) notes.push(note);
+  }
+  for (const k of new Set(params.keys())) {
+    if (!known.has(k)) notes.push(`unknown setting "${k.length > 40 ? `${k.slice(0, 40)}…` : k}" ignored`);
+  }
+  return { values, notes };
+}
+
+/** Serialise `values` to a query string in spec order; non-shared properties only when not at their default. */
+export function serialiseState(spec, values) {
+  const q = new URLSearchParams();
+  for (const p of spec) {
+    const v = values[p.name];
+    if (p.share === false && v === p.default) continue;
+    if (p.type === 'bool') q.set(p.name, v ? '1' : '0');
+    else q.set(p.name, String(v));
+  }
+  // URLSearchParams escapes '-' nowhere and ',' as %2C; keep the hash readable.
+  return q.toString().replace(/%2C/g, ',');
+}
