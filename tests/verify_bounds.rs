@@ -1,0 +1,209 @@
+//! Soundness and exactness of IBP / CROWN / CROWN-IBP margin bounds, and the CROWN-IBP training gradient against
+//! finite differences.
+
+mod common;
+use common::check_grad;
+use paperlab::labs::verify::{margin_bounds, pgd, robust_loss_grad, verify_counts, Method, RobustLoss};
+use paperlab::nn::layers::softmax_cross_entropy;
+use paperlab::nn::mlp::{Mlp, MlpGrads};
+use paperlab::nn::Rng;
+
+const METHODS: [Method; 3] = [Method::Ibp, Method::Crown, Method::CrownIbp];
+
+fn net(dims: &[usize], seed: u64) -> Mlp {
+    let mut rng = Rng::new(seed);
+    Mlp::new(dims, &mut rng).unwrap()
+}
+
+fn margins(m: &Mlp, x: &[f32], y: u8) -> Vec<f32> {
+    let z = m.logits(x, 1).unwrap();
+    z.iter().map(|&zj| z[y as usize] - zj).collect()
+}
+
+#[test]
+fn bounds_contain_every_sampled_margin() {
+    // Property: for thousands of points in the clamped ball, every margin lies inside [lower, upper].
+    for (seed, dims) in [(1u64, vec![20, 16, 12, 5]), (2, vec![30, 24, 5]), (3, vec![10, 8, 8, 8, 4])] {
+        let m = net(&dims, seed);
+        let mut rng = Rng::new(seed + 100);
+        let i = dims[0];
+        for trial in 0..4 {
+            let x: Vec<f32> = (0..i).map(|_| rng.uniform()).collect();
+            let y = (trial % dims[dims.len() - 1]) as u8;
+            for &eps in &[0.01f32, 0.05, 0.2] {
+                for method in METHODS {
+                    let (lo, up) = margin_bounds(&m, &x, &[y], eps, method, 1.0).unwrap();
+                    for _ in 0..1000 {
+                        // corners are where bounds are tightest, so sample corners half the time
+                        let xp: Vec<f32> = x
+                            .iter()
+                            .map(|&v| {
+                                let d = if rng.uniform() < 0.5 { rng.uniform_in(-eps, eps) } else if rng.uniform() < 0.5 { eps } else { -eps };
+                                (v + d).clamp(0.0, 1.0)
+                            })
+                            .collect();
+                        let mg = margins(&m, &xp, y);
+                        for j in 0..mg.len() {
+                            let tol = 1e-4 * (1.0 + mg[j].abs());
+                            assert!(lo[j] <= mg[j] + tol && mg[j] <= up[j] + tol, "{method:?} eps={eps} dims={dims:?}: margin {j} = {} outside [{}, {}]", mg[j], lo[j], up[j]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn eps_zero_gives_the_exact_margin() {
+    let m = net(&[12, 9, 7, 4], 4);
+    let mut rng = Rng::new(5);
+    let x: Vec<f32> = (0..12).map(|_| rng.uniform()).collect();
+    let mg = margins(&m, &x, 2);
+    for method in METHODS {
+        let (lo, up) = margin_bounds(&m, &x, &[2], 0.0, method, 1.0).unwrap();
+        for j in 0..4 {
+            assert!((lo[j] - mg[j]).abs() < 1e-5 && (up[j] - mg[j]).abs() < 1e-5, "{method:?}: [{}, {}] vs {}", lo[j], up[j], mg[j]);
+        }
+        assert_eq!(lo[2], 0.0);
+    }
+}
+
+#[test]
+fn bounds_against_brute_force_on_a_two_pixel_net() {
+    // Two inputs: the exact min/max of each margin over the box is found by a dense grid (the margin is piecewise
+    // linear, so a 401x401 grid including the corners is within a hair of exact). Bounds must enclose it, and
+    // CROWN must be at least as tight as IBP here (it is for this one-hidden-layer net: CROWN's relaxation of each
+    // neuron is tighter than the interval).
+    let m = net(&[2, 6, 3], 9);
+    let x = [0.4f32, 0.6];
+    let eps = 0.15;
+    let y = 1u8;
+    let mut exact_lo = [f32::INFINITY; 3];
+    let mut exact_up = [f32::NEG_INFINITY; 3];
+    for a in 0..=400 {
+        for b in 0..=400 {
+            let p = [x[0] - eps + 2.0 * eps * a as f32 / 400.0, x[1] - eps + 2.0 * eps * b as f32 / 400.0];
+            let mg = margins(&m, &p, y);
+            for j in 0..3 {
+                exact_lo[j] = exact_lo[j].min(mg[j]);
+                exact_up[j] = exact_up[j].max(mg[j]);
+            }
+        }
+    }
+    let (ilo, iup) = margin_bounds(&m, &x, &[y], eps, Method::Ibp, 1.0).unwrap();
+    let (clo, cup) = margin_bounds(&m, &x, &[y], eps, Method::Crown, 1.0).unwrap();
+    for j in 0..3 {
+        assert!(ilo[j] <= exact_lo[j] + 1e-5 && iup[j] >= exact_up[j] - 1e-5);
+        assert!(clo[j] <= exact_lo[j] + 1e-5 && cup[j] >= exact_up[j] - 1e-5);
+        assert!(clo[j] >= ilo[j] - 1e-5, "CROWN lower {} looser than IBP {}", clo[j], ilo[j]);
+    }
+}
+
+#[test]
+fn crown_ibp_with_beta_zero_is_ibp_and_bad_input_is_an_error() {
+    let m = net(&[10, 8, 6, 3], 6);
+    let x = vec![0.5f32; 20];
+    let labels = [0u8, 2];
+    let a = margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 0.0).unwrap();
+    let b = margin_bounds(&m, &x, &labels, 0.1, Method::Ibp, 1.0).unwrap();
+    assert_eq!(a, b);
+    assert!(margin_bounds(&m, &x, &labels, f32::NAN, Method::Ibp, 1.0).is_err());
+    assert!(margin_bounds(&m, &x, &labels, -0.1, Method::Ibp, 1.0).is_err());
+    assert!(margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 1.5).is_err());
+    assert!(margin_bounds(&m, &x, &[0u8, 7], 0.1, Method::Ibp, 1.0).is_err());
+    assert!(margin_bounds(&m, &x[..15], &labels, 0.1, Method::Ibp, 1.0).is_err());
+    assert!("crown-ibp".parse::<Method>().is_ok() && "foo".parse::<Method>().is_err());
+}
+
+#[test]
+fn verified_error_grows_with_eps_and_exceeds_pgd_error() {
+    let m = net(&[16, 12, 10, 4], 7);
+    let mut rng = Rng::new(8);
+    let n = 64;
+    let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
+    let clean = paperlab::nn::layers::argmax_rows(&m.logits(&x, n).unwrap(), 4);
+    let labels: Vec<u8> = clean.iter().map(|&c| c as u8).collect(); // the net's own predictions: clean error 0
+    for method in METHODS {
+        let mut last = 0;
+        for &eps in &[0.0f32, 0.01, 0.03, 0.1, 0.3] {
+            let c = verify_counts(&m, &x, &labels, eps, method, 1.0, 7).unwrap();
+            assert_eq!(c.clean_err, 0);
+            assert!(c.verified_err >= last, "{method:?}: verified error fell from {last} to {} at eps {eps}", c.verified_err);
+            last = c.verified_err;
+            // PGD finds only real counterexamples, so its error can never exceed the verified error.
+            let (adv, fooled) = pgd(&m, &x, &labels, eps, 10, 1).unwrap();
+            assert!(fooled.iter().filter(|&&f| f).count() as u32 <= c.verified_err);
+            for (a, b) in adv.iter().zip(&x) {
+                assert!((a - b).abs() <= eps + 1e-6 && (0.0..=1.0).contains(a));
+            }
+        }
+    }
+}
+
+fn flat(m: &Mlp) -> Vec<f32> {
+    m.w.iter().zip(&m.b).flat_map(|(w, b)| w.iter().chain(b).cloned().collect::<Vec<_>>()).collect()
+}
+
+fn unflat(m: &mut Mlp, p: &[f32]) {
+    let mut o = 0;
+    for l in 0..m.layers() {
+        let (nw, nb) = (m.w[l].len(), m.b[l].len());
+        m.w[l].copy_from_slice(&p[o..o + nw]);
+        o += nw;
+        m.b[l].copy_from_slice(&p[o..o + nb]);
+        o += nb;
+    }
+}
+
+#[test]
+fn robust_loss_gradient_matches_fd() {
+    // Through IBP, CROWN-IBP (including the relaxation slopes and intercepts) and the kappa/beta mixes.
+    for (seed, dims, opt) in [
+        (11u64, vec![8, 7, 6, 4], RobustLoss { eps: 0.1, kappa: 0.3, beta: 0.6 }),
+        (12, vec![8, 7, 6, 4], RobustLoss { eps: 0.2, kappa: 0.0, beta: 1.0 }),
+        (13, vec![6, 9, 4], RobustLoss { eps: 0.15, kappa: 0.5, beta: 0.0 }),
+        (14, vec![5, 6, 6, 6, 3], RobustLoss { eps: 0.1, kappa: 0.2, beta: 0.5 }),
+    ] {
+        let m = net(&dims, seed);
+        let mut rng = Rng::new(seed + 7);
+        let bt = 5;
+        let k = *dims.last().unwrap();
+        let x: Vec<f32> = (0..bt * dims[0]).map(|_| rng.uniform()).collect();
+        let labels: Vec<u8> = (0..bt).map(|b| (b % k) as u8).collect();
+        let mut g = MlpGrads::zeros(&m);
+        robust_loss_grad(&m, &x, &labels, opt, &mut g).unwrap();
+        let grad: Vec<f32> = g.dw.iter().zip(&g.db).flat_map(|(w, b)| w.iter().chain(b).cloned().collect::<Vec<_>>()).collect();
+        let p0 = flat(&m);
+        let mut mm = m.clone();
+        let idx: Vec<usize> = (0..p0.len()).collect();
+        let checked = check_grad(
+            &format!("robust loss {dims:?} {opt:?}"),
+            &mut |p| {
+                unflat(&mut mm, p);
+                let mut gg = MlpGrads::zeros(&mm);
+                robust_loss_grad(&mm, &x, &labels, opt, &mut gg).unwrap().0 as f64
+            },
+            &p0,
+            &grad,
+            &idx,
+            3e-3,
+            3e-4,
+            5e-3,
+            0.15,
+        );
+        assert!(checked > p0.len() / 2);
+    }
+}
+
+#[test]
+fn natural_part_of_robust_loss_is_cross_entropy() {
+    let m = net(&[8, 6, 3], 21);
+    let x = vec![0.3f32; 16];
+    let labels = [1u8, 2];
+    let mut g = MlpGrads::zeros(&m);
+    let (loss, nat, _) = robust_loss_grad(&m, &x, &labels, RobustLoss { eps: 0.1, kappa: 1.0, beta: 1.0 }, &mut g).unwrap();
+    let (ce, _) = softmax_cross_entropy(&m.logits(&x, 2).unwrap(), &labels, 3).unwrap();
+    assert_eq!(loss, ce);
+    assert_eq!(nat, ce);
+}
