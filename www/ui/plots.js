@@ -306,13 +306,14 @@ export class IntervalBars {
     const c = colors();
     ctx.clearRect(0, 0, cssW, cssH);
     if (!d) return;
-    const labelW = 64;
-    const valueW = 150;
+    const narrow = cssW < 520;
+    const labelW = narrow ? 52 : 64;
+    const valueW = narrow ? 118 : 150;
     const x0 = labelW;
     const x1 = cssW - valueW;
     const [a, b] = this.range;
     const X = (v) => x0 + ((asinh(v) - a) / (b - a)) * (x1 - x0);
-    ctx.font = FONT;
+    ctx.font = narrow ? FONT.replace('12px', '11px') : FONT;
     ctx.textBaseline = 'middle';
     // Grid and ticks at 0, ±1, ±10, ±100, ...
     const ticks = [0];

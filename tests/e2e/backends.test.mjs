@@ -1,0 +1,87 @@
+// Both builds give the same numbers: the threads build (cross-origin isolated server) and the one-thread SIMD
+// fallback (a server without COOP/COEP). Compares full-test-set verified/clean error counts for each bound method
+// and one digit's margin bounds.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { servers, launch, open, ready, liveResult, shot } from './helpers.mjs';
+
+let srv;
+let ctx;
+let model;
+
+before(async () => {
+  srv = await servers();
+  ctx = await launch();
+  const { models } = await (await fetch(`${srv.isolated}/www/models/manifest.json`)).json();
+  model = (models.find((m) => m.id === 'mlp-crownibp') || models[0]).id;
+});
+after(async () => {
+  await ctx?.close();
+  await srv?.close();
+});
+
+// Settings compared on both builds (model|eps|method|beta); CROWN is the slowest, so it gets a small eps only once.
+const CASES = [
+  { eps: 0.1, method: 'ibp', beta: 1 },
+  { eps: 0.3, method: 'crown-ibp', beta: 1 },
+  { eps: 0.2, method: 'crown-ibp', beta: 0.5 },
+  { eps: 0.05, method: 'crown', beta: 1 },
+];
+
+async function measure(base) {
+  const { page, errors } = await open(ctx, `${base}/#/verify?model=${model}&eps=0.1&method=ibp&digit=17`);
+  await ready(page);
+  const badge = {
+    backend: await page.getAttribute('[data-testid=backend]', 'data-backend'),
+    threads: Number(await page.getAttribute('[data-testid=backend]', 'data-threads')),
+    text: await page.textContent('[data-testid=backend]'),
+    isolated: await page.evaluate(() => crossOriginIsolated),
+    hc: await page.evaluate(() => navigator.hardwareConcurrency),
+  };
+  const results = [];
+  for (const c of CASES) {
+    await page.evaluate((q) => { location.hash = `#/verify?${q}`; },
+      `model=${model}&eps=${c.eps}&method=${c.method}&beta=${c.beta}&digit=17`);
+    const key = `${model}|${c.eps}|${c.method}|${c.method === 'crown-ibp' ? c.beta : 1}`;
+    results.push({ key, ...(await liveResult(page, key, 90000)) });
+  }
+  const bounds = await page.evaluate(async () => {
+    const { lab } = window.paperlab;
+    const out = {};
+    for (const m of ['ibp', 'crown', 'crown-ibp']) {
+      out[m] = Array.from((await lab.handle.call('digit_bounds', [17, 0.1, m, 1])).value);
+    }
+    out.pgd = Array.from((await lab.handle.call('pgd_digit', [17, 0.1, 20, 0])).value.subarray(0, 10));
+    return out;
+  });
+  await shot(page, `backend-${badge.backend}`);
+  await page.close();
+  return { badge, results, bounds, errors };
+}
+
+test('threads build and one-thread fallback agree', async () => {
+  const t = await measure(srv.isolated);
+  assert.equal(t.badge.isolated, true);
+  assert.equal(t.badge.backend, 'threads');
+  assert.equal(t.badge.threads, t.badge.hc);
+  assert.match(t.badge.text, /^threads \+ SIMD · \d+ threads?$/);
+  assert.deepEqual(t.errors, []);
+
+  const s = await measure(srv.plain);
+  assert.equal(s.badge.isolated, false);
+  assert.equal(s.badge.backend, 'simd');
+  assert.equal(s.badge.threads, 1);
+  assert.match(s.badge.text, /^SIMD · 1 thread \(not cross-origin isolated\)$/);
+  assert.deepEqual(s.errors, []);
+
+  assert.deepEqual(s.results, t.results, 'verified and clean error counts are identical');
+  for (const k of Object.keys(t.bounds)) {
+    const a = t.bounds[k];
+    const b = s.bounds[k];
+    assert.equal(a.length, b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-5 + 1e-5 * Math.abs(a[i])));
+    assert.ok(worst <= 1, `${k}: bounds differ between builds (max scaled diff ${worst}): ${a.slice(0, 4)} vs ${b.slice(0, 4)}`);
+  }
+  console.log(JSON.stringify(t.results));
+});

@@ -1,0 +1,184 @@
+// The verify lab on the cross-origin-isolated server (threads build): loads without errors, the epsilon slider
+// works from the keyboard and the live verified error grows with epsilon, bad URL values are clamped with a note,
+// a missing or corrupt model is reported in place while other models keep working, an engine crash is survived,
+// embed mode hides the chrome, and the exports produce files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { servers, launch, open, ready, liveResult, labValues, shot } from './helpers.mjs';
+
+let srv;
+let ctx;
+let models;
+
+before(async () => {
+  srv = await servers();
+  ctx = await launch();
+  const res = await fetch(`${srv.isolated}/www/models/manifest.json`);
+  models = (await res.json()).models.map((m) => m.id);
+});
+after(async () => {
+  await ctx?.close();
+  await srv?.close();
+});
+
+const lab = (q) => `${srv.isolated}/#/verify${q ? `?${q}` : ''}`;
+const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
+const defaultModel = () => (models.includes('mlp-crownibp') ? 'mlp-crownibp' : models[0]);
+
+test('the lab loads on the threads build with no errors and shows live results', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0.1&method=crown-ibp&digit=17'));
+  await ready(page);
+  assert.equal(await page.getAttribute('body', 'data-status'), 'ok');
+  const hc = await page.evaluate(() => navigator.hardwareConcurrency);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  const badge = page.locator('[data-testid=backend]');
+  assert.equal(await badge.getAttribute('data-backend'), 'threads');
+  const n = Number(await badge.getAttribute('data-threads'));
+  assert.equal(n, hc, 'one rayon thread per core');
+  if (hc > 1) assert.ok(n > 1);
+  assert.match(await badge.textContent(), new RegExp(`threads \\+ SIMD · ${n} threads?`));
+  const r = await liveResult(page, `${defaultModel()}|0.1|crown-ibp|1`);
+  assert.equal(r.n, 2000);
+  assert.ok(r.verified >= r.clean, 'verified errors include the clean errors');
+  assert.match(await page.textContent('[data-testid=readout]'), /verified error \d/);
+  await page.waitForSelector('#lab[data-digit-status="done"]');
+  await page.waitForSelector('#lab[data-pgd-status="done"]', { timeout: 60000 });
+  assert.match(await page.textContent('[data-testid=digit-verdict]'), /ε = 0\.100/);
+  await shot(page, 'verify');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(200);
+  await shot(page, 'verify-dark');
+  await page.setViewportSize({ width: 420, height: 900 });
+  await page.waitForTimeout(200);
+  await shot(page, 'verify-narrow-dark');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('epsilon from the keyboard; the live verified error never decreases as epsilon grows', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0.05&method=crown-ibp&beta=1&digit=3'));
+  await ready(page);
+  const m = defaultModel();
+  const seen = [[0.05, (await liveResult(page, `${m}|0.05|crown-ibp|1`)).verified]];
+  await page.focus('#eps');
+  await page.keyboard.press('ArrowRight');
+  assert.equal((await labValues(page)).eps, 0.055, 'an arrow key steps 0.005');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await labValues(page)).eps, 0.05);
+  for (const eps of [0.1, 0.15, 0.2]) {
+    await page.keyboard.press('Shift+ArrowRight');
+    const v = await labValues(page);
+    assert.equal(v.eps, eps, 'shift+arrow steps 0.05');
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`eps=${eps}(&|$)`));
+    assert.equal(await page.inputValue('#eps + input'), eps.toFixed(3));
+    seen.push([eps, (await liveResult(page, `${m}|${eps}|crown-ibp|1`)).verified]);
+    await page.waitForFunction((e) => document.querySelector('[data-testid=digit-verdict]').textContent
+      .includes(`ε = ${e}`), eps.toFixed(3));
+  }
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(seen[i][1] >= seen[i - 1][1], `verified errors ${JSON.stringify(seen)} should not decrease`);
+  }
+  assert.ok(seen.at(-1)[1] > seen[0][1], `verified errors ${JSON.stringify(seen)} should grow`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('bad values in the URL are clamped or reset with a visible note', async () => {
+  const { page, errors } = await open(ctx, lab('eps=abc&method=crown-ibp'));
+  await ready(page);
+  assert.match(await noteText(page), /eps=abc is not a number; using 0\.3/);
+  assert.equal((await labValues(page)).eps, 0.3);
+  assert.equal(await page.inputValue('#eps + input'), '0.300');
+  assert.match(await page.evaluate(() => location.hash), /eps=0\.3(&|$)/);
+
+  await page.evaluate(() => { location.hash = '#/verify?eps=9&method=magic&model=nope&digit=-5&beta=2'; });
+  await page.waitForFunction(() => /eps=9/.test(document.querySelector('[data-testid=notes]').textContent));
+  const notes = await noteText(page);
+  assert.match(notes, /eps=9 is above the range \[0, 0\.45\]; using 0\.45/);
+  assert.match(notes, /method=magic is not one of ibp, crown, crown-ibp; using crown-ibp/);
+  assert.match(notes, new RegExp(`model=nope is not a known model; using ${defaultModel()}`));
+  assert.match(notes, /digit=-5 is below the range \[0, 1999\]; using 0/);
+  assert.match(notes, /beta=2 is above the range \[0, 1\]; using 1/);
+  const v = await labValues(page);
+  assert.deepEqual([v.eps, v.method, v.model, v.digit, v.beta], [0.45, 'crown-ibp', defaultModel(), 0, 1]);
+  assert.equal(await page.inputValue('#eps + input'), '0.450');
+  await liveResult(page, `${defaultModel()}|0.45|crown-ibp|1`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a missing or corrupt model file is reported in place; another model still works', async () => {
+  assert.ok(models.length >= 2, 'the manifest lists at least two models');
+  const [bad, good] = models[0] === defaultModel() ? [models[1], models[0]] : [models[0], defaultModel()];
+  const manifest = await (await fetch(`${srv.isolated}/www/models/manifest.json`)).json();
+  const badFile = manifest.models.find((m) => m.id === bad).file;
+  for (const mode of ['missing', 'corrupt']) {
+    const p = await ctx.newPage();
+    await p.route(`**/www/models/${badFile}`, (route) => (mode === 'missing'
+      ? route.fulfill({ status: 404, body: 'not found' })
+      : route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not a safetensors file at all') })));
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.goto(lab(`model=${bad}&eps=0.1`));
+    await ready(p);
+    const msg = await p.textContent('[data-testid=live-error]');
+    assert.match(msg, /Could not load the model/);
+    if (mode === 'missing') assert.match(msg, /404/);
+    assert.match(msg, /Choose another model/);
+    assert.equal(await p.getAttribute('#lab', 'data-live-status'), 'error');
+    assert.match(await p.textContent('[data-testid=digit-error]'), /Could not load the model/);
+    await shot(p, `verify-model-${mode}`);
+    await p.selectOption('#model', good);
+    await liveResult(p, `${good}|0.1|crown-ibp|1`);
+    await p.waitForSelector('#lab[data-digit-status="done"]');
+    assert.equal(await p.isHidden('[data-testid=live-error]'), true);
+    assert.deepEqual(errors, []);
+    await p.close();
+  }
+});
+
+test('the page survives an engine crash and keeps its settings', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0.1&method=ibp&digit=5'));
+  await ready(page);
+  await liveResult(page, `${defaultModel()}|0.1|ibp|1`);
+  const msg = await page.evaluate(() => window.paperlab.engine.crashForTest());
+  assert.match(msg, /engine crashed/);
+  await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]').textContent));
+  assert.equal((await labValues(page)).eps, 0.1);
+  await page.focus('#eps');
+  await page.keyboard.press('Shift+ArrowRight');
+  await liveResult(page, `${defaultModel()}|0.15|ibp|1`);
+  await page.waitForSelector('#lab[data-digit-status="done"]');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('embed mode hides the chrome; share link and exports work', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0.2&method=crown-ibp&digit=9'));
+  await ready(page);
+  const share = await page.inputValue('.lab-foot input.share');
+  assert.match(share, /#\/verify\?eps=0\.2&method=crown-ibp&beta=1&model=[\w-]+&digit=9&steps=\d+&seed=\d+$/);
+  const embed = await page.inputValue('.lab-foot textarea');
+  assert.match(embed, /^<iframe src="[^"]+&embed=1"/);
+
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('text=CSV of the plotted numbers')]);
+  const text = readFileSync(await csv.path(), 'utf8');
+  const lines = text.trim().split('\n');
+  assert.equal(lines[0], 'source,model,eps,clean_err_pct,pgd_err_pct,ibp_err_pct,crown_err_pct,crownibp_err_pct,beta,pgd_steps,pgd_seed,n_digits');
+  assert.ok(lines.some((l) => l.startsWith('live,')), 'the live result is exported');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('text=PNG of the plot')]);
+  const bytes = readFileSync(await png.path());
+  assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+
+  await page.goto(lab('eps=0.2&method=crown-ibp&digit=9&embed=1'));
+  await page.waitForFunction(() => document.body.classList.contains('embed'));
+  await ready(page);
+  assert.equal(await page.isHidden('.lab-head'), true);
+  assert.equal(await page.isHidden('.lab-foot'), true);
+  assert.equal(await page.isHidden('.site-bar'), true);
+  assert.equal(await page.isVisible('.plot'), true);
+  await shot(page, 'verify-embed');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
