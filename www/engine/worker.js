@@ -36,8 +36,11 @@ function panicError(e) {
   return err;
 }
 
+// A trap (RuntimeError "unreachable", from a panic with panic=abort) or wasm-bindgen's "Module terminated" leaves
+// the instance unusable. A PanicError (wasm-bindgen, panic=unwind builds) is an ordinary error: the instance is fine.
 function isTrap(e) {
-  return e instanceof WebAssembly.RuntimeError || (e && e.name === 'RuntimeError');
+  return e instanceof WebAssembly.RuntimeError || (e && e.name === 'RuntimeError')
+    || (e && /module terminated/i.test(String(e.message)));
 }
 
 /** Run `f`, turning a trap into a poisoned instance and a clear EnginePanic error. */
@@ -50,6 +53,10 @@ function guarded(f) {
     if (isTrap(e)) {
       poisoned = panicError(e);
       throw poisoned;
+    }
+    if (e && e.name === 'PanicError') {
+      const err = new Error(`The engine panicked: ${String(e.message).split('\n')[0].slice(0, 300)}`);
+      throw err;
     }
     if (e instanceof Error) throw e;
     throw new Error(typeof e === 'string' ? e : JSON.stringify(e));

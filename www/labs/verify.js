@@ -394,6 +394,8 @@ class Lab {
   drawLive() {
     const v = this.values;
     const pts = [];
+    const pgd = this.pgdCache.get(this.pgdKey());
+    if (pgd) pts.push({ x: v.eps, y: (100 * pgd.errors) / pgd.n, color: 'pgd', shape: 'diamond' });
     const live = this.liveCache.get(this.liveKey());
     const run = this.liveRun;
     const mk = methodKey(v.method);
@@ -402,8 +404,6 @@ class Lab {
     } else if (run && run.key === this.liveKey()) {
       pts.push({ x: v.eps, y: null, color: mk, pending: true, progress: run.done / run.total });
     }
-    const pgd = this.pgdCache.get(this.pgdKey());
-    if (pgd) pts.push({ x: v.eps, y: (100 * pgd.errors) / pgd.n, color: 'pgd', shape: 'diamond' });
     this.plot.setLive(pts);
   }
 

@@ -80,7 +80,13 @@ export class CurvePlot {
       axes: [axis(o.xLabel), { ...axis(o.yLabel), size: 52, values: (u, vals) => vals.map((v) => `${v}${suffix}`) }],
       legend: { live: true },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
-      hooks: { draw: [(u) => this._overlay(u)] },
+      hooks: {
+        draw: [(u) => this._overlay(u)],
+        // When the pointer is not over the plot, the legend shows the values at the marked x.
+        setCursor: [(u) => {
+          if (u.cursor.idx == null) this._legendAtMarker();
+        }],
+      },
     }, [this.xs, ...this.ys], this.el);
   }
 
@@ -99,6 +105,16 @@ export class CurvePlot {
   setMarker(x) {
     this.marker = x;
     this.u.redraw(false, false);
+    this._legendAtMarker();
+  }
+
+  _legendAtMarker() {
+    if (this.marker === null || !this.xs.length || this.u.cursor.idx != null) return;
+    let best = 0;
+    this.xs.forEach((x, i) => {
+      if (Math.abs(x - this.marker) < Math.abs(this.xs[best] - this.marker)) best = i;
+    });
+    this.u.setLegend({ idx: best });
   }
 
   setLive(points) {
@@ -124,6 +140,8 @@ export class CurvePlot {
     const pr = uPlot.pxRatio;
     const { left, top, width, height } = u.bbox;
     ctx.save();
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
     ctx.beginPath();
     ctx.rect(left, top, width, height);
     ctx.clip();
@@ -142,8 +160,13 @@ export class CurvePlot {
       const label = `${this.opts.markerLabel || 'x'} = ${this.marker.toFixed(3)}`;
       const tw = ctx.measureText(label).width;
       const tx = x + 6 * pr + tw > left + width ? x - 6 * pr - tw : x + 6 * pr;
-      ctx.fillText(label, tx, top + 14 * pr);
+      ctx.fillText(label, tx, top + height - 8 * pr);
     }
+    // Live points are not clipped: one at the edge of the plot (ε = 0.45, 100%) stays whole.
+    ctx.restore();
+    ctx.save();
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
     for (const p of this.live) {
       if (p.y == null && !p.pending) continue;
       const x = u.valToPos(p.x, 'x', true);
@@ -183,7 +206,7 @@ export class CurvePlot {
         ctx.font = `bold ${12 * pr}px system-ui, sans-serif`;
         const tw = ctx.measureText(p.label).width;
         let tx = x + r + 5 * pr;
-        if (tx + tw > left + width) tx = x - r - 5 * pr - tw;
+        if (tx + tw > left + width) tx = x - r * 1.3 - 5 * pr - tw;
         ctx.lineWidth = 3 * pr;
         ctx.strokeStyle = c.bg;
         ctx.strokeText(p.label, tx, y + 4 * pr);
