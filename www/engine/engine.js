@@ -36,9 +36,10 @@ class LabHandle {
     this.urls = urls;
   }
 
-  /** Fetch the files and construct the lab in the worker. Rejects with the engine's message. */
-  open() {
-    return this.engine._open(this);
+  /** Fetch the files and construct the lab in the worker. Rejects with the engine's message. A failed open is
+   *  remembered (calls reject at once with the same error) until `open({ retry: true })`. */
+  open({ retry = false } = {}) {
+    return this.engine._open(this, retry);
   }
 
   /** Call a method of the lab: resolves to `{ value, ms }`. */
@@ -150,7 +151,9 @@ export class Engine {
     return hnd;
   }
 
-  async _open(hnd) {
+  async _open(hnd, retry = false) {
+    if (hnd.error && !retry) throw hnd.error;
+    hnd.error = null;
     await this.ready;
     let p = this.opened.get(hnd.key);
     if (!p) {
@@ -159,14 +162,18 @@ export class Engine {
       this.opened.set(hnd.key, p);
       p.catch(async (e) => {
         if (this.opened.get(hnd.key) === p) this.opened.delete(hnd.key);
-        if (e && e.name === 'EnginePanic' && gen === this.generation) await this._restart(e);
+        if (e && e.name === 'EnginePanic') {
+          if (gen === this.generation) await this._restart(e);
+        } else {
+          hnd.error = e;
+        }
       });
     }
     return p;
   }
 
   async _call(hnd, method, args) {
-    await this._open(hnd);
+    await this._open(hnd, false);
     const gen = this.generation;
     try {
       return await this.api.call(hnd.key, method, args);

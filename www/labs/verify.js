@@ -420,7 +420,7 @@ class Lab {
     this.handle = this.engine.lab(`verify:${model.id}`, 'VerifyLab', [url, DATA_URL.href]);
     const hnd = this.handle;
     try {
-      await hnd.open();
+      await hnd.open({ retry: true });
       if (this.handle !== hnd) return;
       const n = (await hnd.call('n_test')).value;
       if (Number.isFinite(n) && n > 0 && n !== this.nTest) {
