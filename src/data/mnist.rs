@@ -118,8 +118,8 @@ impl Mnist {
 
     /// Reads the file at `path` (a gzipped safetensors file in the layout of [`Mnist::from_gz_bytes`]).
     ///
-    /// Errors: [`Error::Io`] when the file cannot be read, else as [`Mnist::from_gz_bytes`].
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Errors: [`Error::Io`] when the file cannot be read (always, in wasm: there is no file system), else as
+    /// [`Mnist::from_gz_bytes`].
     pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Mnist> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
@@ -128,17 +128,17 @@ impl Mnist {
     }
 
     /// The shipped subset, read from [`DEFAULT_PATH`] under the crate's source directory (`CARGO_MANIFEST_DIR`, so
-    /// it works from tests, benches and the CLI whatever the working directory). Native only.
+    /// it works from tests, benches and the CLI whatever the working directory). Native only: in wasm it returns
+    /// [`Error::Io`]; the front end fetches the file and calls [`Mnist::from_gz_bytes`].
     ///
     /// Errors: as [`Mnist::load_path`].
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn load_default() -> Result<Mnist> {
         Self::load_path(default_path())
     }
 }
 
-/// Absolute path of the shipped file: `CARGO_MANIFEST_DIR/www/data/mnist-10k.safetensors.gz`. Native only.
-#[cfg(not(target_arch = "wasm32"))]
+/// Absolute path of the shipped file: `CARGO_MANIFEST_DIR/www/data/mnist-10k.safetensors.gz` (the source checkout
+/// this crate was compiled from).
 pub fn default_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_PATH)
 }
@@ -148,6 +148,7 @@ mod tests {
     use super::*;
 
     /// FNV-1a, 32 bit (the same hash `scripts/make-mnist.mjs` prints).
+    #[cfg(not(target_arch = "wasm32"))]
     fn fnv1a32(bytes: &[u8]) -> u32 {
         bytes.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
     }
