@@ -179,3 +179,64 @@ impl MlpGrads {
         v
     }
 }
+
+impl Mlp {
+    /// Serialises the model as safetensors: tensors `layers.{l}.weight` (`dims[l+1] x dims[l]`) and
+    /// `layers.{l}.bias` (`dims[l+1]`), plus metadata `arch = "mlp"`, `dims = "784,100,100,10"` and `extra`.
+    ///
+    /// # Errors
+    /// From [`crate::io::save_f32`].
+    pub fn to_safetensors(&self, extra: &std::collections::BTreeMap<String, String>) -> Result<Vec<u8>> {
+        let names: Vec<(String, String)> = (0..self.layers()).map(|l| (format!("layers.{l}.weight"), format!("layers.{l}.bias"))).collect();
+        let shapes: Vec<([usize; 2], [usize; 1])> = (0..self.layers()).map(|l| ([self.dims[l + 1], self.dims[l]], [self.dims[l + 1]])).collect();
+        let mut t: Vec<(&str, &[usize], &[f32])> = Vec::new();
+        for l in 0..self.layers() {
+            t.push((&names[l].0, &shapes[l].0, &self.w[l]));
+            t.push((&names[l].1, &shapes[l].1, &self.b[l]));
+        }
+        let mut meta = extra.clone();
+        meta.insert("arch".into(), "mlp".into());
+        meta.insert("dims".into(), self.dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
+        crate::io::save_f32(&t, &meta)
+    }
+
+    /// Loads a model written by [`Mlp::to_safetensors`] and returns it with its metadata.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for bytes that are not safetensors; [`Error::Model`] when `arch` is not `mlp`, `dims` is
+    /// missing or malformed, a tensor is missing or has the wrong shape, or a value is NaN or infinite.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<(Mlp, std::collections::BTreeMap<String, String>)> {
+        let f = crate::io::load(bytes)?;
+        let meta = f.metadata().clone();
+        match meta.get("arch").map(String::as_str) {
+            Some("mlp") => {}
+            other => return Err(Error::Model(format!("expected an MLP (metadata arch = \"mlp\"), found {other:?}"))),
+        }
+        let dims: Vec<usize> = meta
+            .get("dims")
+            .ok_or_else(|| Error::Model("metadata has no dims".into()))?
+            .split(',')
+            .map(|s| s.trim().parse::<usize>().map_err(|_| Error::Model(format!("dims entry '{s}' is not a number"))))
+            .collect::<Result<_>>()?;
+        if dims.len() < 2 || dims.len() > 16 || dims.iter().any(|&d| d == 0 || d > 1 << 16) {
+            return Err(Error::Model(format!("dims {dims:?} are not a sensible MLP")));
+        }
+        let mut w = Vec::new();
+        let mut b = Vec::new();
+        for l in 0..dims.len() - 1 {
+            let tw = f.f32(&format!("layers.{l}.weight"))?;
+            let tb = f.f32(&format!("layers.{l}.bias"))?;
+            if tw.shape != [dims[l + 1], dims[l]] || tb.shape != [dims[l + 1]] {
+                return Err(Error::Model(format!(
+                    "layer {l}: weight {:?} and bias {:?} do not match dims {dims:?}",
+                    tw.shape, tb.shape
+                )));
+            }
+            w.push(tw.data);
+            b.push(tb.data);
+        }
+        let m = Mlp { dims, w, b };
+        m.validate()?;
+        Ok((m, meta))
+    }
+}
