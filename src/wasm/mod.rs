@@ -1,1 +1,31 @@
-//! Thin `#[wasm_bindgen]` facades, one per lab.
+//! Thin `#[wasm_bindgen]` facades, one per lab: typed arrays in and out, `Result<_, JsError>` with the library's
+//! messages. No math lives here.
+
+pub mod verify;
+
+use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "parallel")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Routes Rust panics to `console.error` with a stack, once. Called by every lab constructor too.
+#[wasm_bindgen]
+pub fn init_panic_hook() {
+    console_error_panic_hook::set_once();
+}
+
+/// Threads the parallel loops use: rayon's pool size in the threaded build, 1 in the single-thread build.
+#[wasm_bindgen]
+pub fn backend_threads() -> usize {
+    crate::par::threads()
+}
+
+/// Which lane implementation this module was built with (`"simd128"`, `"simd128+relaxed"` or `"scalar"`).
+#[wasm_bindgen]
+pub fn backend_lanes() -> String {
+    crate::kernels::lanes().to_string()
+}
+
+pub(crate) fn js_err(e: crate::Error) -> JsError {
+    JsError::new(&e.to_string())
+}

@@ -1,0 +1,168 @@
+//! The `verify` lab's facade (CROWN-IBP): one model and the 2,000 MNIST test digits, with small calls the page drives
+//! in chunks so it can show progress and cancel.
+
+use wasm_bindgen::prelude::*;
+
+use super::js_err;
+use crate::data::mnist::Mnist;
+use crate::labs::verify::{margin_bounds, pgd, verify_counts, Method};
+use crate::nn::layers::argmax_rows;
+use crate::nn::Mlp;
+use crate::Error;
+
+/// A verified-robustness lab session: a loaded MLP and the test digits.
+#[wasm_bindgen]
+pub struct VerifyLab {
+    model: Mlp,
+    info: String,
+    x: Vec<f32>,
+    bytes: Vec<u8>,
+    labels: Vec<u8>,
+}
+
+fn parse_method(s: &str) -> Result<Method, JsError> {
+    s.parse::<Method>().map_err(js_err)
+}
+
+fn check_beta(beta: f32) -> Result<(), JsError> {
+    if beta.is_finite() && (0.0..=1.0).contains(&beta) {
+        Ok(())
+    } else {
+        Err(js_err(Error::range("beta", format!("{beta} must be in [0, 1]"))))
+    }
+}
+
+#[wasm_bindgen]
+impl VerifyLab {
+    /// Loads a model (safetensors bytes from `www/models/`) and the MNIST subset (`mnist-10k.safetensors.gz`).
+    /// Throws with a message naming the problem when either is corrupt or the model does not take 784 inputs and
+    /// give 10 classes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_bytes: &[u8], data_gz: &[u8]) -> Result<VerifyLab, JsError> {
+        console_error_panic_hook::set_once();
+        let (model, meta) = Mlp::from_safetensors(model_bytes).map_err(js_err)?;
+        if model.inputs() != 784 || model.classes() != 10 {
+            return Err(js_err(Error::Model(format!("this lab needs 784 inputs and 10 classes; the file has dims {:?}", model.dims))));
+        }
+        let data = Mnist::from_gz_bytes(data_gz).map_err(js_err)?;
+        let idx: Vec<usize> = (0..data.test.n).collect();
+        let x = data.test.batch_f32(&idx);
+        let info = serde_json::json!({
+            "name": meta.get("id"),
+            "label": meta.get("label"),
+            "arch": "mlp",
+            "dims": model.dims,
+            "train_eps": meta.get("train_eps").and_then(|s| s.parse::<f32>().ok()),
+            "params": model.param_sizes().iter().sum::<usize>(),
+        })
+        .to_string();
+        Ok(VerifyLab { model, info, x, bytes: data.test.images.clone(), labels: data.test.labels.clone() })
+    }
+
+    /// Number of test digits (2,000).
+    pub fn n_test(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn check_index(&self, i: usize) -> Result<(), JsError> {
+        if i < self.labels.len() {
+            Ok(())
+        } else {
+            Err(js_err(Error::range("digit index", format!("{i} is not below {}", self.labels.len()))))
+        }
+    }
+
+    fn check_range(&self, start: usize, end: usize) -> Result<(), JsError> {
+        if start <= end && end <= self.labels.len() {
+            Ok(())
+        } else {
+            Err(js_err(Error::range("digit range", format!("[{start}, {end}) is not inside [0, {})", self.labels.len()))))
+        }
+    }
+
+    /// True label (0..9) of test digit `i`.
+    pub fn label(&self, i: usize) -> Result<u8, JsError> {
+        self.check_index(i)?;
+        Ok(self.labels[i])
+    }
+
+    /// The 784 pixel bytes (28 x 28, row-major) of test digit `i`.
+    pub fn digit(&self, i: usize) -> Result<Vec<u8>, JsError> {
+        self.check_index(i)?;
+        Ok(self.bytes[i * 784..(i + 1) * 784].to_vec())
+    }
+
+    /// JSON with the model's name, dims, train epsilon and parameter count.
+    pub fn model_info(&self) -> String {
+        self.info.clone()
+    }
+
+    /// The 10 clean logits of test digit `i`.
+    pub fn logits(&self, i: usize) -> Result<Vec<f32>, JsError> {
+        self.check_index(i)?;
+        self.model.logits(&self.x[i * 784..(i + 1) * 784], 1).map_err(js_err)
+    }
+
+    /// Margin bounds of test digit `i` for `m_j = z_y - z_j` over the L-inf ball of radius `eps` (clamped to
+    /// `[0, 1]`): 30 floats, `[lower(10), upper(10), clean(10)]`; entry y is 0. `method`: `ibp`, `crown` or
+    /// `crown-ibp`; `beta` in `[0, 1]` mixes CROWN-IBP with IBP (CROWN-IBP only).
+    pub fn digit_bounds(&self, i: usize, eps: f32, method: &str, beta: f32) -> Result<Vec<f32>, JsError> {
+        self.check_index(i)?;
+        check_beta(beta)?;
+        let method = parse_method(method)?;
+        let x = &self.x[i * 784..(i + 1) * 784];
+        let y = self.labels[i];
+        let (lo, up) = margin_bounds(&self.model, x, &[y], eps, method, beta).map_err(js_err)?;
+        let z = self.model.logits(x, 1).map_err(js_err)?;
+        let mut out = lo;
+        out.extend(up);
+        out.extend(z.iter().map(|&zj| z[y as usize] - zj));
+        Ok(out)
+    }
+
+    /// PGD on test digit `i`: 794 floats, `[adversarial margins(10), adversarial image(784) in [0, 1]]`.
+    /// `steps` is capped at 500.
+    pub fn pgd_digit(&self, i: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<f32>, JsError> {
+        self.check_index(i)?;
+        let x = &self.x[i * 784..(i + 1) * 784];
+        let y = self.labels[i];
+        let (adv, _) = pgd(&self.model, x, &[y], eps, steps.min(500), seed as u64).map_err(js_err)?;
+        let z = self.model.logits(&adv, 1).map_err(js_err)?;
+        let mut out: Vec<f32> = z.iter().map(|&zj| z[y as usize] - zj).collect();
+        out.extend(adv);
+        Ok(out)
+    }
+
+    /// Over test digits `[start, end)`: `[n, clean errors, verified errors]` (verified error: misclassified or not
+    /// verified by `method` at `eps`).
+    pub fn verify_range(&self, start: usize, end: usize, eps: f32, method: &str, beta: f32) -> Result<Vec<u32>, JsError> {
+        self.check_range(start, end)?;
+        check_beta(beta)?;
+        let method = parse_method(method)?;
+        let chunk = if method == Method::Crown { 8 } else { 64 };
+        let c = verify_counts(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, chunk).map_err(js_err)?;
+        Ok(vec![c.n, c.clean_err, c.verified_err])
+    }
+
+    /// Over test digits `[start, end)`: `[n, PGD errors]` (misclassified clean or by any PGD iterate).
+    pub fn pgd_range(&self, start: usize, end: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<u32>, JsError> {
+        self.check_range(start, end)?;
+        let n = end - start;
+        let parts = crate::par::map_range(n.div_ceil(50), |p| {
+            let (s, e) = (start + p * 50, (start + (p + 1) * 50).min(end));
+            pgd(&self.model, &self.x[s * 784..e * 784], &self.labels[s..e], eps, steps.min(500), seed as u64 + p as u64).map(|r| r.1.iter().filter(|&&f| f).count() as u32)
+        });
+        let mut tot = 0;
+        for p in parts {
+            tot += p.map_err(js_err)?;
+        }
+        Ok(vec![n as u32, tot])
+    }
+
+    /// Clean predictions of digits `[start, end)` (for the digit picker).
+    pub fn predictions(&self, start: usize, end: usize) -> Result<Vec<u8>, JsError> {
+        self.check_range(start, end)?;
+        let z = self.model.logits(&self.x[start * 784..end * 784], end - start).map_err(js_err)?;
+        Ok(argmax_rows(&z, 10).into_iter().map(|p| p as u8).collect())
+    }
+}
