@@ -489,29 +489,42 @@ pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
 }
 
 /// Full-CROWN bounds of every hidden pre-activation, layer by layer, each intersected with IBP from the layer below.
+///
+/// Only neurons that the IBP box leaves unstable (`lo < 0 < up`) get a CROWN pass: a stable neuron's relaxation is
+/// exact whatever its bounds, so tightening them changes no CROWN pass downstream. Digits are processed one at a time
+/// (in parallel where threads exist), each with `2 x (its unstable count)` specification rows.
 fn crown_hidden_bounds(m: &Mlp, absw: &[Vec<f32>], c0: &[f32], r0: &[f32], batch: usize) -> Result<LayerBounds> {
     let nl = m.layers();
+    let i = m.inputs();
     let mut bounds = LayerBounds { lo: Vec::new(), up: Vec::new() };
     for t in 0..nl - 1 {
         // IBP box for z_t from the tightened bounds below (exact for t = 0).
-        let partial = LayerBounds { lo: bounds.lo.clone(), up: bounds.up.clone() };
-        let ic = ibp_hidden_partial(m, absw, c0, r0, batch, &partial, t)?;
-        let (mut lo, mut up) = ic;
+        let (mut lo, mut up) = ibp_hidden_partial(m, absw, c0, r0, batch, &bounds, t)?;
         if t > 0 {
             let n = m.dims[t + 1];
-            let s = 2 * n;
-            let mut spec = vec![0.0; batch * s * n];
-            for b in 0..batch {
-                for j in 0..n {
-                    spec[(b * s + j) * n + j] = 1.0;
-                    spec[(b * s + n + j) * n + j] = -1.0;
+            let per = crate::par::map_range(batch, |b| -> Result<Vec<(usize, f32, f32)>> {
+                let unstable: Vec<usize> = (0..n).filter(|&j| lo[b * n + j] < 0.0 && up[b * n + j] > 0.0).collect();
+                if unstable.is_empty() {
+                    return Ok(Vec::new());
                 }
-            }
-            let (lb, _) = crown_lower(m, t, &spec, s, &bounds, c0, r0, batch, false)?;
-            for b in 0..batch {
-                for j in 0..n {
-                    lo[b * n + j] = lo[b * n + j].max(lb[b * s + j]);
-                    up[b * n + j] = up[b * n + j].min(-lb[b * s + n + j]);
+                let u = unstable.len();
+                let s = 2 * u;
+                let mut spec = vec![0.0; s * n];
+                for (q, &j) in unstable.iter().enumerate() {
+                    spec[q * n + j] = 1.0;
+                    spec[(u + q) * n + j] = -1.0;
+                }
+                let one = LayerBounds {
+                    lo: bounds.lo.iter().zip(&m.dims[1..]).map(|(v, &w)| v[b * w..(b + 1) * w].to_vec()).collect(),
+                    up: bounds.up.iter().zip(&m.dims[1..]).map(|(v, &w)| v[b * w..(b + 1) * w].to_vec()).collect(),
+                };
+                let (lb, _) = crown_lower(m, t, &spec, s, &one, &c0[b * i..(b + 1) * i], &r0[b * i..(b + 1) * i], 1, false)?;
+                Ok(unstable.iter().enumerate().map(|(q, &j)| (j, lb[q], -lb[u + q])).collect())
+            });
+            for (b, res) in per.into_iter().enumerate() {
+                for (j, l, h) in res? {
+                    lo[b * n + j] = lo[b * n + j].max(l);
+                    up[b * n + j] = up[b * n + j].min(h);
                 }
             }
         }

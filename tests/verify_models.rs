@@ -1,0 +1,55 @@
+//! Re-evaluates every shipped verify-lab model on the 2,000 test digits and checks the numbers its manifest entry
+//! claims (clean, PGD, IBP and CROWN-IBP verified error at epsilon 0.1-0.4; full CROWN at 0.1). A tolerance of
+//! 0.1% (two digits) allows for floating-point differences between machines.
+
+use paperlab::data::mnist::Mnist;
+use paperlab::labs::verify::{pgd, verify_counts, Method};
+use paperlab::nn::Mlp;
+
+fn models_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models")
+}
+
+#[test]
+fn shipped_models_reach_their_manifest_numbers() {
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(models_dir().join("manifest.json")).expect("www/models/manifest.json is shipped")).expect("manifest is JSON");
+    let models = manifest["models"].as_array().expect("manifest has a models array");
+    assert!(models.len() >= 2, "expected a natural and a CROWN-IBP model");
+    let data = Mnist::load_default().unwrap();
+    let x = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+    let y = &data.test.labels;
+    let n = y.len() as f64;
+    for e in models {
+        let id = e["id"].as_str().unwrap();
+        let (m, meta) = Mlp::from_safetensors(&std::fs::read(models_dir().join(e["file"].as_str().unwrap())).unwrap()).unwrap();
+        assert_eq!(meta.get("id").map(String::as_str), Some(id));
+        let mt = &e["metrics"];
+        let grid: Vec<f64> = mt["eps"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let steps = e["config"]["pgd_steps"].as_u64().unwrap() as usize;
+        let seed = e["config"]["pgd_seed"].as_u64().unwrap();
+        let check = |what: &str, got: f64, want: f64| {
+            assert!((got - want).abs() <= 0.001 + 1e-6, "{id}: {what}: measured {:.2}% but the manifest says {:.2}%", 100.0 * got, 100.0 * want);
+        };
+        for &eps in &[0.1f64, 0.2, 0.3, 0.4] {
+            let k = grid.iter().position(|g| (g - eps).abs() < 1e-6).expect("manifest grid has eps");
+            let at = |name: &str| mt[name][k].as_f64().unwrap();
+            let ibp = verify_counts(&m, &x, y, eps as f32, Method::Ibp, 1.0, 250).unwrap();
+            check("clean error", ibp.clean_err as f64 / n, mt["clean_err"].as_f64().unwrap());
+            check(&format!("IBP verified error at {eps}"), ibp.verified_err as f64 / n, at("ibp_err"));
+            let cib = verify_counts(&m, &x, y, eps as f32, Method::CrownIbp, 1.0, 100).unwrap();
+            check(&format!("CROWN-IBP verified error at {eps}"), cib.verified_err as f64 / n, at("crownibp_err"));
+            // PGD exactly as the CLI runs it: chunks of 200 digits, seed + chunk index.
+            let mut fooled = 0;
+            for p in 0..y.len().div_ceil(200) {
+                let (s, t) = (p * 200, ((p + 1) * 200).min(y.len()));
+                fooled += pgd(&m, &x[s * 784..t * 784], &y[s..t], eps as f32, steps, seed + p as u64).unwrap().1.iter().filter(|&&f| f).count();
+            }
+            check(&format!("PGD error at {eps}"), fooled as f64 / n, at("pgd_err"));
+            // Sanity that holds for any sound verifier: attack error <= verified error.
+            assert!(fooled as u32 <= ibp.verified_err.min(cib.verified_err) + 2, "{id}: PGD found more errors than the verifier allows");
+        }
+        let k = grid.iter().position(|g| (g - 0.1).abs() < 1e-6).unwrap();
+        let crown = verify_counts(&m, &x, y, 0.1, Method::Crown, 1.0, 16).unwrap();
+        check("CROWN verified error at 0.1", crown.verified_err as f64 / n, mt["crown_err"][k].as_f64().unwrap());
+    }
+}
