@@ -386,7 +386,7 @@ class Lab {
     if (!eps.length) {
       this.el.plotMsg.textContent = this.manifestError
         ? `No precomputed curves: ${this.manifestError}`
-        : 'This model has no precomputed curves; the live point below is computed here.';
+        : 'The model list has no precomputed curves for this model.';
     }
     this.drawLive();
   }
@@ -430,7 +430,8 @@ class Lab {
       }
     } catch (e) {
       if (this.handle !== hnd) return;
-      this.openError = `Could not load the model “${model.label || model.id}”: ${e.message} `
+      const why = String(e.message || e).trim().replace(/[.\s]*$/, '.');
+      this.openError = `Could not load the model “${model.label || model.id}”: ${why} `
         + 'Choose another model in the Model menu; the precomputed curves above still come from the model list.';
     }
   }
