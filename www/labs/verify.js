@@ -56,17 +56,22 @@ const SERIES = [
   { key: 'crownibp', metric: 'crownibp_err', label: 'verified: CROWN-IBP', color: 'crownibp' },
 ];
 
+// Digits per engine call: ~250 for the verified error (halved, in multiples of 50, when a call takes long), and
+// blocks of 200 for PGD, aligned to the digit index: the engine seeds each PGD block from its position, so the
+// same blocks as the precomputed evaluation give the same attack.
 const CHUNK = 250;
+const PGD_CHUNK = 200;
+const PGD_DEFAULTS = { steps: 20, seed: 2019 };
 
-function buildSpec(modelIds, defaultModel, nTest) {
+function buildSpec(modelIds, defaultModel, nTest, pgd = PGD_DEFAULTS) {
   return [
     { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3 },
     { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'crown-ibp' },
     { name: 'beta', type: 'number', min: 0, max: 1, step: 0.05, default: 1 },
     { name: 'model', type: 'enum', values: modelIds, default: defaultModel, what: 'model' },
     { name: 'digit', type: 'int', min: 0, max: nTest - 1, default: 0 },
-    { name: 'steps', type: 'int', min: 1, max: 200, default: 20 },
-    { name: 'seed', type: 'int', min: 0, max: 999999, default: 0 },
+    { name: 'steps', type: 'int', min: 1, max: 200, default: pgd.steps },
+    { name: 'seed', type: 'int', min: 0, max: 999999, default: pgd.seed },
     { name: 'embed', type: 'bool', default: false, share: false },
   ];
 }
@@ -111,9 +116,11 @@ function metricAt(model, metric, eps) {
   const xs = m.eps;
   const ys = m[metric];
   if (!Array.isArray(xs) || !Array.isArray(ys) || xs.length !== ys.length) return null;
-  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - eps) < 1e-9) return ys[i];
+  const ok = (y) => typeof y === 'number' && Number.isFinite(y);
+  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - eps) < 1e-9) return ok(ys[i]) ? ys[i] : null;
   for (let i = 0; i + 1 < xs.length; i++) {
     if (xs[i] <= eps && eps <= xs[i + 1]) {
+      if (!ok(ys[i]) || !ok(ys[i + 1])) return null;
       const t = (eps - xs[i]) / (xs[i + 1] - xs[i]);
       return ys[i] + t * (ys[i + 1] - ys[i]);
     }
@@ -317,7 +324,11 @@ class Lab {
   parse(params) {
     const ids = this.manifest ? this.manifest.models.map((m) => m.id) : [];
     const def = ids.includes('mlp-crownibp') ? 'mlp-crownibp' : ids[0] || '';
-    this.spec = buildSpec(ids, def, this.nTest);
+    // PGD defaults: those of the precomputed curves, so the live PGD point lands on the curve.
+    const cfg = this.manifest?.models.find((m) => m.id === def)?.config || {};
+    const steps = Number.isInteger(cfg.pgd_steps) && cfg.pgd_steps >= 1 && cfg.pgd_steps <= 200 ? cfg.pgd_steps : PGD_DEFAULTS.steps;
+    const seed = Number.isInteger(cfg.pgd_seed) && cfg.pgd_seed >= 0 && cfg.pgd_seed <= 999999 ? cfg.pgd_seed : PGD_DEFAULTS.seed;
+    this.spec = buildSpec(ids, def, this.nTest, { steps, seed });
     if (!this.manifest) {
       // Without a model list the model cannot be checked; keep what the URL says.
       const p = this.spec.find((x) => x.name === 'model');
@@ -495,7 +506,7 @@ class Lab {
           this.el.progress.update(e);
           this.drawLive();
           // Keep each call short so the digit view stays responsive: aim at ~120 ms per call.
-          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.round(chunk / 2));
+          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.floor(chunk / 100) * 50);
         }
         this.liveCache.set(key, acc);
         this.liveRun = null;
@@ -507,9 +518,8 @@ class Lab {
         this.pgdRun = { key: pkey, done: 0, total: n };
         this.showLive();
         const acc = { n: 0, errors: 0, ms: 0 };
-        let chunk = CHUNK;
-        for (let s = 0; s < n; s += chunk) {
-          const e = Math.min(n, s + chunk);
+        for (let s = 0; s < n; s += PGD_CHUNK) {
+          const e = Math.min(n, s + PGD_CHUNK);
           const { value, ms } = await hnd.call('pgd_range', [s, e, v.eps, v.steps, v.seed]);
           if (stale()) return undefined;
           acc.n += value[0];
@@ -517,7 +527,6 @@ class Lab {
           acc.ms += ms;
           this.pgdRun.done = e;
           this.showLive();
-          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.round(chunk / 2));
         }
         this.pgdCache.set(pkey, acc);
         this.pgdRun = null;
@@ -709,20 +718,23 @@ class Lab {
     };
     const n = natural && cmp(natural, 'naturally trained');
     if (n && e > 0) {
-      ps.push(h('p', {}, `On the ${n.what} network at ε = ${e.toFixed(3)}, IBP certifies far less than CROWN: `,
+      const lead = n.ibp > n.crown + 0.005
+        ? `On the ${n.what} network at ε = ${e.toFixed(3)}, CROWN certifies far more than IBP: `
+        : `On the ${n.what} network at ε = ${e.toFixed(3)}: `;
+      ps.push(h('p', {}, lead,
         h('b', { style: 'color: var(--c-ibp)' }, `IBP ${pct(n.ibp)}`), ' vs ',
         h('b', { style: 'color: var(--c-crown)' }, `CROWN ${pct(n.crown)}`),
-        ' verified error. Intervals lose all correlation between neurons layer after layer; CROWN keeps a linear '
-        + 'bound through the whole network.'));
+        ' verified error. Intervals forget how neurons are correlated, so their looseness compounds layer by layer; '
+        + 'CROWN carries a linear bound back through the whole network.'));
     }
     const r = robust && cmp(robust, 'CROWN-IBP-trained');
     if (r && e > 0) {
       ps.push(h('p', {}, `On the ${r.what} network IBP is ${r.rel} CROWN (`,
         h('b', { style: 'color: var(--c-ibp)' }, `${pct(r.ibp)}`), ' vs ',
         h('b', { style: 'color: var(--c-crown)' }, `${pct(r.crown)}`),
-        '). Training against interval bounds makes the network\'s intervals tight, so the paper finds IBP can match '
-        + 'or beat CROWN on such networks — which is why CROWN-IBP uses IBP for the inner layers and CROWN only at '
-        + 'the end.'));
+        '). Training against interval bounds makes the network\'s intervals tight, and the paper observes that on '
+        + 'such networks IBP can be as tight as CROWN or tighter — one reason CROWN-IBP bounds the inner layers with '
+        + 'IBP and uses CROWN only for the last one.'));
     }
     ps.push(h('p', {}, 'The PGD curve is what an attack finds (a lower bound on the true robust error); the '
       + 'verified curves are certificates (upper bounds). The truth lies between them.'));
@@ -734,16 +746,17 @@ class Lab {
     const models = this.manifest?.models || [];
     const robust = models.find((m) => m.id === 'mlp-crownibp') || models.find((m) => /crown-?ibp/.test(m.id));
     const cfg = robust?.config || {};
-    const desc = [];
-    const arch = cfg.arch || robust?.label;
-    if (arch) desc.push(arch);
-    const nTrain = cfg.train_n ?? cfg.n_train ?? cfg.train_digits;
-    if (nTrain) desc.push(`${Number(nTrain).toLocaleString('en-US')} training digits`);
-    if (cfg.epochs) desc.push(`${cfg.epochs} epochs`);
-    const trainEps = cfg.train_eps ?? robust?.train_eps;
-    if (trainEps !== undefined) desc.push(`trained at ε = ${trainEps}`);
-    const why = h('span', {}, h('b', {}, 'Paper: '), PAPER.model, '. ', h('b', {}, 'Here: '),
-      desc.length ? `${desc.join('; ')}.` : 'a small MLP trained briefly on 8,000 digits.');
+    const train = cfg.train && typeof cfg.train === 'object' ? cfg.train : {};
+    const dims = Array.isArray(cfg.dims) ? cfg.dims : Array.isArray(train.dims) ? train.dims : null;
+    const nTrain = cfg.train_digits ?? cfg.train_n ?? train.n;
+    const epochs = train.epochs ?? cfg.epochs;
+    const trainEps = train.train_eps ?? cfg.train_eps;
+    let here = dims ? `an MLP ${dims.join('–')}` : robust?.label || 'a small MLP';
+    if (trainEps !== undefined) here += ` trained with CROWN-IBP at ε = ${trainEps}`;
+    if (nTrain) here += ` on ${Number(nTrain).toLocaleString('en-US')} digits`;
+    if (epochs) here += ` for ${epochs} epochs`;
+    if (cfg.quick) here += ' (a quick run)';
+    const why = h('span', {}, h('b', {}, 'Paper: '), PAPER.model, '. ', h('b', {}, 'Here: '), `${here}.`);
     const rows = PAPER.mnist.map((p, i) => {
       const here = robust ? metricAt(robust, 'crownibp_err', p.eps) : null;
       return h('tr', {},
