@@ -252,6 +252,7 @@ class Lab {
     this.plot = new CurvePlot(el.plotBox, {
       xLabel: 'ε (L∞ radius, pixels in [0, 1])',
       xLabelShort: 'ε',
+      xFormat: (x) => x.toFixed(3),
       yLabel: 'error on test digits (%)',
       xRange: [0, 0.45],
       yRange: () => [0, 100],

@@ -57,7 +57,7 @@ export class CurvePlot {
       ticks: { stroke: c.grid, width: 1 },
     });
     const series = [
-      { label: o.xLabelShort || 'x', value: (u, v) => (v == null ? '–' : sig3(v)) },
+      { label: o.xLabelShort || 'x', value: (u, v) => (v == null ? '–' : o.xFormat ? o.xFormat(v) : sig3(v)) },
       ...o.series.map((s) => ({
         label: s.label,
         stroke: c[s.color] || s.color,
