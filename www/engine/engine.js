@@ -114,7 +114,8 @@ export class Engine {
         started = await this._spawn(true);
       } catch (e) {
         console.warn('threads build failed, falling back to one thread:', e);
-        reason = `threads build failed: ${e.message}`;
+        reason = 'the threads build failed to start';
+        this.detail = e.message;
       }
     }
     if (!started) started = await this._spawn(false);
@@ -126,6 +127,7 @@ export class Engine {
       threads: started.info.threads,
       build: started.info.build,
       reason,
+      detail: this.detail || '',
     };
     this._emit({ type: 'backend', backend: this.backend });
     return this.backend;

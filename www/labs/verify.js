@@ -831,7 +831,7 @@ class Lab {
         if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
         this.el.badge.title = b.kind === 'threads'
           ? `pkg-parallel: WebAssembly threads + SIMD, ${b.threads} threads`
-          : `pkg: WebAssembly SIMD, one thread${b.reason ? ` — ${b.reason}` : ''}`;
+          : `pkg: WebAssembly SIMD, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
       }
     };
     this.disposers.push(this.engine.on((ev) => {
