@@ -150,7 +150,7 @@ dist: build
 	cp index.html serve.json dist/
 	cp -r www dist/www
 	for p in pkg pkg-parallel; do
-	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/*.d.ts
+	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/README.md dist/$$p/*.d.ts
 	done
 	echo "== dist/: $$(du -sh dist | cut -f1)"
 
