@@ -8,12 +8,15 @@ import { servers, launch, open, ready, liveResult, shot } from './helpers.mjs';
 let srv;
 let ctx;
 let model;
+let metrics;
 
 before(async () => {
   srv = await servers();
   ctx = await launch();
   const { models } = await (await fetch(`${srv.isolated}/www/models/manifest.json`)).json();
-  model = (models.find((m) => m.id === 'mlp-crownibp') || models[0]).id;
+  const entry = models.find((m) => m.id === 'mlp-crownibp') || models[0];
+  model = entry.id;
+  metrics = entry.metrics || {};
 });
 after(async () => {
   await ctx?.close();
@@ -74,6 +77,7 @@ test('threads build and one-thread fallback agree', async () => {
   assert.match(s.badge.text, /^SIMD · 1 thread \(not cross-origin isolated\)$/);
   assert.deepEqual(s.errors, []);
 
+  for (const r of [...t.results, ...s.results]) assert.equal(r.n, 2000, `${r.key}: every test digit counted once`);
   assert.deepEqual(s.results, t.results, 'verified and clean error counts are identical');
   for (const k of Object.keys(t.bounds)) {
     const a = t.bounds[k];
@@ -83,5 +87,17 @@ test('threads build and one-thread fallback agree', async () => {
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-5 + 1e-5 * Math.abs(a[i])));
     assert.ok(worst <= 1, `${k}: bounds differ between builds (max scaled diff ${worst}): ${a.slice(0, 4)} vs ${b.slice(0, 4)}`);
   }
+  // The live numbers are those the manifest precomputed (same code, same digits) where the settings coincide.
+  const column = { ibp: 'ibp_err', crown: 'crown_err', 'crown-ibp': 'crownibp_err' };
+  let compared = 0;
+  CASES.forEach((c, i) => {
+    const k = (metrics.eps || []).findIndex((e) => Math.abs(e - c.eps) < 1e-6);
+    const want = metrics[column[c.method]]?.[k];
+    if (k < 0 || c.beta !== 1 || typeof want !== 'number') return;
+    const got = t.results[i].verified / t.results[i].n;
+    assert.ok(Math.abs(got - want) < 1e-4, `${t.results[i].key}: live ${got} vs manifest ${want}`);
+    compared += 1;
+  });
+  assert.ok(compared >= 2, 'at least two settings are compared with the manifest');
   console.log(JSON.stringify(t.results));
 });

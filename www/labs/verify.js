@@ -495,8 +495,8 @@ class Lab {
         this.showLive();
         const acc = { n: 0, clean: 0, verified: 0, ms: 0 };
         let chunk = CHUNK;
-        for (let s = 0; s < n; s += chunk) {
-          const e = Math.min(n, s + chunk);
+        for (let s = 0, e = 0; s < n; s = e) {
+          e = Math.min(n, s + chunk);
           const { value, ms } = await hnd.call('verify_range', [s, e, v.eps, v.method, beta]);
           if (stale()) return undefined;
           acc.n += value[0];
@@ -506,9 +506,10 @@ class Lab {
           this.liveRun.done = e;
           this.el.progress.update(e);
           this.drawLive();
-          // Keep each call short so the digit view stays responsive: aim at ~120 ms per call.
-          if (ms > 240 && chunk > 50) chunk = Math.max(50, Math.floor(chunk / 100) * 50);
+          // Keep each call short so the digit view stays responsive: aim at ~100 ms per call.
+          if (ms > 150 && chunk > 50) chunk = Math.max(50, Math.floor(chunk / 100) * 50);
         }
+        if (acc.n !== n) throw new Error(`internal: counted ${acc.n} digits instead of ${n}`);
         this.liveCache.set(key, acc);
         this.liveRun = null;
         this.el.progress.done(`${n.toLocaleString('en-US')} test digits verified in ${(acc.ms / 1000).toFixed(2)} s`);
