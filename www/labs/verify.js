@@ -56,11 +56,14 @@ const SERIES = [
   { key: 'crownibp', metric: 'crownibp_err', label: 'verified: CROWN-IBP', color: 'crownibp', dash: [8, 3] },
 ];
 
-// Digits per engine call: ~250 for the verified error (halved, in multiples of 50, when a call takes long), and
-// blocks of 200 for PGD, aligned to the digit index: the engine seeds each PGD block from its position, so the
-// same blocks as the precomputed evaluation give the same attack.
+// Digits per engine call. A digit-view request waits behind at most one call, so calls are kept short: the
+// verified-error calls adapt their size (25..250 digits, aiming at ~40 ms each); PGD calls are a fixed 100 digits
+// (two blocks of 50 for the engine's two-thread split), because the engine seeds PGD per block within a call and
+// a fixed split keeps the same settings giving the same attack.
 const CHUNK = 250;
-const PGD_CHUNK = 200;
+const CHUNK_MIN = 25;
+const CHUNK_MS = 40;
+const PGD_CHUNK = 100;
 const PGD_DEFAULTS = { steps: 20, seed: 2019 };
 
 function buildSpec(modelIds, defaultModel, nTest, pgd = PGD_DEFAULTS) {
@@ -506,8 +509,9 @@ class Lab {
           this.liveRun.done = e;
           this.el.progress.update(e);
           this.drawLive();
-          // Keep each call short so the digit view stays responsive: aim at ~100 ms per call.
-          if (ms > 150 && chunk > 50) chunk = Math.max(50, Math.floor(chunk / 100) * 50);
+          // Size the next call from this one's speed so it takes about CHUNK_MS.
+          const perDigit = ms / Math.max(1, value[0]);
+          chunk = Math.max(CHUNK_MIN, Math.min(CHUNK, Math.round(CHUNK_MS / Math.max(perDigit, 1e-3) / 25) * 25));
         }
         if (acc.n !== n) throw new Error(`internal: counted ${acc.n} digits instead of ${n}`);
         this.liveCache.set(key, acc);
