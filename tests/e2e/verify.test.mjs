@@ -56,6 +56,29 @@ test('the lab loads on the threads build with no errors and shows live results',
   await page.close();
 });
 
+test('the precomputed curves show while the engine is still loading', async () => {
+  const p = await ctx.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  await p.route('**/paperlab_bg.wasm', async (route) => {
+    await gate;
+    await route.continue();
+  });
+  await p.goto(lab('eps=0.3&method=ibp'));
+  await p.waitForFunction(() => window.paperlab?.lab?.plot?.xs?.length > 0);
+  assert.equal(await p.getAttribute('body', 'data-ready'), '0');
+  assert.match(await p.textContent('[data-testid=readout]'), /precomputed/);
+  assert.equal(await p.textContent('[data-testid=backend]'), 'loading engine…');
+  await shot(p, 'verify-loading');
+  release();
+  await ready(p);
+  await liveResult(p, `${defaultModel()}|0.3|ibp|1`);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 // Monotonicity is checked with IBP: its intervals at a larger epsilon contain those at a smaller one, so its
 // verified error can never fall as epsilon grows. (CROWN's adaptive relaxation has no such guarantee.)
 test('epsilon from the keyboard; the live verified error never decreases as epsilon grows', async () => {

@@ -184,14 +184,15 @@ class Lab {
     el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
     el.plotBox = h('div', { class: 'plot', 'aria-label': 'error versus epsilon plot' });
     el.plotMsg = h('div', { class: 'plot-msg', hidden: true });
-    el.readout = h('div', { class: 'readout', 'data-testid': 'readout', 'aria-live': 'polite' }, 'Loading…');
+    el.readout = h('div', { class: 'readout', 'data-testid': 'readout', 'aria-live': 'polite' },
+      'Starting the WebAssembly engine… the curves above are the precomputed results.');
     el.progress = progress({ unit: 'test digits' });
     el.liveError = h('div', { class: 'error', hidden: true, 'data-testid': 'live-error' });
     el.digitCanvas = h('canvas', { class: 'digit', 'aria-label': 'the selected test digit' });
     el.advCanvas = h('canvas', { class: 'digit', 'aria-label': 'the PGD adversarial image' });
     el.deltaCanvas = h('canvas', { class: 'digit', 'aria-label': 'the perturbation found by PGD' });
-    el.digitCap = h('figcaption', {}, '…');
-    el.advCap = h('figcaption', {}, '…');
+    el.digitCap = h('figcaption', {}, 'loading the digit…');
+    el.advCap = h('figcaption', {}, 'PGD adversarial image');
     el.deltaCap = h('figcaption', {}, 'perturbation (blue −, red +)');
     el.barsCanvas = h('canvas', { class: 'bars', 'aria-label': 'margin bounds per class' });
     el.barsTitle = h('h3', {}, 'Certified margin intervals');
@@ -584,7 +585,9 @@ class Lab {
       this.el.progress.el.hidden = false;
     } else {
       r.liveStatus = 'running';
-      parts.push(`computing the verified error with ${mname} at ε = ${v.eps.toFixed(3)}…`);
+      parts.push(this.engine.backend
+        ? `computing the verified error with ${mname} at ε = ${v.eps.toFixed(3)}…`
+        : 'Starting the WebAssembly engine… the curves above are the precomputed results.');
     }
     if (pgd) {
       r.pgdStatus = 'done';
