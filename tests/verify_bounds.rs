@@ -3,12 +3,13 @@
 
 mod common;
 use common::check_grad;
-use paperlab::labs::verify::{margin_bounds, pgd, robust_loss_grad, verify_counts, Method, RobustLoss};
+use paperlab::labs::verify::{margin_bounds, pgd, pgd_count, robust_loss_grad, verify_counts, LowerSlope, Method, RobustLoss};
 use paperlab::nn::layers::softmax_cross_entropy;
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
 
 const METHODS: [Method; 3] = [Method::Ibp, Method::Crown, Method::CrownIbp];
+const SLOPES: [LowerSlope; 4] = [LowerSlope::Adaptive, LowerSlope::Zero, LowerSlope::One, LowerSlope::Parallel];
 
 fn net(dims: &[usize], seed: u64) -> Mlp {
     let mut rng = Rng::new(seed);
@@ -31,9 +32,9 @@ fn bounds_contain_every_sampled_margin() {
             let x: Vec<f32> = (0..i).map(|_| rng.uniform()).collect();
             let y = (trial % dims[dims.len() - 1]) as u8;
             for &eps in &[0.01f32, 0.05, 0.2] {
-                for method in METHODS {
-                    let (lo, up) = margin_bounds(&m, &x, &[y], eps, method, 1.0).unwrap();
-                    for _ in 0..1000 {
+                for (method, slope) in METHODS.iter().flat_map(|&me| SLOPES.iter().map(move |&sl| (me, sl))) {
+                    let (lo, up) = margin_bounds(&m, &x, &[y], eps, method, 1.0, slope).unwrap();
+                    for _ in 0..400 {
                         // corners are where bounds are tightest, so sample corners half the time
                         let xp: Vec<f32> = x
                             .iter()
@@ -45,7 +46,7 @@ fn bounds_contain_every_sampled_margin() {
                         let mg = margins(&m, &xp, y);
                         for j in 0..mg.len() {
                             let tol = 1e-4 * (1.0 + mg[j].abs());
-                            assert!(lo[j] <= mg[j] + tol && mg[j] <= up[j] + tol, "{method:?} eps={eps} dims={dims:?}: margin {j} = {} outside [{}, {}]", mg[j], lo[j], up[j]);
+                            assert!(lo[j] <= mg[j] + tol && mg[j] <= up[j] + tol, "{method:?} {slope:?} eps={eps} dims={dims:?}: margin {j} = {} outside [{}, {}]", mg[j], lo[j], up[j]);
                         }
                     }
                 }
@@ -61,7 +62,7 @@ fn eps_zero_gives_the_exact_margin() {
     let x: Vec<f32> = (0..12).map(|_| rng.uniform()).collect();
     let mg = margins(&m, &x, 2);
     for method in METHODS {
-        let (lo, up) = margin_bounds(&m, &x, &[2], 0.0, method, 1.0).unwrap();
+        let (lo, up) = margin_bounds(&m, &x, &[2], 0.0, method, 1.0, LowerSlope::Adaptive).unwrap();
         for j in 0..4 {
             assert!((lo[j] - mg[j]).abs() < 1e-5 && (up[j] - mg[j]).abs() < 1e-5, "{method:?}: [{}, {}] vs {}", lo[j], up[j], mg[j]);
         }
@@ -91,8 +92,8 @@ fn bounds_against_brute_force_on_a_two_pixel_net() {
             }
         }
     }
-    let (ilo, iup) = margin_bounds(&m, &x, &[y], eps, Method::Ibp, 1.0).unwrap();
-    let (clo, cup) = margin_bounds(&m, &x, &[y], eps, Method::Crown, 1.0).unwrap();
+    let (ilo, iup) = margin_bounds(&m, &x, &[y], eps, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
+    let (clo, cup) = margin_bounds(&m, &x, &[y], eps, Method::Crown, 1.0, LowerSlope::Adaptive).unwrap();
     for j in 0..3 {
         assert!(ilo[j] <= exact_lo[j] + 1e-5 && iup[j] >= exact_up[j] - 1e-5);
         assert!(clo[j] <= exact_lo[j] + 1e-5 && cup[j] >= exact_up[j] - 1e-5);
@@ -105,14 +106,14 @@ fn crown_ibp_with_beta_zero_is_ibp_and_bad_input_is_an_error() {
     let m = net(&[10, 8, 6, 3], 6);
     let x = vec![0.5f32; 20];
     let labels = [0u8, 2];
-    let a = margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 0.0).unwrap();
-    let b = margin_bounds(&m, &x, &labels, 0.1, Method::Ibp, 1.0).unwrap();
+    let a = margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 0.0, LowerSlope::Adaptive).unwrap();
+    let b = margin_bounds(&m, &x, &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
     assert_eq!(a, b);
-    assert!(margin_bounds(&m, &x, &labels, f32::NAN, Method::Ibp, 1.0).is_err());
-    assert!(margin_bounds(&m, &x, &labels, -0.1, Method::Ibp, 1.0).is_err());
-    assert!(margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 1.5).is_err());
-    assert!(margin_bounds(&m, &x, &[0u8, 7], 0.1, Method::Ibp, 1.0).is_err());
-    assert!(margin_bounds(&m, &x[..15], &labels, 0.1, Method::Ibp, 1.0).is_err());
+    assert!(margin_bounds(&m, &x, &labels, f32::NAN, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, &x, &labels, -0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 1.5, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, &x, &[0u8, 7], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, &x[..15], &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
     assert!("crown-ibp".parse::<Method>().is_ok() && "foo".parse::<Method>().is_err());
 }
 
@@ -127,12 +128,12 @@ fn verified_error_grows_with_eps_and_exceeds_pgd_error() {
     for method in METHODS {
         let mut last = 0;
         for &eps in &[0.0f32, 0.01, 0.03, 0.1, 0.3] {
-            let c = verify_counts(&m, &x, &labels, eps, method, 1.0, 7).unwrap();
+            let c = verify_counts(&m, &x, &labels, eps, method, 1.0, LowerSlope::Adaptive, 7).unwrap();
             assert_eq!(c.clean_err, 0);
             assert!(c.verified_err >= last, "{method:?}: verified error fell from {last} to {} at eps {eps}", c.verified_err);
             last = c.verified_err;
             // PGD finds only real counterexamples, so its error can never exceed the verified error.
-            let (adv, fooled) = pgd(&m, &x, &labels, eps, 10, 1).unwrap();
+            let (adv, fooled) = pgd(&m, &x, &labels, 0, eps, 10, 1).unwrap();
             assert!(fooled.iter().filter(|&&f| f).count() as u32 <= c.verified_err);
             for (a, b) in adv.iter().zip(&x) {
                 assert!((a - b).abs() <= eps + 1e-6 && (0.0..=1.0).contains(a));
@@ -206,4 +207,30 @@ fn natural_part_of_robust_loss_is_cross_entropy() {
     let (ce, _) = softmax_cross_entropy(&m.logits(&x, 2).unwrap(), &labels, 3).unwrap();
     assert_eq!(loss, ce);
     assert_eq!(nat, ce);
+}
+
+#[test]
+fn pgd_does_not_depend_on_how_the_set_is_split() {
+    let m = net(&[16, 12, 4], 31);
+    let mut rng = Rng::new(32);
+    let n = 150;
+    let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
+    let labels: Vec<u8> = (0..n).map(|b| (b % 4) as u8).collect();
+    let whole = pgd_count(&m, &x, &labels, 0, 0.1, 8, 5).unwrap();
+    let mut parts = 0;
+    for (s, e) in [(0, 37), (37, 100), (100, 150)] {
+        parts += pgd_count(&m, &x[s * 16..e * 16], &labels[s..e], s, 0.1, 8, 5).unwrap();
+    }
+    assert_eq!(whole, parts);
+    let (_, one) = pgd(&m, &x[40 * 16..41 * 16], &labels[40..41], 40, 0.1, 8, 5).unwrap();
+    let (_, all) = pgd(&m, &x, &labels, 0, 0.1, 8, 5).unwrap();
+    assert_eq!(one[0], all[40]);
+}
+
+#[test]
+fn lower_slope_names_parse() {
+    for (name, want) in [("adaptive", LowerSlope::Adaptive), ("zero", LowerSlope::Zero), ("one", LowerSlope::One), ("parallel", LowerSlope::Parallel)] {
+        assert_eq!(name.parse::<LowerSlope>().unwrap(), want);
+    }
+    assert!("steep".parse::<LowerSlope>().is_err());
 }

@@ -3,16 +3,16 @@
 //! 0.1% (two digits) allows for floating-point differences between machines.
 
 use paperlab::data::mnist::Mnist;
-use paperlab::labs::verify::{pgd, verify_counts, Method};
+use paperlab::labs::verify::{pgd_count, verify_counts, LowerSlope, Method};
 use paperlab::nn::Mlp;
 
 fn models_dir() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models")
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify")
 }
 
 #[test]
 fn shipped_models_reach_their_manifest_numbers() {
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(models_dir().join("manifest.json")).expect("www/models/manifest.json is shipped")).expect("manifest is JSON");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(models_dir().join("manifest.json")).expect("www/models/verify/manifest.json is shipped")).expect("manifest is JSON");
     let models = manifest["models"].as_array().expect("manifest has a models array");
     assert!(models.len() >= 2, "expected a natural and a CROWN-IBP model");
     let data = Mnist::load_default().unwrap();
@@ -33,23 +33,18 @@ fn shipped_models_reach_their_manifest_numbers() {
         for &eps in &[0.1f64, 0.2, 0.3, 0.4] {
             let k = grid.iter().position(|g| (g - eps).abs() < 1e-6).expect("manifest grid has eps");
             let at = |name: &str| mt[name][k].as_f64().unwrap();
-            let ibp = verify_counts(&m, &x, y, eps as f32, Method::Ibp, 1.0, 250).unwrap();
+            let ibp = verify_counts(&m, &x, y, eps as f32, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
             check("clean error", ibp.clean_err as f64 / n, mt["clean_err"].as_f64().unwrap());
             check(&format!("IBP verified error at {eps}"), ibp.verified_err as f64 / n, at("ibp_err"));
-            let cib = verify_counts(&m, &x, y, eps as f32, Method::CrownIbp, 1.0, 100).unwrap();
+            let cib = verify_counts(&m, &x, y, eps as f32, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
             check(&format!("CROWN-IBP verified error at {eps}"), cib.verified_err as f64 / n, at("crownibp_err"));
-            // PGD exactly as the CLI runs it: chunks of 200 digits, seed + chunk index.
-            let mut fooled = 0;
-            for p in 0..y.len().div_ceil(200) {
-                let (s, t) = (p * 200, ((p + 1) * 200).min(y.len()));
-                fooled += pgd(&m, &x[s * 784..t * 784], &y[s..t], eps as f32, steps, seed + p as u64).unwrap().1.iter().filter(|&&f| f).count();
-            }
+            let fooled = pgd_count(&m, &x, y, 0, eps as f32, steps, seed).unwrap();
             check(&format!("PGD error at {eps}"), fooled as f64 / n, at("pgd_err"));
             // Sanity that holds for any sound verifier: attack error <= verified error.
             assert!(fooled as u32 <= ibp.verified_err.min(cib.verified_err) + 2, "{id}: PGD found more errors than the verifier allows");
         }
         let k = grid.iter().position(|g| (g - 0.1).abs() < 1e-6).unwrap();
-        let crown = verify_counts(&m, &x, y, 0.1, Method::Crown, 1.0, 16).unwrap();
+        let crown = verify_counts(&m, &x, y, 0.1, Method::Crown, 1.0, LowerSlope::Adaptive, 16).unwrap();
         check("CROWN verified error at 0.1", crown.verified_err as f64 / n, mt["crown_err"][k].as_f64().unwrap());
     }
 }

@@ -5,7 +5,7 @@
 
 use paperlab::kernels::gemm::{gemm, gemm_naive, MatRef, KC, MR, NR};
 use paperlab::kernels::interval::{abs, affine_box, affine_box_naive};
-use paperlab::labs::verify::{margin_bounds, Method};
+use paperlab::labs::verify::{margin_bounds, LowerSlope, Method};
 use paperlab::nn::{Mlp, Rng};
 use wasm_bindgen_test::*;
 
@@ -83,7 +83,7 @@ fn bounds_are_sound_in_wasm() {
     let m = Mlp::new(&[20, 16, 12, 5], &mut rng).unwrap();
     let x: Vec<f32> = (0..20).map(|_| rng.uniform()).collect();
     for method in [Method::Ibp, Method::Crown, Method::CrownIbp] {
-        let (lo, up) = margin_bounds(&m, &x, &[2], 0.05, method, 1.0).unwrap();
+        let (lo, up) = margin_bounds(&m, &x, &[2], 0.05, method, 1.0, LowerSlope::Adaptive).unwrap();
         for _ in 0..500 {
             let xp: Vec<f32> = x.iter().map(|&v| (v + rng.uniform_in(-0.05, 0.05)).clamp(0.0, 1.0)).collect();
             let z = m.logits(&xp, 1).unwrap();

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! paperlab train verify [--out DIR] [--only ID] [--quick]  train the verify lab's models, write weights + manifest
-//! paperlab eval verify [--dir www/models]              re-evaluate shipped models and compare with the manifest
+//! paperlab eval verify [--dir DIR] [--write]          re-evaluate shipped models, compare with (or rewrite) the manifest
 //! paperlab bench                                       GEMM GFLOP/s of our kernel at the sizes the labs use
 //! ```
 
@@ -42,7 +42,7 @@ fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
 }
 
 fn models_dir(rest: &[&str], name: &str) -> PathBuf {
-    flag(rest, name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models"))
+    flag(rest, name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify"))
 }
 
 /// The two shipped models: natural and CROWN-IBP at train epsilon 0.3.
@@ -119,7 +119,7 @@ fn train_verify(rest: &[&str]) -> paperlab::Result<()> {
             "config": {
                 "dims": cfg.dims, "train": cfg, "train_seconds": train_s, "threads": paperlab::par::threads(),
                 "train_digits": data.train.n, "test_digits": data.test.n, "pgd_steps": PGD_STEPS, "pgd_seed": PGD_SEED,
-                "pgd_step_size": "2.5 * eps / steps", "quick": quick
+                "pgd_step_size": "2.5 * eps / steps", "pgd_loss": "cross-entropy", "quick": quick
             },
             "metrics": metrics_json(&ev),
         }));
@@ -151,16 +151,28 @@ fn metrics_json(ev: &[EvalPoint]) -> serde_json::Value {
 
 fn eval_verify(rest: &[&str]) -> paperlab::Result<()> {
     let dir = models_dir(rest, "--dir");
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json"))?)
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)
         .map_err(|e| paperlab::Error::format("manifest.json", e.to_string()))?;
     let data = Mnist::load_default()?;
     let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
-    for e in manifest["models"].as_array().into_iter().flatten() {
-        let file = e["file"].as_str().unwrap_or_default();
-        let (m, _) = Mlp::from_safetensors(&std::fs::read(dir.join(file))?)?;
+    for e in manifest["models"].as_array_mut().into_iter().flatten() {
+        let file = e["file"].as_str().unwrap_or_default().to_string();
+        let (m, _) = Mlp::from_safetensors(&std::fs::read(dir.join(&file))?)?;
+        let t = Instant::now();
         let ev = evaluate(&m, &xte, &data.test.labels, &EPS_GRID, PGD_STEPS, PGD_SEED, true)?;
-        println!("{}: {}", e["id"], metrics_json(&ev));
-        println!("manifest: {}", e["metrics"]);
+        let fresh = metrics_json(&ev);
+        eprintln!("{} ({:.0}s)\n  now:      {fresh}\n  manifest: {}", e["id"], t.elapsed().as_secs_f32(), e["metrics"]);
+        if rest.contains(&"--write") {
+            e["metrics"] = fresh;
+            e["config"]["pgd_steps"] = PGD_STEPS.into();
+            e["config"]["pgd_seed"] = PGD_SEED.into();
+            e["config"]["pgd_loss"] = "cross-entropy".into();
+        }
+    }
+    if rest.contains(&"--write") {
+        std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap() + "\n")?;
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -66,6 +66,38 @@ impl Method {
     }
 }
 
+/// The lower line `alpha z` CROWN uses for an unstable ReLU (`l < 0 < u`); any alpha in `[0, 1]` is sound.
+///
+/// The paper (sec. 3.2) uses the *adaptive* choice. It is not monotone in epsilon: as boxes grow, a neuron's
+/// `u > -l` test can flip, and on an IBP-trained net alpha = 1 is often far looser than alpha = 0, so a larger
+/// epsilon can give a *tighter* CROWN bound. The lab lets the user compare the choices. Training always uses
+/// [`LowerSlope::Adaptive`] (its gradient treats alpha as a constant, as the paper's implementation does).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum LowerSlope {
+    /// alpha = 1 if u > -l else 0 (CROWN-Ada; the paper's choice).
+    #[default]
+    Adaptive,
+    /// alpha = 0.
+    Zero,
+    /// alpha = 1.
+    One,
+    /// alpha = u / (u - l), parallel to the upper line (as in Fast-Lin / DeepZ-style relaxations).
+    Parallel,
+}
+
+impl FromStr for LowerSlope {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "adaptive" => Ok(LowerSlope::Adaptive),
+            "zero" | "0" => Ok(LowerSlope::Zero),
+            "one" | "1" => Ok(LowerSlope::One),
+            "parallel" => Ok(LowerSlope::Parallel),
+            _ => Err(Error::range("lower slope", format!("'{s}' is not one of adaptive, zero, one, parallel"))),
+        }
+    }
+}
+
 /// Checks epsilon: finite and in `[0, 1]` (pixels are in `[0, 1]`, so a larger ball adds nothing).
 ///
 /// # Errors
@@ -196,14 +228,26 @@ fn ibp_spec(m: &Mlp, spec: &[f32], s: usize, c: &[f32], r: &[f32], batch: usize)
 /// Relaxation of one ReLU with pre-activation bounds `[lo, up]`, for a coefficient of the given sign, in a lower
 /// bound: returns `(slope, intercept, upper_line_used)`.
 #[inline]
-fn relax(lo: f32, up: f32, coef_nonneg: bool) -> (f32, f32, bool) {
+fn relax(lo: f32, up: f32, coef_nonneg: bool, slope: LowerSlope) -> (f32, f32, bool) {
     if lo >= 0.0 {
         (1.0, 0.0, false)
     } else if up <= 0.0 {
         (0.0, 0.0, false)
     } else if coef_nonneg {
-        // lower line alpha * z, adaptive alpha
-        (if up > -lo { 1.0 } else { 0.0 }, 0.0, false)
+        // lower line alpha * z
+        let alpha = match slope {
+            LowerSlope::Adaptive => {
+                if up > -lo {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            LowerSlope::Zero => 0.0,
+            LowerSlope::One => 1.0,
+            LowerSlope::Parallel => up / (up - lo),
+        };
+        (alpha, 0.0, false)
     } else {
         let su = up / (up - lo);
         (su, -su * lo, true)
@@ -230,6 +274,7 @@ fn crown_lower(
     r0: &[f32],
     batch: usize,
     keep: bool,
+    slope: LowerSlope,
 ) -> Result<(Vec<f32>, Option<CrownCache>)> {
     let bs = batch * s;
     let mut bias = vec![0.0f32; bs];
@@ -277,7 +322,7 @@ fn crown_lower(
                 let mut acc = 0.0f32;
                 for j in 0..ni {
                     let v = la[o + j];
-                    let (d, e, _) = relax(lo[j], up[j], v >= 0.0);
+                    let (d, e, _) = relax(lo[j], up[j], v >= 0.0, slope);
                     next[o + j] = v * d;
                     acc += v * e;
                 }
@@ -359,7 +404,7 @@ fn crown_lower_backward(
                 let dq = dbias[b * s + q];
                 for j in 0..no {
                     let v = la[o + j];
-                    let (d, e, upper) = relax(lo[j], up[j], v >= 0.0);
+                    let (d, e, upper) = relax(lo[j], up[j], v >= 0.0, LowerSlope::Adaptive);
                     dla_next[o + j] = dlin[o + j] * d + dq * e;
                     if upper {
                         let dd = dlin[o + j] * v; // d(lb)/d(slope)
@@ -435,11 +480,12 @@ fn ibp_hidden_backward(m: &Mlp, absw: &[Vec<f32>], cache: &IbpCache, mut dc: Vec
 /// Margin bounds for a batch: returns `(lower, upper)`, each B x K, for `m_j = z_y - z_j` over the epsilon ball.
 ///
 /// Shapes: `x` B x I with pixels in `[0, 1]`, `labels` B. `beta` in `[0, 1]` is used by [`Method::CrownIbp`] only
-/// (`beta = 1`: pure CROWN-IBP; `0`: pure IBP). At `eps = 0` all methods return the exact margins.
+/// (`beta = 1`: pure CROWN-IBP; `0`: pure IBP). `slope` picks CROWN's lower line (IBP ignores it). At `eps = 0` all
+/// methods return the exact margins.
 ///
 /// # Errors
 /// [`Error::Range`] for a bad epsilon, beta or label; [`Error::Shape`] for mismatched lengths.
-pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
     check_eps(eps)?;
     if !(0.0..=1.0).contains(&beta) {
         return Err(Error::range("beta", format!("{beta} must be in [0, 1]")));
@@ -465,7 +511,7 @@ pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
         Method::CrownIbp => {
             let ic = ibp_hidden(m, &absw, &c0, &r0, batch, None)?;
             let ibp = ibp_spec(m, &spec, s, &ic.c[top], &ic.r[top], batch)?.0;
-            let crown = crown_lower(m, top, &spec, s, &ic.bounds, &c0, &r0, batch, false)?.0;
+            let crown = crown_lower(m, top, &spec, s, &ic.bounds, &c0, &r0, batch, false, slope)?.0;
             if beta >= 1.0 {
                 crown
             } else {
@@ -473,8 +519,8 @@ pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
             }
         }
         Method::Crown => {
-            let bounds = crown_hidden_bounds(m, &absw, &c0, &r0, batch)?;
-            crown_lower(m, top, &spec, s, &bounds, &c0, &r0, batch, false)?.0
+            let bounds = crown_hidden_bounds(m, &absw, &c0, &r0, batch, slope)?;
+            crown_lower(m, top, &spec, s, &bounds, &c0, &r0, batch, false, slope)?.0
         }
     };
     let mut lower = vec![0.0; batch * k];
@@ -493,7 +539,7 @@ pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
 /// Only neurons that the IBP box leaves unstable (`lo < 0 < up`) get a CROWN pass: a stable neuron's relaxation is
 /// exact whatever its bounds, so tightening them changes no CROWN pass downstream. Digits are processed one at a time
 /// (in parallel where threads exist), each with `2 x (its unstable count)` specification rows.
-fn crown_hidden_bounds(m: &Mlp, absw: &[Vec<f32>], c0: &[f32], r0: &[f32], batch: usize) -> Result<LayerBounds> {
+fn crown_hidden_bounds(m: &Mlp, absw: &[Vec<f32>], c0: &[f32], r0: &[f32], batch: usize, slope: LowerSlope) -> Result<LayerBounds> {
     let nl = m.layers();
     let i = m.inputs();
     let mut bounds = LayerBounds { lo: Vec::new(), up: Vec::new() };
@@ -518,7 +564,7 @@ fn crown_hidden_bounds(m: &Mlp, absw: &[Vec<f32>], c0: &[f32], r0: &[f32], batch
                     lo: bounds.lo.iter().zip(&m.dims[1..]).map(|(v, &w)| v[b * w..(b + 1) * w].to_vec()).collect(),
                     up: bounds.up.iter().zip(&m.dims[1..]).map(|(v, &w)| v[b * w..(b + 1) * w].to_vec()).collect(),
                 };
-                let (lb, _) = crown_lower(m, t, &spec, s, &one, &c0[b * i..(b + 1) * i], &r0[b * i..(b + 1) * i], 1, false)?;
+                let (lb, _) = crown_lower(m, t, &spec, s, &one, &c0[b * i..(b + 1) * i], &r0[b * i..(b + 1) * i], 1, false, slope)?;
                 Ok(unstable.iter().enumerate().map(|(q, &j)| (j, lb[q], -lb[u + q])).collect())
             });
             for (b, res) in per.into_iter().enumerate() {
@@ -597,7 +643,7 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
     let (lb_ibp, wc, _bc) = ibp_spec(m, &spec, s, &ic.c[top], &ic.r[top], batch)?;
     let use_crown = opt.beta > 0.0;
     let (lb_crown, ccache) = if use_crown {
-        let (lb, c) = crown_lower(m, top, &spec, s, &ic.bounds, &c0, &r0, batch, true)?;
+        let (lb, c) = crown_lower(m, top, &spec, s, &ic.bounds, &c0, &r0, batch, true, LowerSlope::Adaptive)?;
         (lb, c)
     } else {
         (Vec::new(), None)
@@ -648,40 +694,62 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
     Ok((loss, ce_nat, ce_rob))
 }
 
-/// Untargeted L-infinity PGD (Madry et al. 2018) on the cross-entropy, from a seeded uniform random start, with step
-/// size `2.5 * eps / steps`, projecting onto the ball intersected with `[0, 1]` after every step. Shapes: `x` B x I.
-/// Returns the adversarial inputs (B x I) and, per example, whether any iterate (or the clean input) was
-/// misclassified; the returned input is the first misclassified iterate, or the last one.
+/// Untargeted L-infinity PGD (Madry et al. 2018) with step size `2.5 * eps / steps`, projecting onto the ball
+/// intersected with `[0, 1]` after every step, ascending the cross-entropy as the paper's PGD does. The logit
+/// gradient is computed as `p_j` for `j != y` and `-sum_{j != y} p_j` for `y`: the textbook `p_y - 1` rounds to 0 in
+/// f32 on confident digits and the sign step would stall. Each digit starts from its own seeded uniform point in the ball, seeded by
+/// `(seed, first + b)` where `first` is the dataset index of the first row, so results do not depend on how a set
+/// is split into calls.
+///
+/// Shapes: `x` B x I. Returns the adversarial inputs (B x I) and, per digit, whether the clean input or any
+/// iterate was misclassified; the returned input is the first misclassified iterate, or the last one.
 ///
 /// # Errors
 /// [`Error::Range`] for a bad epsilon; [`Error::Shape`] for mismatched lengths.
-pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, steps: usize, seed: u64) -> Result<(Vec<f32>, Vec<bool>)> {
+pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<(Vec<f32>, Vec<bool>)> {
     check_eps(eps)?;
     let (i, k) = (m.inputs(), m.classes());
     let batch = labels.len();
     if x.len() != batch * i {
         return Err(Error::shape("pgd", format!("x must be {batch}x{i}")));
     }
-    let mut rng = Rng::new(seed);
+    if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
+        return Err(Error::range("label", format!("{y} is not below {k}")));
+    }
     let clean = argmax_rows(&m.logits(x, batch)?, k);
     let mut fooled: Vec<bool> = clean.iter().zip(labels).map(|(&p, &y)| p != y as usize).collect();
     let mut best = x.to_vec();
     if eps == 0.0 || steps == 0 {
         return Ok((best, fooled));
     }
-    let mut adv: Vec<f32> = x.iter().map(|&v| (v + rng.uniform_in(-eps, eps)).clamp(0.0, 1.0)).collect();
+    let mut adv = Vec::with_capacity(x.len());
+    for b in 0..batch {
+        let mut rng = Rng::new(seed ^ ((first + b) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        adv.extend(x[b * i..(b + 1) * i].iter().map(|&v| (v + rng.uniform_in(-eps, eps)).clamp(0.0, 1.0)));
+    }
     let alpha = 2.5 * eps / steps as f32;
     let mut g = MlpGrads::zeros(m);
     for _ in 0..steps {
         let (logits, cache) = m.forward(&adv, batch)?;
         let pred = argmax_rows(&logits, k);
+        let mut dl = vec![0.0; batch * k];
         for b in 0..batch {
-            if !fooled[b] && pred[b] != labels[b] as usize {
+            let y = labels[b] as usize;
+            if !fooled[b] && pred[b] != y {
                 fooled[b] = true;
                 best[b * i..(b + 1) * i].copy_from_slice(&adv[b * i..(b + 1) * i]);
             }
+            let z = &logits[b * k..(b + 1) * k];
+            let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let lse = mx + z.iter().map(|&v| (v - mx).exp()).sum::<f32>().ln();
+            let mut others = 0.0f32;
+            for j in (0..k).filter(|&j| j != y) {
+                let p = (z[j] - lse).exp();
+                dl[b * k + j] = p;
+                others += p;
+            }
+            dl[b * k + y] = -others;
         }
-        let (_, dl) = softmax_cross_entropy(&logits, labels, k)?;
         let dx = m.backward(&cache, &dl, &mut g, true)?;
         for b in 0..batch {
             if fooled[b] {
@@ -705,6 +773,23 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, steps: usize, seed: u64)
     Ok((best, fooled))
 }
 
+/// Number of digits PGD fools in `[first, first + B)`; the split into parallel blocks does not change the result.
+///
+/// # Errors
+/// As [`pgd`].
+pub fn pgd_count(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<usize> {
+    let i = m.inputs();
+    let parts = crate::par::map_range(labels.len().div_ceil(64), |p| {
+        let (s, e) = (p * 64, ((p + 1) * 64).min(labels.len()));
+        pgd(m, &x[s * i..e * i], &labels[s..e], first + s, eps, steps, seed).map(|r| r.1.iter().filter(|&&f| f).count())
+    });
+    let mut n = 0;
+    for p in parts {
+        n += p?;
+    }
+    Ok(n)
+}
+
 /// Counts over a set of digits at one epsilon.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -721,7 +806,8 @@ pub struct Counts {
 ///
 /// # Errors
 /// As [`margin_bounds`].
-pub fn verify_counts(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, chunk: usize) -> Result<Counts> {
+#[allow(clippy::too_many_arguments)]
+pub fn verify_counts(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, chunk: usize) -> Result<Counts> {
     let (i, k) = (m.inputs(), m.classes());
     let batch = labels.len();
     if x.len() != batch * i {
@@ -733,7 +819,7 @@ pub fn verify_counts(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
         let xs = &x[s * i..e * i];
         let ys = &labels[s..e];
         let pred = argmax_rows(&m.logits(xs, e - s)?, k);
-        let (lo, _) = margin_bounds(m, xs, ys, eps, method, beta)?;
+        let (lo, _) = margin_bounds(m, xs, ys, eps, method, beta, slope)?;
         let mut c = Counts { n: (e - s) as u32, ..Default::default() };
         for b in 0..e - s {
             let wrong = pred[b] != ys[b] as usize;
@@ -882,17 +968,10 @@ pub fn evaluate(m: &Mlp, x: &[f32], labels: &[u8], eps_grid: &[f32], pgd_steps: 
     let n = labels.len() as f32;
     let mut out = Vec::new();
     for &eps in eps_grid {
-        let ibp = verify_counts(m, x, labels, eps, Method::Ibp, 1.0, 250)?;
-        let cib = verify_counts(m, x, labels, eps, Method::CrownIbp, 1.0, 100)?;
-        let crown = if with_crown { Some(verify_counts(m, x, labels, eps, Method::Crown, 1.0, 8)?.verified_err as f32 / n) } else { None };
-        let fooled = crate::par::map_range(labels.len().div_ceil(200), |p| {
-            let (s, e) = (p * 200, ((p + 1) * 200).min(labels.len()));
-            pgd(m, &x[s * m.inputs()..e * m.inputs()], &labels[s..e], eps, pgd_steps, seed.wrapping_add(p as u64)).map(|r| r.1.iter().filter(|&&f| f).count())
-        });
-        let mut pg = 0usize;
-        for f in fooled {
-            pg += f?;
-        }
+        let ibp = verify_counts(m, x, labels, eps, Method::Ibp, 1.0, LowerSlope::Adaptive, 250)?;
+        let cib = verify_counts(m, x, labels, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100)?;
+        let crown = if with_crown { Some(verify_counts(m, x, labels, eps, Method::Crown, 1.0, LowerSlope::Adaptive, 8)?.verified_err as f32 / n) } else { None };
+        let pg = pgd_count(m, x, labels, 0, eps, pgd_steps, seed)?;
         out.push(EvalPoint {
             eps,
             clean_err: ibp.clean_err as f32 / n,

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_err;
 use crate::data::mnist::Mnist;
-use crate::labs::verify::{margin_bounds, pgd, verify_counts, Method};
+use crate::labs::verify::{margin_bounds, pgd, pgd_count, verify_counts, LowerSlope, Method};
 use crate::nn::layers::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
@@ -18,6 +18,7 @@ pub struct VerifyLab {
     x: Vec<f32>,
     bytes: Vec<u8>,
     labels: Vec<u8>,
+    slope: LowerSlope,
 }
 
 fn parse_method(s: &str) -> Result<Method, JsError> {
@@ -56,7 +57,14 @@ impl VerifyLab {
             "params": model.param_sizes().iter().sum::<usize>(),
         })
         .to_string();
-        Ok(VerifyLab { model, info, x, bytes: data.test.images.clone(), labels: data.test.labels.clone() })
+        Ok(VerifyLab { model, info, x, bytes: data.test.images.clone(), labels: data.test.labels.clone(), slope: LowerSlope::Adaptive })
+    }
+
+    /// CROWN's lower line for unstable ReLUs in later calls: `adaptive` (the paper's, default), `zero`, `one` or
+    /// `parallel` (see `LowerSlope`). Throws on an unknown name.
+    pub fn set_lower_slope(&mut self, name: &str) -> Result<(), JsError> {
+        self.slope = name.parse::<LowerSlope>().map_err(js_err)?;
+        Ok(())
     }
 
     /// Number of test digits (2,000).
@@ -112,7 +120,7 @@ impl VerifyLab {
         let method = parse_method(method)?;
         let x = &self.x[i * 784..(i + 1) * 784];
         let y = self.labels[i];
-        let (lo, up) = margin_bounds(&self.model, x, &[y], eps, method, beta).map_err(js_err)?;
+        let (lo, up) = margin_bounds(&self.model, x, &[y], eps, method, beta, self.slope).map_err(js_err)?;
         let z = self.model.logits(x, 1).map_err(js_err)?;
         let mut out = lo;
         out.extend(up);
@@ -126,7 +134,7 @@ impl VerifyLab {
         self.check_index(i)?;
         let x = &self.x[i * 784..(i + 1) * 784];
         let y = self.labels[i];
-        let (adv, _) = pgd(&self.model, x, &[y], eps, steps.min(500), seed as u64).map_err(js_err)?;
+        let (adv, _) = pgd(&self.model, x, &[y], i, eps, steps.min(500), seed as u64).map_err(js_err)?;
         let z = self.model.logits(&adv, 1).map_err(js_err)?;
         let mut out: Vec<f32> = z.iter().map(|&zj| z[y as usize] - zj).collect();
         out.extend(adv);
@@ -140,22 +148,16 @@ impl VerifyLab {
         check_beta(beta)?;
         let method = parse_method(method)?;
         let chunk = if method == Method::Crown { 8 } else { 64 };
-        let c = verify_counts(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, chunk).map_err(js_err)?;
+        let c = verify_counts(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, self.slope, chunk).map_err(js_err)?;
         Ok(vec![c.n, c.clean_err, c.verified_err])
     }
 
-    /// Over test digits `[start, end)`: `[n, PGD errors]` (misclassified clean or by any PGD iterate).
+    /// Over test digits `[start, end)`: `[n, PGD errors]` (misclassified clean or by any PGD iterate). Each digit's
+    /// random start is seeded by `(seed, its index)`, so any split of the test set gives the same total.
     pub fn pgd_range(&self, start: usize, end: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<u32>, JsError> {
         self.check_range(start, end)?;
         let n = end - start;
-        let parts = crate::par::map_range(n.div_ceil(50), |p| {
-            let (s, e) = (start + p * 50, (start + (p + 1) * 50).min(end));
-            pgd(&self.model, &self.x[s * 784..e * 784], &self.labels[s..e], eps, steps.min(500), seed as u64 + p as u64).map(|r| r.1.iter().filter(|&&f| f).count() as u32)
-        });
-        let mut tot = 0;
-        for p in parts {
-            tot += p.map_err(js_err)?;
-        }
+        let tot = pgd_count(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], start, eps, steps.min(500), seed as u64).map_err(js_err)? as u32;
         Ok(vec![n as u32, tot])
     }
 

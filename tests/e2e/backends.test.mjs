@@ -13,7 +13,7 @@ let metrics;
 before(async () => {
   srv = await servers();
   ctx = await launch();
-  const { models } = await (await fetch(`${srv.isolated}/www/models/manifest.json`)).json();
+  const { models } = await (await fetch(`${srv.isolated}/www/models/verify/manifest.json`)).json();
   const entry = models.find((m) => m.id === 'mlp-crownibp') || models[0];
   model = entry.id;
   metrics = entry.metrics || {};

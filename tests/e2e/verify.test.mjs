@@ -14,7 +14,7 @@ let models;
 before(async () => {
   srv = await servers();
   ctx = await launch();
-  const res = await fetch(`${srv.isolated}/www/models/manifest.json`);
+  const res = await fetch(`${srv.isolated}/www/models/verify/manifest.json`);
   models = (await res.json()).models.map((m) => m.id);
 });
 after(async () => {
@@ -142,11 +142,11 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
 test('a missing or corrupt model file is reported in place; another model still works', async () => {
   assert.ok(models.length >= 2, 'the manifest lists at least two models');
   const [bad, good] = models[0] === defaultModel() ? [models[1], models[0]] : [models[0], defaultModel()];
-  const manifest = await (await fetch(`${srv.isolated}/www/models/manifest.json`)).json();
+  const manifest = await (await fetch(`${srv.isolated}/www/models/verify/manifest.json`)).json();
   const badFile = manifest.models.find((m) => m.id === bad).file;
   for (const mode of ['missing', 'corrupt']) {
     const p = await ctx.newPage();
-    await p.route(`**/www/models/${badFile}`, (route) => (mode === 'missing'
+    await p.route(`**/www/models/verify/${badFile}`, (route) => (mode === 'missing'
       ? route.fulfill({ status: 404, body: 'not found' })
       : route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not a safetensors file at all') })));
     const errors = [];
