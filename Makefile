@@ -132,8 +132,10 @@ test-e2e:
 
 # ---- other -----------------------------------------------------------------------------------------------------------
 
+# Native GEMM: ours vs the matrixmultiply crate, 1 thread and all threads. (Browser peers: see README.)
 bench:
-	cargo run --release -- bench
+	cargo run --release --example gemm_native
+	cargo run --release --features parallel --example gemm_native
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
 models:

@@ -3,7 +3,7 @@
 
 mod common;
 use common::assert_close;
-use paperlab::kernels::gemm::{gemm, gemm_naive, MatRef, KC, MR, NR};
+use paperlab::kernels::gemm::{gemm, gemm_naive, tile, MatRef, KC, MR, NR};
 use paperlab::kernels::interval::{abs, affine_box, affine_box_naive};
 use paperlab::nn::Rng;
 
@@ -38,7 +38,11 @@ fn case(m: usize, k: usize, n: usize, ta: bool, tb: bool, alpha: f32, beta: f32,
 
 #[test]
 fn gemm_matches_naive_on_many_shapes() {
-    let sizes = [1, 2, 3, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, 17, 31, 64, 100];
+    // Edges of the portable tile and of the tile this machine actually runs (6x16 with AVX2+FMA).
+    let (tm, tn, _) = tile();
+    let mut sizes = vec![1, 2, 3, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, tm - 1, tm, tm + 1, tn - 1, tn, tn + 1, 17, 31, 64, 100];
+    sizes.sort();
+    sizes.dedup();
     let mut seed = 1;
     for &m in &sizes {
         for &n in &sizes {

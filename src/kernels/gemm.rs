@@ -12,17 +12,62 @@
 use crate::error::{Error, Result};
 use crate::kernels::V4;
 
-/// Rows of the register tile.
+/// Rows of the portable register tile (simd128 / scalar lanes).
 pub const MR: usize = 4;
-/// Columns of the register tile (a multiple of 4 lanes).
+/// Columns of the portable register tile (a multiple of 4 lanes).
 pub const NR: usize = 8;
 const NV: usize = NR / 4;
 /// Depth of a packed block.
 pub const KC: usize = 256;
-/// Height of a packed block of A (a multiple of MR).
-pub const MC: usize = MR * 16;
-/// Width of a packed block of B (a multiple of NR).
-pub const NC: usize = NR * 256;
+/// Height of a packed block of A, in register tiles.
+const MC_TILES: usize = 16;
+/// Width of a packed block of B, in register tiles.
+const NC_TILES: usize = 128;
+/// Largest `mr * nr` of any micro-kernel.
+const TILE_MAX: usize = 96;
+
+/// A micro-kernel: computes an `mr x nr` tile from packed strips of depth `kc` into a row-major buffer.
+#[derive(Copy, Clone)]
+struct Kernel {
+    mr: usize,
+    nr: usize,
+    run: unsafe fn(usize, *const f32, *const f32, *mut f32),
+    name: &'static str,
+}
+
+/// The portable kernel: the 4 x 8 tile on [`V4`] lanes (simd128 in wasm, auto-vectorised natively).
+unsafe fn portable_kernel(kc: usize, a: *const f32, b: *const f32, tile: *mut f32) {
+    let acc = micro_kernel(kc, a, b);
+    for (i, row) in acc.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            v.store(tile.add(i * NR + 4 * j));
+        }
+    }
+}
+
+fn kernel() -> Kernel {
+    static K: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    *K.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Kernel {
+                    mr: super::x86::MR,
+                    nr: super::x86::NR,
+                    run: super::x86::kernel,
+                    name: "avx2+fma 6x16",
+                };
+            }
+        }
+        Kernel { mr: MR, nr: NR, run: portable_kernel, name: "portable 4x8" }
+    })
+}
+
+/// The register tile `(rows, cols)` and name of the micro-kernel this machine runs (chosen once, at first use).
+pub fn tile() -> (usize, usize, &'static str) {
+    let k = kernel();
+    (k.mr, k.nr, k.name)
+}
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Copy, Clone, Debug)]
@@ -87,10 +132,9 @@ fn check_c(op: &'static str, c: &[f32], m: usize, n: usize, rsc: usize, csc: usi
     match last {
         Some(l) if l < c.len() && !aliased => Ok(()),
         Some(l) if l < c.len() => Err(Error::shape(op, format!("C strides ({rsc}, {csc}) make elements overlap"))),
-        _ => Err(Error::shape(
-            op,
-            format!("C is {m}x{n} with strides ({rsc}, {csc}) but has only {} elements", c.len()),
-        )),
+        _ => {
+            Err(Error::shape(op, format!("C is {m}x{n} with strides ({rsc}, {csc}) but has only {} elements", c.len())))
+        }
     }
 }
 
@@ -195,89 +239,119 @@ unsafe fn gemm_unchecked(
     csc: usize,
 ) {
     let threads = crate::par::threads();
+    let kern = kernel();
+    let (mr, nr) = (kern.mr, kern.nr);
+    let (mc_max, nc_max) = (mr * MC_TILES, nr * NC_TILES);
     let cp = SendPtr(c);
-    let mut bpack = vec![0.0f32; KC * NC.min(n.div_ceil(NR) * NR)];
-    for jc in (0..n).step_by(NC) {
-        let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
-            let beta_eff = if pc == 0 { beta } else { 1.0 };
-            let bsub = MatRef { data: &b.data[pc * b.rs + jc * b.cs..], rows: kc, cols: nc, rs: b.rs, cs: b.cs };
-            pack_b(&bsub, &mut bpack);
-            // The parallel task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide).
-            let flops = m * nc * kc;
-            let par = threads > 1 && flops >= 1 << 16;
-            let mc = if par { MC.min((m.div_ceil(threads)).div_ceil(MR) * MR).max(MR) } else { MC };
-            let row_blocks = m.div_ceil(mc);
-            let col_split = if par && row_blocks < threads { threads.div_ceil(row_blocks) } else { 1 };
-            let ncb = (nc.div_ceil(col_split)).div_ceil(NR) * NR;
-            let col_blocks = nc.div_ceil(ncb);
-            let bp = &bpack;
-            let run = |t: usize| {
-                let (ib, jb) = (t / col_blocks, t % col_blocks);
-                let ic = ib * mc;
-                let mcc = mc.min(m - ic);
-                let j0 = jb * ncb;
-                let ncc = ncb.min(nc - j0);
-                let mut apack = vec![0.0f32; mcc.div_ceil(MR) * MR * kc];
-                let asub = MatRef { data: &a.data[ic * a.rs + pc * a.cs..], rows: mcc, cols: kc, rs: a.rs, cs: a.cs };
-                pack_a(&asub, &mut apack);
-                let cblk = cp.get().add(ic * rsc + (jc + j0) * csc);
-                // SAFETY: block (ic.., jc+j0..) of C is written by this task only.
-                macro_kernel(mcc, ncc, kc, alpha, &apack, &bp[j0 * kc..], beta_eff, cblk, rsc, csc);
-            };
-            let tasks = row_blocks * col_blocks;
-            if par && tasks > 1 {
-                crate::par::for_each_index(tasks, run);
-            } else {
-                (0..tasks).for_each(run);
+    with_buffer(&BPACK, KC * nc_max.min(n.div_ceil(nr) * nr), |bpack| {
+        for jc in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                let beta_eff = if pc == 0 { beta } else { 1.0 };
+                let bsub = MatRef { data: &b.data[pc * b.rs + jc * b.cs..], rows: kc, cols: nc, rs: b.rs, cs: b.cs };
+                pack_b(&bsub, nr, bpack);
+                // The parallel task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide).
+                let flops = m * nc * kc;
+                let par = threads > 1 && flops >= 1 << 16;
+                let mc = if par { mc_max.min((m.div_ceil(threads)).div_ceil(mr) * mr).max(mr) } else { mc_max };
+                let row_blocks = m.div_ceil(mc);
+                let col_split = if par && row_blocks < threads { threads.div_ceil(row_blocks) } else { 1 };
+                let ncb = (nc.div_ceil(col_split)).div_ceil(nr) * nr;
+                let col_blocks = nc.div_ceil(ncb);
+                let bp: &[f32] = bpack;
+                let run = |t: usize| {
+                    let (ib, jb) = (t / col_blocks, t % col_blocks);
+                    let ic = ib * mc;
+                    let mcc = mc.min(m - ic);
+                    let j0 = jb * ncb;
+                    let ncc = ncb.min(nc - j0);
+                    with_buffer(&APACK, mcc.div_ceil(mr) * mr * kc, |apack| {
+                        let asub =
+                            MatRef { data: &a.data[ic * a.rs + pc * a.cs..], rows: mcc, cols: kc, rs: a.rs, cs: a.cs };
+                        pack_a(&asub, mr, apack);
+                        let cblk = cp.get().add(ic * rsc + (jc + j0) * csc);
+                        // SAFETY: block (ic.., jc+j0..) of C is written by this task only.
+                        macro_kernel(&kern, mcc, ncc, kc, alpha, apack, &bp[j0 * kc..], beta_eff, cblk, rsc, csc);
+                    });
+                };
+                let tasks = row_blocks * col_blocks;
+                if par && tasks > 1 {
+                    crate::par::for_each_index(tasks, run);
+                } else {
+                    (0..tasks).for_each(run);
+                }
             }
         }
-    }
+    });
 }
 
-/// Packs a KC x NC block of B into NR-wide strips, each stored K-major (`out[s*NR*kc + p*NR + j]`), zero-padded.
-fn pack_b(b: &MatRef, out: &mut [f32]) {
+thread_local! {
+    static APACK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static BPACK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a per-thread packing buffer of at least `len` floats (contents unspecified: packing overwrites every
+/// element it uses). Falls back to a fresh buffer if this thread's is already in use (a nested GEMM that rayon
+/// scheduled onto a thread waiting inside another GEMM).
+fn with_buffer<R>(
+    key: &'static std::thread::LocalKey<std::cell::RefCell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => {
+            if v.len() < len {
+                v.resize(len, 0.0);
+            }
+            f(&mut v[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
+/// Packs a KC x NC block of B into `nr`-wide strips, each stored K-major (`out[s*nr*kc + p*nr + j]`), zero-padded.
+fn pack_b(b: &MatRef, nr: usize, out: &mut [f32]) {
     let (kc, nc) = (b.rows, b.cols);
-    for (s, j0) in (0..nc).step_by(NR).enumerate() {
-        let strip = &mut out[s * NR * kc..(s + 1) * NR * kc];
-        let w = NR.min(nc - j0);
-        if w == NR && b.cs == 1 {
+    for (s, j0) in (0..nc).step_by(nr).enumerate() {
+        let strip = &mut out[s * nr * kc..(s + 1) * nr * kc];
+        let w = nr.min(nc - j0);
+        if w == nr && b.cs == 1 {
             for p in 0..kc {
-                let src = &b.data[p * b.rs + j0..p * b.rs + j0 + NR];
-                strip[p * NR..p * NR + NR].copy_from_slice(src);
+                let src = &b.data[p * b.rs + j0..p * b.rs + j0 + nr];
+                strip[p * nr..p * nr + nr].copy_from_slice(src);
             }
         } else {
             for p in 0..kc {
-                for j in 0..NR {
-                    strip[p * NR + j] = if j < w { b.data[p * b.rs + (j0 + j) * b.cs] } else { 0.0 };
+                for j in 0..nr {
+                    strip[p * nr + j] = if j < w { b.data[p * b.rs + (j0 + j) * b.cs] } else { 0.0 };
                 }
             }
         }
     }
 }
 
-/// Packs an MC x KC block of A into MR-tall strips, each stored K-major (`out[s*MR*kc + p*MR + i]`), zero-padded.
-fn pack_a(a: &MatRef, out: &mut [f32]) {
+/// Packs an MC x KC block of A into `mr`-tall strips, each stored K-major (`out[s*mr*kc + p*mr + i]`), zero-padded.
+fn pack_a(a: &MatRef, mr: usize, out: &mut [f32]) {
     let (mc, kc) = (a.rows, a.cols);
-    for (s, i0) in (0..mc).step_by(MR).enumerate() {
-        let strip = &mut out[s * MR * kc..(s + 1) * MR * kc];
-        let h = MR.min(mc - i0);
-        if h == MR && a.rs == 1 {
+    for (s, i0) in (0..mc).step_by(mr).enumerate() {
+        let strip = &mut out[s * mr * kc..(s + 1) * mr * kc];
+        let h = mr.min(mc - i0);
+        if h == mr && a.rs == 1 {
             for p in 0..kc {
-                let src = &a.data[p * a.cs + i0..p * a.cs + i0 + MR];
-                strip[p * MR..p * MR + MR].copy_from_slice(src);
+                let src = &a.data[p * a.cs + i0..p * a.cs + i0 + mr];
+                strip[p * mr..p * mr + mr].copy_from_slice(src);
             }
         } else {
-            for i in 0..MR {
+            for i in 0..mr {
                 if i < h {
                     let row = (i0 + i) * a.rs;
                     for p in 0..kc {
-                        strip[p * MR + i] = a.data[row + p * a.cs];
+                        strip[p * mr + i] = a.data[row + p * a.cs];
                     }
                 } else {
                     for p in 0..kc {
-                        strip[p * MR + i] = 0.0;
+                        strip[p * mr + i] = 0.0;
                     }
                 }
             }
@@ -287,6 +361,7 @@ fn pack_a(a: &MatRef, out: &mut [f32]) {
 
 #[allow(clippy::too_many_arguments)]
 unsafe fn macro_kernel(
+    kern: &Kernel,
     mc: usize,
     nc: usize,
     kc: usize,
@@ -298,27 +373,35 @@ unsafe fn macro_kernel(
     rsc: usize,
     csc: usize,
 ) {
-    let mut tile = [0.0f32; MR * NR];
-    for (sj, j0) in (0..nc).step_by(NR).enumerate() {
-        let bp = bpack.as_ptr().add(sj * NR * kc);
-        let w = NR.min(nc - j0);
-        for (si, i0) in (0..mc).step_by(MR).enumerate() {
-            let ap = apack.as_ptr().add(si * MR * kc);
-            let h = MR.min(mc - i0);
-            let acc = micro_kernel(kc, ap, bp);
+    let (mr, nr) = (kern.mr, kern.nr);
+    let mut tile = [0.0f32; TILE_MAX];
+    for (sj, j0) in (0..nc).step_by(nr).enumerate() {
+        let bp = bpack.as_ptr().add(sj * nr * kc);
+        let w = nr.min(nc - j0);
+        for (si, i0) in (0..mc).step_by(mr).enumerate() {
+            let ap = apack.as_ptr().add(si * mr * kc);
+            let h = mr.min(mc - i0);
+            (kern.run)(kc, ap, bp, tile.as_mut_ptr());
             let cij = c.add(i0 * rsc + j0 * csc);
-            if h == MR && w == NR && csc == 1 {
-                write_full(&acc, alpha, beta, cij, rsc);
-            } else {
-                for (i, row) in acc.iter().enumerate() {
-                    for (j, v) in row.iter().enumerate() {
-                        tile[i * NR + 4 * j..i * NR + 4 * j + 4].copy_from_slice(&v.to_array());
+            if csc == 1 {
+                for i in 0..h {
+                    let dst = std::slice::from_raw_parts_mut(cij.add(i * rsc), w);
+                    let src = &tile[i * nr..i * nr + w];
+                    if beta == 0.0 {
+                        for (d, &t) in dst.iter_mut().zip(src) {
+                            *d = alpha * t;
+                        }
+                    } else {
+                        for (d, &t) in dst.iter_mut().zip(src) {
+                            *d = alpha * t + beta * *d;
+                        }
                     }
                 }
+            } else {
                 for i in 0..h {
                     for j in 0..w {
                         let dst = cij.add(i * rsc + j * csc);
-                        let t = alpha * tile[i * NR + j];
+                        let t = alpha * tile[i * nr + j];
                         *dst = if beta == 0.0 { t } else { t + beta * *dst };
                     }
                 }
@@ -344,24 +427,4 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32) -> [[V4; NV]; MR
         }
     }
     acc
-}
-
-#[inline(always)]
-unsafe fn write_full(acc: &[[V4; NV]; MR], alpha: f32, beta: f32, c: *mut f32, rsc: usize) {
-    let va = V4::splat(alpha);
-    if beta == 0.0 {
-        for (i, row) in acc.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                v.mul(va).store(c.add(i * rsc + 4 * j));
-            }
-        }
-    } else {
-        let vb = V4::splat(beta);
-        for (i, row) in acc.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                let p = c.add(i * rsc + 4 * j);
-                V4::load(p).mul(vb).mul_add(*v, va).store(p);
-            }
-        }
-    }
 }

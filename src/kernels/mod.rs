@@ -15,6 +15,9 @@ mod simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use simd128::V4;
 
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
 pub use gemm::{gemm, gemm_naive, matmul, MatRef};
 
 /// Name of the lane implementation compiled in: `"simd128+relaxed"`, `"simd128"` or `"scalar"`.
