@@ -1,14 +1,16 @@
 // Both builds give the same numbers: the threads build (cross-origin isolated server) and the one-thread SIMD
-// fallback (a server without COOP/COEP). Compares full-test-set verified/clean error counts for each bound method
-// and one digit's margin bounds.
+// fallback (a server without COOP/COEP). Compares full-test-set verified/clean error counts for each bound method,
+// the live PGD error, and one digit's margin bounds; and both equal the manifest where the settings coincide (PGD
+// exactly: it is seeded per digit index, so however the page splits the test set the attack is the same).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, liveResult, shot } from './helpers.mjs';
+import { servers, launch, open, ready, liveResult, pgdResult, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
 let model;
 let metrics;
+let config;
 
 before(async () => {
   srv = await servers();
@@ -17,23 +19,27 @@ before(async () => {
   const entry = models.find((m) => m.id === 'mlp-crownibp') || models[0];
   model = entry.id;
   metrics = entry.metrics || {};
+  config = entry.config || {};
 });
 after(async () => {
   await ctx?.close();
   await srv?.close();
 });
 
-// Settings compared on both builds (model|eps|method|beta); CROWN is the slowest, so it gets a small eps only once.
+// Settings compared on both builds (model|eps|method|beta|slope); CROWN is the slowest, so it gets a small eps only
+// once. PGD is compared at PGD_EPS with the manifest's steps and seed (the page's defaults).
 const CASES = [
   { eps: 0.1, method: 'ibp', beta: 1 },
   { eps: 0.3, method: 'crown-ibp', beta: 1 },
   { eps: 0.2, method: 'crown-ibp', beta: 0.5 },
   { eps: 0.05, method: 'crown', beta: 1 },
 ];
+const PGD_EPS = 0.1;
 
 async function measure(base) {
-  const { page, errors } = await open(ctx, `${base}/#/verify?model=${model}&eps=0.1&method=ibp&digit=17`);
+  const { page, errors } = await open(ctx, `${base}/#/verify?model=${model}&eps=${PGD_EPS}&method=ibp&digit=17`);
   await ready(page);
+  const pgd = await pgdResult(page, `${model}|${PGD_EPS}|${config.pgd_steps}|${config.pgd_seed}`);
   const badge = {
     backend: await page.getAttribute('[data-testid=backend]', 'data-backend'),
     threads: Number(await page.getAttribute('[data-testid=backend]', 'data-threads')),
@@ -45,7 +51,7 @@ async function measure(base) {
   for (const c of CASES) {
     await page.evaluate((q) => { location.hash = `#/verify?${q}`; },
       `model=${model}&eps=${c.eps}&method=${c.method}&beta=${c.beta}&digit=17`);
-    const key = `${model}|${c.eps}|${c.method}|${c.method === 'crown-ibp' ? c.beta : 1}`;
+    const key = `${model}|${c.eps}|${c.method}|${c.method === 'crown-ibp' ? c.beta : 1}|${c.method === 'ibp' ? '-' : 'adaptive'}`;
     results.push({ key, ...(await liveResult(page, key, 90000)) });
   }
   const bounds = await page.evaluate(async () => {
@@ -59,7 +65,7 @@ async function measure(base) {
   });
   await shot(page, `backend-${badge.backend}`);
   await page.close();
-  return { badge, results, bounds, errors };
+  return { badge, results, pgd, bounds, errors };
 }
 
 test('threads build and one-thread fallback agree', async () => {
@@ -99,5 +105,12 @@ test('threads build and one-thread fallback agree', async () => {
     compared += 1;
   });
   assert.ok(compared >= 2, 'at least two settings are compared with the manifest');
-  console.log(JSON.stringify(t.results));
+  // PGD: the same count on both builds, and exactly the manifest's (stored as an f32 fraction of the test set).
+  assert.equal(t.pgd.n, 2000);
+  assert.deepEqual(s.pgd, t.pgd, 'PGD errors are identical on both builds');
+  const k = (metrics.eps || []).findIndex((e) => Math.abs(e - PGD_EPS) < 1e-6);
+  assert.ok(k >= 0 && typeof metrics.pgd_err?.[k] === 'number', `the manifest has a PGD error at eps ${PGD_EPS}`);
+  assert.equal(Math.fround(t.pgd.errors / t.pgd.n), metrics.pgd_err[k],
+    `live PGD-${config.pgd_steps} (seed ${config.pgd_seed}) ${t.pgd.errors}/${t.pgd.n} vs manifest ${metrics.pgd_err[k]}`);
+  console.log(JSON.stringify({ results: t.results, pgd: t.pgd }));
 });

@@ -139,7 +139,8 @@ export async function ready(page, timeout = 60000) {
   await page.waitForSelector('body[data-ready="1"]', { timeout, state: 'attached' });
 }
 
-/** Wait until the live full-test-set result for `key` (model|eps|method|beta) is in; returns its counts. */
+/** Wait until the live full-test-set result for `key` (model|eps|method|beta|slope; slope "-" for ibp) is in;
+ *  returns its counts. */
 export async function liveResult(page, key, timeout = 60000) {
   await page.waitForFunction((k) => {
     const d = document.getElementById('lab')?.dataset;
@@ -148,6 +149,18 @@ export async function liveResult(page, key, timeout = 60000) {
   return page.evaluate(() => {
     const d = document.getElementById('lab').dataset;
     return { n: Number(d.liveN), clean: Number(d.liveCleanErrors), verified: Number(d.liveVerifiedErrors) };
+  });
+}
+
+/** Wait until the live PGD result for `key` (model|eps|steps|seed) is in; returns `{ n, errors }`. */
+export async function pgdResult(page, key, timeout = 90000) {
+  await page.waitForFunction((k) => {
+    const d = document.getElementById('lab')?.dataset;
+    return d && d.pgdStatus === 'done' && d.pgdKey === k;
+  }, key, { timeout });
+  return page.evaluate(() => {
+    const d = document.getElementById('lab').dataset;
+    return { n: Number(d.pgdN), errors: Number(d.pgdErrors) };
   });
 }
 

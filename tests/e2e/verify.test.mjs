@@ -1,21 +1,24 @@
 // The verify lab on the cross-origin-isolated server (threads build): loads without errors, the epsilon slider
-// works from the keyboard and the live verified error grows with epsilon, bad URL values are clamped with a note,
-// a missing or corrupt model is reported in place while other models keep working, an engine crash is survived,
+// works from the keyboard and the live verified error grows with epsilon, the CROWN lower-slope selector is shown
+// only where it applies and changes the live numbers (live only), bad URL values are clamped with a note, a
+// missing or corrupt model is reported in place while other models keep working, an engine crash is survived,
 // embed mode hides the chrome, and the exports produce files.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { servers, launch, open, ready, liveResult, labValues, shot } from './helpers.mjs';
+import { servers, launch, open, ready, liveResult, pgdResult, labValues, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
 let models;
+let manifest;
 
 before(async () => {
   srv = await servers();
   ctx = await launch();
   const res = await fetch(`${srv.isolated}/www/models/verify/manifest.json`);
-  models = (await res.json()).models.map((m) => m.id);
+  manifest = await res.json();
+  models = manifest.models.map((m) => m.id);
 });
 after(async () => {
   await ctx?.close();
@@ -38,7 +41,7 @@ test('the lab loads on the threads build with no errors and shows live results',
   assert.equal(n, hc, 'one rayon thread per core');
   if (hc > 1) assert.ok(n > 1);
   assert.match(await badge.textContent(), new RegExp(`threads \\+ SIMD · ${n} threads?`));
-  const r = await liveResult(page, `${defaultModel()}|0.1|crown-ibp|1`);
+  const r = await liveResult(page, `${defaultModel()}|0.1|crown-ibp|1|adaptive`);
   assert.equal(r.n, 2000);
   assert.ok(r.verified >= r.clean, 'verified errors include the clean errors');
   assert.match(await page.textContent('[data-testid=readout]'), /verified error \d/);
@@ -74,7 +77,7 @@ test('the precomputed curves show while the engine is still loading', async () =
   await shot(p, 'verify-loading');
   release();
   await ready(p);
-  await liveResult(p, `${defaultModel()}|0.3|ibp|1`);
+  await liveResult(p, `${defaultModel()}|0.3|ibp|1|-`);
   assert.deepEqual(errors, []);
   await p.close();
 });
@@ -85,7 +88,7 @@ test('epsilon from the keyboard; the live verified error never decreases as epsi
   const { page, errors } = await open(ctx, lab('eps=0.05&method=ibp&digit=3'));
   await ready(page);
   const m = defaultModel();
-  const seen = [[0.05, (await liveResult(page, `${m}|0.05|ibp|1`)).verified]];
+  const seen = [[0.05, (await liveResult(page, `${m}|0.05|ibp|1|-`)).verified]];
   await page.focus('#eps');
   await page.keyboard.press('ArrowRight');
   assert.equal((await labValues(page)).eps, 0.055, 'an arrow key steps 0.005');
@@ -103,7 +106,7 @@ test('epsilon from the keyboard; the live verified error never decreases as epsi
     await page.waitForFunction((e) => document.querySelector('[data-testid=digit-verdict]').textContent
       .includes(`ε = ${e}`), eps.toFixed(3));
     lags.push(Date.now() - t0);
-    seen.push([eps, (await liveResult(page, `${m}|${eps}|ibp|1`)).verified]);
+    seen.push([eps, (await liveResult(page, `${m}|${eps}|ibp|1|-`)).verified]);
   }
   console.log(`digit view lag after a key press: ${lags} ms`);
   assert.ok(Math.min(...lags) < 250, `the digit view updates promptly after a key press (lags ${lags} ms)`);
@@ -111,6 +114,46 @@ test('epsilon from the keyboard; the live verified error never decreases as epsi
     assert.ok(seen[i][1] >= seen[i - 1][1], `verified errors ${JSON.stringify(seen)} should not decrease`);
   }
   assert.ok(seen.at(-1)[1] > seen[0][1], `verified errors ${JSON.stringify(seen)} should grow`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// CROWN's lower slope (alpha z for unstable ReLUs): shown only for the methods that use it, kept in the URL, and
+// computed live only. With the paper's adaptive slope the live number is the manifest's; on the CROWN-IBP-trained
+// net alpha = 0 is much tighter, and still sound: never below what PGD finds.
+test('the lower-slope selector: CROWN methods only, in the URL, live only; alpha = 0 is tighter on the IBP-trained net', async (t) => {
+  const m = 'mlp-crownibp';
+  const entry = manifest.models.find((x) => x.id === m);
+  if (!entry) return t.skip(`no ${m} in the manifest`);
+  const { page, errors } = await open(ctx, lab(`model=${m}&eps=0.1&method=ibp&digit=17`));
+  await ready(page);
+  assert.equal(await page.isHidden('#slope'), true, 'IBP has no lower slope');
+  await page.selectOption('#method', 'crown-ibp');
+  assert.equal(await page.isVisible('#slope'), true);
+  assert.match(await page.getAttribute('.control:has(#slope)', 'title'), /not monotone in ε/);
+  assert.match(await page.textContent('.col-right'), /adaptive lower slope is not monotone in ε/);
+  const ada = await liveResult(page, `${m}|0.1|crown-ibp|1|adaptive`);
+  const k = entry.metrics.eps.findIndex((e) => Math.abs(e - 0.1) < 1e-6);
+  assert.equal(ada.verified, Math.round(entry.metrics.crownibp_err[k] * ada.n), 'adaptive: the manifest value');
+  const pgd = await pgdResult(page, `${m}|0.1|20|2019`);
+
+  await page.selectOption('#slope', 'zero');
+  assert.match(await page.evaluate(() => location.hash), /&slope=zero&/);
+  const zero = await liveResult(page, `${m}|0.1|crown-ibp|1|zero`);
+  assert.equal(zero.n, 2000);
+  assert.ok(zero.verified < 0.8 * ada.verified, `alpha = 0 (${zero.verified}) much tighter than adaptive (${ada.verified})`);
+  assert.ok(zero.verified >= pgd.errors, `a sound bound (${zero.verified}) never certifies what PGD breaks (${pgd.errors})`);
+  assert.match(await page.textContent('[data-testid=readout]'), /Lower slope α = 0: computed live only/);
+  await page.waitForFunction(() => /CROWN-IBP \(α = 0\)/.test(document.querySelector('[data-testid=digit-verdict]').textContent));
+
+  await page.reload();
+  await ready(page);
+  assert.equal((await labValues(page)).slope, 'zero');
+  assert.equal(await page.inputValue('#slope'), 'zero');
+  await liveResult(page, `${m}|0.1|crown-ibp|1|zero`);
+  await page.selectOption('#method', 'ibp');
+  assert.equal(await page.isHidden('#slope'), true);
+  await liveResult(page, `${m}|0.1|ibp|1|-`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -123,7 +166,7 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
   assert.equal(await page.inputValue('#eps + input'), '0.300');
   assert.match(await page.evaluate(() => location.hash), /eps=0\.3(&|$)/);
 
-  await page.evaluate(() => { location.hash = '#/verify?eps=9&method=magic&model=nope&digit=-5&beta=2'; });
+  await page.evaluate(() => { location.hash = '#/verify?eps=9&method=magic&model=nope&digit=-5&beta=2&slope=steep'; });
   await page.waitForFunction(() => /eps=9/.test(document.querySelector('[data-testid=notes]').textContent));
   const notes = await noteText(page);
   assert.match(notes, /eps=9 is above the range \[0, 0\.45\]; using 0\.45/);
@@ -131,10 +174,12 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
   assert.match(notes, new RegExp(`model=nope is not a known model; using ${defaultModel()}`));
   assert.match(notes, /digit=-5 is below the range \[0, 1999\]; using 0/);
   assert.match(notes, /beta=2 is above the range \[0, 1\]; using 1/);
+  assert.match(notes, /slope=steep is not one of adaptive, zero, one, parallel; using adaptive/);
   const v = await labValues(page);
-  assert.deepEqual([v.eps, v.method, v.model, v.digit, v.beta], [0.45, 'crown-ibp', defaultModel(), 0, 1]);
+  assert.deepEqual([v.eps, v.method, v.model, v.digit, v.beta, v.slope], [0.45, 'crown-ibp', defaultModel(), 0, 1, 'adaptive']);
   assert.equal(await page.inputValue('#eps + input'), '0.450');
-  await liveResult(page, `${defaultModel()}|0.45|crown-ibp|1`);
+  assert.equal(await page.inputValue('#slope'), 'adaptive');
+  await liveResult(page, `${defaultModel()}|0.45|crown-ibp|1|adaptive`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -161,7 +206,7 @@ test('a missing or corrupt model file is reported in place; another model still 
     assert.match(await p.textContent('[data-testid=digit-error]'), /Could not load the model/);
     await shot(p, `verify-model-${mode}`);
     await p.selectOption('#model', good);
-    await liveResult(p, `${good}|0.1|crown-ibp|1`);
+    await liveResult(p, `${good}|0.1|crown-ibp|1|adaptive`);
     await p.waitForSelector('#lab[data-digit-status="done"]');
     assert.equal(await p.isHidden('[data-testid=live-error]'), true);
     assert.deepEqual(errors, []);
@@ -172,14 +217,14 @@ test('a missing or corrupt model file is reported in place; another model still 
 test('the page survives an engine crash and keeps its settings', async () => {
   const { page, errors } = await open(ctx, lab('eps=0.1&method=ibp&digit=5'));
   await ready(page);
-  await liveResult(page, `${defaultModel()}|0.1|ibp|1`);
+  await liveResult(page, `${defaultModel()}|0.1|ibp|1|-`);
   const msg = await page.evaluate(() => window.paperlab.engine.crashForTest());
   assert.match(msg, /engine crashed/);
   await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]').textContent));
   assert.equal((await labValues(page)).eps, 0.1);
   await page.focus('#eps');
   await page.keyboard.press('Shift+ArrowRight');
-  await liveResult(page, `${defaultModel()}|0.15|ibp|1`);
+  await liveResult(page, `${defaultModel()}|0.15|ibp|1|-`);
   await page.waitForSelector('#lab[data-digit-status="done"]');
   assert.deepEqual(errors, []);
   await page.close();
@@ -189,14 +234,14 @@ test('embed mode hides the chrome; share link and exports work', async () => {
   const { page, errors } = await open(ctx, lab('eps=0.2&method=crown-ibp&digit=9'));
   await ready(page);
   const share = await page.inputValue('.lab-foot input.share');
-  assert.match(share, /#\/verify\?eps=0\.2&method=crown-ibp&beta=1&model=[\w-]+&digit=9&steps=\d+&seed=\d+$/);
+  assert.match(share, /#\/verify\?eps=0\.2&method=crown-ibp&beta=1&slope=adaptive&model=[\w-]+&digit=9&steps=\d+&seed=\d+$/);
   const embed = await page.inputValue('.lab-foot textarea');
   assert.match(embed, /^<iframe src="[^"]+&embed=1"/);
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('text=CSV of the plotted numbers')]);
   const text = readFileSync(await csv.path(), 'utf8');
   const lines = text.trim().split('\n');
-  assert.equal(lines[0], 'source,model,eps,clean_err_pct,pgd_err_pct,ibp_err_pct,crown_err_pct,crownibp_err_pct,beta,pgd_steps,pgd_seed,n_digits');
+  assert.equal(lines[0], 'source,model,eps,clean_err_pct,pgd_err_pct,ibp_err_pct,crown_err_pct,crownibp_err_pct,beta,slope,pgd_steps,pgd_seed,n_digits');
   assert.ok(lines.some((l) => l.startsWith('live,')), 'the live result is exported');
   const [png] = await Promise.all([page.waitForEvent('download'), page.click('text=PNG of the plot')]);
   const bytes = readFileSync(await png.path());

@@ -2,13 +2,14 @@
 //
 // Wires controls, plots and the engine; does no math. The engine's VerifyLab (src/wasm/verify.rs) computes the
 // margin bounds, PGD attacks and full-test-set verified errors; the precomputed curves come from
-// www/models/manifest.json and are drawn before the engine has loaded.
+// www/models/verify/manifest.json and are drawn before the engine has loaded.
 //
 // Test hooks (data attributes, all on #lab):
 //   data-live-status   idle | running | done | error    the full-test-set verified error at the current settings
-//   data-live-key      model|eps|method|beta that the done result belongs to
+//   data-live-key      model|eps|method|beta|slope that the done result belongs to (beta is 1 unless the method is
+//                      crown-ibp; slope is "-" for ibp, which has no lower slope)
 //   data-live-n, data-live-clean-errors, data-live-verified-errors     its counts
-//   data-pgd-status, data-pgd-errors                     the same for the live PGD error
+//   data-pgd-status, data-pgd-key (model|eps|steps|seed), data-pgd-n, data-pgd-errors   the same for the live PGD error
 //   data-digit-status  running | done | error            the selected digit's bounds
 // and document.body.dataset.ready = "1" once the engine, the first live result and the digit are in (or failed).
 
@@ -18,8 +19,8 @@ import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
 import { methodKey } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
 
-const MANIFEST_URL = new URL('../models/manifest.json', import.meta.url);
-const MODELS_DIR = new URL('../models/', import.meta.url);
+const MANIFEST_URL = new URL('../models/verify/manifest.json', import.meta.url);
+const MODELS_DIR = new URL('../models/verify/', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
 
@@ -47,6 +48,23 @@ const METHODS = [
 ];
 const methodName = (m) => METHODS.find((x) => x.value === m)?.name || m;
 
+// CROWN's lower line alpha * z for an unstable ReLU (l < 0 < u); every alpha in [0, 1] is sound
+// (src/labs/verify.rs, LowerSlope). The precomputed curves use the paper's adaptive choice.
+const SLOPES = [
+  { value: 'adaptive', label: 'adaptive (the paper’s)', short: 'adaptive α' },
+  { value: 'zero', label: 'α = 0', short: 'α = 0' },
+  { value: 'one', label: 'α = 1', short: 'α = 1' },
+  { value: 'parallel', label: 'parallel: α = u / (u − l)', short: 'α = u / (u − l)' },
+];
+const slopeName = (x) => SLOPES.find((s) => s.value === x)?.short || x;
+/** Whether a method uses CROWN's lower slope (IBP has no relaxation). */
+const usesSlope = (method) => method === 'crown' || method === 'crown-ibp';
+const SLOPE_TIP = 'Which lower line CROWN uses for a ReLU whose input can be either sign (l < 0 < u): '
+  + 'any α·z with α in [0, 1] is a sound lower bound. The paper picks α = 1 when u > −l and 0 otherwise '
+  + '(“adaptive”). That choice is not monotone in ε: as the boxes grow, the u > −l test flips for some neurons, '
+  + 'so a larger ε can give a tighter bound. The precomputed curves use the adaptive slope; other slopes are '
+  + 'computed live only.';
+
 const SERIES = [
   { key: 'clean', metric: 'clean_err', label: 'clean', color: 'clean', dash: [6, 4], points: false },
   { key: 'pgd', metric: 'pgd_err', label: 'PGD attack', color: 'pgd' },
@@ -56,21 +74,30 @@ const SERIES = [
   { key: 'crownibp', metric: 'crownibp_err', label: 'verified: CROWN-IBP', color: 'crownibp', dash: [8, 3] },
 ];
 
-// Digits per engine call. A digit-view request waits behind at most one call, so calls are kept short: the
-// verified-error calls adapt their size (25..250 digits, aiming at ~40 ms each); PGD calls are a fixed 100 digits
-// (two blocks of 50 for the engine's two-thread split), because the engine seeds PGD per block within a call and
-// a fixed split keeps the same settings giving the same attack.
-const CHUNK = 250;
-const CHUNK_MIN = 25;
+// Digits per engine call. A digit-view request waits behind at most one call, so calls are kept short: each is
+// sized from the speed of the previous one to take about CHUNK_MS. Inside a call the engine splits the digits
+// into blocks run in parallel (verify_range: 8 digits for CROWN, 64 otherwise; pgd_range: 64), so on the threads
+// build a call is a whole number of rounds of `threads` blocks, at least one round; on one thread any size is
+// fine. The result never depends on the split (PGD is seeded per digit index).
+const CHUNK_MAX = 500;
 const CHUNK_MS = 40;
-const PGD_CHUNK = 100;
 const PGD_DEFAULTS = { steps: 20, seed: 2019 };
+
+/** Digits for the next call of a run: `msPerDigit` measured (or null before the first call), `block` the
+ *  engine's parallel block for this call, `threads` the engine's threads. */
+function chunkSize(msPerDigit, block, threads) {
+  const unit = threads > 1 ? block * threads : 8;
+  if (!(msPerDigit > 0)) return unit;
+  const rounds = Math.max(1, Math.round(CHUNK_MS / (msPerDigit * unit)));
+  return Math.max(unit, Math.min(CHUNK_MAX, rounds * unit));
+}
 
 function buildSpec(modelIds, defaultModel, nTest, pgd = PGD_DEFAULTS) {
   return [
     { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3 },
     { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'crown-ibp' },
     { name: 'beta', type: 'number', min: 0, max: 1, step: 0.05, default: 1 },
+    { name: 'slope', type: 'enum', values: SLOPES.map((x) => x.value), default: 'adaptive' },
     { name: 'model', type: 'enum', values: modelIds, default: defaultModel, what: 'model' },
     { name: 'digit', type: 'int', min: 0, max: nTest - 1, default: 0 },
     { name: 'steps', type: 'int', min: 1, max: 200, default: pgd.steps },
@@ -84,19 +111,19 @@ async function loadManifest() {
   try {
     res = await fetch(MANIFEST_URL);
   } catch (e) {
-    throw new Error(`could not download the model list (www/models/manifest.json): ${e.message}`);
+    throw new Error(`could not download the model list (www/models/verify/manifest.json): ${e.message}`);
   }
-  if (!res.ok) throw new Error(`could not download the model list (www/models/manifest.json): HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`could not download the model list (www/models/verify/manifest.json): HTTP ${res.status}`);
   let json;
   try {
     json = await res.json();
   } catch (e) {
-    throw new Error(`the model list (www/models/manifest.json) is not valid JSON: ${e.message}`);
+    throw new Error(`the model list (www/models/verify/manifest.json) is not valid JSON: ${e.message}`);
   }
   const models = (Array.isArray(json?.models) ? json.models : [])
     .filter((m) => m && typeof m.id === 'string' && typeof m.file === 'string')
     .filter((m) => !m.lab || m.lab === 'verify');
-  if (!models.length) throw new Error('the model list (www/models/manifest.json) has no models');
+  if (!models.length) throw new Error('the model list (www/models/verify/manifest.json) has no models');
   return { ...json, models };
 }
 
@@ -113,14 +140,16 @@ function curves(model) {
   return { eps, ys };
 }
 
-/** Value of a metric at eps (exact grid point, else linear interpolation), as a fraction, or null. */
-function metricAt(model, metric, eps) {
+/** Value of a metric at eps (exact grid point, else linear interpolation unless `exact`), as a fraction, or null. */
+function metricAt(model, metric, eps, exact = false) {
   const m = model?.metrics || {};
   const xs = m.eps;
   const ys = m[metric];
   if (!Array.isArray(xs) || !Array.isArray(ys) || xs.length !== ys.length) return null;
   const ok = (y) => typeof y === 'number' && Number.isFinite(y);
-  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - eps) < 1e-9) return ok(ys[i]) ? ys[i] : null;
+  // The grid is stored as f32 (0.1 is 0.10000000149011612).
+  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - eps) < 1e-6) return ok(ys[i]) ? ys[i] : null;
+  if (exact) return null;
   for (let i = 0; i + 1 < xs.length; i++) {
     if (xs[i] <= eps && eps <= xs[i + 1]) {
       if (!ok(ys[i]) || !ok(ys[i + 1])) return null;
@@ -129,6 +158,24 @@ function metricAt(model, metric, eps) {
     }
   }
   return null;
+}
+
+/** The largest drop of CROWN's precomputed verified error as epsilon grows (it cannot drop for a monotone bound):
+ *  `{ epsHi, hi, epsLo, lo }` with epsHi < epsLo and hi - lo > 5 points, or null. */
+function slopeDip(model) {
+  const xs = model?.metrics?.eps;
+  const ys = model?.metrics?.crown_err;
+  if (!Array.isArray(xs) || !Array.isArray(ys) || xs.length !== ys.length) return null;
+  let best = null;
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      const d = ys[i] - ys[j];
+      if (Number.isFinite(d) && d > 0.05 && (!best || d > best.hi - best.lo)) {
+        best = { epsHi: xs[i], hi: ys[i], epsLo: xs[j], lo: ys[j] };
+      }
+    }
+  }
+  return best;
 }
 
 function download(name, href) {
@@ -160,6 +207,8 @@ class Lab {
     this.liveCache = new Map();
     this.pgdCache = new Map();
     this.digitCache = new Map();
+    this.speed = new Map(); // model|method (or pgd|model) -> engine ms per digit (per digit and step for PGD)
+    this.slopeQueue = Promise.resolve();
     this.liveGen = 0;
     this.digitBusy = false;
     this.digitDirty = false;
@@ -288,6 +337,13 @@ class Lab {
       format: (x) => x.toFixed(2), hint: 'β = 1 is CROWN-IBP, β = 0 is IBP; bounds in between are mixed.',
       onInput: (x) => this.set({ beta: x }),
     });
+    c.slope = select({
+      id: 'slope', label: 'CROWN lower slope', value: v.slope, title: SLOPE_TIP,
+      options: SLOPES.map((x) => ({ value: x.value, label: x.label })),
+      hint: 'Lower line α·z for a ReLU with l < 0 < u; adaptive: α = 1 if u > −l, else 0. The curves use adaptive; '
+        + 'other slopes are live only.',
+      onChange: (x) => this.set({ slope: x }),
+    });
     c.model = select({
       id: 'model', label: 'Model', value: v.model,
       options: this.manifest ? this.manifest.models.map((m) => ({ value: m.id, label: m.label || m.id })) : [],
@@ -307,7 +363,8 @@ class Lab {
       id: 'seed', label: 'PGD seed', min: 0, max: 999999, value: v.seed, random: true,
       onChange: (x) => this.set({ seed: x }),
     });
-    el.controls.replaceChildren(c.eps.el, c.method.el, c.beta.el, c.model.el, c.digit.el, c.steps.el, c.seed.el);
+    el.controls.replaceChildren(c.eps.el, c.method.el, c.beta.el, c.slope.el, c.model.el, c.digit.el, c.steps.el,
+      c.seed.el);
     this.syncControls();
   }
 
@@ -319,6 +376,8 @@ class Lab {
     c.method.set(v.method);
     c.beta.set(v.beta);
     c.beta.el.hidden = v.method !== 'crown-ibp';
+    c.slope.set(v.slope);
+    c.slope.el.hidden = !usesSlope(v.method);
     c.model.set(v.model);
     c.digit.set(v.digit);
     c.steps.set(v.steps);
@@ -452,9 +511,17 @@ class Lab {
     }
   }
 
+  /** "CROWN-IBP (β = 0.50, α = 0)": the method with its non-default settings. */
+  methodLabel(v) {
+    const extra = [];
+    if (v.method === 'crown-ibp' && v.beta !== 1) extra.push(`β = ${v.beta.toFixed(2)}`);
+    if (usesSlope(v.method) && v.slope !== 'adaptive') extra.push(slopeName(v.slope));
+    return methodName(v.method) + (extra.length ? ` (${extra.join(', ')})` : '');
+  }
+
   liveKey() {
     const v = this.values;
-    return `${v.model}|${v.eps}|${v.method}|${v.method === 'crown-ibp' ? v.beta : 1}`;
+    return `${v.model}|${v.eps}|${v.method}|${v.method === 'crown-ibp' ? v.beta : 1}|${usesSlope(v.method) ? v.slope : '-'}`;
   }
 
   pgdKey() {
@@ -492,27 +559,27 @@ class Lab {
     this.el.liveError.hidden = true;
     const n = this.nTest;
     const beta = v.method === 'crown-ibp' ? v.beta : 1;
+    const threads = this.engine.backend?.threads || 1;
     try {
       if (!this.liveCache.has(key)) {
         this.liveRun = { key, done: 0, total: n };
         this.el.progress.start(n);
         this.showLive();
         const acc = { n: 0, clean: 0, verified: 0, ms: 0 };
-        let chunk = CHUNK;
+        const speedKey = `${v.model}|${v.method}`;
+        const block = v.method === 'crown' ? 8 : 64;
         for (let s = 0, e = 0; s < n; s = e) {
-          e = Math.min(n, s + chunk);
-          const { value, ms } = await hnd.call('verify_range', [s, e, v.eps, v.method, beta]);
+          e = Math.min(n, s + chunkSize(this.speed.get(speedKey), block, threads));
+          const { value, ms } = await this.boundsCall(hnd, 'verify_range', [s, e, v.eps, v.method, beta], v.method, v.slope);
           if (stale()) return undefined;
           acc.n += value[0];
           acc.clean += value[1];
           acc.verified += value[2];
           acc.ms += ms;
+          this.speed.set(speedKey, ms / Math.max(1, value[0]));
           this.liveRun.done = e;
           this.el.progress.update(e);
           this.drawLive();
-          // Size the next call from this one's speed so it takes about CHUNK_MS.
-          const perDigit = ms / Math.max(1, value[0]);
-          chunk = Math.max(CHUNK_MIN, Math.min(CHUNK, Math.round(CHUNK_MS / Math.max(perDigit, 1e-3) / 25) * 25));
         }
         if (acc.n !== n) throw new Error(`internal: counted ${acc.n} digits instead of ${n}`);
         this.liveCache.set(key, acc);
@@ -525,16 +592,22 @@ class Lab {
         this.pgdRun = { key: pkey, done: 0, total: n };
         this.showLive();
         const acc = { n: 0, errors: 0, ms: 0 };
-        for (let s = 0; s < n; s += PGD_CHUNK) {
-          const e = Math.min(n, s + PGD_CHUNK);
+        // PGD's cost grows with its steps: remember the time per digit and step.
+        const speedKey = `pgd|${v.model}`;
+        const steps = Math.max(1, v.steps);
+        for (let s = 0, e = 0; s < n; s = e) {
+          const per = this.speed.get(speedKey);
+          e = Math.min(n, s + chunkSize(per ? per * steps : null, 64, threads));
           const { value, ms } = await hnd.call('pgd_range', [s, e, v.eps, v.steps, v.seed]);
           if (stale()) return undefined;
           acc.n += value[0];
           acc.errors += value[1];
           acc.ms += ms;
+          if (v.eps > 0) this.speed.set(speedKey, ms / Math.max(1, value[0]) / steps);
           this.pgdRun.done = e;
           this.showLive();
         }
+        if (acc.n !== n) throw new Error(`internal: attacked ${acc.n} digits instead of ${n}`);
         this.pgdCache.set(pkey, acc);
         this.pgdRun = null;
         this.showLive();
@@ -546,6 +619,20 @@ class Lab {
       return this.failLive(e.message);
     }
     return undefined;
+  }
+
+  /** A bounds call (`verify_range`, `digit_bounds`). The engine holds CROWN's lower slope as state of the lab
+   *  instance, so for CROWN and CROWN-IBP it is set right before the call; the two go through one queue so that
+   *  the digit view and the live run, which may want different slopes for a moment, never interleave. */
+  boundsCall(hnd, name, args, method, slope) {
+    if (!usesSlope(method)) return hnd.call(name, args);
+    const run = async () => {
+      await hnd.call('set_lower_slope', [slope]);
+      return hnd.call(name, args);
+    };
+    const p = this.slopeQueue.then(run, run);
+    this.slopeQueue = p.catch(() => {});
+    return p;
   }
 
   async selectModelErrorWait() {
@@ -569,7 +656,7 @@ class Lab {
     const v = this.values;
     const live = this.liveCache.get(this.liveKey());
     const pgd = this.pgdCache.get(this.pgdKey());
-    const mname = methodName(v.method) + (v.method === 'crown-ibp' && v.beta !== 1 ? ` (β = ${v.beta.toFixed(2)})` : '');
+    const mname = this.methodLabel(v);
     const parts = [];
     const r = this.root.dataset;
     if (live) {
@@ -583,6 +670,12 @@ class Lab {
       parts.push(` with ${mname} at ε = ${v.eps.toFixed(3)} on all ${live.n.toLocaleString('en-US')} test digits`);
       parts.push(h('br'), `clean error ${pct(live.clean / live.n)}`);
       this.el.progress.el.hidden = false;
+      if (usesSlope(v.method) && v.slope !== 'adaptive') {
+        const col = { crown: 'crown_err', 'crown-ibp': 'crownibp_err' }[v.method];
+        const ada = v.method === 'crown' || v.beta === 1 ? metricAt(this.model, col, v.eps, true) : null;
+        parts.push(h('br'), h('span', { class: 'sub' }, `Lower slope ${slopeName(v.slope)}: computed live only; the curves `
+          + `use the adaptive slope${ada != null ? `, which gives ${pct(ada)} here` : ''}.`));
+      }
     } else {
       r.liveStatus = 'running';
       parts.push(this.engine.backend
@@ -591,6 +684,8 @@ class Lab {
     }
     if (pgd) {
       r.pgdStatus = 'done';
+      r.pgdKey = this.pgdKey();
+      r.pgdN = String(pgd.n);
       r.pgdErrors = String(pgd.errors);
       parts.push(' · ', h('span', { style: 'color: var(--c-pgd)' }, `PGD-${v.steps} error ${pct(pgd.errors / pgd.n)}`),
         ' (an attack: a lower bound on the true robust error)');
@@ -637,7 +732,7 @@ class Lab {
         this.digitCache.set(dkey, d);
       }
       const beta = v.method === 'crown-ibp' ? v.beta : 1;
-      const b = (await hnd.call('digit_bounds', [v.digit, v.eps, v.method, beta])).value;
+      const b = (await this.boundsCall(hnd, 'digit_bounds', [v.digit, v.eps, v.method, beta], v.method, v.slope)).value;
       if (!stale()) this.drawDigit(v, d, b, null);
       if (!stale()) {
         const p = (await hnd.call('pgd_digit', [v.digit, v.eps, v.steps, v.seed])).value;
@@ -682,7 +777,7 @@ class Lab {
     const worst = Math.min(...others);
     this.el.barsText.replaceChildren(
       h('strong', { class: verified ? 'good' : 'bad' }, verified ? '✓ certified robust' : '✗ not certified'),
-      ` at ε = ${v.eps.toFixed(3)} by ${methodName(v.method)}${v.method === 'crown-ibp' && v.beta !== 1 ? ` (β = ${v.beta.toFixed(2)})` : ''}: `
+      ` at ε = ${v.eps.toFixed(3)} by ${this.methodLabel(v)}: `
       + `the smallest lower bound is ${sig3(worst)}${verified ? ' > 0' : ' ≤ 0'}.`);
     let mark = null;
     if (p) {
@@ -760,6 +855,14 @@ class Lab {
         + 'such networks IBP can be as tight as CROWN or tighter — one reason CROWN-IBP bounds the inner layers with '
         + 'IBP and uses CROWN only for the last one.'));
     }
+    const dip = robust && usesSlope(v.method) ? slopeDip(robust) : null;
+    if (dip) {
+      ps.push(h('p', {}, 'CROWN\'s adaptive lower slope is not monotone in ε: on the CROWN-IBP-trained network its '
+        + 'verified error is ', h('b', { style: 'color: var(--c-crown)' }, pct(dip.hi)), ` at ε = ${dip.epsHi.toFixed(3)} but `,
+        h('b', { style: 'color: var(--c-crown)' }, pct(dip.lo)), ` at ${dip.epsLo.toFixed(3)}, because the u > −l test that `
+        + 'picks α = 1 or 0 flips as the boxes grow. On this IBP-trained network α = 0 is much tighter: choose it '
+        + 'under “CROWN lower slope” and the live point drops below the curve.'));
+    }
     ps.push(h('p', {}, 'The PGD curve is what an attack finds (a lower bound on the true robust error); the '
       + 'verified curves are certificates (upper bounds). The truth lies between them.'));
     if (e === 0) ps.unshift(h('p', {}, 'At ε = 0 every bound equals the clean margin; move ε to the right.'));
@@ -824,21 +927,22 @@ class Lab {
     const v = this.values;
     const model = this.model;
     const { eps, ys } = curves(model);
-    const head = ['source', 'model', 'eps', ...SERIES.map((s) => `${s.key}_err_pct`), 'beta', 'pgd_steps', 'pgd_seed', 'n_digits'];
+    const head = ['source', 'model', 'eps', ...SERIES.map((s) => `${s.key}_err_pct`), 'beta', 'slope', 'pgd_steps', 'pgd_seed',
+      'n_digits'];
     const lines = [head.join(',')];
     const f = (x) => (x == null ? '' : String(Number(x.toFixed(4))));
     eps.forEach((e, i) => {
-      lines.push(['precomputed', v.model, e, ...ys.map((y) => f(y[i])), 1, '', '', ''].join(','));
+      lines.push(['precomputed', v.model, e, ...ys.map((y) => f(y[i])), 1, 'adaptive', '', '', ''].join(','));
     });
     for (const [key, r] of this.liveCache) {
-      const [m, e, method, beta] = key.split('|');
+      const [m, e, method, beta, slope] = key.split('|');
       const row = SERIES.map((s) => (s.key === methodKey(method) ? f((100 * r.verified) / r.n) : s.key === 'clean' ? f((100 * r.clean) / r.n) : ''));
-      lines.push(['live', m, e, ...row, beta, '', '', r.n].join(','));
+      lines.push(['live', m, e, ...row, beta, slope === '-' ? '' : slope, '', '', r.n].join(','));
     }
     for (const [key, r] of this.pgdCache) {
       const [m, e, steps, seed] = key.split('|');
       const row = SERIES.map((s) => (s.key === 'pgd' ? f((100 * r.errors) / r.n) : ''));
-      lines.push(['live', m, e, ...row, '', steps, seed, r.n].join(','));
+      lines.push(['live', m, e, ...row, '', '', steps, seed, r.n].join(','));
     }
     const blob = new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' });
     const url = URL.createObjectURL(blob);
@@ -848,7 +952,7 @@ class Lab {
 
   exportPNG() {
     const v = this.values;
-    const title = `${PAPER.short} · ${this.model?.label || v.model} · ε = ${v.eps.toFixed(3)} · ${methodName(v.method)}`;
+    const title = `${PAPER.short} · ${this.model?.label || v.model} · ε = ${v.eps.toFixed(3)} · ${this.methodLabel(v)}`;
     download(`paperlab-verify-${v.model}-eps${v.eps.toFixed(3)}.png`, this.plot.toPNG(title));
   }
 

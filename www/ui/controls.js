@@ -109,8 +109,9 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
   return { el, set: (v) => set(v, false), get: () => cur, range, num };
 }
 
-/** A labelled select. options: [{ value, label }]. Returns `{ el, set(v), setOptions(opts, v) }`. */
-export function select({ id, label, options, value, hint, onChange }) {
+/** A labelled select. options: [{ value, label }]; `title` is a tooltip on the whole control.
+ *  Returns `{ el, set(v), setOptions(opts, v) }`. */
+export function select({ id, label, options, value, hint, title, onChange }) {
   const sid = id || nextId('select');
   const sel = h('select', { id: sid });
   const setOptions = (opts, v) => {
@@ -119,7 +120,7 @@ export function select({ id, label, options, value, hint, onChange }) {
   };
   setOptions(options, value);
   sel.addEventListener('change', () => onChange(sel.value));
-  const el = h('div', { class: 'control select' }, h('label', { for: sid }, label), sel,
+  const el = h('div', { class: 'control select', title }, h('label', { for: sid }, label), sel,
     hint ? h('div', { class: 'hint' }, hint) : null);
   return { el, set: (v) => { sel.value = v; }, setOptions, sel };
 }
