@@ -26,7 +26,7 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 fn main() {
     let (tm, tn, name) = tile();
-    println!("native GEMM, f32, row-major; ours: {name} tile {tm}x{tn}, {} thread(s); matrixmultiply 0.3 (its own AVX/FMA dispatch, 1 thread)", paperlab::par::threads());
+    println!("native GEMM, f32, row-major; ours: {name} {tm}x{tn} tile, {} thread(s); matrixmultiply 0.3 (its own AVX/FMA dispatch, 1 thread)", paperlab::par::threads());
     println!("{:>22} {:>24} {:>24} {:>7}", "M x K x N", "ours GFLOP/s", "matrixmultiply GFLOP/s", "ratio");
     let shapes: &[(usize, usize, usize, &str)] = &[
         (64, 64, 64, ""),

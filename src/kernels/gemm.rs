@@ -59,7 +59,7 @@ fn kernel() -> Kernel {
                 };
             }
         }
-        Kernel { mr: MR, nr: NR, run: portable_kernel, name: "portable 4x8" }
+        Kernel { mr: MR, nr: NR, run: portable_kernel, name: "portable" }
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod gemm;
 pub mod interval;
+pub mod peak;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod scalar;
