@@ -24,6 +24,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let r = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["train", "verify", rest @ ..] => train_verify(rest),
+        ["train", "ucb", rest @ ..] => paperlab::labs::ucb::train_cli(rest),
         ["eval", "verify", rest @ ..] => eval_verify(rest),
         ["bench", ..] => bench(),
         _ => {

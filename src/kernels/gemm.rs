@@ -55,7 +55,7 @@ fn kernel() -> Kernel {
                     mr: super::x86::MR,
                     nr: super::x86::NR,
                     run: super::x86::kernel,
-                    name: "avx2+fma 6x16",
+                    name: "avx2+fma",
                 };
             }
         }

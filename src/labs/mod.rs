@@ -1,3 +1,5 @@
 //! One module per paper. Pure Rust: no wasm-bindgen, no DOM.
 
+pub mod lottery;
+pub mod ucb;
 pub mod verify;

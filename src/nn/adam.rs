@@ -30,6 +30,12 @@ impl Adam {
         }
     }
 
+    /// The first and second moment estimates `(m, v)` of tensor `i` (for tests, e.g. that pruned weights keep zero
+    /// moments). Panics if `i` is out of range.
+    pub fn moments(&self, i: usize) -> (&[f32], &[f32]) {
+        (&self.m[i], &self.v[i])
+    }
+
     /// One bias-corrected step: `p -= lr * mhat / (sqrt(vhat) + eps)` for every tensor. `params[i]` and `grads[i]`
     /// must have the length given for tensor `i` at construction (panics otherwise).
     pub fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) {

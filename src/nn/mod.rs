@@ -9,6 +9,7 @@ pub mod adam;
 pub mod conv;
 pub mod layers;
 pub mod mlp;
+pub mod prune;
 pub mod rng;
 
 pub use adam::Adam;
