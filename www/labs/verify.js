@@ -340,8 +340,7 @@ class Lab {
     c.slope = select({
       id: 'slope', label: 'CROWN lower slope', value: v.slope, title: SLOPE_TIP,
       options: SLOPES.map((x) => ({ value: x.value, label: x.label })),
-      hint: 'Lower line α·z for a ReLU with l < 0 < u; adaptive: α = 1 if u > −l, else 0. The curves use adaptive; '
-        + 'other slopes are live only.',
+      hint: 'α·z below a ReLU with l < 0 < u. The curves use the adaptive slope; other slopes are live only.',
       onChange: (x) => this.set({ slope: x }),
     });
     c.model = select({
@@ -475,7 +474,7 @@ class Lab {
     const run = this.liveRun;
     const mk = methodKey(v.method);
     if (live) {
-      pts.push({ x: v.eps, y: (100 * live.verified) / live.n, color: mk, label: `${sig3((100 * live.verified) / live.n)}%` });
+      pts.push({ x: v.eps, y: (100 * live.verified) / live.n, color: mk, label: pct(live.verified / live.n) });
     } else if (run && run.key === this.liveKey()) {
       pts.push({ x: v.eps, y: null, color: mk, pending: true, progress: run.done / run.total });
     }
@@ -836,35 +835,31 @@ class Lab {
       if (nEps !== e) n = { ...n, ibp: metricAt(natural, 'ibp_err', nEps), crown: metricAt(natural, 'crown_err', nEps) };
     }
     if (n && (e > 0 || nEps > 0)) {
-      const where = nEps === e ? `at ε = ${e.toFixed(3)}` : `at ε = ${nEps.toFixed(3)} (at ${e.toFixed(3)} both certify nothing)`;
-      const lead = n.ibp > n.crown + 0.005
-        ? `On the ${n.what} network ${where}, CROWN certifies far more than IBP: `
-        : `On the ${n.what} network ${where}: `;
-      ps.push(h('p', {}, lead,
+      const where = nEps === e ? `ε = ${e.toFixed(3)}` : `ε = ${nEps.toFixed(3)} (at ${e.toFixed(3)} both certify nothing)`;
+      ps.push(h('p', {}, h('b', {}, 'Naturally trained'), `, ${where}: `,
         h('b', { style: 'color: var(--c-ibp)' }, `IBP ${pct(n.ibp)}`), ' vs ',
         h('b', { style: 'color: var(--c-crown)' }, `CROWN ${pct(n.crown)}`),
-        ' verified error. Intervals forget how neurons are correlated, so their looseness compounds layer by layer; '
-        + 'CROWN carries a linear bound back through the whole network.'));
+        n.ibp > n.crown + 0.005
+          ? ' verified error. Intervals forget how neurons are correlated, so their looseness compounds layer by layer.'
+          : ' verified error.'));
     }
     const r = robust && cmp(robust, 'CROWN-IBP-trained');
     if (r && e > 0) {
-      ps.push(h('p', {}, `On the ${r.what} network IBP is ${r.rel} CROWN (`,
+      ps.push(h('p', {}, h('b', {}, 'CROWN-IBP-trained'), `: IBP is ${r.rel} CROWN (`,
         h('b', { style: 'color: var(--c-ibp)' }, `${pct(r.ibp)}`), ' vs ',
         h('b', { style: 'color: var(--c-crown)' }, `${pct(r.crown)}`),
-        '). Training against interval bounds makes the network\'s intervals tight, and the paper observes that on '
-        + 'such networks IBP can be as tight as CROWN or tighter — one reason CROWN-IBP bounds the inner layers with '
-        + 'IBP and uses CROWN only for the last one.'));
+        '). Training against intervals makes them tight — why CROWN-IBP uses IBP inside and CROWN only for the '
+        + 'last layer.'));
     }
     const dip = robust && usesSlope(v.method) ? slopeDip(robust) : null;
     if (dip) {
-      ps.push(h('p', {}, 'CROWN\'s adaptive lower slope is not monotone in ε: on the CROWN-IBP-trained network its '
-        + 'verified error is ', h('b', { style: 'color: var(--c-crown)' }, pct(dip.hi)), ` at ε = ${dip.epsHi.toFixed(3)} but `,
-        h('b', { style: 'color: var(--c-crown)' }, pct(dip.lo)), ` at ${dip.epsLo.toFixed(3)}, because the u > −l test that `
-        + 'picks α = 1 or 0 flips as the boxes grow. On this IBP-trained network α = 0 is much tighter: choose it '
-        + 'under “CROWN lower slope” and the live point drops below the curve.'));
+      ps.push(h('p', {}, 'CROWN\'s adaptive lower slope is not monotone in ε: on the CROWN-IBP-trained network it gives ',
+        h('b', { style: 'color: var(--c-crown)' }, pct(dip.hi)), ` at ε = ${dip.epsHi.toFixed(3)} but `,
+        h('b', { style: 'color: var(--c-crown)' }, pct(dip.lo)), ` at ${dip.epsLo.toFixed(3)}, as the u > −l test that `
+        + 'picks α = 1 or 0 flips while the boxes grow. There α = 0 is much tighter: try it under “CROWN lower slope”.'));
     }
-    ps.push(h('p', {}, 'The PGD curve is what an attack finds (a lower bound on the true robust error); the '
-      + 'verified curves are certificates (upper bounds). The truth lies between them.'));
+    ps.push(h('p', {}, 'PGD is an attack: a lower bound on the true robust error. The verified curves are '
+      + 'certificates, upper bounds. The truth lies between them.'));
     if (e === 0) ps.unshift(h('p', {}, 'At ε = 0 every bound equals the clean margin; move ε to the right.'));
     this.el.notice.replaceChildren(...ps);
   }

@@ -233,8 +233,10 @@ export function sig3(x) {
   return x.toPrecision(3);
 }
 
-/** A fraction as a percentage with 3 significant digits: 0.0746 → "7.46%". */
+/** A fraction as a percentage with 3 significant digits: 0.0746 → "7.46%". The product is first cleaned to 12
+ *  digits, so a count (689 / 2000 · 100 = 34.449999…) and the same value stored as f32 (34.4500005…) both read
+ *  34.5%. */
 export function pct(frac) {
   if (frac === null || frac === undefined || !Number.isFinite(frac)) return '–';
-  return `${sig3(frac * 100)}%`;
+  return `${sig3(Number((frac * 100).toPrecision(12)))}%`;
 }
