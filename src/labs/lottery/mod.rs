@@ -292,6 +292,7 @@ pub struct Imp<T: Task> {
     theta0: Vec<Vec<f32>>,
     theta_k: Option<Vec<Vec<f32>>>,
     ticket_mask: Mask,
+    last_mask: Mask,
     level: usize,
     queue: Vec<Kind>,
     job: Option<Job>,
@@ -342,6 +343,7 @@ impl<T: Task> Imp<T> {
         let jobs_per_level = |l: usize| if l == 0 { 1 } else if cfg.mode == Mode::Reinit { 2 } else { 1 };
         let total_iters = levels.iter().map(|&(l, _)| jobs_per_level(l) * cfg.iters).sum();
         let ticket_mask = Mask::dense(&sizes);
+        let last_mask = ticket_mask.clone();
         Ok(Imp {
             task,
             cfg,
@@ -352,6 +354,7 @@ impl<T: Task> Imp<T> {
             theta0,
             theta_k: None,
             ticket_mask,
+            last_mask,
             level: 0,
             queue: vec![Kind::Ticket],
             job: None,
@@ -396,9 +399,14 @@ impl<T: Task> Imp<T> {
         &self.ticket_mask
     }
 
-    /// The mask of the network being trained now, if any.
-    pub fn current_mask(&self) -> Option<&Mask> {
-        self.job.as_ref().map(|j| &j.mask)
+    /// The mask of the network being trained now, or of the last one trained.
+    pub fn current_mask(&self) -> &Mask {
+        &self.last_mask
+    }
+
+    /// Kind and level of the network being trained now, if one has been started.
+    pub fn current_job(&self) -> Option<(Kind, usize)> {
+        self.job.as_ref().map(|j| (j.kind, self.level))
     }
 
     /// The optimiser of the network being trained now, if any.
@@ -477,6 +485,7 @@ impl<T: Task> Imp<T> {
             Kind::Random => self.theta0.clone(),
         };
         self.load(&values, &mask)?;
+        self.last_mask = mask.clone();
         let sizes: Vec<usize> = self.task.params().iter().map(|p| p.len()).collect();
         let opt = Adam::new(self.cfg.lr, &sizes);
         self.job = Some(Job { kind, mask, opt, it: 0, evals: Vec::new() });
@@ -589,6 +598,19 @@ impl<T: Task> Imp<T> {
         Ok(m)
     }
 
+    /// Starts the next network (loads its masked, rewound or re-initialised parameters) without training it, unless
+    /// one is running or the run is finished. [`Imp::step`] does this itself.
+    ///
+    /// # Errors
+    /// From the pruning (shape errors).
+    pub fn prepare(&mut self) -> Result<()> {
+        if self.job.is_none() && !self.queue.is_empty() {
+            let kind = self.queue.remove(0);
+            self.start_job(kind)?;
+        }
+        Ok(())
+    }
+
     /// Trains for up to `max_iters` iterations, stopping early at the end of a network's run (so results arrive one
     /// by one). Returns where the run is.
     ///
@@ -597,10 +619,7 @@ impl<T: Task> Imp<T> {
     pub fn step(&mut self, max_iters: usize) -> Result<Progress> {
         let mut left = max_iters.max(1);
         while left > 0 && !self.finished() {
-            if self.job.is_none() {
-                let kind = self.queue.remove(0);
-                self.start_job(kind)?;
-            }
+            self.prepare()?;
             while left > 0 && self.job.as_ref().unwrap().it < self.cfg.iters {
                 self.train_iter()?;
                 left -= 1;
@@ -626,6 +645,48 @@ impl<T: Task> Imp<T> {
             }
         }
         Ok(())
+    }
+}
+
+/// An IMP run of any task, as a trait object (what the wasm facade and the CLI drive).
+pub trait Run {
+    /// See [`Imp::step`].
+    fn step(&mut self, max_iters: usize) -> Result<Progress>;
+    /// See [`Imp::progress`].
+    fn progress(&self) -> Progress;
+    /// See [`Imp::results`].
+    fn results(&self) -> &[LevelResult];
+    /// See [`Imp::levels`].
+    fn levels(&self) -> &[(usize, f64)];
+    /// See [`Imp::current_mask`].
+    fn current_mask(&self) -> &Mask;
+    /// See [`Imp::config`].
+    fn config(&self) -> &ImpConfig;
+    /// Sizes of the prunable tensors.
+    fn sizes(&self) -> &[usize];
+}
+
+impl<T: Task> Run for Imp<T> {
+    fn step(&mut self, max_iters: usize) -> Result<Progress> {
+        Imp::step(self, max_iters)
+    }
+    fn progress(&self) -> Progress {
+        Imp::progress(self)
+    }
+    fn results(&self) -> &[LevelResult] {
+        Imp::results(self)
+    }
+    fn levels(&self) -> &[(usize, f64)] {
+        Imp::levels(self)
+    }
+    fn current_mask(&self) -> &Mask {
+        Imp::current_mask(self)
+    }
+    fn config(&self) -> &ImpConfig {
+        Imp::config(self)
+    }
+    fn sizes(&self) -> &[usize] {
+        Imp::sizes(self)
     }
 }
 
@@ -709,6 +770,7 @@ fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 /// Parameters, in order: `w1t` I x 300 (the first layer stored input-major, i.e. transposed, so that a nonzero pixel
 /// adds one contiguous row), `b1` 300, `w2` 100 x 300, `b2` 100, `w3` 10 x 100, `b3` 10 (PyTorch layout for the last
 /// two). [`VisionTask::to_mlp`] gives the usual [`Mlp`] layout. Pruning ranks and breaks ties in this stored order.
+#[derive(Clone)]
 pub struct VisionTask {
     /// The parameters, in the order above.
     pub p: Vec<Vec<f32>>,
