@@ -35,7 +35,7 @@ VENDOR_FILES := \
 	node_modules/comlink/dist/esm/comlink.mjs \
 	node_modules/wasm-feature-detect/dist/esm/index.js
 
-.PHONY: help setup setup-test build pkg pkg-parallel vendor check-wasm serve test test-native test-wasm \
+.PHONY: help setup setup-test build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-e2e bench models data dist clean
 
 help:
@@ -50,7 +50,7 @@ setup-test:
 # ---- build -----------------------------------------------------------------------------------------------------------
 
 build: setup
-	@$(MAKE) pkg pkg-parallel vendor
+	@$(MAKE) pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor
 	$(MAKE) check-wasm
 
 # pkg/: stable toolchain, +simd128 (.cargo/config.toml), one thread. Works everywhere.
@@ -65,6 +65,18 @@ pkg-parallel:
 	$(MT_ENV) wasm-pack build --release --target web --out-dir pkg-parallel -- $(MT_CARGO)
 	$(call wasm_opt,pkg-parallel)
 
+# The same two builds with relaxed SIMD (fused multiply-add in the GEMM micro-kernel), each in its own target dir.
+pkg-relaxed:
+	@echo "== pkg-relaxed/ (stable, simd128 + relaxed-simd, single thread)"
+	CARGO_TARGET_DIR=target/relaxed wasm-pack build --release --target web --out-dir pkg-relaxed -- --config .cargo/relaxed.toml
+	$(call wasm_opt,pkg-relaxed)
+
+pkg-parallel-relaxed:
+	@echo "== pkg-parallel-relaxed/ ($(NIGHTLY), threads + simd128 + relaxed-simd)"
+	RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_TARGET_DIR=target/mt-relaxed wasm-pack build --release --target web \
+	  --out-dir pkg-parallel-relaxed -- $(MT_CARGO) --config .cargo/relaxed.toml
+	$(call wasm_opt,pkg-parallel-relaxed)
+
 # npm's binaryen 132 (never Debian's 108, whose output fails to load). Keeps the shared memory import.
 define wasm_opt
 	if [ "$(WASM_OPT)" = 0 ]; then echo "   wasm-opt skipped (WASM_OPT=0)"; \
@@ -78,7 +90,7 @@ endef
 
 # Instantiates both packages in Node; fails if a module does not load or the threaded memory is not shared.
 check-wasm:
-	@node scripts/check-wasm.mjs pkg pkg-parallel
+	@node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
 
 # Front-end libraries, copied from node_modules under their own file names, with their licenses.
 vendor:
@@ -151,10 +163,10 @@ dist: build
 	@rm -rf dist && mkdir -p dist
 	cp index.html serve.json dist/
 	cp -r www dist/www
-	for p in pkg pkg-parallel; do
+	for p in pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed; do
 	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/README.md dist/$$p/*.d.ts
 	done
 	echo "== dist/: $$(du -sh dist | cut -f1)"
 
 clean:
-	rm -rf pkg pkg-parallel www/vendor dist target tests/e2e/out
+	rm -rf pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed www/vendor dist target tests/e2e/out
