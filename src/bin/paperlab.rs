@@ -25,6 +25,7 @@ fn main() {
     let r = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["train", "verify", rest @ ..] => train_verify(rest),
         ["train", "ucb", rest @ ..] => paperlab::labs::ucb::train_cli(rest),
+        ["train", "lottery", rest @ ..] => paperlab::labs::lottery::ship::train_cli(rest),
         ["eval", "verify", rest @ ..] => eval_verify(rest),
         ["bench", ..] => bench(),
         _ => {

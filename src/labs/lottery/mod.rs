@@ -37,6 +37,9 @@ use crate::nn::mlp::Mlp;
 use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ship;
+
 /// What a prunable tensor is, which decides its pruning rate.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -646,6 +649,32 @@ impl<T: Task> Imp<T> {
         }
         Ok(())
     }
+}
+
+/// One-shot magnitude pruning of an MLP to level `r` of LTH's rule: hidden layers keep `round(n (1 - rate)^r)` and
+/// the output layer `round(n (1 - rate_output)^r)` of their weights (the largest magnitudes; ties by index; see
+/// [`crate::nn::prune`]). Biases are kept. Used to prune the verify lab's certified network.
+///
+/// # Errors
+/// [`Error::Range`] for rates outside [0, 1).
+pub fn prune_mlp(m: &Mlp, rate: f64, rate_output: f64, r: usize) -> Result<Mlp> {
+    if !(0.0..1.0).contains(&rate) || !(0.0..1.0).contains(&rate_output) {
+        return Err(Error::range("pruning rate", format!("{rate} and {rate_output} must be in [0, 1)")));
+    }
+    let mut out = m.clone();
+    let last = m.layers() - 1;
+    for l in 0..m.layers() {
+        let n = m.w[l].len();
+        let mut keep = vec![true; n];
+        let p = if l == last { rate_output } else { rate };
+        crate::nn::prune::prune_tensor(&m.w[l], &mut keep, survivors(n, p, r))?;
+        for (w, k) in out.w[l].iter_mut().zip(keep) {
+            if !k {
+                *w = 0.0;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// An IMP run of any task, as a trait object (what the wasm facade and the CLI drive).

@@ -1,0 +1,364 @@
+//! `paperlab train lottery`: trains the lottery lab's precomputed curves natively (several seeds) and writes
+//! `www/models/lottery/manifest.json` plus its artifacts (the masks of one IMP run and one trained winning ticket).
+//!
+//! ```text
+//! paperlab train lottery [--only vision|verify] [--seeds N] [--quick] [--out DIR]
+//! ```
+//!
+//! With `--only`, the other parts of an existing manifest are kept. `--quick` shrinks everything (a smoke run).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::{Imp, ImpConfig, Kind, LevelResult, Mode, VisionTask};
+use crate::data::mnist::Mnist;
+use crate::error::{Error, Result};
+use crate::labs::verify::{verify_counts, LowerSlope, Method};
+use crate::nn::prune::Mask;
+use crate::nn::Mlp;
+
+/// The vision setting's shipped configuration (LTH's LeNet recipe, scaled to the 8,000 shipped digits).
+pub fn vision_config(quick: bool) -> ImpConfig {
+    ImpConfig {
+        rate: 0.2,
+        rate_output: 0.1,
+        global: false,
+        target: if quick { 0.3 } else { 0.02 },
+        max_rounds: 40,
+        mode: Mode::Ticket,
+        rewind_iter: 0,
+        iters: if quick { 200 } else { 1500 },
+        eval_every: if quick { 50 } else { 100 },
+        lr: 1.2e-3,
+        seed: 1,
+        prune_embedding: true,
+    }
+}
+
+/// Late-rewinding iteration of the vision setting (of 1,500 training iterations).
+pub const VISION_LATE_K: usize = 100;
+/// Minibatch size of the vision setting (LTH: 60).
+pub const VISION_BATCH: usize = 60;
+/// Epsilons of the pruned-verified-network curves.
+pub const VERIFY_EPS: [f32; 4] = [0.1, 0.2, 0.3, 0.4];
+/// One-shot pruning levels of the verified network: level r keeps `round(n 0.8^r)` of each hidden layer and
+/// `round(n 0.9^r)` of the output layer (LTH's per-round rates), r = 0..=16.
+pub const VERIFY_LEVELS: usize = 16;
+
+fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
+    rest.iter().position(|a| *a == name).and_then(|i| rest.get(i + 1).copied())
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+fn stats(xs: &[f64]) -> Value {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    let min = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    json!({ "mean": round4(mean), "sd": round4(sd), "min": round4(min), "max": round4(max), "n": xs.len() })
+}
+
+/// Per-level mean / sd / min / max over seeds of one series. `runs[s]` are the results of seed `s` for this series.
+fn series(label: &str, runs: &[Vec<LevelResult>]) -> Value {
+    let mut levels: Vec<usize> = runs.iter().flatten().map(|r| r.level).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    let points: Vec<Value> = levels
+        .iter()
+        .map(|&l| {
+            let rs: Vec<&LevelResult> = runs.iter().filter_map(|run| run.iter().find(|r| r.level == l)).collect();
+            let col = |f: &dyn Fn(&LevelResult) -> f64| rs.iter().map(|r| f(r)).collect::<Vec<f64>>();
+            json!({
+                "level": l,
+                "remaining": rs[0].remaining,
+                "counts": rs[0].counts,
+                "metric": stats(&col(&|r| r.metric_at_es)),
+                "metric_final": stats(&col(&|r| r.metric_final)),
+                "metric_tail": stats(&col(&|r| r.metric_tail)),
+                "early_stop": stats(&col(&|r| r.early_stop_iter as f64)),
+            })
+        })
+        .collect();
+    json!({ "label": label, "points": points })
+}
+
+fn raw(results: &[LevelResult]) -> Value {
+    Value::Array(
+        results
+            .iter()
+            .map(|r| {
+                json!({
+                    "level": r.level, "kind": r.kind, "remaining": r.remaining, "early_stop_iter": r.early_stop_iter,
+                    "metric_at_es": round4(r.metric_at_es), "metric_final": round4(r.metric_final),
+                    "metric_tail": round4(r.metric_tail),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `prune_round[t][i]`: the round in which weight `i` of prunable tensor `t` was pruned (255 = never), from the
+/// ticket masks of levels 0, 1, 2, ... (each a subset of the one before).
+pub fn prune_rounds(masks: &[Mask]) -> Vec<Vec<u8>> {
+    let first = &masks[0];
+    let mut out: Vec<Vec<u8>> = first.keep.iter().map(|k| vec![255; k.len()]).collect();
+    for (r, m) in masks.iter().enumerate().skip(1) {
+        for (t, k) in m.keep.iter().enumerate() {
+            for (i, &kept) in k.iter().enumerate() {
+                if !kept && out[t][i] == 255 {
+                    out[t][i] = r.min(254) as u8;
+                }
+            }
+        }
+    }
+    out
+}
+
+struct VisionOut {
+    seed: u64,
+    name: &'static str,
+    results: Vec<LevelResult>,
+    masks: Vec<Mask>,
+    ticket: Option<(usize, f64, Mlp)>,
+}
+
+fn run_vision(data: &Mnist, cfg: ImpConfig, name: &'static str, keep_artifacts: bool, t0: Instant) -> Result<VisionOut> {
+    let seed = cfg.seed;
+    let task = VisionTask::new(data, VISION_BATCH, seed)?;
+    let mut imp = Imp::new(task, cfg)?;
+    let want_level = imp.levels().iter().min_by(|a, b| (a.1 - 0.2).abs().total_cmp(&(b.1 - 0.2).abs())).map(|l| l.0).unwrap_or(0);
+    let mut masks = Vec::new();
+    let mut ticket = None;
+    while !imp.finished() {
+        let before = imp.results().len();
+        imp.step(usize::MAX)?;
+        for r in &imp.results()[before..] {
+            eprintln!(
+                "  vision seed {seed} {name:7} level {:2} {:7} {:6.2}% left: test acc {:.2}% at early stop {:4} (final {:.2}%)  {:.0}s",
+                r.level,
+                format!("{:?}", r.kind).to_lowercase(),
+                100.0 * r.remaining,
+                100.0 * r.metric_at_es,
+                r.early_stop_iter,
+                100.0 * r.metric_final,
+                t0.elapsed().as_secs_f32()
+            );
+            if keep_artifacts && r.kind == Kind::Ticket {
+                masks.push(imp.current_mask().clone());
+                if r.level == want_level {
+                    ticket = Some((r.level, r.remaining, imp.task.to_mlp()));
+                }
+            }
+        }
+    }
+    Ok(VisionOut { seed, name, results: imp.results().to_vec(), masks, ticket })
+}
+
+fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
+    let data = Mnist::load_default()?;
+    let base = vision_config(quick);
+    let late_k = if quick { 20 } else { VISION_LATE_K };
+    let mut jobs: Vec<(ImpConfig, &'static str)> = Vec::new();
+    for seed in 1..=seeds {
+        jobs.push((ImpConfig { mode: Mode::Reinit, rewind_iter: 0, seed, ..base.clone() }, "init"));
+        jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: late_k, seed, ..base.clone() }, "late"));
+        jobs.push((ImpConfig { mode: Mode::Random, rewind_iter: 0, seed, ..base.clone() }, "random"));
+    }
+    eprintln!("== lottery vision: {} IMP runs ({} seeds) on {} threads", jobs.len(), seeds, crate::par::threads());
+    let t0 = Instant::now();
+    let outs = crate::par::map_range(jobs.len(), |j| run_vision(&data, jobs[j].0.clone(), jobs[j].1, j == 0, t0));
+    let outs: Vec<VisionOut> = outs.into_iter().collect::<Result<_>>()?;
+    let secs = t0.elapsed().as_secs_f64();
+    let pick = |name: &str, kind: Kind| -> Vec<Vec<LevelResult>> {
+        outs.iter()
+            .filter(|o| o.name == name)
+            .map(|o| {
+                let dense = o.results.iter().find(|r| r.level == 0).cloned();
+                let mut v: Vec<LevelResult> = o.results.iter().filter(|r| r.kind == kind && r.level > 0).cloned().collect();
+                if let Some(d) = dense {
+                    v.insert(0, d);
+                }
+                v
+            })
+            .collect()
+    };
+    // Artifacts of seed 1's IMP (rewind to init): when each weight was pruned, and the trained ticket near 20%.
+    let first = &outs[0];
+    let rounds = prune_rounds(&first.masks);
+    let mut meta = BTreeMap::new();
+    meta.insert("what".into(), "the IMP round in which each weight was pruned (255 = never): level r keeps the weights whose value is > r".into());
+    meta.insert("layout".into(), "layer0 [300, 784] (unit, pixel), layer1 [100, 300], layer2 [10, 100]".into());
+    meta.insert("seed".into(), first.seed.to_string());
+    // The first layer is stored input-major in the task; the file is unit-major (one 28x28 image per unit).
+    let l0t: Vec<u8> = (0..300 * 784).map(|k| rounds[0][(k % 784) * 300 + k / 784]).collect();
+    let masks_st = save_u8(
+        &[("layer0", &[300, 784], &l0t), ("layer1", &[100, 300], &rounds[1]), ("layer2", &[10, 100], &rounds[2])],
+        &meta,
+    )?;
+    let masks_file = "vision-masks.safetensors.gz";
+    std::fs::write(out.join(masks_file), gzip(&masks_st)?)?;
+    let mut ticket_json = Value::Null;
+    if let Some((level, remaining, mlp)) = &first.ticket {
+        let x = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+        let z = mlp.logits(&x, data.test.n)?;
+        let pred = crate::nn::layers::argmax_rows(&z, 10);
+        let ok = pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count();
+        let mut m = BTreeMap::new();
+        m.insert("id".into(), "vision-ticket".into());
+        m.insert("label".into(), format!("LeNet-300-100 winning ticket, level {level} ({:.1}% of weights), trained", 100.0 * remaining));
+        m.insert("level".into(), level.to_string());
+        let file = "vision-ticket.safetensors";
+        std::fs::write(out.join(file), mlp.to_safetensors(&m)?)?;
+        ticket_json = json!({
+            "file": file, "level": level, "remaining": remaining, "seed": first.seed,
+            "counts": first.results.iter().find(|r| r.level == *level && r.kind == Kind::Ticket).map(|r| r.counts.clone()),
+            "test_acc_dense_forward": ok as f64 / data.test.n as f64,
+            "note": "trained to the end of its run (not to its early-stopping iteration); test accuracy by the dense MLP forward",
+        });
+    }
+    Ok(json!({
+        "label": "LeNet-300-100 on MNIST",
+        "metric": { "key": "metric", "name": "test accuracy at the early-stopping iteration", "unit": "fraction", "higher_is_better": true },
+        "config": {
+            "imp": base, "late_rewind_iter": late_k, "batch": VISION_BATCH, "seeds": (1..=seeds).collect::<Vec<_>>(),
+            "train_digits": super::VISION_TRAIN, "validation_digits": data.train.n - super::VISION_TRAIN, "test_digits": data.test.n,
+            "init": "Glorot normal, biases 0", "optimizer": "Adam, constant step size", "quick": quick,
+            "train_seconds": round4(secs), "threads": crate::par::threads(),
+        },
+        "series": {
+            "ticket": series("winning ticket (rewind to init)", &pick("init", Kind::Ticket)),
+            "reinit": series("random re-init (ticket masks)", &pick("init", Kind::Reinit)),
+            "late": series(&format!("late rewinding (iteration {late_k})"), &pick("late", Kind::Ticket)),
+            "random": series("random pruning", &pick("random", Kind::Random)),
+        },
+        "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
+        "artifacts": { "masks": masks_file, "ticket": ticket_json },
+    }))
+}
+
+/// U8 tensors as safetensors bytes (header keys sorted, tensors in the given order, header padded to 8 bytes).
+fn save_u8(tensors: &[(&str, &[usize], &[u8])], meta: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+    let mut header = serde_json::Map::new();
+    header.insert("__metadata__".into(), json!(meta));
+    let mut off = 0usize;
+    for (name, shape, data) in tensors {
+        if shape.iter().product::<usize>() != data.len() {
+            return Err(Error::shape("save_u8", format!("tensor {name}: shape {shape:?} but {} bytes", data.len())));
+        }
+        header.insert((*name).into(), json!({ "dtype": "U8", "shape": shape, "data_offsets": [off, off + data.len()] }));
+        off += data.len();
+    }
+    let mut h = serde_json::to_string(&header).unwrap();
+    while (8 + h.len()) % 8 != 0 {
+        h.push(' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(h.as_bytes());
+    for (_, _, d) in tensors {
+        out.extend_from_slice(d);
+    }
+    Ok(out)
+}
+
+/// gzip at level 9 with a zero mtime (reproducible bytes).
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut e = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes)?;
+    Ok(e.finish()?)
+}
+
+fn train_verify_combo(quick: bool) -> Result<Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify/mlp-crownibp.safetensors");
+    let (m, _) = Mlp::from_safetensors(&std::fs::read(&path)?)?;
+    let data = Mnist::load_default()?;
+    let n = if quick { 200 } else { data.test.n };
+    let x = data.test.batch_f32(&(0..n).collect::<Vec<_>>());
+    let y = &data.test.labels[..n];
+    let t0 = Instant::now();
+    let levels = if quick { 3 } else { VERIFY_LEVELS };
+    let mut remaining = Vec::new();
+    let mut clean = Vec::new();
+    let mut ibp = vec![Vec::new(); VERIFY_EPS.len()];
+    let mut cib = vec![Vec::new(); VERIFY_EPS.len()];
+    for r in 0..=levels {
+        let p = super::prune_mlp(&m, 0.2, 0.1, r)?;
+        let total: usize = m.w.iter().map(Vec::len).sum();
+        let kept: usize = p.w.iter().map(|w| w.iter().filter(|v| **v != 0.0).count()).sum();
+        remaining.push(round4(kept as f64 / total as f64));
+        for (e, &eps) in VERIFY_EPS.iter().enumerate() {
+            let a = verify_counts(&p, &x, y, eps, Method::Ibp, 1.0, LowerSlope::Adaptive, 250)?;
+            let b = verify_counts(&p, &x, y, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100)?;
+            if e == 0 {
+                clean.push(round4(a.clean_err as f64 / n as f64));
+            }
+            ibp[e].push(round4(a.verified_err as f64 / n as f64));
+            cib[e].push(round4(b.verified_err as f64 / n as f64));
+        }
+        eprintln!(
+            "  verify level {r:2}: {:6.2}% left, clean err {:.2}%, CROWN-IBP verified err at eps {:?}: {:?}  {:.0}s",
+            100.0 * remaining[r],
+            100.0 * clean[r],
+            VERIFY_EPS,
+            cib.iter().map(|c| c[r]).collect::<Vec<_>>(),
+            t0.elapsed().as_secs_f32()
+        );
+    }
+    Ok(json!({
+        "model": "../verify/mlp-crownibp.safetensors",
+        "label": "CROWN-IBP-trained MLP 784-256-256-10 (the verify lab's), pruned once by magnitude, not retrained",
+        "rule": "level r keeps round(n 0.8^r) of each hidden layer's weights and round(n 0.9^r) of the output layer's (largest magnitudes)",
+        "levels": (0..=levels).collect::<Vec<_>>(),
+        "remaining": remaining, "eps": VERIFY_EPS, "clean_err": clean, "ibp_err": ibp, "crownibp_err": cib,
+        "test_digits": n,
+    }))
+}
+
+/// The CLI entry: `paperlab train lottery [--only vision|verify] [--seeds N] [--quick] [--out DIR]`.
+///
+/// # Errors
+/// I/O errors, or errors from training.
+pub fn train_cli(rest: &[&str]) -> Result<()> {
+    let quick = rest.contains(&"--quick");
+    let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
+    let seeds: u64 = flag(rest, "--seeds").map(|s| s.parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a number")))).transpose()?.unwrap_or(3);
+    let only = flag(rest, "--only");
+    const PARTS: [&str; 2] = ["vision", "verify"];
+    if let Some(o) = only {
+        if !PARTS.contains(&o) {
+            return Err(Error::range("--only", format!("'{o}' is not one of {PARTS:?}")));
+        }
+    }
+    std::fs::create_dir_all(&out)?;
+    let path = out.join("manifest.json");
+    let mut manifest: Value = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_else(|| json!({}));
+    if !manifest.is_object() {
+        manifest = json!({});
+    }
+    manifest["lab"] = json!("lottery");
+    manifest["made_by"] = json!("paperlab train lottery (src/labs/lottery/ship.rs); re-checked by tests/lottery_models.rs");
+    for part in PARTS {
+        if only.is_some_and(|o| o != part) {
+            continue;
+        }
+        let v = match part {
+            "vision" => train_vision(&out, seeds, quick)?,
+            _ => train_verify_combo(quick)?,
+        };
+        if part == "verify" {
+            manifest["verify"] = v;
+        } else {
+            manifest["settings"][part] = v;
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap() + "\n")?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
