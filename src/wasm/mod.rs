@@ -2,6 +2,7 @@
 //! messages. No math lives here.
 
 pub mod bench;
+pub mod lottery;
 pub mod verify;
 
 use wasm_bindgen::prelude::*;

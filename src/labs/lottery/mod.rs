@@ -974,6 +974,12 @@ impl VisionTask {
         Ok((loss / n.max(1) as f64, ok as f64 / n.max(1) as f64))
     }
 
+    /// Sets the seed of the minibatch order (the shipped runs use the run's seed).
+    pub fn set_data_seed(&mut self, seed: u64) {
+        self.data_seed = seed;
+        self.order_epoch = usize::MAX;
+    }
+
     /// The minibatch (training digit indices) of iteration `it`.
     pub fn batch_rows(&mut self, it: usize) -> Vec<usize> {
         let n = self.ytr.len();

@@ -131,7 +131,7 @@ struct VisionOut {
 
 fn run_vision(data: &Mnist, cfg: ImpConfig, name: &'static str, keep_artifacts: bool, t0: Instant) -> Result<VisionOut> {
     let seed = cfg.seed;
-    let task = VisionTask::new(data, VISION_BATCH, seed)?;
+    let task = VisionTask::new(data, VISION_BATCH, seed)?; // data order seeded by the run's seed, as in the page
     let mut imp = Imp::new(task, cfg)?;
     let want_level = imp.levels().iter().min_by(|a, b| (a.1 - 0.2).abs().total_cmp(&(b.1 - 0.2).abs())).map(|l| l.0).unwrap_or(0);
     let mut masks = Vec::new();
