@@ -36,7 +36,7 @@ VENDOR_FILES := \
 	node_modules/wasm-feature-detect/dist/esm/index.js
 
 .PHONY: help setup setup-test build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
-	test-wasm-threads test-e2e bench models data dist clean
+	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -123,6 +123,7 @@ test: setup-test
 	phase test-native
 	phase test-wasm
 	phase test-wasm-threads
+	phase test-wasm-relaxed
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
 
@@ -137,6 +138,10 @@ test-wasm:
 # tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
 test-wasm-threads:
 	@scripts/wasm-test.sh --threads
+
+# tests/wasm_*.rs with the relaxed-SIMD flags of pkg-relaxed/ (fused multiply-add kernels against their twins).
+test-wasm-relaxed:
+	@scripts/wasm-test.sh --relaxed
 
 # tests/e2e/ (node --test + playwright-core) against a local COOP/COEP server; base URL in PAPERLAB_URL.
 test-e2e:

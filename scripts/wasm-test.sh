@@ -4,7 +4,9 @@
 #   scripts/wasm-test.sh            single-threaded build: stable toolchain, +simd128 (.cargo/config.toml)
 #   scripts/wasm-test.sh --threads  threaded build: pinned nightly, .cargo/threads.toml, feature `parallel`,
 #                                   target dir target/mt (the same flags as pkg-parallel/)
-#   scripts/wasm-test.sh [--threads] -- ARGS   ARGS go to the test binaries (e.g. a test name filter)
+#   scripts/wasm-test.sh --relaxed  single-threaded build with relaxed SIMD (.cargo/relaxed.toml, target/relaxed),
+#                                   the flags of pkg-relaxed/: the FMA micro-kernel against the plain twins
+#   scripts/wasm-test.sh [--threads|--relaxed] -- ARGS   ARGS go to the test binaries (e.g. a test name filter)
 #
 # This is what `wasm-pack test --headless --chrome` does (wasm-bindgen-test-runner as the cargo runner, with
 # CHROMEDRIVER and WASM_BINDGEN_TEST_ONLY_WEB set), except that only the tests/wasm_*.rs targets are built:
@@ -16,10 +18,12 @@ cd "$(dirname "$0")/.."
 
 NIGHTLY="nightly-2026-05-20"
 threads=0
+relaxed=0
 passthrough=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=1 ;;
+    --relaxed) relaxed=1 ;;
     --) shift; passthrough=("$@"); break ;;
     *) echo "wasm-test: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -52,6 +56,10 @@ if [ "$threads" = 1 ]; then
   RUSTUP_TOOLCHAIN="$NIGHTLY" CARGO_TARGET_DIR="${CARGO_TARGET_DIR_MT:-target/mt}" \
     cargo test --target wasm32-unknown-unknown --features parallel --config .cargo/threads.toml "${tests[@]}" \
     -- "${passthrough[@]}"
+elif [ "$relaxed" = 1 ]; then
+  echo "wasm-test: relaxed-SIMD build (stable, +simd128,+relaxed-simd): ${tests[*]}"
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR_RELAXED:-target/relaxed}" \
+    cargo test --target wasm32-unknown-unknown --config .cargo/relaxed.toml "${tests[@]}" -- "${passthrough[@]}"
 else
   echo "wasm-test: single-threaded build (stable, +simd128): ${tests[*]}"
   cargo test --target wasm32-unknown-unknown "${tests[@]}" -- "${passthrough[@]}"

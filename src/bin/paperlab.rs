@@ -6,6 +6,20 @@
 //! paperlab bench                                       GEMM GFLOP/s of our kernel at the sizes the labs use
 //! ```
 
+
+// The CLI is native only (it reads and writes files). Cargo still builds this target when it builds wasm
+// integration tests, so on wasm32 it is an empty program.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    native::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,7 +34,7 @@ const EPS_GRID: [f32; 15] = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15
 const PGD_STEPS: usize = 20;
 const PGD_SEED: u64 = 2019;
 
-fn main() {
+pub fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let r = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["train", "verify", rest @ ..] => train_verify(rest),
@@ -198,4 +212,5 @@ fn bench() -> paperlab::Result<()> {
         println!("  {m:5}x{k:5}x{n:5}: {:7.2} GFLOP/s", 2.0 * (m * n * k) as f64 / best / 1e9);
     }
     Ok(())
+}
 }
