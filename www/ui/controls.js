@@ -233,10 +233,10 @@ export function sig3(x) {
   return x.toPrecision(3);
 }
 
-/** A fraction as a percentage with 3 significant digits: 0.0746 → "7.46%". The product is first cleaned to 12
- *  digits, so a count (689 / 2000 · 100 = 34.449999…) and the same value stored as f32 (34.4500005…) both read
- *  34.5%. */
+/** A fraction as a percentage with 3 significant digits: 0.0746 → "7.46%". The percentage is first cleaned to 6
+ *  significant digits (about f32's precision), so a count (689 / 2000 · 100 = 34.449999…) and the same value
+ *  stored as f32 (34.4500005…) are the same number and read the same. */
 export function pct(frac) {
   if (frac === null || frac === undefined || !Number.isFinite(frac)) return '–';
-  return `${sig3(Number((frac * 100).toPrecision(12)))}%`;
+  return `${sig3(Number((frac * 100).toPrecision(6)))}%`;
 }
