@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod lottery;
+pub mod ucb;
 pub mod verify;
 
 use wasm_bindgen::prelude::*;
