@@ -73,14 +73,14 @@ test('threads build and one-thread fallback agree', async () => {
   assert.equal(t.badge.isolated, true);
   assert.equal(t.badge.backend, 'threads');
   assert.equal(t.badge.threads, t.badge.hc);
-  assert.match(t.badge.text, /^threads \+ SIMD · \d+ threads?$/);
+  assert.match(t.badge.text, /^threads \+ SIMD( \+ FMA)? · \d+ threads?$/);
   assert.deepEqual(t.errors, []);
 
   const s = await measure(srv.plain);
   assert.equal(s.badge.isolated, false);
   assert.equal(s.badge.backend, 'simd');
   assert.equal(s.badge.threads, 1);
-  assert.match(s.badge.text, /^SIMD · 1 thread \(not cross-origin isolated\)$/);
+  assert.match(s.badge.text, /^SIMD( \+ FMA)? · 1 thread \(not cross-origin isolated\)$/);
   assert.deepEqual(s.errors, []);
 
   for (const r of [...t.results, ...s.results]) assert.equal(r.n, 2000, `${r.key}: every test digit counted once`);

@@ -37,10 +37,12 @@ test('the lab loads on the threads build with no errors and shows live results',
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   const badge = page.locator('[data-testid=backend]');
   assert.equal(await badge.getAttribute('data-backend'), 'threads');
+  // Chromium has relaxed SIMD, so the fused-multiply-add variant of the threaded build runs.
+  assert.equal(await badge.getAttribute('data-build'), 'pkg-parallel-relaxed');
   const n = Number(await badge.getAttribute('data-threads'));
   assert.equal(n, hc, 'one rayon thread per core');
   if (hc > 1) assert.ok(n > 1);
-  assert.match(await badge.textContent(), new RegExp(`threads \\+ SIMD · ${n} threads?`));
+  assert.match(await badge.textContent(), new RegExp(`threads \\+ SIMD( \\+ FMA)? · ${n} threads?`));
   const r = await liveResult(page, `${defaultModel()}|0.1|crown-ibp|1|adaptive`);
   assert.equal(r.n, 2000);
   assert.ok(r.verified >= r.clean, 'verified errors include the clean errors');

@@ -8,24 +8,27 @@
 //   const { value, ms } = await lab.call('digit_bounds', [17, 0.1, 'crown-ibp', 1]);
 //
 // Build choice: pkg-parallel (threads + SIMD, wasm-bindgen-rayon) when the page is cross-origin isolated and the
-// browser has wasm threads; otherwise pkg (SIMD, one thread). If the threaded build fails to start, fall back to
+// browser has wasm threads; otherwise pkg (SIMD, one thread). Where the browser has relaxed SIMD, the "-relaxed"
+// variant of that build runs (fused multiply-add in the GEMM kernel; same results up to rounding); `?relaxed=0`
+// on the page URL turns it off, and a relaxed build that fails to load falls back to the plain one. If the threaded build fails to start, fall back to
 // pkg and say why. If the worker reports a crash (a Rust panic poisons the instance), start a fresh worker, re-open
 // the labs that were open, and tell listeners; the page keeps its state.
 
 import * as Comlink from '../vendor/comlink.mjs';
-import { simd, threads } from '../vendor/index.js';
+import { relaxedSimd, simd, threads } from '../vendor/index.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
-/** Decide which build to run. `force: 'single'` skips threads. */
-export async function chooseBackend({ force } = {}) {
+/** Decide which build to run. `force: 'single'` skips threads; `relaxed: false` skips relaxed SIMD. */
+export async function chooseBackend({ force, relaxed = true } = {}) {
   if (!(await simd())) {
     return { kind: 'none', reason: 'this browser has no WebAssembly SIMD; try a current Chrome, Firefox or Safari' };
   }
-  if (force === 'single') return { kind: 'simd', reason: 'single thread requested' };
-  if (!globalThis.crossOriginIsolated) return { kind: 'simd', reason: 'not cross-origin isolated' };
-  if (!(await threads())) return { kind: 'simd', reason: 'no WebAssembly threads in this browser' };
-  return { kind: 'threads', reason: '' };
+  const fma = relaxed && (await relaxedSimd());
+  if (force === 'single') return { kind: 'simd', relaxed: fma, reason: 'single thread requested' };
+  if (!globalThis.crossOriginIsolated) return { kind: 'simd', relaxed: fma, reason: 'not cross-origin isolated' };
+  if (!(await threads())) return { kind: 'simd', relaxed: fma, reason: 'no WebAssembly threads in this browser' };
+  return { kind: 'threads', relaxed: fma, reason: '' };
 }
 
 class LabHandle {
@@ -53,8 +56,9 @@ class LabHandle {
 }
 
 export class Engine {
-  constructor({ force } = {}) {
+  constructor({ force, relaxed = true } = {}) {
     this.force = force;
+    this.relaxed = relaxed;
     this.listeners = new Set();
     this.handles = new Map(); // key -> LabHandle that the current worker should have open
     this.opened = new Map(); // key -> Promise of the open in the current worker generation
@@ -78,7 +82,7 @@ export class Engine {
     }
   }
 
-  async _spawn(parallel) {
+  async _spawn(parallel, relaxed = false) {
     const worker = new Worker(WORKER_URL, { type: 'module', name: 'paperlab-engine' });
     const failed = new Promise((_, reject) => {
       worker.addEventListener('error', (ev) => {
@@ -89,7 +93,7 @@ export class Engine {
     const api = Comlink.wrap(worker);
     try {
       const info = await Promise.race([
-        api.init({ parallel, threads: navigator.hardwareConcurrency || 1 }),
+        api.init({ parallel, relaxed, threads: navigator.hardwareConcurrency || 1 }),
         failed,
       ]);
       return { worker, api, info };
@@ -101,7 +105,7 @@ export class Engine {
   }
 
   async _start() {
-    const plan = await chooseBackend({ force: this.force });
+    const plan = await chooseBackend({ force: this.force, relaxed: this.relaxed });
     if (plan.kind === 'none') {
       this.backend = { kind: 'none', threads: 0, reason: plan.reason };
       this._emit({ type: 'backend', backend: this.backend });
@@ -111,21 +115,22 @@ export class Engine {
     let started = null;
     if (plan.kind === 'threads') {
       try {
-        started = await this._spawn(true);
+        started = await this._spawn(true, plan.relaxed);
       } catch (e) {
         console.warn('threads build failed, falling back to one thread:', e);
         reason = 'the threads build failed to start';
         this.detail = e.message;
       }
     }
-    if (!started) started = await this._spawn(false);
+    if (!started) started = await this._spawn(false, plan.relaxed);
     this.worker = started.worker;
     this.api = started.api;
-    const parallel = started.info.build === 'pkg-parallel';
+    const parallel = started.info.build.startsWith('pkg-parallel');
     this.backend = {
       kind: parallel ? 'threads' : 'simd',
       threads: started.info.threads,
       build: started.info.build,
+      fma: started.info.build.endsWith('-relaxed'),
       reason,
       detail: this.detail || '',
     };
@@ -138,8 +143,9 @@ export class Engine {
     const b = this.backend;
     if (!b) return 'loading engine…';
     if (b.kind === 'none') return 'no engine';
-    if (b.kind === 'threads') return `threads + SIMD · ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
-    return 'SIMD · 1 thread';
+    const simd = b.fma ? 'SIMD + FMA' : 'SIMD';
+    if (b.kind === 'threads') return `threads + ${simd} · ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+    return `${simd} · 1 thread`;
   }
 
   /** A handle on one lab instance in the worker, identified by `key`. */
@@ -238,11 +244,13 @@ export class Engine {
 
 let shared = null;
 
-/** The page's one engine. `?single=1` on the page URL (before the hash) forces the one-thread build. */
+/** The page's one engine. `?single=1` on the page URL (before the hash) forces the one-thread build, `?relaxed=0`
+ *  the plain-SIMD build. */
 export function getEngine() {
   if (!shared) {
-    const force = new URLSearchParams(location.search).get('single') === '1' ? 'single' : undefined;
-    shared = new Engine({ force });
+    const q = new URLSearchParams(location.search);
+    const force = q.get('single') === '1' ? 'single' : undefined;
+    shared = new Engine({ force, relaxed: q.get('relaxed') !== '0' });
   }
   return shared;
 }

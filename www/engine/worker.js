@@ -1,7 +1,8 @@
 // The engine worker: every WebAssembly call of the page runs here, never on the main thread.
 //
 // Driven by Comlink from engine.js. The API is lab-agnostic:
-//   init({ parallel, threads })          load pkg/ (SIMD, one thread) or pkg-parallel/ (threads + SIMD) and start
+//   init({ parallel, relaxed, threads }) load pkg/ (SIMD, one thread) or pkg-parallel/ (threads + SIMD), or their
+//                                        -relaxed variants (FMA), and start
 //                                        the rayon pool; returns { threads, build }
 //   open(key, className, urls)           fetch the byte files `urls` and construct `new pkg[className](...bytes)`,
 //                                        kept under `key`; returns { ms }
@@ -103,20 +104,30 @@ function shortName(url) {
 }
 
 const api = {
-  async init({ parallel = false, threads = 1 } = {}) {
+  async init({ parallel = false, relaxed = false, threads = 1 } = {}) {
     if (pkg) return { threads: pkg.backend_threads(), build };
-    const url = parallel ? '../../pkg-parallel/paperlab.js' : '../../pkg/paperlab.js';
+    const base = parallel ? 'pkg-parallel' : 'pkg';
+    let name = relaxed ? `${base}-relaxed` : base;
     let mod;
     try {
-      mod = await import(url);
+      mod = await import(`../../${name}/paperlab.js`);
+      await mod.default();
     } catch (e) {
-      throw new Error(`Could not load the engine (${parallel ? 'pkg-parallel' : 'pkg'}/paperlab.js): ${e.message}`);
+      if (name === base) throw new Error(`Could not load the engine (${name}/paperlab.js): ${e.message}`);
+      // The relaxed-SIMD build is an optimisation: fall back to the plain one.
+      console.warn(`${name} failed to load, using ${base}:`, e);
+      name = base;
+      try {
+        mod = await import(`../../${name}/paperlab.js`);
+        await mod.default();
+      } catch (e2) {
+        throw new Error(`Could not load the engine (${name}/paperlab.js): ${e2.message}`);
+      }
     }
-    await mod.default();
     if (parallel) await mod.initThreadPool(Math.max(1, threads | 0));
     if (mod.init_panic_hook) mod.init_panic_hook();
     pkg = mod;
-    build = parallel ? 'pkg-parallel' : 'pkg';
+    build = name;
     return { threads: pkg.backend_threads(), build };
   },
 

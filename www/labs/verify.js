@@ -962,9 +962,11 @@ class Lab {
         this.el.badge.dataset.backend = b.kind;
         this.el.badge.dataset.threads = String(b.threads);
         if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
+        this.el.badge.dataset.build = b.build || '';
+        const fma = b.fma ? ' with relaxed-SIMD fused multiply-add' : '';
         this.el.badge.title = b.kind === 'threads'
-          ? `pkg-parallel: WebAssembly threads + SIMD, ${b.threads} threads`
-          : `pkg: WebAssembly SIMD, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
+          ? `${b.build}: WebAssembly threads + SIMD${fma}, ${b.threads} threads`
+          : `${b.build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
       }
     };
     this.disposers.push(this.engine.on((ev) => {
