@@ -149,10 +149,26 @@ test-e2e:
 
 # ---- other -----------------------------------------------------------------------------------------------------------
 
-# Native GEMM: ours vs the matrixmultiply crate, 1 thread and all threads. (Browser peers: see README.)
-bench:
-	cargo run --release --example gemm_native
-	cargo run --release --features parallel --example gemm_native
+# GEMM benchmark, one run: natively ours vs the matrixmultiply crate (1 thread, then ours on all threads), then in
+# headless Chromium against the served site ours (every built package) vs XNNPACK (tfjs-backend-wasm),
+# onnxruntime-web and a naive loop, plus the peak probe (scripts/bench-browser.mjs drives www/bench.html).
+# The browser peers are npm packages of their own (bench/package-lock.json), installed here, not by setup.
+# Output: bench-out/ (native.txt, native-parallel.txt, bench.json, bench.md). Reuses PAPERLAB_URL if set.
+# BENCH_ARGS go to the browser script, e.g. make bench BENCH_ARGS="--shapes n256,n512 --rounds 5".
+bench: build
+	@mkdir -p bench-out
+	if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+	  echo "== npm ci --prefix bench (tfjs-backend-wasm, onnxruntime-web)"
+	  npm ci --prefix bench --no-audit --no-fund
+	fi
+	t0=$$(date +%s)
+	echo "== native, 1 thread: ours vs matrixmultiply"
+	cargo run --release --example gemm_native | tee bench-out/native.txt
+	echo "== native, --features parallel: ours on all threads vs matrixmultiply on 1"
+	cargo run --release --features parallel --example gemm_native | tee bench-out/native-parallel.txt
+	echo "== browser (headless Chromium)"
+	node scripts/bench-browser.mjs --native bench-out/native.txt --native-parallel bench-out/native-parallel.txt $(BENCH_ARGS)
+	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
 models:
