@@ -131,9 +131,11 @@ test-native:
 	@echo "== native: cargo test --release"
 	cargo test --release
 
-# tests/wasm_*.rs in headless Chromium, single-threaded build flags (what `wasm-pack test --headless --chrome` does).
+# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Native test files are gated
+# with cfg(not(target_arch = "wasm32")), so wasm-pack's `cargo build --tests` compiles them to empty binaries.
 test-wasm:
-	@scripts/wasm-test.sh
+	@echo "== wasm: wasm-pack test --headless --chrome"
+	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome
 
 # tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
 test-wasm-threads:

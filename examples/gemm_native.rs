@@ -4,14 +4,21 @@
 //!
 //! Run: `make bench` or `cargo run --release --example gemm_native [--features parallel]`.
 
+#[cfg(target_arch = "wasm32")]
+fn main() {} // native only; `wasm-pack test` builds examples for wasm32 too
+
+#[cfg(not(target_arch = "wasm32"))]
 use std::time::Instant;
 
+#[cfg(not(target_arch = "wasm32"))]
 use paperlab::kernels::gemm::{gemm, tile, MatRef};
 
+#[cfg(not(target_arch = "wasm32"))]
 fn ours(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     gemm(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, c, n, 1).unwrap();
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn theirs(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     // SAFETY: row-major buffers of the stated sizes.
     unsafe {
@@ -19,11 +26,13 @@ fn theirs(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     let (tm, tn, name) = tile();
     println!("native GEMM, f32, row-major; ours: {name} {tm}x{tn} tile, {} thread(s); matrixmultiply 0.3 (its own AVX/FMA dispatch, 1 thread)", paperlab::par::threads());

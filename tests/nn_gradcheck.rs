@@ -1,4 +1,5 @@
 //! Every backward against central finite differences (see `common::check_grad`).
+#![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
 mod common;
 use common::check_grad;

@@ -1,5 +1,6 @@
 //! Soundness and exactness of IBP / CROWN / CROWN-IBP margin bounds, and the CROWN-IBP training gradient against
 //! finite differences.
+#![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
 mod common;
 use common::check_grad;

@@ -1,6 +1,7 @@
 //! Re-evaluates every shipped verify-lab model on the 2,000 test digits and checks the numbers its manifest entry
 //! claims (clean, PGD, IBP and CROWN-IBP verified error at epsilon 0.1-0.4; full CROWN at 0.1). A tolerance of
 //! 0.1% (two digits) allows for floating-point differences between machines.
+#![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
 use paperlab::data::mnist::Mnist;
 use paperlab::labs::verify::{pgd_count, verify_counts, LowerSlope, Method};
