@@ -92,6 +92,9 @@ async function startImpls() {
   const rel = (p) => new URL(p, document.baseURI).href;
   const relaxed = await exists(rel('../pkg-relaxed/paperlab.js'));
   const relaxedMt = iso && (await exists(rel('../pkg-parallel-relaxed/paperlab.js')));
+  // The peers are npm packages of their own (bench/package.json); without them only ours and the loop run.
+  const tfjs = await exists(rel('../bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'));
+  const ort = await exists(rel('../bench/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs'));
   const specs = [
     { key: 'ours', label: 'ours pkg, 1 thread', kind: 'gemm', file: 'ours-worker.js', init: { dir: 'pkg' } },
   ];
@@ -111,16 +114,21 @@ async function startImpls() {
     specs.push({ key: 'rlx-mtN', label: `ours pkg-parallel-relaxed, ${N} threads`, kind: 'gemm',
       file: 'ours-worker.js', init: { dir: 'pkg-parallel-relaxed', threads: N } });
   }
-  specs.push({ key: 'xnn-1', label: 'XNNPACK (tfjs-wasm), 1 thread', kind: 'gemm', file: 'tfjs-worker.js',
-    classic: true, init: { threads: 1 } });
-  if (iso && N > 1) {
-    specs.push({ key: 'xnn-N', label: `XNNPACK (tfjs-wasm), ${N} threads`, kind: 'gemm', file: 'tfjs-worker.js',
-      classic: true, init: { threads: N } });
+  if (tfjs) {
+    specs.push({ key: 'xnn-1', label: 'XNNPACK (tfjs-wasm), 1 thread', kind: 'gemm', file: 'tfjs-worker.js',
+      classic: true, init: { threads: 1 } });
+    if (iso && N > 1) {
+      specs.push({ key: 'xnn-N', label: `XNNPACK (tfjs-wasm), ${N} threads`, kind: 'gemm', file: 'tfjs-worker.js',
+        classic: true, init: { threads: N } });
+    }
   }
-  specs.push({ key: 'ort-1', label: 'ORT-web, 1 thread', kind: 'gemm', file: 'ort-worker.js', init: { threads: 1 } });
-  if (iso && N > 1) {
-    specs.push({ key: 'ort-N', label: `ORT-web, ${N} threads`, kind: 'gemm', file: 'ort-worker.js',
-      init: { threads: N } });
+  if (ort) {
+    specs.push({ key: 'ort-1', label: 'ORT-web, 1 thread', kind: 'gemm', file: 'ort-worker.js',
+      init: { threads: 1 } });
+    if (iso && N > 1) {
+      specs.push({ key: 'ort-N', label: `ORT-web, ${N} threads`, kind: 'gemm', file: 'ort-worker.js',
+        init: { threads: N } });
+    }
   }
   specs.push({ key: 'naive', label: 'naive JS', kind: 'gemm', file: 'naive-worker.js', init: {},
     maxMacs: NAIVE_MAX });
@@ -158,6 +166,10 @@ async function startImpls() {
   if (!iso) notes.push('not cross-origin isolated: the threaded implementations are skipped');
   if (!relaxed) notes.push('no pkg-relaxed/ build: skipped');
   if (!relaxedMt) notes.push('no pkg-parallel-relaxed/ build (or no isolation): skipped');
+  if (!tfjs || !ort) {
+    notes.push(`${[!tfjs && 'tfjs-backend-wasm', !ort && 'onnxruntime-web'].filter(Boolean).join(' and ')} not`
+      + ' installed on this server (npm ci --prefix bench, or make bench): skipped');
+  }
   return { impls, N, iso, notes };
 }
 

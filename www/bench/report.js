@@ -71,31 +71,35 @@ export function ratioTable(result) {
   return { head, rows };
 }
 
-function ratioAt(result, id, a, b) {
+function ratioAt(result, id, a, b, which = 'median') {
   const s = result.shapes.find((x) => x.id === id);
   if (!s) return null;
-  const x = median(s, a);
-  const y = median(s, b);
+  const x = stats(s.runs?.[a]?.gflops)?.[which];
+  const y = stats(s.runs?.[b]?.gflops)?.[which];
   return x != null && y ? x / y : null;
 }
 
 /** The goals of the benchmark issue, each `{ goal, met: true|false|null (not measured), detail }`. */
 export function goals(result) {
   const out = [];
-  const judge = (goal, parts, ok) => {
-    const known = parts.filter((p) => p.v != null);
-    const met = known.length === parts.length ? parts.every((p) => ok(p.v)) : null;
-    const detail = parts.map((p) => `${p.where}: ${p.v == null ? 'not measured' : `${p.v.toFixed(2)}x`}`).join(', ');
+  // Judged on the ratio of medians; the ratio of the best batches is shown too (less sensitive to other load).
+  const judge = (goal, ids, a, b, ok) => {
+    const parts = ids.map((id) => ({
+      where: id.slice(1), v: ratioAt(result, id, a, b), best: ratioAt(result, id, a, b, 'max'),
+    }));
+    const met = parts.every((p) => p.v != null) ? parts.every((p) => ok(p.v)) : null;
+    const detail = parts.map((p) => (p.v == null ? `${p.where}: not measured`
+      : `${p.where}: ${p.v.toFixed(2)}x (best batches ${p.best.toFixed(2)}x)`)).join(', ');
     out.push({ goal, met, detail });
   };
-  judge('ours 1 thread >= 1.2x XNNPACK 1 thread at n=256 and 512',
-    ['n256', 'n512'].map((id) => ({ where: id.slice(1), v: ratioAt(result, id, 'ours', 'xnn-1') })), (v) => v >= 1.2);
-  judge('ours all threads >= 1.2x XNNPACK all threads at n=256 and 512',
-    ['n256', 'n512'].map((id) => ({ where: id.slice(1), v: ratioAt(result, id, 'ours-mtN', 'xnn-N') })), (v) => v >= 1.2);
-  judge('ours 1 thread >= 60% of the measured peak (1 thread) at n=512',
-    [{ where: '512', v: ratioAt(result, 'n512', 'ours', 'peak-1') }], (v) => v >= 0.6);
-  judge('thread scaling >= 1.8x on 2 threads at n=512 (pkg-parallel, all threads / 1 thread)',
-    [{ where: '512', v: ratioAt(result, 'n512', 'ours-mtN', 'ours-mt1') }], (v) => v >= 1.8);
+  judge('ours 1 thread >= 1.2x XNNPACK 1 thread at n=256 and 512', ['n256', 'n512'], 'ours', 'xnn-1',
+    (v) => v >= 1.2);
+  judge('ours all threads >= 1.2x XNNPACK all threads at n=256 and 512', ['n256', 'n512'], 'ours-mtN', 'xnn-N',
+    (v) => v >= 1.2);
+  judge('ours 1 thread >= 60% of the measured peak (1 thread) at n=512', ['n512'], 'ours', 'peak-1',
+    (v) => v >= 0.6);
+  judge('thread scaling >= 1.8x on 2 threads at n=512 (pkg-parallel, all threads / 1 thread)', ['n512'],
+    'ours-mtN', 'ours-mt1', (v) => v >= 1.8);
   const nat = result.native?.single;
   if (nat && nat.length) {
     const worst = nat.reduce((w, r) => (r.ratio < w.ratio ? r : w));
