@@ -253,9 +253,11 @@ function renderTable(el, { head, rows }, cls = () => '') {
 
 function render(result) {
   renderTable($('speed'), speedTable(result));
-  renderTable($('ratios'), ratioTable(result), (c, j) => {
+  const ratios = ratioTable(result);
+  // Green where ours is ahead (or threads help); the peak columns are fractions of a ceiling, left uncoloured.
+  renderTable($('ratios'), ratios, (c, j) => {
     const v = parseFloat(c);
-    return j > 0 && Number.isFinite(v) ? (v >= 1 ? 'good' : 'bad') : '';
+    return j > 0 && Number.isFinite(v) && !ratios.head[j].includes('peak') ? (v >= 1 ? 'good' : 'bad') : '';
   });
   $('goals').innerHTML = goals(result)
     .filter((g) => !g.goal.startsWith('natively'))
