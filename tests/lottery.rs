@@ -64,6 +64,8 @@ fn survivor_counts_follow_the_closed_form_for_lenet() {
     assert_eq!(last.0, 18);
     assert!((last.1 - total as f64 / 266_200.0).abs() < 1e-12);
     assert!(p[17].1 > 0.02 && last.1 <= 0.02);
+    // A target of 100% is met by the dense network: one level.
+    assert_eq!(plan(&LENET_SIZES, &roles, &ImpConfig { target: 1.0, ..cfg.clone() }), vec![(0, 1.0)]);
 }
 
 #[test]

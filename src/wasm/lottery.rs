@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_err;
 use crate::data::mnist::Mnist;
+use crate::labs::lottery::cartpole::{CartPoleTask, RlConfig};
 use crate::labs::lottery::{plan, prune_mlp, Imp, ImpConfig, Role, Run, VisionTask};
 use crate::labs::verify::{verify_counts, LowerSlope, Method};
 use crate::nn::Mlp;
@@ -118,6 +119,70 @@ impl LotteryVision {
     /// Drops the run (cancel).
     pub fn stop(&mut self) {
         self.run = None;
+    }
+}
+
+/// The RL setting's defaults (the shipped curves' recipe): 100 updates of 8 episodes per network, evaluation every
+/// 10, Adam 3e-3, 20% / 10% per round.
+pub fn rl_defaults() -> ImpConfig {
+    ImpConfig { rate: 0.2, rate_output: 0.1, target: 0.02, iters: 100, eval_every: 10, lr: 3e-3, ..Default::default() }
+}
+
+const POLICY_SIZES: [usize; 3] = [4 * 64, 64 * 64, 64 * 3];
+
+/// CartPole with a policy-gradient MLP 4-64-64 (the reinforcement-learning setting).
+#[wasm_bindgen]
+pub struct LotteryRl {
+    run: Option<Box<dyn Run>>,
+}
+
+#[wasm_bindgen]
+impl LotteryRl {
+    /// No data to load: the environment is simulated.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> LotteryRl {
+        console_error_panic_hook::set_once();
+        LotteryRl { run: None }
+    }
+
+    /// As `LotteryVision.plan`.
+    pub fn plan(&self, settings: &str) -> Result<String, JsError> {
+        let cfg = config_from(&rl_defaults(), settings)?;
+        Ok(plan_json(&POLICY_SIZES, &LENET_ROLES, &cfg))
+    }
+
+    /// As `LotteryVision.start`; one training iteration is one update from 8 episodes.
+    pub fn start(&mut self, settings: &str) -> Result<String, JsError> {
+        let cfg = config_from(&rl_defaults(), settings)?;
+        let out = plan_json(&POLICY_SIZES, &LENET_ROLES, &cfg);
+        let task = CartPoleTask::new(RlConfig::default(), cfg.seed);
+        self.run = Some(Box::new(Imp::new(task, cfg).map_err(js_err)?));
+        Ok(out)
+    }
+
+    /// As `LotteryVision.step`.
+    pub fn step(&mut self, max_iters: u32) -> Result<Vec<f64>, JsError> {
+        let run = self.run.as_mut().ok_or_else(no_run)?;
+        run.step(max_iters as usize).map_err(js_err)?;
+        Ok(progress_vec(run.as_ref()))
+    }
+
+    /// As `LotteryVision.results`.
+    pub fn results(&self, from: usize) -> Result<String, JsError> {
+        let run = self.run.as_ref().ok_or_else(no_run)?;
+        let rs = run.results();
+        Ok(serde_json::to_string(&rs[from.min(rs.len())..]).expect("results serialise"))
+    }
+
+    /// Drops the run (cancel).
+    pub fn stop(&mut self) {
+        self.run = None;
+    }
+}
+
+impl Default for LotteryRl {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -37,6 +37,7 @@ use crate::nn::mlp::Mlp;
 use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
 
+pub mod cartpole;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
 
@@ -215,6 +216,9 @@ pub fn level_total(sizes: &[usize], roles: &[Role], cfg: &ImpConfig, r: usize) -
 pub fn plan(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> Vec<(usize, f64)> {
     let n: usize = sizes.iter().sum();
     let mut out = vec![(0, 1.0)];
+    if cfg.target >= 1.0 {
+        return out;
+    }
     let mut last = n;
     for r in 1..=cfg.max_rounds {
         let t = level_total(sizes, roles, cfg, r);
@@ -304,7 +308,8 @@ pub struct Imp<T: Task> {
     total_iters: usize,
 }
 
-fn mix(seed: u64, a: u64, b: u64) -> u64 {
+/// A well-mixed 64-bit seed from a base seed and two small numbers (splitmix64 finaliser).
+pub(crate) fn mix(seed: u64, a: u64, b: u64) -> u64 {
     let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -2,7 +2,7 @@
 //! `www/models/lottery/manifest.json` plus its artifacts (the masks of one IMP run and one trained winning ticket).
 //!
 //! ```text
-//! paperlab train lottery [--only vision|verify] [--seeds N] [--quick] [--out DIR]
+//! paperlab train lottery [--only vision|rl|verify] [--seeds N] [--quick] [--out DIR]
 //! ```
 //!
 //! With `--only`, the other parts of an existing manifest are kept. `--quick` shrinks everything (a smoke run).
@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::{Imp, ImpConfig, Kind, LevelResult, Mode, VisionTask};
+use super::cartpole::{CartPoleTask, RlConfig};
+use super::{Imp, ImpConfig, Kind, LevelResult, Mode, Task, VisionTask};
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::labs::verify::{verify_counts, LowerSlope, Method};
@@ -121,17 +122,19 @@ pub fn prune_rounds(masks: &[Mask]) -> Vec<Vec<u8>> {
     out
 }
 
-struct VisionOut {
+/// What one IMP run of the shipped curves produced.
+struct RunOut {
     seed: u64,
     name: &'static str,
     results: Vec<LevelResult>,
+    /// The ticket masks of levels 0, 1, ... (only for the run that keeps artifacts).
     masks: Vec<Mask>,
+    /// The trained ticket at the level nearest 20% of the weights: (level, fraction remaining, network).
     ticket: Option<(usize, f64, Mlp)>,
 }
 
-fn run_vision(data: &Mnist, cfg: ImpConfig, name: &'static str, keep_artifacts: bool, t0: Instant) -> Result<VisionOut> {
+fn run_imp<T: Task>(setting: &str, task: T, cfg: ImpConfig, name: &'static str, keep: bool, to_mlp: impl Fn(&T) -> Mlp, t0: Instant) -> Result<RunOut> {
     let seed = cfg.seed;
-    let task = VisionTask::new(data, VISION_BATCH, seed)?; // data order seeded by the run's seed, as in the page
     let mut imp = Imp::new(task, cfg)?;
     let want_level = imp.levels().iter().min_by(|a, b| (a.1 - 0.2).abs().total_cmp(&(b.1 - 0.2).abs())).map(|l| l.0).unwrap_or(0);
     let mut masks = Vec::new();
@@ -141,24 +144,40 @@ fn run_vision(data: &Mnist, cfg: ImpConfig, name: &'static str, keep_artifacts: 
         imp.step(usize::MAX)?;
         for r in &imp.results()[before..] {
             eprintln!(
-                "  vision seed {seed} {name:7} level {:2} {:7} {:6.2}% left: test acc {:.2}% at early stop {:4} (final {:.2}%)  {:.0}s",
+                "  {setting} seed {seed} {name:7} level {:2} {:7} {:6.2}% left: metric {:.4} at early stop {:4}, final {:.4}, last quarter {:.4}  {:.0}s",
                 r.level,
                 format!("{:?}", r.kind).to_lowercase(),
                 100.0 * r.remaining,
-                100.0 * r.metric_at_es,
+                r.metric_at_es,
                 r.early_stop_iter,
-                100.0 * r.metric_final,
+                r.metric_final,
+                r.metric_tail,
                 t0.elapsed().as_secs_f32()
             );
-            if keep_artifacts && r.kind == Kind::Ticket {
+            if keep && r.kind == Kind::Ticket {
                 masks.push(imp.current_mask().clone());
                 if r.level == want_level {
-                    ticket = Some((r.level, r.remaining, imp.task.to_mlp()));
+                    ticket = Some((r.level, r.remaining, to_mlp(&imp.task)));
                 }
             }
         }
     }
-    Ok(VisionOut { seed, name, results: imp.results().to_vec(), masks, ticket })
+    Ok(RunOut { seed, name, results: imp.results().to_vec(), masks, ticket })
+}
+
+/// The results of runs `name` of kind `kind`, one list per seed, with the dense network (level 0) first.
+fn pick(outs: &[RunOut], name: &str, kind: Kind) -> Vec<Vec<LevelResult>> {
+    outs.iter()
+        .filter(|o| o.name == name)
+        .map(|o| {
+            let dense = o.results.iter().find(|r| r.level == 0).cloned();
+            let mut v: Vec<LevelResult> = o.results.iter().filter(|r| r.kind == kind && r.level > 0).cloned().collect();
+            if let Some(d) = dense {
+                v.insert(0, d);
+            }
+            v
+        })
+        .collect()
 }
 
 fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
@@ -167,28 +186,20 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
     let late_k = if quick { 20 } else { VISION_LATE_K };
     let mut jobs: Vec<(ImpConfig, &'static str)> = Vec::new();
     for seed in 1..=seeds {
+        // LTH: the ticket rewound to init and its re-initialised control (same masks); late rewinding; random masks.
         jobs.push((ImpConfig { mode: Mode::Reinit, rewind_iter: 0, seed, ..base.clone() }, "init"));
         jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: late_k, seed, ..base.clone() }, "late"));
         jobs.push((ImpConfig { mode: Mode::Random, rewind_iter: 0, seed, ..base.clone() }, "random"));
     }
     eprintln!("== lottery vision: {} IMP runs ({} seeds) on {} threads", jobs.len(), seeds, crate::par::threads());
     let t0 = Instant::now();
-    let outs = crate::par::map_range(jobs.len(), |j| run_vision(&data, jobs[j].0.clone(), jobs[j].1, j == 0, t0));
-    let outs: Vec<VisionOut> = outs.into_iter().collect::<Result<_>>()?;
+    let outs = crate::par::map_range(jobs.len(), |j| {
+        // The data order is seeded by the run's seed, as in the page.
+        let task = VisionTask::new(&data, VISION_BATCH, jobs[j].0.seed)?;
+        run_imp("vision", task, jobs[j].0.clone(), jobs[j].1, j == 0, VisionTask::to_mlp, t0)
+    });
+    let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
     let secs = t0.elapsed().as_secs_f64();
-    let pick = |name: &str, kind: Kind| -> Vec<Vec<LevelResult>> {
-        outs.iter()
-            .filter(|o| o.name == name)
-            .map(|o| {
-                let dense = o.results.iter().find(|r| r.level == 0).cloned();
-                let mut v: Vec<LevelResult> = o.results.iter().filter(|r| r.kind == kind && r.level > 0).cloned().collect();
-                if let Some(d) = dense {
-                    v.insert(0, d);
-                }
-                v
-            })
-            .collect()
-    };
     // Artifacts of seed 1's IMP (rewind to init): when each weight was pruned, and the trained ticket near 20%.
     let first = &outs[0];
     let rounds = prune_rounds(&first.masks);
@@ -233,13 +244,93 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
             "train_seconds": round4(secs), "threads": crate::par::threads(),
         },
         "series": {
-            "ticket": series("winning ticket (rewind to init)", &pick("init", Kind::Ticket)),
-            "reinit": series("random re-init (ticket masks)", &pick("init", Kind::Reinit)),
-            "late": series(&format!("late rewinding (iteration {late_k})"), &pick("late", Kind::Ticket)),
-            "random": series("random pruning", &pick("random", Kind::Random)),
+            "ticket": series("winning ticket (rewind to init)", &pick(&outs, "init", Kind::Ticket)),
+            "reinit": series("random re-init (masks of the rewind-to-init ticket)", &pick(&outs, "init", Kind::Reinit)),
+            "late": series(&format!("late rewinding (iteration {late_k})"), &pick(&outs, "late", Kind::Ticket)),
+            "random": series("random pruning", &pick(&outs, "random", Kind::Random)),
         },
         "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
         "artifacts": { "masks": masks_file, "ticket": ticket_json },
+    }))
+}
+
+/// The RL setting's shipped configuration: 100 updates of 8 episodes per network, evaluation every 10.
+pub fn rl_config(quick: bool) -> ImpConfig {
+    ImpConfig {
+        rate: 0.2,
+        rate_output: 0.1,
+        global: false,
+        target: if quick { 0.5 } else { 0.02 },
+        max_rounds: 40,
+        mode: Mode::Ticket,
+        rewind_iter: 0,
+        iters: if quick { 20 } else { 100 },
+        eval_every: 10,
+        lr: 3e-3,
+        seed: 1,
+        prune_embedding: true,
+    }
+}
+
+/// Late-rewinding update of the RL setting (of 100).
+pub const RL_LATE_K: usize = 10;
+
+fn train_rl(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
+    let base = rl_config(quick);
+    let late_k = if quick { 5 } else { RL_LATE_K };
+    let rl = RlConfig::default();
+    let mut jobs: Vec<(ImpConfig, &'static str)> = Vec::new();
+    for seed in 1..=seeds {
+        // Yu et al.: late rewinding and its re-initialised control (same masks); rewinding to init; random masks.
+        jobs.push((ImpConfig { mode: Mode::Reinit, rewind_iter: late_k, seed, ..base.clone() }, "late"));
+        jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: 0, seed, ..base.clone() }, "init"));
+        jobs.push((ImpConfig { mode: Mode::Random, rewind_iter: 0, seed, ..base.clone() }, "random"));
+    }
+    eprintln!("== lottery rl: {} IMP runs ({} seeds) on {} threads", jobs.len(), seeds, crate::par::threads());
+    let t0 = Instant::now();
+    let outs = crate::par::map_range(jobs.len(), |j| {
+        let task = CartPoleTask::new(rl.clone(), jobs[j].0.seed);
+        run_imp("rl", task, jobs[j].0.clone(), jobs[j].1, j == 0, |t: &CartPoleTask| t.mlp.clone(), t0)
+    });
+    let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
+    let secs = t0.elapsed().as_secs_f64();
+    let first = &outs[0];
+    let mut ticket_json = Value::Null;
+    if let Some((level, remaining, mlp)) = &first.ticket {
+        let mut task = CartPoleTask::new(rl.clone(), first.seed);
+        task.mlp = mlp.clone();
+        let ret = task.greedy_return()?;
+        let mut m = BTreeMap::new();
+        m.insert("id".into(), "rl-ticket".into());
+        m.insert("label".into(), format!("CartPole policy, late-rewound ticket, level {level} ({:.1}% of weights), trained", 100.0 * remaining));
+        m.insert("level".into(), level.to_string());
+        let file = "rl-ticket.safetensors";
+        std::fs::write(out.join(file), mlp.to_safetensors(&m)?)?;
+        ticket_json = json!({
+            "file": file, "level": level, "remaining": remaining, "seed": first.seed,
+            "counts": first.results.iter().find(|r| r.level == *level && r.kind == Kind::Ticket).map(|r| r.counts.clone()),
+            "greedy_return": ret,
+            "note": "policy 4-64-64-3 (2 action logits, 1 value); greedy return over the task's fixed evaluation starts",
+        });
+    }
+    Ok(json!({
+        "label": "CartPole, policy-gradient MLP 4-64-64",
+        "metric": { "key": "metric_tail", "name": "greedy episode return, mean over the last quarter of training", "unit": "steps", "higher_is_better": true },
+        "config": {
+            "imp": base, "late_rewind_iter": late_k, "rl": rl, "seeds": (1..=seeds).collect::<Vec<_>>(), "quick": quick,
+            "policy": "MLP 4-64-64-3 (ReLU; 2 action logits and a value), PyTorch-style uniform init",
+            "algorithm": "REINFORCE with a learned baseline (advantages normalised per update), entropy bonus, Adam",
+            "environment": "CartPole-v1 dynamics (Barto, Sutton & Anderson; gym constants), 500-step cap",
+            "train_seconds": round4(secs), "threads": crate::par::threads(),
+        },
+        "series": {
+            "ticket": series("ticket rewound to init", &pick(&outs, "init", Kind::Ticket)),
+            "late": series(&format!("late rewinding (update {late_k})"), &pick(&outs, "late", Kind::Ticket)),
+            "reinit": series("random re-init (masks of the late-rewound ticket)", &pick(&outs, "late", Kind::Reinit)),
+            "random": series("random pruning", &pick(&outs, "random", Kind::Random)),
+        },
+        "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
+        "artifacts": { "ticket": ticket_json },
     }))
 }
 
@@ -321,7 +412,8 @@ fn train_verify_combo(quick: bool) -> Result<Value> {
     }))
 }
 
-/// The CLI entry: `paperlab train lottery [--only vision|verify] [--seeds N] [--quick] [--out DIR]`.
+/// The CLI entry: `paperlab train lottery [--only vision|rl|verify] [--seeds N] [--quick] [--out DIR]`. The RL
+/// setting uses at least 5 seeds (its returns are noisy).
 ///
 /// # Errors
 /// I/O errors, or errors from training.
@@ -330,7 +422,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
     let seeds: u64 = flag(rest, "--seeds").map(|s| s.parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a number")))).transpose()?.unwrap_or(3);
     let only = flag(rest, "--only");
-    const PARTS: [&str; 2] = ["vision", "verify"];
+    const PARTS: [&str; 3] = ["vision", "rl", "verify"];
     if let Some(o) = only {
         if !PARTS.contains(&o) {
             return Err(Error::range("--only", format!("'{o}' is not one of {PARTS:?}")));
@@ -350,6 +442,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         }
         let v = match part {
             "vision" => train_vision(&out, seeds, quick)?,
+            "rl" => train_rl(&out, seeds.max(5), quick)?,
             _ => train_verify_combo(quick)?,
         };
         if part == "verify" {

@@ -1,0 +1,69 @@
+//! The lottery lab inside WebAssembly (both builds): magnitude pruning gives the rule's exact survivor counts for
+//! LeNet-300-100's shapes, and the page's facades run a short IMP run whose levels have those counts.
+#![cfg(target_arch = "wasm32")]
+
+use paperlab::nn::prune::{prune_layerwise, survivors, Mask};
+use paperlab::nn::Rng;
+use paperlab::wasm::lottery::{LotteryRl, LotteryVision};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
+
+/// `round(n (num/den)^k)`, round half up, in integers.
+fn exact(n: u128, num: u128, den: u128, k: u32) -> usize {
+    ((2 * n * num.pow(k) + den.pow(k)) / (2 * den.pow(k))) as usize
+}
+
+#[wasm_bindgen_test]
+fn lenet_survivor_counts_in_wasm() {
+    let sizes = [784 * 300, 300 * 100, 100 * 10];
+    let mut rng = Rng::new(2);
+    let mut mask = Mask::dense(&sizes);
+    for k in 1..=6u32 {
+        let ws: Vec<Vec<f32>> = sizes.iter().map(|&n| (0..n).map(|_| rng.normal()).collect()).collect();
+        let want = vec![exact(235_200, 4, 5, k), exact(30_000, 4, 5, k), exact(1000, 9, 10, k)];
+        let targets: Vec<usize> = vec![survivors(235_200, 0.2, k as usize), survivors(30_000, 0.2, k as usize), survivors(1000, 0.1, k as usize)];
+        assert_eq!(targets, want);
+        prune_layerwise(&ws.iter().map(Vec::as_slice).collect::<Vec<_>>(), &mut mask, &targets).unwrap();
+        assert_eq!(mask.counts(), want, "round {k}");
+    }
+}
+
+fn counts_of(results: &str) -> Vec<(u64, Vec<u64>)> {
+    let v: serde_json::Value = serde_json::from_str(results).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["level"].as_u64().unwrap(), r["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect()))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn facades_run_a_short_imp() {
+    let mut rl = LotteryRl::new();
+    rl.start(r#"{"iters": 2, "eval_every": 2, "target": 0.7, "seed": 4}"#).unwrap();
+    let mut guard = 0;
+    while rl.step(1).unwrap()[4] == 0.0 {
+        guard += 1;
+        assert!(guard < 100);
+    }
+    let got = counts_of(&rl.results(0).unwrap());
+    assert_eq!(got.len(), 3);
+    for (l, c) in got {
+        let l = l as usize;
+        assert_eq!(c, vec![survivors(256, 0.2, l) as u64, survivors(4096, 0.2, l) as u64, survivors(192, 0.1, l) as u64]);
+    }
+
+    let mut v = LotteryVision::new(MNIST_GZ).unwrap();
+    assert!(v.start(r#"{"iters": 1, "bogus": 1}"#).is_err(), "unknown settings are refused");
+    v.start(r#"{"iters": 2, "eval_every": 2, "target": 0.51, "rate": 0.5, "rate_output": 0.25, "mode": "random"}"#).unwrap();
+    while v.step(10).unwrap()[4] == 0.0 {}
+    let got = counts_of(&v.results(0).unwrap());
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].1, vec![117_600, 15_000, 750]);
+    let m = v.mask_units().unwrap();
+    assert_eq!(m.len(), 300 * 784);
+    assert_eq!(m.iter().filter(|&&b| b == 1).count(), 117_600);
+}
