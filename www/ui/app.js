@@ -11,6 +11,7 @@ import { parseHash } from './state.js';
 
 const LABS = {
   verify: () => import('../labs/verify.js'),
+  ucb: () => import('../labs/ucb.js'),
 };
 
 const landing = document.getElementById('landing');
