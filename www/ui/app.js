@@ -12,6 +12,7 @@ import { parseHash } from './state.js';
 const LABS = {
   verify: () => import('../labs/verify.js'),
   ucb: () => import('../labs/ucb.js'),
+  lottery: () => import('../labs/lottery.js'),
 };
 
 const landing = document.getElementById('landing');

@@ -1,0 +1,167 @@
+// The lottery lab on the cross-origin-isolated server (threads build): the precomputed curves show before the
+// engine is up, the sliders change the sparsity shown and the URL, a short live IMP run produces its points (the
+// page's instant sparsity equals the engine's plan), a run can be cancelled, bad URL values are clamped with a
+// visible note, the settings that are not implemented say so, and the pruned certified network is verified live.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
+
+let srv;
+let ctx;
+
+before(async () => {
+  srv = await servers();
+  ctx = await launch();
+});
+after(async () => {
+  await ctx?.close();
+  await srv?.close();
+});
+
+const lab = (q) => `${srv.isolated}/#/lottery${q ? `?${q}` : ''}`;
+const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
+const dataset = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));
+
+test('loads with precomputed curves, live verification of the pruned certified net, no errors', async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  await page.waitForFunction(() => window.paperlab?.lab?.plot?.xs?.length > 0);
+  await ready(page);
+  assert.equal(await page.getAttribute('body', 'data-status'), 'ok');
+  assert.equal(await page.getAttribute('[data-testid=backend]', 'data-backend'), 'threads');
+  const xs = await page.evaluate(() => window.paperlab.lab.plot.xs);
+  assert.equal(xs[0], 100, 'the curves start at the dense network');
+  assert.ok(xs.at(-1) < 5, `the curves reach below 5% of the weights (${xs.at(-1)})`);
+  const d = await dataset(page);
+  assert.equal(d.verifyStatus, 'done');
+  assert.equal(Number(d.verifyN), 2000);
+  assert.ok(Number(d.verifyVerified) >= Number(d.verifyClean), 'verified errors include the clean errors');
+  assert.match(await page.textContent('[data-testid=verify-readout]'), /verified error \d/);
+  assert.match(await page.textContent('[data-testid=mask-caption]'), /Precomputed winning ticket/);
+  await shot(page, 'lottery');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(200);
+  await shot(page, 'lottery-dark');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the sliders change the sparsity shown and the URL', async () => {
+  const { page, errors } = await open(ctx, lab('rate=0.2&target=5'));
+  await ready(page);
+  const shown = async () => [await page.textContent('[data-testid=sparsity]'), (await dataset(page)).targetRemaining];
+  const [text0, rem0] = await shown();
+  assert.match(text0, /4\.47% of weights remaining after 14 rounds at 20% per round/);
+  assert.equal(rem0, '4.47');
+  await page.focus('#rate');
+  await page.keyboard.press('ArrowRight');
+  assert.equal((await labValues(page)).rate, 0.25);
+  assert.match(await page.evaluate(() => location.hash), /rate=0\.25(&|$)/);
+  const [text1, rem1] = await shown();
+  assert.notEqual(text1, text0);
+  assert.match(text1, /at 25% per round/);
+  // 0.75^11 of the hidden weights is 4.2%; the output layer (12.5% per round) keeps more.
+  assert.ok(Number(rem1) < 5 && Number(rem1) > 4, rem1);
+  await page.focus('#target');
+  await page.keyboard.press('Shift+ArrowRight');
+  assert.equal((await labValues(page)).target, 6);
+  const [, rem2] = await shown();
+  assert.ok(Number(rem2) <= 6 && Number(rem2) > Number(rem1), `${rem2} vs ${rem1}`);
+  // The marker follows.
+  const marker = await page.evaluate(() => window.paperlab.lab.plot.marker);
+  assert.ok(Math.abs(marker - Number(rem2)) < 0.01);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a short live run produces its points; the page and the engine agree on the sparsity', async () => {
+  const { page, errors } = await open(ctx, lab('iters=30&target=70&rewind=reinit&seed=7'));
+  await ready(page);
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => document.getElementById('lab').dataset.runStatus === 'done', null, { timeout: 120000 });
+  const run = await page.evaluate(() => {
+    const { lab } = window.paperlab;
+    return { points: lab.run.points, plan: lab.run.plan.levels, mine: lab.planNow() };
+  });
+  // Levels 0 (dense), 1 (80%), 2 (64%): the ticket at each, the re-initialised control at 1 and 2.
+  assert.equal(run.points.length, 5);
+  assert.deepEqual(run.points.map((p) => [p.level, p.kind]), [[0, 'ticket'], [1, 'reinit'], [1, 'ticket'], [2, 'reinit'], [2, 'ticket']]);
+  assert.deepEqual(run.plan.map((l) => l.level), run.mine.map((l) => l.level));
+  run.plan.forEach((l, i) => assert.ok(Math.abs(l.remaining - run.mine[i].remaining) < 1e-12));
+  for (const p of run.points) {
+    assert.ok(p.metric_at_es > 0.5 && p.metric_at_es <= 1, `accuracy ${p.metric_at_es}`);
+    assert.ok(Math.abs(p.remaining - run.plan[p.level].remaining) < 1e-12);
+  }
+  assert.equal((await dataset(page)).runPoints, '5');
+  assert.match(await page.textContent('[data-testid=mask-caption]'), /Your run: the mask of the network trained at level 2 \(64\.\d% /);
+  const live = await page.evaluate(() => window.paperlab.lab.plot.live.map((s) => [s.key, s.points.length]));
+  assert.deepEqual(live.sort(), [['reinit', 2], ['ticket', 3]]);
+  await shot(page, 'lottery-run');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a run can be cancelled', async () => {
+  const { page, errors } = await open(ctx, lab('iters=2000&target=10'));
+  await ready(page);
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => {
+    const p = document.querySelector('.progress progress');
+    return p && p.value > 0;
+  }, null, { timeout: 60000 });
+  assert.equal(await page.textContent('[data-testid=run]'), 'cancel');
+  await page.click('[data-testid=run]');
+  assert.equal((await dataset(page)).runStatus, 'cancelled');
+  assert.equal(await page.textContent('[data-testid=run]'), 'run');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('bad values in the URL are clamped or reset with a visible note', async () => {
+  const { page, errors } = await open(ctx, lab('rate=abc&target=500&rewind=magic&iters=5&k=99&seed=-4&setting=vision'));
+  await ready(page);
+  const notes = await noteText(page);
+  assert.match(notes, /rate=abc is not a number; using 0\.2/);
+  assert.match(notes, /target=500 is above the range \[1, 100\]; using 100/);
+  assert.match(notes, /rewind=magic is not one of init, late, reinit, random; using init/);
+  assert.match(notes, /iters=5 is below the range \[20, 5000\]; using 20/);
+  assert.match(notes, /k=99 is not below the 20 training iterations; using 19/);
+  assert.match(notes, /seed=-4 is below the range \[0, 999999\]; using 0/);
+  const v = await labValues(page);
+  assert.deepEqual([v.rate, v.target, v.rewind, v.iters, v.k, v.seed], [0.2, 100, 'init', 20, 19, 0]);
+  assert.match(await page.evaluate(() => location.hash), /rate=0\.2&target=100&rewind=init&k=19/);
+  assert.match(await page.textContent('[data-testid=sparsity]'), /100% of weights remaining after 0 rounds/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('settings that are not implemented say so and cannot run', async () => {
+  const { page, errors } = await open(ctx, lab('setting=lm'));
+  await ready(page);
+  assert.match(await page.textContent('[data-testid=plot-msg]'), /Not yet/);
+  assert.equal(await page.isDisabled('[data-testid=run]'), true);
+  assert.equal(await page.evaluate(() => window.paperlab.lab.plot.xs.length), 0, 'no curves are made up');
+  await page.selectOption('#setting', 'vision');
+  await page.waitForFunction(() => window.paperlab.lab.plot.xs.length > 0);
+  assert.equal(await page.isDisabled('[data-testid=run]'), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the reinforcement-learning setting: precomputed returns and a short live CartPole run', async () => {
+  const { page, errors } = await open(ctx, lab('setting=rl&iters=5&target=70&rewind=late&k=2'));
+  await ready(page);
+  const xs = await page.evaluate(() => window.paperlab.lab.plot.xs);
+  assert.ok(xs.length >= 15 && xs[0] === 100);
+  assert.match(await page.textContent('#lab .col-main h2'), /Episode return vs weights remaining/);
+  assert.equal(await page.isHidden('.mask-panel'), true, 'no mask view for the policy');
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => document.getElementById('lab').dataset.runStatus === 'done', null, { timeout: 120000 });
+  const pts = await page.evaluate(() => window.paperlab.lab.run.points);
+  assert.deepEqual(pts.map((p) => [p.level, p.kind]), [[0, 'ticket'], [1, 'ticket'], [2, 'ticket']]);
+  for (const p of pts) assert.ok(p.metric_tail >= 5 && p.metric_tail <= 500, `return ${p.metric_tail}`);
+  const live = await page.evaluate(() => window.paperlab.lab.plot.live.map((s) => s.key));
+  assert.deepEqual(live, ['late'], 'late rewinding is drawn as the late series');
+  await shot(page, 'lottery-rl');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
