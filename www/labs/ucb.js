@@ -419,6 +419,8 @@ class Lab {
         values: pruned || Array(TASKS).fill(NaN),
       },
     });
+    const lastRow = matrix[TASKS - 1].every(Number.isFinite) ? `; after task 5: ${matrix[TASKS - 1].map((x) => pct(x)).join(', ')}` : '';
+    this.el.matrixCanvas.setAttribute('aria-label', `accuracy matrix, ${methodName(v.method)}, ${modeName(v.mode)}, seed ${v.seed}${cur ? lastRow : ': no run'}`);
     // Where the matrix comes from.
     const seeds = this.shippedSeeds();
     if (!cur) {
