@@ -8,6 +8,7 @@
 pub mod adam;
 pub mod conv;
 pub mod layers;
+pub mod lstm;
 pub mod mlp;
 pub mod prune;
 pub mod rng;

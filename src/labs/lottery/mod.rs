@@ -38,6 +38,7 @@ use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
 
 pub mod cartpole;
+pub mod text;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
 
@@ -885,14 +886,19 @@ impl VisionTask {
 
     /// The current parameters as an [`Mlp`] 784-300-100-10 (standard layout).
     pub fn to_mlp(&self) -> Mlp {
+        Self::mlp_of(&self.p)
+    }
+
+    /// Parameters in this task's order as an [`Mlp`] 784-300-100-10 (standard layout).
+    pub fn mlp_of(p: &[Vec<f32>]) -> Mlp {
         let (i, o) = (LENET[0], LENET[1]);
         let mut w1 = vec![0.0; i * o];
         for c in 0..i {
             for r in 0..o {
-                w1[r * i + c] = self.p[0][c * o + r];
+                w1[r * i + c] = p[0][c * o + r];
             }
         }
-        Mlp { dims: LENET.to_vec(), w: vec![w1, self.p[2].clone(), self.p[4].clone()], b: vec![self.p[1].clone(), self.p[3].clone(), self.p[5].clone()] }
+        Mlp { dims: LENET.to_vec(), w: vec![w1, p[2].clone(), p[4].clone()], b: vec![p[1].clone(), p[3].clone(), p[5].clone()] }
     }
 
     fn set(&self, split: Split) -> (&SparseRows, &[u8]) {

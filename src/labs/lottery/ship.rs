@@ -2,7 +2,7 @@
 //! `www/models/lottery/manifest.json` plus its artifacts (the masks of one IMP run and one trained winning ticket).
 //!
 //! ```text
-//! paperlab train lottery [--only vision|rl|verify] [--seeds N] [--quick] [--out DIR]
+//! paperlab train lottery [--only vision|rl|lm|verify] [--seeds N] [--quick] [--out DIR]
 //! ```
 //!
 //! With `--only`, the other parts of an existing manifest are kept. `--quick` shrinks everything (a smoke run).
@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::cartpole::{CartPoleTask, RlConfig};
+use super::cartpole::{CartPoleTask, RlConfig, POLICY_DIMS};
+use super::text::{LmConfig, TextTask};
 use super::{Imp, ImpConfig, Kind, LevelResult, Mode, Task, VisionTask};
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
@@ -129,11 +130,11 @@ struct RunOut {
     results: Vec<LevelResult>,
     /// The ticket masks of levels 0, 1, ... (only for the run that keeps artifacts).
     masks: Vec<Mask>,
-    /// The trained ticket at the level nearest 20% of the weights: (level, fraction remaining, network).
-    ticket: Option<(usize, f64, Mlp)>,
+    /// The trained ticket at the level nearest 20% of the weights: (level, fraction remaining, its parameters).
+    ticket: Option<(usize, f64, Vec<Vec<f32>>)>,
 }
 
-fn run_imp<T: Task>(setting: &str, task: T, cfg: ImpConfig, name: &'static str, keep: bool, to_mlp: impl Fn(&T) -> Mlp, t0: Instant) -> Result<RunOut> {
+fn run_imp<T: Task>(setting: &str, task: T, cfg: ImpConfig, name: &'static str, keep: bool, t0: Instant) -> Result<RunOut> {
     let seed = cfg.seed;
     let mut imp = Imp::new(task, cfg)?;
     let want_level = imp.levels().iter().min_by(|a, b| (a.1 - 0.2).abs().total_cmp(&(b.1 - 0.2).abs())).map(|l| l.0).unwrap_or(0);
@@ -157,7 +158,7 @@ fn run_imp<T: Task>(setting: &str, task: T, cfg: ImpConfig, name: &'static str, 
             if keep && r.kind == Kind::Ticket {
                 masks.push(imp.current_mask().clone());
                 if r.level == want_level {
-                    ticket = Some((r.level, r.remaining, to_mlp(&imp.task)));
+                    ticket = Some((r.level, r.remaining, imp.task.params().iter().map(|p| p.to_vec()).collect()));
                 }
             }
         }
@@ -196,7 +197,7 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
     let outs = crate::par::map_range(jobs.len(), |j| {
         // The data order is seeded by the run's seed, as in the page.
         let task = VisionTask::new(&data, VISION_BATCH, jobs[j].0.seed)?;
-        run_imp("vision", task, jobs[j].0.clone(), jobs[j].1, j == 0, VisionTask::to_mlp, t0)
+        run_imp("vision", task, jobs[j].0.clone(), jobs[j].1, j == 0, t0)
     });
     let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
     let secs = t0.elapsed().as_secs_f64();
@@ -216,7 +217,8 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
     let masks_file = "vision-masks.safetensors.gz";
     std::fs::write(out.join(masks_file), gzip(&masks_st)?)?;
     let mut ticket_json = Value::Null;
-    if let Some((level, remaining, mlp)) = &first.ticket {
+    if let Some((level, remaining, params)) = &first.ticket {
+        let mlp = VisionTask::mlp_of(params);
         let x = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
         let z = mlp.logits(&x, data.test.n)?;
         let pred = crate::nn::layers::argmax_rows(&z, 10);
@@ -290,13 +292,14 @@ fn train_rl(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
     let t0 = Instant::now();
     let outs = crate::par::map_range(jobs.len(), |j| {
         let task = CartPoleTask::new(rl.clone(), jobs[j].0.seed);
-        run_imp("rl", task, jobs[j].0.clone(), jobs[j].1, j == 0, |t: &CartPoleTask| t.mlp.clone(), t0)
+        run_imp("rl", task, jobs[j].0.clone(), jobs[j].1, j == 0, t0)
     });
     let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
     let secs = t0.elapsed().as_secs_f64();
     let first = &outs[0];
     let mut ticket_json = Value::Null;
-    if let Some((level, remaining, mlp)) = &first.ticket {
+    if let Some((level, remaining, params)) = &first.ticket {
+        let mlp = Mlp { dims: POLICY_DIMS.to_vec(), w: vec![params[0].clone(), params[2].clone(), params[4].clone()], b: vec![params[1].clone(), params[3].clone(), params[5].clone()] };
         let mut task = CartPoleTask::new(rl.clone(), first.seed);
         task.mlp = mlp.clone();
         let ret = task.greedy_return()?;
@@ -328,6 +331,102 @@ fn train_rl(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
             "late": series(&format!("late rewinding (update {late_k})"), &pick(&outs, "late", Kind::Ticket)),
             "reinit": series("random re-init (masks of the late-rewound ticket)", &pick(&outs, "late", Kind::Reinit)),
             "random": series("random pruning", &pick(&outs, "random", Kind::Random)),
+        },
+        "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
+        "artifacts": { "ticket": ticket_json },
+    }))
+}
+
+/// The language setting's shipped configuration: 600 iterations of 16 windows of 64 characters per network,
+/// evaluation every 50, Adam 1e-2, down to 5% of the weights.
+pub fn lm_config(quick: bool) -> ImpConfig {
+    ImpConfig {
+        rate: 0.2,
+        rate_output: 0.1,
+        global: false,
+        target: if quick { 0.6 } else { 0.05 },
+        max_rounds: 40,
+        mode: Mode::Ticket,
+        rewind_iter: 0,
+        iters: if quick { 40 } else { 600 },
+        eval_every: if quick { 20 } else { 50 },
+        lr: 1e-2,
+        seed: 1,
+        prune_embedding: true,
+    }
+}
+
+/// Late-rewinding iteration of the language setting (of 600).
+pub const LM_LATE_K: usize = 50;
+
+/// The shipped text (native only).
+pub fn text_gz() -> Result<Vec<u8>> {
+    Ok(std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/data/moby-dick-200k.txt.gz"))?)
+}
+
+fn train_lm(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
+    let base = lm_config(quick);
+    let late_k = if quick { 10 } else { LM_LATE_K };
+    let lm = LmConfig::default();
+    let gz = text_gz()?;
+    let proto = TextTask::from_gz(&gz, lm.clone(), 1)?;
+    let mut jobs: Vec<(ImpConfig, &'static str)> = Vec::new();
+    for seed in 1..=seeds {
+        // Yu et al.: late rewinding and its re-initialised control (same masks); rewinding to init; random masks;
+        // late rewinding with the embedding left dense.
+        jobs.push((ImpConfig { mode: Mode::Reinit, rewind_iter: late_k, seed, ..base.clone() }, "late"));
+        jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: 0, seed, ..base.clone() }, "init"));
+        jobs.push((ImpConfig { mode: Mode::Random, rewind_iter: 0, seed, ..base.clone() }, "random"));
+        jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: late_k, seed, prune_embedding: false, ..base.clone() }, "noemb"));
+    }
+    eprintln!("== lottery lm: {} IMP runs ({} seeds) on {} threads", jobs.len(), seeds, crate::par::threads());
+    let t0 = Instant::now();
+    let outs = crate::par::map_range(jobs.len(), |j| {
+        let mut task = proto.clone();
+        task.set_data_seed(jobs[j].0.seed);
+        run_imp("lm", task, jobs[j].0.clone(), jobs[j].1, j == 0, t0)
+    });
+    let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
+    let secs = t0.elapsed().as_secs_f64();
+    let first = &outs[0];
+    let mut ticket_json = Value::Null;
+    if let Some((level, remaining, params)) = &first.ticket {
+        let mut task = proto.clone();
+        task.p = params.clone();
+        let bpc = task.val_bpc()?;
+        let mut m = BTreeMap::new();
+        m.insert("id".into(), "lm-ticket".into());
+        m.insert("label".into(), format!("character LSTM, late-rewound ticket, level {level} ({:.1}% of weights), trained", 100.0 * remaining));
+        m.insert("level".into(), level.to_string());
+        m.insert("arch".into(), "char-lstm".into());
+        m.insert("vocab".into(), String::from_utf8_lossy(&proto.vocab).into_owned());
+        let names = ["emb", "w_ih", "w_hh", "bias", "w_out", "b_out"];
+        let (v, e, h) = (proto.v(), lm.e, lm.h);
+        let shapes: [Vec<usize>; 6] = [vec![v, e], vec![4 * h, e], vec![4 * h, h], vec![4 * h], vec![v, h], vec![v]];
+        let tensors: Vec<(&str, &[usize], &[f32])> = (0..6).map(|i| (names[i], shapes[i].as_slice(), params[i].as_slice())).collect();
+        let file = "lm-ticket.safetensors";
+        std::fs::write(out.join(file), crate::io::save_f32(&tensors, &m)?)?;
+        ticket_json = json!({
+            "file": file, "level": level, "remaining": remaining, "seed": first.seed, "val_bpc": bpc,
+            "counts": first.results.iter().find(|r| r.level == *level && r.kind == Kind::Ticket).map(|r| r.counts.clone()),
+            "note": "parameters emb, w_ih, w_hh, bias, w_out, b_out (src/labs/lottery/text.rs); trained to the end of its run",
+        });
+    }
+    Ok(json!({
+        "label": "character-level LSTM on Moby-Dick",
+        "metric": { "key": "metric", "name": "validation bits per character at the best evaluation", "unit": "bits/char", "higher_is_better": false },
+        "config": {
+            "imp": base, "late_rewind_iter": late_k, "lm": lm, "vocab": String::from_utf8_lossy(&proto.vocab), "seeds": (1..=seeds).collect::<Vec<_>>(),
+            "quick": quick, "text": "www/data/moby-dick-200k.txt.gz: first 180,000 characters train, last 20,000 validate",
+            "model": "embedding 75x32, one LSTM layer of 64, linear output to 75 characters; PyTorch-style init",
+            "train_seconds": round4(secs), "threads": crate::par::threads(),
+        },
+        "series": {
+            "ticket": series("ticket rewound to init", &pick(&outs, "init", Kind::Ticket)),
+            "late": series(&format!("late rewinding (iteration {late_k})"), &pick(&outs, "late", Kind::Ticket)),
+            "reinit": series("random re-init (masks of the late-rewound ticket)", &pick(&outs, "late", Kind::Reinit)),
+            "random": series("random pruning", &pick(&outs, "random", Kind::Random)),
+            "noemb": series("late rewinding, embedding not pruned", &pick(&outs, "noemb", Kind::Ticket)),
         },
         "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
         "artifacts": { "ticket": ticket_json },
@@ -412,7 +511,7 @@ fn train_verify_combo(quick: bool) -> Result<Value> {
     }))
 }
 
-/// The CLI entry: `paperlab train lottery [--only vision|rl|verify] [--seeds N] [--quick] [--out DIR]`. The RL
+/// The CLI entry: `paperlab train lottery [--only vision|rl|lm|verify] [--seeds N] [--quick] [--out DIR]`. The RL
 /// setting uses at least 5 seeds (its returns are noisy).
 ///
 /// # Errors
@@ -422,7 +521,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
     let seeds: u64 = flag(rest, "--seeds").map(|s| s.parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a number")))).transpose()?.unwrap_or(3);
     let only = flag(rest, "--only");
-    const PARTS: [&str; 3] = ["vision", "rl", "verify"];
+    const PARTS: [&str; 4] = ["vision", "rl", "lm", "verify"];
     if let Some(o) = only {
         if !PARTS.contains(&o) {
             return Err(Error::range("--only", format!("'{o}' is not one of {PARTS:?}")));
@@ -443,6 +542,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         let v = match part {
             "vision" => train_vision(&out, seeds, quick)?,
             "rl" => train_rl(&out, seeds.max(5), quick)?,
+            "lm" => train_lm(&out, seeds, quick)?,
             _ => train_verify_combo(quick)?,
         };
         if part == "verify" {
