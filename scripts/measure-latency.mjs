@@ -16,7 +16,7 @@
 // already running COOP/COEP server, else one is started on a free port. Prints a Markdown table.
 
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { servers, launch, open, ready, liveResult } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
@@ -140,7 +140,8 @@ try {
         const r = await measure(ctx, srv.isolated, b.single, m.id, method);
         const line = `| ${r.badge.replace(/\s*\(.*\)$/, '')} | ${m.id} | ${method} | ${fmt(r.digit)} | ${fmt(r.busy)} | ${fmt(r.verified)} | ${fmt(r.pgd)} |`;
         lines.push(line);
-        console.error(line);
+        // Other processes skew the numbers: show the load average next to each row as it is measured.
+        console.error(`${line}  (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
       }
     }
   }
