@@ -51,12 +51,7 @@ fn kernel() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Kernel {
-                    mr: super::x86::MR,
-                    nr: super::x86::NR,
-                    run: super::x86::kernel,
-                    name: "avx2+fma",
-                };
+                return Kernel { mr: super::x86::MR, nr: super::x86::NR, run: super::x86::kernel, name: "avx2+fma" };
             }
         }
         Kernel { mr: MR, nr: NR, run: portable_kernel, name: "portable" }
@@ -254,8 +249,8 @@ unsafe fn gemm_unchecked(
                 // The parallel task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide).
                 let flops = m * nc * kc;
                 // Below ~128^3 multiply-adds per packed slice, waking the pool costs more than it saves (measured by
-            // make bench: 64^3 ran at half speed on 2 threads).
-            let par = threads > 1 && flops >= 1 << 21;
+                // make bench: 64^3 ran at half speed on 2 threads).
+                let par = threads > 1 && flops >= 1 << 21;
                 let mc = if par { mc_max.min((m.div_ceil(threads)).div_ceil(mr) * mr).max(mr) } else { mc_max };
                 let row_blocks = m.div_ceil(mc);
                 let col_split = if par && row_blocks < threads { threads.div_ceil(row_blocks) } else { 1 };
