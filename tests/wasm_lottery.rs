@@ -4,12 +4,13 @@
 
 use paperlab::nn::prune::{prune_layerwise, survivors, Mask};
 use paperlab::nn::Rng;
-use paperlab::wasm::lottery::{LotteryRl, LotteryVision};
+use paperlab::wasm::lottery::{LotteryRl, LotteryText, LotteryVision};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
+static TEXT_GZ: &[u8] = include_bytes!("../www/data/moby-dick-200k.txt.gz");
 
 /// `round(n (num/den)^k)`, round half up, in integers.
 fn exact(n: u128, num: u128, den: u128, k: u32) -> usize {
@@ -66,4 +67,12 @@ fn facades_run_a_short_imp() {
     let m = v.mask_units().unwrap();
     assert_eq!(m.len(), 300 * 784);
     assert_eq!(m.iter().filter(|&&b| b == 1).count(), 117_600);
+
+    let mut t = LotteryText::new(TEXT_GZ).unwrap();
+    t.start(r#"{"iters": 2, "eval_every": 2, "target": 0.9, "prune_embedding": false}"#).unwrap();
+    while t.step(1).unwrap()[4] == 0.0 {}
+    let got = counts_of(&t.results(0).unwrap());
+    assert_eq!(got.len(), 2);
+    // 75 characters: the embedding 75 x 32 stays dense; W_ih 256 x 32, W_hh 256 x 64 at 20%, W_out 75 x 64 at 10%.
+    assert_eq!(got[1].1, vec![2400, 6554, 13107, 4320]);
 }

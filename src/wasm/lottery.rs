@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use super::js_err;
 use crate::data::mnist::Mnist;
 use crate::labs::lottery::cartpole::{CartPoleTask, RlConfig};
+use crate::labs::lottery::text::{LmConfig, TextTask};
 use crate::labs::lottery::{plan, prune_mlp, Imp, ImpConfig, Role, Run, VisionTask};
 use crate::labs::verify::{verify_counts, LowerSlope, Method};
 use crate::nn::Mlp;
@@ -183,6 +184,73 @@ impl LotteryRl {
 impl Default for LotteryRl {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The language setting's defaults (the shipped curves' recipe): 600 iterations of 16 windows of 64 characters per
+/// network, evaluation every 50, Adam 1e-2, 20% / 10% per round, embedding pruned.
+pub fn lm_defaults() -> ImpConfig {
+    ImpConfig { rate: 0.2, rate_output: 0.1, target: 0.05, iters: 600, eval_every: 50, lr: 1e-2, ..Default::default() }
+}
+
+const LM_ROLES: [Role; 4] = [Role::Embedding, Role::Hidden, Role::Hidden, Role::Output];
+
+/// A character-level LSTM language model on the shipped text (the language setting).
+#[wasm_bindgen]
+pub struct LotteryText {
+    proto: TextTask,
+    run: Option<Box<dyn Run>>,
+}
+
+#[wasm_bindgen]
+impl LotteryText {
+    /// Loads the text (`moby-dick-200k.txt.gz`). Throws when the bytes are not gzip or the text is too short.
+    #[wasm_bindgen(constructor)]
+    pub fn new(text_gz: &[u8]) -> Result<LotteryText, JsError> {
+        console_error_panic_hook::set_once();
+        let proto = TextTask::from_gz(text_gz, LmConfig::default(), 1).map_err(js_err)?;
+        Ok(LotteryText { proto, run: None })
+    }
+
+    fn sizes(&self) -> Vec<usize> {
+        use crate::labs::lottery::Task;
+        let p = self.proto.params();
+        self.proto.prunable().iter().map(|&(i, _)| p[i].len()).collect()
+    }
+
+    /// As `LotteryVision.plan`.
+    pub fn plan(&self, settings: &str) -> Result<String, JsError> {
+        let cfg = config_from(&lm_defaults(), settings)?;
+        Ok(plan_json(&self.sizes(), &LM_ROLES, &cfg))
+    }
+
+    /// As `LotteryVision.start`.
+    pub fn start(&mut self, settings: &str) -> Result<String, JsError> {
+        let cfg = config_from(&lm_defaults(), settings)?;
+        let out = plan_json(&self.sizes(), &LM_ROLES, &cfg);
+        let mut task = self.proto.clone();
+        task.set_data_seed(cfg.seed);
+        self.run = Some(Box::new(Imp::new(task, cfg).map_err(js_err)?));
+        Ok(out)
+    }
+
+    /// As `LotteryVision.step`.
+    pub fn step(&mut self, max_iters: u32) -> Result<Vec<f64>, JsError> {
+        let run = self.run.as_mut().ok_or_else(no_run)?;
+        run.step(max_iters as usize).map_err(js_err)?;
+        Ok(progress_vec(run.as_ref()))
+    }
+
+    /// As `LotteryVision.results`.
+    pub fn results(&self, from: usize) -> Result<String, JsError> {
+        let run = self.run.as_ref().ok_or_else(no_run)?;
+        let rs = run.results();
+        Ok(serde_json::to_string(&rs[from.min(rs.len())..]).expect("results serialise"))
+    }
+
+    /// Drops the run (cancel).
+    pub fn stop(&mut self) {
+        self.run = None;
     }
 }
 

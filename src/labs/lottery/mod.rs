@@ -214,10 +214,15 @@ pub fn level_total(sizes: &[usize], roles: &[Role], cfg: &ImpConfig, r: usize) -
 
 /// The levels a run visits: `(level, fraction of weights remaining)` from 1.0 at level 0 to the first level at or
 /// below `cfg.target` (or `cfg.max_rounds`, or the first level where nothing more can be pruned).
+///
+/// The target is compared with the fraction remaining of the tensors that are pruned: when every prunable tensor is
+/// pruned (all settings except the language model with its embedding kept dense) that is the fraction of all weights;
+/// with the embedding kept, the run takes the same rounds as with it pruned, so the two compare level by level.
 pub fn plan(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> Vec<(usize, f64)> {
     let n: usize = sizes.iter().sum();
+    let frozen: usize = sizes.iter().zip(roles).filter(|(_, &ro)| cfg.rate_for(ro).is_none()).map(|(s, _)| s).sum();
     let mut out = vec![(0, 1.0)];
-    if cfg.target >= 1.0 {
+    if cfg.target >= 1.0 || frozen == n {
         return out;
     }
     let mut last = n;
@@ -227,9 +232,8 @@ pub fn plan(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> Vec<(usize, f64
             break;
         }
         last = t;
-        let f = t as f64 / n.max(1) as f64;
-        out.push((r, f));
-        if f <= cfg.target + 1e-12 {
+        out.push((r, t as f64 / n.max(1) as f64));
+        if (t - frozen) as f64 / (n - frozen) as f64 <= cfg.target + 1e-12 {
             break;
         }
     }

@@ -506,7 +506,7 @@ fn train_verify_combo(quick: bool) -> Result<Value> {
         "label": "CROWN-IBP-trained MLP 784-256-256-10 (the verify lab's), pruned once by magnitude, not retrained",
         "rule": "level r keeps round(n 0.8^r) of each hidden layer's weights and round(n 0.9^r) of the output layer's (largest magnitudes)",
         "levels": (0..=levels).collect::<Vec<_>>(),
-        "remaining": remaining, "eps": VERIFY_EPS, "clean_err": clean, "ibp_err": ibp, "crownibp_err": cib,
+        "remaining": remaining, "eps": VERIFY_EPS.iter().map(|&e| round4(e as f64)).collect::<Vec<_>>(), "clean_err": clean, "ibp_err": ibp, "crownibp_err": cib,
         "test_digits": n,
     }))
 }
