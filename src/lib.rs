@@ -6,8 +6,8 @@
 //! Module tree:
 //! - [`kernels`]: the hot loops (packed, blocked GEMM with a simd128 micro-kernel and a scalar twin; the
 //!   interval products bound propagation needs). Each fast kernel has a plain twin used as the test oracle.
-//! - [`nn`]: layers with forward and backward side by side (linear, conv2d, ReLU, softmax cross-entropy), Adam,
-//!   seeded initialisation and RNG.
+//! - [`nn`]: layers with forward and backward side by side (linear, conv2d, ReLU, softmax cross-entropy, LSTM),
+//!   magnitude-pruning masks, Adam, seeded initialisation and RNG.
 //! - [`io`]: safetensors load/save with a metadata map.
 //! - [`data`]: loaders for the shipped datasets (MNIST digits).
 //! - [`labs`]: one module per paper, pure Rust, no wasm-bindgen and no DOM.
