@@ -238,8 +238,14 @@ fn rewinding_restores_the_survivors_bit_exactly() {
     late.prepare().unwrap();
     let mask = late.current_mask().clone();
     assert_eq!(bits(&snapshot(&late.task)), bits(&masked(&theta_k, &mask)));
-    // Each later level rewinds to the same theta_k.
+    // The rewound ticket resumes at iteration k: it trains iterations k..12 and is evaluated on the same grid.
     late.step(12).unwrap();
+    let r = late.results().last().unwrap();
+    assert_eq!((r.level, r.kind), (1, Kind::Ticket));
+    assert_eq!(r.evals.iter().map(|e| e.0).collect::<Vec<_>>(), vec![8, 12]);
+    assert_eq!(late.progress().done_iters, 12 + (12 - k));
+    assert_eq!(late.progress().total_iters, 12 + (late.levels().len() - 1) * (12 - k));
+    // Each later level rewinds to the same theta_k.
     late.prepare().unwrap();
     let mask2 = late.current_mask().clone();
     assert!(mask2.total() < mask.total());

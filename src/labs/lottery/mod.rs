@@ -12,7 +12,8 @@
 //!    hidden layers and 10% for the output layer. With `global`, one ranking over all weight matrices instead.
 //!    Biases are never pruned.
 //! 4. Rewind the survivors to theta_0 (LTH) or to their values theta_k after `k` iterations of the first, dense
-//!    training run ("late rewinding", Yu et al. sec. 3, after Frankle et al. 2019), and train again; repeat 3-4.
+//!    training run ("late rewinding", Yu et al. sec. 3, after Frankle et al. 2019), and train again from that
+//!    iteration to the end (iterations k..iters, with the minibatches the dense run had there); repeat 3-4.
 //!
 //! Controls (LTH sec. 2): *random re-initialisation* trains each level's ticket mask from a fresh random
 //! initialisation; *random pruning* trains a random mask with the same survivor counts from theta_0.
@@ -353,8 +354,14 @@ impl<T: Task> Imp<T> {
         }
         let sizes: Vec<usize> = pidx.iter().map(|&i| theta0[i].len()).collect();
         let levels = plan(&sizes, &roles, &cfg);
-        let jobs_per_level = |l: usize| if l == 0 { 1 } else if cfg.mode == Mode::Reinit { 2 } else { 1 };
-        let total_iters = levels.iter().map(|&(l, _)| jobs_per_level(l) * cfg.iters).sum();
+        // A rewound ticket resumes at iteration k; everything else trains from iteration 0.
+        let per_level = |l: usize| match cfg.mode {
+            _ if l == 0 => cfg.iters,
+            Mode::Ticket => cfg.iters - cfg.rewind_iter,
+            Mode::Reinit => 2 * cfg.iters - cfg.rewind_iter,
+            Mode::Random => cfg.iters,
+        };
+        let total_iters = levels.iter().map(|&(l, _)| per_level(l)).sum();
         let ticket_mask = Mask::dense(&sizes);
         let last_mask = ticket_mask.clone();
         Ok(Imp {
@@ -501,7 +508,10 @@ impl<T: Task> Imp<T> {
         self.last_mask = mask.clone();
         let sizes: Vec<usize> = self.task.params().iter().map(|p| p.len()).collect();
         let opt = Adam::new(self.cfg.lr, &sizes);
-        self.job = Some(Job { kind, mask, opt, it: 0, evals: Vec::new() });
+        // Rewinding to theta_k rewinds the clock too: the ticket trains iterations k..iters (the same minibatches
+        // the dense run saw there), so a late-rewound ticket gets no more training than the others.
+        let start = if kind == Kind::Ticket && level > 0 { self.cfg.rewind_iter } else { 0 };
+        self.job = Some(Job { kind, mask, opt, it: start, evals: Vec::new() });
         if kind == Kind::Ticket && level == 0 && self.cfg.rewind_iter == 0 {
             self.theta_k = Some(self.theta0.clone());
         }

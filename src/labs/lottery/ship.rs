@@ -6,6 +6,7 @@
 //! ```
 //!
 //! With `--only`, the other parts of an existing manifest are kept. `--quick` shrinks everything (a smoke run).
+//! `--runs init,late,random` (vision only) retrains just those runs and keeps the others from the manifest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -181,7 +182,7 @@ fn pick(outs: &[RunOut], name: &str, kind: Kind) -> Vec<Vec<LevelResult>> {
         .collect()
 }
 
-fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
+fn train_vision(out: &Path, seeds: u64, quick: bool, runs: Option<&[&str]>) -> Result<Value> {
     let data = Mnist::load_default()?;
     let base = vision_config(quick);
     let late_k = if quick { 20 } else { VISION_LATE_K };
@@ -192,17 +193,22 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
         jobs.push((ImpConfig { mode: Mode::Ticket, rewind_iter: late_k, seed, ..base.clone() }, "late"));
         jobs.push((ImpConfig { mode: Mode::Random, rewind_iter: 0, seed, ..base.clone() }, "random"));
     }
+    if let Some(names) = runs {
+        jobs.retain(|j| names.contains(&j.1));
+    }
     eprintln!("== lottery vision: {} IMP runs ({} seeds) on {} threads", jobs.len(), seeds, crate::par::threads());
     let t0 = Instant::now();
     let outs = crate::par::map_range(jobs.len(), |j| {
         // The data order is seeded by the run's seed, as in the page.
         let task = VisionTask::new(&data, VISION_BATCH, jobs[j].0.seed)?;
-        run_imp("vision", task, jobs[j].0.clone(), jobs[j].1, j == 0, t0)
+        run_imp("vision", task, jobs[j].0.clone(), jobs[j].1, jobs[j].1 == "init" && jobs[j].0.seed == 1, t0)
     });
     let outs: Vec<RunOut> = outs.into_iter().collect::<Result<_>>()?;
     let secs = t0.elapsed().as_secs_f64();
     // Artifacts of seed 1's IMP (rewind to init): when each weight was pruned, and the trained ticket near 20%.
-    let first = &outs[0];
+    let Some(first) = outs.iter().find(|o| o.name == "init" && o.seed == 1) else {
+        return Ok(vision_json(&outs, &base, late_k, seeds, quick, secs, &data, Value::Null));
+    };
     let rounds = prune_rounds(&first.masks);
     let mut meta = BTreeMap::new();
     meta.insert("what".into(), "the IMP round in which each weight was pruned (255 = never): level r keeps the weights whose value is > r".into());
@@ -236,7 +242,13 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
             "note": "trained to the end of its run (not to its early-stopping iteration); test accuracy by the dense MLP forward",
         });
     }
-    Ok(json!({
+    let artifacts = json!({ "masks": masks_file, "ticket": ticket_json });
+    Ok(vision_json(&outs, &base, late_k, seeds, quick, secs, &data, artifacts))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn vision_json(outs: &[RunOut], base: &ImpConfig, late_k: usize, seeds: u64, quick: bool, secs: f64, data: &Mnist, artifacts: Value) -> Value {
+    json!({
         "label": "LeNet-300-100 on MNIST",
         "metric": { "key": "metric", "name": "test accuracy at the early-stopping iteration", "unit": "fraction", "higher_is_better": true },
         "config": {
@@ -246,14 +258,35 @@ fn train_vision(out: &Path, seeds: u64, quick: bool) -> Result<Value> {
             "train_seconds": round4(secs), "threads": crate::par::threads(),
         },
         "series": {
-            "ticket": series("winning ticket (rewind to init)", &pick(&outs, "init", Kind::Ticket)),
-            "reinit": series("random re-init (masks of the rewind-to-init ticket)", &pick(&outs, "init", Kind::Reinit)),
-            "late": series(&format!("late rewinding (iteration {late_k})"), &pick(&outs, "late", Kind::Ticket)),
-            "random": series("random pruning", &pick(&outs, "random", Kind::Random)),
+            "ticket": series("winning ticket (rewind to init)", &pick(outs, "init", Kind::Ticket)),
+            "reinit": series("random re-init (masks of the rewind-to-init ticket)", &pick(outs, "init", Kind::Reinit)),
+            "late": series(&format!("late rewinding (iteration {late_k})"), &pick(outs, "late", Kind::Ticket)),
+            "random": series("random pruning", &pick(outs, "random", Kind::Random)),
         },
         "runs": outs.iter().map(|o| json!({ "seed": o.seed, "run": o.name, "results": raw(&o.results) })).collect::<Vec<_>>(),
-        "artifacts": { "masks": masks_file, "ticket": ticket_json },
-    }))
+        "artifacts": artifacts,
+    })
+}
+
+/// Merges a partial retraining (`--runs`) into the previous entry of a setting: series with points and runs of the
+/// retrained names come from `fresh`, the rest from `prev`; artifacts from `fresh` when it made them.
+fn merge_runs(prev: &Value, fresh: &Value, names: &[&str]) -> Value {
+    let mut out = fresh.clone();
+    if let Some(series) = prev["series"].as_object() {
+        for (k, v) in series {
+            if fresh["series"][k]["points"].as_array().is_none_or(|p| p.is_empty()) {
+                out["series"][k] = v.clone();
+            }
+        }
+    }
+    let mut runs: Vec<Value> = prev["runs"].as_array().cloned().unwrap_or_default().into_iter().filter(|r| !names.iter().any(|n| r["run"] == *n)).collect();
+    runs.extend(fresh["runs"].as_array().cloned().unwrap_or_default());
+    out["runs"] = Value::Array(runs);
+    if fresh["artifacts"].is_null() {
+        out["artifacts"] = prev["artifacts"].clone();
+    }
+    out["config"]["train_seconds"] = json!(format!("{} (partial retraining of {names:?}: {})", prev["config"]["train_seconds"], fresh["config"]["train_seconds"]));
+    out
 }
 
 /// The RL setting's shipped configuration: 100 updates of 8 episodes per network, evaluation every 10.
@@ -521,6 +554,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
     let seeds: u64 = flag(rest, "--seeds").map(|s| s.parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a number")))).transpose()?.unwrap_or(3);
     let only = flag(rest, "--only");
+    let runs: Option<Vec<&str>> = flag(rest, "--runs").map(|r| r.split(',').collect());
     const PARTS: [&str; 4] = ["vision", "rl", "lm", "verify"];
     if let Some(o) = only {
         if !PARTS.contains(&o) {
@@ -529,22 +563,34 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     }
     std::fs::create_dir_all(&out)?;
     let path = out.join("manifest.json");
-    let mut manifest: Value = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_else(|| json!({}));
-    if !manifest.is_object() {
-        manifest = json!({});
-    }
-    manifest["lab"] = json!("lottery");
-    manifest["made_by"] = json!("paperlab train lottery (src/labs/lottery/ship.rs); re-checked by tests/lottery_models.rs");
+    // Read just before writing, so runs of different parts in parallel processes do not undo each other.
+    let read = || -> Value {
+        let m: Value = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_else(|| json!({}));
+        if m.is_object() {
+            m
+        } else {
+            json!({})
+        }
+    };
     for part in PARTS {
         if only.is_some_and(|o| o != part) {
             continue;
         }
         let v = match part {
-            "vision" => train_vision(&out, seeds, quick)?,
+            "vision" => {
+                let fresh = train_vision(&out, seeds, quick, runs.as_deref())?;
+                match &runs {
+                    Some(names) => merge_runs(&read()["settings"]["vision"], &fresh, names),
+                    None => fresh,
+                }
+            }
             "rl" => train_rl(&out, seeds.max(5), quick)?,
             "lm" => train_lm(&out, seeds, quick)?,
             _ => train_verify_combo(quick)?,
         };
+        let mut manifest = read();
+        manifest["lab"] = json!("lottery");
+        manifest["made_by"] = json!("paperlab train lottery (src/labs/lottery/ship.rs); re-checked by tests/lottery_models.rs");
         if part == "verify" {
             manifest["verify"] = v;
         } else {
