@@ -1,3 +1,4 @@
 //! Loaders for the shipped datasets (see `www/data/README.md` for where each file comes from).
 
 pub mod mnist;
+pub mod text;

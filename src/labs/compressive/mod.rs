@@ -1,0 +1,1100 @@
+//! Compressive Transformer (Rae, Potapenko, Jayakumar & Lillicrap, "Compressive Transformers for Long-Range
+//! Sequence Modelling", ICLR 2020): a small character-level Transformer-XL-style language model whose oldest
+//! memories are compressed instead of discarded.
+//!
+//! Legend (the paper's symbols where it has them): V characters, D model width `d_model`, H heads, E = D/H head
+//! width, F feed-forward width, L layers; n_s = T the segment length, n_m the memory size, n_cm the compressed
+//! memory size, c the compression rate; S = n_cm' + n_m' + T the keys a query sees (the primes are the current fill),
+//! P = S - T the keys before the segment. Matrices are row-major `Vec<f32>`; weights use the PyTorch layout
+//! (out x in), so `y = x W^T`.
+//!
+//! One layer (pre-layer-norm, as in the paper's Transformer-XL code base):
+//! ```text
+//! ctx  = [cm; m; h]                  S x D   (cm, m held fixed: no gradient flows into them, sec. 3)
+//! z    = LN1(ctx)                    S x D
+//! q    = z[P..] Wq^T, k = z Wk^T, v = z Wv^T
+//! a_h  = softmax(q_h k_h^T / sqrt(E) + B_h[P + i - j]),  j <= P + i (causal)     T x S per head
+//! h1   = h + concat_h(a_h v_h) Wo^T
+//! h2   = h1 + W2 relu(W1 LN2(h1) + b1) + b2
+//! ```
+//! and the output `logits = LNf(h_L) Wout^T + bout` after L layers, on the embedding `h_0 = Emb[x]`.
+//!
+//! Positions: instead of Transformer-XL's sinusoidal relative encoding with the `u`, `v` biases (sec. 3.3 of Dai et
+//! al.), every head learns one scalar bias per relative offset `P + i - j` in the attention window (the simplification
+//! of Shaw et al. 2018 / T5). It is relative, so it works across memory exactly like Transformer-XL's (a memory
+//! keeps its meaning when the window slides), has one table of `H x R` numbers, and its backward is a scatter-add.
+//!
+//! Memory (Algorithm 1 of the paper): after each segment every layer appends its input `h` (T rows) to its memory
+//! `m`. When `m` holds more than n_m rows, the oldest ones fall out; the oldest whole groups of c of them are
+//! compressed by f_c into one row each and appended to the compressed memory `cm`, whose oldest rows beyond n_cm are
+//! discarded. **Rule for lengths that are not a multiple of c:** when the overflow `o = |m| - n_m` is not a multiple
+//! of c, the `o mod c` newest of the overflowing rows stay in `m` for one more segment (so `m` may briefly hold up to
+//! n_m + c - 1 rows) and are compressed with the next ones; no memory is dropped before it is compressed, and every
+//! memory is compressed exactly once in a full group. With n_cm = 0 (the Transformer-XL baseline) the overflow is
+//! discarded, as in Transformer-XL. The temporal range is n_m + c n_cm per layer ([`Config::temporal_range`]).
+//!
+//! Compression functions f_c (sec. 3.1), each mapping c memories (c x D) to one (D): max pooling, mean pooling, a
+//! 1-D convolution with kernel = stride = c (`W` D x cD, `b` D), a dilated convolution (kernel 2, dilation
+//! floor(c/2), its c - floor(c/2) outputs per group averaged: `W0`, `W1` D x D, `b` D), and "most-used" (of the
+//! c·g memories compressed at once, keep the g that received the most attention per segment they spent in memory,
+//! in time order).
+//!
+//! Training (sec. 3.2, Algorithm 2): the language-model loss trains every parameter except f_c's; the
+//! attention-reconstruction loss `L_attn = sum_l mean ||attn(h, old_mem) - attn(h, f_c(old_mem))||^2`, with the
+//! layer's own (fixed) projections, trains only f_c. Both are computed here; the two gradients are kept apart in
+//! [`Grads::lm`] and [`Grads::fc`]. `tests/compressive_grad.rs` proves the separation in both directions.
+
+pub mod train;
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::kernels::gemm::{gemm, MatRef};
+use crate::nn::Rng;
+
+/// Layer-norm epsilon.
+pub const LN_EPS: f32 = 1e-5;
+
+/// The compression function f_c (sec. 3.1 of the paper).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compression {
+    /// Max pooling over each group of c memories.
+    Max,
+    /// Mean pooling over each group of c memories.
+    Mean,
+    /// 1-D convolution, kernel = stride = c (learned).
+    Conv,
+    /// Dilated convolution: kernel 2, dilation floor(c/2), outputs of a group averaged (learned).
+    Dilated,
+    /// Keep the memories with the most attention (1 in c).
+    MostUsed,
+}
+
+impl Compression {
+    /// All functions, in the order the page lists them.
+    pub const ALL: [Compression; 5] = [Compression::Max, Compression::Mean, Compression::Conv, Compression::Dilated, Compression::MostUsed];
+
+    /// The name used in files, URLs and the CLI: `max`, `mean`, `conv`, `dilated`, `most-used`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Max => "max",
+            Compression::Mean => "mean",
+            Compression::Conv => "conv",
+            Compression::Dilated => "dilated",
+            Compression::MostUsed => "most-used",
+        }
+    }
+
+    /// Whether f_c has parameters (trained by the attention-reconstruction loss).
+    pub fn learned(self) -> bool {
+        matches!(self, Compression::Conv | Compression::Dilated)
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Compression::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| Error::range("compression function", format!("`{s}`; use max, mean, conv, dilated or most-used")))
+    }
+}
+
+/// Sizes of a model. `cmem == 0` is the Transformer-XL baseline (no compressed memory).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Config {
+    /// Vocabulary size V.
+    pub vocab: usize,
+    /// Model width D (`d_model`).
+    pub d: usize,
+    /// Heads H (D must be a multiple of H).
+    pub heads: usize,
+    /// Feed-forward width F.
+    pub ff: usize,
+    /// Layers L.
+    pub layers: usize,
+    /// Segment length n_s = T (characters per training segment).
+    pub seg: usize,
+    /// Memory size n_m (rows per layer).
+    pub mem: usize,
+    /// Compressed memory size n_cm (rows per layer; 0 = Transformer-XL).
+    pub cmem: usize,
+    /// Compression rate c >= 1.
+    pub rate: usize,
+    /// Compression function f_c.
+    pub func: Compression,
+}
+
+impl Config {
+    /// Checks the sizes.
+    ///
+    /// # Errors
+    /// [`Error::Range`] when a size is zero, D is not a multiple of H, c is 0 or above 64, or V above 256.
+    pub fn validate(&self) -> Result<()> {
+        if self.vocab == 0 || self.vocab > 256 || self.d == 0 || self.heads == 0 || self.ff == 0 || self.layers == 0 || self.seg == 0 {
+            return Err(Error::range("model sizes", format!("{self:?}: V in 1..=256, the others positive")));
+        }
+        if self.d % self.heads != 0 {
+            return Err(Error::range("heads", format!("d_model {} is not a multiple of {} heads", self.d, self.heads)));
+        }
+        if self.rate == 0 || self.rate > 64 {
+            return Err(Error::range("compression rate c", format!("{} (use 1 to 64)", self.rate)));
+        }
+        Ok(())
+    }
+    /// Head width E = D / H.
+    pub fn e(&self) -> usize {
+        self.d / self.heads
+    }
+    /// Length R of each head's relative-position table: the largest window n_cm + n_m + (c - 1) + T.
+    pub fn rel_len(&self) -> usize {
+        self.cmem + self.mem + self.rate - 1 + self.seg
+    }
+    /// Temporal range per layer in characters, n_m + c n_cm (sec. 3 of the paper).
+    pub fn temporal_range(&self) -> usize {
+        self.mem + self.rate * self.cmem
+    }
+    /// Attention size (memory slots a query sees besides its segment), n_m + n_cm.
+    pub fn attention_size(&self) -> usize {
+        self.mem + self.cmem
+    }
+    /// Parameter tensors of f_c per layer and their shapes.
+    fn fc_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
+        if self.cmem == 0 {
+            return Vec::new();
+        }
+        let d = self.d;
+        match self.func {
+            Compression::Conv => vec![("conv_w", vec![d, self.rate * d]), ("conv_b", vec![d])],
+            Compression::Dilated => vec![("dil_w0", vec![d, d]), ("dil_w1", vec![d, d]), ("dil_b", vec![d])],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Names and shapes of one layer's language-model tensors, in order.
+fn layer_shapes(c: &Config) -> Vec<(&'static str, Vec<usize>)> {
+    let (d, f) = (c.d, c.ff);
+    vec![
+        ("ln1_g", vec![d]),
+        ("ln1_b", vec![d]),
+        ("wq", vec![d, d]),
+        ("wk", vec![d, d]),
+        ("wv", vec![d, d]),
+        ("wo", vec![d, d]),
+        ("rel", vec![c.heads, c.rel_len()]),
+        ("ln2_g", vec![d]),
+        ("ln2_b", vec![d]),
+        ("w1", vec![f, d]),
+        ("b1", vec![f]),
+        ("w2", vec![d, f]),
+        ("b2", vec![d]),
+    ]
+}
+
+// Indices into a layer's tensor list.
+const LN1G: usize = 0;
+const LN1B: usize = 1;
+const WQ: usize = 2;
+const WK: usize = 3;
+const WV: usize = 4;
+const WO: usize = 5;
+const REL: usize = 6;
+const LN2G: usize = 7;
+const LN2B: usize = 8;
+const W1: usize = 9;
+const B1: usize = 10;
+const W2: usize = 11;
+const B2: usize = 12;
+
+/// A set of named tensors with the model's structure: used for the parameters and for their gradients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensors {
+    /// `Emb` V x D.
+    pub emb: Vec<f32>,
+    /// Per layer, the tensors of `layer_shapes` in order.
+    pub layers: Vec<Vec<Vec<f32>>>,
+    /// Final layer norm gain and bias (D each).
+    pub lnf_g: Vec<f32>,
+    pub lnf_b: Vec<f32>,
+    /// Output layer `Wout` V x D and `bout` V.
+    pub w_out: Vec<f32>,
+    pub b_out: Vec<f32>,
+    /// Per layer, the parameters of f_c (conv: W, b; dilated: W0, W1, b; none for the pooling and most-used).
+    pub fc: Vec<Vec<Vec<f32>>>,
+}
+
+impl Tensors {
+    /// All zeros with the shapes of `cfg`.
+    pub fn zeros(cfg: &Config) -> Self {
+        let z = |s: &[usize]| vec![0.0; s.iter().product()];
+        Tensors {
+            emb: vec![0.0; cfg.vocab * cfg.d],
+            layers: (0..cfg.layers).map(|_| layer_shapes(cfg).iter().map(|(_, s)| z(s)).collect()).collect(),
+            lnf_g: vec![0.0; cfg.d],
+            lnf_b: vec![0.0; cfg.d],
+            w_out: vec![0.0; cfg.vocab * cfg.d],
+            b_out: vec![0.0; cfg.vocab],
+            fc: (0..cfg.layers).map(|_| cfg.fc_shapes().iter().map(|(_, s)| z(s)).collect()).collect(),
+        }
+    }
+
+    /// `(name, shape)` of every tensor in the order of [`Tensors::lm_mut`] followed by [`Tensors::fc_mut`].
+    pub fn names(cfg: &Config) -> Vec<(String, Vec<usize>)> {
+        let mut out = vec![("emb".to_string(), vec![cfg.vocab, cfg.d])];
+        for l in 0..cfg.layers {
+            for (n, s) in layer_shapes(cfg) {
+                out.push((format!("layers.{l}.{n}"), s));
+            }
+        }
+        out.push(("lnf_g".into(), vec![cfg.d]));
+        out.push(("lnf_b".into(), vec![cfg.d]));
+        out.push(("w_out".into(), vec![cfg.vocab, cfg.d]));
+        out.push(("b_out".into(), vec![cfg.vocab]));
+        for l in 0..cfg.layers {
+            for (n, s) in cfg.fc_shapes() {
+                out.push((format!("layers.{l}.{n}"), s));
+            }
+        }
+        out
+    }
+
+    /// The language-model tensors (everything but f_c), in a fixed order.
+    pub fn lm(&self) -> Vec<&Vec<f32>> {
+        let mut v = vec![&self.emb];
+        for l in &self.layers {
+            v.extend(l.iter());
+        }
+        v.extend([&self.lnf_g, &self.lnf_b, &self.w_out, &self.b_out]);
+        v
+    }
+    /// Mutable [`Tensors::lm`].
+    pub fn lm_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let mut v = vec![&mut self.emb];
+        for l in &mut self.layers {
+            v.extend(l.iter_mut());
+        }
+        v.extend([&mut self.lnf_g, &mut self.lnf_b, &mut self.w_out, &mut self.b_out]);
+        v
+    }
+    /// The f_c tensors of every layer, in order.
+    pub fn fc(&self) -> Vec<&Vec<f32>> {
+        self.fc.iter().flatten().collect()
+    }
+    /// Mutable [`Tensors::fc`].
+    pub fn fc_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        self.fc.iter_mut().flatten().collect()
+    }
+    /// Every tensor: [`Tensors::lm`] then [`Tensors::fc`].
+    pub fn all(&self) -> Vec<&Vec<f32>> {
+        let mut v = self.lm();
+        v.extend(self.fc());
+        v
+    }
+    /// Mutable [`Tensors::all`].
+    pub fn all_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let Tensors { emb, layers, lnf_g, lnf_b, w_out, b_out, fc } = self;
+        let mut v = vec![emb];
+        for l in layers {
+            v.extend(l.iter_mut());
+        }
+        v.extend([lnf_g, lnf_b, w_out, b_out]);
+        v.extend(fc.iter_mut().flatten());
+        v
+    }
+    /// `self += other` tensor by tensor.
+    pub fn add(&mut self, other: &Tensors) {
+        for (a, b) in self.all_mut().into_iter().zip(other.all()) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+    /// Multiplies every tensor by `s`.
+    pub fn scale(&mut self, s: f32) {
+        for a in self.all_mut() {
+            a.iter_mut().for_each(|x| *x *= s);
+        }
+    }
+}
+
+/// Gradients of one step, kept apart by the loss they come from.
+#[derive(Clone, Debug)]
+pub struct Grads {
+    /// Gradient of the language-model loss (its `fc` part is always zero: the LM loss does not reach f_c).
+    pub lm: Tensors,
+    /// Gradient of the attention-reconstruction loss (only the `fc` part is ever non-zero).
+    pub fc: Tensors,
+}
+
+/// One layer's memories (Algorithm 1): `m` (n_m' x D), `cm` (n_cm' x D), and the attention each row of `m`
+/// received (summed over heads and queries) and the segments it was seen for (for "most-used").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayerMem {
+    pub m: Vec<f32>,
+    pub cm: Vec<f32>,
+    pub usage: Vec<f32>,
+    pub seen: Vec<f32>,
+}
+
+/// The memories of every layer of one stream of text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Memory {
+    pub layers: Vec<LayerMem>,
+}
+
+impl Memory {
+    /// Empty memories for `cfg`.
+    pub fn new(cfg: &Config) -> Self {
+        Memory { layers: vec![LayerMem::default(); cfg.layers] }
+    }
+    /// Rows `(n_m', n_cm')` of layer `l`'s memory and compressed memory.
+    pub fn rows(&self, l: usize, d: usize) -> (usize, usize) {
+        (self.layers[l].m.len() / d, self.layers[l].cm.len() / d)
+    }
+}
+
+/// Attention of one layer over a segment, for the page: probabilities per head (H x T x S) and `P` split into
+/// `(n_cm', n_m')`.
+#[derive(Clone, Debug)]
+pub struct AttnView {
+    pub probs: Vec<f32>,
+    pub t: usize,
+    pub s: usize,
+    pub cm_rows: usize,
+    pub m_rows: usize,
+}
+
+/// A Compressive Transformer (or, with `cmem == 0`, a Transformer-XL) language model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub cfg: Config,
+    pub p: Tensors,
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Building blocks, forward and backward side by side.
+
+/// `y = x W^T` (+ `b`): `x` N x I, `w` O x I, `b` O or empty; returns N x O.
+fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Vec<f32> {
+    let i = if n == 0 { 0 } else { x.len() / n };
+    let mut y = vec![0.0; n * o];
+    if !b.is_empty() {
+        for r in y.chunks_mut(o) {
+            r.copy_from_slice(b);
+        }
+    }
+    if n > 0 {
+        gemm(1.0, MatRef::new(x, n, i), MatRef::new(w, o, i).t(), if b.is_empty() { 0.0 } else { 1.0 }, &mut y, o, 1).expect("lin shapes");
+    }
+    y
+}
+
+/// Backward of [`lin`]: `dw += dy^T x`, `db += sum dy` (when non-empty); returns `dx = dy W` when `need_dx`.
+fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut [f32], o: usize, need_dx: bool) -> Vec<f32> {
+    let i = w.len() / o;
+    if n == 0 {
+        return Vec::new();
+    }
+    gemm(1.0, MatRef::new(dy, n, o).t(), MatRef::new(x, n, i), 1.0, dw, i, 1).expect("lin_back shapes");
+    if !db.is_empty() {
+        for r in dy.chunks(o) {
+            for (a, b) in db.iter_mut().zip(r) {
+                *a += b;
+            }
+        }
+    }
+    if !need_dx {
+        return Vec::new();
+    }
+    let mut dx = vec![0.0; n * i];
+    gemm(1.0, MatRef::new(dy, n, o), MatRef::new(w, o, i), 0.0, &mut dx, i, 1).expect("lin_back shapes");
+    dx
+}
+
+/// Layer norm over rows of width D: `y = (x - mean) * rstd * g + b`. Returns `(y, xhat, rstd)`.
+pub fn layernorm_forward(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let d = g.len();
+    let n = x.len() / d;
+    let mut y = vec![0.0; x.len()];
+    let mut xh = vec![0.0; x.len()];
+    let mut rs = vec![0.0; n];
+    for r in 0..n {
+        let row = &x[r * d..(r + 1) * d];
+        let mean = row.iter().sum::<f32>() / d as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
+        let rstd = 1.0 / (var + LN_EPS).sqrt();
+        rs[r] = rstd;
+        for j in 0..d {
+            let h = (row[j] - mean) * rstd;
+            xh[r * d + j] = h;
+            y[r * d + j] = h * g[j] + b[j];
+        }
+    }
+    (y, xh, rs)
+}
+
+/// Backward of [`layernorm_forward`]: accumulates `dg`, `db`; returns `dx`.
+pub fn layernorm_backward(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
+    let d = g.len();
+    let mut dx = vec![0.0; dy.len()];
+    for (r, &rs) in rstd.iter().enumerate() {
+        let dyr = &dy[r * d..(r + 1) * d];
+        let xh = &xhat[r * d..(r + 1) * d];
+        let (mut m1, mut m2) = (0.0f32, 0.0f32);
+        for j in 0..d {
+            let dxh = dyr[j] * g[j];
+            m1 += dxh;
+            m2 += dxh * xh[j];
+            dg[j] += dyr[j] * xh[j];
+            db[j] += dyr[j];
+        }
+        m1 /= d as f32;
+        m2 /= d as f32;
+        for j in 0..d {
+            dx[r * d + j] = rs * (dyr[j] * g[j] - m1 - xh[j] * m2);
+        }
+    }
+    dx
+}
+
+/// What [`attention_forward`] keeps for its backward.
+#[derive(Clone, Debug)]
+pub struct AttnCache {
+    pub q: Vec<f32>,
+    pub k: Vec<f32>,
+    pub v: Vec<f32>,
+    /// Probabilities, H x T x S.
+    pub a: Vec<f32>,
+    /// Concatenated head outputs, T x D.
+    pub o: Vec<f32>,
+}
+
+/// Multi-head causal attention of the segment over its window with relative-position biases.
+///
+/// Shapes: `z` S x D (the normalised window `[cm; m; h]`), the segment is its last T rows; `wq`, `wk`, `wv`, `wo`
+/// D x D; `rel` H x R with R >= S. Query i (0-based in the segment) attends key j when `j <= P + i`, with score
+/// `q_i . k_j / sqrt(E) + rel[h][P + i - j]`. Returns the output `o Wo^T` (T x D) and the cache.
+pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> (Vec<f32>, AttnCache) {
+    let d = z.len() / s;
+    let e = d / heads;
+    let p = s - t;
+    let r = rel.len() / heads;
+    assert!(r >= s, "attention_forward: window of {s} keys exceeds the relative table of {r}");
+    let zq = &z[p * d..];
+    let q = lin(zq, t, wq, &[], d);
+    let k = lin(z, s, wk, &[], d);
+    let v = lin(z, s, wv, &[], d);
+    let scale = 1.0 / (e as f32).sqrt();
+    let mut a = vec![0.0f32; heads * t * s];
+    let mut o = vec![0.0f32; t * d];
+    for h in 0..heads {
+        let ah = &mut a[h * t * s..(h + 1) * t * s];
+        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], s, e, d, 1).t(), 0.0, ah, s, 1).expect("scores");
+        let relh = &rel[h * r..(h + 1) * r];
+        for i in 0..t {
+            let row = &mut ah[i * s..(i + 1) * s];
+            let last = p + i;
+            let mut mx = f32::NEG_INFINITY;
+            for j in 0..=last {
+                row[j] += relh[last - j];
+                mx = mx.max(row[j]);
+            }
+            let mut sum = 0.0;
+            for x in row[..=last].iter_mut() {
+                *x = (*x - mx).exp();
+                sum += *x;
+            }
+            let inv = 1.0 / sum;
+            row[..=last].iter_mut().for_each(|x| *x *= inv);
+            row[last + 1..].iter_mut().for_each(|x| *x = 0.0);
+        }
+        gemm(1.0, MatRef::new(ah, t, s), MatRef::strided(&v[h * e..], s, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
+    }
+    let out = lin(&o, t, wo, &[], d);
+    (out, AttnCache { q, k, v, a, o })
+}
+
+/// Backward of [`attention_forward`] from `dout` (T x D). Accumulates `dwq`, `dwk`, `dwv`, `dwo`, `drel`; returns
+/// `dz` (S x D).
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    dout: &[f32],
+    c: &AttnCache,
+    z: &[f32],
+    s: usize,
+    t: usize,
+    heads: usize,
+    w: [&[f32]; 4],
+    dw: [&mut [f32]; 4],
+    drel: &mut [f32],
+) -> Vec<f32> {
+    let [wq, wk, wv, wo] = w;
+    let [dwq, dwk, dwv, dwo] = dw;
+    let d = z.len() / s;
+    let e = d / heads;
+    let p = s - t;
+    let r = drel.len() / heads;
+    let scale = 1.0 / (e as f32).sqrt();
+    let dob = lin_back(dout, &c.o, t, wo, dwo, &mut [], d, true);
+    let mut dq = vec![0.0; t * d];
+    let mut dk = vec![0.0; s * d];
+    let mut dv = vec![0.0; s * d];
+    let mut da = vec![0.0; t * s];
+    for h in 0..heads {
+        let ah = &c.a[h * t * s..(h + 1) * t * s];
+        // dA = dO_h V_h^T ; dV_h = A^T dO_h
+        gemm(1.0, MatRef::strided(&dob[h * e..], t, e, d, 1), MatRef::strided(&c.v[h * e..], s, e, d, 1).t(), 0.0, &mut da, s, 1).expect("da");
+        gemm(1.0, MatRef::new(ah, t, s).t(), MatRef::strided(&dob[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1).expect("dv");
+        let drelh = &mut drel[h * r..(h + 1) * r];
+        for i in 0..t {
+            let last = p + i;
+            let (arow, drow) = (&ah[i * s..(i + 1) * s], &mut da[i * s..(i + 1) * s]);
+            let dot: f32 = arow[..=last].iter().zip(&drow[..=last]).map(|(x, y)| x * y).sum();
+            for j in 0..=last {
+                let ds = arow[j] * (drow[j] - dot);
+                drow[j] = ds;
+                drelh[last - j] += ds;
+            }
+            drow[last + 1..].iter_mut().for_each(|x| *x = 0.0);
+        }
+        // dQ_h = scale dS K_h ; dK_h = scale dS^T Q_h
+        gemm(scale, MatRef::new(&da, t, s), MatRef::strided(&c.k[h * e..], s, e, d, 1), 0.0, &mut dq[h * e..], d, 1).expect("dq");
+        gemm(scale, MatRef::new(&da, t, s).t(), MatRef::strided(&c.q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1).expect("dk");
+    }
+    let zq = &z[p * d..];
+    let dzq = lin_back(&dq, zq, t, wq, dwq, &mut [], d, true);
+    let mut dz = lin_back(&dk, z, s, wk, dwk, &mut [], d, true);
+    let dzv = lin_back(&dv, z, s, wv, dwv, &mut [], d, true);
+    for (a, b) in dz.iter_mut().zip(&dzv) {
+        *a += b;
+    }
+    for (a, b) in dz[p * d..].iter_mut().zip(&dzq) {
+        *a += b;
+    }
+    dz
+}
+
+/// Content-based attention `attn(q, kv) = concat_h softmax(q_h k_h^T / sqrt(E)) v_h` without mask or position,
+/// the function the attention-reconstruction loss compares (sec. 3.2). `q` T x D (projected queries), `k`, `v`
+/// N x D. Returns T x D and the probabilities (H x T x N).
+fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usize) -> (Vec<f32>, Vec<f32>) {
+    let d = q.len() / t;
+    let e = d / heads;
+    let scale = 1.0 / (e as f32).sqrt();
+    let mut a = vec![0.0; heads * t * n];
+    let mut o = vec![0.0; t * d];
+    for h in 0..heads {
+        let ah = &mut a[h * t * n..(h + 1) * t * n];
+        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], n, e, d, 1).t(), 0.0, ah, n, 1).expect("scores");
+        for row in ah.chunks_mut(n) {
+            let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0;
+            for x in row.iter_mut() {
+                *x = (*x - mx).exp();
+                sum += *x;
+            }
+            row.iter_mut().for_each(|x| *x /= sum);
+        }
+        gemm(1.0, MatRef::new(ah, t, n), MatRef::strided(&v[h * e..], n, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
+    }
+    (o, a)
+}
+
+/// Backward of [`content_attn`] to `k` and `v` only (the queries are held fixed). Returns `(dk, dv)`, N x D each.
+fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], t: usize, n: usize, heads: usize) -> (Vec<f32>, Vec<f32>) {
+    let d = q.len() / t;
+    let e = d / heads;
+    let scale = 1.0 / (e as f32).sqrt();
+    let mut dk = vec![0.0; n * d];
+    let mut dv = vec![0.0; n * d];
+    let mut da = vec![0.0; t * n];
+    for h in 0..heads {
+        let ah = &a[h * t * n..(h + 1) * t * n];
+        gemm(1.0, MatRef::strided(&dout[h * e..], t, e, d, 1), MatRef::strided(&v[h * e..], n, e, d, 1).t(), 0.0, &mut da, n, 1).expect("da");
+        gemm(1.0, MatRef::new(ah, t, n).t(), MatRef::strided(&dout[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1).expect("dv");
+        for (arow, drow) in ah.chunks(n).zip(da.chunks_mut(n)) {
+            let dot: f32 = arow.iter().zip(drow.iter()).map(|(x, y)| x * y).sum();
+            for (x, y) in drow.iter_mut().zip(arow) {
+                *x = y * (*x - dot);
+            }
+        }
+        gemm(scale, MatRef::new(&da, t, n).t(), MatRef::strided(&q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1).expect("dk");
+    }
+    (dk, dv)
+}
+
+/// f_c forward on `old` (G·c x D, time order) with the layer's f_c parameters `fc` and, for most-used, the usage of
+/// each row. Returns G x D.
+///
+/// # Panics
+/// If `old` is not a whole number of groups of c rows.
+pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> Vec<f32> {
+    let n = old.len() / d;
+    assert!(n % c == 0, "compress_forward: {n} memories are not whole groups of c = {c}");
+    let g = n / c;
+    match func {
+        Compression::Max | Compression::Mean => {
+            let mut y = vec![0.0; g * d];
+            for gi in 0..g {
+                for j in 0..d {
+                    let it = (0..c).map(|t| old[(gi * c + t) * d + j]);
+                    y[gi * d + j] = if func == Compression::Max { it.fold(f32::NEG_INFINITY, f32::max) } else { it.sum::<f32>() / c as f32 };
+                }
+            }
+            y
+        }
+        // The groups are contiguous rows, so the stride-c convolution is one product: (G x cD) W^T + b.
+        Compression::Conv => lin(old, g, &fc[0], &fc[1], d),
+        Compression::Dilated => {
+            let (a, b) = dilated_taps(c, d, old);
+            let mut y = lin(&a, g, &fc[0], &fc[2], d);
+            let y1 = lin(&b, g, &fc[1], &[], d);
+            y.iter_mut().zip(&y1).for_each(|(x, v)| *x += v);
+            y
+        }
+        Compression::MostUsed => {
+            let keep = most_used(usage, g * c, g);
+            keep.iter().flat_map(|&i| old[i * d..(i + 1) * d].iter().copied()).collect()
+        }
+    }
+}
+
+/// The dilated convolution's two taps averaged over a group's outputs: `A_g = mean_t m_{gc+t}`,
+/// `B_g = mean_t m_{gc+t+dl}` for `t < c - dl`, `dl = floor(c/2)`. Returns `(A, B)`, G x D each.
+fn dilated_taps(c: usize, d: usize, old: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let g = old.len() / d / c;
+    let dl = c / 2;
+    let nt = c - dl;
+    let mut a = vec![0.0; g * d];
+    let mut b = vec![0.0; g * d];
+    for gi in 0..g {
+        for t in 0..nt {
+            for j in 0..d {
+                a[gi * d + j] += old[(gi * c + t) * d + j] / nt as f32;
+                b[gi * d + j] += old[(gi * c + t + dl) * d + j] / nt as f32;
+            }
+        }
+    }
+    (a, b)
+}
+
+/// Indices (ascending, i.e. time order) of the `keep` rows among the first `n` with the largest usage; ties go to the
+/// older row.
+pub fn most_used(usage: &[f32], n: usize, keep: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| usage.get(b).copied().unwrap_or(0.0).total_cmp(&usage.get(a).copied().unwrap_or(0.0)).then(a.cmp(&b)));
+    let mut k: Vec<usize> = idx[..keep.min(n)].to_vec();
+    k.sort_unstable();
+    k
+}
+
+/// Backward of [`compress_forward`] to f_c's parameters only (the old memories are fixed): accumulates into `dfc`.
+pub fn compress_backward(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) {
+    let g = dy.len() / d;
+    match func {
+        Compression::Conv => {
+            let (dw, db) = dfc.split_at_mut(1);
+            lin_back(dy, old, g, &fc[0], &mut dw[0], &mut db[0], d, false);
+        }
+        Compression::Dilated => {
+            let (a, b) = dilated_taps(c, d, old);
+            let (d0, rest) = dfc.split_at_mut(1);
+            let (d1, db) = rest.split_at_mut(1);
+            lin_back(dy, &a, g, &fc[0], &mut d0[0], &mut db[0], d, false);
+            lin_back(dy, &b, g, &fc[1], &mut d1[0], &mut [], d, false);
+        }
+        _ => {}
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+
+/// What a segment's forward keeps per layer.
+struct LayerCache {
+    /// Layer input `h` (T x D).
+    h: Vec<f32>,
+    s: usize,
+    z: Vec<f32>,
+    xh1: Vec<f32>,
+    rs1: Vec<f32>,
+    attn: AttnCache,
+    x2: Vec<f32>,
+    xh2: Vec<f32>,
+    rs2: Vec<f32>,
+    u: Vec<f32>,
+    r: Vec<f32>,
+}
+
+/// The result of [`Model::segment`].
+pub struct SegmentOut {
+    /// Cross-entropy of each target in nats (T).
+    pub losses: Vec<f32>,
+    /// Logits of the last position (V), for sampling.
+    pub last_logits: Vec<f32>,
+    /// Gradient of the mean LM loss over the segment (when asked).
+    pub grads: Option<Grads>,
+    /// The attention-reconstruction loss summed over layers (0 when nothing was compressed or f_c has no parameters).
+    pub attn_loss: f32,
+    /// Per layer, the attention probabilities (when asked).
+    pub attn: Vec<AttnView>,
+}
+
+impl Model {
+    /// A freshly initialised model: embedding and the attention / feed-forward input projections N(0, 0.1), the two
+    /// projections into the residual stream N(0, 0.1/sqrt(2L)) (GPT-2's scaling), the output layer N(0, 0.02),
+    /// layer-norm gains 1, biases and relative-position biases 0; the
+    /// convolution f_c starts as mean pooling (W = [I/c ... I/c]) plus N(0, 0.01) noise, the dilated one as
+    /// W0 = W1 = I/2 plus the same noise.
+    ///
+    /// # Errors
+    /// As [`Config::validate`].
+    pub fn new(cfg: Config, seed: u64) -> Result<Self> {
+        cfg.validate()?;
+        let mut rng = Rng::new(seed);
+        let mut p = Tensors::zeros(&cfg);
+        let normal = |v: &mut Vec<f32>, sd: f32, rng: &mut Rng| v.iter_mut().for_each(|x| *x = sd * rng.normal());
+        normal(&mut p.emb, 0.1, &mut rng);
+        normal(&mut p.w_out, 0.02, &mut rng);
+        let resid = 0.02 / (2.0 * cfg.layers as f32).sqrt();
+        for l in &mut p.layers {
+            l[LN1G].iter_mut().for_each(|x| *x = 1.0);
+            l[LN2G].iter_mut().for_each(|x| *x = 1.0);
+            for i in [WQ, WK, WV, W1] {
+                normal(&mut l[i], 0.02 * 5.0, &mut rng);
+            }
+            normal(&mut l[WO], resid * 5.0, &mut rng);
+            normal(&mut l[W2], resid * 5.0, &mut rng);
+        }
+        p.lnf_g.iter_mut().for_each(|x| *x = 1.0);
+        let (d, c) = (cfg.d, cfg.rate);
+        for f in &mut p.fc {
+            match cfg.func {
+                Compression::Conv if cfg.cmem > 0 => {
+                    normal(&mut f[0], 0.01, &mut rng);
+                    for o in 0..d {
+                        for t in 0..c {
+                            f[0][o * c * d + t * d + o] += 1.0 / c as f32;
+                        }
+                    }
+                }
+                Compression::Dilated if cfg.cmem > 0 => {
+                    for k in 0..2 {
+                        normal(&mut f[k], 0.01, &mut rng);
+                        for o in 0..d {
+                            f[k][o * d + o] += 0.5;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Model { cfg, p })
+    }
+
+    /// Runs one segment of `inp` tokens (1..=T of them; fewer at the end of a text) on top of `mem`, scoring
+    /// `tgt` (same length, or empty to score nothing), and updates `mem` (Algorithm 1).
+    ///
+    /// With `grad`, also returns the gradient of the mean LM loss over the segment (`grads.lm`, with the memories
+    /// held fixed) and of the attention-reconstruction loss for the memories compressed after this segment
+    /// (`grads.fc`). With `want_attn`, returns every layer's attention probabilities.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `inp` is empty or longer than T, `tgt` has another length, or a token is `>= V`.
+    pub fn segment(&self, mem: &mut Memory, inp: &[u8], tgt: &[u8], grad: bool, want_attn: bool) -> Result<SegmentOut> {
+        let cfg = &self.cfg;
+        let (d, v, t) = (cfg.d, cfg.vocab, inp.len());
+        if t == 0 || t > cfg.seg || (!tgt.is_empty() && tgt.len() != t) {
+            return Err(Error::shape("Model::segment", format!("{t} inputs and {} targets; the segment holds 1 to {} characters", tgt.len(), cfg.seg)));
+        }
+        if let Some(&bad) = inp.iter().chain(tgt).find(|&&x| x as usize >= v) {
+            return Err(Error::range("token", format!("{bad} is not below the vocabulary size {v}")));
+        }
+        if mem.layers.len() != cfg.layers {
+            *mem = Memory::new(cfg);
+        }
+        // ---- forward
+        let mut h: Vec<f32> = inp.iter().flat_map(|&c| self.p.emb[c as usize * d..(c as usize + 1) * d].iter().copied()).collect();
+        let mut caches = Vec::with_capacity(cfg.layers);
+        let mut views = Vec::new();
+        for (li, lp) in self.p.layers.iter().enumerate() {
+            let lm = &mem.layers[li];
+            let ctx: Vec<f32> = lm.cm.iter().chain(&lm.m).chain(&h).copied().collect();
+            let s = ctx.len() / d;
+            let (z, xh1, rs1) = layernorm_forward(&ctx, &lp[LN1G], &lp[LN1B]);
+            let (att, ac) = attention_forward(&z, s, t, cfg.heads, &lp[WQ], &lp[WK], &lp[WV], &lp[WO], &lp[REL]);
+            let h1: Vec<f32> = h.iter().zip(&att).map(|(a, b)| a + b).collect();
+            let (x2, xh2, rs2) = layernorm_forward(&h1, &lp[LN2G], &lp[LN2B]);
+            let u = lin(&x2, t, &lp[W1], &lp[B1], cfg.ff);
+            let r: Vec<f32> = u.iter().map(|&x| x.max(0.0)).collect();
+            let f = lin(&r, t, &lp[W2], &lp[B2], d);
+            let h2: Vec<f32> = h1.iter().zip(&f).map(|(a, b)| a + b).collect();
+            if want_attn {
+                views.push(AttnView { probs: ac.a.clone(), t, s, cm_rows: lm.cm.len() / d, m_rows: lm.m.len() / d });
+            }
+            caches.push(LayerCache { h: std::mem::replace(&mut h, h2), s, z, xh1, rs1, attn: ac, x2, xh2, rs2, u, r });
+        }
+        let (y, xhf, rsf) = layernorm_forward(&h, &self.p.lnf_g, &self.p.lnf_b);
+        let logits = lin(&y, t, &self.p.w_out, &self.p.b_out, v);
+        let mut losses = Vec::with_capacity(tgt.len());
+        let mut dlogits = vec![0.0; if grad { t * v } else { 0 }];
+        for (i, &y) in tgt.iter().enumerate() {
+            let z = &logits[i * v..(i + 1) * v];
+            let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = z.iter().map(|&x| (x - mx).exp()).sum();
+            let lse = mx + sum.ln();
+            losses.push(lse - z[y as usize]);
+            if grad {
+                for j in 0..v {
+                    dlogits[i * v + j] = ((z[j] - lse).exp() - if j == y as usize { 1.0 } else { 0.0 }) / t as f32;
+                }
+            }
+        }
+        let last_logits = logits[(t - 1) * v..].to_vec();
+
+        // ---- backward of the LM loss (memories held fixed; f_c untouched)
+        let grads = if grad && !tgt.is_empty() {
+            let mut g = Tensors::zeros(cfg);
+            let dy = lin_back(&dlogits, &y, t, &self.p.w_out, &mut g.w_out, &mut g.b_out, v, true);
+            let mut dh = layernorm_backward(&dy, &xhf, &rsf, &self.p.lnf_g, &mut g.lnf_g, &mut g.lnf_b);
+            for li in (0..cfg.layers).rev() {
+                let (lp, c) = (&self.p.layers[li], &caches[li]);
+                let gl = &mut g.layers[li];
+                // h2 = h1 + W2 relu(W1 LN2(h1) + b1) + b2
+                let (gw2, gb2) = two_mut(gl, W2, B2);
+                let dr = lin_back(&dh, &c.r, t, &lp[W2], gw2, gb2, d, true);
+                let du: Vec<f32> = dr.iter().zip(&c.u).map(|(g, &u)| if u > 0.0 { *g } else { 0.0 }).collect();
+                let (gw1, gb1) = two_mut(gl, W1, B1);
+                let dx2 = lin_back(&du, &c.x2, t, &lp[W1], gw1, gb1, cfg.ff, true);
+                let (gg2, gbb2) = two_mut(gl, LN2G, LN2B);
+                let dh1x = layernorm_backward(&dx2, &c.xh2, &c.rs2, &lp[LN2G], gg2, gbb2);
+                let dh1: Vec<f32> = dh.iter().zip(&dh1x).map(|(a, b)| a + b).collect();
+                // h1 = h + attention(LN1([cm; m; h]))
+                let [gq, gk, gv, go, grel] = five_mut(gl, [WQ, WK, WV, WO, REL]);
+                let dz = attention_backward(&dh1, &c.attn, &c.z, c.s, t, cfg.heads, [&lp[WQ], &lp[WK], &lp[WV], &lp[WO]], [gq, gk, gv, go], grel);
+                let (gg1, gb1) = two_mut(gl, LN1G, LN1B);
+                let dctx = layernorm_backward(&dz, &c.xh1, &c.rs1, &lp[LN1G], gg1, gb1);
+                // Stop-gradient: the rows of cm and m get nothing; the segment's rows pass to h.
+                let p = c.s - t;
+                let mut dprev = dh1;
+                for (a, b) in dprev.iter_mut().zip(&dctx[p * d..]) {
+                    *a += b;
+                }
+                dh = dprev;
+            }
+            for (i, &c) in inp.iter().enumerate() {
+                for (a, b) in g.emb[c as usize * d..(c as usize + 1) * d].iter_mut().zip(&dh[i * d..(i + 1) * d]) {
+                    *a += b;
+                }
+            }
+            Some(g)
+        } else {
+            None
+        };
+
+        // ---- memory update (Algorithm 1) and the attention-reconstruction loss (Algorithm 2)
+        let mut gfc = if grad { Some(Tensors::zeros(cfg)) } else { None };
+        let mut attn_loss = 0.0;
+        for li in 0..cfg.layers {
+            let c = &caches[li];
+            // usage for most-used: attention mass each memory row received in this segment (sum over heads, queries)
+            {
+                let lm = &mut mem.layers[li];
+                let (ncm, nm) = (lm.cm.len() / d, lm.m.len() / d);
+                for hh in 0..cfg.heads {
+                    for i in 0..t {
+                        let row = &c.attn.a[(hh * t + i) * c.s..(hh * t + i + 1) * c.s];
+                        for j in 0..nm {
+                            lm.usage[j] += row[ncm + j];
+                        }
+                    }
+                }
+                lm.seen.iter_mut().for_each(|x| *x += 1.0);
+            }
+            let lm = &mut mem.layers[li];
+            lm.m.extend_from_slice(&c.h);
+            lm.usage.extend(std::iter::repeat_n(0.0, t));
+            lm.seen.extend(std::iter::repeat_n(0.0, t));
+            let rows = lm.m.len() / d;
+            if rows <= cfg.mem {
+                continue;
+            }
+            let over = rows - cfg.mem;
+            let take = if cfg.cmem == 0 { over } else { over / cfg.rate * cfg.rate };
+            if take == 0 {
+                continue;
+            }
+            let old: Vec<f32> = lm.m.drain(..take * d).collect();
+            let used: Vec<f32> = lm.usage.drain(..take).zip(lm.seen.drain(..take)).map(|(u, s)| u / s.max(1.0)).collect();
+            if cfg.cmem == 0 {
+                continue;
+            }
+            let fcp = &self.p.fc[li];
+            let new_cm = compress_forward(cfg.func, cfg.rate, d, &old, &used, fcp);
+            if let Some(gfc) = gfc.as_mut().filter(|_| cfg.func.learned()) {
+                let lp = &self.p.layers[li];
+                let (l, dnew) = attn_reconstruction(lp, cfg.heads, &c.h, &old, &new_cm);
+                attn_loss += l;
+                compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li]);
+            }
+            lm.cm.extend_from_slice(&new_cm);
+            let ncm = lm.cm.len() / d;
+            if ncm > cfg.cmem {
+                lm.cm.drain(..(ncm - cfg.cmem) * d);
+            }
+        }
+        let grads = match (grads, gfc) {
+            (Some(lm), Some(fc)) => Some(Grads { lm, fc }),
+            (None, Some(fc)) => Some(Grads { lm: Tensors::zeros(cfg), fc }),
+            _ => None,
+        };
+        Ok(SegmentOut { losses, last_logits, grads, attn_loss, attn: views })
+    }
+
+    /// The attention-reconstruction loss of layer `l` for queries from `h` (T x D, the layer's input) over `old`
+    /// memories (N x D) and their compression `cm` (N/c x D), with the layer's current parameters (sec. 3.2).
+    pub fn attn_loss(&self, l: usize, h: &[f32], old: &[f32], cm: &[f32]) -> f32 {
+        attn_reconstruction(&self.p.layers[l], self.cfg.heads, h, old, cm).0
+    }
+
+    /// Mean cross-entropy (nats) of a text read as one stream from an empty memory, one segment at a time, and
+    /// the loss of each predicted character (`tokens.len() - 1` of them).
+    ///
+    /// # Errors
+    /// [`Error::Range`] for fewer than 2 tokens or a token `>= V`.
+    pub fn stream_losses(&self, tokens: &[u8]) -> Result<(f64, Vec<f32>)> {
+        if tokens.len() < 2 {
+            return Err(Error::range("text", "needs at least 2 characters (one to read, one to predict)"));
+        }
+        let mut mem = Memory::new(&self.cfg);
+        let mut all = Vec::with_capacity(tokens.len() - 1);
+        let n = tokens.len() - 1;
+        let mut i = 0;
+        while i < n {
+            let e = (i + self.cfg.seg).min(n);
+            let out = self.segment(&mut mem, &tokens[i..e], &tokens[i + 1..e + 1], false, false)?;
+            all.extend(out.losses);
+            i = e;
+        }
+        let mean = all.iter().map(|&x| x as f64).sum::<f64>() / all.len() as f64;
+        Ok((mean, all))
+    }
+
+    /// Validation bits per character: `streams` contiguous pieces of `tokens` each read as one stream (in parallel
+    /// where threads exist), the cross-entropy of every predicted character averaged, in bits.
+    ///
+    /// # Errors
+    /// As [`Model::stream_losses`].
+    pub fn bpc(&self, tokens: &[u8], streams: usize) -> Result<f64> {
+        let streams = streams.max(1).min(tokens.len() / 2).max(1);
+        let len = tokens.len() / streams;
+        let parts = crate::par::map_range(streams, |b| {
+            let end = if b + 1 == streams { tokens.len() } else { (b + 1) * len + 1 };
+            self.stream_losses(&tokens[b * len..end]).map(|(m, l)| (m * l.len() as f64, l.len()))
+        });
+        let (mut s, mut n) = (0.0, 0usize);
+        for p in parts {
+            let (a, b) = p?;
+            s += a;
+            n += b;
+        }
+        Ok(s / n as f64 / std::f64::consts::LN_2)
+    }
+
+    /// Serialises the model as safetensors with the config (JSON) and `vocab` (the characters, as a JSON array of
+    /// bytes) in the metadata, plus `extra` metadata entries.
+    ///
+    /// # Errors
+    /// As [`crate::io::save_f32`].
+    pub fn to_safetensors(&self, vocab: &[u8], extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        let names = Tensors::names(&self.cfg);
+        let all = self.p.all();
+        let tensors: Vec<(&str, &[usize], &[f32])> = names.iter().zip(&all).map(|((n, s), t)| (n.as_str(), s.as_slice(), t.as_slice())).collect();
+        let mut meta = extra.clone();
+        meta.insert("config".into(), serde_json::to_string(&self.cfg).expect("config serialises"));
+        meta.insert("vocab".into(), serde_json::to_string(vocab).expect("vocab serialises"));
+        crate::io::save_f32(&tensors, &meta)
+    }
+
+    /// Loads a model written by [`Model::to_safetensors`]; returns it with its vocabulary and metadata.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for bytes that are not such a file; [`Error::Model`] for a missing or misshapen tensor.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<(Model, crate::data::text::Vocab, BTreeMap<String, String>)> {
+        let f = crate::io::load(bytes)?;
+        let meta = f.metadata().clone();
+        let cfg: Config = meta
+            .get("config")
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| Error::format("compressive model", "metadata has no valid `config`"))?;
+        cfg.validate()?;
+        let chars: Vec<u8> = meta
+            .get("vocab")
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| Error::format("compressive model", "metadata has no valid `vocab`"))?;
+        let vocab = crate::data::text::Vocab::from_chars(&chars)?;
+        if vocab.len() != cfg.vocab {
+            return Err(Error::format("compressive model", format!("vocabulary of {} characters but V = {}", vocab.len(), cfg.vocab)));
+        }
+        let mut p = Tensors::zeros(&cfg);
+        for ((name, shape), dst) in Tensors::names(&cfg).into_iter().zip(p.all_mut()) {
+            let tt = f.f32(&name)?;
+            if tt.shape != shape {
+                return Err(Error::Model(format!("tensor `{name}` has shape {:?}, expected {shape:?}", tt.shape)));
+            }
+            *dst = tt.data;
+        }
+        Ok((Model { cfg, p }, vocab, meta))
+    }
+}
+
+/// `(L_attn, dL/dcm)` for one layer: `mean ||attn(h, old) - attn(h, cm)||^2` over the T x D outputs, where
+/// `attn(h, x) = content_attn(LN1(h) Wq^T, LN1(x) Wk^T, LN1(x) Wv^T)`. Only the path into `cm` is differentiated.
+fn attn_reconstruction(lp: &[Vec<f32>], heads: usize, h: &[f32], old: &[f32], cm: &[f32]) -> (f32, Vec<f32>) {
+    let d = lp[LN1G].len();
+    let (t, n, g) = (h.len() / d, old.len() / d, cm.len() / d);
+    let (zh, _, _) = layernorm_forward(h, &lp[LN1G], &lp[LN1B]);
+    let q = lin(&zh, t, &lp[WQ], &[], d);
+    let (zo, _, _) = layernorm_forward(old, &lp[LN1G], &lp[LN1B]);
+    let (ko, vo) = (lin(&zo, n, &lp[WK], &[], d), lin(&zo, n, &lp[WV], &[], d));
+    let (target, _) = content_attn(&q, &ko, &vo, t, n, heads);
+    let (zc, xhc, rsc) = layernorm_forward(cm, &lp[LN1G], &lp[LN1B]);
+    let (kc, vc) = (lin(&zc, g, &lp[WK], &[], d), lin(&zc, g, &lp[WV], &[], d));
+    let (got, a) = content_attn(&q, &kc, &vc, t, g, heads);
+    let m = (t * d) as f32;
+    let mut loss = 0.0;
+    let dgot: Vec<f32> = got
+        .iter()
+        .zip(&target)
+        .map(|(x, y)| {
+            loss += (x - y) * (x - y);
+            2.0 * (x - y) / m
+        })
+        .collect();
+    let (dk, dv) = content_attn_back(&dgot, &q, &kc, &vc, &a, t, g, heads);
+    // Through the projections and LN1 to cm, with the layer's weights as constants (their gradients are discarded).
+    let mut scratch = vec![0.0; d * d];
+    let mut dz = lin_back(&dk, &zc, g, &lp[WK], &mut scratch, &mut [], d, true);
+    let dzv = lin_back(&dv, &zc, g, &lp[WV], &mut scratch, &mut [], d, true);
+    dz.iter_mut().zip(&dzv).for_each(|(a, b)| *a += b);
+    let (mut sg, mut sb) = (vec![0.0; d], vec![0.0; d]);
+    let dcm = layernorm_backward(&dz, &xhc, &rsc, &lp[LN1G], &mut sg, &mut sb);
+    (loss / m, dcm)
+}
+
+fn two_mut(v: &mut [Vec<f32>], i: usize, j: usize) -> (&mut [f32], &mut [f32]) {
+    assert!(i < j);
+    let (a, b) = v.split_at_mut(j);
+    (&mut a[i], &mut b[0])
+}
+
+fn five_mut(v: &mut [Vec<f32>], idx: [usize; 5]) -> [&mut [f32]; 5] {
+    let mut it = v.iter_mut().enumerate().filter(|(i, _)| idx.contains(i)).map(|(_, x)| x.as_mut_slice());
+    let mut out: [Option<&mut [f32]>; 5] = [None, None, None, None, None];
+    for o in out.iter_mut() {
+        *o = it.next();
+    }
+    out.map(|x| x.expect("five_mut: index out of range"))
+}
