@@ -2,6 +2,7 @@
 //! messages. No math lives here.
 
 pub mod bench;
+pub mod compressive;
 pub mod lottery;
 pub mod ucb;
 pub mod verify;

@@ -745,7 +745,8 @@ pub struct SegmentOut {
 impl Model {
     /// A freshly initialised model: embedding and the attention / feed-forward input projections N(0, 0.1), the two
     /// projections into the residual stream N(0, 0.1/sqrt(2L)) (GPT-2's scaling), the output layer N(0, 0.02),
-    /// layer-norm gains 1, biases and relative-position biases 0; the
+    /// layer-norm gains 1, biases 0, relative-position biases `-4^-h k` for head h at offset k (ALiBi's recency
+    /// penalty, Press et al. 2022, as a starting point; then learned); the
     /// convolution f_c starts as mean pooling (W = [I/c ... I/c]) plus N(0, 0.01) noise, the dilated one as
     /// W0 = W1 = I/2 plus the same noise.
     ///
@@ -766,6 +767,14 @@ impl Model {
                 normal(&mut l[i], 0.02 * 5.0, &mut rng);
             }
             normal(&mut l[WO], resid * 5.0, &mut rng);
+            // Relative biases start as ALiBi's recency penalty (slope 4^-h for head h), then are learned.
+            let r = cfg.rel_len();
+            for h in 0..cfg.heads {
+                let slope = 0.25f32.powi(h as i32);
+                for k in 0..r {
+                    l[REL][h * r + k] = -slope * k as f32;
+                }
+            }
             normal(&mut l[W2], resid * 5.0, &mut rng);
         }
         p.lnf_g.iter_mut().for_each(|x| *x = 1.0);

@@ -31,7 +31,7 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { batch: 8, steps: 1200, lr: 3e-3, fc_lr: 1e-3, warmup: 60, clip: 1.0, seed: 1 }
+        TrainConfig { batch: 16, steps: 3000, lr: 3e-3, fc_lr: 1e-3, warmup: 100, clip: 1.0, seed: 1 }
     }
 }
 
