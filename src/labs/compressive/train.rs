@@ -202,8 +202,9 @@ mod cli {
     /// Characters of the validation text used by the native-vs-wasm check (`check` in the manifest).
     pub const CHECK_CHARS: usize = 600;
 
-    /// `paperlab train compressive [--steps N] [--only ID,ID] [--out DIR]`: trains the shipped models, writes their
-    /// weights and `manifest.json` (validation bits/char of each, sizes, timings, the paper's numbers).
+    /// `paperlab train compressive [--steps N] [--only ID,ID] [--seed S] [--out DIR]`: trains the shipped models,
+    /// writes their weights and `manifest.json` (validation bits/char of each, sizes, timings). `--seed` (default 1)
+    /// retrains with other seeds, e.g. into another `--out`, to see the run-to-run spread.
     ///
     /// # Errors
     /// File errors, or errors of training.
@@ -219,6 +220,9 @@ mod cli {
         if let Some(s) = flag(rest, "--steps") {
             tc.steps = s.parse().map_err(|_| Error::range("--steps", s.to_string()))?;
         }
+        // --seed S: model initialisation seed 6 + S and stream-offset seed S (the shipped models use S = 1).
+        let seed: u64 = flag(rest, "--seed").map(|s| s.parse().map_err(|_| Error::range("--seed", s.to_string()))).transpose()?.unwrap_or(1);
+        tc.seed = seed;
         let only: Option<Vec<&str>> = flag(rest, "--only").map(|s| s.split(',').collect());
         let mpath = out.join("manifest.json");
         let old: Vec<Value> = std::fs::read(&mpath)
@@ -236,7 +240,7 @@ mod cli {
             }
             eprintln!("== {id}: {label} ({} threads)", crate::par::threads());
             let t0 = Instant::now();
-            let model = Model::new(cfg.clone(), 7)?;
+            let model = Model::new(cfg.clone(), 6 + seed)?;
             let mut tr = Trainer::new(model, train.to_vec(), tc.clone())?;
             let mut curve = Vec::new();
             let mut acc = (0.0f64, 0usize);
