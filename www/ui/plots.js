@@ -17,7 +17,7 @@ const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
  * A line chart of several series over x.
  *   new CurvePlot(el, { xLabel, yLabel, xRange, yRange, ySuffix, series: [{ key, label, color, width, dash, points }] })
  *   plot.update(xs, ys)            ys: one array per series (null entries leave gaps)
- *   plot.setMarker(x)              vertical line at the current slider value
+ *   plot.setMarker(x)              vertical line at the current slider value (label: opts.markerFormat(x), else 3 decimals)
  *   plot.setLive([{ x, y, color, label, pending, progress }])   highlighted points
  *   plot.setEmphasis(key)          draw this series thicker
  */
@@ -157,7 +157,7 @@ export class CurvePlot {
       ctx.setLineDash([]);
       ctx.fillStyle = c.accent;
       ctx.font = `${12 * pr}px system-ui, sans-serif`;
-      const label = `${this.opts.markerLabel || 'x'} = ${this.marker.toFixed(3)}`;
+      const label = `${this.opts.markerLabel || 'x'} = ${this.opts.markerFormat ? this.opts.markerFormat(this.marker) : this.marker.toFixed(3)}`;
       const tw = ctx.measureText(label).width;
       const tx = x + 6 * pr + tw > left + width ? x - 6 * pr - tw : x + 6 * pr;
       ctx.fillText(label, tx, top + height - 8 * pr);
