@@ -80,6 +80,8 @@ function snapRate(c, prev) {
   return RATES.reduce((a, b) => (Math.abs(b - c) < Math.abs(a - c) ? b : a));
 }
 
+/** A signed difference with 3 decimals: "−0.015", "+0.004", "0.000". */
+const signed3 = (d) => (Math.abs(d) < 0.0005 ? '0.000' : `${d < 0 ? '−' : '+'}${Math.abs(d).toFixed(3)}`);
 const fmtBpc = (x) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 const fmtRate = (x) => (x >= 1e6 ? `${sig3(x / 1e6)}M` : x >= 1e3 ? `${sig3(x / 1e3)}k` : sig3(x));
 
@@ -344,7 +346,9 @@ class Lab {
       const d = e.val_bpc - xl.val_bpc;
       this.el.plotReadout.replaceChildren(
         h('span', { class: 'big' }, `${fmtBpc(e.val_bpc)} bits/char`), ` — ${e.label}`,
-        e.id !== 'xl' ? h('span', { class: 'sub' }, ` (${d <= 0 ? '−' : '+'}${Math.abs(d).toFixed(3)} vs Transformer-XL ${fmtBpc(xl.val_bpc)})`) : '');
+        e.id !== 'xl' ? h('span', { class: 'sub' }, ` (${signed3(d)} vs Transformer-XL ${fmtBpc(xl.val_bpc)})`) : '');
+      const sp = this.manifest.spread;
+      if (sp?.text) this.el.plotReadout.append(h('div', { class: 'sub', 'data-testid': 'spread' }, sp.text));
     }
     this.drawTable();
   }
@@ -357,7 +361,7 @@ class Lab {
       h('th', { scope: 'row' }, m.label),
       h('td', { class: 'num' }, String(m.temporal_range)),
       h('td', { class: 'num' }, fmtBpc(m.val_bpc)),
-      h('td', { class: 'num' }, xl && m.id !== 'xl' ? `${m.val_bpc - xl.val_bpc <= 0 ? '−' : '+'}${Math.abs(m.val_bpc - xl.val_bpc).toFixed(3)}` : '')));
+      h('td', { class: 'num' }, xl && m.id !== 'xl' ? signed3(m.val_bpc - xl.val_bpc) : '')));
     this.el.table.replaceChildren(h('table', { class: 'cmp-table' },
       h('caption', {}, 'All shipped models (validation: the last 20,000 characters, 8 streams from empty memories)'),
       h('thead', {}, h('tr', {}, h('th', {}, 'model'), h('th', {}, 'range (chars)'), h('th', {}, 'bits/char'), h('th', {}, 'Δ vs XL'))),
@@ -399,7 +403,8 @@ class Lab {
     if (xl && best) {
       parts.push(h('p', {}, `Here the best compressive model (${best.label}, ${fmtBpc(best.val_bpc)}) is `
         + `${best.val_bpc < xl.val_bpc ? `${(xl.val_bpc - best.val_bpc).toFixed(3)} bits/char better than` : 'not better than'} `
-        + `Transformer-XL (${fmtBpc(xl.val_bpc)}); in the paper the gap on Enwik8 is 0.02 bits/char (0.99 → 0.97).`));
+        + `Transformer-XL (${fmtBpc(xl.val_bpc)}); in the paper the gap on Enwik8 is 0.02 bits/char (0.99 → 0.97). `
+        + (this.manifest.spread?.max_range ? `Retrained with other seeds, the same model moves by up to ${this.manifest.spread.max_range.toFixed(3)} bits/char, so read small gaps with care.` : '')));
     }
     this.el.notice.replaceChildren(...parts);
   }

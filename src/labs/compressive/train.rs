@@ -225,11 +225,8 @@ mod cli {
         tc.seed = seed;
         let only: Option<Vec<&str>> = flag(rest, "--only").map(|s| s.split(',').collect());
         let mpath = out.join("manifest.json");
-        let old: Vec<Value> = std::fs::read(&mpath)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| v["models"].as_array().cloned())
-            .unwrap_or_default();
+        let old_manifest: Value = std::fs::read(&mpath).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).unwrap_or(Value::Null);
+        let old: Vec<Value> = old_manifest["models"].as_array().cloned().unwrap_or_default();
         let mut entries: Vec<Value> = Vec::new();
         for (id, label, cfg) in shipped_configs(vocab.len()) {
             if only.as_ref().is_some_and(|o| !o.contains(&id.as_str())) {
@@ -284,6 +281,11 @@ mod cli {
             "threads": crate::par::threads(),
             "models": entries,
         });
+        // The run-to-run spread (other seeds, measured with --seed into another directory) is kept as it was.
+        let mut manifest = manifest;
+        if !old_manifest["spread"].is_null() {
+            manifest["spread"] = old_manifest["spread"].clone();
+        }
         std::fs::write(&mpath, serde_json::to_string_pretty(&manifest).expect("json") + "\n")?;
         eprintln!("wrote {}", mpath.display());
         Ok(())
