@@ -9,7 +9,7 @@
 //! - [`nn`]: layers with forward and backward side by side (linear, conv2d, ReLU, softmax cross-entropy, LSTM),
 //!   magnitude-pruning masks, Adam, seeded initialisation and RNG.
 //! - [`io`]: safetensors load/save with a metadata map.
-//! - [`data`]: loaders for the shipped datasets (MNIST digits).
+//! - [`data`]: loaders for the shipped datasets (MNIST digits; the English text and a character vocabulary).
 //! - [`labs`]: one module per paper, pure Rust, no wasm-bindgen and no DOM.
 //! - `wasm` (only on `wasm32`): thin `#[wasm_bindgen]` facades, one per lab.
 //!

@@ -113,3 +113,18 @@ fn bad_inputs_are_errors_not_panics() {
     assert!("pool".parse::<Compression>().is_err());
     assert_eq!("most-used".parse::<Compression>().unwrap(), Compression::MostUsed);
 }
+
+#[test]
+fn vocabulary_encodes_decodes_and_names_unknown_characters() {
+    use paperlab::data::text::Vocab;
+    let v = Vocab::from_text(b"the whale, the sea.").unwrap();
+    assert_eq!(v.chars, b" ,.aehlstw".to_vec());
+    let t = v.encode(b"the sea").unwrap();
+    assert_eq!(v.decode(&t), "the sea");
+    assert!(v.encode(b"the ship").is_err(), "p and i are not in the vocabulary");
+    let (toks, unknown) = v.encode_lossy("the ship — naïve", b' ');
+    assert_eq!(toks.len(), "the ship — naïve".chars().count());
+    assert_eq!(unknown, vec!['i', 'p', '—', 'n', 'ï', 'v']);
+    assert_eq!(v.decode(&toks), "the sh      a  e", "unknown characters read as spaces");
+    assert!(Vocab::from_chars(b"aa").is_err() && Vocab::from_chars(b"").is_err());
+}
