@@ -40,6 +40,7 @@ pub fn main() {
         ["train", "verify", rest @ ..] => train_verify(rest),
         ["train", "ucb", rest @ ..] => paperlab::labs::ucb::train_cli(rest),
         ["train", "lottery", rest @ ..] => paperlab::labs::lottery::ship::train_cli(rest),
+        ["train", "onlstm", rest @ ..] => paperlab::labs::onlstm::ship::train_cli(rest),
         ["eval", "verify", rest @ ..] => eval_verify(rest),
         ["bench", ..] => bench(),
         _ => {
