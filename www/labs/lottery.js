@@ -15,7 +15,8 @@
 // and document.body.dataset.ready = "1" once the engine is up and the pruned-verified live point is in (or failed).
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState, serialiseState, formatHash } from '../ui/state.js';
+import { parseState } from '../ui/state.js';
+import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
 import { BandPlot } from '../ui/bandplot.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
@@ -189,19 +190,8 @@ function buildSpec(setting) {
 }
 
 // ---------------------------------------------------------------------------------------------------- files
-async function loadManifest() {
-  let res;
-  try {
-    res = await fetch(MANIFEST_URL);
-  } catch (e) {
-    throw new Error(`could not download the precomputed curves (www/models/lottery/manifest.json): ${e.message}`);
-  }
-  if (!res.ok) throw new Error(`could not download the precomputed curves (www/models/lottery/manifest.json): HTTP ${res.status}`);
-  try {
-    return await res.json();
-  } catch (e) {
-    throw new Error(`www/models/lottery/manifest.json is not valid JSON: ${e.message}`);
-  }
+function loadManifest() {
+  return fetchJson(MANIFEST_URL, 'the precomputed curves (www/models/lottery/manifest.json)');
 }
 
 /** The prune-round tensors of a gzipped safetensors file of U8 tensors: `{ name: { shape, data } }`. */
@@ -222,23 +212,6 @@ async function loadRounds(url) {
     out[k] = { shape: v.shape, data: bytes.subarray(8 + n + v.data_offsets[0], 8 + n + v.data_offsets[1]) };
   }
   return out;
-}
-
-function download(name, href) {
-  const a = h('a', { href, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
-async function copyText(text, btn) {
-  try {
-    await navigator.clipboard.writeText(text);
-    btn.textContent = 'copied';
-  } catch {
-    btn.textContent = 'select and copy';
-  }
-  setTimeout(() => { btn.textContent = 'copy'; }, 1500);
 }
 
 // ---------------------------------------------------------------------------------------------------- mask view
@@ -334,14 +307,7 @@ class Lab {
   render() {
     const el = {};
     this.el = el;
-    el.badge = h('span', { class: 'badge', 'data-testid': 'backend', title: 'which WebAssembly build runs' }, 'loading engine…');
-    el.header = h('header', { class: 'lab-head' },
-      h('div', { class: 'lab-title' },
-        h('h1', {}, PAPER.title),
-        ...PAPER.authors.map(([who, venue, url, label]) => h('p', { class: 'who' }, who, ' · ', venue, ' · ',
-          h('a', { href: url, target: '_blank', rel: 'noopener' }, label))),
-        h('p', { class: 'idea' }, PAPER.idea)),
-      el.badge);
+    ({ header: el.header, badge: el.badge } = labHeader({ title: PAPER.title, papers: PAPER.authors, idea: PAPER.idea }));
     el.notes = notesBox();
     el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
     el.plotBox = h('div', { class: 'plot', 'aria-label': 'metric versus weights remaining' });
@@ -362,22 +328,10 @@ class Lab {
     el.vcontrols = h('div', { class: 'controls row-controls' });
     el.notice = h('div', { class: 'notice' });
     el.fidelity = h('div', { class: 'fidelity' });
-    el.share = h('input', { type: 'text', readonly: true, class: 'share', 'aria-label': 'share link' });
-    el.embed = h('textarea', { readonly: true, rows: 3, class: 'share', 'aria-label': 'embed snippet' });
-    el.footData = h('p', { class: 'data-line' });
-    el.foot = h('footer', { class: 'lab-foot' },
-      h('div', { class: 'foot-item' }, h('label', {}, 'Share this view'),
-        h('div', { class: 'row' }, el.share, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.share.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Embed'),
-        h('div', { class: 'row' }, el.embed, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.embed.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Export'),
-        h('div', { class: 'row' },
-          h('button', { type: 'button', onclick: () => this.exportCSV() }, 'CSV of the plotted numbers'),
-          h('button', { type: 'button', onclick: () => this.exportPNG() }, 'PNG of the plot'))),
-      el.footData);
-    el.embedBar = h('div', { class: 'embed-bar' },
-      h('span', {}, 'Paperlab · lottery tickets'), ' · ',
-      el.embedLink = h('a', { target: '_blank', rel: 'noopener' }, 'open the full lab ↗'));
+    Object.assign(el, labFooter({
+      name: 'lottery tickets',
+      exports: [['CSV of the plotted numbers', () => this.exportCSV()], ['PNG of the plot', () => this.exportPNG()]],
+    }));
 
     el.mainTitle = h('h2', {}, '');
     el.esTitle = h('h3', {}, '');
@@ -557,16 +511,9 @@ class Lab {
   }
 
   writeHash() {
-    const q = serialiseState(this.spec, this.values);
-    const hash = formatHash('lottery', q);
-    if (location.hash !== hash) history.replaceState(null, '', hash);
-    const base = `${location.origin}${location.pathname}`;
-    const shareQ = serialiseState(this.spec, { ...this.values, embed: false });
-    this.el.share.value = `${base}${formatHash('lottery', shareQ)}`;
-    const embedUrl = `${base}${formatHash('lottery', `${shareQ}&embed=1`)}`;
-    this.el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: lottery tickets lab" width="100%" height="900" style="border:0" loading="lazy"></iframe>`;
-    this.el.embedLink.href = `${base}${formatHash('lottery', shareQ)}`;
+    writeLabHash('lottery', this.spec, this.values, this.el, { title: 'lottery tickets lab', height: 900 });
   }
+
 
   set(patch) {
     const prev = this.values;
@@ -1206,10 +1153,7 @@ class Lab {
     for (const r of this.run?.points || []) {
       lines.push(['live', this.run.values.setting, r.kind, this.run.values.seed, r.level, f(r.remaining * 100), f(r[st.metricKey] * st.scale), '', '', r.early_stop_iter].join(','));
     }
-    const blob = new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' });
-    const url = URL.createObjectURL(blob);
-    download(`paperlab-lottery-${this.values.setting}.csv`, url);
-    setTimeout(() => URL.revokeObjectURL(url), 5000);
+    downloadText(`paperlab-lottery-${this.values.setting}.csv`, `${lines.join('\n')}\n`);
   }
 
   exportPNG() {
@@ -1219,18 +1163,10 @@ class Lab {
 
   // ------------------------------------------------------------------ life cycle
   async mount(params) {
-    if (!document.getElementById('lottery-css')) {
-      document.head.append(h('link', { id: 'lottery-css', rel: 'stylesheet', href: new URL('./lottery.css', import.meta.url).href }));
-    }
+    ensureCss('lottery-css', new URL('./lottery.css', import.meta.url).href);
     this.render();
     const badge = () => {
-      const b = this.engine.backend;
-      this.el.badge.textContent = this.engine.badge();
-      if (b) {
-        this.el.badge.dataset.backend = b.kind;
-        this.el.badge.dataset.threads = String(b.threads);
-        if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
-      }
+      showBackend(this.el.badge, this.engine);
       this.drawRunHint();
     };
     this.disposers.push(this.engine.on((ev) => {

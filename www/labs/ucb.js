@@ -15,7 +15,8 @@
 // and document.body.dataset.ready = "1" once the engine is up and the data are loaded in it (or either failed).
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState, serialiseState, formatHash } from '../ui/state.js';
+import { parseState } from '../ui/state.js';
+import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap, sequential } from '../ui/heatmap.js';
 import { getEngine } from '../engine/engine.js';
@@ -76,19 +77,7 @@ function buildSpec() {
 }
 
 async function loadManifest() {
-  let res;
-  try {
-    res = await fetch(MANIFEST_URL);
-  } catch (e) {
-    throw new Error(`could not download the shipped runs (www/models/ucb/manifest.json): ${e.message}`);
-  }
-  if (!res.ok) throw new Error(`could not download the shipped runs (www/models/ucb/manifest.json): HTTP ${res.status}`);
-  let json;
-  try {
-    json = await res.json();
-  } catch (e) {
-    throw new Error(`the shipped runs (www/models/ucb/manifest.json) are not valid JSON: ${e.message}`);
-  }
+  const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
   const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
   if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
   return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
@@ -111,23 +100,6 @@ function accBwt(m) {
   return { acc, bwt: bwt / (TASKS - 1) };
 }
 
-function download(name, href) {
-  const a = h('a', { href, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
-async function copyText(text, btn) {
-  try {
-    await navigator.clipboard.writeText(text);
-    btn.textContent = 'copied';
-  } catch {
-    btn.textContent = 'select and copy';
-  }
-  setTimeout(() => { btn.textContent = 'copy'; }, 1500);
-}
-
 class Lab {
   constructor(root) {
     this.root = root;
@@ -147,14 +119,11 @@ class Lab {
   render() {
     const el = {};
     this.el = el;
-    el.badge = h('span', { class: 'badge', 'data-testid': 'backend', title: 'which WebAssembly build runs' }, 'loading engine…');
-    el.header = h('header', { class: 'lab-head' },
-      h('div', { class: 'lab-title' },
-        h('h1', {}, PAPER.title),
-        h('p', { class: 'who' }, PAPER.authors, ' · ', PAPER.venue, ' · ',
-          h('a', { href: PAPER.url, target: '_blank', rel: 'noopener' }, 'arXiv:1906.02425')),
-        h('p', { class: 'idea' }, PAPER.idea)),
-      el.badge);
+    ({ header: el.header, badge: el.badge } = labHeader({
+      title: PAPER.title,
+      papers: [[PAPER.authors, PAPER.venue, PAPER.url, 'arXiv:1906.02425']],
+      idea: PAPER.idea,
+    }));
     el.notes = notesBox();
     el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
     el.runBtn = h('button', { type: 'button', class: 'run', 'data-testid': 'run', onclick: () => this.toggleRun() }, 'run live');
@@ -177,23 +146,14 @@ class Lab {
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
     el.notice = h('div', { class: 'notice' });
     el.fidelity = h('div', { class: 'fidelity' });
-    el.share = h('input', { type: 'text', readonly: true, class: 'share', 'aria-label': 'share link' });
-    el.embed = h('textarea', { readonly: true, rows: 3, class: 'share', 'aria-label': 'embed snippet' });
-    el.footData = h('p', { class: 'data-line' });
-    el.foot = h('footer', { class: 'lab-foot' },
-      h('div', { class: 'foot-item' }, h('label', {}, 'Share this view'),
-        h('div', { class: 'row' }, el.share, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.share.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Embed'),
-        h('div', { class: 'row' }, el.embed, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.embed.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Export'),
-        h('div', { class: 'row' },
-          h('button', { type: 'button', onclick: () => this.exportCSV() }, 'CSV of the shown numbers'),
-          h('button', { type: 'button', onclick: () => this.exportPNG('matrix') }, 'PNG of the matrix'),
-          h('button', { type: 'button', onclick: () => this.exportPNG('prune') }, 'PNG of the pruning plot'))),
-      el.footData);
-    el.embedBar = h('div', { class: 'embed-bar' },
-      h('span', {}, 'Paperlab · UCB'), ' · ',
-      el.embedLink = h('a', { target: '_blank', rel: 'noopener' }, 'open the full lab ↗'));
+    Object.assign(el, labFooter({
+      name: 'UCB',
+      exports: [
+        ['CSV of the shown numbers', () => this.exportCSV()],
+        ['PNG of the matrix', () => this.exportPNG('matrix')],
+        ['PNG of the pruning plot', () => this.exportPNG('prune')],
+      ],
+    }));
 
     this.root.replaceChildren(
       el.embedBar,
@@ -316,16 +276,9 @@ class Lab {
   }
 
   writeHash() {
-    const q = serialiseState(this.spec, this.values);
-    const hash = formatHash('ucb', q);
-    if (location.hash !== hash) history.replaceState(null, '', hash);
-    const base = `${location.origin}${location.pathname}`;
-    const shareQ = serialiseState(this.spec, { ...this.values, embed: false });
-    this.el.share.value = `${base}${formatHash('ucb', shareQ)}`;
-    const embedUrl = `${base}${formatHash('ucb', `${shareQ}&embed=1`)}`;
-    this.el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: UCB continual-learning lab" width="100%" height="900" style="border:0" loading="lazy"></iframe>`;
-    this.el.embedLink.href = `${base}${formatHash('ucb', shareQ)}`;
+    writeLabHash('ucb', this.spec, this.values, this.el, { title: 'UCB continual-learning lab', height: 900 });
   }
+
 
   set(patch) {
     const prev = this.values;
@@ -820,10 +773,7 @@ class Lab {
       lines.push(['summary_acc_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.acc_mean)].join(','));
       lines.push(['summary_bwt_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.bwt_mean)].join(','));
     }
-    const blob = new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' });
-    const url = URL.createObjectURL(blob);
-    download(`paperlab-ucb-${v.method}-${v.mode}-seed${v.seed}.csv`, url);
-    setTimeout(() => URL.revokeObjectURL(url), 5000);
+    downloadText(`paperlab-ucb-${v.method}-${v.mode}-seed${v.seed}.csv`, `${lines.join('\n')}\n`);
   }
 
   exportPNG(which) {
@@ -843,24 +793,12 @@ class Lab {
   }
 
   async mount(params) {
-    if (!document.getElementById('ucb-css')) {
-      document.head.append(h('link', { id: 'ucb-css', rel: 'stylesheet', href: CSS_URL.href }));
-    }
+    ensureCss('ucb-css', CSS_URL.href);
     this.render();
     this.root.dataset.runStatus = 'idle';
     this.root.dataset.runRows = '0';
-    const badge = () => {
-      const b = this.engine.backend;
-      this.el.badge.textContent = this.engine.badge();
-      if (b) {
-        this.el.badge.dataset.backend = b.kind;
-        this.el.badge.dataset.threads = String(b.threads);
-        if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
-        this.el.badge.title = b.kind === 'threads'
-          ? `pkg-parallel: WebAssembly threads + SIMD, ${b.threads} threads`
-          : `pkg: WebAssembly SIMD, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
-      }
-    };
+    const badge = () => showBackend(this.el.badge, this.engine);
+
     this.disposers.push(this.engine.on((ev) => {
       if (ev.type === 'backend') badge();
       if (ev.type === 'restart') {

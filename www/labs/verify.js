@@ -14,7 +14,8 @@
 // and document.body.dataset.ready = "1" once the engine, the first live result and the digit are in (or failed).
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState, serialiseState, formatHash } from '../ui/state.js';
+import { parseState } from '../ui/state.js';
+import { download, downloadText, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
 import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
 import { methodKey } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
@@ -107,19 +108,7 @@ function buildSpec(modelIds, defaultModel, nTest, pgd = PGD_DEFAULTS) {
 }
 
 async function loadManifest() {
-  let res;
-  try {
-    res = await fetch(MANIFEST_URL);
-  } catch (e) {
-    throw new Error(`could not download the model list (www/models/verify/manifest.json): ${e.message}`);
-  }
-  if (!res.ok) throw new Error(`could not download the model list (www/models/verify/manifest.json): HTTP ${res.status}`);
-  let json;
-  try {
-    json = await res.json();
-  } catch (e) {
-    throw new Error(`the model list (www/models/verify/manifest.json) is not valid JSON: ${e.message}`);
-  }
+  const json = await fetchJson(MANIFEST_URL, 'the model list (www/models/verify/manifest.json)');
   const models = (Array.isArray(json?.models) ? json.models : [])
     .filter((m) => m && typeof m.id === 'string' && typeof m.file === 'string')
     .filter((m) => !m.lab || m.lab === 'verify');
@@ -178,23 +167,6 @@ function slopeDip(model) {
   return best;
 }
 
-function download(name, href) {
-  const a = h('a', { href, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
-async function copyText(text, btn) {
-  try {
-    await navigator.clipboard.writeText(text);
-    btn.textContent = 'copied';
-  } catch {
-    btn.textContent = 'select and copy';
-  }
-  setTimeout(() => { btn.textContent = 'copy'; }, 1500);
-}
-
 class Lab {
   constructor(root) {
     this.root = root;
@@ -220,15 +192,11 @@ class Lab {
   render() {
     const el = {};
     this.el = el;
-    el.badge = h('span', { class: 'badge', 'data-testid': 'backend', title: 'which WebAssembly build runs' },
-      'loading engine…');
-    el.header = h('header', { class: 'lab-head' },
-      h('div', { class: 'lab-title' },
-        h('h1', {}, PAPER.title),
-        h('p', { class: 'who' }, PAPER.authors, ' · ', PAPER.venue, ' · ',
-          h('a', { href: PAPER.url, target: '_blank', rel: 'noopener' }, 'arXiv:1906.06316')),
-        h('p', { class: 'idea' }, PAPER.idea)),
-      el.badge);
+    ({ header: el.header, badge: el.badge } = labHeader({
+      title: PAPER.title,
+      papers: [[PAPER.authors, PAPER.venue, PAPER.url, 'arXiv:1906.06316']],
+      idea: PAPER.idea,
+    }));
     el.notes = notesBox();
     el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
     el.plotBox = h('div', { class: 'plot', 'aria-label': 'error versus epsilon plot' });
@@ -249,22 +217,10 @@ class Lab {
     el.digitError = h('div', { class: 'error', hidden: true, 'data-testid': 'digit-error' });
     el.notice = h('div', { class: 'notice' });
     el.fidelity = h('div', { class: 'fidelity' });
-    el.share = h('input', { type: 'text', readonly: true, class: 'share', 'aria-label': 'share link' });
-    el.embed = h('textarea', { readonly: true, rows: 3, class: 'share', 'aria-label': 'embed snippet' });
-    el.footData = h('p', { class: 'data-line' });
-    el.foot = h('footer', { class: 'lab-foot' },
-      h('div', { class: 'foot-item' }, h('label', {}, 'Share this view'),
-        h('div', { class: 'row' }, el.share, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.share.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Embed'),
-        h('div', { class: 'row' }, el.embed, h('button', { type: 'button', class: 'small', onclick: (e) => copyText(el.embed.value, e.target) }, 'copy'))),
-      h('div', { class: 'foot-item' }, h('label', {}, 'Export'),
-        h('div', { class: 'row' },
-          h('button', { type: 'button', onclick: () => this.exportCSV() }, 'CSV of the plotted numbers'),
-          h('button', { type: 'button', onclick: () => this.exportPNG() }, 'PNG of the plot'))),
-      el.footData);
-    el.embedBar = h('div', { class: 'embed-bar' },
-      h('span', {}, 'Paperlab · CROWN-IBP'), ' · ',
-      el.embedLink = h('a', { target: '_blank', rel: 'noopener' }, 'open the full lab ↗'));
+    Object.assign(el, labFooter({
+      name: 'CROWN-IBP',
+      exports: [['CSV of the plotted numbers', () => this.exportCSV()], ['PNG of the plot', () => this.exportPNG()]],
+    }));
 
     this.root.replaceChildren(
       el.embedBar,
@@ -402,16 +358,9 @@ class Lab {
   }
 
   writeHash() {
-    const q = serialiseState(this.spec, this.values);
-    const hash = formatHash('verify', q);
-    if (location.hash !== hash) history.replaceState(null, '', hash);
-    const base = `${location.origin}${location.pathname}`;
-    const shareQ = serialiseState(this.spec, { ...this.values, embed: false });
-    this.el.share.value = `${base}${formatHash('verify', shareQ)}`;
-    const embedUrl = `${base}${formatHash('verify', `${shareQ}&embed=1`)}`;
-    this.el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${PAPER.short} verification lab" width="100%" height="760" style="border:0" loading="lazy"></iframe>`;
-    this.el.embedLink.href = `${base}${formatHash('verify', shareQ)}`;
+    writeLabHash('verify', this.spec, this.values, this.el, { title: `${PAPER.short} verification lab`, height: 760 });
   }
+
 
   /** Apply a change from a control. */
   set(patch) {
@@ -939,10 +888,7 @@ class Lab {
       const row = SERIES.map((s) => (s.key === 'pgd' ? f((100 * r.errors) / r.n) : ''));
       lines.push(['live', m, e, ...row, '', '', steps, seed, r.n].join(','));
     }
-    const blob = new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' });
-    const url = URL.createObjectURL(blob);
-    download(`paperlab-verify-${v.model}.csv`, url);
-    setTimeout(() => URL.revokeObjectURL(url), 5000);
+    downloadText(`paperlab-verify-${v.model}.csv`, `${lines.join('\n')}\n`);
   }
 
   exportPNG() {
@@ -955,20 +901,8 @@ class Lab {
   async mount(params) {
     this.render();
     // The engine starts loading now, in parallel with the model list.
-    const badge = () => {
-      const b = this.engine.backend;
-      this.el.badge.textContent = this.engine.badge();
-      if (b) {
-        this.el.badge.dataset.backend = b.kind;
-        this.el.badge.dataset.threads = String(b.threads);
-        if (b.reason) this.el.badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
-        this.el.badge.dataset.build = b.build || '';
-        const fma = b.fma ? ' with relaxed-SIMD fused multiply-add' : '';
-        this.el.badge.title = b.kind === 'threads'
-          ? `${b.build}: WebAssembly threads + SIMD${fma}, ${b.threads} threads`
-          : `${b.build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
-      }
-    };
+    const badge = () => showBackend(this.el.badge, this.engine);
+
     this.disposers.push(this.engine.on((ev) => {
       if (ev.type === 'backend') badge();
       if (ev.type === 'restart') {
