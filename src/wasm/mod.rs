@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod lottery;
+pub mod onlstm;
 pub mod ucb;
 pub mod verify;
 

@@ -13,6 +13,7 @@ const LABS = {
   verify: () => import('../labs/verify.js'),
   ucb: () => import('../labs/ucb.js'),
   lottery: () => import('../labs/lottery.js'),
+  onlstm: () => import('../labs/onlstm.js'),
 };
 
 const landing = document.getElementById('landing');

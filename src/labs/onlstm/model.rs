@@ -402,6 +402,7 @@ pub struct Trainer {
     batches: Vec<Vec<usize>>,
     pos: usize,
     step: usize,
+    tokens: usize,
     rng: Rng,
 }
 
@@ -417,7 +418,7 @@ impl Trainer {
         let lm = Lm::new(cfg, tc.seed)?;
         let adam = Adam::new(tc.lr, &lm.p.iter().map(Vec::len).collect::<Vec<_>>());
         let rng = Rng::new(tc.seed ^ 0x5eed_0f0d);
-        let mut t = Trainer { lm, tc, adam, batches: Vec::new(), pos: 0, step: 0, rng };
+        let mut t = Trainer { lm, tc, adam, batches: Vec::new(), pos: 0, step: 0, tokens: 0, rng };
         t.reshuffle(train);
         Ok(t)
     }
@@ -440,6 +441,11 @@ impl Trainer {
         self.step
     }
 
+    /// Tokens predicted so far (words and closing `<eos>` over all minibatches).
+    pub fn tokens_done(&self) -> usize {
+        self.tokens
+    }
+
     /// One Adam step on the next minibatch; returns its mean cross-entropy (nats per token).
     ///
     /// # Errors
@@ -458,6 +464,7 @@ impl Trainer {
             }
         }
         let (loss, g) = self.lm.loss(&inp, &tgt, idx.len(), true)?;
+        self.tokens += tgt.len();
         let mut g = g.expect("gradients requested");
         let norm = g.iter().flatten().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt() as f32;
         if norm > self.tc.clip {
