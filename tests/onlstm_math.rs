@@ -62,6 +62,11 @@ fn cumax_large_inputs_stay_finite() {
     assert_close("large row 1", &y[..4], &[0.0, 0.0, 0.5, 1.0], 1e-6, 0.0);
     // Row 2: all mass on k = 1.
     assert_close("large row 2", &y[4..], &[0.0, 1.0, 1.0, 1.0], 1e-6, 0.0);
+    // -inf is probability 0; NaN or +inf make the row NaN (documented), never a silent wrong number.
+    let mut z = [0.0f32; 9];
+    cumax_rows(&[f32::NEG_INFINITY, 0.0, 0.0, 1.0, f32::NAN, 0.0, f32::INFINITY, 0.0, 1.0], &mut z, 3);
+    assert_close("-inf row", &z[..3], &[0.0, 0.5, 1.0], 1e-6, 0.0);
+    assert!(z[3..].iter().all(|v| v.is_nan()), "{z:?}");
 }
 
 #[test]

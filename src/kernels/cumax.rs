@@ -6,7 +6,8 @@
 //! Numerics: the row maximum is subtracted before `exp`, so any finite input is safe (`exp` of the shifted values
 //! is in `[0, 1]`, the sum is in `[1, N]`). The prefix sums of non-negative numbers never decrease under rounding,
 //! and scaling by one positive number keeps that order, so the output is non-decreasing; the last entry is set to
-//! exactly 1 and any rounding overshoot of its neighbours is clipped to 1. Non-finite inputs give NaN rows.
+//! exactly 1 and any rounding overshoot of its neighbours is clipped to 1. A row holding NaN or +inf comes out
+//! all NaN; -inf entries get probability 0.
 //!
 //! [`cumax_rows`] runs the max reduction and the final scaling on [`V4`] lanes (simd128 in wasm); [`cumax_naive`] is
 //! its plain twin and test oracle.

@@ -99,7 +99,6 @@ pub struct Forward {
     /// Logits, T*B x V.
     pub logits: Vec<f32>,
     caches: Vec<LayerCache>,
-    emb_in: Vec<f32>,
     top: Vec<f32>,
     t: usize,
     b: usize,
@@ -193,7 +192,6 @@ impl Lm {
         for &w in inp {
             x.extend_from_slice(&self.p[0][w as usize * c.e..(w as usize + 1) * c.e]);
         }
-        let emb_in = x.clone();
         let mut caches = Vec::with_capacity(c.layers);
         for l in 0..c.layers {
             let inw = if l == 0 { c.e } else { c.h };
@@ -210,7 +208,7 @@ impl Lm {
         }
         let n = self.p.len();
         let logits = linear_forward(&x, &self.p[n - 2], &self.p[n - 1], t * b, c.h, c.v)?;
-        Ok(Forward { logits, caches, emb_in, top: x, t, b })
+        Ok(Forward { logits, caches, top: x, t, b })
     }
 
     /// Mean cross-entropy (nats per predicted token) of `tgt` given `inp` (both T*B, time-major), and, when `grad`,
@@ -243,7 +241,6 @@ impl Lm {
                     LayerCache::Plain(cache) => lstm_backward(&dh, cache, wi, wh, &mut a[0], &mut bb[0], &mut cc[0])?,
                 };
             }
-            let _ = &fw.emb_in;
             for (r, &w) in inp.iter().enumerate() {
                 let row = &mut head[0][w as usize * c.e..(w as usize + 1) * c.e];
                 for (s, v) in row.iter_mut().zip(&dh[r * c.e..(r + 1) * c.e]) {
