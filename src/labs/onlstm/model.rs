@@ -57,10 +57,10 @@ impl LmConfig {
     }
 
     fn gates(&self) -> usize {
-        if self.chunk == 0 {
-            4 * self.h
-        } else {
-            2 * (self.h / self.chunk) + 4 * self.h
+        // chunk 0 is the LSTM: four gates; otherwise two master gates of D = H / C levels on top.
+        match self.h.checked_div(self.chunk) {
+            None => 4 * self.h,
+            Some(d) => 2 * d + 4 * self.h,
         }
     }
 
