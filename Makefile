@@ -130,6 +130,8 @@ test: setup-test
 test-native:
 	@echo "== native: cargo test --release"
 	cargo test --release
+	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
+	cargo test --release --features parallel --test kernels
 
 # The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Native test files are gated
 # with cfg(not(target_arch = "wasm32")), so wasm-pack's `cargo build --tests` compiles them to empty binaries.
