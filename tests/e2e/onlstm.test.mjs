@@ -80,9 +80,12 @@ test('the chunk slider, the model and the sentence box change what is shown', as
   await page.close();
 });
 
-test('bad URL values get a note and sampling shows sentences', async () => {
-  const { page, errors } = await open(ctx, lab('chunk=7&layer=9&temp=abc&model=gru'));
+test('bad URL values get a note, the sentence comes from the URL, and sampling shows sentences', async () => {
+  const { page, errors } = await open(ctx, lab('chunk=7&layer=9&temp=abc&model=gru&s=Alice+sleeps+today.'));
   await ready(page);
+  await treeSettled(page);
+  assert.equal((await data(page)).words, 'alice sleeps today');
+  assert.equal(await page.inputValue('[data-testid=sentence]'), 'Alice sleeps today.');
   const notes = await noteText(page);
   assert.match(notes, /chunk=7 is not a known chunk size/);
   assert.match(notes, /layer=9 is not a known layer/);
