@@ -40,7 +40,8 @@ const PAPER = {
     + 'constituents and low levels short ones — and how much the gate erases at each word is a syntactic distance '
     + 'that yields a parse tree without any tree supervision.',
   // Section 6.2, Table 2 (full WSJ test set, sentence-level F1): ON-LSTM's 2nd layer; the trivial baselines.
-  f1: { onlstm: 49.4, right: 39.8, random: 21.6 },
+  // Table 2, WSJ test: ON-LSTM 2nd layer mean over runs 47.7 (sd 1.5), best run 49.4.
+  f1: { onlstm: 47.7, onlstmBest: 49.4, right: 39.8, random: 21.6 },
   ptbPpl: 56.17,
 };
 
@@ -613,7 +614,7 @@ class Lab {
     const tr = e?.train || {};
     const sizes = m?.data?.train_valid_test || [8000, 1000, 1000];
     const rows = [
-      ['F1 ON-LSTM, layer 2', `${PAPER.f1.onlstm}`, `${f1pct(seedStats(e, 1)?.mean ?? e?.metrics?.test_f1_by_layer?.[1])} (C = 4, mean of 3 seeds)`, 'our sentences are generated, not the WSJ'],
+      ['F1 ON-LSTM, layer 2', `${PAPER.f1.onlstm} (mean; best run ${PAPER.f1.onlstmBest})`, `${f1pct(seedStats(e, 1)?.mean ?? e?.metrics?.test_f1_by_layer?.[1])} (C = 4, mean of 3 seeds)`, 'our sentences are generated, not the WSJ'],
       ['F1 right-branching', `${PAPER.f1.right}`, f1pct(b.right_branching), 'our grammar mixes left and right attachment'],
       ['F1 random trees', `${PAPER.f1.random}`, f1pct(b.random), 'shorter sentences'],
       ['perplexity', `${PAPER.ptbPpl} (PTB)`, `${sig3(e?.metrics?.test_ppl)} (ours)`, 'other data: not comparable'],
