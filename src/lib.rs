@@ -5,7 +5,7 @@
 //!
 //! Module tree:
 //! - [`kernels`]: the hot loops (packed, blocked GEMM with a simd128 micro-kernel and a scalar twin; the
-//!   interval products bound propagation needs). Each fast kernel has a plain twin used as the test oracle.
+//!   interval products bound propagation needs; cumax, the ON-LSTM's cumulative softmax). Each fast kernel has a plain twin used as the test oracle.
 //! - [`nn`]: layers with forward and backward side by side (linear, conv2d, ReLU, softmax cross-entropy, LSTM),
 //!   magnitude-pruning masks, Adam, seeded initialisation and RNG.
 //! - [`io`]: safetensors load/save with a metadata map.

@@ -112,3 +112,65 @@ fn affine_box_matches_lower_upper_form() {
         assert!(r2.iter().all(|&v| v >= 0.0));
     }
 }
+
+#[test]
+fn gemm_deep_k_narrows_the_packed_block() {
+    // K x N above the packed-B cap (4M floats): the column blocks narrow instead of the buffer growing.
+    case(3, 4100, 1100, false, false, 1.0, 0.0, 11);
+}
+
+/// Threads change who computes a block of C, never how: the product must be bit-identical on 1, 2 and 3 threads,
+/// for shapes that cross the parallel threshold, split columns (few rows), use several K slices (packed in
+/// parallel), and for back-to-back calls (helpers still polling from the previous call) and concurrent callers.
+#[cfg(feature = "parallel")]
+#[test]
+fn gemm_threads_are_bit_identical() {
+    let shapes = [(256, 256, 256), (8, 2 * KC + 5, 3000), (700, 300, 33), (129, 1000, 131)];
+    let mut rng = Rng::new(21);
+    let inputs: Vec<_> = shapes.iter().map(|&(m, k, n)| (rand_vec(&mut rng, m * k), rand_vec(&mut rng, k * n))).collect();
+    let run = |threads: usize| -> Vec<Vec<f32>> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            assert_eq!(paperlab::par::threads(), threads);
+            let mut out = Vec::new();
+            for _rep in 0..3 {
+                for (&(m, k, n), (a, b)) in shapes.iter().zip(&inputs) {
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, &mut c, n, 1).unwrap();
+                    out.push(c);
+                }
+            }
+            // Two callers at once, each with its own region.
+            let (m, k, n) = shapes[0];
+            let (a, b) = &inputs[0];
+            let (x, y) = rayon::join(
+                || {
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, &mut c, n, 1).unwrap();
+                    c
+                },
+                || {
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, &mut c, n, 1).unwrap();
+                    c
+                },
+            );
+            out.push(x);
+            out.push(y);
+            out
+        })
+    };
+    let one = run(1);
+    // The 1-thread products against the plain twin (so "identical" is not identical-but-wrong).
+    for (&(m, k, n), ((a, b), c)) in shapes.iter().zip(inputs.iter().zip(&one)) {
+        let mut r = vec![0.0; m * n];
+        gemm_naive(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, &mut r, n, 1).unwrap();
+        assert_close(&format!("{m}x{k}x{n}"), c, &r, 1e-5 * (k as f32).sqrt(), 1e-5);
+    }
+    for threads in [2, 3] {
+        let many = run(threads);
+        for (i, (x, y)) in one.iter().zip(&many).enumerate() {
+            assert!(x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()), "product {i} differs on {threads} threads");
+        }
+    }
+}

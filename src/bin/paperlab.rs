@@ -3,6 +3,8 @@
 //! ```text
 //! paperlab train verify [--out DIR] [--only ID] [--quick]  train the verify lab's models, write weights + manifest
 //! paperlab eval verify [--dir DIR] [--write]          re-evaluate shipped models, compare with (or rewrite) the manifest
+//! paperlab train onlstm [--steps N] [--only ID] [--seeds K]  train the onlstm lab's models (ON-LSTM + LSTM)
+//! paperlab eval onlstm [--write]                      re-evaluate them on the test sentences
 //! paperlab bench                                       GEMM GFLOP/s of our kernel at the sizes the labs use
 //! ```
 
@@ -41,7 +43,9 @@ pub fn main() {
         ["train", "ucb", rest @ ..] => paperlab::labs::ucb::train_cli(rest),
         ["train", "lottery", rest @ ..] => paperlab::labs::lottery::ship::train_cli(rest),
         ["train", "compressive", rest @ ..] => paperlab::labs::compressive::train::train_cli(rest),
+        ["train", "onlstm", rest @ ..] => paperlab::labs::onlstm::ship::train_cli(rest),
         ["eval", "verify", rest @ ..] => eval_verify(rest),
+        ["eval", "onlstm", rest @ ..] => paperlab::labs::onlstm::ship::eval_cli(rest),
         ["bench", ..] => bench(),
         _ => {
             eprintln!("usage: paperlab train verify [--out DIR] [--quick] | paperlab eval verify [--dir DIR] | paperlab bench");

@@ -32,7 +32,25 @@ struct Kernel {
     mr: usize,
     nr: usize,
     run: unsafe fn(usize, *const f32, *const f32, *mut f32),
+    /// The same tile written straight into C (row stride `rsc`, unit column stride): `C = alpha * tile + beta * C`,
+    /// rounded exactly as the write-back in `macro_kernel` (a product, then a sum: no fused multiply-add), C not
+    /// read when `beta == 0`.
+    run_c: unsafe fn(usize, *const f32, *const f32, *mut f32, usize, f32, f32),
     name: &'static str,
+}
+
+/// The portable kernel writing a full tile straight into C (see [`Kernel::run_c`]).
+unsafe fn portable_kernel_c(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: usize, alpha: f32, beta: f32) {
+    let acc = micro_kernel(kc, a, b);
+    let (va, vb) = (V4::splat(alpha), V4::splat(beta));
+    for (i, row) in acc.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            let dst = c.add(i * rsc + 4 * j);
+            let t = v.mul(va);
+            let out = if beta == 0.0 { t } else { t.add(V4::load(dst).mul(vb)) };
+            out.store(dst);
+        }
+    }
 }
 
 /// The portable kernel: the 4 x 8 tile on [`V4`] lanes (simd128 in wasm, auto-vectorised natively).
@@ -51,10 +69,16 @@ fn kernel() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Kernel { mr: super::x86::MR, nr: super::x86::NR, run: super::x86::kernel, name: "avx2+fma" };
+                return Kernel {
+                    mr: super::x86::MR,
+                    nr: super::x86::NR,
+                    run: super::x86::kernel,
+                    run_c: super::x86::kernel_c,
+                    name: "avx2+fma",
+                };
             }
         }
-        Kernel { mr: MR, nr: NR, run: portable_kernel, name: "portable" }
+        Kernel { mr: MR, nr: NR, run: portable_kernel, run_c: portable_kernel_c, name: "portable" }
     })
 }
 
@@ -220,6 +244,15 @@ impl SendPtr {
     }
 }
 
+/// Multiply-adds (`m * n * k`) below which a product runs on one thread: under it, handing out blocks costs more than
+/// it saves. Measured with `make bench` (128³ ≈ 2.1e6 multiply-adds ran slower on 2 threads than on 1 before the
+/// helpers lingered; with them 128³ breaks even).
+const PAR_MIN: usize = 1 << 22;
+/// With threads, aim for at least this many blocks of C per thread, so a thread that starts late evens out.
+const TASKS_PER_THREAD: usize = 4;
+/// Largest packed B, in floats (16 MB): all K slices of a column block are packed at once.
+const BPACK_MAX: usize = 1 << 22;
+
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_unchecked(
     m: usize,
@@ -237,47 +270,75 @@ unsafe fn gemm_unchecked(
     let kern = kernel();
     let (mr, nr) = (kern.mr, kern.nr);
     let (mc_max, nc_max) = (mr * MC_TILES, nr * NC_TILES);
+    let par = threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PAR_MIN;
     let cp = SendPtr(c);
-    with_buffer(&BPACK, KC * nc_max.min(n.div_ceil(nr) * nr), |bpack| {
+    let slices = k.div_ceil(KC);
+    // Cap the packed B at BPACK_MAX floats: a deep K narrows the column blocks instead.
+    let nc_max = nc_max.min((BPACK_MAX / k).max(nr) / nr * nr);
+    let nc_pad_max = nc_max.min(n.div_ceil(nr) * nr);
+    // All K slices of one NC-wide column block of B are packed up front (slice `s` at `s * KC * nc_pad`), so each
+    // block of C is one task that runs through every slice: one parallel region per column block, not per slice.
+    with_buffer(&BPACK, k * nc_pad_max, |bpack| {
         for jc in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - jc);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
-                let beta_eff = if pc == 0 { beta } else { 1.0 };
+            let nc_pad = nc.div_ceil(nr) * nr;
+            let pack_slice = |s: usize, out: &mut [f32]| {
+                let (pc, kc) = (s * KC, KC.min(k - s * KC));
                 let bsub = MatRef { data: &b.data[pc * b.rs + jc * b.cs..], rows: kc, cols: nc, rs: b.rs, cs: b.cs };
-                pack_b(&bsub, nr, bpack);
-                // The parallel task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide).
-                let flops = m * nc * kc;
-                // Below ~128^3 multiply-adds per packed slice, waking the pool costs more than it saves (measured by
-                // make bench: 64^3 ran at half speed on 2 threads).
-                let par = threads > 1 && flops >= 1 << 21;
-                let mc = if par { mc_max.min((m.div_ceil(threads)).div_ceil(mr) * mr).max(mr) } else { mc_max };
+                pack_b(&bsub, nr, out);
+            };
+            if par && slices > 1 {
+                let bp = SendPtr(bpack.as_mut_ptr());
+                crate::par::run_tasks(slices, |s| {
+                    let len = KC.min(k - s * KC) * nc_pad;
+                    // SAFETY: slice s owns bpack[s * KC * nc_pad..][..len]; slices are disjoint.
+                    let out = std::slice::from_raw_parts_mut(bp.get().add(s * KC * nc_pad), len);
+                    pack_slice(s, out);
+                });
+            } else {
+                for s in 0..slices {
+                    let len = KC.min(k - s * KC) * nc_pad;
+                    pack_slice(s, &mut bpack[s * KC * nc_pad..s * KC * nc_pad + len]);
+                }
+            }
+            // The task grid: blocks of rows of C (mc tall) x blocks of columns (ncb wide), both whole register tiles.
+            let (mc, ncb) = if par {
+                let want = threads * TASKS_PER_THREAD;
+                let mc = mc_max.min(m.div_ceil(want).div_ceil(mr) * mr).max(mr * 4.min(m.div_ceil(mr)));
                 let row_blocks = m.div_ceil(mc);
-                let col_split = if par && row_blocks < threads { threads.div_ceil(row_blocks) } else { 1 };
-                let ncb = (nc.div_ceil(col_split)).div_ceil(nr) * nr;
-                let col_blocks = nc.div_ceil(ncb);
-                let bp: &[f32] = bpack;
-                let run = |t: usize| {
-                    let (ib, jb) = (t / col_blocks, t % col_blocks);
-                    let ic = ib * mc;
-                    let mcc = mc.min(m - ic);
-                    let j0 = jb * ncb;
-                    let ncc = ncb.min(nc - j0);
-                    with_buffer(&APACK, mcc.div_ceil(mr) * mr * kc, |apack| {
+                let col_split = want.div_ceil(row_blocks).min(nc_pad / nr).max(1);
+                (mc, nc.div_ceil(col_split).div_ceil(nr) * nr)
+            } else {
+                (mc_max, nc_pad)
+            };
+            let col_blocks = nc.div_ceil(ncb);
+            let tasks = m.div_ceil(mc) * col_blocks;
+            let bp: &[f32] = bpack;
+            let run = |t: usize| {
+                let (ib, jb) = (t / col_blocks, t % col_blocks);
+                let ic = ib * mc;
+                let mcc = mc.min(m - ic);
+                let j0 = jb * ncb;
+                let ncc = ncb.min(nc - j0);
+                with_buffer(&APACK, mcc.div_ceil(mr) * mr * KC.min(k), |apack| {
+                    for s in 0..slices {
+                        let (pc, kc) = (s * KC, KC.min(k - s * KC));
+                        let beta_eff = if s == 0 { beta } else { 1.0 };
                         let asub =
                             MatRef { data: &a.data[ic * a.rs + pc * a.cs..], rows: mcc, cols: kc, rs: a.rs, cs: a.cs };
+                        let apack = &mut apack[..mcc.div_ceil(mr) * mr * kc];
                         pack_a(&asub, mr, apack);
                         let cblk = cp.get().add(ic * rsc + (jc + j0) * csc);
+                        let bslice = &bp[s * KC * nc_pad + j0 * kc..];
                         // SAFETY: block (ic.., jc+j0..) of C is written by this task only.
-                        macro_kernel(&kern, mcc, ncc, kc, alpha, apack, &bp[j0 * kc..], beta_eff, cblk, rsc, csc);
-                    });
-                };
-                let tasks = row_blocks * col_blocks;
-                if par && tasks > 1 {
-                    crate::par::for_each_index(tasks, run);
-                } else {
-                    (0..tasks).for_each(run);
-                }
+                        macro_kernel(&kern, mcc, ncc, kc, alpha, apack, bslice, beta_eff, cblk, rsc, csc);
+                    }
+                });
+            };
+            if par && tasks > 1 {
+                crate::par::run_tasks(tasks, run);
+            } else {
+                (0..tasks).for_each(run);
             }
         }
     });
@@ -314,9 +375,15 @@ fn pack_b(b: &MatRef, nr: usize, out: &mut [f32]) {
         let strip = &mut out[s * nr * kc..(s + 1) * nr * kc];
         let w = nr.min(nc - j0);
         if w == nr && b.cs == 1 {
-            for p in 0..kc {
-                let src = &b.data[p * b.rs + j0..p * b.rs + j0 + nr];
-                strip[p * nr..p * nr + nr].copy_from_slice(src);
+            // Row p of the strip is nr contiguous floats of row p of B: fixed-size copies, no memcpy calls.
+            match nr {
+                8 => copy_rows::<8>(b, j0, strip),
+                16 => copy_rows::<16>(b, j0, strip),
+                _ => {
+                    for p in 0..kc {
+                        strip[p * nr..p * nr + nr].copy_from_slice(&b.data[p * b.rs + j0..p * b.rs + j0 + nr]);
+                    }
+                }
             }
         } else {
             for p in 0..kc {
@@ -325,6 +392,15 @@ fn pack_b(b: &MatRef, nr: usize, out: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// `strip[p*W..p*W+W] = B[p, j0..j0+W]` for every row p of the block (unit column stride).
+#[inline(always)]
+fn copy_rows<const W: usize>(b: &MatRef, j0: usize, strip: &mut [f32]) {
+    for (p, dst) in strip.chunks_exact_mut(W).enumerate().take(b.rows) {
+        let src: &[f32; W] = b.data[p * b.rs + j0..p * b.rs + j0 + W].try_into().expect("W floats");
+        dst.copy_from_slice(src);
     }
 }
 
@@ -339,6 +415,13 @@ fn pack_a(a: &MatRef, mr: usize, out: &mut [f32]) {
                 let src = &a.data[p * a.cs + i0..p * a.cs + i0 + mr];
                 strip[p * mr..p * mr + mr].copy_from_slice(src);
             }
+        } else if h == mr && a.cs == 1 {
+            // Row-major A (the common case): interleave mr rows, each read front to back.
+            match mr {
+                4 => interleave_rows::<4>(a, i0, strip),
+                6 => interleave_rows::<6>(a, i0, strip),
+                _ => interleave_rows_dyn(a, i0, mr, strip),
+            }
         } else {
             for i in 0..mr {
                 if i < h {
@@ -352,6 +435,27 @@ fn pack_a(a: &MatRef, mr: usize, out: &mut [f32]) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `strip[p*R + i] = A[i0 + i, p]` for a full strip of R rows of a row-major block.
+#[inline(always)]
+fn interleave_rows<const R: usize>(a: &MatRef, i0: usize, strip: &mut [f32]) {
+    let kc = a.cols;
+    let rows: [&[f32]; R] = std::array::from_fn(|i| &a.data[(i0 + i) * a.rs..(i0 + i) * a.rs + kc]);
+    for (p, dst) in strip.chunks_exact_mut(R).enumerate().take(kc) {
+        for i in 0..R {
+            dst[i] = rows[i][p];
+        }
+    }
+}
+
+fn interleave_rows_dyn(a: &MatRef, i0: usize, mr: usize, strip: &mut [f32]) {
+    for i in 0..mr {
+        let row = &a.data[(i0 + i) * a.rs..(i0 + i) * a.rs + a.cols];
+        for (p, &x) in row.iter().enumerate() {
+            strip[p * mr + i] = x;
         }
     }
 }
@@ -378,8 +482,12 @@ unsafe fn macro_kernel(
         for (si, i0) in (0..mc).step_by(mr).enumerate() {
             let ap = apack.as_ptr().add(si * mr * kc);
             let h = mr.min(mc - i0);
-            (kern.run)(kc, ap, bp, tile.as_mut_ptr());
             let cij = c.add(i0 * rsc + j0 * csc);
+            if csc == 1 && h == mr && w == nr {
+                (kern.run_c)(kc, ap, bp, cij, rsc, alpha, beta);
+                continue;
+            }
+            (kern.run)(kc, ap, bp, tile.as_mut_ptr());
             if csc == 1 {
                 for i in 0..h {
                     let dst = std::slice::from_raw_parts_mut(cij.add(i * rsc), w);

@@ -2,6 +2,7 @@
 //! oracle. Lane code lives in `simd128.rs` (wasm32 with `simd128`) or `scalar.rs` (everything else, which LLVM
 //! auto-vectorises natively); [`V4`] is whichever is compiled in, so kernel bodies are written once.
 
+pub mod cumax;
 pub mod gemm;
 pub mod interval;
 pub mod peak;
@@ -19,6 +20,7 @@ pub use simd128::V4;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use cumax::{cumax_naive, cumax_rows};
 pub use gemm::{gemm, gemm_naive, matmul, MatRef};
 
 /// Name of the lane implementation compiled in: `"simd128+relaxed"`, `"simd128"` or `"scalar"`.

@@ -2,5 +2,6 @@
 
 pub mod compressive;
 pub mod lottery;
+pub mod onlstm;
 pub mod ucb;
 pub mod verify;

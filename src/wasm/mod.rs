@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod compressive;
 pub mod lottery;
+pub mod onlstm;
 pub mod ucb;
 pub mod verify;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { servers, launch, open, ready, shot } from './helpers.mjs';
 
 const LABS = ['verify', 'lottery', 'compressive', 'onlstm', 'ucb', 'corruptions', 'bagnet', 'roll', 'blindspot', 'molecules'];
-const LIVE = ['verify', 'ucb', 'lottery', 'compressive'];
+const LIVE = ['verify', 'ucb', 'lottery', 'onlstm', 'compressive'];
 let srv;
 let ctx;
 

@@ -190,7 +190,8 @@ class Lab {
       xRange: [0.5, 8.5],
       yRange: (lo, hi) => [Math.floor(((lo ?? 2) - 0.02) * 50) / 50, Math.ceil(((hi ?? 3) + 0.02) * 50) / 50],
       markerLabel: 'c',
-      markerFormat: (x) => String(x),
+      markerText: (x) => `c = ${x}`,
+      xTicks: [1, 2, 3, 4, 8],
       series: [
         { key: 'conv', label: 'Compressive, conv f_c', color: 'ibp', width: 1.4 },
         { key: 'xl', label: 'Transformer-XL (n_m = 64)', color: 'fg2', dash: [6, 4], points: false },

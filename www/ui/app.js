@@ -14,6 +14,7 @@ const LABS = {
   ucb: () => import('../labs/ucb.js'),
   lottery: () => import('../labs/lottery.js'),
   compressive: () => import('../labs/compressive.js'),
+  onlstm: () => import('../labs/onlstm.js'),
 };
 
 const landing = document.getElementById('landing');

@@ -16,8 +16,9 @@ const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 /**
  * A line chart of several series over x.
  *   new CurvePlot(el, { xLabel, yLabel, xRange, yRange, ySuffix, series: [{ key, label, color, width, dash, points }] })
+ *     optional: xTicks (x values to put ticks at, labelled by xFormat), markerText(x) (the marker's label)
  *   plot.update(xs, ys)            ys: one array per series (null entries leave gaps)
- *   plot.setMarker(x)              vertical line at the current slider value (label: opts.markerFormat(x), else 3 decimals)
+ *   plot.setMarker(x)              vertical line at the current slider value
  *   plot.setLive([{ x, y, color, label, pending, progress }])   highlighted points
  *   plot.setEmphasis(key)          draw this series thicker
  */
@@ -77,7 +78,7 @@ export class CurvePlot {
         x: { time: false, range: () => o.xRange },
         y: { range: (u, min, max) => (o.yRange ? o.yRange(min, max) : [min, max]) },
       },
-      axes: [axis(o.xLabel), { ...axis(o.yLabel), size: 52, values: (u, vals) => vals.map((v) => `${v}${suffix}`) }],
+      axes: [o.xTicks ? { ...axis(o.xLabel), splits: () => o.xTicks, values: (u, vals) => vals.map((v) => (o.xFormat ? o.xFormat(v) : String(v))) } : axis(o.xLabel), { ...axis(o.yLabel), size: 52, values: (u, vals) => vals.map((v) => `${v}${suffix}`) }],
       legend: { live: true },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
       hooks: {
@@ -157,7 +158,7 @@ export class CurvePlot {
       ctx.setLineDash([]);
       ctx.fillStyle = c.accent;
       ctx.font = `${12 * pr}px system-ui, sans-serif`;
-      const label = `${this.opts.markerLabel || 'x'} = ${this.opts.markerFormat ? this.opts.markerFormat(this.marker) : this.marker.toFixed(3)}`;
+      const label = this.opts.markerText ? this.opts.markerText(this.marker) : `${this.opts.markerLabel || 'x'} = ${this.marker.toFixed(3)}`;
       const tw = ctx.measureText(label).width;
       const tx = x + 6 * pr + tw > left + width ? x - 6 * pr - tw : x + 6 * pr;
       ctx.fillText(label, tx, top + height - 8 * pr);

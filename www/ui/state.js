@@ -7,6 +7,7 @@
 //     { name: 'method', type: 'enum',   values: ['ibp', 'crown', 'crown-ibp'], default: 'crown-ibp' },
 //     { name: 'digit',  type: 'int',    min: 0, max: 1999, default: 0 },
 //     { name: 'embed',  type: 'bool',   default: false, share: false },
+//     { name: 's',      type: 'text',   maxLength: 400, default: 'the dog sees a cat' },
 //   ];
 //
 // parseState(spec, params) never throws: a value that is not a number, out of range, or not one of the allowed
@@ -92,6 +93,12 @@ export function parseValue(p, raw) {
         value: p.default,
         note: `${name}=${shown} is not ${p.what ? `a known ${p.what}` : `one of ${values.join(', ')}`}; ${def()}`,
       };
+    }
+    case 'text': {
+      // Free text (a sentence): kept as typed, cut at maxLength characters with a note.
+      const max = p.maxLength ?? 400;
+      if (raw.length > max) return { value: raw.slice(0, max), note: `${name} is longer than ${max} characters; cut there` };
+      return { value: raw, note: null };
     }
     case 'bool': {
       const t = raw.trim().toLowerCase();

@@ -1,0 +1,111 @@
+//! The `onlstm` lab's facade (Ordered Neurons): one language model at a time (a shipped ON-LSTM or LSTM, or one
+//! the page trains live), read a typed sentence into distances, master-forget-gate staircase and induced trees,
+//! score it on the lab's test sentences (perplexity, parse F1), sample from it, and train a fresh one in small steps
+//! the page drives (progress, cancel). No math here: see `crate::labs::onlstm`.
+
+use wasm_bindgen::prelude::*;
+
+use super::js_err;
+use crate::labs::onlstm::grammar::{detokenize, splits, Sentence, VOCAB};
+use crate::labs::onlstm::model::{evaluate, sample, Lm, LmConfig, TrainConfig, Trainer};
+use crate::labs::onlstm::{analyze, baseline_f1};
+use crate::nn::Rng;
+use crate::Error;
+
+/// A lab session: the corpus (regenerated from its seed, identical to the native one), the current model, and a
+/// training run when one is going.
+#[wasm_bindgen]
+pub struct OnlstmLab {
+    lm: Lm,
+    train: Vec<Sentence>,
+    test: Vec<Sentence>,
+    trainer: Option<Trainer>,
+}
+
+#[wasm_bindgen]
+impl OnlstmLab {
+    /// Loads a model written by `paperlab train onlstm` (safetensors bytes). Throws with a message naming the
+    /// problem when the bytes are not such a model.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &[u8]) -> Result<OnlstmLab, JsError> {
+        console_error_panic_hook::set_once();
+        let (lm, _) = Lm::from_safetensors(model).map_err(js_err)?;
+        let (train, _, test) = splits();
+        Ok(OnlstmLab { lm, train, test, trainer: None })
+    }
+
+    /// JSON of the current model's sizes `{chunk, e, h, layers, v}` (chunk 0 = LSTM).
+    pub fn config(&self) -> String {
+        serde_json::to_string(&self.lm.cfg).expect("config serialises")
+    }
+
+    /// JSON list of the vocabulary (id order; `<eos>` and `<unk>` first).
+    pub fn vocab(&self) -> String {
+        serde_json::to_string(&*VOCAB).expect("vocab serialises")
+    }
+
+    /// Reads `text` as one sentence: JSON `{tokens: {words, ids, unknown}, distances: [L][n], gates: [L][n*W],
+    /// gate_width: W, spans: [L][[start, end]], nll: [n+1]}`. Throws on empty text or more than 40 words.
+    pub fn analyze(&self, text: &str) -> Result<String, JsError> {
+        let a = analyze(&self.lm, text).map_err(js_err)?;
+        Ok(serde_json::to_string(&a).expect("analysis serialises"))
+    }
+
+    /// Perplexity and the parse F1 of every layer on the first `n` test sentences (all 1,000 when `n` is 0 or
+    /// larger): `[ppl, f1_layer1, f1_layer2, ...]` (F1 as fractions).
+    pub fn evaluate(&self, n: usize) -> Result<Vec<f64>, JsError> {
+        let k = if n == 0 { self.test.len() } else { n.min(self.test.len()) };
+        let r = evaluate(&self.lm, &self.test[..k]).map_err(js_err)?;
+        Ok(std::iter::once(r.ppl).chain(r.f1_by_layer).collect())
+    }
+
+    /// Right-branching, left-branching and random-tree F1 (fractions) on the first `n` test sentences (all when 0),
+    /// the random one averaged over 5 trees per sentence.
+    pub fn baselines(&self, n: usize) -> Vec<f64> {
+        let k = if n == 0 { self.test.len() } else { n.min(self.test.len()) };
+        let (r, l, x) = baseline_f1(&self.test[..k], 5);
+        vec![r, l, x]
+    }
+
+    /// `count` sentences sampled at `temperature` (> 0) with `seed`, one per line.
+    pub fn sample(&self, seed: u32, temperature: f32, count: usize) -> Result<String, JsError> {
+        let mut rng = Rng::new(u64::from(seed));
+        let mut out = Vec::new();
+        for _ in 0..count.clamp(1, 20) {
+            let ids = sample(&self.lm, &mut rng, temperature, 30).map_err(js_err)?;
+            out.push(detokenize(&ids));
+        }
+        Ok(out.join("\n"))
+    }
+
+    /// Starts training a fresh model with the lab's sizes and chunk size `chunk` (0 = LSTM; must divide 64) for
+    /// `steps` Adam steps from `seed`; the current model is replaced by it as it trains.
+    pub fn train_start(&mut self, chunk: usize, steps: usize, seed: u32) -> Result<(), JsError> {
+        if steps == 0 || steps > 100_000 {
+            return Err(js_err(Error::range("steps", format!("{steps} must be between 1 and 100000"))));
+        }
+        let tc = TrainConfig { steps, seed: u64::from(seed), ..TrainConfig::default() };
+        let tr = Trainer::new(LmConfig::lab(chunk), tc, &self.train).map_err(js_err)?;
+        self.lm = tr.lm.clone();
+        self.trainer = Some(tr);
+        Ok(())
+    }
+
+    /// Does up to `n` training steps; returns `[steps_done, total_steps, mean training cross-entropy (nats per
+    /// token) of these steps, tokens predicted so far]`. Throws when no run was started.
+    pub fn train_step(&mut self, n: usize) -> Result<Vec<f64>, JsError> {
+        let tr = self.trainer.as_mut().ok_or_else(|| js_err(Error::range("training run", "none started; call train_start first")))?;
+        let todo = n.clamp(1, 10_000).min(tr.tc.steps.saturating_sub(tr.steps_done()));
+        let mut s = 0.0f64;
+        for _ in 0..todo {
+            s += tr.step(&self.train).map_err(js_err)? as f64;
+        }
+        self.lm = tr.lm.clone();
+        Ok(vec![tr.steps_done() as f64, tr.tc.steps as f64, if todo > 0 { s / todo as f64 } else { f64::NAN }, tr.tokens_done() as f64])
+    }
+
+    /// The current model as safetensors bytes (to download a live-trained model).
+    pub fn model_bytes(&self) -> Result<Vec<u8>, JsError> {
+        self.lm.to_safetensors(&Default::default()).map_err(js_err)
+    }
+}
