@@ -35,6 +35,7 @@ test('the lab loads, scores the text and shows the attention split', async () =>
   assert.match(await page.textContent('[data-testid=attn-mass]'), /% on compressed memory · [\d.]+% on memory · [\d.]+% on the segment/);
   assert.match(await page.textContent('[data-testid=plot-readout]'), /bits\/char/);
   assert.match(await page.textContent('.fidelity'), /0\.97/);
+  assert.match(await page.textContent('[data-testid=paper-trend]'), /0\.99 → Compressive Transformer \(c = 3, conv f_c\) 0\.97/);
   const spans = await page.$$eval('[data-testid=colored] span', (els) => els.length);
   assert.ok(spans > 100, `coloured characters: ${spans}`);
   await shot(page, 'compressive');
