@@ -379,7 +379,7 @@ pub struct Model {
 
 /// `y = x W^T` (+ `b`): `x` N x I, `w` O x I, `b` O or empty; returns N x O.
 fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Vec<f32> {
-    let i = if n == 0 { 0 } else { x.len() / n };
+    let i = x.len().checked_div(n).unwrap_or(0);
     let mut y = vec![0.0; n * o];
     if !b.is_empty() {
         for r in y.chunks_mut(o) {
@@ -393,6 +393,7 @@ fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Vec<f32> {
 }
 
 /// Backward of [`lin`]: `dw += dy^T x`, `db += sum dy` (when non-empty); returns `dx = dy W` when `need_dx`.
+#[allow(clippy::too_many_arguments)]
 fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut [f32], o: usize, need_dx: bool) -> Vec<f32> {
     let i = w.len() / o;
     if n == 0 {
@@ -477,6 +478,7 @@ pub struct AttnCache {
 /// Shapes: `z` S x D (the normalised window `[cm; m; h]`), the segment is its last T rows; `wq`, `wk`, `wv`, `wo`
 /// D x D; `rel` H x R with R >= S. Query i (0-based in the segment) attends key j when `j <= P + i`, with score
 /// `q_i . k_j / sqrt(E) + rel[h][P + i - j]`. Returns the output `o Wo^T` (T x D) and the cache.
+#[allow(clippy::too_many_arguments)]
 pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> (Vec<f32>, AttnCache) {
     let d = z.len() / s;
     let e = d / heads;
@@ -604,6 +606,7 @@ fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usiz
 }
 
 /// Backward of [`content_attn`] to `k` and `v` only (the queries are held fixed). Returns `(dk, dv)`, N x D each.
+#[allow(clippy::too_many_arguments)]
 fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], t: usize, n: usize, heads: usize) -> (Vec<f32>, Vec<f32>) {
     let d = q.len() / t;
     let e = d / heads;
@@ -790,10 +793,10 @@ impl Model {
                     }
                 }
                 Compression::Dilated if cfg.cmem > 0 => {
-                    for k in 0..2 {
-                        normal(&mut f[k], 0.01, &mut rng);
+                    for w in f.iter_mut().take(2) {
+                        normal(w, 0.01, &mut rng);
                         for o in 0..d {
-                            f[k][o * d + o] += 0.5;
+                            w[o * d + o] += 0.5;
                         }
                     }
                 }
