@@ -245,8 +245,11 @@ impl SendPtr {
 }
 
 /// Multiply-adds (`m * n * k`) below which a product runs on one thread: under it, handing out blocks costs more than
-/// it saves. Measured with `make bench` (128³ ≈ 2.1e6 multiply-adds ran slower on 2 threads than on 1 before the
-/// helpers lingered; with them 128³ breaks even).
+/// it saves. Measured with `make bench`: in the browser 128³ (2²¹) gains on 2 threads (30 -> 34 GFLOP/s) now that
+/// helpers linger between products; natively the same product loses (70 -> 56), so there the cut is 2²² (~160³).
+#[cfg(target_arch = "wasm32")]
+const PAR_MIN: usize = 1 << 21;
+#[cfg(not(target_arch = "wasm32"))]
 const PAR_MIN: usize = 1 << 22;
 /// With threads, aim for at least this many blocks of C per thread, so a thread that starts late evens out.
 const TASKS_PER_THREAD: usize = 4;
