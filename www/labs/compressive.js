@@ -18,7 +18,7 @@
 
 import { h, slider, select, intPicker, progress, notesBox, sig3 } from '../ui/controls.js';
 import { parseState } from '../ui/state.js';
-import { download, downloadText, csvText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
+import { download, downloadText, csvText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { sequential } from '../ui/heatmap.js';
 import { getEngine } from '../engine/engine.js';
@@ -85,8 +85,9 @@ const signed3 = (d) => (Math.abs(d) < 0.0005 ? '0.000' : `${d < 0 ? '−' : '+'}
 const fmtBpc = (x) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 const fmtRate = (x) => (x >= 1e6 ? `${sig3(x / 1e6)}M` : x >= 1e3 ? `${sig3(x / 1e3)}k` : sig3(x));
 
-class Lab {
+class Lab extends LabState {
   constructor(root) {
+    super();
     this.root = root;
     this.engine = getEngine();
     this.values = null;
@@ -269,24 +270,6 @@ class Lab {
 
   writeHash() {
     writeLabHash('compressive', this.spec, this.values, this.el, { title: 'Compressive Transformer lab', height: 1100 });
-  }
-
-  set(patch) {
-    const prev = this.values;
-    this.values = { ...prev, ...patch };
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
-  }
-
-  update(params) {
-    const { values, notes } = this.parse(params);
-    this.el.notes.show(notes);
-    const prev = this.values;
-    this.values = values;
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
   }
 
   modelId(v = this.values) {

@@ -16,7 +16,7 @@
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
 import { parseState } from '../ui/state.js';
-import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
+import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { BandPlot } from '../ui/bandplot.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
@@ -279,8 +279,9 @@ class MaskView {
 }
 
 // ---------------------------------------------------------------------------------------------------- the lab
-class Lab {
+class Lab extends LabState {
   constructor(root) {
+    super();
     this.root = root;
     this.engine = getEngine();
     this.values = null;
@@ -514,15 +515,9 @@ class Lab {
     writeLabHash('lottery', this.spec, this.values, this.el, { title: 'lottery tickets lab', height: 900 });
   }
 
-
-  set(patch) {
-    const prev = this.values;
-    let next = { ...prev, ...patch };
-    if (next.k >= next.iters) next = { ...next, k: next.iters - 1 };
-    this.values = next;
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
+  /** Rewinding to iteration k needs k < iters. */
+  normalise(next) {
+    return next.k >= next.iters ? { ...next, k: next.iters - 1 } : next;
   }
 
   switchSetting(setting) {

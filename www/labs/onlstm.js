@@ -18,7 +18,7 @@
 
 import { h, slider, select, intPicker, progress, notesBox, sig3 } from '../ui/controls.js';
 import { parseState } from '../ui/state.js';
-import { download, downloadText, csvText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
+import { download, downloadText, csvText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { sequential } from '../ui/heatmap.js';
 import { colors, onSchemeChange } from '../ui/palette.js';
@@ -267,8 +267,9 @@ class Staircase {
 
 // ------------------------------------------------------------------ the lab
 
-class Lab {
+class Lab extends LabState {
   constructor(root) {
+    super();
     this.root = root;
     this.engine = getEngine();
     this.values = null;
@@ -478,29 +479,11 @@ class Lab {
     writeLabHash('onlstm', this.spec, this.values, this.el, { title: 'Ordered Neurons lab', height: 1100 });
   }
 
-  set(patch) {
-    const prev = this.values;
-    this.values = { ...prev, ...patch };
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
-  }
-
   setSentence(text) {
     this.values = { ...this.values, s: text };
     clearTimeout(this._hashTimer);
     this._hashTimer = setTimeout(() => this.writeHash(), 300);
     this.scheduleAnalysis();
-  }
-
-  update(params) {
-    const { values, notes } = this.parse(params);
-    this.el.notes.show(notes);
-    const prev = this.values;
-    this.values = values;
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
   }
 
   changed(prev) {

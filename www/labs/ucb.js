@@ -16,7 +16,7 @@
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
 import { parseState } from '../ui/state.js';
-import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
+import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap, sequential } from '../ui/heatmap.js';
 import { getEngine } from '../engine/engine.js';
@@ -100,8 +100,9 @@ function accBwt(m) {
   return { acc, bwt: bwt / (TASKS - 1) };
 }
 
-class Lab {
+class Lab extends LabState {
   constructor(root) {
+    super();
     this.root = root;
     this.engine = getEngine();
     this.values = null;
@@ -277,25 +278,6 @@ class Lab {
 
   writeHash() {
     writeLabHash('ucb', this.spec, this.values, this.el, { title: 'UCB continual-learning lab', height: 900 });
-  }
-
-
-  set(patch) {
-    const prev = this.values;
-    this.values = { ...prev, ...patch };
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
-  }
-
-  update(params) {
-    const { values, notes } = this.parse(params);
-    this.el.notes.show(notes);
-    const prev = this.values;
-    this.values = values;
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
   }
 
   changed(prev) {

@@ -15,7 +15,7 @@
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
 import { parseState } from '../ui/state.js';
-import { download, downloadText, fetchJson, labHeader, labFooter, showBackend, writeLabHash } from '../ui/labpage.js';
+import { download, downloadText, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
 import { methodKey } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
@@ -167,8 +167,9 @@ function slopeDip(model) {
   return best;
 }
 
-class Lab {
+class Lab extends LabState {
   constructor(root) {
+    super();
     this.root = root;
     this.engine = getEngine();
     this.values = null;
@@ -359,27 +360,6 @@ class Lab {
 
   writeHash() {
     writeLabHash('verify', this.spec, this.values, this.el, { title: `${PAPER.short} verification lab`, height: 760 });
-  }
-
-
-  /** Apply a change from a control. */
-  set(patch) {
-    const prev = this.values;
-    this.values = { ...prev, ...patch };
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
-  }
-
-  /** Apply settings from the URL (hash edited by hand, or first load). */
-  update(params) {
-    const { values, notes } = this.parse(params);
-    this.el.notes.show(notes);
-    const prev = this.values;
-    this.values = values;
-    this.writeHash();
-    this.syncControls();
-    this.changed(prev);
   }
 
   changed(prev) {

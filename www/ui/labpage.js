@@ -135,3 +135,35 @@ export function writeLabHash(lab, spec, values, el, { title, height = 900 }) {
   el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${title}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
   el.embedLink.href = shareUrl;
 }
+
+/**
+ * The state plumbing every lab shares. A lab class extends it and provides `values`, `el.notes`, `parse(params)`
+ * (URL parameters to `{ values, notes }`), `writeHash()`, `syncControls()` and `changed(prev)`; it may override
+ * `normalise(values)` to keep related settings consistent.
+ */
+export class LabState {
+  /** Applies a change from a control: the new values go to the URL, the controls and the views. */
+  set(patch) {
+    const prev = this.values;
+    this.values = this.normalise({ ...prev, ...patch });
+    this.writeHash();
+    this.syncControls();
+    this.changed(prev);
+  }
+
+  /** Applies settings from the URL (first load, or the hash edited by hand); notes say what was clamped or reset. */
+  update(params) {
+    const { values, notes } = this.parse(params);
+    this.el.notes.show(notes);
+    const prev = this.values;
+    this.values = values;
+    this.writeHash();
+    this.syncControls(prev);
+    this.changed(prev);
+  }
+
+  /** Settings made consistent after a change (identity unless a lab overrides it). */
+  normalise(values) {
+    return values;
+  }
+}
