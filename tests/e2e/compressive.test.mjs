@@ -84,6 +84,10 @@ test('bad URL values and bad text get clear messages', async () => {
   await page.fill('[data-testid=text]', 'naïve café — the whale');
   await waitData(page, 'scoreStatus', 'done');
   assert.match(await page.textContent('[data-testid=text-msg]'), /never saw \("ï" "é" "—"\)/);
+  // invisible and direction-changing characters are named by code point, so they cannot reorder the message
+  await page.fill('[data-testid=text]', 'the whale\u202e ahoy');
+  await waitData(page, 'scoreStatus', 'done');
+  assert.match(await page.textContent('[data-testid=text-msg]'), /never saw \(U\+202E\)/);
   // a huge paste is cut, with a message
   await page.evaluate(() => {
     const t = document.querySelector('[data-testid=text]');

@@ -112,6 +112,17 @@ test('a run can be cancelled', async () => {
   await page.click('[data-testid=run]');
   assert.equal((await dataset(page)).runStatus, 'cancelled');
   assert.equal(await page.textContent('[data-testid=run]'), 'run');
+  assert.match(await page.textContent('[data-testid=readout]'), /^Your run \(cancelled\)/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('reached from another lab whose engine is already running: no errors, the engine-ready state shows', async () => {
+  const { page, errors } = await open(ctx, `${srv.isolated}/#/ucb`);
+  await ready(page);
+  await page.evaluate(() => { location.hash = '#/lottery'; });
+  await page.waitForFunction(() => document.body.dataset.ready === '1' && document.querySelector('[data-testid=sparsity]'));
+  await page.waitForFunction(() => /Engine ready/.test(document.querySelector('[data-testid=readout]')?.textContent || ''));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -98,6 +98,12 @@ test('bad URL values get a note, the sentence comes from the URL, and sampling s
   assert.ok(first.trim().split(' ').length >= 1, first);
   assert.deepEqual(errors, []);
   await page.close();
+  // An empty sentence in the URL is a valid state: the page says so and still becomes ready.
+  const empty = await open(ctx, lab('s='));
+  await ready(empty.page);
+  assert.match(await empty.page.textContent('[data-testid=tree-msg]'), /the box is empty/);
+  assert.deepEqual(empty.errors, []);
+  await empty.page.close();
 });
 
 test('a live training run shows progress, can be cancelled, and a short one finishes', async () => {

@@ -85,6 +85,12 @@ const signed3 = (d) => (Math.abs(d) < 0.0005 ? '0.000' : `${d < 0 ? '−' : '+'}
 const fmtBpc = (x) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 const fmtRate = (x) => (x >= 1e6 ? `${sig3(x / 1e6)}M` : x >= 1e3 ? `${sig3(x / 1e3)}k` : sig3(x));
 
+/** A character for a message: invisible and direction-changing ones (controls, format characters such as U+202E,
+ *  separators) as their code point, others quoted. */
+const showChar = (c) => (/[\p{C}\p{Z}]/u.test(c) && c !== ' '
+  ? `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`
+  : JSON.stringify(c));
+
 class Lab extends LabState {
   constructor(root) {
     super();
@@ -458,7 +464,7 @@ class Lab extends LabState {
     const hnd = this.handle();
     try {
       const { value: unknown } = await hnd.call('unknown_chars', [t]);
-      if (unknown) msgs.push(`${[...unknown].length} character${[...unknown].length === 1 ? '' : 's'} the model never saw (${[...unknown].slice(0, 12).map((c) => JSON.stringify(c)).join(' ')}) ${[...unknown].length === 1 ? 'is' : 'are'} read as spaces.`);
+      if (unknown) msgs.push(`${[...unknown].length} character${[...unknown].length === 1 ? '' : 's'} the model never saw (${[...unknown].slice(0, 12).map(showChar).join(' ')}) ${[...unknown].length === 1 ? 'is' : 'are'} read as spaces.`);
       this.el.textMsg.hidden = msgs.length === 0;
       this.el.textMsg.textContent = msgs.join(' ');
       if (!attnOnly) {

@@ -364,11 +364,12 @@ class Lab extends LabState {
           h('section', { class: 'panel' }, h('h2', {}, 'Fidelity'), el.fidelity))),
       el.foot);
 
-    const pctFmt = (v) => (v >= 10 ? String(Math.round(v)) : sig3(v));
+    // Tick labels: 50, 20, 5, 2, 1.5, 4.47 (no trailing zeros); uPlot passes null for ticks it leaves out.
+    const pctFmt = (v) => (v >= 10 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
     this.pctFmt = pctFmt;
     this.vplot = new BandPlot(el.vplotBox, {
       xLabel: 'weights remaining (%, log scale)', xLabelShort: 'remaining', xLog: true, xReverse: true,
-      xRange: [1, 100], xFormat: (v) => `${pctFmt(v)}%`, aspect: 0.4,
+      xRange: [1, 100], xFormat: (v) => (v == null ? '' : `${pctFmt(v)}%`), aspect: 0.4,
       yLabel: 'error on test digits (%)', ySuffix: '%', yRange: () => [0, 100],
       markerLabel: (x) => `target ${sig3(x)}%`,
       series: [
@@ -391,14 +392,14 @@ class Lab extends LabState {
     const series = seriesFor(this.values.setting).map((x) => ({ ...x, label: labels[x.key]?.label || x.label }));
     this.plot = new BandPlot(this.el.plotBox, {
       xLabel: 'weights remaining (%, log scale)', xLabelShort: 'remaining', xLog: true, xReverse: true,
-      xRange: [1, 100], xFormat: (v) => `${pctFmt(v)}%`,
+      xRange: [1, 100], xFormat: (v) => (v == null ? '' : `${pctFmt(v)}%`),
       yLabel: s.yLabel || '', ySuffix: s.suffix || '', yRange: s.yRange,
       markerLabel: (x) => `target ${sig3(x)}%`,
       series,
     });
     this.esPlot = new BandPlot(this.el.esBox, {
       xLabel: 'weights remaining (%, log scale)', xLabelShort: 'remaining', xLog: true, xReverse: true,
-      xRange: [1, 100], xFormat: (v) => `${pctFmt(v)}%`, aspect: 0.3, maxHeight: 240,
+      xRange: [1, 100], xFormat: (v) => (v == null ? '' : `${pctFmt(v)}%`), aspect: 0.3, maxHeight: 240,
       yLabel: s.unit === 'updates' ? 'update' : 'iteration', yFormat: (v) => String(Math.round(v)),
       yRange: (min, max) => {
         const step = s.unit === 'updates' ? 10 : 100;
@@ -728,6 +729,7 @@ class Lab extends LabState {
 
   // ------------------------------------------------------------------ the user's run
   drawRunHint() {
+    if (!this.values) return; // the engine can be ready (another lab started it) before the settings are read
     const s = this.setting;
     const c = this.c;
     if (!c) return;
@@ -776,6 +778,7 @@ class Lab extends LabState {
       this.root.dataset.runStatus = 'cancelled';
       this.el.progress.fail(`${why} after ${this.run.points.length} network${this.run.points.length === 1 ? '' : 's'}`);
       this.run.handle?.call('stop', []).catch(() => {});
+      this.showRun();
       this.drawRunHint();
     }
   }
@@ -856,7 +859,7 @@ class Lab extends LabState {
     const last = pts[pts.length - 1];
     const parts = [];
     if (run.status === 'running') parts.push(`Training level ${level ?? '…'} of ${run.plan ? run.plan.levels.length - 1 : '…'}`);
-    else parts.push('Your run');
+    else parts.push(run.status === 'cancelled' ? 'Your run (cancelled)' : 'Your run');
     const s = this.setting;
     if (last) {
       const key = last.kind === 'ticket' ? this.ticketKey(run.values) : last.kind;
@@ -1172,6 +1175,18 @@ class Lab extends LabState {
         this.scheduleVerify();
       }
     }));
+    try {
+      this.manifest = await loadManifest();
+    } catch (e) {
+      this.manifestError = e.message;
+    }
+    const { values, notes } = this.parse(params);
+    this.values = values;
+    this.buildControls();
+    this.el.notes.show(notes);
+    this.writeHash();
+    this.changed(null);
+    // Only now: the engine may already be running (started by another lab) and its callback reads the settings.
     this.engine.ready.then(() => {
       badge();
       if (!this.run) this.el.readout.textContent = 'Engine ready. Press run to train your own IMP run; the curves are precomputed.';
@@ -1185,17 +1200,6 @@ class Lab extends LabState {
       this.first.verify = true;
       this.maybeReady();
     });
-    try {
-      this.manifest = await loadManifest();
-    } catch (e) {
-      this.manifestError = e.message;
-    }
-    const { values, notes } = this.parse(params);
-    this.values = values;
-    this.buildControls();
-    this.el.notes.show(notes);
-    this.writeHash();
-    this.changed(null);
     const masks = this.manifest?.settings?.vision?.artifacts?.masks;
     if (masks) {
       loadRounds(new URL(masks, MODELS_DIR)).then((r) => {

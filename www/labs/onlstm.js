@@ -647,6 +647,8 @@ class Lab extends LabState {
     const text = v.s;
     if (!text.trim()) {
       this.showTreeError('Type a sentence above (for example “the dog that the cats like sleeps”): the box is empty.');
+      this.firstAnalysis = true; // an empty box is a valid state: the page is ready with this message
+      this.maybeReady();
       return;
     }
     try {

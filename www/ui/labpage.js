@@ -22,10 +22,15 @@ export function downloadText(name, text, type = 'text/csv') {
   setTimeout(() => URL.revokeObjectURL(url), 5000);
 }
 
-/** Joins rows of cells into CSV text with a trailing newline; cells holding `,`, `"` or a newline are quoted. */
+/**
+ * Joins rows of cells into CSV text with a trailing newline; cells holding `,`, `"` or a newline are quoted. A text
+ * cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR, and not a number)
+ * gets a leading `'`.
+ */
 export function csvText(rows) {
   const cell = (x) => {
-    const s = x == null ? '' : String(x);
+    let s = x == null ? '' : String(x);
+    if (typeof x === 'string' && /^[=+\-@\t\r]/.test(s) && !Number.isFinite(Number(s))) s = `'${s}`;
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return `${rows.map((r) => (Array.isArray(r) ? r.map(cell).join(',') : r)).join('\n')}\n`;
