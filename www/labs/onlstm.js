@@ -372,7 +372,7 @@ class Lab extends LabState {
       el.foot);
 
     this.f1Plot = new CurvePlot(el.f1Box, {
-      xLabel: 'chunk size C (neurons per master-gate level; D = 64 / C levels)',
+      xLabel: 'chunk size C (D = 64 / C levels)',
       xLabelShort: 'C',
       xFormat: (x) => String(Math.round(2 ** x)),
       yLabel: 'sentence-level F1 (%)',
