@@ -182,6 +182,14 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
   assert.equal(await page.inputValue('#eps + input'), '0.450');
   assert.equal(await page.inputValue('#slope'), 'adaptive');
   await liveResult(page, `${defaultModel()}|0.45|crown-ibp|1|adaptive`);
+
+  // A repeated key: the first one counts, and the page says so; an engine switch in the hash is explained.
+  await page.evaluate(() => { location.hash = '#/verify?eps=0.1&eps=0.2&single=1'; });
+  await page.waitForFunction(() => /given 2 times/.test(document.querySelector('[data-testid=notes]').textContent));
+  const notes2 = await noteText(page);
+  assert.match(notes2, /eps is given 2 times; the first one counts/);
+  assert.match(notes2, /single= picks the engine build when the page loads: put it before the “#”/);
+  assert.equal((await labValues(page)).eps, 0.1);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -111,6 +111,9 @@ export function parseValue(p, raw) {
   }
 }
 
+/** Page-level switches read by the engine from the URL before the hash (`?single=1`, `?relaxed=0`). */
+const PAGE_KEYS = new Set(['single', 'relaxed']);
+
 /**
  * Parse all properties of `spec` from `params` (URLSearchParams). Returns `{ values, notes }`.
  * Unknown parameters are ignored with a note; missing ones take their default silently.
@@ -127,9 +130,17 @@ export function parseState(spec, params) {
     const { value, note } = parseValue(p, params.get(p.name));
     values[p.name] = value;
     if (note) notes.push(note);
+    const n = params.getAll(p.name).length;
+    if (n > 1) notes.push(`${p.name} is given ${n} times; the first one counts`);
   }
   for (const k of new Set(params.keys())) {
-    if (!known.has(k)) notes.push(`unknown setting "${k.length > 40 ? `${k.slice(0, 40)}…` : k}" ignored`);
+    if (known.has(k)) continue;
+    if (PAGE_KEYS.has(k)) {
+      // Engine switches pick the WebAssembly build when the page loads, from the part of the URL before the hash.
+      notes.push(`${k}= picks the engine build when the page loads: put it before the “#”, e.g. index.html?${k}=${k === 'single' ? 1 : 0}#/…; ignored here`);
+    } else {
+      notes.push(`unknown setting "${k.length > 40 ? `${k.slice(0, 40)}…` : k}" ignored`);
+    }
   }
   return { values, notes };
 }
