@@ -27,6 +27,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use paperlab::data::mnist::Mnist;
+use paperlab::labs::cli::flag;
 use paperlab::labs::verify::{evaluate, train, EvalPoint, TrainConfig};
 use paperlab::nn::Mlp;
 
@@ -58,9 +59,6 @@ pub fn main() {
     }
 }
 
-fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
-    rest.iter().position(|a| *a == name).and_then(|i| rest.get(i + 1).copied())
-}
 
 fn models_dir(rest: &[&str], name: &str) -> PathBuf {
     flag(rest, name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify"))
@@ -92,18 +90,8 @@ fn train_verify(rest: &[&str]) -> paperlab::Result<()> {
     let xtr = data.train.batch_f32(&(0..data.train.n).collect::<Vec<_>>());
     let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
     let only = flag(rest, "--only");
-    let keep: Vec<serde_json::Value> = match (only, std::fs::read(out.join("manifest.json"))) {
-        // With --only, the other models' entries are kept from the existing manifest.
-        (Some(o), Ok(b)) => serde_json::from_slice::<serde_json::Value>(&b)
-            .ok()
-            .and_then(|v| v["models"].as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["id"].as_str() != Some(o))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut entries = keep;
+    // With --only, the other models' entries are kept from the existing manifest.
+    let mut entries = paperlab::labs::cli::kept_entries(&out.join("manifest.json"), only);
     for (id, label, cfg) in configs(quick) {
         if only.is_some_and(|o| o != id) {
             continue;

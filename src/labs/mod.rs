@@ -1,5 +1,7 @@
 //! One module per paper. Pure Rust: no wasm-bindgen, no DOM.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod compressive;
 pub mod lottery;
 pub mod onlstm;

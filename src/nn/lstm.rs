@@ -45,8 +45,9 @@ pub struct LstmCache {
     pub hs: Vec<f32>,
 }
 
+/// The logistic function `1 / (1 + e^-x)`, as the LSTM gates use it (shared with the ON-LSTM cell).
 #[inline]
-fn sigmoid(x: f32) -> f32 {
+pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 

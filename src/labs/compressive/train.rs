@@ -194,10 +194,8 @@ mod cli {
 
     use super::*;
     use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
+    use crate::labs::cli::flag;
 
-    fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
-        rest.iter().position(|a| *a == name).and_then(|i| rest.get(i + 1).copied())
-    }
 
     /// Characters of the validation text used by the native-vs-wasm check (`check` in the manifest).
     pub const CHECK_CHARS: usize = 600;

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::labs::cli::flag;
+
 use serde_json::{json, Value};
 
 use super::cartpole::{CartPoleTask, RlConfig, POLICY_DIMS};
@@ -51,9 +53,6 @@ pub const VERIFY_EPS: [f32; 4] = [0.1, 0.2, 0.3, 0.4];
 /// `round(n 0.9^r)` of the output layer (LTH's per-round rates), r = 0..=16.
 pub const VERIFY_LEVELS: usize = 16;
 
-fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
-    rest.iter().position(|a| *a == name).and_then(|i| rest.get(i + 1).copied())
-}
 
 fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4

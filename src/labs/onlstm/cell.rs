@@ -21,6 +21,7 @@
 use crate::error::{Error, Result};
 use crate::kernels::cumax::{cumax_backward, cumax_rows};
 use crate::kernels::gemm::{gemm, MatRef};
+use crate::nn::lstm::sigmoid;
 
 /// Sizes of an ON-LSTM call.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -79,11 +80,6 @@ impl OnCache {
         let dm = self.dims.levels();
         dm as f32 - self.master_forget(t, b).iter().sum::<f32>()
     }
-}
-
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 fn check(d: OnDims, x: usize, w_ih: usize, w_hh: usize, bias: usize) -> Result<()> {

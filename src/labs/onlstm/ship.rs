@@ -9,6 +9,7 @@ use super::grammar::{splits, CORPUS_SEED, CORPUS_SIZES, VOCAB};
 use super::model::{evaluate, LmConfig, TrainConfig, Trainer};
 use super::baseline_f1;
 use crate::error::Result;
+use crate::labs::cli::flag;
 
 /// Chunk sizes of the shipped models (0 = the LSTM baseline).
 pub const CHUNKS: [usize; 6] = [2, 4, 8, 16, 32, 0];
@@ -25,9 +26,6 @@ pub fn model_id(chunk: usize) -> String {
     }
 }
 
-fn flag<'a>(rest: &[&'a str], name: &str) -> Option<&'a str> {
-    rest.iter().position(|a| *a == name).and_then(|i| rest.get(i + 1).copied())
-}
 
 /// The CLI: `paperlab train onlstm [--out DIR] [--steps N] [--only ID] [--seeds K]`. Each model is trained from
 /// seeds 1..=K (default 3); seed 1 is shipped, the others only give the spread in the manifest.
@@ -43,17 +41,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let (train, valid, test) = splits();
     let (right, left, random) = baseline_f1(&test, RANDOM_SEEDS);
     eprintln!("baselines on test: right {:.1}%  left {:.1}%  random {:.1}%", 100.0 * right, 100.0 * left, 100.0 * random);
-    let keep: Vec<serde_json::Value> = match (only, std::fs::read(out.join("manifest.json"))) {
-        (Some(o), Ok(b)) => serde_json::from_slice::<serde_json::Value>(&b)
-            .ok()
-            .and_then(|v| v["models"].as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["id"].as_str() != Some(o))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut entries = keep;
+    let mut entries = crate::labs::cli::kept_entries(&out.join("manifest.json"), only);
     for chunk in CHUNKS {
         let id = model_id(chunk);
         if only.is_some_and(|o| o != id) {
