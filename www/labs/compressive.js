@@ -703,8 +703,7 @@ class Lab extends LabState {
   // ---------------------------------------------------------------- life cycle
   maybeReady() {
     if (this.engineSettled && this.manifestSettled) {
-      document.body.dataset.status = this.manifestError || this.engineError ? 'error' : 'ok';
-      document.body.dataset.ready = '1';
+      this.signalReady(this.manifestError || this.engineError);
     }
   }
 
@@ -770,10 +769,7 @@ class Lab extends LabState {
     if (this.ft) this.ft.cancelled = 'page closed';
     if (this.sampleRun) this.sampleRun.cancelled = true;
     clearTimeout(this.scoreTimer);
-    for (const d of this.disposers) d();
-    document.body.classList.remove('embed');
-    this.root.replaceChildren();
-    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+    this.teardown();
   }
 }
 

@@ -1006,8 +1006,7 @@ class Lab extends LabState {
   maybeReady() {
     if (this.first.verify && this.engine.backend) {
       const errs = !this.el.vError.hidden || !this.el.runError.hidden;
-      document.body.dataset.status = errs ? 'error' : 'ok';
-      document.body.dataset.ready = '1';
+      this.signalReady(errs);
     }
   }
 
@@ -1220,10 +1219,7 @@ class Lab extends LabState {
     this.verifyGen += 1;
     clearTimeout(this.vTimer);
     if (this.run) this.run.cancelled = true;
-    for (const d of this.disposers) d();
-    document.body.classList.remove('embed');
-    this.root.replaceChildren();
-    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+    this.teardown();
   }
 }
 

@@ -869,8 +869,7 @@ class Lab extends LabState {
   maybeReady() {
     if (this.engineSettled && this.manifestSettled && this.firstAnalysis) {
       const errs = !this.el.runError.hidden || !!this.manifestError;
-      document.body.dataset.status = errs ? 'error' : 'ok';
-      document.body.dataset.ready = '1';
+      this.signalReady(errs);
     }
   }
 
@@ -929,10 +928,7 @@ class Lab extends LabState {
     if (this.run) this.run.cancelled = true;
     clearTimeout(this._anTimer);
     clearTimeout(this._hashTimer);
-    for (const d of this.disposers) d();
-    document.body.classList.remove('embed');
-    this.root.replaceChildren();
-    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+    this.teardown();
   }
 }
 

@@ -769,8 +769,7 @@ class Lab extends LabState {
   maybeReady() {
     if (this.engineSettled && this.manifestSettled) {
       const errs = !this.el.runError.hidden || !!this.manifestError;
-      document.body.dataset.status = errs ? 'error' : 'ok';
-      document.body.dataset.ready = '1';
+      this.signalReady(errs);
     }
   }
 
@@ -825,10 +824,7 @@ class Lab extends LabState {
 
   unmount() {
     if (this.run) this.run.cancelled = true;
-    for (const d of this.disposers) d();
-    document.body.classList.remove('embed');
-    this.root.replaceChildren();
-    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+    this.teardown();
   }
 }
 

@@ -727,8 +727,7 @@ class Lab extends LabState {
   maybeReady() {
     if (this.first.live && this.first.digit && this.engine.backend) {
       const errs = !this.el.liveError.hidden || !this.el.digitError.hidden;
-      document.body.dataset.status = errs ? 'error' : 'ok';
-      document.body.dataset.ready = '1';
+      this.signalReady(errs);
     }
   }
 
@@ -920,10 +919,7 @@ class Lab extends LabState {
   unmount() {
     this.liveGen += 1;
     clearTimeout(this.liveTimer);
-    for (const d of this.disposers) d();
-    document.body.classList.remove('embed');
-    this.root.replaceChildren();
-    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+    this.teardown();
   }
 }
 

@@ -171,4 +171,19 @@ export class LabState {
   normalise(values) {
     return values;
   }
+
+  /** Says the view is ready (`body[data-ready="1"]`, the signal tests and embedders wait for), with
+   *  `body[data-status]` "error" when something shown on the page failed. */
+  signalReady(failed) {
+    document.body.dataset.status = failed ? 'error' : 'ok';
+    document.body.dataset.ready = '1';
+  }
+
+  /** The common end of `unmount`: runs `this.disposers`, leaves embed mode, empties `this.root` and its data. */
+  teardown() {
+    for (const d of this.disposers) d();
+    document.body.classList.remove('embed');
+    this.root.replaceChildren();
+    for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
+  }
 }
