@@ -3,8 +3,8 @@
 #   make serve    install what is missing, build both wasm packages, serve http://127.0.0.1:8000 (COOP/COEP)
 #   make test     install what is missing (incl. Chromium), build, run every test suite
 #
-# Other targets: setup, build, pkg, pkg-parallel, vendor, test-native, test-wasm, test-wasm-threads, test-e2e,
-# bench, models, data, dist, clean. See README.md.
+# Other targets: setup, build, pkg, pkg-parallel, vendor, lint, test-unit, test-native, test-wasm, test-wasm-threads,
+# test-e2e, bench, models, data, dist, new-lab, clean. See README.md.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -35,7 +35,7 @@ VENDOR_FILES := \
 	node_modules/comlink/dist/esm/comlink.mjs \
 	node_modules/wasm-feature-detect/dist/esm/index.js
 
-.PHONY: help setup setup-test build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
+.PHONY: help setup setup-test lint test-unit new-lab build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
 
 help:
@@ -119,6 +119,8 @@ serve: build
 test: setup-test
 	@t0=$$(date +%s)
 	phase() { local s=$$(date +%s); $(MAKE) "$$1"; echo "== $$1: $$(( $$(date +%s) - s )) s"; }
+	phase lint
+	phase test-unit
 	phase build
 	phase test-native
 	phase test-wasm
@@ -126,6 +128,22 @@ test: setup-test
 	phase test-wasm-relaxed
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
+
+# ESLint over the front end and the tests (eslint.config.mjs), then clippy on the native build, warnings as errors.
+lint:
+	@echo "== lint: eslint"
+	node_modules/.bin/eslint www tests scripts eslint.config.mjs
+	echo "== lint: cargo clippy --all-targets -D warnings"
+	cargo clippy --release --all-targets -- -D warnings
+
+# DOM-free JavaScript (state.js, the registry, LiveRun) under node --test, with fast-check property tests.
+test-unit:
+	@echo "== unit: node --test tests/unit/"
+	node --test tests/unit/
+
+# A new lab from the template: make new-lab NAME=mylab (copies the four places a lab touches; README "Adding a lab").
+new-lab:
+	@node scripts/new-lab.mjs "$(NAME)"
 
 test-native:
 	@echo "== native: cargo test --release"
@@ -193,6 +211,7 @@ dist: build
 	@rm -rf dist && mkdir -p dist
 	cp index.html serve.json dist/
 	cp -r www dist/www
+	mkdir -p dist/docs && cp -r docs/labs dist/docs/labs
 	for p in pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed; do
 	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/README.md dist/$$p/*.d.ts
 	done

@@ -14,7 +14,7 @@
 // and document.body.dataset.ready = "1" once the engine, the first live result and the digit are in (or failed).
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState } from '../ui/state.js';
+import { parseState, serialiseState } from '../ui/state.js';
 import { download, downloadText, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
 import { methodKey } from '../ui/palette.js';

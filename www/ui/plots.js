@@ -265,7 +265,7 @@ export class CurvePlot {
 }
 
 const asinh = Math.asinh;
-const sinh = Math.sinh;
+
 
 /**
  * Horizontal interval bars on a signed-log axis.
