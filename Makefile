@@ -63,6 +63,7 @@ pkg:
 pkg-parallel:
 	@echo "== pkg-parallel/ ($(NIGHTLY), atomics + shared memory + simd128, build-std, feature parallel)"
 	$(MT_ENV) wasm-pack build --release --target web --out-dir pkg-parallel -- $(MT_CARGO)
+	$(call rayon_init,pkg-parallel)
 	$(call wasm_opt,pkg-parallel)
 
 # The same two builds with relaxed SIMD (fused multiply-add in the GEMM micro-kernel), each in its own target dir.
@@ -75,7 +76,17 @@ pkg-parallel-relaxed:
 	@echo "== pkg-parallel-relaxed/ ($(NIGHTLY), threads + simd128 + relaxed-simd)"
 	RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_TARGET_DIR=target/mt-relaxed wasm-pack build --release --target web \
 	  --out-dir pkg-parallel-relaxed -- $(MT_CARGO) --config .cargo/relaxed.toml
+	$(call rayon_init,pkg-parallel-relaxed)
 	$(call wasm_opt,pkg-parallel-relaxed)
+
+# wasm-bindgen-rayon 1.3's no-bundler worker helper calls the init function with positional arguments, which
+# wasm-bindgen 0.2.130 reports as deprecated on every thread start (a console warning per thread): use the object
+# form it asks for.
+define rayon_init
+	sed -i 's/await pkg.default(data.module, data.memory);/await pkg.default({ module_or_path: data.module, memory: data.memory });/' \
+	  $(1)/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js
+	grep -q 'module_or_path: data.module' $(1)/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js
+endef
 
 # npm's binaryen 132 (never Debian's 108, whose output fails to load). Keeps the shared memory import.
 define wasm_opt

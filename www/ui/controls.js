@@ -337,3 +337,22 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     },
   };
 }
+
+/**
+ * Observes `el`'s size and calls `f` once per animation frame after it changed. Deferring the redraw out of the
+ * ResizeObserver callback keeps a redraw that changes the layout from raising "ResizeObserver loop completed with
+ * undelivered notifications". Returns the observer (call `disconnect()` to stop).
+ */
+export function onResize(el, f) {
+  let queued = false;
+  const ro = new ResizeObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      f();
+    });
+  });
+  ro.observe(el);
+  return ro;
+}
