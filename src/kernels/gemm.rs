@@ -219,7 +219,27 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usi
         return Ok(());
     }
     // SAFETY: the checks above prove every index used below is in bounds.
-    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc) };
+    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, true) };
+    Ok(())
+}
+
+/// [`gemm`] on the calling thread only, for callers that are already parallel over independent products (the
+/// convolution's batch). Bit-identical to [`gemm`].
+///
+/// # Errors
+/// As [`gemm`].
+pub(crate) fn gemm_serial(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
+    check_shapes("gemm", &a, &b, c, rsc, csc)?;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_c(beta, c, m, n, rsc, csc);
+        return Ok(());
+    }
+    // SAFETY: as in `gemm`.
+    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, false) };
     Ok(())
 }
 
@@ -298,8 +318,9 @@ unsafe fn gemm_unchecked(
     c: *mut f32,
     rsc: usize,
     csc: usize,
+    allow_threads: bool,
 ) {
-    let threads = crate::par::threads();
+    let threads = if allow_threads { crate::par::threads() } else { 1 };
     let kern = kernel();
     let (mr, nr) = (kern.mr, kern.nr);
     let (mc_max, nc_max) = (mr * MC_TILES, nr * NC_TILES);
