@@ -52,7 +52,11 @@ test('any hostile value parses to an in-range value, and a changed value gets a 
         : p.type === 'bool' ? ['1', 'true', 'yes', 'on', '', '0', 'false', 'no', 'off'].includes(raw.trim().toLowerCase())
           : raw.length <= p.maxLength;
     if (!same) assert.ok(note && note.startsWith(p.name), `${p.name}=${JSON.stringify(raw).slice(0, 60)} changed silently to ${value}`);
-    if (note) assert.ok(note.length < 400, 'a note stays short even for a 10 kB value');
+    if (note) {
+      assert.ok(note.length < 400, 'a note stays short even for a 10 kB value');
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(note, /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u0000-\u001f]/, 'no raw direction or control characters in a note');
+    }
   }), { seed: SEED, numRuns: 5000 });
 });
 
@@ -97,6 +101,7 @@ test('hand-found cases', () => {
   assert.deepEqual(parseValue(SPEC[1], '0x10'), { value: 0, note: 'digit=0x10 is not a number; using 0' });
   assert.match(parseValue(eps, '5e-324').note, /more decimals/);
   assert.equal(parseValue(eps, '0.123').value, 0.123);
+  assert.equal(parseValue(eps, '\u202e0.1').note, 'eps=‹U+202E›0.1 is not a number; using 0.3');
   const { route, params } = parseHash('#/verify?eps=0.1&digit=3');
   assert.equal(route, 'verify');
   assert.equal(params.get('eps'), '0.1');

@@ -56,6 +56,14 @@ export function enumValues(p) {
   return typeof p.values === 'function' ? p.values() : p.values;
 }
 
+/** Direction marks/overrides and control characters shown by code point ("U+202E"), so a value quoted in a note
+ *  can never reorder or hide the note's text. */
+export function visible(text) {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
+  return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `‹U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}›`);
+}
+
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
@@ -64,7 +72,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
  */
 export function parseValue(p, raw) {
   const name = p.name;
-  const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+  const shown = visible(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
   const def = () => `using ${fmtDefault(p)}`;
   switch (p.type) {
     case 'number':
@@ -143,7 +151,7 @@ export function parseState(spec, params) {
       // Engine switches pick the WebAssembly build when the page loads, from the part of the URL before the hash.
       notes.push(`${k}= picks the engine build when the page loads: put it before the “#”, e.g. index.html?${k}=${k === 'single' ? 1 : 0}#/…; ignored here`);
     } else {
-      notes.push(`unknown setting "${k.length > 40 ? `${k.slice(0, 40)}…` : k}" ignored`);
+      notes.push(`unknown setting "${visible(k.length > 40 ? `${k.slice(0, 40)}…` : k)}" ignored`);
     }
   }
   return { values, notes };
