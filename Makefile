@@ -162,11 +162,12 @@ test-native:
 	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
 	cargo test --release --features parallel --test kernels
 
-# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Native test files are gated
-# with cfg(not(target_arch = "wasm32")), so wasm-pack's `cargo build --tests` compiles them to empty binaries.
+# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Only the wasm_* targets are
+# named, so wasm-pack does not compile the native test files (gated to empty binaries on wasm32) for wasm.
 test-wasm:
-	@echo "== wasm: wasm-pack test --headless --chrome"
-	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome
+	@echo "== wasm: wasm-pack test --headless --chrome (the tests/wasm_*.rs targets only)"
+	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome -- \
+	  $$(for f in tests/wasm_*.rs; do printf -- '--test %s ' "$$(basename "$$f" .rs)"; done)
 
 # tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
 test-wasm-threads:

@@ -19,7 +19,7 @@ class TemplateLab extends LabPage {
   spec() {
     return [
       { name: 'k', type: 'number', min: 0.1, max: 10, step: 0.1, default: 2, label: 'Steepness k', hint: 'y = σ(k·x); arrow keys step 0.1, shift+arrows 1' },
-      { name: 'samples', type: 'int', min: 1000, max: 1000000, default: 200000, label: 'Monte-Carlo samples' },
+      { name: 'samples', type: 'int', min: 1000, max: 1000000000, default: 200000, label: 'Monte-Carlo samples' },
       { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
     ];
