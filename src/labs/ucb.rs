@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::mnist::{Mnist, Split, PIXELS};
 use crate::error::{Error, Result};
 use crate::nn::layers::{linear_backward, linear_forward, relu_forward, softmax_cross_entropy};
-use crate::nn::Rng;
+use crate::nn::{Adam, Rng};
 
 /// Number of tasks in Split MNIST.
 pub const TASKS: usize = 5;
@@ -893,40 +893,12 @@ pub fn complexity_mc(w: &[f32], rho: &[f32], eps: &[f32], prior: &Prior) -> f64 
 // ---------------------------------------------------------------------------------------------------------------------
 // Optimiser
 
-/// Adam state of one tensor (bias-corrected, betas 0.9 / 0.999, eps 1e-8), with an optional per-element multiplier of
-/// the step size (UCB's learning rates).
-#[derive(Clone, Debug, Default)]
-struct AdamTensor {
-    m: Vec<f32>,
-    v: Vec<f32>,
-}
-
-impl AdamTensor {
-    fn new(n: usize) -> Self {
-        AdamTensor { m: vec![0.0; n], v: vec![0.0; n] }
-    }
-
-    /// `p -= lr * scale_j * mhat / (sqrt(vhat) + eps)` at Adam step `t` (1-based). An empty `scale` means 1.
-    fn step(&mut self, p: &mut [f32], g: &[f32], t: i32, lr: f32, scale: &[f32]) {
-        const B1: f32 = 0.9;
-        const B2: f32 = 0.999;
-        let bc1 = 1.0 - B1.powi(t);
-        let bc2 = 1.0 - B2.powi(t);
-        for j in 0..p.len() {
-            self.m[j] = B1 * self.m[j] + (1.0 - B1) * g[j];
-            self.v[j] = B2 * self.v[j] + (1.0 - B2) * g[j] * g[j];
-            let s = if scale.is_empty() { 1.0 } else { scale[j] };
-            p[j] -= lr * s * (self.m[j] / bc1) / ((self.v[j] / bc2).sqrt() + 1e-8);
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default)]
+/// The optimiser state of one layer in the current task: `nn::Adam` over its means (step sizes scaled per element
+/// by UCB) and over its rhos (never scaled), re-created per task.
+#[derive(Clone, Debug)]
 struct LayerOpt {
-    w_mu: AdamTensor,
-    w_rho: AdamTensor,
-    b_mu: AdamTensor,
-    b_rho: AdamTensor,
+    mu: Adam,
+    rho: Adam,
     /// UCB multipliers of the means' step sizes for the current task (empty = all 1).
     w_scale: Vec<f32>,
     b_scale: Vec<f32>,
@@ -989,7 +961,6 @@ pub struct Run {
     net: Net,
     rng: Rng,
     opt: Vec<LayerOpt>,
-    adam_t: i32,
     phase: Phase,
     /// Step within the current task.
     step: usize,
@@ -1021,7 +992,6 @@ impl Run {
             net,
             rng,
             opt: Vec::new(),
-            adam_t: 0,
             phase: Phase::Train(0),
             step: 0,
             order: Vec::new(),
@@ -1120,15 +1090,12 @@ impl Run {
             .iter()
             .enumerate()
             .map(|(i, l)| LayerOpt {
-                w_mu: AdamTensor::new(l.w_mu.len()),
-                w_rho: AdamTensor::new(l.w_rho.len()),
-                b_mu: AdamTensor::new(l.b_mu.len()),
-                b_rho: AdamTensor::new(l.b_rho.len()),
+                mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
+                rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
                 w_scale: if fresh(i) { Vec::new() } else { scale(&l.w_rho) },
                 b_scale: if fresh(i) { Vec::new() } else { scale(&l.b_rho) },
             })
             .collect();
-        self.adam_t = 0;
         self.step = 0;
         self.order = (0..self.data.train[t].n()).collect();
         self.rng.shuffle(&mut self.order);
@@ -1237,16 +1204,12 @@ impl Run {
                 a.add_scaled(b, inv);
             }
         }
-        self.adam_t += 1;
-        let (lr, lr_rho, at) = (cfg.lr, cfg.lr_rho, self.adam_t);
         let n_shared = self.net.shared.len();
         for (l, (o, g)) in self.opt.iter_mut().zip(&grads).enumerate() {
             let layer = if l < n_shared { &mut self.net.shared[l] } else { &mut self.net.heads[head] };
-            o.w_mu.step(&mut layer.w_mu, &g.w_mu, at, lr, &o.w_scale);
-            o.b_mu.step(&mut layer.b_mu, &g.b_mu, at, lr, &o.b_scale);
+            o.mu.step_scaled(&mut [&mut layer.w_mu, &mut layer.b_mu], &[&g.w_mu, &g.b_mu], &[&o.w_scale, &o.b_scale]);
             if layer.bayes() {
-                o.w_rho.step(&mut layer.w_rho, &g.w_rho, at, lr_rho, &[]);
-                o.b_rho.step(&mut layer.b_rho, &g.b_rho, at, lr_rho, &[]);
+                o.rho.step(&mut [&mut layer.w_rho, &mut layer.b_rho], &[&g.w_rho, &g.b_rho]);
             }
         }
         self.step += 1;
