@@ -285,8 +285,10 @@ export function textField({ id, label, value, maxLength, rows = 1, hint, onChang
  * Each property may carry, besides its state fields: `label`, `unit`, `hint`, `format(v)` (the shown value),
  * `options` (for an enum: `[{ value, label }]` or a function returning them), `control` ('slider' | 'int' |
  * 'select' | 'checkbox' | 'text' | 'none'; default by type: number → slider, int → integer picker, enum → select,
- * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), and `hidden: true` (no
- * control, e.g. `embed`). `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
+ * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), `hidden: true` (no
+ * control, e.g. `embed`), `shown(values)` (the value the control shows when another setting overrides this one,
+ * e.g. a criterion forced by the method; the stored value is kept) and `disabled(values)` (true: the control is
+ * greyed out). `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
  * note when a typed value was clamped or snapped.
  * Returns `{ el, controls, set(values) }`: `set` shows new values (and refreshes enum options given as functions).
  */
@@ -326,14 +328,24 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
       throw new Error(`controlsFromSpec: property ${p.name} has no control for type ${p.type}`);
     }
     c.el.dataset.setting = p.name;
+    c.prop = p;
     controls[p.name] = c;
     el.append(c.el);
   }
-  return {
+  const api = {
     el,
     controls,
     set(vals) {
-      for (const [name, c] of Object.entries(controls)) c.set(vals[name]);
+      for (const [name, c] of Object.entries(controls)) {
+        c.set(c.prop.shown ? c.prop.shown(vals) : vals[name]);
+        if (c.prop.disabled) {
+          const off = !!c.prop.disabled(vals);
+          for (const x of c.el.querySelectorAll('input, select, textarea, button')) x.disabled = off;
+          c.el.classList.toggle('disabled', off);
+        }
+      }
     },
   };
+  api.set(values);
+  return api;
 }

@@ -206,11 +206,14 @@ export function panel(title, ...children) {
 }
 
 /**
- * The fidelity card: rows of `[what, paper, here, why different]` (strings or nodes) under the UI.md header
- * "| | paper | here | why different |".
+ * The fidelity card: rows of `[what, paper, here, why different]` (strings or nodes, or lists of them) under the
+ * UI.md header "| | paper | here | why different |". Optional: a `caption`, column `widths` (CSS lengths, one per
+ * column) and a class `cls` on the table.
  */
-export function fidelityTable(rows) {
-  return h('table', {},
+export function fidelityTable(rows, { caption, widths, cls } = {}) {
+  return h('table', { class: cls },
+    caption ? h('caption', {}, caption) : null,
+    widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
     h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
     h('tbody', {}, ...rows.map(([what, paper, here, why]) => h('tr', {},
       h('th', { scope: 'row' }, what), h('td', { class: 'num' }, paper), h('td', { class: 'num' }, here), h('td', {}, why)))));
@@ -228,8 +231,10 @@ export function fidelityTable(rows) {
  *     async firstLive() { ... }                        // the first live result
  *     changed(prev) { ... }                            // values changed (prev null on the first call)
  *     notice() { return ['sentence computed from the numbers', ...]; }
- *     fidelity() { return [[what, paper, here, why], ...]; }
+ *     fidelity() { return [[what, paper, here, why], ...]; }       // or { rows, caption, after: [nodes] }
  *     exports() { return [['CSV of the plotted numbers', () => ...]]; }
+ *     head() { ... }              // optional: the header, default from the registry entry
+ *     engineFailed(e) { ... }     // optional: where an engine failure is shown (default: a note)
  *   }
  *   export const mount = mountLab(MyLab);
  *
@@ -275,9 +280,20 @@ export class LabPage extends LabState {
   notice() {
     return [];
   }
-  /** Rows of the fidelity card. */
+  /** Rows of the fidelity card, or `{ rows, caption, widths, cls, after }` (`after`: nodes shown below the table,
+   *  e.g. the list of deviations). */
   fidelity() {
     return [];
+  }
+  /** The header: `{ title, papers: [[authors, venue, url, link label]], idea }`; default from the registry entry. */
+  head() {
+    const e = this.entry;
+    return { title: e.title, papers: [[e.authors, e.venue, e.paper, e.paper.replace(/^https?:\/\/(www\.)?/, '')]], idea: e.idea };
+  }
+  /** The engine could not start, or openEngine / firstLive threw: by default a note says so. A page overrides it to
+   *  show the message where the live result would be (e.g. its run box) and to disable its run button. */
+  engineFailed(e) {
+    this.fail('The live engine is not available', e);
   }
   /** Export buttons `[label, onclick]`. */
   exports() {
@@ -331,11 +347,7 @@ export class LabPage extends LabState {
     const el = {};
     this.el = el;
     const e = this.entry;
-    ({ header: el.header, badge: el.badge } = labHeader({
-      title: e.title,
-      papers: [[e.authors, e.venue, e.paper, e.paper.replace(/^https?:\/\/(www\.)?/, '')]],
-      idea: e.idea,
-    }));
+    ({ header: el.header, badge: el.badge } = labHeader(this.head()));
     el.notes = notesBox();
     el.notice = h('div', { class: 'notice', 'aria-live': 'polite', 'data-testid': 'notice' });
     el.fidelity = h('div', { class: 'fidelity', 'data-testid': 'fidelity' });
@@ -380,7 +392,8 @@ export class LabPage extends LabState {
     this.el.notes.show(notes);
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);
-    this.el.fidelity.replaceChildren(fidelityTable(this.fidelity()));
+    const fid = this.fidelity() || [];
+    this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
     this.changed(null);
     this.refreshNotice();
     try {
@@ -390,7 +403,7 @@ export class LabPage extends LabState {
       await this.firstLive();
     } catch (e) {
       badge();
-      this.fail('The live engine is not available', e);
+      this.engineFailed(e);
     }
     this.refreshNotice();
     this.signalReady(this.failed);
