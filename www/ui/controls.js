@@ -288,7 +288,10 @@ export function textField({ id, label, value, maxLength, rows = 1, hint, onChang
  * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), `hidden: true` (no
  * control, e.g. `embed`), `shown(values)` (the value the control shows when another setting overrides this one,
  * e.g. a criterion forced by the method; the stored value is kept) and `disabled(values)` (true: the control is
- * greyed out). `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
+ * greyed out), `readout(values)` (a slider shows this text in place of its number box, e.g. "C = 8 · D = 8 levels";
+ * `data-testid="<name>-value"`), and `slot` (the control is placed in the page's slot of that name, see LabPage.slot,
+ * instead of the controls column). An enum with `control: 'slider'` is a slider over the positions of its values
+ * (equal steps between them, e.g. chunk sizes 2, 4, 8, 16, 32); it needs a `readout` or `format` for the value. `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
  * note when a typed value was clamped or snapped.
  * Returns `{ el, controls, set(values) }`: `set` shows new values (and refreshes enum options given as functions).
  */
@@ -308,7 +311,14 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     const fire = (v) => onChange({ [p.name]: v });
     const common = { id: p.id || p.name, label, hint: p.hint };
     let c;
-    if (kind === 'slider') {
+    if (kind === 'slider' && p.type === 'enum') {
+      const vals = opts(p).map((o) => o.value);
+      const fmt = p.format || String;
+      c = slider({ ...common, unit: p.unit, min: 0, max: vals.length - 1, step: 1, value: Math.max(0, vals.indexOf(values[p.name])),
+        format: (i) => fmt(vals[i]), onInput: (i) => fire(vals[i]) });
+      const set = c.set;
+      c.set = (v) => set(Math.max(0, vals.indexOf(v)));
+    } else if (kind === 'slider') {
       const step = p.step ?? (p.type === 'int' ? 1 : 0.01);
       c = slider({ ...common, unit: p.unit, min: p.min, max: p.max, step, value: values[p.name], format: p.format, onInput: fire, onNote });
     } else if (kind === 'int') {
@@ -327,6 +337,11 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     } else {
       throw new Error(`controlsFromSpec: property ${p.name} has no control for type ${p.type}`);
     }
+    if (kind === 'slider' && (p.readout || p.type === 'enum')) {
+      // A typed number would be read on the slider's own scale (a position, a log): show the value as text instead.
+      c.out = h('output', { class: 'slider-out', for: c.range.id, 'data-testid': `${p.name}-value` });
+      c.num.replaceWith(c.out);
+    }
     c.el.dataset.setting = p.name;
     c.prop = p;
     controls[p.name] = c;
@@ -338,6 +353,7 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     set(vals) {
       for (const [name, c] of Object.entries(controls)) {
         c.set(c.prop.shown ? c.prop.shown(vals) : vals[name]);
+        if (c.out) c.out.textContent = c.prop.readout ? c.prop.readout(vals) : (c.prop.format || String)(vals[name]);
         if (c.prop.disabled) {
           const off = !!c.prop.disabled(vals);
           for (const x of c.el.querySelectorAll('input, select, textarea, button')) x.disabled = off;

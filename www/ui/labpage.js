@@ -319,6 +319,8 @@ export class LabPage extends LabState {
   exports() {
     return [];
   }
+  /** The engine was restarted (a crash): the runs are cancelled already; forget what lived in the old worker. */
+  restarted() {}
   /** The embed snippet's iframe height in px. */
   get embedHeight() {
     return 760;
@@ -336,6 +338,13 @@ export class LabPage extends LabState {
 
   syncControls() {
     this.controls?.set(this.values);
+  }
+
+  /** A place for the controls whose spec says `slot: name` (e.g. a run's step count inside its run box). */
+  slot(name) {
+    const el = h('div', { class: 'control-slot' });
+    (this.slots ||= {})[name] = el;
+    return el;
   }
 
   /** Registers a view (a plot, a heatmap: anything with `destroy()`) so that unmount destroys it; returns it. */
@@ -422,6 +431,7 @@ export class LabPage extends LabState {
       if (ev.type === 'restart') {
         for (const r of this.runs) r.cancel('the engine restarted');
         this.el.notes.add(`${ev.cause} The engine was restarted; your settings are kept.`);
+        this.restarted();
       }
     }));
     try {
@@ -437,6 +447,7 @@ export class LabPage extends LabState {
       onNote: (n) => this.el.notes.add(n),
     });
     this.el.controlsSlot.replaceWith(this.controls.el);
+    for (const p of this.specList) if (p.slot && this.controls.controls[p.name]) this.slots?.[p.slot]?.append(this.controls.controls[p.name].el);
     this.el.notes.show(notes);
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);
