@@ -30,7 +30,7 @@ test('modelSentence: the perplexity conclusion only for trees that beat the base
   const far = modelSentence({ name: 'C = 4', layer: '2', f: 0.542, st: null, b, ppl: 15, lstmPpl: 19.74 });
   assert.match(far, /No tree was ever shown/);
   assert.doesNotMatch(far, /hardly differs/, 'a perplexity 24% lower is not "hardly different"');
-  assert.match(modelSentence({ layer: '1', f: 0.199, st: null, b, isLstm: true }), /^The LSTM’s forget gate, read the same way, layer-1 trees reach F1 19\.9%, below/);
+  assert.match(modelSentence({ layer: '1', f: 0.199, st: null, b, isLstm: true }), /^Read the same way, the LSTM’s plain forget gate gives layer-1 trees with F1 19\.9%, below/);
 });
 
 test('chunkSentence: "more levels work more reliably" only when the count of good seeds never grows with C', () => {

@@ -53,8 +53,8 @@ export function relation(f, b) {
  */
 export function modelSentence({ name, layer, f, st, b, ppl, lstmPpl, isLstm }) {
   const bs = baselines(b);
-  let s = `${isLstm ? 'The LSTM’s forget gate, read the same way,' : `With ${name}, the shipped model’s`} layer-${layer} trees `
-    + `reach F1 ${f1pct(f)}%, ${relation(f, b)}.`;
+  let s = `${isLstm ? 'Read the same way, the LSTM’s plain forget gate gives' : `With ${name}, the shipped model’s`} layer-${layer} trees `
+    + `${isLstm ? 'with' : 'reach'} F1 ${f1pct(f)}%, ${relation(f, b)}.`;
   if (st) {
     const beat = st.xs.filter((x) => standing(x, b) === 'above').length;
     s += ` Over ${st.n} seeds: ${range(st)}; ${beat} of ${st.n} above every baseline.`;

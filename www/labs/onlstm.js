@@ -281,6 +281,10 @@ class OnlstmLab extends LabPage {
       const k = Number(v.layer) - 1;
       out.push(modelSentence({ name: `C = ${v.chunk}`, layer: v.layer, f: e.metrics.test_f1_by_layer[k], st: seedStats(e, k), b,
         ppl: e.metrics.test_ppl, lstmPpl: this.model('lstm')?.metrics?.test_ppl, isLstm: v.model === 'lstm' }));
+      const lstm = this.model('lstm');
+      if (v.model === 'onlstm' && lstm) {
+        out[out.length - 1] += ` ${modelSentence({ layer: v.layer, f: lstm.metrics.test_f1_by_layer[k], st: seedStats(lstm, k), b, isLstm: true })}`;
+      }
       const rows = CHUNKS.map((c) => ({ c, e: this.model(`onlstm-c${c}`), st: seedStats(this.model(`onlstm-c${c}`), k) }));
       const trend = chunkSentence(rows, v.layer, b);
       if (trend) out.push([trend, layerSwaps(rows)].filter(Boolean).join(' '));
