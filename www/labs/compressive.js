@@ -27,7 +27,6 @@ import { signed3, fmtBpc, reachSentence, headSentence, bestSentence, trainTextSe
 const MODELS_URL = new URL('../models/compressive/', import.meta.url);
 const MANIFEST_URL = new URL('../models/compressive/manifest.json', import.meta.url);
 const TEXT_URL = new URL('../data/moby-dick-200k.txt.gz', import.meta.url);
-const CSS_URL = new URL('./compressive.css', import.meta.url);
 
 const RATES = [1, 2, 3, 4, 8];
 const FUNCS = [
@@ -58,19 +57,6 @@ const showChar = (c) => (/[\p{C}\p{Z}]/u.test(c) && c !== ' '
   : JSON.stringify(c));
 
 class CompressiveLab extends LabPage {
-  get css() { return CSS_URL.href; }
-  get embedHeight() { return 1100; }
-
-  head() {
-    return {
-      title: this.entry.title,
-      papers: [['Jack W. Rae, Anna Potapenko, Siddhant M. Jayakumar, Timothy P. Lillicrap', 'ICLR 2020', this.entry.paper, 'arXiv:1911.05507']],
-      idea: 'A Transformer-XL forgets activations once they fall out of its memory; the Compressive Transformer instead '
-        + 'squeezes every c of them into one compressed memory, trained to preserve the attention the originals received, '
-        + 'so the same attention budget reaches c times further back.',
-    };
-  }
-
   spec() {
     return [
       { name: 'c', type: 'int', min: 1, max: 8, default: 4, id: 'rate', control: 'slider', positions: RATES, label: 'Compression rate c',
@@ -537,4 +523,15 @@ class CompressiveLab extends LabPage {
   }
 }
 
-export const mount = mountLab(CompressiveLab);
+export const mount = mountLab(CompressiveLab, {
+  css: new URL('./compressive.css', import.meta.url),
+  embedHeight: 1100,
+  head: {
+    authors: 'Jack W. Rae, Anna Potapenko, Siddhant M. Jayakumar, Timothy P. Lillicrap',
+    venue: 'ICLR 2020',
+    link: 'arXiv:1911.05507',
+    idea: 'A Transformer-XL forgets activations once they fall out of its memory; the Compressive Transformer instead '
+      + 'squeezes every c of them into one compressed memory, trained to preserve the attention the originals received, '
+      + 'so the same attention budget reaches c times further back.',
+  },
+});

@@ -26,7 +26,6 @@ import { f1pct, seedStats, range, modelSentence, chunkSentence, layerSwaps, firs
 
 const MODELS_DIR = new URL('../models/onlstm/', import.meta.url);
 const MANIFEST_URL = new URL('manifest.json', MODELS_DIR);
-const CSS_URL = new URL('./onlstm.css', import.meta.url);
 
 // Section 6.2, Table 2 (full WSJ test set, sentence-level F1): ON-LSTM's 2nd layer mean over runs 47.7 (sd 1.5),
 // best run 49.4; the trivial baselines. Table 1: Penn Treebank test perplexity.
@@ -46,20 +45,6 @@ const modelId = (v) => (v.model === 'lstm' ? 'lstm' : `onlstm-c${v.chunk}`);
 const modelName = (id) => (id === 'lstm' ? 'LSTM (baseline)' : `ON-LSTM, C = ${id.replace('onlstm-c', '')}`);
 
 class OnlstmLab extends LabPage {
-  get css() { return CSS_URL.href; }
-  get embedHeight() { return 1100; }
-
-  head() {
-    return {
-      title: this.entry.title,
-      papers: [['Yikang Shen, Shawn Tan, Alessandro Sordoni, Aaron Courville', 'ICLR 2019 (best paper)', this.entry.paper, 'arXiv:1810.09536']],
-      idea: 'Sort the LSTM’s neurons from low to high level and gate them with cumax, a cumulative softmax: when the master '
-        + 'forget gate erases a high-level neuron it erases every neuron below it too, so high levels keep long '
-        + 'constituents and low levels short ones — and how much the gate erases at each word is a syntactic distance '
-        + 'that yields a parse tree without any tree supervision.',
-    };
-  }
-
   spec() {
     const opts = (pairs) => pairs.map(([value, label]) => ({ value, label }));
     return [
@@ -513,4 +498,16 @@ class OnlstmLab extends LabPage {
   }
 }
 
-export const mount = mountLab(OnlstmLab);
+export const mount = mountLab(OnlstmLab, {
+  css: new URL('./onlstm.css', import.meta.url),
+  embedHeight: 1100,
+  head: {
+    authors: 'Yikang Shen, Shawn Tan, Alessandro Sordoni, Aaron Courville',
+    venue: 'ICLR 2019 (best paper)',
+    link: 'arXiv:1810.09536',
+    idea: 'Sort the LSTM’s neurons from low to high level and gate them with cumax, a cumulative softmax: when the master '
+      + 'forget gate erases a high-level neuron it erases every neuron below it too, so high levels keep long '
+      + 'constituents and low levels short ones — and how much the gate erases at each word is a syntactic distance '
+      + 'that yields a parse tree without any tree supervision.',
+  },
+});

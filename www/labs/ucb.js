@@ -23,7 +23,6 @@ import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
-const CSS_URL = new URL('./ucb.css', import.meta.url);
 
 const METHODS = [
   { value: 'ucb', label: 'UCB (lr ∝ σ from task 2)', name: 'UCB' },
@@ -54,19 +53,6 @@ const meanSd = (m, sd, signed = false) => `${signed ? signedPct(m) : pct(m)} ± 
 const emptyMatrix = () => Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN));
 
 class UcbLab extends LabPage {
-  get css() { return CSS_URL.href; }
-  get embedHeight() { return 900; }
-
-  head() {
-    return {
-      title: this.entry.title,
-      papers: [['Sayna Ebrahimi, Mohamed Elhoseiny, Trevor Darrell, Marcus Rohrbach', 'ICLR 2020', this.entry.paper, 'arXiv:1906.02425']],
-      idea: 'In a Bayesian network every weight has a mean and an uncertainty σ. When a new task arrives, UCB lets each '
-        + 'mean move at a learning rate proportional to its σ: weights the network is sure about (small σ) barely move, '
-        + 'so earlier tasks are not erased, while uncertain ones stay free to learn.',
-    };
-  }
-
   spec() {
     return [
       { name: 'ratio', type: 'number', min: 0, max: 0.95, step: 0.05, default: 0.5, label: 'Pruning ratio',
@@ -528,4 +514,15 @@ class UcbLab extends LabPage {
   }
 }
 
-export const mount = mountLab(UcbLab);
+export const mount = mountLab(UcbLab, {
+  css: new URL('./ucb.css', import.meta.url),
+  embedHeight: 900,
+  head: {
+    authors: 'Sayna Ebrahimi, Mohamed Elhoseiny, Trevor Darrell, Marcus Rohrbach',
+    venue: 'ICLR 2020',
+    link: 'arXiv:1906.02425',
+    idea: 'In a Bayesian network every weight has a mean and an uncertainty σ. When a new task arrives, UCB lets each '
+      + 'mean move at a learning rate proportional to its σ: weights the network is sure about (small σ) barely move, '
+      + 'so earlier tasks are not erased, while uncertain ones stay free to learn.',
+  },
+});

@@ -247,7 +247,7 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  *     head() { ... }              // optional: the header, default from the registry entry
  *     engineFailed(e) { ... }     // optional: where an engine failure is shown (default: a note)
  *   }
- *   export const mount = mountLab(MyLab);
+ *   export const mount = mountLab(MyLab, { css: new URL('./my.css', import.meta.url), head: { authors: 'full names' } });
  *
  * `mount(params)` is the template method: render → mounted (make the plots) → loadShipped → parse the URL → controls → first `changed(null)`
  * (the shipped result is on screen) → engine ready → openEngine → firstLive → signalReady. A failure in any step
@@ -257,10 +257,11 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  * input stay).
  */
 export class LabPage extends LabState {
-  constructor(root, entry) {
+  constructor(root, entry, opts = {}) {
     super();
     this.root = root;
     this.entry = entry;
+    this.opts = opts;
     this.engine = getEngine();
     this.values = null;
     this.shipped = null;
@@ -299,10 +300,12 @@ export class LabPage extends LabState {
   fidelity() {
     return [];
   }
-  /** The header: `{ title, papers: [[authors, venue, url, link label]], idea }`; default from the registry entry. */
+  /** The header: `{ title, papers: [[authors, venue, url, link label]], idea }`, from the registry entry, with the
+   *  page's `mountLab(Cls, { head: { authors, venue, link, idea } })` taking precedence (full names, a longer idea). */
   head() {
     const e = this.entry;
-    return { title: e.title, papers: [[e.authors, e.venue, e.paper, e.paper.replace(/^https?:\/\/(www\.)?/, '')]], idea: e.idea };
+    const o = this.opts.head || {};
+    return { title: e.title, papers: [[o.authors || e.authors, o.venue || e.venue, e.paper, o.link || e.paper.replace(/^https?:\/\/(www\.)?/, '')]], idea: o.idea || e.idea };
   }
   /** The engine could not start, or openEngine / firstLive threw. By default the message goes where the live
    *  results would be: into the run boxes (`runBox`), whose buttons are disabled, or else into the notes. */
@@ -321,9 +324,9 @@ export class LabPage extends LabState {
   }
   /** The engine was restarted (a crash): the runs are cancelled already; forget what lived in the old worker. */
   restarted() {}
-  /** The embed snippet's iframe height in px. */
+  /** The embed snippet's iframe height in px (`mountLab(Cls, { embedHeight })`, default 760). */
   get embedHeight() {
-    return 760;
+    return this.opts.embedHeight ?? 760;
   }
 
   // ---- the contract ------------------------------------------------------------------------------------------
@@ -422,7 +425,8 @@ export class LabPage extends LabState {
   }
 
   async mount(params) {
-    if (this.css) ensureCss(`${this.entry.id}-css`, this.css);
+    const css = this.opts.css || this.css;
+    if (css) ensureCss(`${this.entry.id}-css`, String(css));
     this.render();
     this.mounted();
     const badge = () => showBackend(this.el.badge, this.engine);
@@ -487,10 +491,14 @@ export class LabPage extends LabState {
   }
 }
 
-/** The module-level `mount(root, params, entry)` a lab page exports: `export const mount = mountLab(MyLab)`. */
-export function mountLab(Cls) {
+/**
+ * The module-level `mount(root, params, entry)` a lab page exports: `export const mount = mountLab(MyLab, opts)`.
+ * `opts` (all optional): `css` (URL of the lab's stylesheet), `embedHeight` (px), `head` (`{ authors, venue, link,
+ * idea }` for the header, over the registry entry's).
+ */
+export function mountLab(Cls, opts = {}) {
   return async (root, params, entry) => {
-    const lab = new Cls(root, entry);
+    const lab = new Cls(root, entry, opts);
     window.paperlab = { lab, engine: lab.engine };
     document.title = `${entry.short} — ${entry.title} · Paperlab`;
     return lab.mount(params);
