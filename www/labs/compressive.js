@@ -21,7 +21,7 @@ import { h, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { LiveRun } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
-import { sequential } from '../ui/heatmap.js';
+import { colourText, probImage } from '../ui/charviews.js';
 import { signed3, fmtBpc, reachSentence, headSentence, bestSentence, trainTextSentence } from './compressive-findings.js';
 
 const MODELS_URL = new URL('../models/compressive/', import.meta.url);
@@ -380,33 +380,13 @@ class CompressiveLab extends LabPage {
       ` over ${bits.length.toLocaleString('en-US')} predicted characters`,
       h('span', { class: 'sub' }, ` · evaluated in ${ms.toFixed(0)} ms (${fmtRate((bits.length / ms) * 1000)} characters/s, ${this.engine.badge()})`),
       train ? h('div', { class: 'sub', 'data-testid': 'train-text' }, train) : '');
-    const MAXB = 8;
-    const shade = (b) => {
-      const c = sequential(Math.min(1, b / MAXB));
-      return `background: rgb(${c.join(',')}); color: ${b / MAXB > 0.6 ? '#000' : '#fff'}`;
-    };
-    this.el.colored.replaceChildren(h('span', { class: 'c0', title: 'first character: nothing to predict it from' }, chars[0]),
-      ...chars.slice(1).map((ch, i) => h('span', { style: shade(bits[i]), title: `${JSON.stringify(ch)}: ${bits[i].toFixed(2)} bits` }, ch)));
-    this.el.legend.replaceChildren('bits per character: ', ...[0, 2, 4, 6, 8].map((b) => h('span', { class: 'sw', style: shade(b) }, `${b}${b === 8 ? '+' : ''}`)));
+    colourText(this.el.colored, this.el.legend, chars, bits, 8);
   }
 
   drawAttention(meta, probs) {
     const [t, s, ncm, nm, mcm, mm, mseg] = Array.from(meta);
     const { layer, head } = this.values;
-    const cv = this.el.attnCanvas;
-    [cv.width, cv.height] = [s, t];
-    const ctx = cv.getContext('2d');
-    const img = ctx.createImageData(s, t);
-    let mx = 0;
-    for (const p of probs) mx = Math.max(mx, p);
-    for (let i = 0; i < t; i++) {
-      for (let j = 0; j < s; j++) {
-        const future = j > s - t + i;
-        const col = future ? [128, 128, 128] : sequential(Math.sqrt(probs[i * s + j] / (mx || 1)));
-        img.data.set([...col, future ? 40 : 255], 4 * (i * s + j));
-      }
-    }
-    ctx.putImageData(img, 0, 0);
+    probImage(this.el.attnCanvas, probs, t, s, (i, j) => j > s - t + i); // grey: future positions
     const pctW = (k) => `${(100 * k) / s}%`;
     this.el.attnLabels.replaceChildren(
       ncm ? h('span', { class: 'part cm', style: `width: ${pctW(ncm)}` }, `compressed (${ncm})`) : '',

@@ -18,7 +18,7 @@
 // and body[data-ready="1"] once the engine is up and the first sentence is drawn (or either failed).
 
 import { h, sig3 } from '../ui/controls.js';
-import { LabPage, mountLab, panel, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
+import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { SVG, drawTree, Staircase, bracketed } from '../ui/tree.js';
@@ -228,20 +228,18 @@ class OnlstmLab extends LabPage {
     const b = m.baselines_test_f1 || {};
     const spread = (e, k) => (seedStats(e, k) ? range(seedStats(e, k)).replace(/%/g, '') : '');
     const cur = modelId(this.values);
-    const td = (x, attrs = {}) => h('td', { class: 'num', ...attrs }, x);
-    const row = (cls, name, ...cells) => h('tr', { class: cls }, h('th', { scope: 'row' }, name), ...cells);
+    const f1 = (e, k) => f1pct(e.metrics.test_f1_by_layer[k]);
+    const base = [['right-branching', b.right_branching], ['left-branching', b.left_branching], [`random trees (mean of ${b.random_trees_per_sentence || 5})`, b.random]];
+    const paper = [['ON-LSTM, 2nd layer (paper, WSJ test)', PAPER.f1.onlstm], ['right-branching (paper, WSJ test)', PAPER.f1.right], ['random trees (paper, WSJ test)', PAPER.f1.random]];
     const rows = [
-      ...m.models.map((e) => row(e.id === cur ? 'current' : '', modelName(e.id), td(sig3(e.metrics.test_ppl)),
-        td(f1pct(e.metrics.test_f1_by_layer[0])), td(f1pct(e.metrics.test_f1_by_layer[1])), td(spread(e, 0)), td(spread(e, 1)))),
-      ...[['right-branching', b.right_branching], ['left-branching', b.left_branching], [`random trees (mean of ${b.random_trees_per_sentence || 5})`, b.random]]
-        .map(([name, f]) => row('base', name, td('–'), td(f1pct(f), { colspan: 4 }))),
-      ...[['ON-LSTM, 2nd layer (paper, WSJ test)', PAPER.f1.onlstm], ['right-branching (paper, WSJ test)', PAPER.f1.right], ['random trees (paper, WSJ test)', PAPER.f1.random]]
-        .map(([name, f]) => row('paper', name, td(name.startsWith('ON') ? `${PAPER.ptbPpl} (PTB)` : '–'), td(f.toFixed(1), { colspan: 4 }))),
+      ...m.models.map((e) => [modelName(e.id), sig3(e.metrics.test_ppl), f1(e, 0), f1(e, 1), spread(e, 0), spread(e, 1)]),
+      ...base.map(([name, f]) => [name, '–', { value: f1pct(f), colspan: 4 }]),
+      ...paper.map(([name, f]) => [name, name.startsWith('ON') ? `${PAPER.ptbPpl} (PTB)` : '–', { value: f.toFixed(1), colspan: 4 }]),
     ];
-    this.el.table.replaceChildren(h('table', { class: 'onl-f1' },
-      h('caption', {}, 'Test perplexity per token and unlabelled bracket F1 (%), sentence-averaged, single words and the whole sentence not counted. Seed 1 is shipped; the last two columns are the mean (min–max) over seeds 1–3.'),
-      h('thead', {}, h('tr', {}, ...['model', 'perplexity', 'F1 layer 1', 'F1 layer 2', 'layer 1, 3 seeds', 'layer 2, 3 seeds'].map((x) => h('th', {}, x)))),
-      h('tbody', {}, ...rows)));
+    const n = m.models.length;
+    this.el.table.replaceChildren(dataTable({ cls: 'onl-f1', rows, head: ['model', 'perplexity', 'F1 layer 1', 'F1 layer 2', 'layer 1, 3 seeds', 'layer 2, 3 seeds'],
+      caption: 'Test perplexity per token and unlabelled bracket F1 (%), sentence-averaged, single words and the whole sentence not counted. Seed 1 is shipped; the last two columns are the mean (min–max) over seeds 1–3.',
+      rowClass: (i) => (i < n ? (m.models[i].id === cur ? 'current' : '') : i < n + base.length ? 'base' : 'paper') }));
   }
 
   notice() {

@@ -17,7 +17,8 @@
 import { h, sig3, pct } from '../ui/controls.js';
 import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
-import { MatrixHeatmap, sequential } from '../ui/heatmap.js';
+import { MatrixHeatmap } from '../ui/heatmap.js';
+import { HistogramGrid } from '../ui/histgrid.js';
 import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
@@ -123,18 +124,9 @@ class UcbLab extends LabPage {
       ],
     }));
     this.prunePlot.setEmphasis('mean');
-    this.sigmaPlots = GROUP_NAMES.map((name) => {
-      const plotEl = h('div', { class: 'plot small' });
-      this.el.sigmaGrid.append(h('div', { class: 'ucb-sigma' }, h('h3', {}, name), plotEl));
-      return this.view(new CurvePlot(plotEl, {
-        xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
-        yLabel: 'share of weights (%)', xRange: [-3, 0], ySuffix: '%', markerLabel: 'log₁₀ σ_init',
-        yRange: (lo, hi) => [0, Math.max(5, Math.ceil((hi ?? 5) / 5) * 5)],
-        series: Array.from({ length: TASKS }, (_, t) => ({
-          key: `a${t}`, label: `after task ${t + 1}`, color: `rgb(${sequential(0.1 + 0.8 * (t / (TASKS - 1))).join(',')})`, points: false,
-        })),
-      }));
-    });
+    this.sigmaGrid = this.view(new HistogramGrid(this.el.sigmaGrid, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
+      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
+      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
   }
 
   async loadShipped() {
@@ -312,15 +304,7 @@ class UcbLab extends LabPage {
       : cur ? 'The histograms appear as the live run finishes each task.' : 'No run for these settings yet.';
     if (none) return;
     const { xs, init } = this.sigmaBins(cur);
-    this.sigmaPlots.forEach((plot, g) => {
-      plot.update(xs, Array.from({ length: TASKS }, (_, t) => {
-        const counts = hists[t]?.[g];
-        if (!Array.isArray(counts)) return xs.map(() => null);
-        const total = counts.reduce((a, b) => a + b, 0) || 1;
-        return counts.map((n) => (100 * n) / total);
-      }));
-      plot.setMarker(init);
-    });
+    this.sigmaGrid.update(xs, hists, init);
   }
 
   // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)

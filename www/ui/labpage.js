@@ -209,7 +209,8 @@ export function panel(title, ...children) {
 /**
  * A table of numbers: `head` (header cells, optional), `rows` of cells (strings, nodes or lists of them; the first
  * cell is the row's header, the others are `td.num` where `numeric(j)` — default all — is true), and optional
- * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`.
+ * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`. A cell `{ value, colspan }`
+ * spans columns.
  */
 export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric = () => true }) {
   return h('table', { class: cls },
@@ -217,7 +218,8 @@ export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric 
     widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
     head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
     h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
-      ...r.slice(1).map((c, j) => h('td', { class: numeric(j) ? 'num' : null }, c))))));
+      ...r.slice(1).map((c, j) => (c?.colspan ? h('td', { class: numeric(j) ? 'num' : null, colspan: c.colspan }, c.value)
+        : h('td', { class: numeric(j) ? 'num' : null }, c)))))));
 }
 
 /**
