@@ -52,6 +52,23 @@ test('a run adapts its steps to the clock, reports progress and ends done', asyn
   assert.ok(job.sizes.slice(6, -1).every((n) => n === 100), `settles at 50 ms / 0.5 ms = 100: ${job.sizes}`);
 });
 
+test('a step that returns adapt: false keeps the step size', async () => {
+  const clock = { t: 0 };
+  const run = new LiveRun({ clock: () => clock.t, targetMs: 50, startN: 10 });
+  const sizes = [];
+  let done = 0;
+  // Every other step is an evaluation that takes 1000 fake ms whatever n is: it must not shrink n.
+  const job = { begin: async () => 100, step: async (n) => {
+    sizes.push(n);
+    const evalStep = sizes.length % 2 === 0;
+    done += evalStep ? 0 : 1;
+    clock.t += evalStep ? 1000 : n * 0.5;
+    return { done, finished: done >= 4, adapt: !evalStep };
+  } };
+  assert.equal(await run.start(job), 'done');
+  assert.deepEqual(sizes, [10, 40, 40, 100, 100, 100, 100], `${sizes}`);
+});
+
 test('cancel stops the loop at its next step and a new start supersedes an old one', async () => {
   const clock = { t: 0 };
   const root = { dataset: {} };

@@ -285,8 +285,16 @@ export function textField({ id, label, value, maxLength, rows = 1, hint, onChang
  * Each property may carry, besides its state fields: `label`, `unit`, `hint`, `format(v)` (the shown value),
  * `options` (for an enum: `[{ value, label }]` or a function returning them), `control` ('slider' | 'int' |
  * 'select' | 'checkbox' | 'text' | 'none'; default by type: number → slider, int → integer picker, enum → select,
- * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), and `hidden: true` (no
- * control, e.g. `embed`). `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
+ * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), `hidden: true` (no
+ * control, e.g. `embed`), `shown(values)` (the value the control shows when another setting overrides this one,
+ * e.g. a criterion forced by the method; the stored value is kept) and `disabled(values)` (true: the control is
+ * greyed out), `readout(values)` (a slider shows this text in place of its number box, e.g. "C = 8 · D = 8 levels";
+ * `data-testid="<name>-value"`), and `slot` (the control is placed in the page's slot of that name, see LabPage.slot,
+ * instead of the controls column), `testid` (a `data-testid` on the control's input). An enum with `control:
+ * 'slider'`, or any slider with `positions: [values]`, is a slider over the positions of its values (equal steps
+ * between them, e.g. chunk sizes 2, 4, 8, 16, 32 or trained rates 1, 2, 3, 4, 8). An enum slider shows its value as
+ * text; a numeric `positions` slider keeps a number box, and a typed value off the list goes to the nearest one
+ * with a note. `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
  * note when a typed value was clamped or snapped.
  * Returns `{ el, controls, set(values) }`: `set` shows new values (and refreshes enum options given as functions).
  */
@@ -306,7 +314,14 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     const fire = (v) => onChange({ [p.name]: v });
     const common = { id: p.id || p.name, label, hint: p.hint };
     let c;
-    if (kind === 'slider') {
+    if (kind === 'slider' && (p.type === 'enum' || p.positions)) {
+      const vals = p.positions || opts(p).map((o) => o.value);
+      const fmt = p.format || String;
+      c = slider({ ...common, unit: p.unit, min: 0, max: vals.length - 1, step: 1, value: Math.max(0, vals.indexOf(values[p.name])),
+        format: (i) => fmt(vals[i]), onInput: (i) => fire(vals[i]) });
+      const set = c.set;
+      c.set = (v) => set(Math.max(0, vals.indexOf(v)));
+    } else if (kind === 'slider') {
       const step = p.step ?? (p.type === 'int' ? 1 : 0.01);
       c = slider({ ...common, unit: p.unit, min: p.min, max: p.max, step, value: values[p.name], format: p.format, onInput: fire, onNote });
     } else if (kind === 'int') {
@@ -325,17 +340,50 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     } else {
       throw new Error(`controlsFromSpec: property ${p.name} has no control for type ${p.type}`);
     }
+    if (kind === 'slider' && p.positions && !p.readout) {
+      // The slider moves over positions: a typed value is read in the setting's own units, then snapped.
+      const vals = p.positions;
+      const box = h('input', { type: 'number', class: 'num', min: vals[0], max: vals[vals.length - 1], step: 'any', 'aria-label': `${label} value`, inputmode: 'decimal' });
+      box.addEventListener('change', () => {
+        const x = Number(box.value);
+        const typed = box.value.trim().slice(0, 40);
+        if (typed === '' || !Number.isFinite(x)) return;
+        const near = vals.reduce((a, b) => (Math.abs(b - x) < Math.abs(a - x) ? b : a));
+        if (near !== x) onNote?.(`${label} ${typed} is not one of ${vals.join(', ')}; using ${near}`);
+        box.value = String(near);
+        fire(near);
+      });
+      c.num.replaceWith(box);
+      c.valueBox = box;
+    } else if (kind === 'slider' && (p.readout || p.type === 'enum' || p.positions)) {
+      // A typed number would be read on the slider's own scale (a position, a log): show the value as text instead.
+      c.out = h('output', { class: 'slider-out', for: c.range.id, 'data-testid': `${p.name}-value` });
+      c.num.replaceWith(c.out);
+    }
+    if (p.testid) (c.box || c.sel || c.range || c.num || c.input)?.setAttribute('data-testid', p.testid);
     c.el.dataset.setting = p.name;
+    c.prop = p;
     controls[p.name] = c;
     el.append(c.el);
   }
-  return {
+  const api = {
     el,
     controls,
     set(vals) {
-      for (const [name, c] of Object.entries(controls)) c.set(vals[name]);
+      for (const [name, c] of Object.entries(controls)) {
+        c.set(c.prop.shown ? c.prop.shown(vals) : vals[name]);
+        if (c.out) c.out.textContent = c.prop.readout ? c.prop.readout(vals) : (c.prop.format || String)(vals[name]);
+        if (c.valueBox && document.activeElement !== c.valueBox) c.valueBox.value = String(vals[name]);
+        if (c.prop.disabled) {
+          const off = !!c.prop.disabled(vals);
+          for (const x of c.el.querySelectorAll('input, select, textarea, button')) x.disabled = off;
+          c.el.classList.toggle('disabled', off);
+        }
+      }
     },
   };
+  api.set(values);
+  return api;
 }
 
 /**

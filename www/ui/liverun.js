@@ -4,7 +4,7 @@
 //   const run = new LiveRun({ root, name: 'run', progress, button, error });
 //   run.start({
 //     begin: async () => total,              // optional: set up in the engine; returns the units of work (progress)
-//     step: async (n) => ({ done, finished, ms? }),   // do about n units; `done` = units finished so far
+//     step: async (n) => ({ done, finished, ms?, adapt? }),   // do about n units; `done` = units finished so far
 //     onStep: (r) => draw(r),                // optional: show the partial result
 //     finish: (r) => 'five tasks in 9.8 s',  // optional: the progress line when done
 //     onCancel: (why) => ...,                // optional: forget a partial result
@@ -13,7 +13,9 @@
 //
 // The step size n adapts to the measured time per unit so that each step takes about `targetMs` (the page stays
 // responsive and cancel is quick): `nextStepSize` below, unit-tested with a fake clock. `ms` from the engine call
-// (worker-side time) is used when the step returns it, else the wall time of `step` measured with `clock`.
+// (worker-side time) is used when the step returns it, else the wall time of `step` measured with `clock`. A step
+// that returns `adapt: false` keeps n as it is (its time says nothing about n units, e.g. an evaluation between two
+// training phases); a step that did fewer than n units should return `ms` scaled to n units.
 // Status is mirrored into `root.dataset[<name>Status]` (idle | running | done | cancelled | error) for tests, the
 // button reads "run" / "cancel", and an error is shown in `error` (where the result would be), never thrown.
 // A newer start() or cancel() makes an older loop stop at its next step; its results are ignored.
@@ -105,7 +107,7 @@ export class LiveRun {
         if (Number.isFinite(r.done)) this.progress?.update(r.done);
         job.onStep?.(r);
         if (r.finished) break;
-        n = nextStepSize(n, ms, this.opts);
+        if (r.adapt !== false) n = nextStepSize(n, ms, this.opts);
       }
       this.progress?.done(job.finish?.(last));
       this.setStatus('done');
