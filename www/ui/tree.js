@@ -3,7 +3,7 @@
 // draws a gate value per word and level on a canvas (the master-forget-gate "staircase"), and `bracketed(words,
 // spans)` writes the tree as "(the (old man))". Layout only: the spans, distances and gates come from the engine.
 
-import { sig3 } from './controls.js';
+import { sig3, onResize } from './controls.js';
 import { sequential } from './heatmap.js';
 import { colors, onSchemeChange } from './palette.js';
 
@@ -92,8 +92,7 @@ export class Staircase {
   constructor(canvas) {
     this.canvas = canvas;
     this.data = null;
-    this._ro = new ResizeObserver(() => this.draw());
-    this._ro.observe(canvas.parentElement || canvas);
+    this._ro = onResize(canvas.parentElement || canvas, () => this.draw());
     this._unscheme = onSchemeChange(() => this.draw());
   }
 
