@@ -35,7 +35,7 @@ VENDOR_FILES := \
 	node_modules/comlink/dist/esm/comlink.mjs \
 	node_modules/wasm-feature-detect/dist/esm/index.js
 
-.PHONY: help setup setup-test lint test-unit new-lab build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
+.PHONY: help setup setup-test lint test-unit new-lab fuzz build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
 
 help:
@@ -151,6 +151,11 @@ lint:
 test-unit:
 	@echo "== unit: node --test tests/unit/"
 	node --test tests/unit/
+
+# The parser fuzz test and the bound-soundness property test with longer budgets than make test gives them.
+fuzz:
+	PAPERLAB_FUZZ_SECS=$${FUZZ_SECS:-300} PAPERLAB_PROPERTY_SECS=$${FUZZ_SECS:-300} \
+	  cargo test --release --test parsers_fuzz --test verify_soundness_property -- --nocapture
 
 # A new lab from the template: make new-lab NAME=mylab (copies the four places a lab touches; README "Adding a lab").
 new-lab:

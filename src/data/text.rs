@@ -107,8 +107,8 @@ impl Vocab {
         (toks, unknown)
     }
 
-    /// The text of `tokens` (panics on a token `>= V`).
+    /// The text of `tokens`; a token `>= V` (not from this vocabulary) decodes to U+FFFD.
     pub fn decode(&self, tokens: &[u8]) -> String {
-        tokens.iter().map(|&t| self.chars[t as usize] as char).collect()
+        tokens.iter().map(|&t| self.chars.get(t as usize).map_or('\u{fffd}', |&c| c as char)).collect()
     }
 }
