@@ -136,9 +136,18 @@ export async function open(ctx, url, { colorScheme } = {}) {
   await page.exposeFunction('__paperlabWindowError', (msg) => errors.push(`window error: ${msg}`));
   await page.addInitScript(() => {
     window.addEventListener('error', (e) => { window.__paperlabWindowError(String(e.message || e.type)); });
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__paperlabWindowError(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`);
+    });
     window.addEventListener('unhandledrejection', (e) => {
       window.__paperlabWindowError(`unhandled rejection: ${e.reason && e.reason.message ? e.reason.message : e.reason}`);
     });
+  });
+  // Any request to another origin is an error: the site loads nothing from elsewhere.
+  const origin = new URL(url).origin;
+  page.on('request', (r) => {
+    const u = r.url();
+    if (/^https?:/.test(u) && new URL(u).origin !== origin) errors.push(`request to another origin: ${u}`);
   });
   await page.goto(url);
   return { page, errors };
