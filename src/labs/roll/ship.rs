@@ -16,7 +16,7 @@ use super::toy::{make, Toy, ToyConfig, ToyTrainer};
 use super::{batch_margins, linearize, margins, neuron_gradients, neuron_gradients_backward, quantiles, region_map, roll_loss, Probes, Quantiles, RollConfig};
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
-use crate::labs::cli::flag;
+use crate::labs::cli::Args;
 use crate::nn::layers::argmax_rows;
 use crate::nn::{Adam, Mlp, Rng};
 
@@ -222,9 +222,10 @@ pub struct Manifest {
 /// # Errors
 /// I/O errors; training errors.
 pub fn train_cli(rest: &[&str]) -> Result<()> {
-    let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/roll"));
-    let quick = rest.contains(&"--quick");
-    let epochs = flag(rest, "--epochs").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { 10 });
+    let args = Args::parse("paperlab train roll", rest, &["out", "epochs"], &["quick"])?;
+    let out = args.path("out", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/roll"));
+    let quick = args.has("quick");
+    let epochs: usize = args.value("epochs", if quick { 1 } else { 10 })?;
     let margin_digits = if quick { 50 } else { MARGIN_DIGITS };
     std::fs::create_dir_all(&out)?;
     let data = Mnist::load_default()?;
@@ -294,7 +295,8 @@ fn median_ms(mut f: impl FnMut(), reps: usize) -> f64 {
 ///
 /// # Errors
 /// From the lab's functions.
-pub fn bench_cli(_rest: &[&str]) -> Result<()> {
+pub fn bench_cli(rest: &[&str]) -> Result<()> {
+    Args::parse("paperlab bench roll", rest, &[], &[])?;
     let (x, y) = make(Toy::Spirals, 200, 0.03, 1)?;
     let mut tr = ToyTrainer::new(ToyConfig { roll: RollConfig { lambda: 1.0, c: 0.1, gamma: 20.0 }, ..ToyConfig::default() }, x, y)?;
     let map = median_ms(|| drop(region_map(&tr.mlp, [-1.0, -1.0], [1.0, 1.0], 256)), 21);
