@@ -243,6 +243,7 @@ class RollLabPage extends LabPage {
       this.root.dataset.regions = String(this.regions);
       this.root.dataset.eps2 = pm.eps[1] == null ? 'inf' : String(pm.eps[1]);
       this.root.dataset.iter = String(this.iter ?? 0);
+      this.root.dataset.points = String(this.labels.length);
       this.writeReadout();
       this.ready = true;
       this.refreshNotice();
