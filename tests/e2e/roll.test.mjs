@@ -28,7 +28,7 @@ test('roll: region map, training, clicks, slider and digits, no errors', async (
   assert.ok(Number(d.eps2) > 0, `eps2 ${d.eps2}`);
   assert.equal(d.points, '200');
   assert.equal(await page.locator('.roll-table tbody tr').count(), 4);
-  assert.match(await page.textContent('[data-testid=fidelity]'), /4 × 300/);
+  assert.match(await page.textContent('[data-testid=fidelity]'), /4 × 300 ReLU/);
   assert.match(await page.textContent('[data-testid=point]'), /ε̂₂ = [\d.]+/);
   // The digit panel becomes live.
   await page.waitForSelector('#lab[data-digit-eps2]', { timeout: 60000 });
@@ -45,7 +45,8 @@ test('roll: region map, training, clicks, slider and digits, no errors', async (
   await shot(page, 'roll');
 
   // A click inspects: the inspected point moves (URL and readout).
-  const box = await page.locator('.roll-overlay').boundingBox();
+  await page.locator('.roll-overlay').scrollIntoViewIfNeeded();
+  let box = await page.locator('.roll-overlay').boundingBox();
   await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
   await page.waitForFunction(() => window.paperlab.lab.values.px < 0);
   const v = await labValues(page);
@@ -54,6 +55,8 @@ test('roll: region map, training, clicks, slider and digits, no errors', async (
   await page.waitForFunction(() => /At \(-0\.6/.test(document.querySelector('[data-testid=point]').textContent));
   // Adding points.
   await page.selectOption('#click', 'add class 1');
+  await page.locator('.roll-overlay').scrollIntoViewIfNeeded();
+  box = await page.locator('.roll-overlay').boundingBox();
   await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await page.waitForSelector('#lab[data-points="201"]');
 

@@ -652,7 +652,7 @@ pub fn region_map(mlp: &Mlp, lo: [f32; 2], hi: [f32; 2], g: usize) -> Result<Reg
     }
     let (logits, cache) = mlp.forward(&x, g * g)?;
     let keys = pattern_keys(mlp, &cache.pre, g * g);
-    let mut seen: std::collections::HashMap<[u64; 4], u32> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<[u64; 4], u32, std::hash::BuildHasherDefault<KeyHasher>> = std::collections::HashMap::default();
     let mut hashes = Vec::new();
     let ids = keys
         .iter()
@@ -666,6 +666,24 @@ pub fn region_map(mlp: &Mlp, lo: [f32; 2], hi: [f32; 2], g: usize) -> Result<Reg
         .collect();
     let score = logits.chunks(2).map(|l| l[1] - l[0]).collect();
     Ok(RegionMap { g, ids, score, hashes })
+}
+
+/// A fast hasher for pattern keys (multiply-rotate over 8-byte words; the map still compares whole keys, so ids
+/// stay exact). The default SipHash was a visible part of a 256² map.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517C_C1B7_2722_0A95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 fn hash_key(k: &[u64; 4]) -> u32 {
