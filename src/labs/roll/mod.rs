@@ -32,7 +32,8 @@
 //!
 //! `Î(x,γ)`: the `⌈γ% · N⌉` neurons with the smallest ℓ2 margins at `x` (N hidden neurons). `L` is softmax
 //! cross-entropy. Here the sum over the data is a mean over the minibatch. The pattern (and so the linear map) and the
-//! set `Î` are piecewise constant in θ and are held fixed when differentiating, as the paper's training does.
+//! set `Î` are piecewise constant in θ, so they are held fixed when differentiating (their derivative is zero almost
+//! everywhere).
 //!
 //! Legend: B batch, D inputs, H_l width of hidden layer l, N = Σ H_l hidden neurons, K classes, P probe rows (D for
 //! the exact basis), R = B (1 + P) stacked rows, G grid side.
