@@ -4,7 +4,7 @@
 //! ```text
 //! paperlab train verify [--out DIR] [--only ID] [--quick]   train the verify lab's models, write weights + manifest
 //! paperlab eval verify [--dir DIR] [--write]                re-evaluate them, compare with (or rewrite) the manifest
-//! paperlab train ucb | lottery | compressive | onlstm [...] the other labs' shipped models (see each lab's docs)
+//! paperlab train ucb | lottery | compressive | onlstm | roll [...] the other labs' shipped models (see each lab's docs)
 //! paperlab eval onlstm [--write]                            re-evaluate the onlstm models on the test sentences
 //! paperlab bench                                            GEMM GFLOP/s of our kernel at the sizes the labs use
 //! ```
@@ -27,6 +27,8 @@ fn main() {
         ["train", "compressive", rest @ ..] => labs::compressive::train::train_cli(rest),
         ["train", "onlstm", rest @ ..] => labs::onlstm::ship::train_cli(rest),
         ["eval", "onlstm", rest @ ..] => labs::onlstm::ship::eval_cli(rest),
+        ["train", "roll", rest @ ..] => labs::roll::ship::train_cli(rest),
+        ["bench", "roll", rest @ ..] => labs::roll::ship::bench_cli(rest),
         ["bench"] => labs::cli::gemm_bench(),
         _ => {
             eprintln!("usage: paperlab train <verify|ucb|lottery|compressive|onlstm> [OPTIONS] | paperlab eval <verify|onlstm> [OPTIONS] | paperlab bench");

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod compressive;
 pub mod lottery;
 pub mod onlstm;
+pub mod roll;
 pub mod ucb;
 pub mod verify;

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod compressive;
 pub mod lottery;
 pub mod onlstm;
+pub mod roll;
 pub mod ucb;
 pub mod verify;
 
