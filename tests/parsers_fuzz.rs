@@ -117,7 +117,7 @@ fn hostile_bytes_are_errors_never_panics_or_huge_allocations() {
     seeds.push(paperlab::io::save_f32(&[("w", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])], &Default::default()).unwrap());
     let parsers = parsers();
     let t0 = Instant::now();
-    let mut rng = Rng::new(2026_12_01);
+    let mut rng = Rng::new(20261201);
     let mut runs = vec![0usize; parsers.len()];
     let mut worst = vec![0usize; parsers.len()];
     while t0.elapsed() < budget || runs.iter().sum::<usize>() < 200 {
