@@ -58,6 +58,9 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
   const rid = id || nextId('slider');
   const fmt = format || ((v) => String(v));
   const clamp = (v) => Math.min(max, Math.max(min, roundToStep(v, step)));
+  // What the user types or steps to goes onto the slider's grid, so the thumb and the box show the same value (a
+  // value set from the URL may sit between steps and is kept: the box shows it, the thumb the nearest step).
+  const snap = (v) => clamp(step ? min + Math.round((Math.min(max, Math.max(min, v)) - min) / step) * step : v);
   let cur = value;
   const range = h('input', {
     type: 'range', id: rid, min, max, step, value, 'aria-valuetext': `${fmt(value)}${unit ? ` ${unit}` : ''}`,
@@ -67,7 +70,7 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
     inputmode: 'decimal',
   });
   const set = (v, fire) => {
-    const x = clamp(v);
+    const x = fire ? snap(v) : clamp(v);
     const changed = x !== cur;
     cur = x;
     range.value = String(x);
