@@ -4,7 +4,7 @@
 // method has a slope; the fidelity note says "move ε to 0.3" only away from 0.3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { metricAt, curves, slopeDip, naturalSentence, robustSentence, dipSentence, noticeSentences, fidelityNote } from '../../www/labs/verify-findings.js';
+import { metricAt, curves, slopeDip, naturalSentence, robustSentence, dipSentence, noticeSentences, fidelityNote, hereSummary } from '../../www/labs/verify-findings.js';
 
 const text = (parts) => (parts ? parts.map((x) => (typeof x === 'string' ? x : x.b)).join('') : null);
 const model = (id, m) => ({ id, label: id, metrics: { eps: [0, 0.1, 0.2, 0.3], ...m } });
@@ -74,4 +74,10 @@ test('fidelityNote: "move ε to 0.3" only away from 0.3', () => {
   assert.match(fidelityNote(r, 0.30000000000000004), /same count/);
   assert.match(fidelityNote(r, 0.25), /Move ε to 0\.3 to recompute it live/);
   assert.match(fidelityNote(null, 0.3), /no CROWN-IBP-trained model/);
+});
+
+test('hereSummary: each deviation next to the paper, from the manifest config', () => {
+  const s = hereSummary({ config: { dims: [784, 256, 10], train_digits: 8000, train: { epochs: 80, train_eps: 0.30000001192092896 } } });
+  assert.equal(s, 'Here: an MLP 784–256–10 (paper: a large CNN); 8,000 training digits (paper: 60,000); trained at ε = 0.3 (paper: 0.4); 80 epochs.');
+  assert.equal(hereSummary(null), 'Here: a small MLP (paper: a large CNN).');
 });

@@ -123,3 +123,19 @@ export function fidelityNote(robust, eps, paperEps = 0.3) {
     + 'tightest of IBP, CROWN-IBP and CROWN (each gives a sound certificate). '
     + (Math.abs(eps - paperEps) < 1e-6 ? 'The live point on the plot is the same count, recomputed in this page.' : `Move ε to ${paperEps} to recompute it live.`);
 }
+
+/** The fidelity card's "why different" for the shipped CROWN-IBP-trained model, from its manifest config (the
+ *  network, training digits, training ε, epochs), each next to the paper's. */
+export function hereSummary(robust) {
+  const cfg = robust?.config || {};
+  const train = cfg.train && typeof cfg.train === 'object' ? cfg.train : {};
+  const dims = Array.isArray(cfg.dims) ? cfg.dims : Array.isArray(train.dims) ? train.dims : null;
+  const nTrain = cfg.train_digits ?? cfg.train_n ?? train.n;
+  const epochs = train.epochs ?? cfg.epochs;
+  const rawEps = train.train_eps ?? cfg.train_eps;
+  const parts = [dims ? `an MLP ${dims.join('–')} (paper: a large CNN)` : `${robust?.label || 'a small MLP'} (paper: a large CNN)`];
+  if (nTrain) parts.push(`${Number(nTrain).toLocaleString('en-US')} training digits (paper: 60,000)`);
+  if (rawEps != null && Number.isFinite(Number(rawEps))) parts.push(`trained at ε = ${Number(Number(rawEps).toPrecision(3))} (paper: 0.4)`);
+  if (epochs) parts.push(`${epochs} epochs${cfg.quick ? ', a quick run' : ''}`);
+  return `Here: ${parts.join('; ')}.`;
+}

@@ -18,11 +18,11 @@
 import { h, progress, pct } from '../ui/controls.js';
 import { serialiseState } from '../ui/state.js';
 import { LabPage, mountLab, panel, fidelityTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
-import { LiveRun } from '../ui/liverun.js';
+import { LiveRun, rangeJob } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { DigitBounds } from '../ui/digitbounds.js';
 import { methodKey } from '../ui/palette.js';
-import { usesSlope, metricAt, curves, noticeSentences, fidelityNote } from './verify-findings.js';
+import { usesSlope, metricAt, curves, noticeSentences, fidelityNote, hereSummary } from './verify-findings.js';
 
 const MANIFEST_URL = new URL('../models/verify/manifest.json', import.meta.url);
 const MODELS_DIR = new URL('../models/verify/', import.meta.url);
@@ -212,16 +212,6 @@ class VerifyLab extends LabPage {
 
   fidelity() {
     const robust = this.robust();
-    const cfg = robust?.config || {};
-    const train = cfg.train && typeof cfg.train === 'object' ? cfg.train : {};
-    const dims = Array.isArray(cfg.dims) ? cfg.dims : Array.isArray(train.dims) ? train.dims : null;
-    const nTrain = cfg.train_digits ?? cfg.train_n ?? train.n;
-    const epochs = train.epochs ?? cfg.epochs;
-    const rawEps = train.train_eps ?? cfg.train_eps;
-    const parts = [dims ? `an MLP ${dims.join('–')} (paper: a large CNN)` : `${robust?.label || 'a small MLP'} (paper: a large CNN)`];
-    if (nTrain) parts.push(`${Number(nTrain).toLocaleString('en-US')} training digits (paper: 60,000)`);
-    if (Number.isFinite(Number(rawEps))) parts.push(`trained at ε = ${Number(Number(rawEps).toPrecision(3))} (paper: 0.4)`);
-    if (epochs) parts.push(`${epochs} epochs${cfg.quick ? ', a quick run' : ''}`);
     // "Here" is the tightest of the three sound bounds at that epsilon (each is an upper bound on the true error).
     const best = (eps) => SERIES.filter((x) => ['ibp', 'crown', 'crownibp'].includes(x.key))
       .map((s) => ({ v: robust ? metricAt(robust, s.metric, eps) : null, name: s.label.replace('verified: ', '') }))
@@ -229,7 +219,7 @@ class VerifyLab extends LabPage {
     const rows = PAPER_MNIST.map((p, i) => {
       const b = best(p.eps);
       return [`verified error, ε = ${p.eps}`, p.verified, [b ? pct(b.v) : '–', b ? h('div', { class: 'sub' }, `by ${b.name}`) : null],
-        ...(i === 0 ? [{ value: `Here: ${parts.join('; ')}.`, rowspan: PAPER_MNIST.length, cls: null }] : [])];
+        ...(i === 0 ? [{ value: hereSummary(robust), rowspan: PAPER_MNIST.length, cls: null }] : [])];
     });
     const clean = robust?.metrics?.clean_err;
     const text = (value) => ({ value, cls: null });
@@ -338,41 +328,24 @@ class VerifyLab extends LabPage {
       const beta = v.method === 'crown-ibp' ? v.beta : 1;
       const job = this.rangeJob(v, 'liveInfo', this.liveKey(v), unit(v.method === 'crown' ? 8 : 64),
         (s, e) => this.boundsCall(hnd, 'verify_range', [s, e, v.eps, v.method, beta], v.method, v.slope),
-        { n: 0, clean: 0, verified: 0 }, (acc, x) => { acc.clean += x[1]; acc.verified += x[2]; }, this.liveCache);
+        { clean: 0, verified: 0 }, (acc, x) => { acc.clean += x[1]; acc.verified += x[2]; }, this.liveCache);
       job.finish = (r) => `${r.acc.n.toLocaleString('en-US')} test digits verified in ${(r.acc.ms / 1000).toFixed(2)} s`;
       if ((await this.verifyRun.start(job)) !== 'done') return;
     }
     if (!this.pgdCache.has(this.pgdKey(v))) {
       await this.pgdRun.start(this.rangeJob(v, 'pgdInfo', this.pgdKey(v), unit(64), (s, e) => hnd.call('pgd_range', [s, e, v.eps, v.steps, v.seed]),
-        { n: 0, errors: 0 }, (acc, x) => { acc.errors += x[1]; }, this.pgdCache));
+        { errors: 0 }, (acc, x) => { acc.errors += x[1]; }, this.pgdCache));
     }
   }
 
-  /** A LiveRun job over the test digits: `call(s, e)` counts digits s..e−1 (value[0] = digits done), `add` sums its
-   *  counts into `acc`, the total goes into `cache` under `key`; `this[info]` is the progress the readout shows. */
+  /** A LiveRun job over the test digits (see rangeJob); `this[info]` is the progress the readout shows. */
   rangeJob(v, info, key, unit, call, acc, add, cache) {
-    const n = this.nTest;
-    const mine = { key, done: 0, total: n };
+    const mine = { key };
     this[info] = mine;
-    Object.assign(acc, { ms: 0 });
     return {
-      begin: async () => n,
-      step: async (k) => {
-        const s = mine.done;
-        const e = Math.min(n, s + Math.ceil(k / unit) * unit);
-        const { value, ms } = await call(s, e);
-        acc.n += value[0];
-        add(acc, value);
-        acc.ms += ms;
-        mine.done = e;
-        if (e >= n) {
-          if (acc.n !== n) throw new Error(`internal: counted ${acc.n} digits instead of ${n}`);
-          cache.set(key, acc);
-          this[info] = null;
-        }
-        if (this.values === v) this.showLive();
-        return { done: e, finished: e >= n, ms: (ms * k) / (e - s), acc };
-      },
+      ...rangeJob({ total: this.nTest, unit, call, add, acc, info: mine,
+        onDone: (a) => { cache.set(key, a); this[info] = null; },
+        onStep: () => { if (this.values === v) this.showLive(); } }),
       onError: (err) => {
         this[info] = null;
         if (this.values === v) this.failLive(err.message);
