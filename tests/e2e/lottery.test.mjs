@@ -73,6 +73,46 @@ test('the sliders change the sparsity shown and the URL', async () => {
   await page.close();
 });
 
+test('one "weights remaining" everywhere, the round cap said, and "What to notice" follows the numbers', async () => {
+  const { page, errors } = await open(ctx, lab('rate=0.6&target=2'));
+  await ready(page);
+  const text = (id) => page.textContent(`[data-testid=${id}]`);
+  const esc = (x) => x.replace('.', '\\.');
+  const head = await text('sparsity');
+  const reached = head.match(/^([\d.]+)% of weights remaining/)[1];
+  assert.equal(Number((await dataset(page)).targetRemaining), Number(Number(reached).toFixed(2)));
+  // The curves have their own levels: the headline says which one the legend and "What to notice" read, and they do.
+  const read = head.match(/read them at the nearest one, ([\d.]+)%/)?.[1] || reached;
+  assert.match(await text('notice'), new RegExp(`At ${esc(read)}% of the weights`));
+  const legendX = await page.evaluate(() => { const l = window.paperlab.lab.plot; return l.xs[l.legendIdx]; });
+  assert.equal(Number(legendX.toPrecision(3)), Number(read), 'the legend reads the curves at the level named');
+  // The certified panel prunes at its level nearest the same number, and says so when it is another one.
+  await page.waitForFunction(() => /verified error/.test(document.querySelector('[data-testid=verify-readout]').textContent), null, { timeout: 60000 });
+  const vr = await text('verify-readout');
+  const pruned = vr.match(/pruned to ([\d.]+)% of its weights/)[1];
+  if (pruned !== reached) assert.match(vr, new RegExp(`nearest the ${esc(reached)}% above`));
+  // A ratio too small to reach the target in 40 rounds says so.
+  await page.evaluate(() => { location.hash = '#/lottery?rate=0.05&target=1'; });
+  await page.waitForFunction(() => /40-round cap/.test(document.querySelector('[data-testid=sparsity]').textContent));
+  assert.match(await text('sparsity'), /after 40 rounds/);
+  // "Learns faster" only where the early-stopping iterations say so; the sentence changes with the target.
+  const seen = new Set();
+  for (const target of [50, 20, 10, 5, 2, 1]) {
+    await page.evaluate((t) => { location.hash = `#/lottery?rate=0.2&target=${t}`; }, target);
+    await page.waitForFunction((t) => window.paperlab.lab.values.target === t, target);
+    const n = await text('notice');
+    const m = n.match(/(also learns faster|does not learn faster|learns as fast as the others): the lowest validation loss comes at iteration (\d+) \(dense: (\d+), re-initialised: (\d+)\)/);
+    if (!m) continue;
+    const [a, d, r] = m.slice(2).map(Number);
+    const want = a < d && a < r ? 'also learns faster' : a > d || a > r ? 'does not learn faster' : 'learns as fast as the others';
+    assert.equal(m[1], want, `target ${target}%: ${m[0]}`);
+    seen.add(m[0]);
+  }
+  assert.ok(seen.size >= 2, `the sentence follows the numbers as the target moves: ${[...seen].join(' | ')}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a short live run produces its points; the page and the engine agree on the sparsity', async () => {
   const { page, errors } = await open(ctx, lab('iters=30&target=70&rewind=reinit&seed=7'));
   await ready(page);

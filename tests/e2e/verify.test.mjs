@@ -195,6 +195,67 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
   await page.close();
 });
 
+test('typed values that are clamped or snapped say so, and the box shows what is used', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0.1&method=ibp'));
+  await ready(page);
+  const typeInto = async (sel, text) => {
+    await page.fill(sel, text);
+    await page.press(sel, 'Enter');
+  };
+  await typeInto('#eps + input', '0.123');
+  await page.waitForFunction(() => /0\.123/.test(document.querySelector('[data-testid=notes]').textContent));
+  assert.match(await noteText(page), /0\.123 is not on the slider's steps of 0\.005; using 0\.125/);
+  assert.equal(await page.inputValue('#eps + input'), '0.125');
+  assert.equal(await page.inputValue('#eps'), '0.125', 'the thumb and the box agree');
+  assert.equal((await labValues(page)).eps, 0.125);
+  for (const [typed, used, why] of [['-1', '0.000', /-1 is below the range \[0, 0\.45\]; using 0\.000/],
+    ['5', '0.450', /5 is above the range \[0, 0\.45\]; using 0\.450/], ['1e308', '0.450', /1e308 is above the range \[0, 0\.45\]; using 0\.450/]]) {
+    if (used === '0.450' && (await page.inputValue('#eps + input')) === '0.450') await typeInto('#eps + input', '0.2');
+    await typeInto('#eps + input', typed);
+    await page.waitForFunction((t) => document.querySelector('[data-testid=notes]').textContent.includes(`${t} is`), typed);
+    assert.match(await noteText(page), why);
+    assert.equal(await page.inputValue('#eps + input'), used);
+    assert.equal((await labValues(page)).eps, Number(used));
+  }
+  await typeInto('#digit', '1999999');
+  await page.waitForFunction(() => /1999999/.test(document.querySelector('[data-testid=notes]').textContent));
+  assert.match(await noteText(page), /1999999 is above the range \[0, 1999\]; using 1999/);
+  assert.equal(await page.inputValue('#digit'), '1999');
+  assert.equal((await labValues(page)).digit, 1999);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('"What to notice" is worded from the numbers: a sentence that would be false changes or goes', async () => {
+  const { page, errors } = await open(ctx, lab('eps=0&method=crown-ibp'));
+  await ready(page);
+  const text = (id) => page.textContent(`[data-testid=${id}]`);
+  assert.match(await text('notice'), /At ε = 0 every bound equals the clean margin/);
+  assert.match(await text('fidelity'), /Move ε to 0\.3 to recompute it live/);
+  // Up to 0.3: the ε = 0 sentence goes, the fidelity note says the live point is the paper's count.
+  await page.focus('#eps');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+ArrowRight');
+  assert.equal((await labValues(page)).eps, 0.3);
+  await page.waitForFunction(() => !/At ε = 0/.test(document.querySelector('[data-testid=notice]').textContent));
+  assert.match(await text('fidelity'), /The live point on the plot is the same count/);
+  assert.doesNotMatch(await text('fidelity'), /Move ε to/);
+  // The trained net's IBP-vs-CROWN sentence quotes the curves at the shown ε: another ε, other numbers.
+  const quoted = async () => (await text('notice')).match(/IBP is [a-z ]+ CROWN \(([\d.]+%) vs ([\d.]+%)\)/)?.slice(1).join(' vs ');
+  const at03 = await quoted();
+  assert.ok(at03, 'the CROWN-IBP-trained sentence is shown');
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.waitForFunction((q) => !document.querySelector('[data-testid=notice]').textContent.includes(q), at03);
+  assert.notEqual(await quoted(), at03);
+  // The lower-slope advice applies to CROWN methods only: with IBP it goes.
+  if (/try it under “CROWN lower slope”/.test(await text('notice'))) {
+    await page.selectOption('#method', 'ibp');
+    await page.waitForFunction(() => !/CROWN lower slope/.test(document.querySelector('[data-testid=notice]').textContent));
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a missing or corrupt model file is reported in place; another model still works', async () => {
   assert.ok(models.length >= 2, 'the manifest lists at least two models');
   const [bad, good] = models[0] === defaultModel() ? [models[1], models[0]] : [models[0], defaultModel()];

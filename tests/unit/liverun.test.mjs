@@ -2,7 +2,7 @@
 // targetMs, never grows more than 4x at once, respects its bounds), and the loop's status, cancel and error paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LiveRun, nextStepSize } from '../../www/ui/liverun.js';
+import { LiveRun, nextStepSize, rangeJob } from '../../www/ui/liverun.js';
 
 test('nextStepSize settles at targetMs of work for any cost per unit', () => {
   for (const perUnit of [0.001, 0.3, 5, 200]) {
@@ -102,4 +102,25 @@ test('an error in a step is shown, not thrown, and the next run works', async ()
   assert.equal(error.textContent, 'The live run stopped: the engine crashed');
   assert.equal(await run.start(fakeJob(3, 1, { t: 0 })), 'done');
   assert.equal(error.hidden, true);
+});
+
+test('rangeJob counts every item once in whole units, scales ms to the units asked, and checks the total', async () => {
+  const calls = [];
+  const acc = { hits: 0 };
+  const info = {};
+  let done = null;
+  const job = rangeJob({ total: 50, unit: 8, acc, info, add: (a, v) => { a.hits += v[1]; }, onDone: (a) => { done = a; },
+    call: async (s, e) => { calls.push([s, e]); return { value: [e - s, e - s > 8 ? 1 : 0], ms: 2 * (e - s) }; } });
+  const run = new LiveRun({ startN: 3, clock: () => 0 });
+  assert.equal(await run.start(job), 'done');
+  assert.deepEqual(calls[0], [0, 8], 'a step of 3 items is rounded up to one unit of 8');
+  for (let i = 1; i < calls.length; i++) assert.equal(calls[i][0], calls[i - 1][1], 'no item skipped or repeated');
+  assert.equal(calls.at(-1)[1], 50);
+  assert.ok(calls.slice(0, -1).every(([s, e]) => (e - s) % 8 === 0));
+  assert.equal(done, acc);
+  assert.equal(acc.n, 50);
+  assert.equal(acc.ms, 100);
+  assert.deepEqual([info.done, info.total], [50, 50]);
+  const short = rangeJob({ total: 10, unit: 1, add: () => {}, call: async () => ({ value: [20], ms: 1 }) });
+  await assert.rejects(short.step(10), /counted 20 items instead of 10/);
 });

@@ -6,6 +6,9 @@
 // precomputed curves (several seeds: mean and min–max band) come from www/models/lottery/manifest.json and are drawn
 // before the engine has loaded. The one thing computed here is the survivor count of the pruning rule
 // (round(n (1 - p)^r) per layer), so the sparsity a slider gives is shown at once; the engine's plan is the same.
+// Which level the page shows (the headline, the legend, "What to notice", the certified panel) is decided once, by
+// shownLevel in lottery-findings.js, which also words the sentences. Still to move behind the facade (Rust-side):
+// the pruning plan (planLevels below) and the hand-written safetensors reader (loadRounds below).
 //
 // Test hooks (data attributes on #lab):
 //   data-run-status     idle | running | done | cancelled | error       the user's IMP run
@@ -20,6 +23,7 @@ import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, sho
 import { BandPlot } from '../ui/bandplot.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { getEngine } from '../engine/engine.js';
+import { shownLevel, sparsityText, initialValuesVerdict, fasterSentence } from './lottery-findings.js';
 
 const MANIFEST_URL = new URL('../models/lottery/manifest.json', import.meta.url);
 const MODELS_DIR = new URL('../models/lottery/', import.meta.url);
@@ -158,15 +162,23 @@ export function planLevels(sizes, roles, rate, target, global, pruneEmb = true, 
     ? frozen + survivors(n - frozen, rate, r)
     : sizes.reduce((a, s, i) => a + (roles[i] === 'embedding' && !pruneEmb ? s : survivors(s, rateOf(i), r)), 0));
   const out = [{ level: 0, remaining: 1 }];
+  out.stop = 'target'; // why the plan ends: 'target' reached, the 'cap' of maxRounds, or 'stuck' (rounding keeps every weight)
   if (target >= 1 || frozen === n) return out;
   let last = n;
+  out.stop = 'cap';
   for (let r = 1; r <= maxRounds; r++) {
     const t = total(r);
-    if (t === last) break;
+    if (t === last) {
+      out.stop = 'stuck';
+      break;
+    }
     last = t;
     out.push({ level: r, remaining: t / n });
     // The target applies to the pruned tensors (so a dense embedding does not change the rounds).
-    if ((t - frozen) / (n - frozen) <= target + 1e-12) break;
+    if ((t - frozen) / (n - frozen) <= target + 1e-12) {
+      out.stop = 'target';
+      break;
+    }
   }
   return out;
 }
@@ -279,18 +291,6 @@ class MaskView {
 }
 
 // ---------------------------------------------------------------------------------------------------- the lab
-/**
- * The sentence on whether the initial values matter at this sparsity, from the ticket's and the re-initialised
- * mask's seed bands (min–max): only said when the bands do not overlap.
- */
-function initialValuesVerdict(tk, re, lowerBetter) {
-  const better = lowerBetter ? tk.max < re.min : tk.min > re.max;
-  const worse = lowerBetter ? tk.min > re.max : tk.max < re.min;
-  if (better) return 'Every seed of the ticket beats every seed of the re-initialised mask: the initial values matter, not only the sparse structure.';
-  if (worse) return 'Here the re-initialised mask does better than the ticket on every seed.';
-  return 'Their seed bands overlap here, so at this sparsity the initial values make no clear difference.';
-}
-
 class Lab extends LabState {
   constructor(root) {
     super();
@@ -339,7 +339,7 @@ class Lab extends LabState {
     el.vprogress = progress({ unit: 'test digits' });
     el.vError = h('div', { class: 'error', hidden: true, 'data-testid': 'verify-error' });
     el.vcontrols = h('div', { class: 'controls row-controls' });
-    el.notice = h('div', { class: 'notice' });
+    el.notice = h('div', { class: 'notice', 'data-testid': 'notice' });
     el.fidelity = h('div', { class: 'fidelity' });
     Object.assign(el, labFooter({
       name: 'lottery tickets',
@@ -593,12 +593,18 @@ class Lab extends LabState {
     return planLevels(s.sizes, s.roles, v.rate, v.target / 100, v.scope === 'global', !s.hasEmb || v.emb);
   }
 
+  /** The level shown everywhere on the page (see shownLevel in lottery-findings.js). */
+  shown(v = this.values) {
+    const xs = this.shippedCurves(undefined, undefined, v)?.xs.map((x) => x / 100) || [];
+    return shownLevel(this.planNow(v), xs, this.manifest?.verify?.remaining || []);
+  }
+
   // ------------------------------------------------------------------ main plot
   /** The precomputed series on one x axis: the union of every series' % remaining, ascending (series whose levels
    *  sit elsewhere, e.g. the language model with a dense embedding, have gaps there, bridged by the plot). */
-  shippedCurves(metricKey = this.setting.shippedKey, scale = this.setting.scale) {
-    const sh = this.shipped;
-    const list = seriesFor(this.values.setting);
+  shippedCurves(metricKey = this.setting.shippedKey, scale = this.setting.scale, v = this.values) {
+    const sh = this.manifest?.settings?.[v.setting];
+    const list = seriesFor(v.setting);
     const all = list.flatMap((s) => (sh?.series?.[s.key]?.points || []).map((p) => p.remaining));
     if (!all.length) return null;
     const key = (r) => r.toFixed(9);
@@ -652,12 +658,8 @@ class Lab extends LabState {
     if (s.notYet) {
       this.el.sparsity.textContent = '';
     } else {
-      const rounds = plan.length - 1;
-      this.el.sparsity.replaceChildren(
-        h('span', { class: 'big' }, `${sig3(last.remaining * 100)}% of weights remaining`),
-        ` after ${rounds} round${rounds === 1 ? '' : 's'} at ${(v.rate * 100).toFixed(0)}% per round`
-        + `${v.scope === 'global' ? ' (global ranking)' : ` (output layer ${((v.rate * 100) / 2).toFixed(1)}%)`}`
-        + ` — ${sig3(100 - last.remaining * 100)}% sparse.`);
+      const { big, rest } = sparsityText(this.shown(), { rate: v.rate, global: v.scope === 'global', target: v.target / 100 });
+      this.el.sparsity.replaceChildren(h('span', { class: 'big' }, big), rest);
     }
     this.drawLive();
   }
@@ -889,14 +891,10 @@ class Lab extends LabState {
 
   // ------------------------------------------------------------------ pruned verified network
   verifyLevel(v = this.values) {
-    // The level of the one-shot rule (0.8^r hidden, 0.9^r output) nearest the target, as precomputed.
+    // The level of the one-shot rule (0.8^r hidden, 0.9^r output) nearest the level shown above, as precomputed.
     const vm = this.manifest?.verify;
     if (!vm || !Array.isArray(vm.remaining)) return 0;
-    const t = v.target / 100;
-    let best = 0;
-    vm.remaining.forEach((r, i) => {
-      if (Math.abs(Math.log(r) - Math.log(t)) < Math.abs(Math.log(vm.remaining[best]) - Math.log(t))) best = i;
-    });
+    const best = Math.max(0, this.shown(v).certifiedIndex);
     return vm.levels?.[best] ?? best;
   }
 
@@ -938,13 +936,19 @@ class Lab extends LabState {
         h('span', { class: 'big', style: `color: ${col(v.vmethod === 'ibp' ? 'ibp' : 'crownibp')}` },
           `verified error ${pct(live.verified / live.n)}`),
         ` with ${name} at ε = ${v.eps.toFixed(3)}, pruned to ${sig3(vm.remaining[vm.levels.indexOf(lvl)] * 100)}% of its weights `
-        + `(clean error ${pct(live.clean / live.n)}), live on all ${live.n.toLocaleString('en-US')} test digits. `
+        + `${this.certifiedAside(vm.remaining[vm.levels.indexOf(lvl)])}(clean error ${pct(live.clean / live.n)}), live on all ${live.n.toLocaleString('en-US')} test digits. `
         + `Curves: precomputed at ε = ${this.vEps}.`);
     } else {
       this.el.vreadout.textContent = this.engine.backend
         ? `computing the verified error with ${name} at ε = ${v.eps.toFixed(3)}… (curves: precomputed at ε = ${this.vEps})`
         : `Starting the engine… the curves are precomputed at ε = ${this.vEps}.`;
     }
+  }
+
+  /** "(its precomputed level nearest the 2.64% above) " when the certified network's level is not the one shown. */
+  certifiedAside(r) {
+    const t = this.shown().remaining;
+    return Math.abs(Math.log(r / t)) > 0.005 ? `(its precomputed level nearest the ${sig3(t * 100)}% above) ` : '';
   }
 
   scheduleVerify() {
@@ -1039,8 +1043,8 @@ class Lab extends LabState {
       this.el.notice.replaceChildren(...ps);
       return;
     }
-    const plan = this.planNow();
-    const t = plan[plan.length - 1].remaining;
+    const shown = this.shown();
+    const t = shown.curves ?? shown.remaining;
     const f = (p) => s.fmt(p.mean);
     const b = (key, p) => h('b', { style: `color: ${col(key)}` }, f(p));
     const dense = this.at('ticket', 1);
@@ -1062,13 +1066,7 @@ class Lab extends LabState {
     if (s.mask) {
       const [a, d, r] = [es('ticket', t), es('ticket', 1), es('reinit', t)];
       if (a && d && r) {
-        const when = `the lowest validation loss comes at iteration ${Math.round(a.mean)} (dense: ${Math.round(d.mean)}, `
-          + `re-initialised: ${Math.round(r.mean)}), the lower plot`;
-        const faster = a.mean < d.mean && a.mean < r.mean;
-        const slower = a.mean > d.mean || a.mean > r.mean;
-        ps.push(h('p', {}, faster ? `Here the ticket also learns faster: ${when}. `
-          : slower ? `At this sparsity the ticket does not learn faster: ${when}. `
-            : `At this sparsity the ticket learns as fast as the others: ${when}. `,
+        ps.push(h('p', {}, fasterSentence(a.mean, d.mean, r.mean),
         'The mask below shows which pixels the first layer keeps: the border, never inked, goes first.'));
       }
     } else if (s.hasEmb) {

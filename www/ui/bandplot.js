@@ -144,6 +144,7 @@ export class BandPlot {
     this.xs.forEach((x, i) => {
       if (d(x) < d(this.xs[best])) best = i;
     });
+    this.legendIdx = best; // the x the legend reads (tests check it names the level the page talks about)
     this.u.setLegend({ idx: best });
   }
 

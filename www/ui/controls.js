@@ -58,6 +58,9 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
   const rid = id || nextId('slider');
   const fmt = format || ((v) => String(v));
   const clamp = (v) => Math.min(max, Math.max(min, roundToStep(v, step)));
+  // What the user types or steps to goes onto the slider's grid, so the thumb and the box show the same value (a
+  // value set from the URL may sit between steps and is kept: the box shows it, the thumb the nearest step).
+  const snap = (v) => clamp(step ? min + Math.round((Math.min(max, Math.max(min, v)) - min) / step) * step : v);
   let cur = value;
   const range = h('input', {
     type: 'range', id: rid, min, max, step, value, 'aria-valuetext': `${fmt(value)}${unit ? ` ${unit}` : ''}`,
@@ -67,7 +70,7 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
     inputmode: 'decimal',
   });
   const set = (v, fire) => {
-    const x = clamp(v);
+    const x = fire ? snap(v) : clamp(v);
     const changed = x !== cur;
     cur = x;
     range.value = String(x);
@@ -285,10 +288,10 @@ export function textField({ id, label, value, maxLength, rows = 1, hint, onChang
  * Each property may carry, besides its state fields: `label`, `unit`, `hint`, `format(v)` (the shown value),
  * `options` (for an enum: `[{ value, label }]` or a function returning them), `control` ('slider' | 'int' |
  * 'select' | 'checkbox' | 'text' | 'none'; default by type: number → slider, int → integer picker, enum → select,
- * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), `hidden: true` (no
+ * bool → checkbox, text → text field), `random` (int: a "random" button), `title` (select: a tooltip), `rows` (text), `hidden: true` (no
  * control, e.g. `embed`), `shown(values)` (the value the control shows when another setting overrides this one,
- * e.g. a criterion forced by the method; the stored value is kept) and `disabled(values)` (true: the control is
- * greyed out), `readout(values)` (a slider shows this text in place of its number box, e.g. "C = 8 · D = 8 levels";
+ * e.g. a criterion forced by the method; the stored value is kept), `disabled(values)` (true: the control is
+ * greyed out) and `visible(values)` (false: the control is hidden, e.g. a setting the chosen method has not), `readout(values)` (a slider shows this text in place of its number box, e.g. "C = 8 · D = 8 levels";
  * `data-testid="<name>-value"`), and `slot` (the control is placed in the page's slot of that name, see LabPage.slot,
  * instead of the controls column), `testid` (a `data-testid` on the control's input). An enum with `control:
  * 'slider'`, or any slider with `positions: [values]`, is a slider over the positions of its values (equal steps
@@ -327,7 +330,7 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
     } else if (kind === 'int') {
       c = intPicker({ ...common, min: p.min, max: p.max, value: values[p.name], random: p.random, onChange: fire, onNote });
     } else if (kind === 'select') {
-      c = select({ ...common, options: opts(p), value: values[p.name], onChange: fire });
+      c = select({ ...common, title: p.title, options: opts(p), value: values[p.name], onChange: fire });
       const set = c.set;
       c.set = (v) => {
         if (typeof p.options === 'function' || typeof p.values === 'function') c.setOptions(opts(p), v);
@@ -374,6 +377,7 @@ export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
         c.set(c.prop.shown ? c.prop.shown(vals) : vals[name]);
         if (c.out) c.out.textContent = c.prop.readout ? c.prop.readout(vals) : (c.prop.format || String)(vals[name]);
         if (c.valueBox && document.activeElement !== c.valueBox) c.valueBox.value = String(vals[name]);
+        if (c.prop.visible) c.el.hidden = !c.prop.visible(vals);
         if (c.prop.disabled) {
           const off = !!c.prop.disabled(vals);
           for (const x of c.el.querySelectorAll('input, select, textarea, button')) x.disabled = off;

@@ -209,8 +209,9 @@ export function panel(title, ...children) {
 /**
  * A table of numbers: `head` (header cells, optional), `rows` of cells (strings, nodes or lists of them; the first
  * cell is the row's header, the others are `td.num` where `numeric(j)` — default all — is true), and optional
- * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`. A cell `{ value, colspan }`
- * spans columns.
+ * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`. A cell `{ value, colspan,
+ * rowspan, cls }` spans columns or rows (then the rows below have fewer cells) and, with `cls`, sets its own class
+ * (null: text, not a number).
  */
 export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric = () => true }) {
   return h('table', { class: cls },
@@ -218,7 +219,8 @@ export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric 
     widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
     head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
     h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
-      ...r.slice(1).map((c, j) => (c?.colspan ? h('td', { class: numeric(j) ? 'num' : null, colspan: c.colspan }, c.value)
+      ...r.slice(1).map((c, j) => (c && typeof c === 'object' && !(c instanceof Node) && !Array.isArray(c)
+        ? h('td', { class: 'cls' in c ? c.cls : numeric(j) ? 'num' : null, colspan: c.colspan, rowspan: c.rowspan }, c.value)
         : h('td', { class: numeric(j) ? 'num' : null }, c)))))));
 }
 
@@ -345,6 +347,18 @@ export class LabPage extends LabState {
     this.controls?.set(this.values);
   }
 
+  /** Generates the controls from `this.specList` (again, e.g. after a range that depends on loaded data changed:
+   *  call `update` with the current values first, so that they are re-checked with a note). */
+  makeControls() {
+    const old = this.controls?.el || this.el.controlsSlot;
+    this.controls = controlsFromSpec(this.specList, this.values, {
+      onChange: (patch) => this.set(patch),
+      onNote: (n) => this.el.notes.add(n),
+    });
+    old.replaceWith(this.controls.el);
+    for (const p of this.specList) if (p.slot && this.controls.controls[p.name]) this.slots?.[p.slot]?.append(this.controls.controls[p.name].el);
+  }
+
   /** A place for the controls whose spec says `slot: name` (e.g. a run's step count inside its run box). */
   slot(name) {
     const el = h('div', { class: 'control-slot' });
@@ -448,12 +462,7 @@ export class LabPage extends LabState {
     }
     const { values, notes } = this.parse(params);
     this.values = values;
-    this.controls = controlsFromSpec(this.specList, values, {
-      onChange: (patch) => this.set(patch),
-      onNote: (n) => this.el.notes.add(n),
-    });
-    this.el.controlsSlot.replaceWith(this.controls.el);
-    for (const p of this.specList) if (p.slot && this.controls.controls[p.name]) this.slots?.[p.slot]?.append(this.controls.controls[p.name].el);
+    this.makeControls();
     this.el.notes.show(notes);
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);

@@ -33,6 +33,36 @@ export function nextStepSize(n, ms, { targetMs = 60, minN = 1, maxN = 1 << 20 } 
   return Math.max(minN, Math.min(maxN, Math.max(1, next)));
 }
 
+/**
+ * A LiveRun job that counts over items 0..total−1 in calls of whole `unit`s (e.g. rounds of parallel blocks):
+ * `call(s, e)` does items s..e−1 and resolves to `{ value, ms }` with `value[0]` = items done and the counts after
+ * it; `add(acc, value)` sums them into `acc` (which also gets `n` and `ms`). `info` (`{ done, total }`) is kept up
+ * to date for a progress display; `onStep()` runs after every call, `onDone(acc)` once all items are counted (a
+ * total that does not match `total` is an error). The step returns `ms` scaled to the n units asked for.
+ */
+export function rangeJob({ total, unit = 1, call, add, acc = {}, info = {}, onStep, onDone }) {
+  Object.assign(acc, { n: 0, ms: 0 });
+  Object.assign(info, { done: 0, total });
+  return {
+    begin: async () => total,
+    step: async (k) => {
+      const s = info.done;
+      const e = Math.min(total, s + Math.ceil(k / unit) * unit);
+      const { value, ms } = await call(s, e);
+      acc.n += value[0];
+      add(acc, value);
+      acc.ms += ms;
+      info.done = e;
+      if (e >= total) {
+        if (acc.n !== total) throw new Error(`internal: counted ${acc.n} items instead of ${total}`);
+        onDone?.(acc);
+      }
+      onStep?.();
+      return { done: e, finished: e >= total, ms: (ms * k) / (e - s), acc };
+    },
+  };
+}
+
 export class LiveRun {
   /**
    * @param {object} o
