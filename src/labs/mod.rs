@@ -7,3 +7,4 @@ pub mod lottery;
 pub mod onlstm;
 pub mod ucb;
 pub mod verify;
+pub mod molecules;
