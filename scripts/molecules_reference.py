@@ -8,9 +8,14 @@ Outputs (tests/fixtures/molecules/):
   encode.tsv.gz   SMILES <TAB> selfies.encoder(SMILES) (or ERR): MOSES test molecules as written, their RDKit
                kekulised and randomised forms, and edge cases (charges, isotopes, stereo, dots, [nH]).
   decode.tsv.gz   random SELFIES <TAB> selfies.decoder(SELFIES) <TAB> RDKit canonical SMILES of that output (or ERR).
+  sa.tsv.gz    RDKit's SA score (Contrib/SA_Score/sascorer.py) of 400 MOSES molecules with what the formula needs:
+               the sparse Morgan counts (radius 2) with each fragment's score, the 2048-bit folded Morgan bits,
+               atom / stereocentre / spiro / bridgehead counts and ring sizes, and the folded-table substitute.
   summary.json counts, and the RDKit validity of 100,000 random SELFIES decoded by the package.
+Also writes www/data/molecules/sa_folded_2048.json (the fragment table folded to 2048 bits, max score per bit) and
+www/data/molecules/moses_ref.smi (the reference set D learns: 2,000 MOSES test molecules).
 """
-import csv, gzip, importlib.metadata, json, os, random, sys
+import csv, gzip, importlib.metadata, json, math, os, random, sys
 
 import selfies as sf
 from rdkit import Chem, RDLogger
@@ -48,7 +53,7 @@ def enc(s):
 
 
 def main():
-    n_moses = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    n_moses = 2000
     pick = rng.sample(moses_smiles, n_moses)
     rows = []
     for s in EDGE + pick:
@@ -97,5 +102,72 @@ def main():
     print(json.dumps({k: v for k, v in summary.items() if k != "alphabet"}))
 
 
+SA_BITS = 2048
+
+
+def sa_from_parts(score1, n_atoms, n_chiral, n_spiro, n_bridge, ring_sizes, n_bits_on):
+    """sascorer.calculateScore after its fragment term (same steps, same constants)."""
+    size = n_atoms ** 1.005 - n_atoms
+    macro = math.log10(2) if any(r > 8 for r in ring_sizes) else 0.0
+    s2 = 0.0 - size - math.log10(n_chiral + 1) - math.log10(n_spiro + 1) - math.log10(n_bridge + 1) - macro
+    s3 = math.log(float(n_atoms) / n_bits_on) * 0.5 if n_atoms > n_bits_on else 0.0
+    x = score1 + s2 + s3
+    x = 11.0 - (x - -4.0 + 1) / (2.5 - -4.0) * 9.0
+    if x > 8.0:
+        x = 8.0 + math.log(x + 1.0 - 9.0)
+    return 10.0 if x > 10.0 else (1.0 if x < 1.0 else x)
+
+
+def sa_fixtures():
+    import sys as _s
+    from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
+    _s.path.insert(0, os.path.join(os.path.dirname(Chem.__file__), "..", "Contrib", "SA_Score"))
+    import sascorer
+    sascorer.readFragmentScores()
+    fs = sascorer._fscores
+    table = [None] * SA_BITS
+    for k, v in fs.items():
+        b = k % SA_BITS
+        table[b] = v if table[b] is None else max(table[b], v)
+    table = [-4.0 if t is None else t for t in table]
+    data = os.path.join(os.path.dirname(__file__), "..", "www", "data", "molecules")
+    os.makedirs(data, exist_ok=True)
+    with open(os.path.join(data, "sa_folded_2048.json"), "w") as f:
+        json.dump({"bits": SA_BITS, "radius": 2, "rule": "max fragment score of the ids with id % 2048 == bit; -4 if none",
+                   "source": "RDKit Contrib/SA_Score/fpscores.pkl.gz (rdkit 2026.9.1), BSD-3-Clause",
+                   "scores": [round(t, 6) for t in table]}, f)
+    sparse = rdFingerprintGenerator.GetMorganGenerator(radius=2)
+    folded = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=SA_BITS)
+    pick = random.Random(21).sample(moses_smiles, 400)
+    errs = []
+    with gzip.open(os.path.join(OUT, "sa.tsv.gz"), "wt") as f:
+        f.write("# smiles\tsascorer\tid:count:score,...\tfolded bits\tatoms\tchiral(FindMolChiralCenters)\t"
+                "stereocentres(CalcNumAtomStereoCenters)\tspiro\tbridgehead\tring sizes\tsubstitute\n")
+        for s in pick:
+            m = Chem.MolFromSmiles(s)
+            true = sascorer.calculateScore(m)
+            nze = sparse.GetSparseCountFingerprint(m).GetNonzeroElements()
+            ids = ",".join(f"{k}:{c}:{fs.get(k, -4)!r}" for k, c in sorted(nze.items()))
+            bits = list(folded.GetFingerprint(m).GetOnBits())
+            n = m.GetNumAtoms()
+            chiral = len(Chem.FindMolChiralCenters(m, includeUnassigned=True))
+            stereo = rdMolDescriptors.CalcNumAtomStereoCenters(m)
+            spiro = rdMolDescriptors.CalcNumSpiroAtoms(m)
+            bridge = rdMolDescriptors.CalcNumBridgeheadAtoms(m)
+            rings = [len(r) for r in m.GetRingInfo().AtomRings()]
+            sub = sa_from_parts(sum(table[b] for b in bits) / len(bits), n, stereo, spiro, bridge, rings, len(bits))
+            errs.append(sub - true)
+            f.write("\t".join([s, repr(true), ids, ",".join(map(str, bits)), str(n), str(chiral), str(stereo), str(spiro),
+                               str(bridge), ",".join(map(str, rings)), repr(sub)]) + "\n")
+    mae = sum(abs(e) for e in errs) / len(errs)
+    print(json.dumps({"sa_molecules": len(errs), "substitute_mae": mae, "substitute_max_abs": max(abs(e) for e in errs),
+                      "substitute_bias": sum(errs) / len(errs)}))
+    with open(os.path.join(data, "moses_ref.smi"), "w") as f:
+        for s in random.Random(5).sample(moses_smiles, 2000):
+            f.write(s + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if "--sa-only" not in sys.argv:
+        main()
+    sa_fixtures()
