@@ -268,3 +268,51 @@ test('embed mode hides the chrome; share link and exports work', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** The shipped MNIST file with only the first `n` test digits (a data file of another size). */
+async function smallerTestSet(n) {
+  const { gunzipSync, gzipSync } = await import('node:zlib');
+  const raw = gunzipSync(readFileSync(new URL('../../www/data/mnist-10k.safetensors.gz', import.meta.url)));
+  const len = Number(raw.readBigUInt64LE(0));
+  const head = JSON.parse(raw.subarray(8, 8 + len).toString());
+  const body = raw.subarray(8 + len);
+  const parts = [];
+  const out = { __metadata__: head.__metadata__ };
+  let off = 0;
+  for (const name of ['test.images', 'test.labels', 'train.images', 'train.labels']) {
+    const t = head[name];
+    let data = body.subarray(t.data_offsets[0], t.data_offsets[1]);
+    let shape = t.shape;
+    if (name.startsWith('test.')) {
+      shape = [n, ...t.shape.slice(1)];
+      data = data.subarray(0, shape.reduce((a, b) => a * b, 1));
+    }
+    out[name] = { dtype: t.dtype, shape, data_offsets: [off, off + data.length] };
+    off += data.length;
+    parts.push(data);
+  }
+  let hjson = Buffer.from(JSON.stringify(out));
+  hjson = Buffer.concat([hjson, Buffer.alloc((8 - (hjson.length % 8)) % 8, 0x20)]);
+  const lenBuf = Buffer.alloc(8);
+  lenBuf.writeBigUInt64LE(BigInt(hjson.length));
+  return gzipSync(Buffer.concat([lenBuf, hjson, ...parts]));
+}
+
+test('a data file with another test-set size re-ranges the digit setting instead of failing', async () => {
+  // Regression: this branch called serialiseState without importing it and showed "Could not load the model".
+  const body = await smallerTestSet(500);
+  const own = await launch();
+  await own.route('**/mnist-10k.safetensors.gz', (route) => route.fulfill({
+    status: 200, body, headers: { 'content-type': 'application/gzip', 'cross-origin-resource-policy': 'same-origin' },
+  }));
+  try {
+    const { page, errors } = await open(own, lab('eps=0.1&method=ibp&digit=1500'));
+    await ready(page);
+    await page.waitForFunction(() => Number(document.getElementById('digit')?.max) === 499, null, { timeout: 60000 });
+    assert.doesNotMatch(await page.textContent('#lab'), /Could not load the model/);
+    assert.equal((await labValues(page)).digit, 499);
+    assert.deepEqual(errors, []);
+  } finally {
+    await own.close();
+  }
+});

@@ -56,6 +56,8 @@ export function enumValues(p) {
   return typeof p.values === 'function' ? p.values() : p.values;
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Read one property from its raw string. Returns `{ value, note }`; `note` is null when the value was fine.
  * Never throws.
@@ -67,14 +69,16 @@ export function parseValue(p, raw) {
   switch (p.type) {
     case 'number':
     case 'int': {
+      // Decimal notation only: Number() would also read '0x10' as 16, '0b1' as 1 and ' ' as 0.
       const t = raw.trim();
-      const v = t === '' ? NaN : Number(t);
+      const v = DECIMAL.test(t) ? Number(t) : NaN;
       if (!Number.isFinite(v)) {
         return { value: p.default, note: `${name}=${shown} is not a number; ${def()}` };
       }
       let x = p.type === 'int' ? Math.round(v) : roundToStep(v, p.step);
       let note = null;
       if (p.type === 'int' && x !== v) note = `${name}=${shown} is not a whole number; using ${x}`;
+      else if (x !== v) note = `${name}=${shown} has more decimals than this setting keeps; using ${x}`;
       if (p.min !== undefined && x < p.min) {
         note = `${name}=${shown} is below the range [${p.min}, ${p.max}]; using ${p.min}`;
         x = p.min;
