@@ -166,3 +166,25 @@ fn bad_settings_and_bad_start_are_refused_with_a_message() {
     assert!(e.contains("ring"), "{e}");
     assert!(Ga::new(GaConfig::default(), vec![]).is_err());
 }
+
+/// The run the lean wasm test repeats in the browser (tests/wasm_molecules.rs has the same function).
+fn golden_run() -> String {
+    let cfg = GaConfig { population: 24, generations: 5, beta: 1.0, seed: 2020, ..Default::default() };
+    let mut ga = Ga::new(cfg, vec!["CCO".into(), "c1ccccc1O".into(), "CC(=O)NC".into()]).unwrap();
+    let mut chem = StandInChemistry { reject_longer_than: Some(40) };
+    while run_generation(&mut ga, &mut chem).unwrap().is_some() {}
+    serde_json::to_string(&(ga.history(), &ga.pop)).unwrap()
+}
+
+#[test]
+fn stand_in_run_matches_the_golden_file_the_wasm_test_checks() {
+    // The golden file is this native run, written with MOLECULES_WRITE_GOLDEN=1; tests/wasm_molecules.rs checks
+    // that wasm32 produces the same bytes (native = wasm bit for bit).
+    let path = format!("{}/tests/fixtures/molecules/standin_run.json", env!("CARGO_MANIFEST_DIR"));
+    let now = golden_run();
+    if std::env::var("MOLECULES_WRITE_GOLDEN").is_ok() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file (run once with MOLECULES_WRITE_GOLDEN=1)");
+    assert_eq!(now, want, "the native run changed; if on purpose, rewrite the golden file");
+}

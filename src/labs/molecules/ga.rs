@@ -706,3 +706,55 @@ impl StandInChemistry {
         Some(Props { canonical: s.to_string(), logp, sa, largest_ring: largest, descriptors, fingerprint: fp })
     }
 }
+
+/// What the page's chemistry worker reads off RDKit MinimalLib for one molecule (JSON from JavaScript).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RdkitMol {
+    /// `get_smiles()`.
+    pub canonical: String,
+    /// `CrippenClogP` of `get_descriptors()`.
+    pub logp: f64,
+    /// Heavy atoms (`NumHeavyAtoms`).
+    pub atoms: usize,
+    /// `NumAtomStereoCenters`.
+    pub stereo_centers: usize,
+    /// `NumSpiroAtoms`.
+    pub spiro: usize,
+    /// `NumBridgeheadAtoms`.
+    pub bridgeheads: usize,
+    /// Ring sizes of `get_json()`'s `atomRings`.
+    pub ring_sizes: Vec<usize>,
+    /// On bits of `get_morgan_fp_as_uint8array({radius: 2, nBits: 2048})`.
+    pub morgan_bits: Vec<usize>,
+    /// Descriptors for D (a fixed list of `get_descriptors()` entries chosen by the page).
+    pub descriptors: Vec<f32>,
+}
+
+/// Morgan fingerprint length the page asks MinimalLib for (and the folded SA table's length).
+pub const MORGAN_BITS: usize = 2048;
+
+impl RdkitMol {
+    /// [`Props`] with the SA substitute of [`super::sa::sa_folded`] on `sa_table` and the Morgan bits as a 256-byte
+    /// fingerprint.
+    pub fn props(&self, sa_table: &[f64]) -> Props {
+        let parts = super::sa::SaParts {
+            atoms: self.atoms,
+            chiral: self.stereo_centers,
+            spiro: self.spiro,
+            bridgeheads: self.bridgeheads,
+            ring_sizes: self.ring_sizes.clone(),
+        };
+        let mut fp = vec![0u8; MORGAN_BITS / 8];
+        for &b in self.morgan_bits.iter().filter(|&&b| b < MORGAN_BITS) {
+            fp[b / 8] |= 1 << (b % 8);
+        }
+        Props {
+            canonical: self.canonical.clone(),
+            logp: self.logp,
+            sa: super::sa::sa_folded(&self.morgan_bits, sa_table, &parts),
+            largest_ring: self.ring_sizes.iter().copied().max().unwrap_or(0) as u32,
+            descriptors: self.descriptors.clone(),
+            fingerprint: fp,
+        }
+    }
+}
