@@ -19,6 +19,8 @@ const DESC = ['NumRotatableBonds', 'NumHBD', 'NumHBA', 'NumHeavyAtoms', 'NumHete
   'kappa1', 'kappa2', 'kappa3', 'Phi', 'amw'];
 const FP = JSON.stringify({ radius: 2, nBits: 2048 });
 
+// A molecule MinimalLib throws on (a C++ exception surfaces as a WebAssembly.Exception, e.g. in a descriptor) counts
+// as unreadable: the GA then draws another mutation.
 function evaluateOne(R, smiles) {
   let mol = null;
   try {
@@ -44,6 +46,8 @@ function evaluateOne(R, smiles) {
       morgan_bits: bits,
       descriptors: [...DESC.map((k) => num(d[k])), ...bySize],
     };
+  } catch {
+    return null;
   } finally {
     mol?.delete();
   }
@@ -76,6 +80,6 @@ self.onmessage = async (ev) => {
     } else throw new Error(`unknown command ${cmd}`);
     self.postMessage({ id, value });
   } catch (e) {
-    self.postMessage({ id, error: e && e.message ? e.message : String(e) });
+    self.postMessage({ id, error: e && e.message ? e.message : `RDKit failed (${String(e)})` });
   }
 };
