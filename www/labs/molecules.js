@@ -15,7 +15,7 @@ import { CurvePlot } from '../ui/plots.js';
 const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
-const REF_N = 1000;
+const REF_N = 300;
 
 /** A promise-based wrapper around the chemistry worker. */
 class Chem {
@@ -163,7 +163,14 @@ class MoleculesLab extends LabPage {
 
   makePlots() {
     const x = [1, Math.max(2, this.values.generations)];
-    const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, series });
+    // uPlot needs a finite, non-empty y range (a flat series, e.g. a ring penalty of 0 throughout, has none).
+    const yRange = (min, max) => {
+      if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+      if (max - min < 1e-9) return [min - 0.5, max + 0.5];
+      const pad = 0.05 * (max - min);
+      return [min - pad, max + pad];
+    };
+    const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, yRange, series });
     this.plots = {
       fit: mk(this.boxes.fit, 'J', [
         { key: 'best', label: 'best J', color: 'ibp', width: 2 },
@@ -324,7 +331,7 @@ class MoleculesLab extends LabPage {
       ['SELFIES', 'selfies package', 'Rust, equal to selfies 2.2.0 on 8,264 fixtures', '—'],
       ['SA score', 'sascorer.py', 'same formula; folded Morgan bits', 'MinimalLib gives no sparse Morgan counts; mean |ΔSA| 0.19'],
       ['D inputs', '51 RDKit descriptors', '40 MinimalLib descriptors, standardised', 'MinimalLib has a different descriptor set'],
-      ['reference set', 'ZINC', '1,000 MOSES (ZINC-derived) molecules', 'shipped subset'],
+      ['reference set', 'ZINC', '300 MOSES (ZINC-derived) molecules', 'a shipped subset, evaluated in the page at start'],
     ];
   }
 
