@@ -29,7 +29,7 @@ test('molecules: a short run finishes, is reproducible, and MinimalLib accepts r
   assert.match(await page.textContent('[data-testid=chem]'), /RDKit MinimalLib 2026\.09\.1/);
   const a = await runOnce(page);
   assert.equal(a.length, 4);
-  for (const [, best, mean] of a) assert.ok(Number.isFinite(best) && Number.isFinite(mean) && best >= mean);
+  for (const [, best, mean] of a) assert.ok(Number.isFinite(best) && Number.isFinite(mean) && best >= mean - 1e-9, `best ${best} mean ${mean}`);
   assert.ok((await page.$$('[data-testid=gallery] svg')).length >= 1, 'the best molecules are drawn');
   assert.match(await page.textContent('[data-testid=gen-readout]'), /generation 4: best J -?[\d.]+/);
   const b = await runOnce(page);
