@@ -48,7 +48,8 @@ test('molecules: a short run finishes, is reproducible, and MinimalLib accepts r
       smiles.push((await lab.lab.call('decode', [s])).value);
     }
     const res = await lab.chem.call('evaluate', smiles);
-    return smiles.filter((_, i) => res[i] === null);
+    // A string of only branch/ring symbols decodes to the empty molecule '' (the package does the same).
+    return smiles.filter((s, i) => s !== '' && res[i] === null);
   });
   assert.deepEqual(bad, [], 'every decoded SELFIES is a valid molecule for RDKit');
   await shot(page, 'molecules-1400');
