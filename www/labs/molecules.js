@@ -326,12 +326,12 @@ class MoleculesLab extends LabPage {
 
   fidelity() {
     return [
-      ['population N', '500', String(this.values?.population ?? 60), 'smaller so a run takes seconds in a browser'],
+      ['population N', '500', String(this.values?.population ?? 60), 'smaller: seconds per run'],
       ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 25), 'fewer'],
-      ['SELFIES', 'selfies package', 'Rust, equal to selfies 2.2.0 on 8,264 fixtures', '—'],
-      ['SA score', 'sascorer.py', 'same formula; folded Morgan bits', 'MinimalLib gives no sparse Morgan counts; mean |ΔSA| 0.19'],
-      ['D inputs', '51 RDKit descriptors', '40 MinimalLib descriptors, standardised', 'MinimalLib has a different descriptor set'],
-      ['reference set', 'ZINC', '300 MOSES (ZINC-derived) molecules', 'a shipped subset, evaluated in the page at start'],
+      ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
+      ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
+      ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
+      ['reference', 'ZINC', '300 MOSES', 'shipped subset'],
     ];
   }
 
