@@ -31,6 +31,8 @@ MT_CARGO  := --features parallel --config .cargo/threads.toml
 
 VENDOR_FILES := \
 	node_modules/uplot/dist/uPlot.esm.js \
+	node_modules/@rdkit/rdkit/dist/RDKit_minimal.js \
+	node_modules/@rdkit/rdkit/dist/RDKit_minimal.wasm \
 	node_modules/uplot/dist/uPlot.min.css \
 	node_modules/comlink/dist/esm/comlink.mjs \
 	node_modules/wasm-feature-detect/dist/esm/index.js

@@ -9,3 +9,4 @@ pub mod onlstm;
 pub mod roll;
 pub mod ucb;
 pub mod verify;
+pub mod molecules;

@@ -5,6 +5,7 @@ pub mod _template;
 pub mod bench;
 pub mod compressive;
 pub mod lottery;
+pub mod molecules;
 pub mod onlstm;
 pub mod roll;
 pub mod ucb;

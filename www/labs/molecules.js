@@ -1,0 +1,346 @@
+// The molecules lab: a genetic algorithm over SELFIES strings with a neural discriminator (GA+D), Nigam et al.,
+// ICLR 2020. The GA, SELFIES, the discriminator, SA and the fitness run in Rust (src/labs/molecules/ via the
+// engine's MoleculesLab); the chemistry (validity, canonical SMILES, Crippen logP, rings, descriptors, Morgan bits,
+// drawings) comes from RDKit MinimalLib in its own worker (www/labs/molecules/chem-worker.js). This page only moves
+// numbers between the two and draws them.
+//
+// Test hooks: body[data-ready="1"]; #lab[data-run-status]; [data-testid=gen-readout] "generation g: best J …";
+// [data-testid=start-error] for a bad SMILES; [data-testid=gallery] the best molecules (SVG).
+
+import { h, progress } from '../ui/controls.js';
+import { LabPage, mountLab, panel, downloadText, csvText, fetchJson } from '../ui/labpage.js';
+import { LiveRun } from '../ui/liverun.js';
+import { CurvePlot } from '../ui/plots.js';
+
+const DATA = new URL('../data/molecules/', import.meta.url);
+const CSS_URL = new URL('./molecules.css', import.meta.url);
+const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
+const REF_N = 300;
+
+/** A promise-based wrapper around the chemistry worker. */
+class Chem {
+  constructor() {
+    this.worker = new Worker(CHEM_URL);
+    this.next = 1;
+    this.pending = new Map();
+    this.worker.onmessage = (ev) => {
+      const p = this.pending.get(ev.data.id);
+      if (!p) return;
+      this.pending.delete(ev.data.id);
+      if (ev.data.error) p.reject(new Error(ev.data.error));
+      else p.resolve(ev.data.value);
+    };
+    this.worker.onerror = (ev) => {
+      for (const p of this.pending.values()) p.reject(new Error(`the chemistry worker failed: ${ev.message}`));
+      this.pending.clear();
+    };
+  }
+
+  call(cmd, ...args) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, cmd, args });
+    });
+  }
+
+  close() {
+    this.worker.terminate();
+  }
+}
+
+const f3 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+
+class MoleculesLab extends LabPage {
+  get css() {
+    return CSS_URL.href;
+  }
+
+  spec() {
+    return [
+      { name: 'beta', type: 'number', min: 0, max: 100, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; arrow keys step 0.5, shift+arrows 5' },
+      { name: 'adaptive', type: 'bool', default: false, label: 'adaptive β (1000 when the best J stalls 5 generations)' },
+      { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
+      { name: 'population', type: 'int', min: 10, max: 500, default: 60, label: 'Population size N', hint: 'the paper: 500' },
+      { name: 'generations', type: 'int', min: 1, max: 1000, default: 25, label: 'Generations' },
+      { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
+      { name: 'start', type: 'text', default: 'C', maxLength: 200, label: 'Start from SMILES', hint: 'the paper starts from methane, C' },
+      { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
+    ];
+  }
+
+  build() {
+    this.history = [];
+    this.runBtn = h('button', { type: 'button', class: 'run', 'data-testid': 'run' });
+    this.pauseBtn = h('button', { type: 'button', class: 'pause', 'data-testid': 'pause', disabled: true }, 'pause');
+    this.runError = h('div', { class: 'error', hidden: true, 'data-testid': 'run-error' });
+    this.startError = h('div', { class: 'error', hidden: true, 'data-testid': 'start-error' });
+    this.bar = progress({ unit: 'generations' });
+    this.run = this.liveRun(new LiveRun({
+      root: this.root, progress: this.bar, button: this.runBtn, error: this.runError,
+      labels: { run: 'run the GA', cancel: 'cancel' }, startN: 1, maxN: 2, targetMs: 100,
+      onStatus: (s) => { this.pauseBtn.disabled = s !== 'running'; },
+    }));
+    this.runBtn.addEventListener('click', () => { this.resume = false; this.run.toggle(() => this.job()); });
+    this.pauseBtn.addEventListener('click', () => {
+      if (this.run.status === 'running') {
+        this.paused = true;
+        this.run.cancel('paused');
+        this.pauseBtn.textContent = 'resume';
+        this.pauseBtn.disabled = false;
+      } else if (this.paused) {
+        this.paused = false;
+        this.pauseBtn.textContent = 'pause';
+        this.resume = true;
+        this.run.start(this.job());
+      }
+    });
+    this.readout = h('p', { class: 'readout', 'data-testid': 'gen-readout', 'aria-live': 'polite' }, 'Not run yet: the curves show precomputed runs.');
+    this.boxes = {
+      fit: h('div', { class: 'plot', 'aria-label': 'fitness per generation' }),
+      logp: h('div', { class: 'plot small', 'aria-label': 'logP per generation' }),
+      sa: h('div', { class: 'plot small', 'aria-label': 'SA and ring penalty per generation' }),
+      div: h('div', { class: 'plot small', 'aria-label': 'diversity per generation' }),
+    };
+    this.gallery = h('div', { class: 'mol-gallery', 'data-testid': 'gallery' });
+    this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' }, 'loading RDKit MinimalLib…');
+    return {
+      left: [h('div', { class: 'control run-box' }, this.runBtn, this.pauseBtn, this.bar.el, this.runError, this.startError),
+        this.engineLine],
+      main: [
+        panel('Penalised logP J (standardised with ZINC statistics) per generation', this.boxes.fit, this.readout),
+        h('div', { class: 'mol-row' },
+          panel('logP (Crippen)', this.boxes.logp),
+          panel('SA and ring penalty', this.boxes.sa),
+          panel('Diversity (mean Tanimoto distance, Morgan r=2)', this.boxes.div)),
+        panel('Best molecules of the last generation', this.gallery),
+      ],
+    };
+  }
+
+  async loadShipped() {
+    try {
+      return await fetchJson(new URL('precomputed.json', DATA), 'the precomputed runs (www/data/molecules/precomputed.json)');
+    } catch {
+      return null;
+    }
+  }
+
+  async openEngine(engine) {
+    this.chem = new Chem();
+    this.disposers.push(() => this.chem.close());
+    this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href, new URL('sa_folded_2048.json', DATA).href]);
+    await this.lab.open();
+    const version = await this.chem.call('version');
+    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
+  }
+
+  async firstLive() {
+    await this.checkStart();
+  }
+
+  /** Canonicalises the start SMILES with RDKit and encodes it as SELFIES; shows what is wrong otherwise. */
+  async checkStart() {
+    const s = this.values.start;
+    try {
+      const canon = await this.chem.call('canonical', s);
+      const { value: sf } = await this.lab.call('encode', [canon]);
+      this.startError.hidden = true;
+      this.startInfo = { canon, selfies: sf };
+      if (!this.history.length) {
+        const [svg] = await this.chem.call('svg', [canon], 180, 130);
+        this.gallery.replaceChildren(h('figure', { class: 'mol' }, h('div', { class: 'svg', html: svg }),
+          h('figcaption', {}, `start: ${canon}`, h('br'), h('code', {}, sf))));
+      }
+      return canon;
+    } catch (e) {
+      this.startInfo = null;
+      this.startError.textContent = `Cannot start from '${s}': ${e.message}`;
+      this.startError.hidden = false;
+      return null;
+    }
+  }
+
+  makePlots() {
+    const x = [1, Math.max(2, this.values.generations)];
+    // uPlot needs a finite, non-empty y range (a flat series, e.g. a ring penalty of 0 throughout, has none).
+    const yRange = (min, max) => {
+      if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+      if (max - min < 1e-9) return [min - 0.5, max + 0.5];
+      const pad = 0.05 * (max - min);
+      return [min - pad, max + pad];
+    };
+    const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, yRange, series });
+    this.plots = {
+      fit: mk(this.boxes.fit, 'J', [
+        { key: 'best', label: 'best J', color: 'ibp', width: 2 },
+        { key: 'mean', label: 'mean J', color: 'crown', width: 2 },
+        { key: 'p0', label: 'precomputed β=0 (best J)', color: 'clean', dash: [4, 4], points: false },
+        { key: 'p1', label: 'precomputed β=1', color: 'crownibp', dash: [4, 4], points: false },
+        { key: 'p10', label: 'precomputed β=10', color: 'good', dash: [4, 4], points: false },
+        { key: 'pa', label: 'precomputed adaptive', color: 'bad', dash: [4, 4], points: false },
+      ]),
+      logp: mk(this.boxes.logp, 'logP', [
+        { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 }]),
+      sa: mk(this.boxes.sa, 'score', [
+        { key: 'sa', label: 'mean SA', color: 'crownibp', width: 2 }, { key: 'min', label: 'min SA', color: 'good' },
+        { key: 'rp', label: 'mean ring penalty', color: 'bad' }]),
+      div: mk(this.boxes.div, 'distance', [
+        { key: 'div', label: 'population diversity', color: 'ibp', width: 2 },
+        { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 }]),
+    };
+  }
+
+  changed(prev) {
+    if (!this.plots) this.makePlots();
+    const v = this.values;
+    const runKeys = ['beta', 'adaptive', 'after', 'population', 'generations', 'seed', 'start'];
+    if (prev && runKeys.some((k) => prev[k] !== v[k])) {
+      if (this.run.status === 'running') this.run.cancel('settings changed');
+      this.paused = false;
+      this.pauseBtn.textContent = 'pause';
+    }
+    for (const p of Object.values(this.plots)) p.opts.xRange = [1, Math.max(2, v.generations)];
+    if (prev && prev.start !== v.start && this.chem) this.checkStart();
+    this.draw();
+  }
+
+  precomputedSeries(n) {
+    const runs = this.shipped?.runs || [];
+    const pick = (label) => {
+      const r = runs.find((x) => x.label === label);
+      return r ? Array.from({ length: n }, (_, i) => r.best_j[i] ?? null) : Array(n).fill(null);
+    };
+    return ['beta=0', 'beta=1', 'beta=10', 'adaptive'].map(pick);
+  }
+
+  draw() {
+    const hs = this.history;
+    const n = Math.max(hs.length, this.shipped?.generations || 0, 1);
+    const xs = Array.from({ length: n }, (_, i) => i + 1);
+    const col = (f) => xs.map((_, i) => (hs[i] ? f(hs[i]) : null));
+    const fin = (x) => (Number.isFinite(x) ? x : null);
+    this.plots.fit.update(xs, [col((s) => s.best_j), col((s) => s.mean_j), ...this.precomputedSeries(n)]);
+    this.plots.logp.update(xs, [col((s) => s.best_logp), col((s) => s.mean_logp)]);
+    this.plots.sa.update(xs, [col((s) => s.mean_sa), col((s) => s.min_sa), col((s) => s.mean_ring_penalty)]);
+    this.plots.div.update(xs, [col((s) => fin(s.diversity)), col((s) => fin(s.ref_distance))]);
+  }
+
+  async drawGallery(stats) {
+    const top = stats.top.slice(0, 6);
+    let svgs = [];
+    try {
+      svgs = await this.chem.call('svg', top.map((m) => m.smiles), 180, 130);
+    } catch {
+      svgs = top.map(() => '');
+    }
+    this.gallery.replaceChildren(...top.map((m, i) => h('figure', { class: 'mol' },
+      h('div', { class: 'svg', html: svgs[i] }),
+      h('figcaption', {}, h('b', {}, `J ${f3(m.j)}`), ` · logP ${f3(m.logp)} · SA ${f3(m.sa)} · ring ${m.ring_penalty} · D ${f3(m.d)}`,
+        h('br'), h('code', { title: m.selfies }, m.smiles)))));
+  }
+
+  job() {
+    const v = this.values;
+    const settings = {
+      population: v.population, generations: v.generations, beta: v.beta, adaptive: v.adaptive,
+      adaptive_after: v.after, seed: v.seed,
+    };
+    let t0 = 0;
+    let evaluated = 0;
+    return {
+      begin: async () => {
+        if (this.resume) return v.generations;
+        const canon = await this.checkStart();
+        if (!canon) throw new Error('fix the start SMILES first (see the message above)');
+        this.history = [];
+        this.draw();
+        await this.lab.call('start', [JSON.stringify({ ...settings, start: [canon] }), REF_N]);
+        t0 = performance.now();
+        return v.generations;
+      },
+      step: async (n) => {
+        let made = 0;
+        let finished = false;
+        const w0 = performance.now();
+        while (made < n) {
+          const { value: need } = await this.lab.call('needs', []);
+          if (need.length) {
+            const answers = await this.chem.call('evaluate', need);
+            evaluated += need.length;
+            await this.lab.call('provide', [need, JSON.stringify(answers)]);
+          }
+          const { value: stats } = await this.lab.call('step', []);
+          if (stats) {
+            this.history.push(stats);
+            made += 1;
+          }
+          const { value: prog } = await this.lab.call('progress', []);
+          if (prog[2] === 1) {
+            finished = true;
+            break;
+          }
+        }
+        this.rate = evaluated / ((performance.now() - (t0 || w0)) / 1000);
+        return { done: this.history.length, finished, ms: performance.now() - w0 };
+      },
+      onStep: (r) => {
+        const s = this.history[this.history.length - 1];
+        if (!s) return;
+        this.readout.textContent = `generation ${s.generation}: best J ${s.best_j.toFixed(3)}, mean J ${s.mean_j.toFixed(3)}, `
+          + `β ${s.beta}, ${s.unique_seen.toLocaleString('en-US')} distinct molecules, ${Math.round(this.rate || 0)} molecules/s`;
+        this.draw();
+        this.drawGallery(s);
+        this.refreshNotice();
+        return r;
+      },
+      finish: () => `${this.history.length} generations, ${Math.round(this.rate || 0)} molecules evaluated per second`,
+    };
+  }
+
+  notice() {
+    const hs = this.history;
+    const out = [];
+    if (!hs.length) {
+      const runs = this.shipped?.runs || [];
+      if (runs.length) {
+        const best = runs.map((r) => [r.label, Math.max(...r.best_j)]).sort((a, b) => b[1] - a[1]);
+        out.push(`In the precomputed runs (N = ${this.shipped.population}, ${this.shipped.generations} generations), `
+          + `${best[0][0]} reached the highest J (${best[0][1].toFixed(2)}); ${best[best.length - 1][0]} the lowest (${best[best.length - 1][1].toFixed(2)}).`);
+      }
+      out.push('Run the GA: it starts from the SMILES on the left and mutates SELFIES strings, so every offspring is a valid molecule.');
+      return out;
+    }
+    const last = hs[hs.length - 1];
+    const first = hs[0];
+    out.push(`Best J went from ${first.best_j.toFixed(2)} to ${last.best_j.toFixed(2)} in ${hs.length} generations `
+      + `(logP ${last.best_logp.toFixed(2)} at best, mean SA ${last.mean_sa.toFixed(2)}).`);
+    if (Number.isFinite(last.diversity)) {
+      out.push(`The population's mean Tanimoto distance is ${last.diversity.toFixed(2)}`
+        + (last.diversity < 0.5 ? ': it has collapsed onto a few similar molecules.' : ': it is still spread out.'));
+    }
+    const boosts = hs.filter((s) => s.beta >= 1000).length;
+    if (this.values.adaptive) out.push(boosts ? `Adaptive β switched to 1000 in ${boosts} generation(s).` : 'Adaptive β has not switched on (the best J has not stalled for 5 generations after the start generation).');
+    return out;
+  }
+
+  fidelity() {
+    return [
+      ['population N', '500', String(this.values?.population ?? 60), 'smaller: seconds per run'],
+      ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 25), 'fewer'],
+      ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
+      ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
+      ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
+      ['reference', 'ZINC', '300 MOSES', 'shipped subset'],
+    ];
+  }
+
+  exports() {
+    return [['CSV of the run', () => downloadText(`paperlab-molecules-beta${this.values.beta}-seed${this.values.seed}.csv`,
+      csvText([['generation', 'beta', 'best_j', 'mean_j', 'best_logp', 'mean_logp', 'min_sa', 'mean_sa', 'mean_ring_penalty', 'mean_d', 'diversity', 'best_smiles'],
+        ...this.history.map((s) => [s.generation, s.beta, s.best_j, s.mean_j, s.best_logp, s.mean_logp, s.min_sa, s.mean_sa,
+          s.mean_ring_penalty, s.mean_d, s.diversity, s.top[0]?.smiles])]))]];
+  }
+}
+
+export const mount = mountLab(MoleculesLab);

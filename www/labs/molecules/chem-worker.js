@@ -1,0 +1,85 @@
+// The molecules lab's chemistry worker: RDKit MinimalLib (npm @rdkit/rdkit, vendored) answers what the GA asks for.
+// A classic worker because MinimalLib is a classic script. Messages: { id, cmd, args } in, { id, value | error } out.
+//   version()                  -> RDKit's version
+//   evaluate([smiles])         -> [RdkitMol | null] (the fields of src/labs/molecules/ga.rs RdkitMol)
+//   canonical(smiles)          -> canonical SMILES, or an error saying RDKit cannot read it
+//   svg([smiles], w, h)        -> [svg text]
+// No GA math here: SA, fitness and everything else is computed in Rust from these numbers.
+/* global importScripts, initRDKitModule */
+importScripts('../../vendor/RDKit_minimal.js');
+
+const ready = initRDKitModule({ locateFile: () => new URL('../../vendor/RDKit_minimal.wasm', self.location.href).href });
+
+// Descriptors shown to the discriminator D: MinimalLib's get_descriptors() entries (the reference code used 51
+// RDKit descriptors; MinimalLib offers a different set), plus ring counts by size (3..8 and larger).
+const DESC = ['NumRotatableBonds', 'NumHBD', 'NumHBA', 'NumHeavyAtoms', 'NumHeteroatoms', 'NumAmideBonds', 'FractionCSP3',
+  'NumRings', 'NumAromaticRings', 'NumAliphaticRings', 'NumSaturatedRings', 'NumHeterocycles', 'NumAromaticHeterocycles',
+  'NumSaturatedHeterocycles', 'NumAliphaticHeterocycles', 'NumSpiroAtoms', 'NumBridgeheadAtoms', 'NumAtomStereoCenters',
+  'labuteASA', 'tpsa', 'CrippenClogP', 'CrippenMR', 'chi0v', 'chi1v', 'chi2v', 'chi3v', 'chi4v', 'hallKierAlpha',
+  'kappa1', 'kappa2', 'kappa3', 'Phi', 'amw'];
+const FP = JSON.stringify({ radius: 2, nBits: 2048 });
+
+// A molecule MinimalLib throws on (a C++ exception surfaces as a WebAssembly.Exception, e.g. in a descriptor) counts
+// as unreadable: the GA then draws another mutation.
+function evaluateOne(R, smiles) {
+  let mol = null;
+  try {
+    mol = R.get_mol(smiles);
+    if (!mol || !mol.is_valid()) return null;
+    const d = JSON.parse(mol.get_descriptors());
+    const j = JSON.parse(mol.get_json());
+    const ext = (j.molecules?.[0]?.extensions || []).find((e) => e.name === 'rdkitRepresentation') || {};
+    const rings = (ext.atomRings || []).map((r) => r.length);
+    const fp = mol.get_morgan_fp_as_uint8array(FP);
+    const bits = [];
+    for (let i = 0; i < fp.length; i++) for (let b = 0; b < 8; b++) if ((fp[i] >> b) & 1) bits.push(i * 8 + b);
+    const bySize = [3, 4, 5, 6, 7, 8, 9].map((s) => rings.filter((r) => (s === 9 ? r >= 9 : r === s)).length);
+    const num = (x) => (Number.isFinite(x) ? x : 0);
+    return {
+      canonical: mol.get_smiles(),
+      logp: num(d.CrippenClogP),
+      atoms: d.NumHeavyAtoms | 0,
+      stereo_centers: d.NumAtomStereoCenters | 0,
+      spiro: d.NumSpiroAtoms | 0,
+      bridgeheads: d.NumBridgeheadAtoms | 0,
+      ring_sizes: rings,
+      morgan_bits: bits,
+      descriptors: [...DESC.map((k) => num(d[k])), ...bySize],
+    };
+  } catch {
+    return null;
+  } finally {
+    mol?.delete();
+  }
+}
+
+self.onmessage = async (ev) => {
+  const { id, cmd, args = [] } = ev.data;
+  try {
+    const R = await ready;
+    let value;
+    if (cmd === 'version') value = R.version();
+    else if (cmd === 'evaluate') value = args[0].map((s) => evaluateOne(R, s));
+    else if (cmd === 'canonical') {
+      const s = String(args[0] ?? '').trim();
+      const mol = s ? R.get_mol(s) : null;
+      if (!mol || !mol.is_valid()) {
+        mol?.delete();
+        throw new Error(`RDKit cannot read the SMILES '${s}' (check brackets, ring digits and valences, e.g. CCO or c1ccccc1)`);
+      }
+      value = mol.get_smiles();
+      mol.delete();
+    } else if (cmd === 'svg') {
+      value = args[0].map((s) => {
+        const mol = R.get_mol(s);
+        if (!mol) return '';
+        const svg = mol.get_svg(args[1] || 200, args[2] || 150);
+        mol.delete();
+        return svg;
+      });
+    } else throw new Error(`unknown command ${cmd}`);
+    self.postMessage({ id, value });
+  } catch (e) {
+    self.postMessage({ id, error: e && e.message ? e.message : `RDKit failed (${String(e)})` });
+  }
+};
