@@ -2,6 +2,8 @@
 //! accuracy; one ROLL model's exact margin quantiles (ℓ1, ℓ2, ℓ∞) on the manifest's test digits; and, re-measured
 //! here, the strongest ROLL model's median ℓ2 margin above the plain model's on the same digits.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use paperlab::data::mnist::Mnist;
 use paperlab::labs::roll::ship::{margin_stats, test_accuracy, Manifest};
 use paperlab::labs::roll::quantiles;
