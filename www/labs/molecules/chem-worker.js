@@ -5,7 +5,7 @@
 //   canonical(smiles)          -> canonical SMILES, or an error saying RDKit cannot read it
 //   svg([smiles], w, h)        -> [svg text]
 // No GA math here: SA, fitness and everything else is computed in Rust from these numbers.
-/* global importScripts, initRDKitModule */
+/* global initRDKitModule */
 importScripts('../../vendor/RDKit_minimal.js');
 
 const ready = initRDKitModule({ locateFile: () => new URL('../../vendor/RDKit_minimal.wasm', self.location.href).href });
