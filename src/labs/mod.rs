@@ -2,6 +2,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod bagnet;
 pub mod compressive;
 pub mod lottery;
 pub mod onlstm;
