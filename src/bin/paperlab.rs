@@ -45,6 +45,7 @@ pub fn main() {
         ["train", "lottery", rest @ ..] => paperlab::labs::lottery::ship::train_cli(rest),
         ["train", "compressive", rest @ ..] => paperlab::labs::compressive::train::train_cli(rest),
         ["train", "onlstm", rest @ ..] => paperlab::labs::onlstm::ship::train_cli(rest),
+        ["train", "bagnet", rest @ ..] => paperlab::labs::bagnet::ship::train_cli(rest),
         ["eval", "verify", rest @ ..] => eval_verify(rest),
         ["eval", "onlstm", rest @ ..] => paperlab::labs::onlstm::ship::eval_cli(rest),
         ["bench", ..] => bench(),
