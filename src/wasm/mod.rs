@@ -1,6 +1,7 @@
 //! Thin `#[wasm_bindgen]` facades, one per lab: typed arrays in and out, `Result<_, JsError>` with the library's
 //! messages. No math lives here.
 
+pub mod bagnet;
 pub mod bench;
 pub mod compressive;
 pub mod lottery;

@@ -1024,3 +1024,11 @@ pub fn mask_experiment(bagnet: &BagNet, cnn: &Cnn, split: &Split, n: usize, ks: 
     }
     Ok(out)
 }
+
+/// The softmax of one row of logits (the max is subtracted first): probabilities that sum to 1.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let m = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|&v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
+}
