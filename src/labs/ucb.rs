@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::mnist::{Mnist, Split, PIXELS};
 use crate::error::{Error, Result};
 use crate::nn::layers::{linear_backward, linear_forward, relu_forward, softmax_cross_entropy};
-use crate::nn::Rng;
+use crate::nn::{Adam, Rng};
 
 /// Number of tasks in Split MNIST.
 pub const TASKS: usize = 5;
@@ -893,40 +893,12 @@ pub fn complexity_mc(w: &[f32], rho: &[f32], eps: &[f32], prior: &Prior) -> f64 
 // ---------------------------------------------------------------------------------------------------------------------
 // Optimiser
 
-/// Adam state of one tensor (bias-corrected, betas 0.9 / 0.999, eps 1e-8), with an optional per-element multiplier of
-/// the step size (UCB's learning rates).
-#[derive(Clone, Debug, Default)]
-struct AdamTensor {
-    m: Vec<f32>,
-    v: Vec<f32>,
-}
-
-impl AdamTensor {
-    fn new(n: usize) -> Self {
-        AdamTensor { m: vec![0.0; n], v: vec![0.0; n] }
-    }
-
-    /// `p -= lr * scale_j * mhat / (sqrt(vhat) + eps)` at Adam step `t` (1-based). An empty `scale` means 1.
-    fn step(&mut self, p: &mut [f32], g: &[f32], t: i32, lr: f32, scale: &[f32]) {
-        const B1: f32 = 0.9;
-        const B2: f32 = 0.999;
-        let bc1 = 1.0 - B1.powi(t);
-        let bc2 = 1.0 - B2.powi(t);
-        for j in 0..p.len() {
-            self.m[j] = B1 * self.m[j] + (1.0 - B1) * g[j];
-            self.v[j] = B2 * self.v[j] + (1.0 - B2) * g[j] * g[j];
-            let s = if scale.is_empty() { 1.0 } else { scale[j] };
-            p[j] -= lr * s * (self.m[j] / bc1) / ((self.v[j] / bc2).sqrt() + 1e-8);
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default)]
+/// The optimiser state of one layer in the current task: `nn::Adam` over its means (step sizes scaled per element
+/// by UCB) and over its rhos (never scaled), re-created per task.
+#[derive(Clone, Debug)]
 struct LayerOpt {
-    w_mu: AdamTensor,
-    w_rho: AdamTensor,
-    b_mu: AdamTensor,
-    b_rho: AdamTensor,
+    mu: Adam,
+    rho: Adam,
     /// UCB multipliers of the means' step sizes for the current task (empty = all 1).
     w_scale: Vec<f32>,
     b_scale: Vec<f32>,
@@ -989,7 +961,6 @@ pub struct Run {
     net: Net,
     rng: Rng,
     opt: Vec<LayerOpt>,
-    adam_t: i32,
     phase: Phase,
     /// Step within the current task.
     step: usize,
@@ -1021,7 +992,6 @@ impl Run {
             net,
             rng,
             opt: Vec::new(),
-            adam_t: 0,
             phase: Phase::Train(0),
             step: 0,
             order: Vec::new(),
@@ -1120,15 +1090,12 @@ impl Run {
             .iter()
             .enumerate()
             .map(|(i, l)| LayerOpt {
-                w_mu: AdamTensor::new(l.w_mu.len()),
-                w_rho: AdamTensor::new(l.w_rho.len()),
-                b_mu: AdamTensor::new(l.b_mu.len()),
-                b_rho: AdamTensor::new(l.b_rho.len()),
+                mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
+                rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
                 w_scale: if fresh(i) { Vec::new() } else { scale(&l.w_rho) },
                 b_scale: if fresh(i) { Vec::new() } else { scale(&l.b_rho) },
             })
             .collect();
-        self.adam_t = 0;
         self.step = 0;
         self.order = (0..self.data.train[t].n()).collect();
         self.rng.shuffle(&mut self.order);
@@ -1237,16 +1204,12 @@ impl Run {
                 a.add_scaled(b, inv);
             }
         }
-        self.adam_t += 1;
-        let (lr, lr_rho, at) = (cfg.lr, cfg.lr_rho, self.adam_t);
         let n_shared = self.net.shared.len();
         for (l, (o, g)) in self.opt.iter_mut().zip(&grads).enumerate() {
             let layer = if l < n_shared { &mut self.net.shared[l] } else { &mut self.net.heads[head] };
-            o.w_mu.step(&mut layer.w_mu, &g.w_mu, at, lr, &o.w_scale);
-            o.b_mu.step(&mut layer.b_mu, &g.b_mu, at, lr, &o.b_scale);
+            o.mu.step_scaled(&mut [&mut layer.w_mu, &mut layer.b_mu], &[&g.w_mu, &g.b_mu], &[&o.w_scale, &o.b_scale]);
             if layer.bayes() {
-                o.w_rho.step(&mut layer.w_rho, &g.w_rho, at, lr_rho, &[]);
-                o.b_rho.step(&mut layer.b_rho, &g.b_rho, at, lr_rho, &[]);
+                o.rho.step(&mut [&mut layer.w_rho, &mut layer.b_rho], &[&g.w_rho, &g.b_rho]);
             }
         }
         self.step += 1;
@@ -1394,30 +1357,26 @@ pub fn run_json(run: &Run, seconds: f64) -> Result<serde_json::Value> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn train_cli(args: &[&str]) -> Result<()> {
     use std::time::Instant;
-    let flag = |name: &str| args.iter().position(|a| *a == name).and_then(|i| args.get(i + 1).copied());
-    let out = flag("--out").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb"));
-    let seeds: Vec<u64> = flag("--seeds")
-        .unwrap_or("1,2,3")
-        .split(',')
-        .map(|s| s.trim().parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a seed"))))
-        .collect::<Result<_>>()?;
-    let only: Option<(Method, Mode)> = match flag("--only") {
+    let cli = crate::labs::cli::Args::parse_with("paperlab train ucb", args, &["out", "seeds", "only"], &["quick", "dry", "verbose"], &["set"])?;
+    let out = cli.path("out", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb"));
+    let seeds: Vec<u64> = cli.list("seeds", vec![1, 2, 3])?;
+    let only: Option<(Method, Mode)> = match cli.get("only") {
         Some(s) => {
             let (a, b) = s.split_once(':').ok_or_else(|| Error::range("--only", "use METHOD:MODE, e.g. ucb:task"))?;
             Some((a.parse()?, b.parse()?))
         }
         None => None,
     };
-    let sets: Vec<(&str, serde_json::Value)> = args
-        .windows(2)
-        .filter(|w| w[0] == "--set")
-        .map(|w| {
-            let (k, v) = w[1].split_once('=').ok_or_else(|| Error::range("--set", "use KEY=VALUE"))?;
+    let sets: Vec<(&str, serde_json::Value)> = cli
+        .all("set")
+        .into_iter()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').ok_or_else(|| Error::range("--set", "use KEY=VALUE"))?;
             Ok((k, serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()))))
         })
         .collect::<Result<_>>()?;
-    let quick = args.contains(&"--quick");
-    let dry = args.contains(&"--dry");
+    let quick = cli.has("quick");
+    let dry = cli.has("dry");
     let mnist = Mnist::load_default()?;
     let data = std::sync::Arc::new(SplitMnist::new(&mnist));
     let mut runs = Vec::new();
@@ -1452,7 +1411,7 @@ pub fn train_cli(args: &[&str]) -> Result<()> {
                     let ce: Vec<String> = run.epoch_ce[t].iter().map(|v| format!("{v:.3}")).collect();
                     eprintln!("   after task {}: {}   train CE {}", t + 1, cells.join(" "), ce.join(" "));
                 }
-                if args.contains(&"--verbose") {
+                if cli.has("verbose") {
                     for (t, h) in run.hists().iter().enumerate() {
                         for (g, counts) in h.iter().enumerate() {
                             let c: Vec<String> = counts.iter().map(|c| c.to_string()).collect();

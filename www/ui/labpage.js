@@ -4,8 +4,10 @@
 // manifest loading, the lab's own stylesheet). A lab module builds its controls and plots and calls these; it never
 // re-implements them.
 
-import { h } from './controls.js';
-import { serialiseState, formatHash } from './state.js';
+import { h, notesBox, controlsFromSpec, progress } from './controls.js';
+import { LiveRun } from './liverun.js';
+import { serialiseState, formatHash, parseState } from './state.js';
+import { getEngine } from '../engine/engine.js';
 
 /** Starts a download of `href` (a URL or object URL) named `name`. */
 export function download(name, href) {
@@ -186,4 +188,321 @@ export class LabState {
     this.root.replaceChildren();
     for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
   }
+}
+
+/**
+ * The page layout of UI.md: header | (controls | main plot and the panels below it | "What to notice" + fidelity)
+ * | footer, with the embed bar on top. `left`, `main`, `right` are lists of nodes. Returns the grid element.
+ */
+export function labLayout({ left = [], main = [], right = [] }) {
+  return h('div', { class: 'lab-grid' },
+    h('aside', { class: 'col-left' }, ...left),
+    h('div', { class: 'col-main' }, ...main),
+    h('aside', { class: 'col-right' }, ...right));
+}
+
+/** A titled panel: `panel('Accuracy vs q', node, ...)`. */
+export function panel(title, ...children) {
+  return h('section', { class: 'panel' }, title ? h('h2', {}, title) : null, ...children);
+}
+
+/**
+ * A table of numbers: `head` (header cells, optional), `rows` of cells (strings, nodes or lists of them; the first
+ * cell is the row's header, the others are `td.num` where `numeric(j)` — default all — is true), and optional
+ * `caption`, column `widths` (CSS lengths), a class `cls` on the table and `rowClass(i)`. A cell `{ value, colspan }`
+ * spans columns.
+ */
+export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric = () => true }) {
+  return h('table', { class: cls },
+    caption ? h('caption', {}, caption) : null,
+    widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
+    head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
+    h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
+      ...r.slice(1).map((c, j) => (c?.colspan ? h('td', { class: numeric(j) ? 'num' : null, colspan: c.colspan }, c.value)
+        : h('td', { class: numeric(j) ? 'num' : null }, c)))))));
+}
+
+/**
+ * The fidelity card: rows of `[what, paper, here, why different]` (strings or nodes, or lists of them) under the
+ * UI.md header "| | paper | here | why different |". Optional: a `caption`, column `widths` (CSS lengths, one per
+ * column) and a class `cls` on the table.
+ */
+export function fidelityTable(rows, { caption, widths, cls } = {}) {
+  return dataTable({ head: ['', 'paper', 'here', 'why different'], rows, caption, widths, cls, numeric: (j) => j < 2 });
+}
+
+/**
+ * The lab contract: a page is a declaration plus a few hooks; this class does the rest (layout, controls generated
+ * from the spec, URL hash, notes, the engine life cycle, the ready signal, restart handling).
+ *
+ *   class MyLab extends LabPage {
+ *     spec() { return [...state.js properties with label/unit/hint...]; }     // required
+ *     build() { return { left: [...], main: [...], right: [...] }; }          // the lab's own views
+ *     mounted() { this.plot = this.view(new CurvePlot(...)); }   // the layout is in the document
+ *     async loadShipped() { return fetchJson(...); }   // precomputed results, shown before the engine is up
+ *     async openEngine(engine) { ... }                 // open the lab's facade in the worker
+ *     async firstLive() { ... }                        // the first live result
+ *     changed(prev) { ... }                            // values changed (prev null on the first call)
+ *     notice() { return ['sentence computed from the numbers', ...]; }
+ *     fidelity() { return [[what, paper, here, why], ...]; }       // or { rows, caption, after: [nodes] }
+ *     exports() { return [['CSV of the plotted numbers', () => ...]]; }
+ *     head() { ... }              // optional: the header, default from the registry entry
+ *     engineFailed(e) { ... }     // optional: where an engine failure is shown (default: a note)
+ *   }
+ *   export const mount = mountLab(MyLab, { css: new URL('./my.css', import.meta.url), head: { authors: 'full names' } });
+ *
+ * `mount(params)` is the template method: render → mounted (make the plots) → loadShipped → parse the URL → controls → first `changed(null)`
+ * (the shipped result is on screen) → engine ready → openEngine → firstLive → signalReady. A failure in any step
+ * is shown in the page (`this.fail(where, e)`) and the page still becomes ready, with `data-status="error"`.
+ * Live runs are `LiveRun`s registered with `this.liveRun(...)` (or made by `this.runBox(...)`, the usual run box
+ * of the controls column): they are cancelled on unmount and on an engine restart (the settings and the user's
+ * input stay).
+ */
+export class LabPage extends LabState {
+  constructor(root, entry, opts = {}) {
+    super();
+    this.root = root;
+    this.entry = entry;
+    this.opts = opts;
+    this.engine = getEngine();
+    this.values = null;
+    this.shipped = null;
+    this.disposers = [];
+    this.runs = [];
+    this.failed = false;
+  }
+
+  // ---- hooks (override) --------------------------------------------------------------------------------------
+  /** The settings table (state.js); required. */
+  spec() {
+    throw new Error(`${this.constructor.name}: spec() is not defined`);
+  }
+  /** The lab's own views: `{ left, main, right }` node lists (left: after the generated controls). */
+  build() {
+    return {};
+  }
+  /** The layout is in the document: make the plots here (they measure their boxes). */
+  mounted() {}
+  /** Precomputed results (a manifest), kept in `this.shipped`; if it throws, `this.shippedError` holds the message. */
+  async loadShipped() {
+    return null;
+  }
+  /** Opens the lab's facade in the worker (`this.engine.lab(...)`). */
+  async openEngine() {}
+  /** The first live result after the engine is up. */
+  async firstLive() {}
+  /** Values changed (from a control or the URL); `prev` is null on the first call. */
+  changed() {}
+  /** "What to notice": sentences computed from the numbers on screen. */
+  notice() {
+    return [];
+  }
+  /** Rows of the fidelity card, or `{ rows, caption, widths, cls, after }` (`after`: nodes shown below the table,
+   *  e.g. the list of deviations). */
+  fidelity() {
+    return [];
+  }
+  /** The header: `{ title, papers: [[authors, venue, url, link label]], idea }`, from the registry entry, with the
+   *  page's `mountLab(Cls, { head: { authors, venue, link, idea } })` taking precedence (full names, a longer idea). */
+  head() {
+    const e = this.entry;
+    const o = this.opts.head || {};
+    return { title: e.title, papers: [[o.authors || e.authors, o.venue || e.venue, e.paper, o.link || e.paper.replace(/^https?:\/\/(www\.)?/, '')]], idea: o.idea || e.idea };
+  }
+  /** The engine could not start, or openEngine / firstLive threw. By default the message goes where the live
+   *  results would be: into the run boxes (`runBox`), whose buttons are disabled, or else into the notes. */
+  engineFailed(e) {
+    const boxes = this.boxes || [];
+    const msg = { message: `${String(e?.message || e).replace(/[.\s]*$/, '')}.${this.shipped ? ' The shipped results above still show.' : ''}` };
+    if (!boxes.length) this.fail('The WebAssembly engine could not start', msg);
+    for (const b of boxes) {
+      this.fail('The WebAssembly engine could not start', msg, b.error);
+      b.button.disabled = true;
+    }
+  }
+  /** Export buttons `[label, onclick]`. */
+  exports() {
+    return [];
+  }
+  /** The engine was restarted (a crash): the runs are cancelled already; forget what lived in the old worker. */
+  restarted() {}
+  /** The embed snippet's iframe height in px (`mountLab(Cls, { embedHeight })`, default 760). */
+  get embedHeight() {
+    return this.opts.embedHeight ?? 760;
+  }
+
+  // ---- the contract ------------------------------------------------------------------------------------------
+  parse(params) {
+    this.specList = this.spec();
+    return parseState(this.specList, params);
+  }
+
+  writeHash() {
+    writeLabHash(this.entry.id, this.specList, this.values, this.el, { title: `${this.entry.short} lab`, height: this.embedHeight });
+  }
+
+  syncControls() {
+    this.controls?.set(this.values);
+  }
+
+  /** A place for the controls whose spec says `slot: name` (e.g. a run's step count inside its run box). */
+  slot(name) {
+    const el = h('div', { class: 'control-slot' });
+    (this.slots ||= {})[name] = el;
+    return el;
+  }
+
+  /** Registers a view (a plot, a heatmap: anything with `destroy()`) so that unmount destroys it; returns it. */
+  view(v) {
+    this.disposers.push(() => v.destroy());
+    return v;
+  }
+
+  /** Registers a LiveRun (see liverun.js) so that unmount and engine restarts cancel it. */
+  liveRun(run) {
+    this.runs.push(run);
+    return run;
+  }
+
+  /**
+   * A run box for the controls column: a label, a line saying what a run will do (`text`, fill it), `extra` nodes,
+   * the run/cancel button, the progress bar (`unit`) and the error line, around a registered LiveRun `run` whose
+   * status is `#lab[data-<name>-status]`. The button toggles `job()` (a fresh LiveRun job per start). Test ids:
+   * `run` (or `<name>-run`), `<name>-text`, `<name>-error`. Other options go to LiveRun (labels, startN, maxN, ...).
+   * Returns `{ el, run, button, text, error, bar }`.
+   */
+  runBox({ label, name = 'run', unit = 'steps', job, extra = [], ...opts }) {
+    const button = h('button', { type: 'button', class: 'run', 'data-testid': name === 'run' ? 'run' : `${name}-run` });
+    const text = h('p', { class: 'hint', 'data-testid': `${name}-text` });
+    const error = h('div', { class: 'error', hidden: true, 'data-testid': `${name}-error` });
+    const bar = progress({ unit });
+    const run = this.liveRun(new LiveRun({ root: this.root, name, progress: bar, button, error, ...opts }));
+    button.addEventListener('click', () => run.toggle(job));
+    const el = h('div', { class: 'control run-box' }, h('label', {}, label), text, ...extra, button, bar.el, error);
+    const box = { el, run, button, text, error, bar };
+    (this.boxes ||= []).push(box);
+    return box;
+  }
+
+  /** Shows a failure where it happened (`box`, default the notes) and marks the page `data-status="error"`. */
+  fail(what, e, box) {
+    const msg = `${what}: ${e && e.message ? e.message : e}`;
+    this.failed = true;
+    if (box) {
+      box.textContent = msg;
+      box.hidden = false;
+    } else {
+      this.el.notes.add(msg);
+    }
+    return msg;
+  }
+
+  /** Re-renders "What to notice" from `notice()`. */
+  refreshNotice() {
+    const list = this.notice() || [];
+    this.el.notice.replaceChildren(...list.map((s) => (s instanceof Node ? s : h('p', {}, s))));
+  }
+
+  render() {
+    const el = {};
+    this.el = el;
+    const e = this.entry;
+    ({ header: el.header, badge: el.badge } = labHeader(this.head()));
+    el.notes = notesBox();
+    el.notice = h('div', { class: 'notice', 'aria-live': 'polite', 'data-testid': 'notice' });
+    el.fidelity = h('div', { class: 'fidelity', 'data-testid': 'fidelity' });
+    el.controlsSlot = h('div', {});
+    Object.assign(el, labFooter({ name: e.short, exports: this.exports() }));
+    if (e.doc) el.footData.append('Write-up: ', h('a', { href: e.doc, target: '_blank', rel: 'noopener' }, e.doc), '. ');
+    const parts = this.build() || {};
+    this.root.replaceChildren(
+      el.embedBar,
+      el.header,
+      labLayout({
+        left: [el.notes.el, el.controlsSlot, ...(parts.left || [])],
+        main: parts.main || [],
+        right: [panel('What to notice', el.notice), panel('Fidelity', el.fidelity), ...(parts.right || [])],
+      }),
+      el.foot);
+  }
+
+  async mount(params) {
+    const css = this.opts.css || this.css;
+    if (css) ensureCss(`${this.entry.id}-css`, String(css));
+    this.render();
+    this.mounted();
+    const badge = () => showBackend(this.el.badge, this.engine);
+    this.disposers.push(this.engine.on((ev) => {
+      if (ev.type === 'backend') badge();
+      if (ev.type === 'restart') {
+        for (const r of this.runs) r.cancel('the engine restarted');
+        this.el.notes.add(`${ev.cause} The engine was restarted; your settings are kept.`);
+        this.restarted();
+      }
+    }));
+    try {
+      this.shipped = await this.loadShipped();
+    } catch (e) {
+      this.shippedError = e?.message || String(e);
+      this.fail('The precomputed results could not be loaded', e);
+    }
+    const { values, notes } = this.parse(params);
+    this.values = values;
+    this.controls = controlsFromSpec(this.specList, values, {
+      onChange: (patch) => this.set(patch),
+      onNote: (n) => this.el.notes.add(n),
+    });
+    this.el.controlsSlot.replaceWith(this.controls.el);
+    for (const p of this.specList) if (p.slot && this.controls.controls[p.name]) this.slots?.[p.slot]?.append(this.controls.controls[p.name].el);
+    this.el.notes.show(notes);
+    this.writeHash();
+    document.body.classList.toggle('embed', !!values.embed);
+    const fid = this.fidelity() || [];
+    this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
+    this.changed(null);
+    this.refreshNotice();
+    try {
+      await this.engine.ready;
+      badge();
+      await this.openEngine(this.engine);
+      await this.firstLive();
+    } catch (e) {
+      badge();
+      this.engineFailed(e);
+    }
+    this.refreshNotice();
+    this.signalReady(this.failed);
+    return this;
+  }
+
+  set(patch) {
+    super.set(patch);
+    document.body.classList.toggle('embed', !!this.values.embed);
+    this.refreshNotice();
+  }
+
+  update(params) {
+    super.update(params);
+    document.body.classList.toggle('embed', !!this.values.embed);
+    this.refreshNotice();
+  }
+
+  unmount() {
+    for (const r of this.runs) r.cancel('left the lab');
+    this.teardown();
+  }
+}
+
+/**
+ * The module-level `mount(root, params, entry)` a lab page exports: `export const mount = mountLab(MyLab, opts)`.
+ * `opts` (all optional): `css` (URL of the lab's stylesheet), `embedHeight` (px), `head` (`{ authors, venue, link,
+ * idea }` for the header, over the registry entry's).
+ */
+export function mountLab(Cls, opts = {}) {
+  return async (root, params, entry) => {
+    const lab = new Cls(root, entry, opts);
+    window.paperlab = { lab, engine: lab.engine };
+    document.title = `${entry.short} — ${entry.title} · Paperlab`;
+    return lab.mount(params);
+  };
 }

@@ -1,0 +1,98 @@
+// What the ucb page says about its numbers ("What to notice"): each sentence is worded from the numbers it names, so
+// it is true of them (the issue that started this: class-incremental UCB was said to "keep part of the older
+// classes" while it never learned task 2). DOM-free, so tests/unit/ucb-findings.test.mjs checks every wording
+// against made-up matrices. Accuracies are fractions; a matrix R is T x T, R[t][i] = accuracy on task i after
+// training task t (NaN where not evaluated).
+
+import { pct, sig3 } from '../ui/controls.js';
+
+export const TASKS = 5;
+const mean = (a) => a.reduce((p, q) => p + q, 0) / a.length;
+/** A signed percentage: 0.0035 -> "+0.350%", -0.22 -> "−22.0%". */
+export const signedPct = (f) => (Number.isFinite(f) ? `${f > 0 ? '+' : f < 0 ? '−' : ''}${sig3(Math.abs(f) * 100)}%` : '–');
+/** "a", "a and b", "a, b and c". */
+const list = (xs) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+const cap = (s) => `${s[0].toUpperCase()}${s.slice(1)}`;
+
+/** ACC (mean of the last row) and BWT (mean change on tasks 1..T-1 from right after learning them to the end) of a
+ *  possibly partial matrix: null until the last row is complete. */
+export function accBwt(m) {
+  const last = m[TASKS - 1];
+  if (!last || last.some((v) => !Number.isFinite(v))) return null;
+  let bwt = 0;
+  for (let i = 0; i < TASKS - 1; i++) bwt += last[i] - m[i][i];
+  return { acc: mean(last), bwt: bwt / (TASKS - 1) };
+}
+
+/** Each task's accuracy right after training it (the diagonal), averaged over runs (a list of matrices). */
+export function learnedDiag(matrices) {
+  return Array.from({ length: TASKS }, (_, t) => mean(matrices.map((m) => m[t][t])));
+}
+
+/**
+ * How a method learns the new tasks and keeps the old ones: `st` = `{ acc_mean, bwt_mean, learned }` (learned: the
+ * diagonal, see learnedDiag). A new task counts as learned at 80% of the way from chance (50% with a 2-way head per
+ * task, 10% with one 10-way head) to 100%. Returns `{ weak (0-based tasks 2.. not learned), text }`.
+ */
+export function describe(name, st, mode) {
+  const chance = mode === 'task' ? 0.5 : 0.1;
+  const weak = [1, 2, 3, 4].filter((t) => st.learned[t] < chance + 0.8 * (1 - chance));
+  const learn = weak.length
+    ? `reaches only ${list(weak.map((t) => pct(st.learned[t])))} on task${weak.length > 1 ? 's' : ''} ${list(weak.map((t) => t + 1))} `
+      + `right after training ${weak.length > 1 ? 'them' : 'it'} (chance: ${pct(chance)})`
+    : `learns every new task (${pct(Math.min(...st.learned))} or more right after training it)`;
+  const keep = st.bwt_mean >= -0.01 ? 'keeps the earlier ones' : st.bwt_mean > -0.5 ? 'loses part of the earlier ones' : 'forgets almost all earlier ones';
+  return { weak, text: `${cap(name)} ${learn} and ${keep} (ACC ${pct(st.acc_mean)}, BWT ${signedPct(st.bwt_mean)})` };
+}
+
+/** Fine-tuning, Bayes by Backprop and UCB side by side (stats as for describe, with bwt_std for UCB). */
+export function methodsSentence({ finetune, bbb, ucb }, mode) {
+  const [ft, bb, u] = [describe('fine-tuning', finetune, mode), describe('Bayes by Backprop', bbb, mode), describe('UCB', ucb, mode)];
+  const why = mode === 'class' && !ft.weak.length && finetune.bwt_mean <= -0.5
+    ? ': with one shared head and no task identity, each new pair of digits takes over the head' : '';
+  let ucbWhy = '';
+  if (mode === 'task' && ucb.bwt_mean >= -0.01 && Math.abs(ucb.bwt_mean) <= Math.max(0.01, ucb.bwt_std ?? 0)) {
+    ucbWhy = ' — backward transfer close to the paper’s 0';
+  } else if (u.weak.length && ucb.bwt_mean > finetune.bwt_mean) {
+    ucbWhy = ': it forgets less than fine-tuning mostly because the later tasks are barely learned, not because old classes survive new ones';
+  } else if (!u.weak.length && ucb.bwt_mean < -0.01 && ucb.bwt_mean > finetune.bwt_mean) {
+    ucbWhy = ': its slow updates keep part of the older tasks';
+  }
+  return `${ft.text}${why}. ${bb.text}. ${u.text}${ucbWhy}.`;
+}
+
+/** The ablation (every σ replaced by σ_init) against UCB: "about as well" within the larger seed sd (at least 1 point). */
+export function ablationSentence(ucb, flat) {
+  const [dA, dB] = [flat.acc_mean - ucb.acc_mean, flat.bwt_mean - ucb.bwt_mean];
+  const acc = Math.abs(dA) <= Math.max(0.01, ucb.acc_std, flat.acc_std) ? 'about as well' : dA < 0 ? 'worse' : 'better';
+  const bwt = Math.abs(dB) <= Math.max(0.01, ucb.bwt_std, flat.bwt_std) ? '' : dB > 0 ? ', though it forgets less' : ', and it forgets more';
+  return `The ablation that replaces every σ by σ_init does ${acc} (ACC ${pct(flat.acc_mean)} against UCB’s ${pct(ucb.acc_mean)}, `
+    + `BWT ${signedPct(flat.bwt_mean)} against ${signedPct(ucb.bwt_mean)})${bwt}${acc === 'about as well' && !bwt
+      ? ': here the protection comes from the slower learning, not from which weights are uncertain' : ''}.`;
+}
+
+/** The share of weights with σ within a factor 2 of σ_init: `groups` of histogram counts over bin centres `xs`
+ *  (log10 σ), `init` = log10 σ_init; null without counts. */
+export function nearInit(groups, xs, init) {
+  let near = 0;
+  let all = 0;
+  for (const g of groups) g.forEach((n, i) => { all += n; if (Math.abs(xs[i] - init) <= Math.log10(2)) near += n; });
+  return all ? near / all : null;
+}
+
+/** What `share` (nearInit after task `task`, 1-based) says about lr · σ. */
+export function sigmaSentence(share, task) {
+  return `In the run shown, ${pct(share)} of the weights have σ within a factor 2 of σ_init after task ${task}, so lr · σ is `
+    + (share >= 0.5 ? 'mostly a uniform drop of the learning rate by about σ_init from task 2 on.' : 'far from a uniform drop of the learning rate.');
+}
+
+/** Pruning `ratio` of each matrix by `by` (shown name) leaves accuracies `at`; `other` (or null) = the other order. */
+export function pruneSentence({ ratio, by, at, otherBy, other, snrFirst }) {
+  let s = `Removing ${Math.round(ratio * 100)}% of each weight matrix by ${by} leaves ${pct(mean(at))} mean accuracy`;
+  if (!other) return `${s}.`;
+  const d = (mean(at) - mean(other)) * (snrFirst ? 1 : -1); // |μ|/σ minus |μ|
+  s += ` (by ${otherBy}: ${pct(mean(other))}). `;
+  if (d > 0.005) return `${s}Removing the lowest signal-to-noise ratio |μ|/σ first costs less: those are the weights the network is least committed to.`;
+  if (d < -0.005) return `${s}Here removing the smallest |μ| first costs less than the lowest |μ|/σ.`;
+  return `${s}At this ratio the two orders cost about the same.`;
+}
