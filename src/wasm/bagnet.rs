@@ -76,22 +76,37 @@ impl BagnetLab {
 
 #[wasm_bindgen]
 impl BagnetLab {
-    /// Loads a dataset file (`mnist-10k.safetensors.gz` or `fashion-12k.safetensors.gz`); only its test split is kept.
+    /// Loads a dataset file (`mnist-10k.safetensors.gz` or `fashion-12k.safetensors.gz`; only its test split is
+    /// kept) and the five model files of that dataset written by `paperlab train bagnet` (BagNet-5, -9, -13, -17 and
+    /// the CNN, in any order). The models get the ids `q5`, `q9`, `q13`, `q17` and `cnn` (see [`BagnetLab::ids`]).
     #[wasm_bindgen(constructor)]
-    pub fn new(data_gz: &[u8]) -> Result<BagnetLab, JsError> {
+    pub fn new(data_gz: &[u8], m0: &[u8], m1: &[u8], m2: &[u8], m3: &[u8], m4: &[u8]) -> Result<BagnetLab, JsError> {
         console_error_panic_hook::set_once();
         let m = Mnist::from_gz_bytes(data_gz).map_err(js_err)?;
-        Ok(BagnetLab { test: m.test, models: Vec::new(), run: None })
+        let mut lab = BagnetLab { test: m.test, models: Vec::new(), run: None };
+        for bytes in [m0, m1, m2, m3, m4] {
+            lab.add_model(bytes)?;
+        }
+        Ok(lab)
     }
 
-    /// Adds (or replaces) model `id` from a file written by `paperlab train bagnet`; returns its config as JSON
-    /// (`{"kind": "bagnet", "q": 9, "width": 16, "classes": 10}` or `{"kind": "cnn", ...}`).
-    pub fn add_model(&mut self, id: &str, bytes: &[u8]) -> Result<String, JsError> {
+    /// Adds (or replaces) a model from a file written by `paperlab train bagnet`; returns its id: `q<q>` for a
+    /// BagNet-q, `cnn` for the CNN.
+    pub fn add_model(&mut self, bytes: &[u8]) -> Result<String, JsError> {
         let (m, _) = Model::from_safetensors(bytes).map_err(js_err)?;
-        let cfg = serde_json::to_string(&m.config()).expect("config serialises");
-        self.models.retain(|(i, _)| i != id);
-        self.models.push((id.to_string(), m));
-        Ok(cfg)
+        let id = match &m {
+            Model::BagNet(b) => format!("q{}", b.cfg.q),
+            Model::Cnn(_) => "cnn".to_string(),
+        };
+        self.models.retain(|(i, _)| *i != id);
+        self.models.push((id.clone(), m));
+        Ok(id)
+    }
+
+    /// JSON list of the loaded models: `[{"id": "q9", "config": {"kind": "bagnet", "q": 9, ...}, "params": n}, ...]`.
+    pub fn ids(&self) -> String {
+        let v: Vec<serde_json::Value> = self.models.iter().map(|(id, m)| serde_json::json!({"id": id, "config": m.config(), "params": m.n_params()})).collect();
+        serde_json::to_string(&v).expect("serialises")
     }
 
     /// Number of test images.
