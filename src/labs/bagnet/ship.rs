@@ -6,7 +6,8 @@
 //! ```text
 //! paperlab train bagnet [--out DIR] [--epochs N] [--seeds K] [--only DATASET] [--quick]
 //! ```
-//! `--quick` trains on 1,000 images for one epoch (a smoke run, not for shipping). For experiments: `--train N`
+//! `--only mnist|fashion` trains one dataset and writes a manifest of that dataset alone (use `--out` for it). `--quick`
+//! trains on 1,000 images for one epoch (a smoke run, not for shipping). For experiments: `--train N`
 //! (the first N training images), `--lr X`, `--batch B`, `--width C`, `--qs 5,9` (patch sizes), `--no-mask` (skip the masking experiment).
 
 use std::path::PathBuf;
