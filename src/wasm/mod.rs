@@ -2,6 +2,7 @@
 //! messages. No math lives here.
 
 pub mod _template;
+pub mod bagnet;
 pub mod bench;
 pub mod compressive;
 pub mod lottery;
