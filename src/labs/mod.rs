@@ -1,9 +1,9 @@
 //! One module per paper. Pure Rust: no wasm-bindgen, no DOM.
 
 pub mod _template;
+pub mod bagnet;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
-pub mod bagnet;
 pub mod compressive;
 pub mod lottery;
 pub mod molecules;
