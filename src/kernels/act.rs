@@ -187,7 +187,11 @@ fn map2(a: &[f32], b: &[f32], y: &mut [f32], f: impl Fn(V4, V4) -> V4) {
 }
 
 macro_rules! unary {
-    ($(#[$doc:meta])* $name:ident, $naive:ident, $lanes:expr, $scalar:expr) => {
+    ($(#[$doc:meta])* $name:ident, $inplace:ident, $naive:ident, $lanes:expr, $scalar:expr) => {
+        #[doc = concat!("[`", stringify!($name), "`] in place, bit-identical to it.")]
+        pub fn $inplace(x: &mut [f32]) {
+            map_inplace(x, $lanes);
+        }
         $(#[$doc])*
         ///
         /// # Errors
@@ -214,23 +218,23 @@ macro_rules! unary {
 
 unary!(
     /// `y = e^x` element-wise, at most [`EXP_MAX_ULP`] ulps from the correctly rounded value.
-    exp, exp_naive, exp_v4, |v| v.exp()
+    exp, exp_inplace, exp_naive, exp_v4, |v| v.exp()
 );
 unary!(
     /// `y = 1 / (1 + e^-x)` element-wise, in `[0, 1]`.
-    sigmoid, sigmoid_naive, sigmoid_v4, |v| if v >= 0.0 { 1.0 / (1.0 + (-v).exp()) } else { v.exp() / (1.0 + v.exp()) }
+    sigmoid, sigmoid_inplace, sigmoid_naive, sigmoid_v4, |v| if v >= 0.0 { 1.0 / (1.0 + (-v).exp()) } else { v.exp() / (1.0 + v.exp()) }
 );
 unary!(
     /// `y = tanh(x)` element-wise, in `[-1, 1]`.
-    tanh, tanh_naive, tanh_v4, |v| v.tanh()
+    tanh, tanh_inplace, tanh_naive, tanh_v4, |v| v.tanh()
 );
 unary!(
     /// `y = gelu(x)` element-wise, the tanh approximation `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
-    gelu, gelu_naive, gelu_v4, |v| if v.is_nan() { v } else { let v = v.max(-GELU_CLIP); let c = v.min(GELU_CLIP); 0.5 * v * (1.0 + (GELU_K0 * (c + GELU_K1 * c * c * c)).tanh()) }
+    gelu, gelu_inplace, gelu_naive, gelu_v4, |v| if v.is_nan() { v } else { let v = v.max(-GELU_CLIP); let c = v.min(GELU_CLIP); 0.5 * v * (1.0 + (GELU_K0 * (c + GELU_K1 * c * c * c)).tanh()) }
 );
 unary!(
     /// `y = max(x, 0)` element-wise (NaN stays NaN).
-    relu, relu_naive, |v: V4| v.max(V4::zero()).keep_nan(v), |v| if v.is_nan() || v > 0.0 { v } else { 0.0 }
+    relu, relu_inplace, relu_naive, |v: V4| v.max(V4::zero()).keep_nan(v), |v| if v.is_nan() || v > 0.0 { v } else { 0.0 }
 );
 
 fn same_len3(op: &'static str, a: usize, b: usize, c: usize) -> Result<()> {
@@ -380,6 +384,16 @@ pub fn softmax_row_inplace(r: &mut [f32]) {
     }
     let inv = V4::splat(1.0 / sum);
     map_inplace(r, |v| v.mul(inv));
+}
+
+/// `ln sum_j e^{r_j}` of one row, stably (`max + ln sum e^{r - max}`); NaN for an empty row, a row with NaN or +inf,
+/// or one of only -inf.
+pub fn log_sum_exp(r: &[f32]) -> f32 {
+    let m = if r.is_empty() { f32::NAN } else { row_max(r) };
+    if !m.is_finite() {
+        return f32::NAN;
+    }
+    m + exp_sum(r, m).ln()
 }
 
 /// Log-softmax of one contiguous row, in place: `r = r - max - ln(sum exp(r - max))`; NaN rows as in
