@@ -217,8 +217,8 @@ fn ln_loss(x: &[f64], g: &[f64], b: &[f64], eps: f64, r: &[f32]) -> f64 {
     for (i, xr) in x.chunks(d).enumerate() {
         let m = xr.iter().sum::<f64>() / d as f64;
         let v = xr.iter().map(|a| (a - m).powi(2)).sum::<f64>() / d as f64;
-        for k in 0..d {
-            l += ((xr[k] - m) / (v + eps).sqrt() * g[k] + b[k]) * r[i * d + k] as f64;
+        for (k, (&xk, &rk)) in xr.iter().zip(&r[i * d..(i + 1) * d]).enumerate() {
+            l += ((xk - m) / (v + eps).sqrt() * g[k] + b[k]) * rk as f64;
         }
     }
     l

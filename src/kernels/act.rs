@@ -30,7 +30,7 @@ pub const EXP_MAX_ULP: f64 = 1.5;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 = LN2_HI + LN2_LO; LN2_HI = 355/512 has 9 significant bits, so `n * LN2_HI` is exact for |n| <= 2^15.
-const LN2_HI: f32 = 0.693_359_375;
+const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 /// 1.5 * 2^23: adding and subtracting it rounds a float of magnitude < 2^22 to the nearest integer (ties to even).
 const ROUND: f32 = 12_582_912.0;
@@ -94,7 +94,7 @@ pub fn sigmoid_v4(x: V4) -> V4 {
     V4::select_neg(x, e.mul(q), q)
 }
 
-const GELU_K0: f32 = 0.797_884_56; // sqrt(2 / pi)
+const GELU_K0: f32 = 0.797_884_6; // sqrt(2 / pi)
 const GELU_K1: f32 = 0.044_715;
 /// Beyond |x| = 20 the tanh in GELU is exactly ±1 in f32; clamping there keeps x^3 finite.
 const GELU_CLIP: f32 = 20.0;

@@ -6,6 +6,7 @@
 #[repr(transparent)]
 pub struct V4([f32; 4]);
 
+#[allow(clippy::should_implement_trait)] // the lane interface is methods, the same in every lane file
 impl V4 {
     /// All lanes zero.
     #[inline(always)]

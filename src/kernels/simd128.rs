@@ -8,6 +8,7 @@ use core::arch::wasm32::*;
 #[repr(transparent)]
 pub struct V4(v128);
 
+#[allow(clippy::should_implement_trait)] // the lane interface is methods, the same in every lane file
 impl V4 {
     /// All lanes zero.
     #[inline(always)]
