@@ -13,7 +13,9 @@
 //! machines measured so far im2col + GEMM won on every lab shape):
 //! - im2col + the crate's packed GEMM: each image's patches become a (C·KH·KW) x (OH·OW) matrix (skipped for 1x1
 //!   stride-1 unpadded convolutions, where the image already is that matrix), then `y_n = W cols_n` (the weights are
-//!   the GEMM's packed A), `dw += dy_n cols_nᵀ`, `dcols = Wᵀ dy_n` and its adjoint col2im;
+//!   the GEMM's A, packed by it for each image: small next to the image's columns, but packing them once per call
+//!   is still open), `dw += dy_n cols_nᵀ`, `dcols = Wᵀ dy_n` and its adjoint col2im; the column buffer is allocated
+//!   once per thread and reused across images and calls;
 //! - direct: the sum above as loops whose innermost runs along an output row (contiguous for stride 1, so it
 //!   vectorises), meant for few input taps C·KH·KW, where im2col's copy could cost more than the product it feeds.
 //!
