@@ -207,6 +207,9 @@ bench: build
 	cargo run --release --example gemm_native | tee bench-out/native.txt
 	echo "== native, --features parallel: ours on all threads vs matrixmultiply on 1"
 	cargo run --release --features parallel --example gemm_native | tee bench-out/native-parallel.txt
+	echo "== native kernels (conv2d, softmax, layer norm; docs/bench.md), 1 thread, then all threads"
+	cargo run --release --example kernels_native | tee bench-out/kernels-native.txt
+	cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
 	echo "== browser (headless Chromium)"
 	node scripts/bench-browser.mjs --native bench-out/native.txt --native-parallel bench-out/native-parallel.txt $(BENCH_ARGS)
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"

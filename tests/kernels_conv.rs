@@ -149,12 +149,12 @@ fn fd_check(what: &str, grad: &[f32], v: &[f64], f: &dyn Fn(&[f64]) -> f64) {
     let h = 1e-3;
     let mut p = v.to_vec();
     let mut bad = Vec::new();
-    for i in 0..v.len() {
-        p[i] = v[i] + h;
+    for (i, &vi) in v.iter().enumerate() {
+        p[i] = vi + h;
         let fp = f(&p);
-        p[i] = v[i] - h;
+        p[i] = vi - h;
         let fm = f(&p);
-        p[i] = v[i];
+        p[i] = vi;
         let num = (fp - fm) / (2.0 * h);
         if (grad[i] as f64 - num).abs() > 1e-4 + 1e-4 * num.abs() {
             bad.push((i, grad[i], num));

@@ -9,12 +9,15 @@
 //! (out-of-range input reads as 0). Backward: `dx = conv_transpose(dy, w)`, `dw[o, c, ki, kj] = sum_{n, i, j}
 //! dy[n, o, i, j] x[n, c, i*SH + ki - PH, j*SW + kj - PW]`, `db[o] = sum_{n, i, j} dy[n, o, i, j]`.
 //!
-//! Two algorithms, chosen per call by [`ConvAlgo::Auto`] from a measured size rule ([`DIRECT_MAX_CKK`]):
+//! Two algorithms, chosen per call by [`ConvAlgo::Auto`] from a measured size rule ([`DIRECT_MAX_CKK`]; on the
+//! machines measured so far im2col + GEMM won on every lab shape):
 //! - im2col + the crate's packed GEMM: each image's patches become a (C·KH·KW) x (OH·OW) matrix (skipped for 1x1
 //!   stride-1 unpadded convolutions, where the image already is that matrix), then `y_n = W cols_n` (the weights are
-//!   the GEMM's packed A), `dw += dy_n cols_nᵀ`, `dcols = Wᵀ dy_n` and its adjoint col2im;
+//!   the GEMM's A, packed by it for each image: small next to the image's columns, but packing them once per call
+//!   is still open), `dw += dy_n cols_nᵀ`, `dcols = Wᵀ dy_n` and its adjoint col2im; the column buffer is allocated
+//!   once per thread and reused across images and calls;
 //! - direct: the sum above as loops whose innermost runs along an output row (contiguous for stride 1, so it
-//!   vectorises), for few input taps C·KH·KW, where im2col's copy costs more than the product it feeds.
+//!   vectorises), meant for few input taps C·KH·KW, where im2col's copy could cost more than the product it feeds.
 //!
 //! Threads (feature `parallel`, through `crate::par`): the forward and the input gradient run in parallel over the
 //! batch (each image's GEMM then on its own thread); the weight and bias gradients are summed in a fixed number of
@@ -54,7 +57,7 @@ pub struct ConvShape {
 /// Which algorithm a call runs; [`ConvAlgo::Auto`] applies the size rule, the others force one (tests, benchmarks).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ConvAlgo {
-    /// Direct loops when `C·KH·KW <= DIRECT_MAX_CKK`, im2col + GEMM otherwise.
+    /// Direct loops when `C·KH·KW <= DIRECT_MAX_CKK`, im2col + GEMM otherwise (see [`DIRECT_MAX_CKK`]).
     Auto,
     /// The direct loops.
     Direct,
@@ -62,9 +65,11 @@ pub enum ConvAlgo {
     Im2col,
 }
 
-/// The size rule: at most this many input taps `C·KH·KW` per output run the direct loops. Measured with
-/// `cargo run --release --example gemm_native` (the conv rows, see docs/bench.md).
-pub const DIRECT_MAX_CKK: usize = 16;
+/// The size rule: `Some(t)` runs the direct loops when `C·KH·KW <= t`. Measured with `make bench`
+/// (examples/kernels_native.rs, docs/bench.md): im2col + GEMM beat the direct loops on every lab shape, down to
+/// 16 taps (MNIST conv 1: 2.6 vs 0.28 GFLOP/s) and 27 (3x3 on 3 channels: 6.1 vs 3.2), so `None`: the direct loops
+/// run only when asked for ([`ConvAlgo::Direct`]), and stay as the second, independent implementation the tests use.
+pub const DIRECT_MAX_CKK: Option<usize> = None;
 
 /// Images per batch group of the weight-gradient sum: the batch is split into at most this many groups.
 const GROUPS: usize = 8;
@@ -115,10 +120,9 @@ impl ConvShape {
     }
     /// The algorithm [`ConvAlgo::Auto`] picks for this shape.
     pub fn auto_algo(&self) -> ConvAlgo {
-        if self.ckk() <= DIRECT_MAX_CKK {
-            ConvAlgo::Direct
-        } else {
-            ConvAlgo::Im2col
+        match DIRECT_MAX_CKK {
+            Some(t) if self.ckk() <= t => ConvAlgo::Direct,
+            _ => ConvAlgo::Im2col,
         }
     }
     fn is_pointwise(&self) -> bool {

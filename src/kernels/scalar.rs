@@ -6,6 +6,7 @@
 #[repr(transparent)]
 pub struct V4([f32; 4]);
 
+#[allow(clippy::should_implement_trait)] // the lane interface is methods, the same in every lane file
 impl V4 {
     /// All lanes zero.
     #[inline(always)]
@@ -60,6 +61,41 @@ impl V4 {
     #[inline(always)]
     pub fn max(self, o: V4) -> Self {
         V4([self.0[0].max(o.0[0]), self.0[1].max(o.0[1]), self.0[2].max(o.0[2]), self.0[3].max(o.0[3])])
+    }
+    /// Lane-wise difference.
+    #[inline(always)]
+    pub fn sub(self, o: V4) -> Self {
+        V4([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
+    }
+    /// Lane-wise quotient.
+    #[inline(always)]
+    pub fn div(self, o: V4) -> Self {
+        V4([self.0[0] / o.0[0], self.0[1] / o.0[1], self.0[2] / o.0[2], self.0[3] / o.0[3]])
+    }
+    /// Lane-wise minimum (NaN handling unspecified).
+    #[inline(always)]
+    pub fn min(self, o: V4) -> Self {
+        V4([self.0[0].min(o.0[0]), self.0[1].min(o.0[1]), self.0[2].min(o.0[2]), self.0[3].min(o.0[3])])
+    }
+    /// `2^n` for lanes holding integers `n` in `-126..=127` (built from the exponent bits; other inputs unspecified).
+    #[inline(always)]
+    pub fn pow2i(self) -> Self {
+        V4(self.0.map(|n| f32::from_bits(((n as i32 + 127) << 23) as u32)))
+    }
+    /// The lanes of `src` that are NaN, the lanes of `self` elsewhere.
+    #[inline(always)]
+    pub fn keep_nan(self, src: V4) -> Self {
+        V4(std::array::from_fn(|i| if src.0[i].is_nan() { src.0[i] } else { self.0[i] }))
+    }
+    /// `|self|` with the sign of `sign`, lane-wise.
+    #[inline(always)]
+    pub fn copysign(self, sign: V4) -> Self {
+        V4(std::array::from_fn(|i| self.0[i].copysign(sign.0[i])))
+    }
+    /// Lane-wise `if x < 0 { a } else { b }` (NaN in `x` picks `b`).
+    #[inline(always)]
+    pub fn select_neg(x: V4, a: V4, b: V4) -> Self {
+        V4(std::array::from_fn(|i| if x.0[i] < 0.0 { a.0[i] } else { b.0[i] }))
     }
     /// The lanes as an array.
     #[inline(always)]

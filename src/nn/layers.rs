@@ -93,9 +93,7 @@ pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], k: usize) -> Result<
             return Err(Error::range("label", format!("{y} is not below the number of classes {k}")));
         }
         let z = &logits[b * k..(b + 1) * k];
-        let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let s: f32 = z.iter().map(|&v| (v - mx).exp()).sum();
-        let lse = mx + s.ln();
+        let lse = crate::kernels::act::log_sum_exp(z);
         loss += (lse - z[y]) as f64;
         for j in 0..k {
             let p = (z[j] - lse).exp();

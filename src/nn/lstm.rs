@@ -14,6 +14,7 @@
 //! transpose run step by step.
 
 use crate::error::{Error, Result};
+use crate::kernels::act;
 use crate::kernels::gemm::{gemm, MatRef};
 
 /// Sizes of an LSTM call.
@@ -43,12 +44,6 @@ pub struct LstmCache {
     pub tc: Vec<f32>,
     /// Hidden states, T*B x H.
     pub hs: Vec<f32>,
-}
-
-/// The logistic function `1 / (1 + e^-x)`, as the LSTM gates use it (shared with the ON-LSTM cell).
-#[inline]
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 fn check(d: LstmDims, x: usize, w_ih: usize, w_hh: usize, bias: usize) -> Result<()> {
@@ -88,12 +83,9 @@ pub fn lstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: Lstm
         }
         for r in t * b..(t + 1) * b {
             let a = &mut gates[r * g..(r + 1) * g];
-            for j in 0..h {
-                a[j] = sigmoid(a[j]);
-                a[h + j] = sigmoid(a[h + j]);
-                a[2 * h + j] = a[2 * h + j].tanh();
-                a[3 * h + j] = sigmoid(a[3 * h + j]);
-            }
+            act::sigmoid_inplace(&mut a[..2 * h]);
+            act::tanh_inplace(&mut a[2 * h..3 * h]);
+            act::sigmoid_inplace(&mut a[3 * h..4 * h]);
             for j in 0..h {
                 let cp = if t > 0 { c[(r - b) * h + j] } else { 0.0 };
                 let cv = a[h + j] * cp + a[j] * a[2 * h + j];

@@ -499,18 +499,10 @@ pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32]
         for i in 0..t {
             let row = &mut ah[i * s..(i + 1) * s];
             let last = p + i;
-            let mut mx = f32::NEG_INFINITY;
             for j in 0..=last {
                 row[j] += relh[last - j];
-                mx = mx.max(row[j]);
             }
-            let mut sum = 0.0;
-            for x in row[..=last].iter_mut() {
-                *x = (*x - mx).exp();
-                sum += *x;
-            }
-            let inv = 1.0 / sum;
-            row[..=last].iter_mut().for_each(|x| *x *= inv);
+            crate::kernels::act::softmax_row_inplace(&mut row[..=last]);
             row[last + 1..].iter_mut().for_each(|x| *x = 0.0);
         }
         gemm(1.0, MatRef::new(ah, t, s), MatRef::strided(&v[h * e..], s, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
@@ -592,13 +584,7 @@ fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usiz
         let ah = &mut a[h * t * n..(h + 1) * t * n];
         gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], n, e, d, 1).t(), 0.0, ah, n, 1).expect("scores");
         for row in ah.chunks_mut(n) {
-            let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for x in row.iter_mut() {
-                *x = (*x - mx).exp();
-                sum += *x;
-            }
-            row.iter_mut().for_each(|x| *x /= sum);
+            crate::kernels::act::softmax_row_inplace(row);
         }
         gemm(1.0, MatRef::new(ah, t, n), MatRef::strided(&v[h * e..], n, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
     }
@@ -854,9 +840,7 @@ impl Model {
         let mut dlogits = vec![0.0; if grad { t * v } else { 0 }];
         for (i, &y) in tgt.iter().enumerate() {
             let z = &logits[i * v..(i + 1) * v];
-            let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = z.iter().map(|&x| (x - mx).exp()).sum();
-            let lse = mx + sum.ln();
+            let lse = crate::kernels::act::log_sum_exp(z);
             losses.push(lse - z[y as usize]);
             if grad {
                 for j in 0..v {

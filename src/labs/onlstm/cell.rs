@@ -21,7 +21,6 @@
 use crate::error::{Error, Result};
 use crate::kernels::cumax::{cumax_backward, cumax_rows};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::lstm::sigmoid;
 
 /// Sizes of an ON-LSTM call.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -125,12 +124,8 @@ pub fn onlstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: On
             let a = &mut gates[r * g..(r + 1) * g];
             tmp.copy_from_slice(&a[..2 * dm]);
             cumax_rows(&tmp, &mut a[..2 * dm], dm);
-            for v in &mut a[2 * dm..2 * dm + 3 * h] {
-                *v = sigmoid(*v);
-            }
-            for v in &mut a[2 * dm + 3 * h..] {
-                *v = v.tanh();
-            }
+            crate::kernels::act::sigmoid_inplace(&mut a[2 * dm..2 * dm + 3 * h]);
+            crate::kernels::act::tanh_inplace(&mut a[2 * dm + 3 * h..]);
             let (mf, rest) = a.split_at(dm);
             let (ci, rest) = rest.split_at(dm);
             let (f, rest) = rest.split_at(h);

@@ -107,8 +107,7 @@ pub fn analyze_ids(lm: &Lm, tokens: Tokens) -> Result<Analysis> {
     let mut nll = Vec::with_capacity(n + 1);
     for (r, &y) in tgt.iter().enumerate() {
         let z = &fw.logits[r * v..(r + 1) * v];
-        let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let lse = mx + z.iter().map(|&x| (x - mx).exp()).sum::<f32>().ln();
+        let lse = crate::kernels::act::log_sum_exp(z);
         nll.push(lse - z[y as usize]);
     }
     let mut distances = Vec::new();

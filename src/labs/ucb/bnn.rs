@@ -376,15 +376,9 @@ pub fn keep_mask(scores: &[f32], ratio: f32) -> Vec<bool> {
 
 /// Row-wise softmax of a B x K matrix (max subtracted).
 pub fn softmax_rows(z: &[f32], k: usize) -> Vec<f32> {
-    let mut out = vec![0.0; z.len()];
-    for (row, o) in z.chunks(k).zip(out.chunks_mut(k)) {
-        let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let mut s = 0.0;
-        for (d, &v) in o.iter_mut().zip(row) {
-            *d = (v - mx).exp();
-            s += *d;
-        }
-        o.iter_mut().for_each(|d| *d /= s);
+    let mut out = z.to_vec();
+    for o in out.chunks_mut(k) {
+        crate::kernels::act::softmax_row_inplace(o);
     }
     out
 }

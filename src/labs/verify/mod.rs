@@ -743,8 +743,7 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
                 best[b * i..(b + 1) * i].copy_from_slice(&adv[b * i..(b + 1) * i]);
             }
             let z = &logits[b * k..(b + 1) * k];
-            let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            let lse = mx + z.iter().map(|&v| (v - mx).exp()).sum::<f32>().ln();
+            let lse = crate::kernels::act::log_sum_exp(z);
             let mut others = 0.0f32;
             for j in (0..k).filter(|&j| j != y) {
                 let p = (z[j] - lse).exp();
