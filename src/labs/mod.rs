@@ -3,6 +3,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod compressive;
+pub mod corruptions;
 pub mod lottery;
 pub mod onlstm;
 pub mod ucb;
