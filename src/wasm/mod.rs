@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod compressive;
+pub mod corruptions;
 pub mod lottery;
 pub mod onlstm;
 pub mod ucb;

@@ -562,3 +562,26 @@ pub fn corrupt_with(
     };
     Ok(out.quantize())
 }
+
+impl Image {
+    /// Downscales (never upscales) so the longer side is at most `max_side` (>= 28), with Pillow's box filter,
+    /// keeping the aspect ratio; returns a copy when it already fits. Values are rounded to integers.
+    ///
+    /// # Errors
+    /// [`Error::Range`] if `max_side < 28`; [`Error::Shape`] if the result would be below 28 px on a side.
+    pub fn fit(&self, max_side: usize) -> Result<Image> {
+        if max_side < MIN_SIDE {
+            return Err(Error::range("max_side", format!("{max_side}; use at least {MIN_SIDE}")));
+        }
+        let long = self.w.max(self.h);
+        if long <= max_side {
+            return Ok(self.clone());
+        }
+        let s = max_side as f64 / long as f64;
+        let (w, h) = (((self.w as f64 * s).round() as usize).max(1), ((self.h as f64 * s).round() as usize).max(1));
+        check_size(w, h).map_err(|_| Error::shape("image", format!("{}x{} would be {w}x{h} at {max_side} px, below {MIN_SIDE} px", self.w, self.h)))?;
+        let src = Image { data: self.data.iter().map(|v| v.clamp(0.0, 255.0).round()).collect(), ..self.clone() };
+        let planes: Vec<Vec<f32>> = (0..self.c).map(|k| digital::pil_box_resize(&src.plane(k), self.w, self.h, w, h)).collect();
+        Ok(Image::from_planes(w, h, &planes))
+    }
+}
