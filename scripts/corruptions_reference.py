@@ -3,6 +3,7 @@
 Run (own venv, outside `make test`):
     python3 -m venv /tmp/venv-corr && /tmp/venv-corr/bin/pip install -r scripts/requirements-corruptions.txt
     /tmp/venv-corr/bin/python scripts/corruptions_reference.py tests/fixtures/corruptions
+    /tmp/venv-corr/bin/python scripts/corruptions_reference.py --time     # the 15 x 5 grid's time, one run
 
 Writes, for each case (a small crop or downscale of a photo shipped in www/data/photos/):
   <case>/input.png                          the clean input (RGB, or L for the grayscale case)
@@ -127,5 +128,26 @@ def main(out):
             json.dump({"window": 64 if window else None, "shape": list(img.shape), "results": stats}, f, indent=0)
 
 
+
+
+def time_grid():
+    """Seconds for the 15 x 5 grid (ImageNet-C corruptions) on the 224x224 chelsea crop, one run."""
+    import time
+    img = cases()["chelsea224"][0]
+    np.random.seed(SEED)
+    t0 = time.perf_counter()
+    per = {}
+    for name in NAMES[:15]:
+        t1 = time.perf_counter()
+        for sev in range(1, 6):
+            imagecorruptions.corrupt(img, corruption_name=name, severity=sev)
+        per[name] = time.perf_counter() - t1
+    total = time.perf_counter() - t0
+    print(json.dumps({"total_s": total, "per_corruption_s": per}, indent=1))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/corruptions")
+    if sys.argv[1:2] == ["--time"]:
+        time_grid()
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/corruptions")

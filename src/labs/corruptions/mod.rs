@@ -31,6 +31,8 @@ mod digital;
 pub mod filters;
 mod noise;
 pub mod perturb;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ship;
 mod weather;
 
 pub use blur::motion_blur_plane;
