@@ -3,8 +3,8 @@
 #   make serve    install what is missing, build both wasm packages, serve http://127.0.0.1:8000 (COOP/COEP)
 #   make test     install what is missing (incl. Chromium), build, run every test suite
 #
-# Other targets: setup, build, pkg, pkg-parallel, vendor, test-native, test-wasm, test-wasm-threads, test-e2e,
-# bench, models, data, dist, clean. See README.md.
+# Other targets: setup, build, pkg, pkg-parallel, vendor, lint, test-unit, test-native, test-wasm, test-wasm-threads,
+# test-e2e, bench, models, data, dist, new-lab, clean. See README.md.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -35,7 +35,7 @@ VENDOR_FILES := \
 	node_modules/comlink/dist/esm/comlink.mjs \
 	node_modules/wasm-feature-detect/dist/esm/index.js
 
-.PHONY: help setup setup-test build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
+.PHONY: help setup setup-test lint test-unit new-lab build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
 
 help:
@@ -63,6 +63,7 @@ pkg:
 pkg-parallel:
 	@echo "== pkg-parallel/ ($(NIGHTLY), atomics + shared memory + simd128, build-std, feature parallel)"
 	$(MT_ENV) wasm-pack build --release --target web --out-dir pkg-parallel -- $(MT_CARGO)
+	$(call rayon_init,pkg-parallel)
 	$(call wasm_opt,pkg-parallel)
 
 # The same two builds with relaxed SIMD (fused multiply-add in the GEMM micro-kernel), each in its own target dir.
@@ -75,7 +76,17 @@ pkg-parallel-relaxed:
 	@echo "== pkg-parallel-relaxed/ ($(NIGHTLY), threads + simd128 + relaxed-simd)"
 	RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_TARGET_DIR=target/mt-relaxed wasm-pack build --release --target web \
 	  --out-dir pkg-parallel-relaxed -- $(MT_CARGO) --config .cargo/relaxed.toml
+	$(call rayon_init,pkg-parallel-relaxed)
 	$(call wasm_opt,pkg-parallel-relaxed)
+
+# wasm-bindgen-rayon 1.3's no-bundler worker helper calls the init function with positional arguments, which
+# wasm-bindgen 0.2.130 reports as deprecated on every thread start (a console warning per thread): use the object
+# form it asks for.
+define rayon_init
+	sed -i 's/await pkg.default(data.module, data.memory);/await pkg.default({ module_or_path: data.module, memory: data.memory });/' \
+	  $(1)/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js
+	grep -q 'module_or_path: data.module' $(1)/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js
+endef
 
 # npm's binaryen 132 (never Debian's 108, whose output fails to load). Keeps the shared memory import.
 define wasm_opt
@@ -119,6 +130,8 @@ serve: build
 test: setup-test
 	@t0=$$(date +%s)
 	phase() { local s=$$(date +%s); $(MAKE) "$$1"; echo "== $$1: $$(( $$(date +%s) - s )) s"; }
+	phase lint
+	phase test-unit
 	phase build
 	phase test-native
 	phase test-wasm
@@ -127,17 +140,34 @@ test: setup-test
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
 
+# ESLint over the front end and the tests (eslint.config.mjs), then clippy on the native build, warnings as errors.
+lint:
+	@echo "== lint: eslint"
+	node_modules/.bin/eslint www tests scripts eslint.config.mjs
+	echo "== lint: cargo clippy --all-targets -D warnings"
+	cargo clippy --release --all-targets -- -D warnings
+
+# DOM-free JavaScript (state.js, the registry, LiveRun) under node --test, with fast-check property tests.
+test-unit:
+	@echo "== unit: node --test tests/unit/"
+	node --test tests/unit/
+
+# A new lab from the template: make new-lab NAME=mylab (copies the four places a lab touches; README "Adding a lab").
+new-lab:
+	@node scripts/new-lab.mjs "$(NAME)"
+
 test-native:
 	@echo "== native: cargo test --release"
 	cargo test --release
 	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
 	cargo test --release --features parallel --test kernels
 
-# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Native test files are gated
-# with cfg(not(target_arch = "wasm32")), so wasm-pack's `cargo build --tests` compiles them to empty binaries.
+# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Only the wasm_* targets are
+# named, so wasm-pack does not compile the native test files (gated to empty binaries on wasm32) for wasm.
 test-wasm:
-	@echo "== wasm: wasm-pack test --headless --chrome"
-	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome
+	@echo "== wasm: wasm-pack test --headless --chrome (the tests/wasm_*.rs targets only)"
+	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome -- \
+	  $$(for f in tests/wasm_*.rs; do printf -- '--test %s ' "$$(basename "$$f" .rs)"; done)
 
 # tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
 test-wasm-threads:
@@ -193,6 +223,7 @@ dist: build
 	@rm -rf dist && mkdir -p dist
 	cp index.html serve.json dist/
 	cp -r www dist/www
+	mkdir -p dist/docs && cp -r docs/labs dist/docs/labs
 	for p in pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed; do
 	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/README.md dist/$$p/*.d.ts
 	done

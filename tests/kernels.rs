@@ -174,3 +174,103 @@ fn gemm_threads_are_bit_identical() {
         }
     }
 }
+
+/// `gemm` on a C with explicit strides, sized to exactly the last addressed element; returns the call's result and
+/// C after it (NaN-prefilled, beta = 0).
+fn gemm_strided(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, rsc: usize, csc: usize) -> (paperlab::Result<()>, Vec<f32>) {
+    let len = if m == 0 || n == 0 { 0 } else { (m - 1) * rsc + (n - 1) * csc + 1 };
+    let mut c = vec![f32::NAN; len];
+    let r = gemm(1.0, MatRef::new(a, m, k), MatRef::new(b, k, n), 0.0, &mut c, rsc, csc);
+    (r, c)
+}
+
+#[test]
+fn gemm_rejects_zero_strides_on_vectors() {
+    // The case: A = [1, 2] (1x2), B = [[1,0,0],[0,1,0]] (2x3); A B = [1, 2, 0]. A 1x3 C with column stride 0
+    // would make all three outputs one element.
+    let a = [1.0, 2.0];
+    let b = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let (r, _) = gemm_strided(&a, &b, 1, 2, 3, 3, 0);
+    let err = r.expect_err("1x3 C with column stride 0 aliases its three elements");
+    assert!(err.to_string().contains("twice"), "{err}");
+    assert!(gemm_naive(1.0, MatRef::new(&a, 1, 2), MatRef::new(&b, 2, 3), 0.0, &mut [0.0; 1], 3, 0).is_err());
+    // 3x1 C with row stride 0: the transposed case.
+    let at = [1.0, 2.0, 3.0];
+    let (r, _) = gemm_strided(&at, &[1.0], 3, 1, 1, 0, 1);
+    assert!(r.is_err(), "3x1 C with row stride 0 aliases its three elements");
+    // The same shapes with distinct offsets are fine and give A B.
+    let (r, c) = gemm_strided(&a, &b, 1, 2, 3, 0, 1);
+    r.unwrap();
+    assert_eq!(c, vec![1.0, 2.0, 0.0]);
+    let (r, c) = gemm_strided(&at, &[1.0], 3, 1, 1, 2, 0);
+    r.unwrap();
+    assert_eq!((c[0], c[2], c[4]), (1.0, 2.0, 3.0));
+    // A 1x1 C may have any strides, zero included.
+    let (r, c) = gemm_strided(&a, &[3.0, 4.0], 1, 2, 1, 0, 0);
+    r.unwrap();
+    assert_eq!(c, vec![11.0]);
+}
+
+#[test]
+fn gemm_accepts_interleaved_strides() {
+    // 2x2 C with strides (2, 3) addresses 0, 3, 2, 5: no overlap, so it is a valid output.
+    let a = [1.0, 2.0, 3.0, 4.0];
+    let b = [5.0, 6.0, 7.0, 8.0];
+    let (r, c) = gemm_strided(&a, &b, 2, 2, 2, 2, 3);
+    r.expect("strides (2, 3) on 2x2 do not overlap");
+    // A B = [[19, 22], [43, 50]] at offsets (0,0)->0, (0,1)->3, (1,0)->2, (1,1)->5; 1 and 4 untouched (NaN).
+    assert_eq!((c[0], c[3], c[2], c[5]), (19.0, 22.0, 43.0, 50.0));
+    assert!(c[1].is_nan() && c[4].is_nan(), "gemm wrote outside C: {c:?}");
+    // Strides (3, 2) on 2x2 (offsets 0, 2, 3, 5) likewise; (1, 1) on 2x2 (offsets 0, 1, 1, 2) overlaps.
+    assert!(gemm_strided(&a, &b, 2, 2, 2, 3, 2).0.is_ok());
+    assert!(gemm_strided(&a, &b, 2, 2, 2, 1, 1).0.is_err());
+    // Row stride one short of the row (3x4, strides (3, 1)): element (0, 3) is element (1, 0).
+    let (m, k, n) = (3, 2, 4);
+    let a = vec![1.0; m * k];
+    let b = vec![1.0; k * n];
+    assert!(gemm_strided(&a, &b, m, k, n, n - 1, 1).0.is_err());
+    assert!(gemm_strided(&a, &b, m, k, n, n, 1).0.is_ok());
+    assert!(gemm_strided(&a, &b, m, k, n, 1, m).0.is_ok());
+    assert!(gemm_strided(&a, &b, m, k, n, 1, m - 1).0.is_err());
+}
+
+/// The brute-force oracle: over every small shape and pair of strides, enumerate the offsets C's layout addresses;
+/// `gemm` must accept exactly the layouts without a repeated offset, and on those compute the plain twin's C.
+#[test]
+fn gemm_overlap_check_is_exact_brute_force() {
+    let mut rng = Rng::new(31);
+    let k = 3;
+    let (mut accepted, mut rejected) = (0, 0);
+    for m in 0..=5 {
+        for n in 0..=5 {
+            let a = rand_vec(&mut rng, m * k);
+            let b = rand_vec(&mut rng, k * n);
+            for rs in 0..=12 {
+                for cs in 0..=12 {
+                    let mut seen = std::collections::HashSet::new();
+                    let distinct = (0..m).all(|i| (0..n).all(|j| seen.insert(i * rs + j * cs)));
+                    let (r, c) = gemm_strided(&a, &b, m, k, n, rs, cs);
+                    assert_eq!(r.is_ok(), distinct, "{m}x{n} C with strides ({rs}, {cs}): gemm says {r:?}, offsets distinct: {distinct}");
+                    let (r2, c2) = {
+                        let mut c2 = vec![f32::NAN; c.len()];
+                        let r2 = gemm_naive(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, &mut c2, rs, cs);
+                        (r2, c2)
+                    };
+                    assert_eq!(r2.is_ok(), distinct, "gemm_naive, {m}x{n} strides ({rs}, {cs})");
+                    if distinct {
+                        accepted += 1;
+                        let pick = |c: &[f32]| -> Vec<f32> { (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| c[i * rs + j * cs]).collect() };
+                        assert_close(&format!("{m}x{n} strides ({rs}, {cs})"), &pick(&c), &pick(&c2), 1e-6, 1e-6);
+                        // offsets not in the layout stay NaN
+                        for (o, v) in c.iter().enumerate() {
+                            assert_eq!(seen.contains(&o), !v.is_nan(), "{m}x{n} strides ({rs}, {cs}): offset {o}");
+                        }
+                    } else {
+                        rejected += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(accepted > 1000 && rejected > 500, "the grid should hold both kinds: {accepted} accepted, {rejected} rejected");
+}

@@ -142,7 +142,7 @@ fn mlp_backward_matches_fd() {
 fn adam_first_step_is_lr_times_sign() {
     // Closed form: after one bias-corrected step, mhat = g and vhat = g^2, so the step is lr * g / (|g| + eps).
     let mut opt = paperlab::nn::Adam::new(0.1, &[3]);
-    let mut p = vec![1.0f32, 2.0, 3.0];
+    let mut p = [1.0f32, 2.0, 3.0];
     let g = vec![0.5f32, -2.0, 1e-3];
     opt.step(&mut [&mut p[..]], &[&g[..]]);
     let want: Vec<f32> = [1.0f32, 2.0, 3.0].iter().zip(&g).map(|(x, gg)| x - 0.1 * gg / (gg.abs() + 1e-8)).collect();

@@ -224,7 +224,7 @@ fn learning_rate_rule_per_task() {
             };
             assert_eq!(got, want, "task {t} {m:?}");
             let norm = mu_lr_scale(m, t, 0.01, s0, true);
-            assert_eq!(norm, if t > 0 && m == Method::Ucb { 0.01 / s0 } else if t > 0 && m == Method::UcbFlat { 1.0 } else { 1.0 });
+            assert_eq!(norm, if t > 0 && m == Method::Ucb { 0.01 / s0 } else { 1.0 });
         }
     }
     // Inside a run: on the first task nothing is scaled; from the second on, UCB scales every shared mean by its sigma

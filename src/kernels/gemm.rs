@@ -142,15 +142,45 @@ impl<'a> MatRef<'a> {
     }
 }
 
+/// Whether the `m x n` layout with element `(i, j)` at `i * rs + j * cs` addresses some element twice.
+///
+/// Two elements collide when `di * rs == dj * cs` for some `(di, dj) != (0, 0)` with `|di| < m`, `|dj| < n`; as
+/// strides are non-negative that needs either a zero stride along an axis of length > 1, or `1 <= di < m`,
+/// `1 <= dj < n` with `di * rs == dj * cs`, whose smallest solution is `di = cs / g`, `dj = rs / g`
+/// (`g = gcd(rs, cs)`). Exact both ways: interleaved layouts such as strides (2, 3) on 2 x 2 (offsets 0, 3, 2, 5)
+/// are accepted.
+pub(crate) fn strides_alias(m: usize, n: usize, rs: usize, cs: usize) -> bool {
+    if m == 0 || n == 0 {
+        return false;
+    }
+    if (n > 1 && cs == 0) || (m > 1 && rs == 0) {
+        return true;
+    }
+    if m == 1 || n == 1 {
+        return false;
+    }
+    let g = gcd(rs, cs);
+    cs / g < m && rs / g < n
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 fn check_c(op: &'static str, c: &[f32], m: usize, n: usize, rsc: usize, csc: usize) -> Result<()> {
     if m == 0 || n == 0 {
         return Ok(());
     }
     let last = (m - 1).checked_mul(rsc).and_then(|x| (n - 1).checked_mul(csc).and_then(|y| x.checked_add(y)));
-    let aliased = m > 1 && n > 1 && (rsc == 0 || csc == 0 || (rsc < n * csc && csc < m * rsc));
     match last {
-        Some(l) if l < c.len() && !aliased => Ok(()),
-        Some(l) if l < c.len() => Err(Error::shape(op, format!("C strides ({rsc}, {csc}) make elements overlap"))),
+        Some(l) if l < c.len() && !strides_alias(m, n, rsc, csc) => Ok(()),
+        Some(l) if l < c.len() => Err(Error::shape(
+            op,
+            format!("C is {m}x{n} with strides ({rsc}, {csc}), which address some element twice; use distinct offsets (e.g. strides ({n}, 1))"),
+        )),
         _ => {
             Err(Error::shape(op, format!("C is {m}x{n} with strides ({rsc}, {csc}) but has only {} elements", c.len())))
         }
@@ -177,7 +207,7 @@ fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize,
 ///
 /// # Errors
 /// [`Error::Shape`] when `A.cols != B.rows`, when a view is too short for its shape and strides, or when C's
-/// strides make two elements overlap.
+/// strides make two elements overlap (exact: every layout with distinct offsets is accepted, interleaved ones too).
 pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
     check_shapes("gemm", &a, &b, c, rsc, csc)?;
     let (m, k, n) = (a.rows, a.cols, b.cols);
@@ -189,7 +219,27 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usi
         return Ok(());
     }
     // SAFETY: the checks above prove every index used below is in bounds.
-    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc) };
+    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, true) };
+    Ok(())
+}
+
+/// [`gemm`] on the calling thread only, for callers that are already parallel over independent products (the
+/// convolution's batch). Bit-identical to [`gemm`].
+///
+/// # Errors
+/// As [`gemm`].
+pub(crate) fn gemm_serial(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
+    check_shapes("gemm", &a, &b, c, rsc, csc)?;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_c(beta, c, m, n, rsc, csc);
+        return Ok(());
+    }
+    // SAFETY: as in `gemm`.
+    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, false) };
     Ok(())
 }
 
@@ -268,8 +318,9 @@ unsafe fn gemm_unchecked(
     c: *mut f32,
     rsc: usize,
     csc: usize,
+    allow_threads: bool,
 ) {
-    let threads = crate::par::threads();
+    let threads = if allow_threads { crate::par::threads() } else { 1 };
     let kern = kernel();
     let (mr, nr) = (kern.mr, kern.nr);
     let (mc_max, nc_max) = (mr * MC_TILES, nr * NC_TILES);

@@ -2,6 +2,7 @@
 //! oracle. Lane code lives in `simd128.rs` (wasm32 with `simd128`) or `scalar.rs` (everything else, which LLVM
 //! auto-vectorises natively); [`V4`] is whichever is compiled in, so kernel bodies are written once.
 
+pub mod conv;
 pub mod cumax;
 pub mod gemm;
 pub mod interval;

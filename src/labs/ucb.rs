@@ -1394,30 +1394,26 @@ pub fn run_json(run: &Run, seconds: f64) -> Result<serde_json::Value> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn train_cli(args: &[&str]) -> Result<()> {
     use std::time::Instant;
-    let flag = |name: &str| args.iter().position(|a| *a == name).and_then(|i| args.get(i + 1).copied());
-    let out = flag("--out").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb"));
-    let seeds: Vec<u64> = flag("--seeds")
-        .unwrap_or("1,2,3")
-        .split(',')
-        .map(|s| s.trim().parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a seed"))))
-        .collect::<Result<_>>()?;
-    let only: Option<(Method, Mode)> = match flag("--only") {
+    let cli = crate::labs::cli::Args::parse_with("paperlab train ucb", args, &["out", "seeds", "only"], &["quick", "dry", "verbose"], &["set"])?;
+    let out = cli.path("out", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb"));
+    let seeds: Vec<u64> = cli.list("seeds", vec![1, 2, 3])?;
+    let only: Option<(Method, Mode)> = match cli.get("only") {
         Some(s) => {
             let (a, b) = s.split_once(':').ok_or_else(|| Error::range("--only", "use METHOD:MODE, e.g. ucb:task"))?;
             Some((a.parse()?, b.parse()?))
         }
         None => None,
     };
-    let sets: Vec<(&str, serde_json::Value)> = args
-        .windows(2)
-        .filter(|w| w[0] == "--set")
-        .map(|w| {
-            let (k, v) = w[1].split_once('=').ok_or_else(|| Error::range("--set", "use KEY=VALUE"))?;
+    let sets: Vec<(&str, serde_json::Value)> = cli
+        .all("set")
+        .into_iter()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').ok_or_else(|| Error::range("--set", "use KEY=VALUE"))?;
             Ok((k, serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()))))
         })
         .collect::<Result<_>>()?;
-    let quick = args.contains(&"--quick");
-    let dry = args.contains(&"--dry");
+    let quick = cli.has("quick");
+    let dry = cli.has("dry");
     let mnist = Mnist::load_default()?;
     let data = std::sync::Arc::new(SplitMnist::new(&mnist));
     let mut runs = Vec::new();
@@ -1452,7 +1448,7 @@ pub fn train_cli(args: &[&str]) -> Result<()> {
                     let ce: Vec<String> = run.epoch_ce[t].iter().map(|v| format!("{v:.3}")).collect();
                     eprintln!("   after task {}: {}   train CE {}", t + 1, cells.join(" "), ce.join(" "));
                 }
-                if args.contains(&"--verbose") {
+                if cli.has("verbose") {
                     for (t, h) in run.hists().iter().enumerate() {
                         for (g, counts) in h.iter().enumerate() {
                             let c: Vec<String> = counts.iter().map(|c| c.to_string()).collect();

@@ -1,4 +1,4 @@
-//! Layers with forward and backward side by side, a seeded RNG, initialisation and Adam.
+//! Layers with forward and backward side by side, a seeded RNG, initialisation, Adam, and sampling from logits.
 //!
 //! Dimension legend used in every file: B batch, I inputs of a layer, O outputs, K classes, C channels,
 //! H/W height/width, KH/KW kernel size. Tensors are flat row-major `Vec<f32>`; each function opens with its shapes.
@@ -12,6 +12,7 @@ pub mod lstm;
 pub mod mlp;
 pub mod prune;
 pub mod rng;
+pub mod sample;
 
 pub use adam::Adam;
 pub use mlp::Mlp;

@@ -199,18 +199,7 @@ impl CompressiveLab {
             } else {
                 self.model().segment(&mut self.mem.clone(), &self.pend, &[], false, false).map_err(js_err)?
             };
-            let z: Vec<f32> = o.last_logits.iter().map(|x| x / self.temperature).collect();
-            let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            let p: Vec<f32> = z.iter().map(|x| (x - mx).exp()).collect();
-            let mut u = self.rng.uniform() * p.iter().sum::<f32>();
-            let mut tok = p.len() - 1;
-            for (i, &pi) in p.iter().enumerate() {
-                if u < pi {
-                    tok = i;
-                    break;
-                }
-                u -= pi;
-            }
+            let tok = crate::nn::sample::sample_logits(&o.last_logits, self.temperature, &[], &mut self.rng).map_err(js_err)?;
             out.push(tok as u8);
             self.pend.push(tok as u8);
         }

@@ -1,6 +1,7 @@
 //! Thin `#[wasm_bindgen]` facades, one per lab: typed arrays in and out, `Result<_, JsError>` with the library's
 //! messages. No math lives here.
 
+pub mod _template;
 pub mod bench;
 pub mod compressive;
 pub mod corruptions;
@@ -34,4 +35,10 @@ pub fn backend_lanes() -> String {
 
 pub(crate) fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
+}
+
+/// A small typed record to a plain JS object (serde-wasm-bindgen; maps as objects, not `Map`s).
+pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("could not encode a result: {e}")))
 }

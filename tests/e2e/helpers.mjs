@@ -130,6 +130,16 @@ export async function open(ctx, url, { colorScheme } = {}) {
       if (m.type() === 'error') errors.push(`worker console.error: ${m.text()}`);
     });
   });
+  // Window `error` events that are not exceptions (e.g. "ResizeObserver loop completed with undelivered
+  // notifications") and unhandled rejections: Playwright's pageerror misses some of them, so hook them before any
+  // page script runs.
+  await page.exposeFunction('__paperlabWindowError', (msg) => errors.push(`window error: ${msg}`));
+  await page.addInitScript(() => {
+    window.addEventListener('error', (e) => { window.__paperlabWindowError(String(e.message || e.type)); });
+    window.addEventListener('unhandledrejection', (e) => {
+      window.__paperlabWindowError(`unhandled rejection: ${e.reason && e.reason.message ? e.reason.message : e.reason}`);
+    });
+  });
   await page.goto(url);
   return { page, errors };
 }

@@ -3,7 +3,7 @@
 //   const engine = getEngine();           // one per page, started on first use
 //   await engine.ready;                   // { kind: 'threads' | 'simd', threads, reason }
 //   engine.badge()                        // "threads + SIMD · 2 threads" or "SIMD · 1 thread"
-//   const lab = engine.lab('verify:mlp-natural', 'VerifyLab', [modelUrl, dataUrl]);
+//   const lab = engine.lab('verify:mlp-natural', 'VerifyLab', [modelUrl, dataUrl]);   // (…, urls, extraArgs)
 //   await lab.open();                     // fetch + construct in the worker
 //   const { value, ms } = await lab.call('digit_bounds', [17, 0.1, 'crown-ibp', 1]);
 //
@@ -32,11 +32,12 @@ export async function chooseBackend({ force, relaxed = true } = {}) {
 }
 
 class LabHandle {
-  constructor(engine, key, className, urls) {
+  constructor(engine, key, className, urls, args = []) {
     this.engine = engine;
     this.key = key;
     this.className = className;
     this.urls = urls;
+    this.args = args;
   }
 
   /** Fetch the files and construct the lab in the worker. Rejects with the engine's message. A failed open is
@@ -148,12 +149,13 @@ export class Engine {
     return `${simd} · 1 thread`;
   }
 
-  /** A handle on one lab instance in the worker, identified by `key`. */
-  lab(key, className, urls) {
+  /** A handle on one lab instance in the worker, identified by `key`: `new pkg[className](...bytes of urls,
+   *  ...args)` (args: numbers or strings after the file bytes). */
+  lab(key, className, urls, args = []) {
     const urlsAbs = urls.map((u) => new URL(u, document.baseURI).href);
     const old = this.handles.get(key);
-    if (old && old.className === className && old.urls.join() === urlsAbs.join()) return old;
-    const hnd = new LabHandle(this, key, className, urlsAbs);
+    if (old && old.className === className && old.urls.join() === urlsAbs.join() && JSON.stringify(old.args) === JSON.stringify(args)) return old;
+    const hnd = new LabHandle(this, key, className, urlsAbs, args);
     this.handles.set(key, hnd);
     this.opened.delete(key);
     return hnd;
@@ -166,7 +168,7 @@ export class Engine {
     let p = this.opened.get(hnd.key);
     if (!p) {
       const gen = this.generation;
-      p = this.api.open(hnd.key, hnd.className, hnd.urls);
+      p = this.api.open(hnd.key, hnd.className, hnd.urls, hnd.args);
       this.opened.set(hnd.key, p);
       p.catch(async (e) => {
         if (this.opened.get(hnd.key) === p) this.opened.delete(hnd.key);

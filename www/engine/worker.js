@@ -4,8 +4,8 @@
 //   init({ parallel, relaxed, threads }) load pkg/ (SIMD, one thread) or pkg-parallel/ (threads + SIMD), or their
 //                                        -relaxed variants (FMA), and start
 //                                        the rayon pool; returns { threads, build }
-//   open(key, className, urls)           fetch the byte files `urls` and construct `new pkg[className](...bytes)`,
-//                                        kept under `key`; returns { ms }
+//   open(key, className, urls, args)     fetch the byte files `urls` and construct
+//                                        `new pkg[className](...bytes, ...args)`, kept under `key`; returns { ms }
 //   call(key, method, args)              `labs[key][method](...args)`; typed-array results are transferred
 //   close(key)                           free the instance
 // Errors thrown by the wasm facades (JsError) come back to the page as Error with their message; the instance is
@@ -131,14 +131,14 @@ const api = {
     return { threads: pkg.backend_threads(), build };
   },
 
-  async open(key, className, urls) {
+  async open(key, className, urls, args = []) {
     if (poisoned) throw poisoned;
     if (!pkg) throw new Error('engine not initialised');
     const Cls = pkg[className];
     if (typeof Cls !== 'function') throw new Error(`engine has no ${className}; rebuild pkg/`);
     const bytes = await Promise.all(urls.map(fetchBytes));
     const t0 = performance.now();
-    const lab = guarded(() => new Cls(...bytes));
+    const lab = guarded(() => new Cls(...bytes, ...args));
     const old = labs.get(key);
     if (old && old.free) guarded(() => old.free());
     labs.set(key, lab);

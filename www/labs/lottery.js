@@ -279,6 +279,18 @@ class MaskView {
 }
 
 // ---------------------------------------------------------------------------------------------------- the lab
+/**
+ * The sentence on whether the initial values matter at this sparsity, from the ticket's and the re-initialised
+ * mask's seed bands (min–max): only said when the bands do not overlap.
+ */
+function initialValuesVerdict(tk, re, lowerBetter) {
+  const better = lowerBetter ? tk.max < re.min : tk.min > re.max;
+  const worse = lowerBetter ? tk.min > re.max : tk.max < re.min;
+  if (better) return 'Every seed of the ticket beats every seed of the re-initialised mask: the initial values matter, not only the sparse structure.';
+  if (worse) return 'Here the re-initialised mask does better than the ticket on every seed.';
+  return 'Their seed bands overlap here, so at this sparsity the initial values make no clear difference.';
+}
+
 class Lab extends LabState {
   constructor(root) {
     super();
@@ -1045,14 +1057,19 @@ class Lab extends LabState {
         + 'initialisation reaches ', b('reinit', re),
         rnd ? [' and a random mask with the same counts ', b('random', rnd)] : '',
         other ? [`; the ticket ${main === 'late' ? 'rewound to init' : 'rewound to iteration k'} `, b(main === 'late' ? 'ticket' : 'late', other)] : '',
-        '. The initial values matter, not only the sparse structure.'));
+        '. ', initialValuesVerdict(tk, re, s.lowerBetter)));
     }
     if (s.mask) {
       const [a, d, r] = [es('ticket', t), es('ticket', 1), es('reinit', t)];
       if (a && d && r) {
-        ps.push(h('p', {}, `Tickets also learn faster: the lowest validation loss comes at iteration ${Math.round(a.mean)} `
-          + `(dense: ${Math.round(d.mean)}, re-initialised: ${Math.round(r.mean)}), the lower plot. The mask below shows `
-          + 'which pixels the first layer keeps: the border, never inked, goes first.'));
+        const when = `the lowest validation loss comes at iteration ${Math.round(a.mean)} (dense: ${Math.round(d.mean)}, `
+          + `re-initialised: ${Math.round(r.mean)}), the lower plot`;
+        const faster = a.mean < d.mean && a.mean < r.mean;
+        const slower = a.mean > d.mean || a.mean > r.mean;
+        ps.push(h('p', {}, faster ? `Here the ticket also learns faster: ${when}. `
+          : slower ? `At this sparsity the ticket does not learn faster: ${when}. `
+            : `At this sparsity the ticket learns as fast as the others: ${when}. `,
+        'The mask below shows which pixels the first layer keeps: the border, never inked, goes first.'));
       }
     } else if (s.hasEmb) {
       const ne = this.at('noemb', t);

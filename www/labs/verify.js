@@ -14,7 +14,7 @@
 // and document.body.dataset.ready = "1" once the engine, the first live result and the digit are in (or failed).
 
 import { h, slider, select, intPicker, progress, notesBox, sig3, pct } from '../ui/controls.js';
-import { parseState } from '../ui/state.js';
+import { parseState, serialiseState } from '../ui/state.js';
 import { download, downloadText, fetchJson, labHeader, labFooter, showBackend, writeLabHash, LabState } from '../ui/labpage.js';
 import { CurvePlot, IntervalBars, ImageView } from '../ui/plots.js';
 import { methodKey } from '../ui/palette.js';
@@ -100,7 +100,8 @@ function buildSpec(modelIds, defaultModel, nTest, pgd = PGD_DEFAULTS) {
     { name: 'beta', type: 'number', min: 0, max: 1, step: 0.05, default: 1 },
     { name: 'slope', type: 'enum', values: SLOPES.map((x) => x.value), default: 'adaptive' },
     { name: 'model', type: 'enum', values: modelIds, default: defaultModel, what: 'model' },
-    { name: 'digit', type: 'int', min: 0, max: nTest - 1, default: 0 },
+    // Default digit 18: correctly classified by every shipped model, so its attack and perturbation panels show something.
+    { name: 'digit', type: 'int', min: 0, max: nTest - 1, default: Math.min(18, nTest - 1) },
     { name: 'steps', type: 'int', min: 1, max: 200, default: pgd.steps },
     { name: 'seed', type: 'int', min: 0, max: 999999, default: pgd.seed },
     { name: 'embed', type: 'bool', default: false, share: false },
@@ -367,6 +368,7 @@ class Lab extends LabState {
     document.body.classList.toggle('embed', !!v.embed);
     if (!prev || prev.model !== v.model) this.selectModel();
     if (!prev || prev.model !== v.model || prev.digit !== v.digit) this.bars.reset();
+    if (prev && prev.eps !== v.eps) this.drawFidelity();
     this.drawCurves();
     this.drawNotice();
     this.scheduleDigit();
@@ -718,7 +720,9 @@ class Lab extends LabState {
       for (let i = 0; i < 784; i++) delta[i] = img[i] - d.img[i] / 255;
       this.delta.signed(delta, Math.max(v.eps, 1e-6));
       this.el.advCap.textContent = `PGD-${v.steps} at ε = ${v.eps.toFixed(3)} · predicted ${apred}${apred === y ? ' ✓' : ' ✗ attack succeeded'}`;
-      this.el.deltaCap.textContent = `perturbation, ±${v.eps.toFixed(3)} (blue −, red +)`;
+      this.el.deltaCap.textContent = pred !== y
+        ? 'no perturbation needed: the digit is misclassified without one'
+        : `perturbation, ±${v.eps.toFixed(3)} (blue −, red +)`;
     }
     this.bars.update({ lo: lb, hi: ub, tick: clean, mark, skip: [y] });
   }
@@ -837,7 +841,8 @@ class Lab extends LabState {
         h('tbody', {}, ...rows)),
       h('p', { class: 'sub' }, robust
         ? `“Here” is ${robust.label || robust.id}, precomputed by the same code that runs in this page, with the `
-          + 'tightest of IBP, CROWN-IBP and CROWN (each gives a sound certificate). Move ε to 0.3 to recompute it live.'
+          + 'tightest of IBP, CROWN-IBP and CROWN (each gives a sound certificate). '
+          + (Math.abs(this.values.eps - 0.3) < 1e-9 ? 'The live point on the plot is the same count, recomputed in this page.' : 'Move ε to 0.3 to recompute it live.')
         : 'The model list has no CROWN-IBP-trained model.'));
     this.el.footData.replaceChildren(
       'Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '

@@ -1,4 +1,6 @@
-// The router: `#/` (or no hash) is the landing gallery, `#/<lab>?<settings>` mounts that lab.
+// The router: `#/` (or no hash) is the landing gallery, `#/<lab>?<settings>` mounts that lab. The labs, their
+// cards and their page modules come from the registry (www/labs/labs.json, read by registry.js); routes are matched
+// case-insensitively.
 //
 // A lab module exports `mount(root, params)` returning `{ update(params), unmount() }`; `update` is called when
 // only the settings in the hash change (the lab writes the hash itself with history.replaceState).
@@ -8,65 +10,81 @@
 // `document.body.dataset.route` names the view.
 
 import { parseHash } from './state.js';
-
-const LABS = {
-  verify: () => import('../labs/verify.js'),
-  ucb: () => import('../labs/ucb.js'),
-  lottery: () => import('../labs/lottery.js'),
-  compressive: () => import('../labs/compressive.js'),
-  onlstm: () => import('../labs/onlstm.js'),
-};
+import { h } from './controls.js';
+import { loadRegistry, findLab, pageUrl, routable, listed } from './registry.js';
 
 const landing = document.getElementById('landing');
+const gallery = document.getElementById('gallery');
 const labRoot = document.getElementById('lab');
 const landingNote = document.getElementById('landing-note');
 let current = null;
 let routing = Promise.resolve();
 
+/** One gallery card; a live lab's card links to it, a coming one is a card only. */
+function card(e) {
+  const live = e.status === 'live';
+  const body = [
+    h('span', { class: 'status' }, live ? 'live' : 'coming'),
+    h('h2', {}, e.title),
+    h('p', { class: 'who' }, `${e.authors} · ${e.venue}`),
+    h('p', {}, e.idea),
+  ];
+  return h('li', { class: `card${live ? ' live' : ''}`, 'data-lab': e.id },
+    live ? h('a', { href: `#/${e.id}` }, ...body) : body);
+}
+
+function showLanding(note) {
+  labRoot.hidden = true;
+  labRoot.replaceChildren();
+  landing.hidden = false;
+  document.title = 'Paperlab — ICLR-2019-era papers, live in your browser';
+  landingNote.textContent = note || '';
+  landingNote.hidden = !note;
+  document.body.dataset.route = 'landing';
+  document.body.dataset.ready = '1';
+}
+
 async function show() {
   const { route, params } = parseHash(location.hash);
-  if (current && current.route === route && current.lab) {
+  let registry;
+  try {
+    registry = await loadRegistry();
+  } catch (e) {
+    showLanding(`The lab list could not be loaded: ${e.message}. Reload the page.`);
+    document.body.dataset.status = 'error';
+    return;
+  }
+  if (!gallery.childElementCount) gallery.replaceChildren(...listed(registry.labs).map(card));
+  const entry = route ? findLab(registry.labs, route) : undefined;
+  const id = entry?.id;
+  if (current && current.route === id && current.lab) {
     current.lab.update(params);
     return;
   }
   if (current && current.lab) current.lab.unmount();
   current = null;
   document.body.dataset.ready = '0';
-  document.body.dataset.route = route || 'landing';
+  document.body.dataset.route = id || 'landing';
   document.body.classList.remove('embed');
-  if (!route || !LABS[route]) {
-    labRoot.hidden = true;
-    labRoot.replaceChildren();
-    landing.hidden = false;
-    document.title = 'Paperlab — ICLR-2019-era papers, live in your browser';
-    if (route) {
-      const known = [...document.querySelectorAll('[data-lab]')].some((el) => el.dataset.lab === route);
-      landingNote.textContent = known
-        ? `The "${route}" lab is coming; it is not live yet. Here are all labs.`
-        : `There is no lab called "${route.slice(0, 40)}". Here are all labs.`;
-      landingNote.hidden = false;
-    } else {
-      landingNote.hidden = true;
-    }
-    document.body.dataset.route = 'landing';
-    document.body.dataset.ready = '1';
+  if (!routable(entry)) {
+    let note = '';
+    if (entry) note = `The "${entry.id}" lab is coming; it is not live yet. Here are all labs.`;
+    else if (route) note = `There is no lab called "${route.slice(0, 40)}". Here are all labs.`;
+    showLanding(note);
     return;
   }
   landing.hidden = true;
   labRoot.hidden = false;
-  const entry = { route, lab: null };
-  current = entry;
+  const slot = { route: id, lab: null };
+  current = slot;
   try {
-    const mod = await LABS[route]();
-    if (current !== entry) return;
-    entry.lab = await mod.mount(labRoot, params);
+    const mod = await import(pageUrl(entry));
+    if (current !== slot) return;
+    slot.lab = await mod.mount(labRoot, params, entry);
   } catch (e) {
     console.warn(e);
-    labRoot.replaceChildren();
-    const p = document.createElement('p');
-    p.className = 'error';
-    p.textContent = `This lab failed to start: ${e.message}. Reload the page; if it persists, try another browser.`;
-    labRoot.append(p);
+    labRoot.replaceChildren(h('p', { class: 'error' },
+      `This lab failed to start: ${e.message}. Reload the page; if it persists, try another browser.`));
     document.body.dataset.ready = '1';
     document.body.dataset.status = 'error';
   }

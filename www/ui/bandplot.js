@@ -13,7 +13,7 @@
 
 import uPlot from '../vendor/uPlot.esm.js';
 import { colors, onSchemeChange } from './palette.js';
-import { sig3 } from './controls.js';
+import { sig3, onResize } from './controls.js';
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -36,8 +36,7 @@ export class BandPlot {
     this.marker = null;
     this.live = [];
     this._build();
-    this._ro = new ResizeObserver(() => this._resize());
-    this._ro.observe(el);
+    this._ro = onResize(el, () => this._resize());
     this._unscheme = onSchemeChange(() => this._build());
   }
 

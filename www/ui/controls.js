@@ -54,7 +54,7 @@ function keyStep(ev, v, { min, max, step }) {
  *   slider({ id, label, unit, min, max, step, value, format, hint, onInput })
  * `onInput(v)` fires on every change (drag, keys, typed value). Returns `{ el, set(v), get() }`.
  */
-export function slider({ id, label, unit = '', min, max, step, value, format, hint, onInput }) {
+export function slider({ id, label, unit = '', min, max, step, value, format, hint, onInput, onNote }) {
   const rid = id || nextId('slider');
   const fmt = format || ((v) => String(v));
   const clamp = (v) => Math.min(max, Math.max(min, roundToStep(v, step)));
@@ -97,7 +97,12 @@ export function slider({ id, label, unit = '', min, max, step, value, format, hi
       num.value = fmt(cur);
       return;
     }
+    const typed = num.value.trim().slice(0, 40);
     set(v, true);
+    if (onNote && Math.abs(cur - v) > 1e-12 * Math.max(1, Math.abs(v))) {
+      const why = v < min ? `below the range [${min}, ${max}]` : v > max ? `above the range [${min}, ${max}]` : `not on the slider's steps of ${step}`;
+      onNote(`${label} ${typed} is ${why}; using ${fmt(cur)}`);
+    }
     num.value = fmt(cur);
   };
   num.addEventListener('change', commitNum);
@@ -129,7 +134,7 @@ export function select({ id, label, options, value, hint, title, onChange }) {
  * An integer picker: number input + prev / next / random buttons.
  *   intPicker({ id, label, min, max, value, random: true, onChange })
  */
-export function intPicker({ id, label, min, max, value, random = false, hint, onChange }) {
+export function intPicker({ id, label, min, max, value, random = false, hint, onChange, onNote }) {
   const iid = id || nextId('int');
   let cur = value;
   const num = h('input', { type: 'number', id: iid, class: 'num', min, max, step: 1, value, inputmode: 'numeric' });
@@ -142,8 +147,15 @@ export function intPicker({ id, label, min, max, value, random = false, hint, on
   };
   num.addEventListener('change', () => {
     const v = Number(num.value);
-    if (num.value.trim() === '' || !Number.isFinite(v)) num.value = String(cur);
-    else set(v, true);
+    if (num.value.trim() === '' || !Number.isFinite(v)) {
+      num.value = String(cur);
+      return;
+    }
+    set(v, true);
+    if (onNote && cur !== v) {
+      const why = v < min ? `below the range [${min}, ${max}]` : v > max ? `above the range [${min}, ${max}]` : 'not a whole number';
+      onNote(`${label} ${String(v).slice(0, 40)} is ${why}; using ${cur}`);
+    }
   });
   num.addEventListener('keydown', (ev) => {
     if (ev.key === 'ArrowUp' || ev.key === 'ArrowDown') {
@@ -239,4 +251,108 @@ export function sig3(x) {
 export function pct(frac) {
   if (frac === null || frac === undefined || !Number.isFinite(frac)) return '–';
   return `${sig3(Number((frac * 100).toPrecision(6)))}%`;
+}
+
+/** A labelled checkbox. Returns `{ el, set(v), get() }`; `onChange(bool)` fires when the user toggles it. */
+export function checkbox({ id, label, value, hint, onChange }) {
+  const cid = id || nextId('check');
+  const box = h('input', { type: 'checkbox', id: cid });
+  box.checked = !!value;
+  box.addEventListener('change', () => onChange(box.checked));
+  const el = h('div', { class: 'control check' },
+    h('label', { for: cid }, box, ' ', label),
+    hint ? h('div', { class: 'hint' }, hint) : null);
+  return { el, set: (v) => { box.checked = !!v; }, get: () => box.checked, box };
+}
+
+/** A labelled text field (one line, or `rows` > 1 for a text area) committed on change / Enter; `dir="auto"`
+ *  keeps right-to-left or direction-mark text from mirroring the page. Returns `{ el, set(v), get() }`. */
+export function textField({ id, label, value, maxLength, rows = 1, hint, onChange }) {
+  const tid = id || nextId('text');
+  const input = rows > 1
+    ? h('textarea', { id: tid, rows, maxlength: maxLength, dir: 'auto', spellcheck: 'false' })
+    : h('input', { type: 'text', id: tid, maxlength: maxLength, dir: 'auto', spellcheck: 'false' });
+  input.value = value ?? '';
+  input.addEventListener('change', () => onChange(input.value));
+  if (rows <= 1) input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') onChange(input.value); });
+  const el = h('div', { class: 'control text' }, h('label', { for: tid }, label), input,
+    hint ? h('div', { class: 'hint' }, hint) : null);
+  return { el, set: (v) => { if (document.activeElement !== input) input.value = v ?? ''; }, get: () => input.value, input };
+}
+
+/**
+ * The controls of a lab, generated from its settings spec (state.js), so ranges, steps and labels are written once.
+ * Each property may carry, besides its state fields: `label`, `unit`, `hint`, `format(v)` (the shown value),
+ * `options` (for an enum: `[{ value, label }]` or a function returning them), `control` ('slider' | 'int' |
+ * 'select' | 'checkbox' | 'text' | 'none'; default by type: number → slider, int → integer picker, enum → select,
+ * bool → checkbox, text → text field), `random` (int: a "random" button), `rows` (text), and `hidden: true` (no
+ * control, e.g. `embed`). `onChange(patch)` is called with `{ [name]: value }`; `onNote(text)` with a plain-words
+ * note when a typed value was clamped or snapped.
+ * Returns `{ el, controls, set(values) }`: `set` shows new values (and refreshes enum options given as functions).
+ */
+export function controlsFromSpec(spec, values, { onChange, onNote } = {}) {
+  const controls = {};
+  const el = h('div', { class: 'controls', role: 'group', 'aria-label': 'settings' });
+  const opts = (p) => {
+    const o = typeof p.options === 'function' ? p.options() : p.options;
+    if (o) return o;
+    const vals = typeof p.values === 'function' ? p.values() : p.values;
+    return vals.map((v) => ({ value: v, label: v }));
+  };
+  for (const p of spec) {
+    if (p.hidden || p.control === 'none') continue;
+    const kind = p.control || { number: 'slider', int: 'int', enum: 'select', bool: 'checkbox', text: 'text' }[p.type];
+    const label = p.label || p.name;
+    const fire = (v) => onChange({ [p.name]: v });
+    const common = { id: p.id || p.name, label, hint: p.hint };
+    let c;
+    if (kind === 'slider') {
+      const step = p.step ?? (p.type === 'int' ? 1 : 0.01);
+      c = slider({ ...common, unit: p.unit, min: p.min, max: p.max, step, value: values[p.name], format: p.format, onInput: fire, onNote });
+    } else if (kind === 'int') {
+      c = intPicker({ ...common, min: p.min, max: p.max, value: values[p.name], random: p.random, onChange: fire, onNote });
+    } else if (kind === 'select') {
+      c = select({ ...common, options: opts(p), value: values[p.name], onChange: fire });
+      const set = c.set;
+      c.set = (v) => {
+        if (typeof p.options === 'function' || typeof p.values === 'function') c.setOptions(opts(p), v);
+        else set(v);
+      };
+    } else if (kind === 'checkbox') {
+      c = checkbox({ ...common, value: values[p.name], onChange: fire });
+    } else if (kind === 'text') {
+      c = textField({ ...common, value: values[p.name], maxLength: p.maxLength, rows: p.rows, onChange: fire });
+    } else {
+      throw new Error(`controlsFromSpec: property ${p.name} has no control for type ${p.type}`);
+    }
+    c.el.dataset.setting = p.name;
+    controls[p.name] = c;
+    el.append(c.el);
+  }
+  return {
+    el,
+    controls,
+    set(vals) {
+      for (const [name, c] of Object.entries(controls)) c.set(vals[name]);
+    },
+  };
+}
+
+/**
+ * Observes `el`'s size and calls `f` once per animation frame after it changed. Deferring the redraw out of the
+ * ResizeObserver callback keeps a redraw that changes the layout from raising "ResizeObserver loop completed with
+ * undelivered notifications". Returns the observer (call `disconnect()` to stop).
+ */
+export function onResize(el, f) {
+  let queued = false;
+  const ro = new ResizeObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      f();
+    });
+  });
+  ro.observe(el);
+  return ro;
 }

@@ -9,6 +9,7 @@
 // not trained yet). The colour scale is sequential (viridis-like) over `domain`; values outside are clamped.
 
 import { colors, onSchemeChange } from './palette.js';
+import { onResize } from './controls.js';
 
 // Viridis at nine evenly spaced stops (perceptually uniform, colour-blind safe).
 const VIRIDIS = [
@@ -33,8 +34,7 @@ export class MatrixHeatmap {
     this.canvas = canvas;
     this.opts = opts;
     this.data = null;
-    this._ro = new ResizeObserver(() => this.draw());
-    this._ro.observe(canvas.parentElement || canvas);
+    this._ro = onResize(canvas.parentElement || canvas, () => this.draw());
     this._unscheme = onSchemeChange(() => this.draw());
   }
 

@@ -4,8 +4,9 @@
 // manifest loading, the lab's own stylesheet). A lab module builds its controls and plots and calls these; it never
 // re-implements them.
 
-import { h } from './controls.js';
-import { serialiseState, formatHash } from './state.js';
+import { h, notesBox, controlsFromSpec } from './controls.js';
+import { serialiseState, formatHash, parseState } from './state.js';
+import { getEngine } from '../engine/engine.js';
 
 /** Starts a download of `href` (a URL or object URL) named `name`. */
 export function download(name, href) {
@@ -186,4 +187,240 @@ export class LabState {
     this.root.replaceChildren();
     for (const k of Object.keys(this.root.dataset)) delete this.root.dataset[k];
   }
+}
+
+/**
+ * The page layout of UI.md: header | (controls | main plot and the panels below it | "What to notice" + fidelity)
+ * | footer, with the embed bar on top. `left`, `main`, `right` are lists of nodes. Returns the grid element.
+ */
+export function labLayout({ left = [], main = [], right = [] }) {
+  return h('div', { class: 'lab-grid' },
+    h('aside', { class: 'col-left' }, ...left),
+    h('div', { class: 'col-main' }, ...main),
+    h('aside', { class: 'col-right' }, ...right));
+}
+
+/** A titled panel: `panel('Accuracy vs q', node, ...)`. */
+export function panel(title, ...children) {
+  return h('section', { class: 'panel' }, title ? h('h2', {}, title) : null, ...children);
+}
+
+/**
+ * The fidelity card: rows of `[what, paper, here, why different]` (strings or nodes) under the UI.md header
+ * "| | paper | here | why different |".
+ */
+export function fidelityTable(rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'paper'), h('th', {}, 'here'), h('th', {}, 'why different'))),
+    h('tbody', {}, ...rows.map(([what, paper, here, why]) => h('tr', {},
+      h('th', { scope: 'row' }, what), h('td', { class: 'num' }, paper), h('td', { class: 'num' }, here), h('td', {}, why)))));
+}
+
+/**
+ * The lab contract: a page is a declaration plus a few hooks; this class does the rest (layout, controls generated
+ * from the spec, URL hash, notes, the engine life cycle, the ready signal, restart handling).
+ *
+ *   class MyLab extends LabPage {
+ *     spec() { return [...state.js properties with label/unit/hint...]; }     // required
+ *     build() { return { left: [...], main: [...], right: [...] }; }          // the lab's own views
+ *     async loadShipped() { return fetchJson(...); }   // precomputed results, shown before the engine is up
+ *     async openEngine(engine) { ... }                 // open the lab's facade in the worker
+ *     async firstLive() { ... }                        // the first live result
+ *     changed(prev) { ... }                            // values changed (prev null on the first call)
+ *     notice() { return ['sentence computed from the numbers', ...]; }
+ *     fidelity() { return [[what, paper, here, why], ...]; }
+ *     exports() { return [['CSV of the plotted numbers', () => ...]]; }
+ *   }
+ *   export const mount = mountLab(MyLab);
+ *
+ * `mount(params)` is the template method: render → loadShipped → parse the URL → controls → first `changed(null)`
+ * (the shipped result is on screen) → engine ready → openEngine → firstLive → signalReady. A failure in any step
+ * is shown in the page (`this.fail(where, e)`) and the page still becomes ready, with `data-status="error"`.
+ * Live runs are `LiveRun`s registered with `this.liveRun(...)`: they are cancelled on unmount and on an engine
+ * restart (the settings and the user's input stay).
+ */
+export class LabPage extends LabState {
+  constructor(root, entry) {
+    super();
+    this.root = root;
+    this.entry = entry;
+    this.engine = getEngine();
+    this.values = null;
+    this.shipped = null;
+    this.disposers = [];
+    this.runs = [];
+    this.failed = false;
+  }
+
+  // ---- hooks (override) --------------------------------------------------------------------------------------
+  /** The settings table (state.js); required. */
+  spec() {
+    throw new Error(`${this.constructor.name}: spec() is not defined`);
+  }
+  /** The lab's own views: `{ left, main, right }` node lists (left: after the generated controls). */
+  build() {
+    return {};
+  }
+  /** Precomputed results (a manifest), kept in `this.shipped`. */
+  async loadShipped() {
+    return null;
+  }
+  /** Opens the lab's facade in the worker (`this.engine.lab(...)`). */
+  async openEngine() {}
+  /** The first live result after the engine is up. */
+  async firstLive() {}
+  /** Values changed (from a control or the URL); `prev` is null on the first call. */
+  changed() {}
+  /** "What to notice": sentences computed from the numbers on screen. */
+  notice() {
+    return [];
+  }
+  /** Rows of the fidelity card. */
+  fidelity() {
+    return [];
+  }
+  /** Export buttons `[label, onclick]`. */
+  exports() {
+    return [];
+  }
+  /** The embed snippet's iframe height in px. */
+  get embedHeight() {
+    return 760;
+  }
+
+  // ---- the contract ------------------------------------------------------------------------------------------
+  parse(params) {
+    this.specList = this.spec();
+    return parseState(this.specList, params);
+  }
+
+  writeHash() {
+    writeLabHash(this.entry.id, this.specList, this.values, this.el, { title: `${this.entry.short} lab`, height: this.embedHeight });
+  }
+
+  syncControls() {
+    this.controls?.set(this.values);
+  }
+
+  /** Registers a LiveRun (see liverun.js) so that unmount and engine restarts cancel it. */
+  liveRun(run) {
+    this.runs.push(run);
+    return run;
+  }
+
+  /** Shows a failure where it happened (`box`, default the notes) and marks the page `data-status="error"`. */
+  fail(what, e, box) {
+    const msg = `${what}: ${e && e.message ? e.message : e}`;
+    this.failed = true;
+    if (box) {
+      box.textContent = msg;
+      box.hidden = false;
+    } else {
+      this.el.notes.add(msg);
+    }
+    return msg;
+  }
+
+  /** Re-renders "What to notice" from `notice()`. */
+  refreshNotice() {
+    const list = this.notice() || [];
+    this.el.notice.replaceChildren(...list.map((s) => (s instanceof Node ? s : h('p', {}, s))));
+  }
+
+  render() {
+    const el = {};
+    this.el = el;
+    const e = this.entry;
+    ({ header: el.header, badge: el.badge } = labHeader({
+      title: e.title,
+      papers: [[e.authors, e.venue, e.paper, e.paper.replace(/^https?:\/\/(www\.)?/, '')]],
+      idea: e.idea,
+    }));
+    el.notes = notesBox();
+    el.notice = h('div', { class: 'notice', 'aria-live': 'polite', 'data-testid': 'notice' });
+    el.fidelity = h('div', { class: 'fidelity', 'data-testid': 'fidelity' });
+    el.controlsSlot = h('div', {});
+    Object.assign(el, labFooter({ name: e.short, exports: this.exports() }));
+    if (e.doc) el.footData.append('Write-up: ', h('a', { href: e.doc, target: '_blank', rel: 'noopener' }, e.doc), '. ');
+    const parts = this.build() || {};
+    this.root.replaceChildren(
+      el.embedBar,
+      el.header,
+      labLayout({
+        left: [el.notes.el, el.controlsSlot, ...(parts.left || [])],
+        main: parts.main || [],
+        right: [panel('What to notice', el.notice), panel('Fidelity', el.fidelity), ...(parts.right || [])],
+      }),
+      el.foot);
+  }
+
+  async mount(params) {
+    if (this.css) ensureCss(`${this.entry.id}-css`, this.css);
+    this.render();
+    const badge = () => showBackend(this.el.badge, this.engine);
+    this.disposers.push(this.engine.on((ev) => {
+      if (ev.type === 'backend') badge();
+      if (ev.type === 'restart') {
+        for (const r of this.runs) r.cancel('the engine restarted');
+        this.el.notes.add(`${ev.cause} The engine was restarted; your settings are kept.`);
+      }
+    }));
+    try {
+      this.shipped = await this.loadShipped();
+    } catch (e) {
+      this.fail('The precomputed results could not be loaded', e);
+    }
+    const { values, notes } = this.parse(params);
+    this.values = values;
+    this.controls = controlsFromSpec(this.specList, values, {
+      onChange: (patch) => this.set(patch),
+      onNote: (n) => this.el.notes.add(n),
+    });
+    this.el.controlsSlot.replaceWith(this.controls.el);
+    this.el.notes.show(notes);
+    this.writeHash();
+    document.body.classList.toggle('embed', !!values.embed);
+    this.el.fidelity.replaceChildren(fidelityTable(this.fidelity()));
+    this.changed(null);
+    this.refreshNotice();
+    try {
+      await this.engine.ready;
+      badge();
+      await this.openEngine(this.engine);
+      await this.firstLive();
+    } catch (e) {
+      badge();
+      this.fail('The live engine is not available', e);
+    }
+    this.refreshNotice();
+    this.signalReady(this.failed);
+    return this;
+  }
+
+  set(patch) {
+    super.set(patch);
+    document.body.classList.toggle('embed', !!this.values.embed);
+    this.refreshNotice();
+  }
+
+  update(params) {
+    super.update(params);
+    document.body.classList.toggle('embed', !!this.values.embed);
+    this.refreshNotice();
+  }
+
+  unmount() {
+    for (const r of this.runs) r.cancel('left the lab');
+    this.teardown();
+  }
+}
+
+/** The module-level `mount(root, params, entry)` a lab page exports: `export const mount = mountLab(MyLab)`. */
+export function mountLab(Cls) {
+  return async (root, params, entry) => {
+    const lab = new Cls(root, entry);
+    window.paperlab = { lab, engine: lab.engine };
+    document.title = `${entry.short} — ${entry.title} · Paperlab`;
+    return lab.mount(params);
+  };
 }

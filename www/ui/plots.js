@@ -9,7 +9,7 @@
 
 import uPlot from '../vendor/uPlot.esm.js';
 import { colors, onSchemeChange, diverging } from './palette.js';
-import { sig3 } from './controls.js';
+import { sig3, onResize } from './controls.js';
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -32,8 +32,7 @@ export class CurvePlot {
     this.live = [];
     this.emphasis = null;
     this._build();
-    this._ro = new ResizeObserver(() => this._resize());
-    this._ro.observe(el);
+    this._ro = onResize(el, () => this._resize());
     this._unscheme = onSchemeChange(() => this._build());
   }
 
@@ -265,7 +264,7 @@ export class CurvePlot {
 }
 
 const asinh = Math.asinh;
-const sinh = Math.sinh;
+
 
 /**
  * Horizontal interval bars on a signed-log axis.
@@ -280,8 +279,7 @@ export class IntervalBars {
     this.opts = opts;
     this.data = null;
     this.range = null;
-    this._ro = new ResizeObserver(() => this.draw());
-    this._ro.observe(canvas.parentElement || canvas);
+    this._ro = onResize(canvas.parentElement || canvas, () => this.draw());
     this._unscheme = onSchemeChange(() => this.draw());
   }
 

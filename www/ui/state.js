@@ -56,25 +56,37 @@ export function enumValues(p) {
   return typeof p.values === 'function' ? p.values() : p.values;
 }
 
+/** Direction marks/overrides and control characters shown by code point ("U+202E"), so a value quoted in a note
+ *  can never reorder or hide the note's text. */
+export function visible(text) {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
+  return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `‹U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}›`);
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Read one property from its raw string. Returns `{ value, note }`; `note` is null when the value was fine.
  * Never throws.
  */
 export function parseValue(p, raw) {
   const name = p.name;
-  const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+  const shown = visible(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
   const def = () => `using ${fmtDefault(p)}`;
   switch (p.type) {
     case 'number':
     case 'int': {
+      // Decimal notation only: Number() would also read '0x10' as 16, '0b1' as 1 and ' ' as 0.
       const t = raw.trim();
-      const v = t === '' ? NaN : Number(t);
+      const v = DECIMAL.test(t) ? Number(t) : NaN;
       if (!Number.isFinite(v)) {
         return { value: p.default, note: `${name}=${shown} is not a number; ${def()}` };
       }
       let x = p.type === 'int' ? Math.round(v) : roundToStep(v, p.step);
       let note = null;
       if (p.type === 'int' && x !== v) note = `${name}=${shown} is not a whole number; using ${x}`;
+      else if (x !== v) note = `${name}=${shown} has more decimals than this setting keeps; using ${x}`;
       if (p.min !== undefined && x < p.min) {
         note = `${name}=${shown} is below the range [${p.min}, ${p.max}]; using ${p.min}`;
         x = p.min;
@@ -139,7 +151,7 @@ export function parseState(spec, params) {
       // Engine switches pick the WebAssembly build when the page loads, from the part of the URL before the hash.
       notes.push(`${k}= picks the engine build when the page loads: put it before the “#”, e.g. index.html?${k}=${k === 'single' ? 1 : 0}#/…; ignored here`);
     } else {
-      notes.push(`unknown setting "${k.length > 40 ? `${k.slice(0, 40)}…` : k}" ignored`);
+      notes.push(`unknown setting "${visible(k.length > 40 ? `${k.slice(0, 40)}…` : k)}" ignored`);
     }
   }
   return { values, notes };

@@ -194,7 +194,7 @@ mod cli {
 
     use super::*;
     use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
-    use crate::labs::cli::flag;
+    use crate::labs::cli::Args;
 
 
     /// Characters of the validation text used by the native-vs-wasm check (`check` in the manifest).
@@ -208,20 +208,19 @@ mod cli {
     /// File errors, or errors of training.
     pub fn train_cli(rest: &[&str]) -> Result<()> {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| root.join("www/models/compressive"));
+        let args = Args::parse("paperlab train compressive", rest, &["out", "steps", "seed", "only"], &[])?;
+        let out = args.path("out", root.join("www/models/compressive"));
         std::fs::create_dir_all(&out)?;
         let text = gunzip_text(&std::fs::read(root.join("www/data/moby-dick-200k.txt.gz"))?)?;
         let vocab = Vocab::from_text(&text)?;
         let tokens = vocab.encode(&text)?;
         let (train, val) = tokens.split_at(TRAIN_CHARS);
         let mut tc = TrainConfig::default();
-        if let Some(s) = flag(rest, "--steps") {
-            tc.steps = s.parse().map_err(|_| Error::range("--steps", s.to_string()))?;
-        }
+        tc.steps = args.value("steps", tc.steps)?;
         // --seed S: model initialisation seed 6 + S and stream-offset seed S (the shipped models use S = 1).
-        let seed: u64 = flag(rest, "--seed").map(|s| s.parse().map_err(|_| Error::range("--seed", s.to_string()))).transpose()?.unwrap_or(1);
+        let seed: u64 = args.value("seed", 1)?;
         tc.seed = seed;
-        let only: Option<Vec<&str>> = flag(rest, "--only").map(|s| s.split(',').collect());
+        let only: Option<Vec<&str>> = args.get("only").map(|s| s.split(',').collect());
         let mpath = out.join("manifest.json");
         let old_manifest: Value = std::fs::read(&mpath).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).unwrap_or(Value::Null);
         let old: Vec<Value> = old_manifest["models"].as_array().cloned().unwrap_or_default();

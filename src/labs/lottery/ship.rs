@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::labs::cli::flag;
+use crate::labs::cli::Args;
 
 use serde_json::{json, Value};
 
@@ -549,11 +549,12 @@ fn train_verify_combo(quick: bool) -> Result<Value> {
 /// # Errors
 /// I/O errors, or errors from training.
 pub fn train_cli(rest: &[&str]) -> Result<()> {
-    let quick = rest.contains(&"--quick");
-    let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
-    let seeds: u64 = flag(rest, "--seeds").map(|s| s.parse().map_err(|_| Error::range("--seeds", format!("'{s}' is not a number")))).transpose()?.unwrap_or(3);
-    let only = flag(rest, "--only");
-    let runs: Option<Vec<&str>> = flag(rest, "--runs").map(|r| r.split(',').collect());
+    let args = Args::parse("paperlab train lottery", rest, &["out", "seeds", "only", "runs"], &["quick"])?;
+    let quick = args.has("quick");
+    let out = args.path("out", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/lottery"));
+    let seeds: u64 = args.value("seeds", 3)?;
+    let only = args.get("only");
+    let runs: Option<Vec<&str>> = args.get("runs").map(|r| r.split(',').collect());
     const PARTS: [&str; 4] = ["vision", "rl", "lm", "verify"];
     if let Some(o) = only {
         if !PARTS.contains(&o) {

@@ -493,19 +493,7 @@ pub fn sample(lm: &Lm, rng: &mut Rng, temperature: f32, max_words: usize) -> Res
     for _ in 0..max_words {
         let fw = lm.forward(&inp, 1)?;
         let z = &fw.logits[(inp.len() - 1) * v..inp.len() * v];
-        let mx = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let mut p: Vec<f32> = z.iter().map(|&x| ((x - mx) / temperature).exp()).collect();
-        p[UNK_ID as usize] = 0.0;
-        let s: f32 = p.iter().sum();
-        let mut u = rng.uniform() * s;
-        let mut w = v - 1;
-        for (i, &pi) in p.iter().enumerate() {
-            if u < pi {
-                w = i;
-                break;
-            }
-            u -= pi;
-        }
+        let w = crate::nn::sample::sample_logits(z, temperature, &[UNK_ID as usize], rng)?;
         if w as u8 == EOS_ID {
             break;
         }

@@ -9,7 +9,7 @@ use super::grammar::{splits, CORPUS_SEED, CORPUS_SIZES, VOCAB};
 use super::model::{evaluate, LmConfig, TrainConfig, Trainer};
 use super::baseline_f1;
 use crate::error::Result;
-use crate::labs::cli::flag;
+use crate::labs::cli::Args;
 
 /// Chunk sizes of the shipped models (0 = the LSTM baseline).
 pub const CHUNKS: [usize; 6] = [2, 4, 8, 16, 32, 0];
@@ -33,11 +33,12 @@ pub fn model_id(chunk: usize) -> String {
 /// # Errors
 /// I/O errors writing the files; training errors.
 pub fn train_cli(rest: &[&str]) -> Result<()> {
-    let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/onlstm"));
+    let args = Args::parse("paperlab train onlstm", rest, &["out", "steps", "only", "seeds"], &[])?;
+    let out = args.path("out", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/onlstm"));
     std::fs::create_dir_all(&out)?;
-    let tc0 = TrainConfig { steps: flag(rest, "--steps").and_then(|s| s.parse().ok()).unwrap_or(TrainConfig::default().steps), ..TrainConfig::default() };
-    let only = flag(rest, "--only");
-    let seeds: u64 = flag(rest, "--seeds").and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
+    let tc0 = TrainConfig { steps: args.value("steps", TrainConfig::default().steps)?, ..TrainConfig::default() };
+    let only = args.get("only");
+    let seeds: u64 = args.value("seeds", 3u64)?.max(1);
     let (train, valid, test) = splits();
     let (right, left, random) = baseline_f1(&test, RANDOM_SEEDS);
     eprintln!("baselines on test: right {:.1}%  left {:.1}%  random {:.1}%", 100.0 * right, 100.0 * left, 100.0 * random);
@@ -117,7 +118,8 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
 /// # Errors
 /// I/O errors, an unreadable manifest or model.
 pub fn eval_cli(rest: &[&str]) -> Result<()> {
-    let dir = flag(rest, "--dir").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/onlstm"));
+    let args = Args::parse("paperlab eval onlstm", rest, &["dir"], &["write"])?;
+    let dir = args.path("dir", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/onlstm"));
     let path = dir.join("manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| crate::Error::format("manifest.json", e.to_string()))?;
     let (train, _, test) = splits();
@@ -128,12 +130,12 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
         let (lm, _) = super::model::Lm::from_safetensors(&std::fs::read(dir.join(&file))?)?;
         let ev = evaluate(&lm, &test)?;
         eprintln!("{}: now ppl {:.4} F1 {:?}; manifest {}", e["id"], ev.ppl, ev.f1_by_layer, e["metrics"]);
-        if rest.contains(&"--write") {
+        if args.has("write") {
             e["metrics"]["test_ppl"] = ev.ppl.into();
             e["metrics"]["test_f1_by_layer"] = serde_json::json!(ev.f1_by_layer);
         }
     }
-    if rest.contains(&"--write") {
+    if args.has("write") {
         m["baselines_test_f1"]["right_branching"] = right.into();
         m["baselines_test_f1"]["left_branching"] = left.into();
         m["baselines_test_f1"]["random"] = random.into();

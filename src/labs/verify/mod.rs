@@ -32,6 +32,9 @@ use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ship;
+
 /// How to bound the margins.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Method {

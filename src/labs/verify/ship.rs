@@ -1,0 +1,161 @@
+//! `paperlab train verify` and `paperlab eval verify`: train the shipped models of the verify lab, evaluate them
+//! (clean, PGD, IBP, CROWN-IBP and CROWN verified error over a grid of ε on the 2,000 test digits) and write
+//! `www/models/verify/` (weights + `manifest.json`). Re-checked by `tests/verify_models.rs`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{evaluate, train, EvalPoint, TrainConfig};
+use crate::data::mnist::Mnist;
+use crate::error::{Error, Result};
+use crate::labs::cli::{kept_entries, Args};
+use crate::nn::Mlp;
+
+/// The epsilons the manifest reports: fine below 0.05 (where the naturally trained net loses its certificates), then
+/// 0.05 steps to 0.45.
+pub const EPS_GRID: [f32; 15] = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
+/// PGD steps of the attack error in the manifest.
+pub const PGD_STEPS: usize = 20;
+/// Seed of that attack.
+pub const PGD_SEED: u64 = 2019;
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify")
+}
+
+/// The two shipped models: natural and CROWN-IBP at train epsilon 0.3.
+pub fn configs(quick: bool) -> Vec<(&'static str, &'static str, TrainConfig)> {
+    let dims = vec![784, 100, 100, 10];
+    let e = |full: usize, q: usize| if quick { q } else { full };
+    vec![
+        (
+            "mlp-natural",
+            "MLP 784-100-100-10, natural training",
+            TrainConfig { dims, robust: false, epochs: e(20, 2), warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, batch: 100, lr: 1e-3, lr_halve_at: vec![e(12, 9), e(16, 9)], seed: 1 },
+        ),
+        (
+            "mlp-crownibp",
+            "MLP 784-256-256-10, CROWN-IBP training at epsilon 0.3",
+            TrainConfig { dims: vec![784, 256, 256, 10], robust: true, epochs: e(80, 3), warmup: e(2, 1), ramp: e(40, 1), train_eps: 0.3, kappa_end: 0.5, beta_end: 0.0, batch: 100, lr: 5e-4, lr_halve_at: vec![e(60, 9), e(70, 9)], seed: 2 },
+        ),
+    ]
+}
+
+/// `paperlab train verify [--out DIR] [--only ID] [--quick]`: trains the shipped models (natural and CROWN-IBP MLPs),
+/// evaluates them on the test digits over [`EPS_GRID`] and writes their weights and `manifest.json`.
+///
+/// # Errors
+/// Bad arguments, I/O errors, training errors.
+pub fn train_cli(rest: &[&str]) -> Result<()> {
+    let args = Args::parse("paperlab train verify", rest, &["out", "only"], &["quick"])?;
+    let quick = args.has("quick");
+    let out = args.path("out", models_dir());
+    std::fs::create_dir_all(&out)?;
+    let data = Mnist::load_default()?;
+    let xtr = data.train.batch_f32(&(0..data.train.n).collect::<Vec<_>>());
+    let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+    let only = args.get("only");
+    // With --only, the other models' entries are kept from the existing manifest.
+    let mut entries = kept_entries(&out.join("manifest.json"), only);
+    for (id, label, cfg) in configs(quick) {
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
+        eprintln!("== {id}: {label} ({} threads)", crate::par::threads());
+        let t0 = Instant::now();
+        let m = train(&cfg, &xtr, &data.train.labels, |s, _| {
+            eprintln!(
+                "  epoch {:3}  loss {:.4}  nat {:.4}  rob {:.4}  eps {:.3}  kappa {:.2}  beta {:.2}  train err {:.2}%  {:.0}s",
+                s.epoch, s.loss, s.natural_ce, s.robust_ce, s.eps, s.kappa, s.beta, 100.0 * s.train_err, t0.elapsed().as_secs_f32()
+            )
+        })?;
+        let train_s = t0.elapsed().as_secs_f32();
+        let t1 = Instant::now();
+        let ev = evaluate(&m, &xte, &data.test.labels, &EPS_GRID, PGD_STEPS, PGD_SEED, true)?;
+        eprintln!("  evaluated in {:.0}s", t1.elapsed().as_secs_f32());
+        for p in &ev {
+            eprintln!(
+                "  eps {:.2}: clean {:5.2}%  pgd {:5.2}%  ibp {:6.2}%  crown-ibp {:6.2}%  crown {:6.2}%",
+                p.eps, 100.0 * p.clean_err, 100.0 * p.pgd_err, 100.0 * p.ibp_err, 100.0 * p.crownibp_err, 100.0 * p.crown_err.unwrap_or(f32::NAN)
+            );
+        }
+        let mut meta = BTreeMap::new();
+        meta.insert("id".to_string(), id.to_string());
+        meta.insert("label".to_string(), label.to_string());
+        meta.insert("train_config".to_string(), serde_json::to_string(&cfg).unwrap());
+        meta.insert("train_eps".to_string(), cfg.train_eps.to_string());
+        let file = format!("{id}.safetensors");
+        std::fs::write(out.join(&file), m.to_safetensors(&meta)?)?;
+        entries.push(serde_json::json!({
+            "id": id,
+            "file": file,
+            "label": label,
+            "config": {
+                "dims": cfg.dims, "train": cfg, "train_seconds": train_s, "threads": crate::par::threads(),
+                "train_digits": data.train.n, "test_digits": data.test.n, "pgd_steps": PGD_STEPS, "pgd_seed": PGD_SEED,
+                "pgd_step_size": "2.5 * eps / steps", "pgd_loss": "cross-entropy", "quick": quick
+            },
+            "metrics": metrics_json(&ev),
+        }));
+    }
+    let order: Vec<&str> = configs(quick).iter().map(|c| c.0).collect();
+    entries.sort_by_key(|e| order.iter().position(|id| Some(*id) == e["id"].as_str()).unwrap_or(usize::MAX));
+    let manifest = serde_json::json!({
+        "lab": "verify",
+        "made_by": "paperlab train verify (src/labs/verify/ship.rs); re-checked by tests/verify_models.rs",
+        "data": "MNIST, 8,000 train / 2,000 test digits (www/data/README.md)",
+        "models": entries,
+    });
+    std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap() + "\n")?;
+    eprintln!("wrote {}", out.join("manifest.json").display());
+    Ok(())
+}
+
+fn metrics_json(ev: &[EvalPoint]) -> serde_json::Value {
+    let col = |f: &dyn Fn(&EvalPoint) -> f32| ev.iter().map(|p| (f(p) * 10000.0).round() / 10000.0).collect::<Vec<f32>>();
+    serde_json::json!({
+        "clean_err": ev.first().map(|p| p.clean_err).unwrap_or(f32::NAN),
+        "eps": ev.iter().map(|p| p.eps).collect::<Vec<_>>(),
+        "pgd_err": col(&|p| p.pgd_err),
+        "ibp_err": col(&|p| p.ibp_err),
+        "crownibp_err": col(&|p| p.crownibp_err),
+        "crown_err": col(&|p| p.crown_err.unwrap_or(f32::NAN)),
+    })
+}
+
+/// `paperlab eval verify [--dir DIR] [--write]`: re-evaluates the shipped models and prints the numbers next to the
+/// manifest's; `--write` stores them.
+///
+/// # Errors
+/// Bad arguments, I/O errors, an unreadable manifest or model.
+pub fn eval_cli(rest: &[&str]) -> Result<()> {
+    let args = Args::parse("paperlab eval verify", rest, &["dir"], &["write"])?;
+    let write = args.has("write");
+    let dir = args.path("dir", models_dir());
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)
+        .map_err(|e| Error::format("manifest.json", e.to_string()))?;
+    let data = Mnist::load_default()?;
+    let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+    for e in manifest["models"].as_array_mut().into_iter().flatten() {
+        let file = e["file"].as_str().unwrap_or_default().to_string();
+        let (m, _) = Mlp::from_safetensors(&std::fs::read(dir.join(&file))?)?;
+        let t = Instant::now();
+        let ev = evaluate(&m, &xte, &data.test.labels, &EPS_GRID, PGD_STEPS, PGD_SEED, true)?;
+        let fresh = metrics_json(&ev);
+        eprintln!("{} ({:.0}s)\n  now:      {fresh}\n  manifest: {}", e["id"], t.elapsed().as_secs_f32(), e["metrics"]);
+        if write {
+            e["metrics"] = fresh;
+            e["config"]["pgd_steps"] = PGD_STEPS.into();
+            e["config"]["pgd_seed"] = PGD_SEED.into();
+            e["config"]["pgd_loss"] = "cross-entropy".into();
+        }
+    }
+    if write {
+        std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap() + "\n")?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
