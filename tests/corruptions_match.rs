@@ -110,7 +110,7 @@ fn corruptions_match_imagecorruptions() {
                 }
                 println!("{case:12} {:18} {s}  {mad:8.3} {dm:7.3} {ds:7.3} {tv:7.4}", c.name());
                 table.entry((ci, s)).or_default().push(if mad.is_nan() { format!("{dm:.2}/{ds:.2}/{tv:.3}") } else { format!("{mad:.3}") });
-                let bad_mad = mad_tol.is_some_and(|t| !(mad <= t));
+                let bad_mad = mad_tol.is_some_and(|t| mad.is_nan() || mad > t);
                 if bad_mad || dm > mean_tol || ds > std_tol || tv > tv_tol {
                     failures.push(format!("{case} {} s{s}: MAD {mad:.3} (tol {mad_tol:?}), dmean {dm:.3} (tol {mean_tol}), dstd {ds:.3} (tol {std_tol}), TV {tv:.4} (tol {tv_tol})", c.name()));
                 }
