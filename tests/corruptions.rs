@@ -1,6 +1,7 @@
 //! The corruptions lab's own checks: filters against their naive twins, the motion-blur kernel against a direct
 //! evaluation of ImageMagick's formula, bad input, the CIFAR tables on digits, flip probability and top-5 distance on
 //! hand-made predictions, and the benchmark's CE against a brute-force recount.
+#![cfg(not(target_arch = "wasm32"))]
 
 use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
 use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, Border};

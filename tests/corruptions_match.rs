@@ -9,6 +9,7 @@
 //! - *statistics*, for every corruption (our numbers come from our own seeded RNG, not numpy's): the difference of
 //!   the output means and standard deviations (0-255 units) and the total-variation distance between the 32-bin
 //!   histograms of the output values (0 = same histogram, 1 = disjoint).
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -17,7 +17,7 @@ static CROWN: &[u8] = include_bytes!("../www/models/verify/mlp-crownibp.safetens
 
 #[wasm_bindgen_test]
 fn facade_matches_the_library() {
-    let mut lab = CorruptionsLab::new();
+    let mut lab = CorruptionsLab::empty();
     assert_eq!(lab.load_photo(PHOTO, 224).unwrap(), vec![64, 64, 3]);
     let img = decode(PHOTO).unwrap();
     for (name, c) in [("defocus_blur", Corruption::DefocusBlur), ("gaussian_noise", Corruption::GaussianNoise)] {
@@ -30,7 +30,7 @@ fn facade_matches_the_library() {
 
 #[wasm_bindgen_test]
 fn short_benchmark_runs_to_the_end() {
-    let mut lab = CorruptionsLab::new();
+    let mut lab = CorruptionsLab::empty();
     lab.load_digits(MNIST_GZ).unwrap();
     lab.add_model("natural", NATURAL).unwrap();
     lab.add_model("crown-ibp", CROWN).unwrap();

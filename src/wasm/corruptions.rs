@@ -22,23 +22,40 @@ pub struct CorruptionsLab {
     bench: Option<Benchmark>,
 }
 
-impl Default for CorruptionsLab {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 fn no_photo() -> JsError {
     JsError::new("no photo loaded yet: pick a photo or upload a PNG/JPEG first")
 }
 
 #[wasm_bindgen]
 impl CorruptionsLab {
-    /// An empty session.
+    /// A session from the engine's fetched files, in this order: the five frost pictures (`www/data/frost/frost1.png`
+    /// .. `frost5.jpg`), the digits (`www/data/mnist-10k.safetensors.gz`), and the three digit models of the benchmark
+    /// (`www/models/verify/mlp-natural.safetensors` — the baseline —, `mlp-crownibp.safetensors`,
+    /// `www/models/lottery/vision-ticket.safetensors`). No photo yet: call [`Self::load_photo`].
     #[wasm_bindgen(constructor)]
-    pub fn new() -> CorruptionsLab {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(f1: &[u8], f2: &[u8], f3: &[u8], f4: &[u8], f5: &[u8], data_gz: &[u8], natural: &[u8], crownibp: &[u8], ticket: &[u8]) -> Result<CorruptionsLab, JsError> {
+        console_error_panic_hook::set_once();
+        let mut lab = CorruptionsLab::empty();
+        for f in [f1, f2, f3, f4, f5] {
+            lab.add_frost(f)?;
+        }
+        lab.load_digits(data_gz)?;
+        for (name, bytes) in [("MLP natural (baseline)", natural), ("MLP CROWN-IBP", crownibp), ("LeNet-300-100 ticket 21.1%", ticket)] {
+            lab.add_model(name, bytes)?;
+        }
+        Ok(lab)
+    }
+
+    /// An empty session (no frost pictures, digits or models): add them with the methods below.
+    pub fn empty() -> CorruptionsLab {
         console_error_panic_hook::set_once();
         CorruptionsLab { photo: None, frost_files: Vec::new(), frost: None, digits: None, models: Vec::new(), bench: None }
+    }
+
+    /// Names of the loaded models, in order, as JSON.
+    pub fn model_names(&self) -> String {
+        serde_json::to_string(&self.models.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()).expect("names serialise")
     }
 
     /// Adds one frost picture's file (call in the order frost1.png .. frost6.jpg); the pictures are decoded once
