@@ -5,6 +5,7 @@ pub mod bagnet;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod compressive;
+pub mod corruptions;
 pub mod lottery;
 pub mod molecules;
 pub mod onlstm;

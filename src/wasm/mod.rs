@@ -5,6 +5,7 @@ pub mod _template;
 pub mod bagnet;
 pub mod bench;
 pub mod compressive;
+pub mod corruptions;
 pub mod lottery;
 pub mod molecules;
 pub mod onlstm;

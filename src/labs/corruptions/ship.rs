@@ -1,0 +1,77 @@
+//! Native runs behind the numbers in `docs/labs/corruptions.md`: the 15 x 5 grid's time on a 224x224 photo, and
+//! the robustness table of the shipped digit models. Run with `cargo run --release --example corruptions`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use super::bench::Benchmark;
+use super::perturb::Perturbation;
+use super::{corrupt, decode, Corruption, FrostPictures, Image, Tables};
+use crate::data::mnist::Mnist;
+use crate::error::Result;
+use crate::nn::{Mlp, Rng};
+
+/// The 224x224 crop of chelsea.png the reference script times (rows 40.., columns 110..).
+pub fn chelsea224(root: &Path) -> Result<Image> {
+    let full = decode(&std::fs::read(root.join("www/data/photos/chelsea.png"))?)?;
+    let mut data = Vec::with_capacity(224 * 224 * 3);
+    for y in 40..264 {
+        data.extend_from_slice(&full.data[(y * full.w + 110) * 3..(y * full.w + 334) * 3]);
+    }
+    Image::new(224, 224, 3, data)
+}
+
+/// Seconds for the whole 15 x 5 grid (ImageNet-C corruptions, ImageNet tables) on `img`, and per corruption.
+pub fn time_grid(img: &Image, frost: &FrostPictures) -> Result<(f64, Vec<(&'static str, f64)>)> {
+    let t0 = Instant::now();
+    let mut per = Vec::new();
+    for (ci, &c) in Corruption::common().iter().enumerate() {
+        let t1 = Instant::now();
+        for s in 1..=5 {
+            corrupt(img, c, s, Tables::ImageNet, &mut Rng::new((ci * 5 + s) as u64), Some(frost))?;
+        }
+        per.push((c.name(), t1.elapsed().as_secs_f64()));
+    }
+    Ok((t0.elapsed().as_secs_f64(), per))
+}
+
+/// The shipped digit models the benchmark compares, with their files: the verify lab's two MLPs and the lottery
+/// lab's winning ticket.
+pub const MODELS: [(&str, &str); 3] = [
+    ("MLP natural (baseline)", "www/models/verify/mlp-natural.safetensors"),
+    ("MLP CROWN-IBP", "www/models/verify/mlp-crownibp.safetensors"),
+    ("LeNet-300-100 ticket 21.1%", "www/models/lottery/vision-ticket.safetensors"),
+];
+
+/// Runs the benchmark on the first `n` test digits (flip rates on `n_flip`) and returns a markdown report.
+pub fn robustness_table(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+    let data = Mnist::load_default()?;
+    let frost = FrostPictures::load_dir(&root.join("www/data/frost"))?;
+    let models = MODELS.iter().map(|(name, f)| Ok((name.to_string(), Mlp::from_safetensors(&std::fs::read(root.join(f))?)?.0))).collect::<Result<Vec<_>>>()?;
+    let mut b = Benchmark::new(&data.test.images, &data.test.labels, n, n_flip, seed, models, 0, Some(frost))?;
+    let t0 = Instant::now();
+    while b.step()?.is_some() {}
+    let secs = t0.elapsed().as_secs_f64();
+    let rep = b.report();
+    let pct = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", 100.0 * x));
+    let mut s = String::new();
+    let _ = writeln!(s, "{n} test digits, flips on {n_flip}, seed {seed}, {secs:.1} s\n");
+    let _ = writeln!(s, "| model | clean err % | mCE % | rel. mCE % | mFR % |\n|---|---|---|---|---|");
+    for r in &rep {
+        let _ = writeln!(s, "| {} | {:.1} | {} | {} | {} |", r.name, 100.0 * r.clean, pct(r.mce), pct(r.rel_mce), pct(r.mfr));
+    }
+    let _ = writeln!(s, "\nError % per corruption (mean over severities 1-5), and CE %:\n");
+    let _ = writeln!(s, "| corruption | {} |\n|---|{}", rep.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(" | "), "---|".repeat(rep.len()));
+    for (ci, c) in Corruption::common().iter().enumerate() {
+        let cells: Vec<String> = rep.iter().map(|r| format!("{:.1} (CE {})", 100.0 * r.errors[ci].iter().sum::<f64>() / 5.0, pct(r.ce[ci]))).collect();
+        let _ = writeln!(s, "| {} | {} |", c.title(), cells.join(" | "));
+    }
+    let _ = writeln!(s, "\nFlip probability % per perturbation (FR %):\n");
+    let _ = writeln!(s, "| perturbation | {} |\n|---|{}", rep.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(" | "), "---|".repeat(rep.len()));
+    for (pi, p) in Perturbation::ALL.iter().enumerate() {
+        let cells: Vec<String> = rep.iter().map(|r| format!("{:.2} (FR {})", 100.0 * r.fp[pi], pct(r.fr[pi]))).collect();
+        let _ = writeln!(s, "| {} | {} |", p.name(), cells.join(" | "));
+    }
+    Ok(s)
+}

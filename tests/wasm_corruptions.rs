@@ -1,0 +1,46 @@
+//! The corruptions lab inside WebAssembly: the facade's corruption of a photo equals the library's native result
+//! for the same seed (one deterministic and one random corruption), a bad file gets a clear error, and a short
+//! benchmark steps to the end with the baseline's mCE at 100%.
+#![cfg(target_arch = "wasm32")]
+
+use paperlab::labs::corruptions::{corrupt, decode, Corruption, Tables};
+use paperlab::nn::Rng;
+use paperlab::wasm::corruptions::CorruptionsLab;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static PHOTO: &[u8] = include_bytes!("fixtures/corruptions/astronaut64/input.png");
+static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
+static NATURAL: &[u8] = include_bytes!("../www/models/verify/mlp-natural.safetensors");
+static CROWN: &[u8] = include_bytes!("../www/models/verify/mlp-crownibp.safetensors");
+
+#[wasm_bindgen_test]
+fn facade_matches_the_library() {
+    let mut lab = CorruptionsLab::empty();
+    assert_eq!(lab.load_photo(PHOTO, 224).unwrap(), vec![64, 64, 3]);
+    let img = decode(PHOTO).unwrap();
+    for (name, c) in [("defocus_blur", Corruption::DefocusBlur), ("gaussian_noise", Corruption::GaussianNoise)] {
+        let ours = lab.corrupt(name, 3, 7).unwrap();
+        let native = corrupt(&img, c, 3, Tables::for_size(64, 64), &mut Rng::new(7), None).unwrap().to_rgba8();
+        assert_eq!(ours, native, "{name}");
+    }
+    assert!(lab.load_photo(b"GIF89a....", 224).is_err());
+}
+
+#[wasm_bindgen_test]
+fn short_benchmark_runs_to_the_end() {
+    let mut lab = CorruptionsLab::empty();
+    lab.load_digits(MNIST_GZ).unwrap();
+    lab.add_model("natural", NATURAL).unwrap();
+    lab.add_model("crown-ibp", CROWN).unwrap();
+    let total = lab.bench_start(20, 0, 1, 0).unwrap();
+    assert_eq!(total, 75);
+    let mut cells = 0;
+    while lab.bench_step().unwrap() != "null" {
+        cells += 1;
+    }
+    assert_eq!(cells, 75);
+    let rep: serde_json::Value = serde_json::from_str(&lab.bench_report().unwrap()).unwrap();
+    assert!((rep[0]["mce"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+}
