@@ -12,6 +12,7 @@
 import { parseHash } from './state.js';
 import { h } from './controls.js';
 import { loadRegistry, findLab, pageUrl, routable, listed } from './registry.js';
+import { autoLead } from './lead.js';
 
 const landing = document.getElementById('landing');
 const gallery = document.getElementById('gallery');
@@ -61,6 +62,7 @@ async function show() {
     current.lab.update(params);
     return;
   }
+  current?.stopLead?.();
   if (current && current.lab) current.lab.unmount();
   current = null;
   document.body.dataset.ready = '0';
@@ -75,7 +77,7 @@ async function show() {
   }
   landing.hidden = true;
   labRoot.hidden = false;
-  const slot = { route: id, lab: null };
+  const slot = { route: id, lab: null, stopLead: autoLead(labRoot) };
   current = slot;
   try {
     const mod = await import(pageUrl(entry));

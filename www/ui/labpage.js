@@ -8,6 +8,10 @@ import { h, notesBox, controlsFromSpec, progress } from './controls.js';
 import { LiveRun } from './liverun.js';
 import { serialiseState, formatHash, parseState } from './state.js';
 import { getEngine } from '../engine/engine.js';
+import { leadLayout } from './lead.js';
+
+/** The embed snippet's (and `<paper-lab>`'s default) frame height in px. */
+export const EMBED_HEIGHT = 640;
 
 /** Starts a download of `href` (a URL or object URL) named `name`. */
 export function download(name, href) {
@@ -139,7 +143,7 @@ export function writeLabHash(lab, spec, values, el, { title, height = 900 }) {
   const shareUrl = `${base}${formatHash(lab, shareQ)}`;
   el.share.value = shareUrl;
   const embedUrl = `${base}${formatHash(lab, `${shareQ}&embed=1`)}`;
-  el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${title}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
+  el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${title}" width="100%" height="${Math.min(height, EMBED_HEIGHT)}" style="border:0" loading="lazy"></iframe>`;
   el.embedLink.href = shareUrl;
 }
 
@@ -326,9 +330,11 @@ export class LabPage extends LabState {
   }
   /** The engine was restarted (a crash): the runs are cancelled already; forget what lived in the old worker. */
   restarted() {}
-  /** The embed snippet's iframe height in px (`mountLab(Cls, { embedHeight })`, default 760). */
+  /** The embed snippet's iframe height in px: the embedded layout puts the main slider and the main plot in a
+   *  600 px frame (the rest behind "more controls", scrolling inside the frame), so 640 at most
+   *  (`mountLab(Cls, { embedHeight })` may ask for less). */
   get embedHeight() {
-    return this.opts.embedHeight ?? 760;
+    return Math.min(this.opts.embedHeight ?? EMBED_HEIGHT, EMBED_HEIGHT);
   }
 
   // ---- the contract ------------------------------------------------------------------------------------------
@@ -457,6 +463,7 @@ export class LabPage extends LabState {
     this.el.notes.show(notes);
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);
+    this.leadLayout();
     const fid = this.fidelity() || [];
     this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
     this.changed(null);
@@ -478,13 +485,22 @@ export class LabPage extends LabState {
   set(patch) {
     super.set(patch);
     document.body.classList.toggle('embed', !!this.values.embed);
+    this.placeLead?.();
     this.refreshNotice();
   }
 
   update(params) {
     super.update(params);
     document.body.classList.toggle('embed', !!this.values.embed);
+    this.placeLead?.();
     this.refreshNotice();
+  }
+
+  /** The main slider directly above the main plot on phones and embedded (see lead.js). */
+  leadLayout() {
+    const p = this.specList.find((q) => q.main && this.controls.controls[q.name]);
+    this.placeLead = leadLayout(this.root, { control: p && this.controls.controls[p.name].el, fullLink: () => this.el.embedLink.href });
+    this.disposers.push(() => this.root.leadDispose?.());
   }
 
   unmount() {

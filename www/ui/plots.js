@@ -38,7 +38,8 @@ export class CurvePlot {
 
   _size() {
     const w = Math.max(280, Math.floor(this.el.clientWidth));
-    const h = Math.round(Math.min(420, Math.max(240, w * 0.55)));
+    // At most half the window's height, so that a plot and its slider fit a 600 px embed frame together.
+    const h = Math.round(Math.min(420, Math.max(200, window.innerHeight * 0.5), Math.max(240, w * 0.55)));
     return { width: w, height: h };
   }
 
