@@ -66,6 +66,8 @@ export function startStatic({ isolated }) {
       'content-type': TYPES[extname(file)] || 'application/octet-stream',
       'content-length': st.size,
       'cache-control': 'no-store',
+      // as static hosts such as GitHub Pages do: a blog on another origin may load www/embed/paper-lab.js
+      'access-control-allow-origin': '*',
     };
     if (isolated) {
       headers['cross-origin-opener-policy'] = 'same-origin';

@@ -92,6 +92,19 @@ async function show() {
   }
 }
 
+// In a frame (the embed snippet, <paper-lab>): tell the host page when the lab is ready and which backend runs.
+if (window.parent !== window) {
+  new MutationObserver(() => {
+    const b = document.body;
+    if (b.dataset.ready !== '1') return;
+    const badge = document.querySelector('[data-testid="backend"]');
+    window.parent.postMessage({
+      type: 'paperlab:ready', ready: true, status: b.dataset.status || 'ok', route: b.dataset.route,
+      backend: badge?.dataset.backend || '', threads: Number(badge?.dataset.threads || 0),
+    }, '*');
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
+}
+
 function route() {
   routing = routing.then(show, show);
 }
