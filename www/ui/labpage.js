@@ -101,12 +101,15 @@ export function showBackend(badge, engine) {
   badge.dataset.backend = b.kind;
   badge.dataset.threads = String(b.threads);
   if (b.reason) badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
+  else if (b.kind === 'threads' && /service worker/.test(b.isolation || '')) badge.append(h('span', { class: 'why' }, ' (isolated by the service worker)'));
   badge.dataset.build = b.build || '';
   const build = b.build || (b.kind === 'threads' ? 'pkg-parallel' : 'pkg');
   const fma = b.fma ? ' with relaxed-SIMD fused multiply-add' : '';
-  badge.title = b.kind === 'threads'
+  badge.dataset.isolation = b.isolation || '';
+  badge.title = (b.kind === 'threads'
     ? `${build}: WebAssembly threads + SIMD${fma}, ${b.threads} threads`
-    : `${build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
+    : `${build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`)
+    + (b.isolation ? `; ${b.isolation}` : '');
 }
 
 /**
