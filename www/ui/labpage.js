@@ -223,7 +223,7 @@ export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric 
   return h('table', { class: cls },
     caption ? h('caption', {}, caption) : null,
     widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
-    head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
+    head ? h('thead', {}, h('tr', {}, ...head.map((c) => (c === '' || c == null ? h('td', {}) : h('th', { scope: 'col' }, c))))) : null,
     h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
       ...r.slice(1).map((c, j) => (c?.colspan ? h('td', { class: numeric(j) ? 'num' : null, colspan: c.colspan }, c.value)
         : h('td', { class: numeric(j) ? 'num' : null }, c)))))));
