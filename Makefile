@@ -35,7 +35,8 @@ VENDOR_FILES := \
 	node_modules/@rdkit/rdkit/dist/RDKit_minimal.wasm \
 	node_modules/uplot/dist/uPlot.min.css \
 	node_modules/comlink/dist/esm/comlink.mjs \
-	node_modules/wasm-feature-detect/dist/esm/index.js
+	node_modules/wasm-feature-detect/dist/esm/index.js \
+	node_modules/coi-serviceworker/coi-serviceworker.js
 
 .PHONY: help setup setup-test lint test-unit new-lab fuzz build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
@@ -116,6 +117,7 @@ vendor:
 	cp node_modules/uplot/LICENSE www/vendor/licenses/uplot.txt
 	cp node_modules/comlink/LICENSE www/vendor/licenses/comlink.txt
 	cp node_modules/wasm-feature-detect/LICENSE www/vendor/licenses/wasm-feature-detect.txt
+	cp node_modules/coi-serviceworker/LICENSE www/vendor/licenses/coi-serviceworker.txt
 	echo "== www/vendor/: $$(cd www/vendor && ls -p | grep -v / | tr '\n' ' ')"
 
 # ---- serve -----------------------------------------------------------------------------------------------------------
@@ -238,7 +240,8 @@ dist: build
 	for p in pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed; do
 	  mkdir -p dist/$$p && cp -r $$p/. dist/$$p/ && rm -f dist/$$p/.gitignore dist/$$p/package.json dist/$$p/README.md dist/$$p/*.d.ts
 	done
-	echo "== dist/: $$(du -sh dist | cut -f1)"
+	node scripts/dist-sw.mjs dist
+	echo "== dist/: $$(du -sh dist | cut -f1): wasm $$(du -shc dist/pkg*/*.wasm | tail -1 | cut -f1), models $$(du -sh dist/www/models | cut -f1), data $$(du -sh dist/www/data | cut -f1), vendor $$(du -sh dist/www/vendor | cut -f1)"
 
 clean:
 	rm -rf pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed www/vendor dist target tests/e2e/out

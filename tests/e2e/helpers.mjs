@@ -35,8 +35,8 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** A minimal static file server for ROOT. `isolated` adds COOP/COEP. Resolves to `{ url, close() }`. */
-export function startStatic({ isolated }) {
+/** A minimal static file server for ROOT (or `root`). `isolated` adds COOP/COEP. Resolves to `{ url, close() }`. */
+export function startStatic({ isolated, root = ROOT }) {
   const server = createServer((req, res) => {
     let path;
     try {
@@ -46,8 +46,8 @@ export function startStatic({ isolated }) {
       return;
     }
     if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(ROOT, path));
-    if (!file.startsWith(ROOT)) {
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root)) {
       res.writeHead(403).end();
       return;
     }
@@ -66,6 +66,8 @@ export function startStatic({ isolated }) {
       'content-type': TYPES[extname(file)] || 'application/octet-stream',
       'content-length': st.size,
       'cache-control': 'no-store',
+      // as static hosts such as GitHub Pages do: a blog on another origin may load www/embed/paper-lab.js
+      'access-control-allow-origin': '*',
     };
     if (isolated) {
       headers['cross-origin-opener-policy'] = 'same-origin';

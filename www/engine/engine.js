@@ -19,6 +19,22 @@ import { relaxedSimd, simd, threads } from '../vendor/index.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/**
+ * How the page is (or is not) cross-origin isolated, in words for the backend badge's tooltip: by the server's
+ * COOP/COEP headers, by the service worker of a static `make dist` site (www/sw/sw.js), or why not.
+ */
+export function isolation() {
+  const sw = globalThis.navigator?.serviceWorker?.controller;
+  const framed = globalThis.window && window.top !== window;
+  if (globalThis.crossOriginIsolated) {
+    return sw ? 'cross-origin isolated by the site\'s service worker (coi-serviceworker)' : 'cross-origin isolated by the server\'s COOP/COEP headers';
+  }
+  if (framed) return 'the page this lab is embedded in is not cross-origin isolated, so the lab runs one thread';
+  if (sw) return 'the service worker controls the page, but it is not cross-origin isolated (the browser may not allow it)';
+  if (globalThis.document?.querySelector('script[src$="sw.js"]')) return 'the site\'s service worker isolates the page after one reload';
+  return 'the server sends no COOP/COEP headers and the site has no isolating service worker';
+}
+
 /** Decide which build to run. `force: 'single'` skips threads; `relaxed: false` skips relaxed SIMD. */
 export async function chooseBackend({ force, relaxed = true } = {}) {
   if (!(await simd())) {
@@ -134,6 +150,7 @@ export class Engine {
       fma: started.info.build.endsWith('-relaxed'),
       reason,
       detail: this.detail || '',
+      isolation: isolation(),
     };
     this._emit({ type: 'backend', backend: this.backend });
     return this.backend;

@@ -12,6 +12,7 @@
 import { parseHash } from './state.js';
 import { h } from './controls.js';
 import { loadRegistry, findLab, pageUrl, routable, listed } from './registry.js';
+import { autoLead } from './lead.js';
 
 const landing = document.getElementById('landing');
 const gallery = document.getElementById('gallery');
@@ -61,6 +62,7 @@ async function show() {
     current.lab.update(params);
     return;
   }
+  current?.stopLead?.();
   if (current && current.lab) current.lab.unmount();
   current = null;
   document.body.dataset.ready = '0';
@@ -75,7 +77,7 @@ async function show() {
   }
   landing.hidden = true;
   labRoot.hidden = false;
-  const slot = { route: id, lab: null };
+  const slot = { route: id, lab: null, stopLead: autoLead(labRoot) };
   current = slot;
   try {
     const mod = await import(pageUrl(entry));
@@ -88,6 +90,19 @@ async function show() {
     document.body.dataset.ready = '1';
     document.body.dataset.status = 'error';
   }
+}
+
+// In a frame (the embed snippet, <paper-lab>): tell the host page when the lab is ready and which backend runs.
+if (window.parent !== window) {
+  new MutationObserver(() => {
+    const b = document.body;
+    if (b.dataset.ready !== '1') return;
+    const badge = document.querySelector('[data-testid="backend"]');
+    window.parent.postMessage({
+      type: 'paperlab:ready', ready: true, status: b.dataset.status || 'ok', route: b.dataset.route,
+      backend: badge?.dataset.backend || '', threads: Number(badge?.dataset.threads || 0),
+    }, '*');
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
 }
 
 function route() {

@@ -8,6 +8,10 @@ import { h, notesBox, controlsFromSpec, progress } from './controls.js';
 import { LiveRun } from './liverun.js';
 import { serialiseState, formatHash, parseState } from './state.js';
 import { getEngine } from '../engine/engine.js';
+import { leadLayout } from './lead.js';
+
+/** The embed snippet's (and `<paper-lab>`'s default) frame height in px. */
+export const EMBED_HEIGHT = 640;
 
 /** Starts a download of `href` (a URL or object URL) named `name`. */
 export function download(name, href) {
@@ -97,12 +101,15 @@ export function showBackend(badge, engine) {
   badge.dataset.backend = b.kind;
   badge.dataset.threads = String(b.threads);
   if (b.reason) badge.append(h('span', { class: 'why' }, ` (${b.reason})`));
+  else if (b.kind === 'threads' && /service worker/.test(b.isolation || '')) badge.append(h('span', { class: 'why' }, ' (isolated by the service worker)'));
   badge.dataset.build = b.build || '';
   const build = b.build || (b.kind === 'threads' ? 'pkg-parallel' : 'pkg');
   const fma = b.fma ? ' with relaxed-SIMD fused multiply-add' : '';
-  badge.title = b.kind === 'threads'
+  badge.dataset.isolation = b.isolation || '';
+  badge.title = (b.kind === 'threads'
     ? `${build}: WebAssembly threads + SIMD${fma}, ${b.threads} threads`
-    : `${build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`;
+    : `${build}: WebAssembly SIMD${fma}, one thread${b.reason ? ` — ${b.reason}` : ''}${b.detail ? ` (${b.detail})` : ''}`)
+    + (b.isolation ? `; ${b.isolation}` : '');
 }
 
 /**
@@ -139,7 +146,7 @@ export function writeLabHash(lab, spec, values, el, { title, height = 900 }) {
   const shareUrl = `${base}${formatHash(lab, shareQ)}`;
   el.share.value = shareUrl;
   const embedUrl = `${base}${formatHash(lab, `${shareQ}&embed=1`)}`;
-  el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${title}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
+  el.embed.value = `<iframe src="${embedUrl}" title="Paperlab: ${title}" width="100%" height="${Math.min(height, EMBED_HEIGHT)}" style="border:0" loading="lazy"></iframe>`;
   el.embedLink.href = shareUrl;
 }
 
@@ -217,7 +224,7 @@ export function dataTable({ head, rows, caption, widths, cls, rowClass, numeric 
   return h('table', { class: cls },
     caption ? h('caption', {}, caption) : null,
     widths ? h('colgroup', {}, ...widths.map((w) => h('col', { style: `width: ${w}` }))) : null,
-    head ? h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))) : null,
+    head ? h('thead', {}, h('tr', {}, ...head.map((c) => (c === '' || c == null ? h('td', {}) : h('th', { scope: 'col' }, c))))) : null,
     h('tbody', {}, ...rows.map((r, i) => h('tr', { class: rowClass?.(i) }, h('th', { scope: 'row' }, r[0]),
       ...r.slice(1).map((c, j) => (c && typeof c === 'object' && !(c instanceof Node) && !Array.isArray(c)
         ? h('td', { class: 'cls' in c ? c.cls : numeric(j) ? 'num' : null, colspan: c.colspan, rowspan: c.rowspan }, c.value)
@@ -328,9 +335,11 @@ export class LabPage extends LabState {
   }
   /** The engine was restarted (a crash): the runs are cancelled already; forget what lived in the old worker. */
   restarted() {}
-  /** The embed snippet's iframe height in px (`mountLab(Cls, { embedHeight })`, default 760). */
+  /** The embed snippet's iframe height in px: the embedded layout puts the main slider and the main plot in a
+   *  600 px frame (the rest behind "more controls", scrolling inside the frame), so 640 at most
+   *  (`mountLab(Cls, { embedHeight })` may ask for less). */
   get embedHeight() {
-    return this.opts.embedHeight ?? 760;
+    return Math.min(this.opts.embedHeight ?? EMBED_HEIGHT, EMBED_HEIGHT);
   }
 
   // ---- the contract ------------------------------------------------------------------------------------------
@@ -466,6 +475,7 @@ export class LabPage extends LabState {
     this.el.notes.show(notes);
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);
+    this.leadLayout();
     const fid = this.fidelity() || [];
     this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
     this.changed(null);
@@ -487,13 +497,22 @@ export class LabPage extends LabState {
   set(patch) {
     super.set(patch);
     document.body.classList.toggle('embed', !!this.values.embed);
+    this.placeLead?.();
     this.refreshNotice();
   }
 
   update(params) {
     super.update(params);
     document.body.classList.toggle('embed', !!this.values.embed);
+    this.placeLead?.();
     this.refreshNotice();
+  }
+
+  /** The main slider directly above the main plot on phones and embedded (see lead.js). */
+  leadLayout() {
+    const p = this.specList.find((q) => q.main && this.controls.controls[q.name]);
+    this.placeLead = leadLayout(this.root, { control: p && this.controls.controls[p.name].el, fullLink: () => this.el.embedLink.href });
+    this.disposers.push(() => this.root.leadDispose?.());
   }
 
   unmount() {

@@ -34,11 +34,23 @@ export class CurvePlot {
     this._build();
     this._ro = onResize(el, () => this._resize());
     this._unscheme = onSchemeChange(() => this._build());
+    this._table = numbersTable(el, () => this._rows());
+  }
+
+  /** The plotted numbers for the text alternative: header and rows (x, then one column per series). */
+  _rows() {
+    const o = this.opts;
+    const fmt = (v) => (v == null || Number.isNaN(v) ? '–' : sig3(v));
+    return {
+      head: [o.xLabel || 'x', ...o.series.map((s) => s.label + (o.ySuffix ? ` (${o.ySuffix.trim()})` : ''))],
+      rows: this.xs.map((x, i) => [o.xFormat ? o.xFormat(x) : sig3(x), ...this.ys.map((y) => fmt(y[i]))]),
+    };
   }
 
   _size() {
     const w = Math.max(280, Math.floor(this.el.clientWidth));
-    const h = Math.round(Math.min(420, Math.max(240, w * 0.55)));
+    // At most half the window's height, so that a plot and its slider fit a 600 px embed frame together.
+    const h = Math.round(Math.min(420, Math.max(200, window.innerHeight * 0.5), Math.max(240, w * 0.55)));
     return { width: w, height: h };
   }
 
@@ -100,6 +112,7 @@ export class CurvePlot {
     this.xs = xs;
     this.ys = ys;
     this.u.setData([xs, ...ys]);
+    this._table.refresh();
   }
 
   setMarker(x) {
@@ -259,8 +272,47 @@ export class CurvePlot {
   destroy() {
     this._ro.disconnect();
     this._unscheme();
+    this._table.remove();
     this.u.destroy();
   }
+}
+
+/**
+ * The text alternative of a chart: a "the numbers as a table" toggle (`<details>`) right after the chart's element
+ * `el`, whose table is built from `rows()` (`{ head, rows }` of strings) when it is opened and rebuilt on
+ * `refresh()` while open. Returns `{ el, refresh(), remove() }`.
+ */
+export function numbersTable(el, rows) {
+  const details = document.createElement('details');
+  details.className = 'plot-table';
+  const summary = document.createElement('summary');
+  summary.textContent = 'the numbers as a table';
+  details.append(summary);
+  const render = () => {
+    if (!details.open) return;
+    const { head, rows: body } = rows();
+    const table = document.createElement('table');
+    const tr = (cells, tag) => {
+      const r = document.createElement('tr');
+      cells.forEach((c, j) => {
+        const cell = document.createElement(j === 0 && tag === 'td' ? 'th' : tag);
+        if (cell.tagName === 'TH') cell.scope = tag === 'th' ? 'col' : 'row';
+        cell.textContent = c;
+        r.append(cell);
+      });
+      return r;
+    };
+    const thead = document.createElement('thead');
+    thead.append(tr(head, 'th'));
+    const tbody = document.createElement('tbody');
+    tbody.append(...body.map((r) => tr(r, 'td')));
+    if (!body.length) table.append(Object.assign(document.createElement('caption'), { textContent: 'nothing plotted yet' }));
+    table.append(thead, tbody);
+    details.replaceChildren(summary, table);
+  };
+  details.addEventListener('toggle', render);
+  el.after(details);
+  return { el: details, refresh: render, remove: () => details.remove() };
 }
 
 const asinh = Math.asinh;
