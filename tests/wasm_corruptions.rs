@@ -14,6 +14,11 @@ static PHOTO: &[u8] = include_bytes!("fixtures/corruptions/astronaut64/input.png
 static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
 static NATURAL: &[u8] = include_bytes!("../www/models/verify/mlp-natural.safetensors");
 static CROWN: &[u8] = include_bytes!("../www/models/verify/mlp-crownibp.safetensors");
+static FROST1: &[u8] = include_bytes!("../www/data/frost/frost1.png");
+static FROST2: &[u8] = include_bytes!("../www/data/frost/frost2.png");
+static FROST3: &[u8] = include_bytes!("../www/data/frost/frost3.png");
+static FROST4: &[u8] = include_bytes!("../www/data/frost/frost4.jpg");
+static FROST5: &[u8] = include_bytes!("../www/data/frost/frost5.jpg");
 
 #[wasm_bindgen_test]
 fn facade_matches_the_library() {
@@ -31,6 +36,10 @@ fn facade_matches_the_library() {
 #[wasm_bindgen_test]
 fn short_benchmark_runs_to_the_end() {
     let mut lab = CorruptionsLab::empty();
+    // Frost, one of the 15 corruptions, needs the shipped frost pictures.
+    for f in [FROST1, FROST2, FROST3, FROST4, FROST5] {
+        lab.add_frost(f).unwrap();
+    }
     lab.load_digits(MNIST_GZ).unwrap();
     lab.add_model("natural", NATURAL).unwrap();
     lab.add_model("crown-ibp", CROWN).unwrap();

@@ -42,7 +42,7 @@ function assertInside(b, what) {
   for (const k of ['control', 'plot']) {
     const r = b[k];
     assert.ok(r, `${what}: the main ${k} is marked`);
-    assert.ok(r.top >= 0 && r.left >= 0 && r.bottom <= b.h + 0.5 && r.right <= b.w + 0.5,
+    assert.ok(r.top >= -0.5 && r.left >= -0.5 && r.bottom <= b.h + 0.5 && r.right <= b.w + 0.5,
       `${what}: the main ${k} ${JSON.stringify(r)} is inside the ${b.w}×${b.h} viewport`);
   }
 }

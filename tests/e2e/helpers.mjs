@@ -119,7 +119,7 @@ export async function launch() {
 }
 
 /** Open `url` in a new page, recording page errors and console errors in `errors`. */
-export async function open(ctx, url, { colorScheme } = {}) {
+export async function open(ctx, url, { colorScheme, allowOrigins = [] } = {}) {
   const page = await ctx.newPage();
   if (colorScheme) await page.emulateMedia({ colorScheme });
   const errors = [];
@@ -145,11 +145,19 @@ export async function open(ctx, url, { colorScheme } = {}) {
       window.__paperlabWindowError(`unhandled rejection: ${e.reason && e.reason.message ? e.reason.message : e.reason}`);
     });
   });
-  // Any request to another origin is an error: the site loads nothing from elsewhere.
-  const origin = new URL(url).origin;
+  // A request from a page of the site to another origin is an error: the site loads nothing from elsewhere. The
+  // origin is the one of the frame that made the request (a blog page embedding a lab is allowed to load it).
   page.on('request', (r) => {
     const u = r.url();
-    if (/^https?:/.test(u) && new URL(u).origin !== origin) errors.push(`request to another origin: ${u}`);
+    let from;
+    try {
+      from = new URL(r.frame().url()).origin;
+    } catch {
+      return;
+    }
+    if (!/^https?:/.test(u) || !/^https?:/.test(from) || r.isNavigationRequest()) return;
+    if (allowOrigins.includes(new URL(u).origin)) return;
+    if (new URL(u).origin !== from) errors.push(`request to another origin: ${u} (from ${from})`);
   });
   await page.goto(url);
   return { page, errors };
