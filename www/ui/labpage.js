@@ -321,7 +321,7 @@ export class LabPage extends LabState {
   /** The engine could not start, or openEngine / firstLive threw. By default the message goes where the live
    *  results would be: into the run boxes (`runBox`), whose buttons are disabled, or else into the notes. */
   engineFailed(e) {
-    const boxes = this.boxes || [];
+    const boxes = this.runBoxes || [];
     const msg = { message: `${String(e?.message || e).replace(/[.\s]*$/, '')}.${this.shipped ? ' The shipped results above still show.' : ''}` };
     if (!boxes.length) this.fail('The WebAssembly engine could not start', msg);
     for (const b of boxes) {
@@ -403,7 +403,7 @@ export class LabPage extends LabState {
     button.addEventListener('click', () => run.toggle(job));
     const el = h('div', { class: 'control run-box' }, h('label', {}, label), text, ...extra, button, bar.el, error);
     const box = { el, run, button, text, error, bar };
-    (this.boxes ||= []).push(box);
+    (this.runBoxes ||= []).push(box);
     return box;
   }
 
