@@ -151,8 +151,9 @@ lint:
 	echo "== lint: cargo clippy --all-targets -D warnings"
 	cargo clippy --release --all-targets -- -D warnings
 
-# DOM-free JavaScript (state.js, the registry, LiveRun) under node --test, with fast-check property tests.
-test-unit:
+# DOM-free JavaScript (state.js, the registry, LiveRun) under node --test, with fast-check property tests. Some
+# page modules under test import the vendored libraries, so www/vendor/ is made first.
+test-unit: vendor
 	@echo "== unit: node --test tests/unit/"
 	node --test tests/unit/
 
