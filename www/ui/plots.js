@@ -379,7 +379,8 @@ export class IntervalBars {
     ctx.setTransform(pr, 0, 0, pr, 0, 0);
     const c = colors();
     ctx.clearRect(0, 0, cssW, cssH);
-    if (!d) return;
+    // After reset() (a new digit or model) a resize can redraw before the next update() sets the range.
+    if (!d || !this.range) return;
     const narrow = cssW < 520;
     const labelW = narrow ? 52 : 64;
     const valueW = narrow ? 118 : 150;
