@@ -1,0 +1,106 @@
+// Faults, every live lab (issue: hostile input, faults): the engine's worker dies as after a Rust panic (the
+// instance poisoned) while the lab shows non-default settings. The page must say so, start a fresh worker, keep the
+// settings exactly, and the next action — a settings change through the URL — must work: every status the lab
+// mirrors into `#lab[data-*-status]` settles on something other than "error", with no page or console error.
+// "Works" is measured: at least one engine call succeeds after the restart (the lab's run button is pressed when a
+// settings change alone calls nothing) and none fails.
+// The lab list comes from the registry, so a new lab is covered as soon as it is live.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { servers, launch, open, ready, labValues, ROOT } from './helpers.mjs';
+
+const registry = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8'));
+const LIVE = registry.labs.filter((l) => l.status === 'live').map((l) => l.id);
+
+let srv;
+let ctx;
+before(async () => {
+  srv = await servers();
+  ctx = await launch();
+});
+after(async () => {
+  await ctx?.close();
+  await srv?.close();
+});
+
+/** Two valid non-default settings of the lab: the first visible numeric setting at its max (then its min), or an
+ *  enum's other value. */
+function variants(spec) {
+  const num = spec.find((p) => !p.hidden && (p.type === 'number' || p.type === 'int') && p.max !== undefined && p.max !== p.default);
+  if (num) return [[num.name, num.max], [num.name, num.min]];
+  const en = spec.find((p) => !p.hidden && p.type === 'enum' && p.values.length > 1);
+  const others = en.values.filter((v) => v !== en.default);
+  return [[en.name, others[0]], [en.name, en.default]];
+}
+
+/** Waits until no status mirrored on #lab is "running" or "loading"; returns the statuses. */
+async function settle(page, timeout = 90000) {
+  await page.waitForFunction(() => Object.entries(document.getElementById('lab').dataset)
+    .filter(([k]) => k.endsWith('Status')).every(([, v]) => v !== 'running' && v !== 'loading'), null, { timeout, polling: 250 });
+  return page.evaluate(() => Object.fromEntries(Object.entries(document.getElementById('lab').dataset).filter(([k]) => k.endsWith('Status'))));
+}
+
+for (const id of LIVE) {
+  test(`faults: ${id} survives a worker crash with its settings`, async () => {
+    const probe = await open(ctx, `${srv.plain}/#/${id}`);
+    await ready(probe.page, 90000);
+    const spec = await probe.page.evaluate(() => {
+      const lab = window.paperlab.lab;
+      const s = lab.specList || (Array.isArray(lab.spec) ? lab.spec : lab.spec());
+      return s.map((p) => ({ name: p.name, type: p.type, min: p.min, max: p.max, hidden: !!p.hidden, default: p.default,
+        values: typeof p.values === 'function' ? p.values() : p.values }));
+    });
+    await probe.page.close();
+    const [[k1, v1], [k2, v2]] = variants(spec);
+
+    const { page, errors } = await open(ctx, `${srv.plain}/#/${id}?${k1}=${encodeURIComponent(v1)}`);
+    try {
+      await ready(page, 90000);
+      await settle(page);
+      const before = await labValues(page);
+      assert.equal(String(before[k1]), String(v1));
+      // Count the engine calls that succeed and fail from here on.
+      await page.evaluate(() => {
+        const e = window.paperlab.engine;
+        const orig = e._call.bind(e);
+        window.__calls = { ok: 0, failed: [] };
+        e._call = async (hnd, method, args) => {
+          try {
+            const r = await orig(hnd, method, args);
+            window.__calls.ok += 1;
+            return r;
+          } catch (err) {
+            window.__calls.failed.push(`${method}: ${err.message}`);
+            throw err;
+          }
+        };
+      });
+      const msg = await page.evaluate(() => window.paperlab.engine.crashForTest());
+      assert.match(msg, /crash|panic/i);
+      await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]')?.textContent || ''), null, { timeout: 60000 });
+      assert.deepEqual(await labValues(page), before, 'settings changed across the restart');
+      // The next action works on the fresh worker.
+      await page.evaluate(([h]) => { location.hash = h; }, [`#/${id}?${k2}=${encodeURIComponent(v2)}`]);
+      await page.waitForFunction(([k, v]) => String(window.paperlab.lab.values[k]) === v, [k2, String(v2)]);
+      const statuses = await settle(page);
+      for (const [k, s] of Object.entries(statuses)) assert.notEqual(s, 'error', `${id}: ${k} is "error" after the restart`);
+      assert.notEqual(await page.evaluate(() => document.body.dataset.status), 'error');
+      // A lab whose settings only take effect on a run (ucb, molecules): the run button is the next action.
+      if ((await page.evaluate(() => window.__calls.ok)) === 0 && (await page.locator('[data-testid=run]').count())) {
+        await page.click('[data-testid=run]');
+        await page.waitForFunction(() => window.__calls.ok > 0 || window.__calls.failed.length > 0, null, { timeout: 90000 });
+        if ((await page.evaluate(() => document.getElementById('lab').dataset.runStatus)) === 'running') await page.click('[data-testid=run]');
+        const after = await settle(page);
+        for (const [k, s] of Object.entries(after)) assert.notEqual(s, 'error', `${id}: ${k} is "error" after the run`);
+      }
+      const calls = await page.evaluate(() => window.__calls);
+      assert.ok(calls.ok >= 1, `${id}: no engine call succeeded after the restart (${calls.failed.join('; ')})`);
+      assert.deepEqual(calls.failed, []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+}
