@@ -166,24 +166,26 @@ fuzz:
 new-lab:
 	@node scripts/new-lab.mjs "$(NAME)"
 
+# Profile fast-test (Cargo.toml): release code generation without fat LTO, so ~45 test binaries link in seconds.
 test-native:
-	@echo "== native: cargo test --release"
-	cargo test --release
+	@echo "== native: cargo test --profile fast-test"
+	cargo test --profile fast-test
 	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
-	cargo test --release --features parallel --test kernels
+	cargo test --profile fast-test --features parallel --test kernels
 
-# The wasm tests (tests/wasm_*.rs) in headless Chromium, single-threaded build flags. Only the wasm_* targets are
-# named, so wasm-pack does not compile the native test files (gated to empty binaries on wasm32) for wasm.
+# The wasm tests in headless Chromium, single-threaded build flags: the one browser test binary tests/wasm/ (a module
+# per lab) and tests/wasm_threads.rs (empty without feature parallel). Only these targets are named, so wasm-pack
+# does not compile the native test files (gated to empty binaries on wasm32) for wasm.
 test-wasm:
-	@echo "== wasm: wasm-pack test --headless --chrome (the tests/wasm_*.rs targets only)"
+	@echo "== wasm: wasm-pack test --headless --chrome (the tests/wasm/ and tests/wasm_threads.rs targets only)"
 	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome -- \
-	  $$(for f in tests/wasm_*.rs; do printf -- '--test %s ' "$$(basename "$$f" .rs)"; done)
+	  --test wasm --test wasm_threads
 
-# tests/wasm_*.rs again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
+# The same wasm tests again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
 test-wasm-threads:
 	@scripts/wasm-test.sh --threads
 
-# tests/wasm_*.rs with the relaxed-SIMD flags of pkg-relaxed/ (fused multiply-add kernels against their twins).
+# The same wasm tests with the relaxed-SIMD flags of pkg-relaxed/ (fused multiply-add kernels against their twins).
 test-wasm-relaxed:
 	@scripts/wasm-test.sh --relaxed
 

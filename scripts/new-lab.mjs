@@ -2,8 +2,9 @@
 // make new-lab NAME=mylab — a new lab from the template lab, in the four places a lab touches (README, "Adding a
 // lab"): src/labs/<name>/mod.rs (the math), src/wasm/<name>.rs (the facade), www/labs/<name>.js (the page) and its
 // registry entry in www/labs/labs.json (status "live"), plus its tests: tests/<name>.rs (native),
-// tests/wasm_<name>.rs (lean wasm) and tests/e2e/<name>.test.mjs. Adds `pub mod <name>;` to src/labs/mod.rs and
-// src/wasm/mod.rs. Refuses to overwrite anything.
+// tests/wasm/<name>.rs (lean wasm, a module of the one browser test binary) and tests/e2e/<name>.test.mjs. Adds
+// `pub mod <name>;` to src/labs/mod.rs and src/wasm/mod.rs and `mod <name>;` to tests/wasm/main.rs. Refuses to
+// overwrite anything.
 //
 //   node scripts/new-lab.mjs NAME [--root DIR]     (DIR: the repository, default the one this script is in)
 
@@ -29,7 +30,7 @@ const copies = [
   ['src/wasm/_template.rs', `src/wasm/${name}.rs`],
   ['www/labs/_template.js', `www/labs/${name}.js`],
   ['tests/template.rs', `tests/${name}.rs`],
-  ['tests/wasm_template.rs', `tests/wasm_${name}.rs`],
+  ['tests/wasm/_template.rs', `tests/wasm/${name}.rs`],
   ['tests/e2e/_template.test.mjs', `tests/e2e/${name}.test.mjs`],
 ];
 for (const [, to] of copies) if (existsSync(join(ROOT, to))) die(`${to} exists already; pick another name`);
@@ -53,19 +54,21 @@ for (const [from, to] of copies) {
   console.log(`new-lab: wrote ${to}`);
 }
 
-/** Adds `pub mod <name>;` to a mod.rs after the last `pub mod` line that sorts before it. */
-function addMod(file) {
+/** Adds `<prefix> <name>;` (`pub mod` or `mod`) to a module file after the last such line that sorts before it. */
+function addMod(file, prefix = 'pub mod') {
   const p = join(ROOT, file);
   const lines = readFileSync(p, 'utf8').split('\n');
-  const mods = lines.map((l, i) => [l, i]).filter(([l]) => /^pub mod \w+;$/.test(l));
-  const before = mods.filter(([l]) => l.slice(8, -1) < name);
+  const re = new RegExp(`^${prefix} (\\w+);$`);
+  const mods = lines.map((l, i) => [l, i]).filter(([l]) => re.test(l));
+  const before = mods.filter(([l]) => re.exec(l)[1] < name);
   const at = (before.length ? before.at(-1)[1] : mods[0][1] - 1) + 1;
-  lines.splice(at, 0, `pub mod ${name};`);
+  lines.splice(at, 0, `${prefix} ${name};`);
   writeFileSync(p, lines.join('\n'));
-  console.log(`new-lab: added pub mod ${name}; to ${file}`);
+  console.log(`new-lab: added ${prefix} ${name}; to ${file}`);
 }
 addMod('src/labs/mod.rs');
 addMod('src/wasm/mod.rs');
+addMod('tests/wasm/main.rs', 'mod');
 
 const tpl = registry.labs.find((e) => e.id === '_template');
 const entry = {

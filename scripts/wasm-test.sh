@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the browser tests tests/wasm_*.rs (wasm-bindgen-test, headless Chromium via chromedriver).
+# Runs the browser tests (wasm-bindgen-test, headless Chromium via chromedriver): the one test binary tests/wasm/
+# (main.rs and a module per lab) and tests/wasm_threads.rs (the Worker pool; empty without feature parallel).
 #
 #   scripts/wasm-test.sh            single-threaded build: stable toolchain, +simd128 (.cargo/config.toml)
 #   scripts/wasm-test.sh --threads  threaded build: pinned nightly, .cargo/threads.toml, feature `parallel`,
@@ -9,7 +10,7 @@
 #   scripts/wasm-test.sh [--threads|--relaxed] -- ARGS   ARGS go to the test binaries (e.g. a test name filter)
 #
 # This is what `wasm-pack test --headless --chrome` does (wasm-bindgen-test-runner as the cargo runner, with
-# CHROMEDRIVER and WASM_BINDGEN_TEST_ONLY_WEB set), except that only the tests/wasm_*.rs targets are built:
+# CHROMEDRIVER and WASM_BINDGEN_TEST_ONLY_WEB set), except that only these two targets are built:
 # wasm-pack's build step (`cargo build --tests`) would compile every native integration test for wasm32 too.
 # The runner's test server sends COOP/COEP headers, so SharedArrayBuffer and the Worker pool work.
 set -euo pipefail
@@ -30,16 +31,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-tests=()
-for f in tests/wasm_*.rs; do
-  [ -e "$f" ] || continue
-  t="$(basename "$f" .rs)"
-  tests+=(--test "$t")
-done
-if [ ${#tests[@]} -eq 0 ]; then
-  echo "wasm-test: no tests/wasm_*.rs files" >&2
-  exit 1
-fi
+[ -f tests/wasm/main.rs ] || { echo "wasm-test: tests/wasm/main.rs is missing" >&2; exit 1; }
+tests=(--test wasm --test wasm_threads)
 
 runner="$(command -v wasm-bindgen-test-runner)" || { echo "wasm-test: wasm-bindgen-test-runner not found (make setup)" >&2; exit 1; }
 chromedriver="$(command -v chromedriver || echo /usr/bin/chromedriver)"

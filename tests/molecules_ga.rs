@@ -167,7 +167,7 @@ fn bad_settings_and_bad_start_are_refused_with_a_message() {
     assert!(Ga::new(GaConfig::default(), vec![]).is_err());
 }
 
-/// The run the lean wasm test repeats in the browser (tests/wasm_molecules.rs has the same function).
+/// The run the lean wasm test repeats in the browser (tests/wasm/molecules.rs has the same function).
 fn golden_run() -> String {
     let cfg = GaConfig { population: 24, generations: 5, beta: 1.0, seed: 2020, ..Default::default() };
     let mut ga = Ga::new(cfg, vec!["CCO".into(), "c1ccccc1O".into(), "CC(=O)NC".into()]).unwrap();
@@ -178,7 +178,7 @@ fn golden_run() -> String {
 
 #[test]
 fn stand_in_run_matches_the_golden_file_the_wasm_test_checks() {
-    // The golden file is this native run, written with MOLECULES_WRITE_GOLDEN=1; tests/wasm_molecules.rs checks
+    // The golden file is this native run, written with MOLECULES_WRITE_GOLDEN=1; tests/wasm/molecules.rs checks
     // that wasm32 produces the same bytes (native = wasm bit for bit).
     let path = format!("{}/tests/fixtures/molecules/standin_run.json", env!("CARGO_MANIFEST_DIR"));
     let now = golden_run();

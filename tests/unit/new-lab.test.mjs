@@ -11,7 +11,8 @@ import { validateRegistry } from '../../www/ui/registry.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILES = ['src/labs/_template/mod.rs', 'src/wasm/_template.rs', 'www/labs/_template.js', 'tests/template.rs',
-  'tests/wasm_template.rs', 'tests/e2e/_template.test.mjs', 'src/labs/mod.rs', 'src/wasm/mod.rs', 'www/labs/labs.json'];
+  'tests/wasm/_template.rs', 'tests/wasm/main.rs', 'tests/e2e/_template.test.mjs', 'src/labs/mod.rs', 'src/wasm/mod.rs',
+  'www/labs/labs.json'];
 
 test('new-lab copies the template into the four places and registers the lab', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paperlab-newlab-'));
@@ -32,6 +33,10 @@ test('new-lab copies the template into the four places and registers the lab', (
     const names = mods.map((l) => l.slice(8, -1));
     assert.deepEqual(names, [...names].sort(), 'mod lines stay sorted');
     assert.match(readFileSync(join(dir, 'src/wasm/mod.rs'), 'utf8'), /^pub mod toylab;$/m);
+    assert.match(readFileSync(join(dir, 'tests/wasm/toylab.rs'), 'utf8'), /paperlab::labs::toylab::/);
+    const wmods = readFileSync(join(dir, 'tests/wasm/main.rs'), 'utf8').split('\n').filter((l) => /^mod \w+;$/.test(l));
+    assert.ok(wmods.includes('mod toylab;'));
+    assert.deepEqual(wmods, [...wmods].sort(), 'the browser test modules stay sorted');
     const reg = JSON.parse(readFileSync(join(dir, 'www/labs/labs.json'), 'utf8'));
     const { labs, problems } = validateRegistry(reg);
     assert.deepEqual(problems, []);

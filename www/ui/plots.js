@@ -10,6 +10,7 @@
 import uPlot from '../vendor/uPlot.esm.js';
 import { colors, onSchemeChange, diverging } from './palette.js';
 import { sig3, onResize } from './controls.js';
+import { parseHash, visible } from './state.js';
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -35,6 +36,10 @@ export class CurvePlot {
     this._ro = onResize(el, () => this._resize());
     this._unscheme = onSchemeChange(() => this._build());
     this._table = numbersTable(el, () => this._rows());
+    this._exports = exportBar(el, {
+      svg: () => this.toSVG(),
+      name: () => exportName(this.el, this.opts.title),
+    });
   }
 
   /** The plotted numbers for the text alternative: header and rows (x, then one column per series). */
@@ -269,12 +274,232 @@ export class CurvePlot {
     return out.toDataURL('image/png');
   }
 
+  /**
+   * The plot as a standalone SVG document (string): the title (`title`, else `opts.title`, else the heading of the
+   * panel the plot sits in), a settings line (the lab and its URL settings), the axes with their ticks and labels,
+   * every shown series (gaps kept, dashes kept), the marker, the live points and a legend naming every series.
+   * Sizes are the plot's CSS pixels; text is real text (searchable, scalable).
+   */
+  toSVG(title) {
+    const u = this.u;
+    const o = this.opts;
+    const c = this.c;
+    const pr = uPlot.pxRatio;
+    const W = u.width;
+    const head = exportTitle(this.el, title ?? o.title);
+    const measure = textWidth('12px system-ui, sans-serif');
+    const small = textWidth('11px system-ui, sans-serif');
+    const settings = wrapText(settingsLine(), W - 24, small);
+    const titleH = 26;
+    const setH = settings.length * 15 + (settings.length ? 3 : 0);
+    const H = titleH + setH + u.height + 60;
+    const oy = titleH + setH;
+    const L = u.bbox.left / pr;
+    const T = u.bbox.top / pr + oy;
+    const PW = u.bbox.width / pr;
+    const PH = u.bbox.height / pr;
+    const X = (v) => L + u.valToPos(v, 'x');
+    const Y = (v) => T + u.valToPos(v, 'y');
+    const f = (v) => (Math.round(v * 100) / 100).toString();
+    const out = [];
+    out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="12">`);
+    out.push(`<rect width="100%" height="100%" fill="${c.bg}"/>`);
+    out.push(`<text x="12" y="18" font-size="15" font-weight="600" fill="${c.fg}">${esc(head)}</text>`);
+    settings.forEach((line, i) => out.push(`<text x="12" y="${titleH + 11 + 15 * i}" font-size="11" fill="${c.fg2}">${esc(line)}</text>`));
+    // Grid, ticks and tick labels from uPlot's own splits.
+    const [ax, ay] = u.axes;
+    const xs = (ax._splits || []).map((v, i) => [v, ax._values?.[i]]);
+    const ys = (ay._splits || []).map((v, i) => [v, ay._values?.[i]]);
+    for (const [v, label] of xs) {
+      if (!Number.isFinite(v)) continue;
+      const x = f(X(v));
+      out.push(`<line x1="${x}" y1="${f(T)}" x2="${x}" y2="${f(T + PH)}" stroke="${c.grid}"/>`);
+      if (label != null) out.push(`<text x="${x}" y="${f(T + PH + 16)}" text-anchor="middle" fill="${c.fg2}">${esc(label)}</text>`);
+    }
+    for (const [v, label] of ys) {
+      if (!Number.isFinite(v)) continue;
+      const y = f(Y(v));
+      out.push(`<line x1="${f(L)}" y1="${y}" x2="${f(L + PW)}" y2="${y}" stroke="${c.grid}"/>`);
+      if (label != null) out.push(`<text x="${f(L - 6)}" y="${y}" dy="4" text-anchor="end" fill="${c.fg2}">${esc(label)}</text>`);
+    }
+    out.push(`<rect x="${f(L)}" y="${f(T)}" width="${f(PW)}" height="${f(PH)}" fill="none" stroke="${c.grid}"/>`);
+    if (o.xLabel) out.push(`<text x="${f(L + PW / 2)}" y="${f(T + PH + 34)}" text-anchor="middle" fill="${c.fg2}">${esc(o.xLabel)}</text>`);
+    if (o.yLabel) out.push(`<text transform="translate(14 ${f(T + PH / 2)}) rotate(-90)" text-anchor="middle" fill="${c.fg2}">${esc(o.yLabel)}</text>`);
+    // Series, clipped to the plot area; null values break the line as on the page.
+    out.push(`<defs><clipPath id="area"><rect x="${f(L)}" y="${f(T)}" width="${f(PW)}" height="${f(PH)}"/></clipPath></defs><g clip-path="url(#area)">`);
+    o.series.forEach((sr, i) => {
+      if (!u.series[i + 1].show) return;
+      const col = c[sr.color] || sr.color;
+      const w = (sr.key === this.emphasis ? 2.5 : 1.5) * (sr.width || 1);
+      const dash = sr.dash ? ` stroke-dasharray="${sr.dash.join(' ')}"` : '';
+      let d = '';
+      let pen = false;
+      this.xs.forEach((x, j) => {
+        const y = this.ys[i][j];
+        if (y == null || !Number.isFinite(y)) { pen = false; return; }
+        d += `${pen ? 'L' : 'M'}${f(X(x))} ${f(Y(y))}`;
+        pen = true;
+      });
+      if (d) out.push(`<path d="${d}" fill="none" stroke="${col}" stroke-width="${w}"${dash}/>`);
+      if (sr.points !== false) {
+        this.xs.forEach((x, j) => {
+          const y = this.ys[i][j];
+          if (y != null && Number.isFinite(y)) out.push(`<circle cx="${f(X(x))}" cy="${f(Y(y))}" r="2" fill="${col}"/>`);
+        });
+      }
+    });
+    if (this.marker !== null && Number.isFinite(this.marker)) {
+      const x = f(X(this.marker));
+      const label = o.markerText ? o.markerText(this.marker) : `${o.markerLabel || 'x'} = ${this.marker.toFixed(3)}`;
+      out.push(`<line x1="${x}" y1="${f(T)}" x2="${x}" y2="${f(T + PH)}" stroke="${c.accent}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
+      out.push(`<text x="${f(X(this.marker) + 6)}" y="${f(T + PH - 8)}" fill="${c.accent}">${esc(label)}</text>`);
+    }
+    out.push('</g>');
+    for (const p of this.live) {
+      if (p.y == null || !Number.isFinite(p.y)) continue;
+      const col = c[p.color] || p.color;
+      const [px, py] = [X(p.x), Y(p.y)];
+      if (p.shape === 'diamond') out.push(`<path d="M${f(px)} ${f(py - 8)}L${f(px + 8)} ${f(py)}L${f(px)} ${f(py + 8)}L${f(px - 8)} ${f(py)}Z" fill="${col}" stroke="${c.bg}" stroke-width="2"/>`);
+      else out.push(`<circle cx="${f(px)}" cy="${f(py)}" r="6" fill="${col}" stroke="${c.bg}" stroke-width="2"/>`);
+      if (p.label) out.push(`<text x="${f(X(p.x) + 11)}" y="${f(Y(p.y) + 4)}" font-weight="bold" fill="${col}">${esc(p.label)}</text>`);
+    }
+    // Legend: every shown series, onto as many rows as the width needs.
+    const rows = [[]];
+    let lx = 12;
+    o.series.forEach((sr, i) => {
+      if (!u.series[i + 1].show) return;
+      const w = 22 + measure(sr.label) + 16;
+      if (lx + w > W - 8 && rows.at(-1).length) {
+        rows.push([]);
+        lx = 12;
+      }
+      rows.at(-1).push([sr, lx]);
+      lx += w;
+    });
+    const legendTop = oy + u.height + 4;
+    rows.forEach((row, r) => row.forEach(([sr, x]) => {
+      const ly = legendTop + 14 + 18 * r;
+      const col = c[sr.color] || sr.color;
+      const dash = sr.dash ? ` stroke-dasharray="${sr.dash.join(' ')}"` : '';
+      out.push(`<line x1="${f(x)}" y1="${ly - 4}" x2="${f(x + 18)}" y2="${ly - 4}" stroke="${col}" stroke-width="2"${dash}/>`);
+      out.push(`<text x="${f(x + 22)}" y="${ly}" fill="${c.fg}">${esc(sr.label)}</text>`);
+    }));
+    const total = legendTop + 18 * rows.length + 6;
+    out.push('</svg>');
+    return out.join('\n').replace(`height="${H}" viewBox="0 0 ${W} ${H}"`, `height="${total}" viewBox="0 0 ${W} ${total}"`)
+      .replace('<rect width="100%" height="100%"', `<rect width="${W}" height="${total}"`);
+  }
+
   destroy() {
     this._ro.disconnect();
     this._unscheme();
     this._table.remove();
+    this._exports.remove();
     this.u.destroy();
   }
+}
+
+/** Text for SVG/XML: `&`, `<`, `>` and quotes escaped; control and direction characters shown by code point. */
+function esc(text) {
+  return visible(String(text)).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]);
+}
+
+/** A function measuring text width (CSS px) in `font`, on a scratch canvas. */
+function textWidth(font) {
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = font;
+  return (t) => ctx.measureText(t).width;
+}
+
+/** `text` broken at ", " into lines no wider than `width` (by `measure`); [] for no text. */
+function wrapText(text, width, measure) {
+  if (!text) return [];
+  const lines = [''];
+  for (const part of text.split(/(?<=, )/)) {
+    if (lines.at(-1) && measure(lines.at(-1) + part) > width) lines.push('');
+    lines[lines.length - 1] += part;
+  }
+  return lines.map((l) => l.trimEnd());
+}
+
+/** The title of an exported plot: the given one, else the heading of the panel the plot sits in, else the page's. */
+function exportTitle(el, title) {
+  if (title) return title;
+  const panel = el.closest('section, .panel, article');
+  const hd = panel?.querySelector('h2, h3, h4');
+  const lab = document.title.split(' — ')[0];
+  return hd ? `${lab} · ${hd.textContent.trim()}` : document.title;
+}
+
+/** The settings line of an export: the lab and its URL settings ("verify: eps=0.3, method=crown-ibp, …"). */
+function settingsLine() {
+  const { route, params } = parseHash(location.hash);
+  const kv = [...params].filter(([k]) => k !== 'embed').map(([k, v]) => `${k}=${v.length > 24 ? `${v.slice(0, 24)}…` : v}`);
+  const line = route ? `Paperlab ${route}${kv.length ? `: ${kv.join(', ')}` : ''}` : '';
+  return line.length > 140 ? `${line.slice(0, 139)}…` : line;
+}
+
+/** A file name for an export: `paperlab-<lab>-<title words>`. */
+function exportName(el, title) {
+  const { route } = parseHash(location.hash);
+  const words = exportTitle(el, title).split(' · ').slice(1).join(' ').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `paperlab-${route || 'plot'}${words ? `-${words.slice(0, 40)}` : ''}`;
+}
+
+/** Renders an SVG string to a PNG blob at `scale`× its size (2 by default: sharp on paper and on HiDPI screens). */
+export async function svgToPng(svg, scale = 2) {
+  const img = new Image();
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  await img.decode();
+  const cv = document.createElement('canvas');
+  cv.width = Math.round(img.naturalWidth * scale);
+  cv.height = Math.round(img.naturalHeight * scale);
+  const ctx = cv.getContext('2d');
+  ctx.scale(scale, scale);
+  ctx.drawImage(img, 0, 0);
+  return new Promise((resolve, reject) => cv.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode the PNG'))), 'image/png'));
+}
+
+/**
+ * Two small buttons after a plot's element `el` — "SVG" and "PNG (2×)" — that download `svg()` and its 2× PNG
+ * rendering as `<name()>.svg` / `.png`. Returns `{ el, remove() }`.
+ */
+export function exportBar(el, { svg, name }) {
+  const bar = document.createElement('div');
+  bar.className = 'plot-export';
+  const save = (blob, ext) => {
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${name()}.${ext}`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 5000);
+  };
+  const button = (label, format, title, onclick) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.title = title;
+    b.dataset.format = format;
+    b.addEventListener('click', onclick);
+    return b;
+  };
+  bar.append(
+    button('SVG', 'svg', 'Download this plot as SVG (title, axes, legend and settings included)',
+      () => save(new Blob([svg()], { type: 'image/svg+xml' }), 'svg')),
+    button('PNG (2×)', 'png', 'Download this plot as a PNG at twice its size',
+      async () => {
+        try {
+          save(await svgToPng(svg()), 'png');
+        } catch (e) {
+          console.warn('PNG export failed', e);
+        }
+      }),
+  );
+  el.after(bar);
+  return { el: bar, remove: () => bar.remove() };
 }
 
 /**

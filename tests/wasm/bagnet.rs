@@ -6,19 +6,17 @@
 use paperlab::wasm::bagnet::BagnetLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static DATA: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
-static BAG9: &[u8] = include_bytes!("../www/models/bagnet/bagnet-q9-mnist.safetensors");
-static CNN: &[u8] = include_bytes!("../www/models/bagnet/cnn-mnist.safetensors");
-static BAG5: &[u8] = include_bytes!("../www/models/bagnet/bagnet-q5-mnist.safetensors");
-static BAG13: &[u8] = include_bytes!("../www/models/bagnet/bagnet-q13-mnist.safetensors");
-static BAG17: &[u8] = include_bytes!("../www/models/bagnet/bagnet-q17-mnist.safetensors");
+static DATA: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
+static BAG9: &[u8] = include_bytes!("../../www/models/bagnet/bagnet-q9-mnist.safetensors");
+static CNN: &[u8] = include_bytes!("../../www/models/bagnet/cnn-mnist.safetensors");
+static BAG5: &[u8] = include_bytes!("../../www/models/bagnet/bagnet-q5-mnist.safetensors");
+static BAG13: &[u8] = include_bytes!("../../www/models/bagnet/bagnet-q13-mnist.safetensors");
+static BAG17: &[u8] = include_bytes!("../../www/models/bagnet/bagnet-q17-mnist.safetensors");
 
 fn lab() -> BagnetLab {
     BagnetLab::new(DATA, BAG5, BAG9, BAG13, BAG17, CNN).unwrap()
 }
-static MANIFEST: &str = include_str!("../www/models/bagnet/manifest.json");
+static MANIFEST: &str = include_str!("../../www/models/bagnet/manifest.json");
 
 fn seed1_acc(id: &str) -> f64 {
     let m: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();

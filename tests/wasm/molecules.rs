@@ -7,8 +7,6 @@ use paperlab::labs::molecules::ga::{run_generation, Ga, GaConfig, StandInChemist
 use paperlab::wasm::molecules::MoleculesLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
 fn golden_run() -> String {
     let cfg = GaConfig { population: 24, generations: 5, beta: 1.0, seed: 2020, ..Default::default() };
     let mut ga = Ga::new(cfg, vec!["CCO".into(), "c1ccccc1O".into(), "CC(=O)NC".into()]).unwrap();
@@ -43,7 +41,7 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) ->
 #[wasm_bindgen_test]
 fn ga_run_in_wasm_matches_native() {
     let wasm: serde_json::Value = serde_json::from_str(&golden_run()).unwrap();
-    let native: serde_json::Value = serde_json::from_str(include_str!("fixtures/molecules/standin_run.json")).unwrap();
+    let native: serde_json::Value = serde_json::from_str(include_str!("../fixtures/molecules/standin_run.json")).unwrap();
     if let Some(d) = first_difference(&wasm, &native, "run") {
         panic!("wasm and native runs differ at {d}");
     }

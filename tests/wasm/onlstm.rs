@@ -7,10 +7,8 @@ use paperlab::kernels::cumax::{cumax_naive, cumax_rows};
 use paperlab::wasm::onlstm::OnlstmLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static MODEL: &[u8] = include_bytes!("../www/models/onlstm/onlstm-c8.safetensors");
-static MANIFEST: &str = include_str!("../www/models/onlstm/manifest.json");
+static MODEL: &[u8] = include_bytes!("../../www/models/onlstm/onlstm-c8.safetensors");
+static MANIFEST: &str = include_str!("../../www/models/onlstm/manifest.json");
 
 #[wasm_bindgen_test]
 fn cumax_lanes_match_the_twin() {

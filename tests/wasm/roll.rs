@@ -8,11 +8,9 @@ use paperlab::nn::Mlp;
 use paperlab::wasm::roll::RollLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
-static MODEL: &[u8] = include_bytes!("../www/models/roll/roll-2.safetensors");
-static MANIFEST: &str = include_str!("../www/models/roll/manifest.json");
+static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
+static MODEL: &[u8] = include_bytes!("../../www/models/roll/roll-2.safetensors");
+static MANIFEST: &str = include_str!("../../www/models/roll/manifest.json");
 
 #[wasm_bindgen_test]
 fn shipped_model_matches_its_native_numbers() {

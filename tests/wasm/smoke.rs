@@ -1,7 +1,7 @@
 //! Browser smoke tests for the wasm builds (single-threaded `pkg/` flags and threaded `pkg-parallel/` flags alike):
 //! the shipped data parses inside WebAssembly, and the safetensors round trip works there.
 //!
-//! Run with `make test` (both builds) or `wasm-pack test --headless --chrome -- --test wasm_smoke`.
+//! Run with `make test` (both builds) or `scripts/wasm-test.sh -- smoke::`.
 #![cfg(target_arch = "wasm32")]
 
 use std::collections::BTreeMap;
@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 use paperlab::data::mnist::{Mnist, N_TEST, N_TRAIN, PIXELS};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
 /// The same bytes the front end fetches from `www/data/`.
-static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
+static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
 
 #[wasm_bindgen_test]
 fn shipped_mnist_parses_in_wasm() {

@@ -6,8 +6,6 @@ use ndarray::array;
 use paperlab::labs::_template::{fraction_above_exact, logistic, MonteCarlo};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
 #[wasm_bindgen_test]
 fn wasm_matches_the_closed_forms() {
     let ys = logistic(2.0, array![-1.0f32, 0.0, 1.0].view()).unwrap();

@@ -9,8 +9,6 @@ use paperlab::labs::verify::{margin_bounds, LowerSlope, Method};
 use paperlab::nn::{Mlp, Rng};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
 fn rv(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.uniform_in(-1.0, 1.0)).collect()
 }

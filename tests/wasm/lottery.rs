@@ -7,10 +7,8 @@ use paperlab::nn::Rng;
 use paperlab::wasm::lottery::{LotteryRl, LotteryText, LotteryVision};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
-static TEXT_GZ: &[u8] = include_bytes!("../www/data/moby-dick-200k.txt.gz");
+static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
+static TEXT_GZ: &[u8] = include_bytes!("../../www/data/moby-dick-200k.txt.gz");
 
 /// `round(n (num/den)^k)`, round half up, in integers.
 fn exact(n: u128, num: u128, den: u128, k: u32) -> usize {

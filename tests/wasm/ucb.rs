@@ -7,9 +7,7 @@ use paperlab::labs::ucb::{keep_mask, softplus, Prior};
 use paperlab::wasm::ucb::UcbLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
+static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
 
 #[wasm_bindgen_test]
 fn prior_and_softplus_are_stable_in_wasm() {

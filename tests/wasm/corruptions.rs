@@ -8,17 +8,15 @@ use paperlab::nn::Rng;
 use paperlab::wasm::corruptions::CorruptionsLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static PHOTO: &[u8] = include_bytes!("fixtures/corruptions/astronaut64/input.png");
-static MNIST_GZ: &[u8] = include_bytes!("../www/data/mnist-10k.safetensors.gz");
-static NATURAL: &[u8] = include_bytes!("../www/models/verify/mlp-natural.safetensors");
-static CROWN: &[u8] = include_bytes!("../www/models/verify/mlp-crownibp.safetensors");
-static FROST1: &[u8] = include_bytes!("../www/data/frost/frost1.png");
-static FROST2: &[u8] = include_bytes!("../www/data/frost/frost2.png");
-static FROST3: &[u8] = include_bytes!("../www/data/frost/frost3.png");
-static FROST4: &[u8] = include_bytes!("../www/data/frost/frost4.jpg");
-static FROST5: &[u8] = include_bytes!("../www/data/frost/frost5.jpg");
+static PHOTO: &[u8] = include_bytes!("../fixtures/corruptions/astronaut64/input.png");
+static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
+static NATURAL: &[u8] = include_bytes!("../../www/models/verify/mlp-natural.safetensors");
+static CROWN: &[u8] = include_bytes!("../../www/models/verify/mlp-crownibp.safetensors");
+static FROST1: &[u8] = include_bytes!("../../www/data/frost/frost1.png");
+static FROST2: &[u8] = include_bytes!("../../www/data/frost/frost2.png");
+static FROST3: &[u8] = include_bytes!("../../www/data/frost/frost3.png");
+static FROST4: &[u8] = include_bytes!("../../www/data/frost/frost4.jpg");
+static FROST5: &[u8] = include_bytes!("../../www/data/frost/frost5.jpg");
 
 #[wasm_bindgen_test]
 fn facade_matches_the_library() {

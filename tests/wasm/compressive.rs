@@ -6,11 +6,9 @@
 use paperlab::wasm::compressive::CompressiveLab;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-static TEXT_GZ: &[u8] = include_bytes!("../www/data/moby-dick-200k.txt.gz");
-static MODEL: &[u8] = include_bytes!("../www/models/compressive/conv-c4.safetensors");
-static MANIFEST: &str = include_str!("../www/models/compressive/manifest.json");
+static TEXT_GZ: &[u8] = include_bytes!("../../www/data/moby-dick-200k.txt.gz");
+static MODEL: &[u8] = include_bytes!("../../www/models/compressive/conv-c4.safetensors");
+static MANIFEST: &str = include_str!("../../www/models/compressive/manifest.json");
 
 #[wasm_bindgen_test]
 fn committed_model_matches_the_native_loss() {
