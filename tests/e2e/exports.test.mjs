@@ -1,7 +1,7 @@
 // Plot exports people can paste into a post, every live lab: each line chart carries "SVG" and "PNG (2×)" buttons.
 // The SVG must be a well-formed document that names the plot (title), says the settings (the lab's URL settings)
 // and contains every series shown in the plot's legend on the page; the PNG must be a real PNG at twice the SVG's
-// size. Labs without a line chart are skipped by name (the list prints them).
+// size; and the plot's ARIA live summary names what it shows at the marked value. Labs without a line chart are skipped by name (the list prints them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -47,6 +47,12 @@ for (const id of LIVE) {
       const legend = await bar.evaluate((b) => [...b.previousElementSibling.querySelectorAll('.u-series')]
         .slice(1).filter((r) => !r.classList.contains('u-off')).map((r) => r.querySelector('.u-label').textContent.trim()));
       assert.ok(legend.length > 0, 'the plot has a legend');
+      // Its ARIA live summary says, in words, what the plot shows at the marked value.
+      const said = await page.waitForFunction((b) => {
+        const p = b.parentElement.querySelector('[data-testid=plot-summary]');
+        return p && p.getAttribute('aria-live') === 'polite' && p.textContent.length > 0 ? p.textContent : null;
+      }, await bar.elementHandle(), { timeout: 30000 }).then((hd) => hd.jsonValue());
+      assert.ok(legend.some((l) => said.includes(l)), `the live summary "${said}" names a series`);
 
       const svg = await downloadOf(page, bar.locator('button[data-format=svg]'));
       assert.match(svg.name, new RegExp(`^paperlab-${id}[\\w-]*\\.svg$`));

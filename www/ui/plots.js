@@ -36,6 +36,12 @@ export class CurvePlot {
     this._ro = onResize(el, () => this._resize());
     this._unscheme = onSchemeChange(() => this._build());
     this._table = numbersTable(el, () => this._rows());
+    // The ARIA live summary: what the plot shows at the marked x, in words, after the values settle.
+    this._said = document.createElement('p');
+    this._said.className = 'sr-only';
+    this._said.setAttribute('aria-live', 'polite');
+    this._said.dataset.testid = 'plot-summary';
+    el.after(this._said);
     this._exports = exportBar(el, {
       svg: () => this.toSVG(),
       name: () => exportName(this.el, this.opts.title),
@@ -118,12 +124,43 @@ export class CurvePlot {
     this.ys = ys;
     this.u.setData([xs, ...ys]);
     this._table.refresh();
+    this._announce();
   }
 
   setMarker(x) {
     this.marker = x;
     this.u.redraw(false, false);
     this._legendAtMarker();
+    this._announce();
+  }
+
+  /** The plot's summary in words (for the live region; also a test hook): the marked x, each series' value
+   *  there, and the live points' labels. */
+  summary() {
+    const o = this.opts;
+    if (!this.xs.length) return '';
+    // At the marked x, or (a plot without a marker, e.g. a run's progress) at the last x.
+    const m = this.marker ?? this.xs.at(-1);
+    let best = 0;
+    this.xs.forEach((x, i) => {
+      if (Math.abs(x - m) < Math.abs(this.xs[best] - m)) best = i;
+    });
+    const name = o.markerLabel || o.xLabelShort || o.xLabel || 'x';
+    const at = this.marker !== null && o.markerText ? o.markerText(m) : `${name} = ${o.xFormat ? o.xFormat(m) : sig3(m)}`;
+    const parts = o.series.map((sr, i) => {
+      const v = this.ys[i]?.[best];
+      return v == null || !Number.isFinite(v) ? null : `${sr.label} ${sig3(v)}${o.ySuffix || ''}`;
+    }).filter(Boolean);
+    const live = this.live.filter((p) => p.label && p.y != null).map((p) => `now ${p.label}`);
+    return `${at}: ${[...live, ...parts].join(', ')}`;
+  }
+
+  _announce() {
+    clearTimeout(this._sayTimer);
+    this._sayTimer = setTimeout(() => {
+      const t = this.summary();
+      if (t !== this._said.textContent) this._said.textContent = t;
+    }, 600);
   }
 
   _legendAtMarker() {
@@ -138,6 +175,7 @@ export class CurvePlot {
   setLive(points) {
     this.live = points;
     this.u.redraw(false, false);
+    this._announce();
   }
 
   setEmphasis(key) {
@@ -395,6 +433,8 @@ export class CurvePlot {
     this._unscheme();
     this._table.remove();
     this._exports.remove();
+    clearTimeout(this._sayTimer);
+    this._said.remove();
     this.u.destroy();
   }
 }
