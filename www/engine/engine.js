@@ -247,6 +247,12 @@ export class Engine {
     }
   }
 
+  /** The worker's wasm memory in bytes and its number of open labs (`{ memoryBytes, openLabs }`). */
+  async stats() {
+    await this.ready;
+    return this.api.stats();
+  }
+
   /** For tests: make the worker behave as after a Rust panic. */
   async crashForTest() {
     await this.ready;

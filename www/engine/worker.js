@@ -17,6 +17,8 @@ import * as Comlink from '../vendor/comlink.mjs';
 
 let pkg = null;
 let build = null;
+/** The module's exports (memory included), from the wasm-bindgen init. */
+let wasm = null;
 let poisoned = null;
 const labs = new Map();
 const bytesCache = new Map();
@@ -111,7 +113,7 @@ const api = {
     let mod;
     try {
       mod = await import(`../../${name}/paperlab.js`);
-      await mod.default();
+      wasm = await mod.default();
     } catch (e) {
       if (name === base) throw new Error(`Could not load the engine (${name}/paperlab.js): ${e.message}`);
       // The relaxed-SIMD build is an optimisation: fall back to the plain one.
@@ -119,7 +121,7 @@ const api = {
       name = base;
       try {
         mod = await import(`../../${name}/paperlab.js`);
-        await mod.default();
+        wasm = await mod.default();
       } catch (e2) {
         throw new Error(`Could not load the engine (${name}/paperlab.js): ${e2.message}`);
       }
@@ -160,6 +162,11 @@ const api = {
     const lab = labs.get(key);
     labs.delete(key);
     if (lab && lab.free && !poisoned) guarded(() => lab.free());
+  },
+
+  /** The engine's footprint: the wasm linear memory in bytes and the number of open labs (soak tests). */
+  stats() {
+    return { memoryBytes: wasm?.memory?.buffer?.byteLength ?? 0, openLabs: labs.size };
   },
 
   /** For tests: behave exactly as after a Rust panic (the instance is poisoned). */
