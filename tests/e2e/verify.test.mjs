@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { servers, launch, open, ready, liveResult, pgdResult, labValues, shot } from './helpers.mjs';
 
 let srv;
@@ -367,6 +368,13 @@ test('a data file with another test-set size re-ranges the digit setting instead
   await own.route('**/mnist-10k.safetensors.gz', (route) => route.fulfill({
     status: 200, body, headers: { 'content-type': 'application/gzip', 'cross-origin-resource-policy': 'same-origin' },
   }));
+  // As a site that ships its own data file would: the checksum list names the new file's SHA-256.
+  await own.route('**/www/checksums.json', async (route) => {
+    const res = await route.fetch();
+    const sums = await res.json();
+    sums.files['www/data/mnist-10k.safetensors.gz'] = createHash('sha256').update(body).digest('hex');
+    await route.fulfill({ response: res, body: JSON.stringify(sums) });
+  });
   try {
     const { page, errors } = await open(own, lab('eps=0.1&method=ibp&digit=1500'));
     await ready(page);

@@ -87,13 +87,40 @@ async function fetchBytes(url) {
     throw new Error(`Could not download ${shortName(url)}: HTTP ${res.status} ${res.statusText}.`);
   }
   let bytes = new Uint8Array(await res.arrayBuffer());
-  // A server may have decoded a .gz file on the way (Content-Encoding); the engine expects the gzip bytes.
+  // A server may have decoded a .gz file on the way (Content-Encoding); the engine expects the gzip bytes. (Such a
+  // file is not checked against its SHA-256 below — the bytes are not the shipped ones — but gzip's CRC-32 is.)
   if (url.endsWith('.gz') && bytes.length > 2 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) {
     const cs = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
     bytes = new Uint8Array(await new Response(cs).arrayBuffer());
+  } else {
+    await checkSha256(url, bytes);
   }
   bytesCache.set(url, bytes);
   return bytes;
+}
+
+// The site's root (the worker is www/engine/worker.js) and its list of shipped files' SHA-256 (scripts/checksums.mjs).
+const SITE = new URL('../../', import.meta.url);
+let sums = null;
+
+/** The checksum list, fetched once; an empty list if the site has none (then nothing is checked). */
+function checksumList() {
+  sums ??= fetch(new URL('www/checksums.json', SITE)).then((r) => (r.ok ? r.json() : { files: {} }))
+    .then((j) => j.files || {}, () => ({}));
+  return sums;
+}
+
+/** Throws, naming the file, when a shipped file's bytes do not have the SHA-256 www/checksums.json lists. */
+async function checkSha256(url, bytes) {
+  const abs = new URL(url, self.location.href);
+  if (abs.origin !== SITE.origin || !abs.pathname.startsWith(SITE.pathname)) return;
+  const rel = decodeURIComponent(abs.pathname.slice(SITE.pathname.length));
+  const want = (await checksumList())[rel];
+  if (!want) return;
+  const got = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  if (got !== want) {
+    throw new Error(`${rel} is damaged or out of date: its ${bytes.length.toLocaleString('en-US')} bytes do not have the SHA-256 that www/checksums.json lists. Reload the page; if it persists, the site's copy of the file is broken.`);
+  }
 }
 
 function shortName(url) {
