@@ -455,6 +455,16 @@ pub fn corrupt(img: &Image, corruption: Corruption, severity: usize, tables: Tab
     corrupt_with(img, corruption, severity, tables, rng, frost, Draws::default())
 }
 
+/// The five severities of `corruption` on `img` (a row of the 15 x 5 grid), severity `s` drawn from
+/// `Rng::new(seed)` exactly as a single `corrupt(img, corruption, s, tables, &mut Rng::new(seed), frost)` would, so
+/// a row equals five single calls. The severities run in parallel where threads exist ([`crate::par`]).
+///
+/// # Errors
+/// As [`corrupt`] (the first failing severity's error).
+pub fn corrupt_severities(img: &Image, corruption: Corruption, tables: Tables, seed: u64, frost: Option<&FrostPictures>) -> Result<Vec<Image>> {
+    crate::par::map_range(5, |k| corrupt(img, corruption, k + 1, tables, &mut Rng::new(seed), frost)).into_iter().collect()
+}
+
 /// [`corrupt`] with some random draws fixed (see [`Draws`]).
 ///
 /// # Errors

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use super::bench::Benchmark;
+use super::bench::{Benchmark, ModelReport};
 use super::perturb::Perturbation;
 use super::{corrupt, decode, Corruption, FrostPictures, Image, Tables};
 use crate::data::mnist::Mnist;
@@ -44,16 +44,38 @@ pub const MODELS: [(&str, &str); 3] = [
     ("LeNet-300-100 ticket 21.1%", "www/models/lottery/vision-ticket.safetensors"),
 ];
 
-/// Runs the benchmark on the first `n` test digits (flip rates on `n_flip`) and returns a markdown report.
-pub fn robustness_table(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+/// Runs the benchmark of [`MODELS`] (baseline: the first) on the first `n` test digits (flip rates on `n_flip`):
+/// the reports and the seconds it took.
+///
+/// # Errors
+/// Missing or unreadable shipped files; errors of [`Benchmark`].
+pub fn robustness_run(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<(Vec<ModelReport>, f64)> {
     let data = Mnist::load_default()?;
     let frost = FrostPictures::load_dir(&root.join("www/data/frost"))?;
     let models = MODELS.iter().map(|(name, f)| Ok((name.to_string(), Mlp::from_safetensors(&std::fs::read(root.join(f))?)?.0))).collect::<Result<Vec<_>>>()?;
     let mut b = Benchmark::new(&data.test.images, &data.test.labels, n, n_flip, seed, models, 0, Some(frost))?;
     let t0 = Instant::now();
     while b.step()?.is_some() {}
-    let secs = t0.elapsed().as_secs_f64();
-    let rep = b.report();
+    Ok((b.report(), t0.elapsed().as_secs_f64()))
+}
+
+/// The shipped precomputed benchmark (`www/data/corruptions-bench.json`, shown by the page before and instead of a
+/// live run): `{n, n_flip, seed, secs, models: [ModelReport]}` as JSON.
+///
+/// # Errors
+/// As [`robustness_run`].
+pub fn robustness_json(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+    let (rep, secs) = robustness_run(root, n, n_flip, seed)?;
+    let v = serde_json::json!({ "n": n, "n_flip": n_flip, "seed": seed, "secs": (secs * 10.0).round() / 10.0, "models": rep });
+    Ok(format!("{v}\n"))
+}
+
+/// Runs the benchmark on the first `n` test digits (flip rates on `n_flip`) and returns a markdown report.
+///
+/// # Errors
+/// As [`robustness_run`].
+pub fn robustness_table(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+    let (rep, secs) = robustness_run(root, n, n_flip, seed)?;
     let pct = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", 100.0 * x));
     let mut s = String::new();
     let _ = writeln!(s, "{n} test digits, flips on {n_flip}, seed {seed}, {secs:.1} s\n");
