@@ -6,7 +6,7 @@
 use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
 use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, Border};
 use paperlab::labs::corruptions::perturb::{flip_probability, flips, mean_flip_rate, mean_top5_distance, sequence, top5_distance, Perturbation};
-use paperlab::labs::corruptions::{corrupt, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
+use paperlab::labs::corruptions::{corrupt, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
 use paperlab::nn::{Mlp, Rng};
 
 fn root() -> std::path::PathBuf {
@@ -146,6 +146,24 @@ fn every_corruption_runs_on_digits_and_gray_with_the_cifar_tables() {
     let g = corrupt(&digit, Corruption::DefocusBlur, 3, Tables::Cifar, &mut Rng::new(0), None).unwrap();
     let c = corrupt(&rgb, Corruption::DefocusBlur, 3, Tables::Cifar, &mut Rng::new(0), None).unwrap();
     check("gray vs rgb defocus", &g.data, &c.plane(0), 0.0);
+}
+
+/// A grid row (the page's one call per corruption, parallel on threads) equals five single calls with the same seed,
+/// for a random corruption (its draws restart from the seed at each severity) and a deterministic one.
+#[test]
+fn a_grid_row_is_five_single_calls() {
+    let frost = FrostPictures::load_dir(&root().join("www/data/frost")).unwrap();
+    let img = Image::new(40, 30, 3, plane(40, 90, 5).iter().map(|v| v.round()).collect()).unwrap();
+    for c in [Corruption::GaussianNoise, Corruption::Frost, Corruption::ZoomBlur] {
+        let t = Tables::for_size(img.w, img.h);
+        let row = corrupt_severities(&img, c, t, 7, Some(&frost)).unwrap();
+        assert_eq!(row.len(), 5);
+        for (k, r) in row.iter().enumerate() {
+            let one = corrupt(&img, c, k + 1, t, &mut Rng::new(7), Some(&frost)).unwrap();
+            check(&format!("{} s{}", c.name(), k + 1), &r.data, &one.data, 0.0);
+        }
+    }
+    assert!(corrupt_severities(&img, Corruption::Frost, Tables::Cifar, 7, None).is_err(), "frost without pictures is an error");
 }
 
 #[test]
