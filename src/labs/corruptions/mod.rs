@@ -29,7 +29,7 @@ pub mod bench;
 mod blur;
 mod digital;
 pub mod filters;
-mod noise;
+pub mod noise;
 pub mod perturb;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
