@@ -101,14 +101,15 @@ class CorruptionsLab extends LabPage {
     this.pPhotoText = h('p', { class: 'hint', 'data-testid': 'photo-sequence' });
     this.playBtn = h('button', { type: 'button', class: 'small', 'data-testid': 'play', 'aria-pressed': 'false' }, 'play');
     this.playBtn.addEventListener('click', () => this.togglePlay());
-    this.flips = h('div', { class: 'corr-flips', 'data-testid': 'flips' });
+    this.flips = h('div', { class: 'corr-flips', 'data-testid': 'flips', tabindex: '0', role: 'region', 'aria-label': 'predicted class per frame (scrolls sideways)' });
     this.seqText = h('p', { class: 'readout', 'data-testid': 'sequence' });
+    this.flipNote = h('p', { class: 'hint' });
 
     this.benchBox = this.runBox({
       label: 'Live benchmark on the shipped digits', name: 'bench', unit: 'cells', job: () => this.job(),
       labels: { run: 'run the benchmark', cancel: 'cancel' }, startN: 1, extra: [this.slot('bench')],
     });
-    this.benchTable = h('div', { 'data-testid': 'bench-table', class: 'corr-table' });
+    this.benchTable = h('div', { 'data-testid': 'bench-table' });
     this.benchChart = h('div', { class: 'corr-bars', 'data-testid': 'bench-chart', role: 'img' });
     this.benchSource = h('p', { class: 'hint', 'data-testid': 'bench-source' });
 
@@ -126,7 +127,7 @@ class CorruptionsLab extends LabPage {
             h('figure', {}, this.pPhoto, h('figcaption', {}, this.pPhotoText)),
             h('figure', {}, this.pDigit, h('figcaption', {}, 'the digit (CIFAR-P settings)')),
             h('div', { class: 'corr-player-ctl' }, this.slot('player'), this.playBtn)),
-          this.flips, this.seqText),
+          this.flipNote, this.flips, this.seqText),
         panel('Robustness of the shipped digit models (normalised by the natural MLP)', this.slot('bench-view'), this.benchChart, this.benchTable, this.benchSource),
       ],
     };
@@ -366,9 +367,9 @@ class CorruptionsLab extends LabPage {
     if (!s) return;
     const k = Math.min(j, s.frames - 1);
     paint(this.pDigit, grayToRgba(s.pixels.subarray(k * 784, (k + 1) * 784), 28, 28), 28, 28);
+    this.flipNote.textContent = `Predicted class per frame; a flip (orange) is a frame whose prediction differs from ${s.noise ? 'the first frame\u2019s (a noise sequence)' : 'the previous frame\u2019s'}; the current frame is outlined.`;
     this.flips.replaceChildren(dataTable({
       cls: 'corr-flip-table',
-      caption: `Predicted class per frame; a flip (orange) is a frame whose prediction differs from ${s.noise ? 'the first frame\u2019s' : 'the previous frame\u2019s'}.`,
       head: ['model', ...Array.from({ length: s.frames }, (_, f) => String(f))],
       rows: this.models.map((name, m) => [name, ...s.preds[m].map((p, f) => ({
         value: String(p), cls: `${s.flips[m].includes(f) ? 'flip' : ''}${f === k ? ' cur' : ''}`.trim() || null,
