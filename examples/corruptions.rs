@@ -1,6 +1,6 @@
 //! The corruptions lab's native numbers: `cargo run --release --example corruptions [n_digits] [n_flip]`.
 //! Prints the 15 x 5 grid's time on the 224x224 chelsea crop and the robustness table of the shipped digit models.
-//! With `--json FILE` it only runs the benchmark and writes the page's precomputed result there
+//! With `--grid` it only times the grid (`make bench`); with `--json FILE` it only runs the benchmark and writes the page's precomputed result there
 //! (`www/data/corruptions-bench.json`).
 
 use paperlab::labs::corruptions::ship::{chelsea224, robustness_json, robustness_table, time_grid};
@@ -23,6 +23,9 @@ fn main() -> paperlab::Result<()> {
     println!("15 x 5 grid on 224x224, native, {} thread(s): {total:.3} s", paperlab::par::threads());
     for (name, s) in per {
         println!("  {name:18} {:.1} ms", 1000.0 * s);
+    }
+    if argv.iter().any(|a| a == "--grid") {
+        return Ok(());
     }
     println!("\n{}", robustness_table(&root, n, n_flip, 2019)?);
     Ok(())

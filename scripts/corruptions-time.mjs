@@ -4,20 +4,23 @@
 //
 //   node scripts/corruptions-time.mjs [--threads] [--runs N] [URL]
 //
-// URL: a server of the repository with COOP/COEP headers (default http://127.0.0.1:8080, e.g. `make serve`, or
-// `node_modules/.bin/serve -c serve.json -l tcp://127.0.0.1:PORT .`). Without --threads the page is opened with
+// URL: a server of the repository with COOP/COEP headers (e.g. `make serve`); without one, a static server with
+// those headers is started here (tests/e2e/helpers.mjs). Without --threads the page is opened with
 // `?single=1` (pkg/, one thread); with it, the threaded build (pkg-parallel/) must exist. `?relaxed=0` always (the
 // corruptions use no FMA kernel). Prints one line per corruption and the total, in ms.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startStatic } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const threads = args.includes('--threads');
 const ri = args.indexOf('--runs');
 const runs = ri >= 0 ? Number(args[ri + 1]) : 5;
-const base = (args.find((a) => /^https?:/.test(a)) || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const given = args.find((a) => /^https?:/.test(a));
+const own = given ? null : await startStatic({ isolated: true });
+const base = (given || own.url).replace(/\/+$/, '');
 const dir = mkdtempSync(join(tmpdir(), 'paperlab-time-'));
 const ctx = await chromium.launchPersistentContext(dir, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -47,4 +50,5 @@ try {
 } finally {
   await ctx.close();
   rmSync(dir, { recursive: true, force: true });
+  await own?.close();
 }
