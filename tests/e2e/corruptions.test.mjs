@@ -43,7 +43,8 @@ function chunk(type, body) {
   crc.writeUInt32BE(crc32(tb));
   return Buffer.concat([len, tb, crc]);
 }
-/** A gray PNG of w x h (pixels `px(x, y)`); `idat: false` leaves the pixel data out (a header-only file). */
+/** A gray PNG of w x h (pixels `px(x, y)`); `idat: false` puts a stub in place of the pixel data (a file whose
+ *  header is fine and whose pixels are cut short). */
 function png(w, ht, px = () => 128, { idat = true } = {}) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
@@ -55,7 +56,7 @@ function png(w, ht, px = () => 128, { idat = true } = {}) {
     for (let y = 0; y < ht; y++) rows.push(Buffer.from([0, ...Array.from({ length: w }, (_, x) => px(x, y))]));
   }
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    ...(idat ? [chunk('IDAT', deflateSync(Buffer.concat(rows)))] : []), chunk('IEND', Buffer.alloc(0))]);
+    chunk('IDAT', deflateSync(idat ? Buffer.concat(rows) : Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
 }
 /** The start of a JPEG whose frame header declares 4 components (CMYK). */
 const cmykJpeg = () => Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x14, 0x08, 0x00, 0x40, 0x00, 0x40, 0x04,
@@ -167,6 +168,7 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   await page.waitForFunction(() => /^Zoom blur, severity 4/.test(document.querySelector('[data-testid=big-caption]').textContent));
 
   // A crash: the engine restarts, the page loads the (uploaded) photo again and keeps working.
+  await page.evaluate(() => { delete document.getElementById('lab').dataset.grid; });
   const crash = await page.evaluate(() => window.paperlab.engine.crashForTest());
   assert.match(crash, /engine crashed/);
   await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]').textContent));
