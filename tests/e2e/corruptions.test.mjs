@@ -134,7 +134,11 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   assert.equal(d.benchSource, 'live');
   assert.match(await text(page, 'bench-source'), /Live: 20 test digits \(flip rates on 20\), seed 4/);
   const base = await page.$$eval('[data-testid=bench-table] tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
-  assert.deepEqual([base[2], base[3], base[4]], ['100%', '100%', '100%'], `baseline row ${base}`);
+  // On 20 digits the baseline may never flip, or its error not grow, on some perturbation or corruption: then its
+  // relative mCE / mFR are undefined (a zero denominator) and shown as "–", which the source line explains.
+  assert.equal(base[2], '100%', `baseline row ${base}`);
+  for (const x of [base[3], base[4]]) assert.ok(x === '100%' || x === '–', `baseline row ${base}`);
+  assert.match(await text(page, 'bench-source'), /or where the baseline’s value is 0/);
 
   // Bad uploads: a message each, the photo stays.
   const cases = [
@@ -153,11 +157,11 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
     assert.match(msg, /The previous photo is kept\.$/);
     assert.equal((await data(page)).photo, '224x149');
   }
-  // A good 40 x 30 grayscale upload: CIFAR-10-C tables, one channel; the error goes away.
+  // A good 40 x 30 grayscale upload (made RGB, as imagecorruptions does): the CIFAR-10-C tables; the error goes away.
   await upload(page, 'small.png', 'image/png', png(40, 30, (x, y) => (x * 6 + y * 3) % 256));
   await page.waitForSelector('#lab[data-photo="40x30"]');
   assert.equal(await page.isHidden('[data-testid=photo-error]'), true);
-  await page.waitForFunction(() => /small\.png \(your upload\) \(40×30, grayscale; the CIFAR-10-C parameter tables\)/.test(document.querySelector('[data-testid=big-caption]').textContent));
+  await page.waitForFunction(() => /small\.png \(your upload\) \(40×30; the CIFAR-10-C parameter tables\)/.test(document.querySelector('[data-testid=big-caption]').textContent));
   await page.waitForSelector('#lab[data-grid="done"]', { timeout: 120000 });
 
   // A Rust error (a JsError) leaves the instance working.

@@ -236,6 +236,9 @@ class CorruptionsLab extends LabPage {
 
   /** Makes `bytes` the photo (the engine decodes and fits it; throws its message for a bad file), then repaints. */
   async usePhoto(bytes, label, upload = false) {
+    // Results in flight for the previous photo are dropped (they have its size).
+    this.gridToken = (this.gridToken || 0) + 1;
+    this.pToken = (this.pToken || 0) + 1;
     const { value } = await this.lab.call('load_photo', [upload ? bytes.slice() : bytes, SIDE]);
     this.photoError.hidden = true;
     delete this.root.dataset.photoError;
@@ -258,6 +261,7 @@ class CorruptionsLab extends LabPage {
     const v = this.values;
     try {
       const { value, ms } = await this.lab.call('corrupt', [v.corruption, v.severity, v.seed]);
+      if (value.length !== this.w * this.h * 4) return;
       paint(this.after, value, this.w, this.h);
       this.after.setAttribute('aria-label', `the photo with ${TITLES[COMMON.indexOf(v.corruption)].toLowerCase()} at severity ${v.severity}`);
       this.bigCaption.textContent = `${TITLES[COMMON.indexOf(v.corruption)]}, severity ${v.severity}, on ${this.photoLabel} `
@@ -271,6 +275,7 @@ class CorruptionsLab extends LabPage {
   async drawGrid() {
     if (!this.w) return;
     const token = (this.gridToken = (this.gridToken || 0) + 1);
+    const { w, h: ht } = this;
     for (const cv of this.cells) cv.dataset.done = '0';
     this.root.dataset.grid = 'running';
     delete this.root.dataset.gridMs;
@@ -289,11 +294,11 @@ class CorruptionsLab extends LabPage {
         }
         return;
       }
-      if (token !== this.gridToken) return;
-      const n = this.w * this.h * 4;
+      if (token !== this.gridToken || res.value.length !== 5 * w * ht * 4) return;
+      const n = w * ht * 4;
       for (let s = 0; s < 5; s++) {
         const cv = this.cells[c * 5 + s];
-        paint(cv, res.value, this.w, this.h, s * n);
+        paint(cv, res.value, w, ht, s * n);
         cv.dataset.done = '1';
       }
       rowMs.push(res.ms);
@@ -331,7 +336,7 @@ class CorruptionsLab extends LabPage {
     this.pPhotoText.textContent = `computing the ${PTITLES[PERTURBATIONS.indexOf(v.perturbation)].toLowerCase()} sequence\u2026`;
     try {
       const { value, ms } = await this.lab.call('photo_sequence', [v.perturbation, v.seed]);
-      if (token !== this.pToken) return;
+      if (token !== this.pToken || value.length % (this.w * this.h * 4)) return;
       this.pseq = { frames: value, n: value.length / (this.w * this.h * 4), ms };
       this.showFrame();
     } catch (e) {
@@ -438,7 +443,7 @@ class CorruptionsLab extends LabPage {
     this.root.dataset.benchSource = this.reportSource;
     this.benchSource.textContent = this.reportSource === 'shipped'
       ? `Shipped result, computed natively: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. A live run replaces it.`
-      : `Live: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}; cells not run yet show \u2013.`;
+      : `Live: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. \u2013 where a cell has not run yet, or where the baseline\u2019s value is 0 (its error does not grow, or it never flips, on that many digits), so the ratio is undefined.`;
     const head = ['model', 'clean error', `error at severity ${v.severity}`, 'mCE', 'relative mCE', 'mFR'];
     this.benchTable.replaceChildren(dataTable({
       caption: 'Top-1 error on the digits; CE, relative CE and FR as a percentage of the baseline\u2019s (the natural MLP = 100%).',
