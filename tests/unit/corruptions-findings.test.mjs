@@ -39,13 +39,13 @@ test('errorAtSeverity: the mean over the 15 corruptions at that severity; null w
 test('questionSentence: "buys" only when mCE and relative mCE are both below 100%, "costs" when both above', () => {
   const base = model('base', { clean: 0.06 });
   const good = model('ticket', { clean: 0.05, ce: Array(15).fill(0.8), rel: Array(15).fill(0.6) });
-  assert.match(questionSentence(good, base, 'the ticket'), /The ticket buys corruption robustness here: clean error 5\.00% \(lower than the baseline’s 6\.00%\), mCE 80\.0%, relative mCE 60\.0%/);
+  assert.match(questionSentence(good, base, 'the ticket'), /Does the ticket change robustness\? Here it buys corruption robustness: clean error 5\.00% \(lower than the baseline’s 6\.00%\), mCE 80\.0%, relative mCE 60\.0%/);
   const bad = model('cert', { clean: 0.12, ce: Array(15).fill(1.6), rel: Array(15).fill(5.7) });
-  assert.match(questionSentence(bad, base, 'certified training'), /Certified training costs corruption robustness here: clean error 12\.0% \(higher/);
+  assert.match(questionSentence(bad, base, 'certified training'), /Here it costs corruption robustness: clean error 12\.0% \(higher/);
   const mixed = model('mixed', { ce: Array(15).fill(0.9), rel: Array(15).fill(1.3) });
-  assert.match(questionSentence(mixed, base, 'x'), /gives a lower mCE here, but its error grows more/);
+  assert.match(questionSentence(mixed, base, 'x'), /Here it gives a lower mCE, but its error grows more/);
   const mixed2 = model('mixed', { ce: Array(15).fill(1.2), rel: Array(15).fill(0.7) });
-  assert.match(questionSentence(mixed2, base, 'x'), /gives a higher mCE here, though its error grows less/);
+  assert.match(questionSentence(mixed2, base, 'x'), /Here it gives a higher mCE, though its error grows less/);
   const partial = model('p', { ce: [null, ...Array(14).fill(1)] });
   assert.equal(questionSentence(partial, base, 'x'), null, 'no sentence before the mCE is in');
 });
@@ -92,8 +92,8 @@ test('findings: only the sentences whose numbers are in, in order', () => {
   const f = findings({ report: r, severity: 2, rowMs: Array(15).fill(50), threads: 1, seq: null, models: [] });
   assert.equal(f.length, 5);
   assert.match(f[0], /^At severity 2/);
-  assert.match(f[1], /certified training \(CROWN-IBP\) change robustness\? Certified training \(CROWN-IBP\) costs/);
-  assert.match(f[2], /sparse lottery ticket .* buys/);
+  assert.match(f[1], /certified training \(CROWN-IBP\) change robustness\? Here it costs/);
+  assert.match(f[2], /sparse lottery ticket .* Here it buys/);
   assert.match(f[3], /flips the baseline/);
   assert.match(f[4], /0\.750 s here/);
 });

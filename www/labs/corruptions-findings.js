@@ -38,11 +38,11 @@ export function errorAtSeverity(m, s) {
 export function questionSentence(m, base, kind) {
   if (!ok(m.mce) || !ok(m.rel_mce)) return null;
   const clean = m.clean < base.clean ? 'lower' : m.clean > base.clean ? 'higher' : 'the same';
-  const buys = m.mce < 1 && m.rel_mce < 1 ? 'buys corruption robustness here'
-    : m.mce > 1 && m.rel_mce > 1 ? 'costs corruption robustness here'
-      : m.mce < 1 ? 'gives a lower mCE here, but its error grows more under corruption (relative mCE above 100%)'
-        : 'gives a higher mCE here, though its error grows less under corruption (relative mCE below 100%)';
-  return `Does ${kind} change robustness? ${kind[0].toUpperCase()}${kind.slice(1)} ${buys}: clean error ${pc(m.clean)} (${clean} than the baseline\u2019s ${pc(base.clean)}), mCE ${pc(m.mce)}, relative mCE ${pc(m.rel_mce)}.`;
+  const buys = m.mce < 1 && m.rel_mce < 1 ? 'it buys corruption robustness'
+    : m.mce > 1 && m.rel_mce > 1 ? 'it costs corruption robustness'
+      : m.mce < 1 ? 'it gives a lower mCE, but its error grows more under corruption (relative mCE above 100%)'
+        : 'it gives a higher mCE, though its error grows less under corruption (relative mCE below 100%)';
+  return `Does ${kind} change robustness? Here ${buys}: clean error ${pc(m.clean)} (${clean} than the baseline\u2019s ${pc(base.clean)}), mCE ${pc(m.mce)}, relative mCE ${pc(m.rel_mce)}.`;
 }
 
 /** The main slider's sentence: the baseline's mean error at severity `s` next to its clean error. */
