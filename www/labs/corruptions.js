@@ -444,7 +444,7 @@ class CorruptionsLab extends LabPage {
     this.benchSource.textContent = this.reportSource === 'shipped'
       ? `Shipped result, computed natively: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. A live run replaces it.`
       : `Live: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. \u2013 where a cell has not run yet, or where the baseline\u2019s value is 0 (its error does not grow, or it never flips, on that many digits), so the ratio is undefined.`;
-    const head = ['model', 'clean error', `error at severity ${v.severity}`, 'mCE', 'relative mCE', 'mFR'];
+    const head = ['model', 'clean error', `error, severity ${v.severity}`, 'mCE', 'relative mCE', 'mFR'];
     this.benchTable.replaceChildren(dataTable({
       cls: 'corr-bench',
       caption: 'Top-1 error on the digits; CE, relative CE and FR as a percentage of the baseline\u2019s (the natural MLP = 100%).',
@@ -467,10 +467,10 @@ class CorruptionsLab extends LabPage {
     this.benchChart.replaceChildren(
       h('div', { class: 'corr-legend' }, ...r.map((m, k) => h('span', {}, h('i', { class: `corr-swatch s${k}` }), m.name)),
         ref ? h('span', {}, h('i', { class: 'corr-swatch ref' }), 'the baseline (100%)') : null,
-        h('span', { class: 'hint' }, `numbers: ${r.slice(1).map((m) => m.name).join(' / ')}`)),
+        h('span', { class: 'hint' }, `numbers: ${r.slice(fp ? 0 : 1).map((m) => m.name).join(' / ')}`)),
       ...names.map((name, i) => h('div', { class: 'corr-bar-row' }, h('span', { class: 'corr-bar-name' }, name),
         h('span', { class: 'corr-bar-set', style: ref ? `--ref:${(100 * ref / max).toFixed(1)}%` : null }, ...r.map((m, k) => bar(vals[k][i], k, name))),
-        h('span', { class: 'corr-bar-val' }, r.slice(1).map((m, k) => pc(vals[k + 1][i])).join(' / ')))));
+        h('span', { class: 'corr-bar-val' }, vals.slice(fp ? 0 : 1).map((x) => pc(x[i])).join(' / ')))));
   }
 
   fidelity() {
