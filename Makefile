@@ -217,6 +217,11 @@ bench: build
 	cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
 	echo "== browser (headless Chromium)"
 	node scripts/bench-browser.mjs --native bench-out/native.txt --native-parallel bench-out/native-parallel.txt $(BENCH_ARGS)
+	echo "== corruptions: the 15 x 5 grid on 224x224, native and in the browser, 1 thread then all threads (docs/labs/corruptions.md)"
+	cargo run --release --example corruptions -- --grid | tee bench-out/corruptions-native.txt
+	cargo run --release --features parallel --example corruptions -- --grid | tee bench-out/corruptions-native-parallel.txt
+	node scripts/corruptions-time.mjs | tee bench-out/corruptions-browser.txt
+	node scripts/corruptions-time.mjs --threads | tee bench-out/corruptions-browser-threads.txt
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).

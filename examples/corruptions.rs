@@ -1,19 +1,31 @@
 //! The corruptions lab's native numbers: `cargo run --release --example corruptions [n_digits] [n_flip]`.
 //! Prints the 15 x 5 grid's time on the 224x224 chelsea crop and the robustness table of the shipped digit models.
+//! With `--grid` it only times the grid (`make bench`); with `--json FILE` it only runs the benchmark and writes the page's precomputed result there
+//! (`www/data/corruptions-bench.json`).
 
-use paperlab::labs::corruptions::ship::{chelsea224, robustness_table, time_grid};
+use paperlab::labs::corruptions::ship::{chelsea224, robustness_json, robustness_table, time_grid};
 use paperlab::labs::corruptions::FrostPictures;
 
 fn main() -> paperlab::Result<()> {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let (n, n_flip) = (args.first().copied().unwrap_or(2000), args.get(1).copied().unwrap_or(500));
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(i) = argv.iter().position(|a| a == "--json") {
+        let path = argv.get(i + 1).ok_or_else(|| paperlab::Error::range("--json", "needs a file name"))?;
+        std::fs::write(path, robustness_json(&root, n, n_flip, 2019)?)?;
+        println!("wrote {path}");
+        return Ok(());
+    }
     let img = chelsea224(&root)?;
     let frost = FrostPictures::load_dir(&root.join("www/data/frost"))?;
     let (total, per) = time_grid(&img, &frost)?;
     println!("15 x 5 grid on 224x224, native, {} thread(s): {total:.3} s", paperlab::par::threads());
     for (name, s) in per {
         println!("  {name:18} {:.1} ms", 1000.0 * s);
+    }
+    if argv.iter().any(|a| a == "--grid") {
+        return Ok(());
     }
     println!("\n{}", robustness_table(&root, n, n_flip, 2019)?);
     Ok(())

@@ -6,7 +6,7 @@
 use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
 use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, Border};
 use paperlab::labs::corruptions::perturb::{flip_probability, flips, mean_flip_rate, mean_top5_distance, sequence, top5_distance, Perturbation};
-use paperlab::labs::corruptions::{corrupt, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
+use paperlab::labs::corruptions::{corrupt, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
 use paperlab::nn::{Mlp, Rng};
 
 fn root() -> std::path::PathBuf {
@@ -146,6 +146,49 @@ fn every_corruption_runs_on_digits_and_gray_with_the_cifar_tables() {
     let g = corrupt(&digit, Corruption::DefocusBlur, 3, Tables::Cifar, &mut Rng::new(0), None).unwrap();
     let c = corrupt(&rgb, Corruption::DefocusBlur, 3, Tables::Cifar, &mut Rng::new(0), None).unwrap();
     check("gray vs rgb defocus", &g.data, &c.plane(0), 0.0);
+}
+
+/// The Poisson sampler against its closed form: mean = variance = lam in both regimes (below 10: multiplication;
+/// from 10: PTRS), and P(0) = exp(-lam); the precomputed-constants path draws exactly what `poisson` draws.
+#[test]
+fn poisson_draws_have_the_poisson_moments() {
+    use paperlab::labs::corruptions::noise::{poisson, PoissonParams};
+    for lam in [0.5, 4.0, 9.9, 12.0, 60.0] {
+        let n = 40_000;
+        let mut r = Rng::new(11);
+        let x: Vec<f64> = (0..n).map(|_| poisson(&mut r, lam) as f64).collect();
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        // 5 standard errors of the mean and (roughly) of the variance.
+        let se = (lam / n as f64).sqrt();
+        assert!((mean - lam).abs() < 5.0 * se, "lam {lam}: mean {mean}");
+        assert!((var - lam).abs() < 5.0 * lam * (2.0 / n as f64).sqrt() + 5.0 * se, "lam {lam}: variance {var}");
+        let p0 = x.iter().filter(|&&v| v == 0.0).count() as f64 / n as f64;
+        assert!((p0 - (-lam).exp()).abs() < 0.01, "lam {lam}: P(0) {p0}");
+        let p = PoissonParams::new(lam);
+        let (mut a, mut b) = (Rng::new(3), Rng::new(3));
+        for _ in 0..1000 {
+            assert_eq!(p.draw(&mut a), poisson(&mut b, lam));
+        }
+    }
+}
+
+/// A grid row (the page's one call per corruption, parallel on threads) equals five single calls with the same seed,
+/// for a random corruption (its draws restart from the seed at each severity) and a deterministic one.
+#[test]
+fn a_grid_row_is_five_single_calls() {
+    let frost = FrostPictures::load_dir(&root().join("www/data/frost")).unwrap();
+    let img = Image::new(40, 30, 3, plane(40, 90, 5).iter().map(|v| v.round()).collect()).unwrap();
+    for c in [Corruption::GaussianNoise, Corruption::Frost, Corruption::ZoomBlur] {
+        let t = Tables::for_size(img.w, img.h);
+        let row = corrupt_severities(&img, c, t, 7, Some(&frost)).unwrap();
+        assert_eq!(row.len(), 5);
+        for (k, r) in row.iter().enumerate() {
+            let one = corrupt(&img, c, k + 1, t, &mut Rng::new(7), Some(&frost)).unwrap();
+            check(&format!("{} s{}", c.name(), k + 1), &r.data, &one.data, 0.0);
+        }
+    }
+    assert!(corrupt_severities(&img, Corruption::Frost, Tables::Cifar, 7, None).is_err(), "frost without pictures is an error");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::js_err;
 use crate::data::mnist::Mnist;
 use crate::labs::corruptions::bench::{predict, Benchmark};
 use crate::labs::corruptions::perturb::{flips, sequence, Perturbation};
-use crate::labs::corruptions::{corrupt, decode, Corruption, FrostPictures, Image, Tables};
+use crate::labs::corruptions::{corrupt, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::nn::{Mlp, Rng};
 
 /// One lab session: the current photo, the frost pictures, the digits, the models and a running benchmark.
@@ -91,6 +91,16 @@ impl CorruptionsLab {
         let mut rng = Rng::new(u64::from(seed));
         let out = corrupt(img, c, severity, Tables::for_size(img.w, img.h), &mut rng, self.frost.as_ref()).map_err(js_err)?;
         Ok(out.to_rgba8())
+    }
+
+    /// A row of the 15 x 5 grid: the photo corrupted by `name` at severities 1..=5, each exactly as
+    /// [`Self::corrupt`] with the same seed, as RGBA bytes one image after the other (`5 * w * h * 4`). The five
+    /// run in parallel on the threaded build.
+    pub fn corrupt_row(&self, name: &str, seed: u32) -> Result<Vec<u8>, JsError> {
+        let img = self.photo.as_ref().ok_or_else(no_photo)?;
+        let c = Corruption::from_name(name).map_err(js_err)?;
+        let out = corrupt_severities(img, c, Tables::for_size(img.w, img.h), u64::from(seed), self.frost.as_ref()).map_err(js_err)?;
+        Ok(out.iter().flat_map(Image::to_rgba8).collect())
     }
 
     /// The perturbation sequence `name` of the photo, frames one after the other as RGBA bytes

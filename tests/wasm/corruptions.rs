@@ -1,5 +1,5 @@
 //! The corruptions lab inside WebAssembly: the facade's corruption of a photo equals the library's native result
-//! for the same seed (one deterministic and one random corruption), a bad file gets a clear error, and a short
+//! for the same seed (one deterministic and one random corruption), a grid row equals five single calls, a bad file gets a clear error, and a short
 //! benchmark steps to the end with the baseline's mCE at 100%.
 #![cfg(target_arch = "wasm32")]
 
@@ -27,6 +27,10 @@ fn facade_matches_the_library() {
         let ours = lab.corrupt(name, 3, 7).unwrap();
         let native = corrupt(&img, c, 3, Tables::for_size(64, 64), &mut Rng::new(7), None).unwrap().to_rgba8();
         assert_eq!(ours, native, "{name}");
+        // The grid row the page paints is the five severities of single calls.
+        let row = lab.corrupt_row(name, 7).unwrap();
+        let singles: Vec<u8> = (1..=5).flat_map(|s| lab.corrupt(name, s, 7).unwrap()).collect();
+        assert_eq!(row, singles, "{name} row");
     }
     assert!(lab.load_photo(b"GIF89a....", 224).is_err());
 }

@@ -29,7 +29,7 @@ pub mod bench;
 mod blur;
 mod digital;
 pub mod filters;
-mod noise;
+pub mod noise;
 pub mod perturb;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
@@ -453,6 +453,16 @@ pub fn check_severity(severity: usize) -> Result<()> {
 /// [`Error::Range`] for a severity outside 1..=5 or frost without pictures; [`Error::Shape`] for a bad image.
 pub fn corrupt(img: &Image, corruption: Corruption, severity: usize, tables: Tables, rng: &mut Rng, frost: Option<&FrostPictures>) -> Result<Image> {
     corrupt_with(img, corruption, severity, tables, rng, frost, Draws::default())
+}
+
+/// The five severities of `corruption` on `img` (a row of the 15 x 5 grid), severity `s` drawn from
+/// `Rng::new(seed)` exactly as a single `corrupt(img, corruption, s, tables, &mut Rng::new(seed), frost)` would, so
+/// a row equals five single calls. The severities run in parallel where threads exist ([`crate::par`]).
+///
+/// # Errors
+/// As [`corrupt`] (the first failing severity's error).
+pub fn corrupt_severities(img: &Image, corruption: Corruption, tables: Tables, seed: u64, frost: Option<&FrostPictures>) -> Result<Vec<Image>> {
+    crate::par::map_range(5, |k| corrupt(img, corruption, k + 1, tables, &mut Rng::new(seed), frost)).into_iter().collect()
 }
 
 /// [`corrupt`] with some random draws fixed (see [`Draws`]).

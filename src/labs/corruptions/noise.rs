@@ -11,9 +11,26 @@ pub fn gaussian_noise(img: &Image, c: f32, rng: &mut Rng) -> Image {
 }
 
 /// `clip(Poisson(x/255 * c) / c, 0, 1) * 255`: fewer photons (smaller `c`) means more noise.
+///
+/// The per-mean constants of the sampler are computed once per integer pixel value (images are integers here), so
+/// the draws are exactly those of [`poisson`] with the same generator.
 pub fn shot_noise(img: &Image, c: f32, rng: &mut Rng) -> Image {
     let c = f64::from(c);
-    let data = img.data.iter().map(|&v| ((poisson(rng, f64::from(v) / 255.0 * c) as f64 / c).clamp(0.0, 1.0) * 255.0) as f32).collect();
+    let mut table: Vec<Option<PoissonParams>> = vec![None; 256];
+    let data = img
+        .data
+        .iter()
+        .map(|&v| {
+            let lam = f64::from(v) / 255.0 * c;
+            let k = if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
+                let p = *table[v as usize].get_or_insert_with(|| PoissonParams::new(lam));
+                p.draw(rng)
+            } else {
+                poisson(rng, lam)
+            };
+            ((k as f64 / c).clamp(0.0, 1.0) * 255.0) as f32
+        })
+        .collect();
     Image { data, ..img.clone() }
 }
 
@@ -56,40 +73,65 @@ pub fn speckle_noise(img: &Image, c: f32, rng: &mut Rng) -> Image {
 /// A Poisson draw with mean `lam >= 0`: multiplication of uniforms below 10, Hörmann's transformed rejection
 /// (PTRS, 1993; numpy uses the same two regimes) from 10 on.
 pub fn poisson(rng: &mut Rng, lam: f64) -> u64 {
-    if lam <= 0.0 {
-        return 0;
+    PoissonParams::new(lam).draw(rng)
+}
+
+/// The constants of [`poisson`]'s sampler for one mean (computed once, reused for many draws).
+#[derive(Copy, Clone, Debug)]
+pub struct PoissonParams {
+    lam: f64,
+    /// `exp(-lam)` (multiplication regime).
+    l: f64,
+    /// PTRS constants (Hörmann 1993): `ln lam`, `b`, `a`, `ln(1/alpha)`, `v_r`.
+    loglam: f64,
+    b: f64,
+    a: f64,
+    log_invalpha: f64,
+    vr: f64,
+}
+
+impl PoissonParams {
+    /// The constants for mean `lam` (values `<= 0` always draw 0).
+    pub fn new(lam: f64) -> Self {
+        let slam = lam.max(0.0).sqrt();
+        let b = 0.931 + 2.53 * slam;
+        let a = -0.059 + 0.02483 * b;
+        let invalpha = 1.1239 + 1.1328 / (b - 3.4);
+        let vr = 0.9277 - 3.6224 / (b - 2.0);
+        PoissonParams { lam, l: (-lam).exp(), loglam: lam.ln(), b, a, log_invalpha: invalpha.ln(), vr }
     }
-    if lam < 10.0 {
-        let l = (-lam).exp();
-        let mut k = 0u64;
-        let mut p = 1.0f64;
-        loop {
-            p *= f64::from(rng.uniform());
-            if p <= l {
-                return k;
+
+    /// One draw.
+    pub fn draw(&self, rng: &mut Rng) -> u64 {
+        let PoissonParams { lam, l, loglam, b, a, log_invalpha, vr } = *self;
+        if lam <= 0.0 {
+            return 0;
+        }
+        if lam < 10.0 {
+            let mut k = 0u64;
+            let mut p = 1.0f64;
+            loop {
+                p *= f64::from(rng.uniform());
+                if p <= l {
+                    return k;
+                }
+                k += 1;
             }
-            k += 1;
         }
-    }
-    let slam = lam.sqrt();
-    let loglam = lam.ln();
-    let b = 0.931 + 2.53 * slam;
-    let a = -0.059 + 0.02483 * b;
-    let invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    let vr = 0.9277 - 3.6224 / (b - 2.0);
-    loop {
-        let u = f64::from(rng.uniform()) - 0.5;
-        let v = f64::from(rng.uniform()).max(f64::MIN_POSITIVE);
-        let us = 0.5 - u.abs();
-        let k = ((2.0 * a / us + b) * u + lam + 0.43).floor();
-        if us >= 0.07 && v <= vr {
-            return k as u64;
-        }
-        if k < 0.0 || (us < 0.013 && v > us) {
-            continue;
-        }
-        if v.ln() + invalpha.ln() - (a / (us * us) + b).ln() <= -lam + k * loglam - ln_factorial(k) {
-            return k as u64;
+        loop {
+            let u = f64::from(rng.uniform()) - 0.5;
+            let v = f64::from(rng.uniform()).max(f64::MIN_POSITIVE);
+            let us = 0.5 - u.abs();
+            let k = ((2.0 * a / us + b) * u + lam + 0.43).floor();
+            if us >= 0.07 && v <= vr {
+                return k as u64;
+            }
+            if k < 0.0 || (us < 0.013 && v > us) {
+                continue;
+            }
+            if v.ln() + log_invalpha - (a / (us * us) + b).ln() <= -lam + k * loglam - ln_factorial(k) {
+                return k as u64;
+            }
         }
     }
 }

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use super::bench::Benchmark;
+use super::bench::{Benchmark, ModelReport};
 use super::perturb::Perturbation;
-use super::{corrupt, decode, Corruption, FrostPictures, Image, Tables};
+use super::{corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::data::mnist::Mnist;
 use crate::error::Result;
-use crate::nn::{Mlp, Rng};
+use crate::nn::Mlp;
 
 /// The 224x224 crop of chelsea.png the reference script times (rows 40.., columns 110..).
 pub fn chelsea224(root: &Path) -> Result<Image> {
@@ -22,15 +22,18 @@ pub fn chelsea224(root: &Path) -> Result<Image> {
     Image::new(224, 224, 3, data)
 }
 
-/// Seconds for the whole 15 x 5 grid (ImageNet-C corruptions, ImageNet tables) on `img`, and per corruption.
+/// Seconds for the whole 15 x 5 grid (ImageNet-C corruptions, ImageNet tables) on `img`, and per corruption: row
+/// by row as the page computes it ([`corrupt_severities`], the five severities in parallel with `--features
+/// parallel`).
+///
+/// # Errors
+/// Errors of the corruptions.
 pub fn time_grid(img: &Image, frost: &FrostPictures) -> Result<(f64, Vec<(&'static str, f64)>)> {
     let t0 = Instant::now();
     let mut per = Vec::new();
     for (ci, &c) in Corruption::common().iter().enumerate() {
         let t1 = Instant::now();
-        for s in 1..=5 {
-            corrupt(img, c, s, Tables::ImageNet, &mut Rng::new((ci * 5 + s) as u64), Some(frost))?;
-        }
+        corrupt_severities(img, c, Tables::ImageNet, ci as u64, Some(frost))?;
         per.push((c.name(), t1.elapsed().as_secs_f64()));
     }
     Ok((t0.elapsed().as_secs_f64(), per))
@@ -44,16 +47,38 @@ pub const MODELS: [(&str, &str); 3] = [
     ("LeNet-300-100 ticket 21.1%", "www/models/lottery/vision-ticket.safetensors"),
 ];
 
-/// Runs the benchmark on the first `n` test digits (flip rates on `n_flip`) and returns a markdown report.
-pub fn robustness_table(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+/// Runs the benchmark of [`MODELS`] (baseline: the first) on the first `n` test digits (flip rates on `n_flip`):
+/// the reports and the seconds it took.
+///
+/// # Errors
+/// Missing or unreadable shipped files; errors of [`Benchmark`].
+pub fn robustness_run(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<(Vec<ModelReport>, f64)> {
     let data = Mnist::load_default()?;
     let frost = FrostPictures::load_dir(&root.join("www/data/frost"))?;
     let models = MODELS.iter().map(|(name, f)| Ok((name.to_string(), Mlp::from_safetensors(&std::fs::read(root.join(f))?)?.0))).collect::<Result<Vec<_>>>()?;
     let mut b = Benchmark::new(&data.test.images, &data.test.labels, n, n_flip, seed, models, 0, Some(frost))?;
     let t0 = Instant::now();
     while b.step()?.is_some() {}
-    let secs = t0.elapsed().as_secs_f64();
-    let rep = b.report();
+    Ok((b.report(), t0.elapsed().as_secs_f64()))
+}
+
+/// The shipped precomputed benchmark (`www/data/corruptions-bench.json`, shown by the page before and instead of a
+/// live run): `{n, n_flip, seed, secs, models: [ModelReport]}` as JSON.
+///
+/// # Errors
+/// As [`robustness_run`].
+pub fn robustness_json(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+    let (rep, secs) = robustness_run(root, n, n_flip, seed)?;
+    let v = serde_json::json!({ "n": n, "n_flip": n_flip, "seed": seed, "secs": (secs * 10.0).round() / 10.0, "models": rep });
+    Ok(format!("{v}\n"))
+}
+
+/// Runs the benchmark on the first `n` test digits (flip rates on `n_flip`) and returns a markdown report.
+///
+/// # Errors
+/// As [`robustness_run`].
+pub fn robustness_table(root: &Path, n: usize, n_flip: usize, seed: u64) -> Result<String> {
+    let (rep, secs) = robustness_run(root, n, n_flip, seed)?;
     let pct = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", 100.0 * x));
     let mut s = String::new();
     let _ = writeln!(s, "{n} test digits, flips on {n_flip}, seed {seed}, {secs:.1} s\n");
