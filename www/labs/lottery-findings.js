@@ -113,7 +113,7 @@ export function keptDownTo(points, dense, share = 0.95) {
 /** RL: how far the ticket (`tk`, fraction remaining or null) and the re-initialised masks (`re`) keep 95% of the
  *  dense return; `name` names the ticket. */
 export function keepsSentence(tk, re, name) {
-  const at = (x) => (x == null ? 'not even at the first pruned level' : `down to ${sig3(x * 100)}% of the weights`);
+  const at = (x) => (x == null ? 'at no pruned level' : `down to ${sig3(x * 100)}% of the weights`);
   const head = `The ${name} keeps at least 95% of the dense return ${at(tk)}; the re-initialised masks ${at(re)}`;
   if (tk == null && re == null) return `${head}.`;
   if (re == null || (tk != null && tk < re)) return `${head}: the ticket holds its return to a higher sparsity.`;

@@ -130,14 +130,14 @@ class LotteryLab extends LabPage {
           + '(LTH: 0.20 and 0.10). Arrow keys step 0.05.' },
       { name: 'target', type: 'number', min: 1, max: 100, step: 0.1, default: 5, label: 'Target: weights remaining', unit: '%',
         format: (x) => x.toFixed(1), hint: 'Pruning stops at the first round at or below this. Arrows step 0.1, shift+arrows 1.' },
-      { name: 'setting', type: 'enum', values: Object.keys(SETTINGS), default: 'vision', what: 'setting', label: 'Setting',
+      { name: 'setting', type: 'enum', values: Object.keys(SETTINGS), default: 'vision', label: 'Setting',
         options: Object.entries(SETTINGS).map(([value, x]) => ({ value, label: x.label })) },
-      { name: 'rewind', type: 'enum', values: REWINDS.map((r) => r.value), default: 'init', what: 'rewinding', label: 'Your run trains',
+      { name: 'rewind', type: 'enum', values: REWINDS.map((r) => r.value), default: 'init', label: 'Your run trains',
         options: REWINDS, hint: `Random re-init also trains the ${s.reinitFrom === 'late' ? 'late-rewound ticket (iteration k)' : 'rewound-to-init ticket'} `
           + `it takes its masks from (as in ${s.reinitFrom === 'late' ? 'Yu et al.' : 'LTH'}).` },
       { name: 'k', type: 'int', min: 0, max: d.itersMax - 1, default: d.k, label: 'Rewind iteration k', visible: (v) => this.ticketKey(v) !== 'ticket',
         hint: `late rewinding resets the survivors to their values after k ${s.unit} of the dense run and resumes training there` },
-      { name: 'scope', type: 'enum', values: ['layer', 'global'], default: 'layer', what: 'pruning scope', label: 'Pruning scope',
+      { name: 'scope', type: 'enum', values: ['layer', 'global'], default: 'layer', label: 'Pruning scope',
         options: [{ value: 'layer', label: 'per layer (LTH for LeNet)' }, { value: 'global', label: 'global (one ranking)' }] },
       { name: 'emb', type: 'bool', default: true, label: 'Prune the embedding (20% per round, like the hidden layers; else kept dense, still counted)',
         visible: (v) => v.setting === 'lm' },
@@ -147,7 +147,7 @@ class LotteryLab extends LabPage {
         hint: `initialisation and ${s.unit === 'updates' ? 'episodes' : 'data order'}; the precomputed curves use seeds ${seeds}` },
       { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3, label: 'ε — perturbation radius', unit: 'L∞',
         format: (x) => x.toFixed(3), slot: 'verify' },
-      { name: 'vmethod', type: 'enum', values: ['ibp', 'crown-ibp'], default: 'crown-ibp', what: 'bound', label: 'Bound', slot: 'verify',
+      { name: 'vmethod', type: 'enum', values: ['ibp', 'crown-ibp'], default: 'crown-ibp', label: 'Bound', slot: 'verify',
         options: [{ value: 'crown-ibp', label: 'CROWN-IBP' }, { value: 'ibp', label: 'IBP' }] },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
     ];
@@ -269,7 +269,7 @@ class LotteryLab extends LabPage {
     await this.planner.open();
     this.el.readout.textContent = 'Engine ready. Press run to train your own IMP run; the curves are precomputed.';
     this.openSetting();
-    this.loadMasks(engine);
+    await this.loadMasks(engine);
     await this.replan();
   }
 
@@ -296,18 +296,15 @@ class LotteryLab extends LabPage {
     this.handle = this.engine.lab(`lottery:${this.values.setting}`, s.cls, s.urls.map((u) => u.href));
   }
 
-  loadMasks(engine) {
+  /** Opens the shipped masks in the engine and shows the one of the current target (or says why not). */
+  async loadMasks(engine) {
     const file = this.shipped?.settings?.vision?.artifacts?.masks;
-    if (!file) {
-      this.masksError = 'the manifest lists no mask file';
-      this.drawMask();
-      return;
+    if (!file) this.masksError = 'the manifest lists no mask file';
+    else {
+      this.masks = engine.lab('lottery:masks', 'LotteryMasks', [new URL(file, MODELS_DIR).href]);
+      await this.masks.open().catch((e) => { this.masksError = e.message; });
     }
-    this.masks = engine.lab('lottery:masks', 'LotteryMasks', [new URL(file, MODELS_DIR).href]);
-    this.masks.open().then(() => this.drawMask(), (e) => {
-      this.masksError = e.message;
-      this.drawMask();
-    });
+    await this.drawMask();
   }
 
   /** Asks the engine for the plan of the current settings (cached), then redraws what depends on it. */
