@@ -197,6 +197,7 @@ class LotteryLab extends LabPage {
     this.plans = new Map();
     this.verifyCache = new Map();
     this.box = this.runBox({ label: 'Your own IMP run', unit: 'training iterations', startN: 20, maxN: 2000, targetMs: 80, job: () => this.job() });
+    this.box.button.disabled = true; // until the engine is up (openEngine)
     el.mainTitle = h('h2', {});
     el.plotBox = h('div', { class: 'plot', 'aria-label': 'metric versus weights remaining' });
     el.plotMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'plot-msg' });
@@ -269,6 +270,7 @@ class LotteryLab extends LabPage {
     this.planner = engine.lab('lottery:plan', 'LotteryPlanner', []);
     await this.planner.open();
     this.el.readout.textContent = 'Engine ready. Press run to train your own IMP run; the curves are precomputed.';
+    this.box.button.disabled = false;
     this.openSetting();
     await this.loadMasks(engine);
     await this.replan();
