@@ -406,8 +406,10 @@ class LotteryLab extends LabPage {
     this.esPlot.setMarker(mark);
     this.root.dataset.targetRemaining = shown ? mark.toFixed(2) : '';
     if (shown) {
-      const { big, rest } = sparsityText(shown, { rate: v.rate, global: v.scope === 'global', target: v.target / 100 });
+      const { big, rest } = sparsityText(shown, { rate: v.rate, global: v.scope === 'global', target: v.target / 100, maxRounds: this.plan.config.max_rounds });
       this.el.sparsity.replaceChildren(h('span', { class: 'big' }, big), rest);
+    } else if (this.planner) {
+      this.el.sparsity.textContent = 'Computing the pruning plan…';
     }
     this.drawLive();
     this.drawMask();
