@@ -137,7 +137,9 @@ fn the_page_settings_become_the_engine_configuration() {
     let p = plan_view(Setting::Rl, &sizes, &roles, &s).unwrap();
     let pruned = p.levels.len() - 1;
     assert_eq!(p.networks, 1 + 2 * pruned);
-    assert_eq!(p.total_iters, 40 + pruned * (40 - 39) + pruned * 40);
+    // The dense network: 40; every pruned level: the ticket resumes at 39 (1 iteration) and its control trains 40.
+    let (iters, k) = (40, 39);
+    assert_eq!(p.total_iters, iters + pruned * ((iters - k) + iters));
     assert_eq!(p.resume_at, 39);
 }
 
