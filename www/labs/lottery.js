@@ -576,7 +576,7 @@ class LotteryLab extends LabPage {
   scheduleVerify() {
     clearTimeout(this.vTimer);
     const key = this.verifyKey();
-    if (!key || this.verifyCache.has(key) || (this.vrun.running && this.vKey === key)) {
+    if (!key || this.verifyCache.has(key) || (this.vPromise && this.vKey === key)) {
       this.drawVerify();
       return;
     }
@@ -587,10 +587,13 @@ class LotteryLab extends LabPage {
    *  resolves when it is done, failed or was replaced by a newer one. */
   runVerify() {
     const key = this.verifyKey();
-    if (this.vrun.running && this.vKey === key) return this.vPromise;
+    if (this.vPromise && this.vKey === key) return this.vPromise; // already on it (opening the model, or verifying)
     this.vKey = key;
-    this.vPromise = this.verify(key);
-    return this.vPromise;
+    const p = this.verify(key).finally(() => {
+      if (this.vPromise === p) this.vPromise = null;
+    });
+    this.vPromise = p;
+    return p;
   }
 
   async verify(key) {
