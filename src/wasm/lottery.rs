@@ -1,53 +1,132 @@
 //! The `lottery` lab's facades: one class per setting, each with the same small methods the page drives in a loop
-//! (`start`, then `step` until finished, reading `results` and `mask_units` as levels finish), and `LotteryVerify`
-//! for the pruned certified network. No math here: see `crate::labs::lottery`.
+//! (`start`, then `step` until finished, reading `results` and `mask_units` as levels finish), `LotteryPlanner` (the
+//! pruning plan of the page's settings, no data), `LotteryMasks` (the shipped winning ticket's masks) and
+//! `LotteryVerify` for the pruned certified network. Results cross as plain objects (serde-wasm-bindgen), masks as
+//! `Uint8Array`s. No math here: see `crate::labs::lottery` and `crate::labs::lottery::page`.
 
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::lottery::cartpole::{CartPoleTask, RlConfig};
 use crate::labs::lottery::text::{LmConfig, TextTask};
-use crate::labs::lottery::{plan, prune_mlp, Imp, ImpConfig, Role, Run, VisionTask};
+use crate::labs::lottery::page::{mask_summary, plan_view, units_from_keep, PageSettings, PlanView, RoundMasks, Setting, SHIPPED_VOCAB};
+use crate::labs::lottery::{prune_mlp, Imp, ImpConfig, Role, Run, VisionTask};
 use crate::labs::verify::{verify_counts, LowerSlope, Method};
 use crate::nn::Mlp;
 use crate::Error;
 
-/// Reads the page's settings (a JSON object with any of [`ImpConfig`]'s fields) over the setting's defaults.
-fn config_from(defaults: &ImpConfig, json: &str) -> Result<ImpConfig, JsError> {
-    let patch: serde_json::Value = serde_json::from_str(json).map_err(|e| js_err(Error::format("lottery settings", e.to_string())))?;
-    let mut base = serde_json::to_value(defaults).expect("ImpConfig serialises");
-    match patch {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                base[k] = v;
-            }
-        }
-        _ => return Err(js_err(Error::format("lottery settings", "expected a JSON object"))),
-    }
-    let cfg: ImpConfig = serde_json::from_value(base).map_err(|e| js_err(Error::format("lottery settings", e.to_string())))?;
-    cfg.validate().map_err(js_err)?;
-    Ok(cfg)
+/// The page's settings (a [`PageSettings`] record) as the engine's configuration for `setting`.
+fn settings_from(settings: JsValue) -> Result<PageSettings, JsError> {
+    serde_wasm_bindgen::from_value(settings).map_err(|e| js_err(Error::format("lottery settings", e.to_string())))
 }
 
-fn plan_json(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> String {
-    let levels: Vec<serde_json::Value> = plan(sizes, roles, cfg)
-        .into_iter()
-        .map(|(l, f)| {
-            let counts = crate::labs::lottery::level_counts(sizes, roles, cfg, l);
-            serde_json::json!({ "level": l, "remaining": f, "counts": counts })
-        })
-        .collect();
-    serde_json::json!({ "levels": levels, "sizes": sizes, "roles": roles }).to_string()
-}
-
-fn progress_vec(run: &dyn Run) -> Vec<f64> {
-    let p = run.progress();
-    vec![p.done_iters as f64, p.total_iters as f64, p.level as f64, p.results as f64, if p.finished { 1.0 } else { 0.0 }]
+fn plan_of(setting: Setting, sizes: &[usize], roles: &[Role], settings: JsValue) -> Result<(PlanView, ImpConfig), JsError> {
+    let s = settings_from(settings)?;
+    let view = plan_view(setting, sizes, roles, &s).map_err(js_err)?;
+    let cfg = view.config.clone();
+    Ok((view, cfg))
 }
 
 fn no_run() -> JsError {
     js_err(Error::range("lottery run", "no run has been started (call start first)"))
+}
+
+/// The methods every setting's class shares: `step`, `results`, `stop` over its boxed run.
+macro_rules! run_methods {
+    ($t:ty) => {
+        #[wasm_bindgen]
+        impl $t {
+            /// Trains up to `max_iters` iterations (stopping early when a network finishes). Returns the run's
+            /// progress `{ done_iters, total_iters, level, results, finished }`.
+            pub fn step(&mut self, max_iters: u32) -> Result<JsValue, JsError> {
+                let run = self.run.as_mut().ok_or_else(no_run)?;
+                run.step(max_iters as usize).map_err(js_err)?;
+                to_js(&run.progress())
+            }
+
+            /// The results from index `from` on: `[{ level, kind, remaining, counts, early_stop_iter, metric_at_es,
+            /// metric_final, metric_tail, evals }]` (see `LevelResult`).
+            pub fn results(&self, from: usize) -> Result<JsValue, JsError> {
+                let run = self.run.as_ref().ok_or_else(no_run)?;
+                let rs = run.results();
+                to_js(&&rs[from.min(rs.len())..])
+            }
+
+            /// Drops the run (cancel).
+            pub fn stop(&mut self) {
+                self.run = None;
+            }
+        }
+    };
+}
+
+/// The pruning plan of the page's settings, without any data: what the page shows before and between runs.
+#[wasm_bindgen]
+pub struct LotteryPlanner {}
+
+#[wasm_bindgen]
+impl LotteryPlanner {
+    /// Nothing to load.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> LotteryPlanner {
+        console_error_panic_hook::set_once();
+        LotteryPlanner {}
+    }
+
+    /// The plan of a run of `setting` (`vision`, `rl` or `lm`; the language model with the shipped text's
+    /// vocabulary) with the page's `settings` (`{ rate, target (%), rewind, k, global, iters, seed,
+    /// prune_embedding }`): `{ levels: [{ level, remaining, counts }], stop: target|cap|stuck, sizes, roles,
+    /// networks, total_iters, resume_at, config }`. Throws on a value out of range.
+    pub fn plan(&self, setting: &str, settings: JsValue) -> Result<JsValue, JsError> {
+        let setting: Setting = setting.parse().map_err(js_err)?;
+        let (sizes, roles) = setting.architecture(SHIPPED_VOCAB);
+        to_js(&plan_of(setting, &sizes, &roles, settings)?.0)
+    }
+}
+
+impl Default for LotteryPlanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The shipped masks of the precomputed winning ticket (`vision-masks.safetensors.gz`).
+#[wasm_bindgen]
+pub struct LotteryMasks {
+    masks: RoundMasks,
+}
+
+#[wasm_bindgen]
+impl LotteryMasks {
+    /// Reads the mask file (gzipped safetensors with a U8 tensor `layer0`). Throws when the bytes are not that.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<LotteryMasks, JsError> {
+        console_error_panic_hook::set_once();
+        Ok(LotteryMasks { masks: RoundMasks::from_bytes(bytes).map_err(js_err)? })
+    }
+
+    /// Hidden units of the first layer (300).
+    pub fn units(&self) -> usize {
+        self.masks.units
+    }
+
+    /// Inputs per unit (784).
+    pub fn inputs(&self) -> usize {
+        self.masks.inputs
+    }
+
+    /// The first layer's mask at `level`: units x inputs bytes, unit-major, 1 = kept.
+    pub fn mask(&self, level: usize) -> Vec<u8> {
+        self.masks.at(level).0
+    }
+
+    /// What the page says about the mask of `level`: `{ kept, total, pixel_share, border_kept, centre_kept }`
+    /// (the border: MNIST's outer 4 pixels).
+    pub fn summary(&self, level: usize) -> Result<JsValue, JsError> {
+        let side = (self.masks.inputs as f64).sqrt() as usize;
+        to_js(&mask_summary(&self.masks.at(level).0, self.masks.units, side, 4).map_err(js_err)?)
+    }
 }
 
 /// LeNet-300-100 on the shipped MNIST digits (the vision setting).
@@ -57,14 +136,10 @@ pub struct LotteryVision {
     run: Option<Box<dyn Run>>,
 }
 
-/// The vision setting's defaults (the shipped curves' recipe): 20% / 10% per round, 1,500 iterations per network,
-/// evaluation every 100, Adam 1.2e-3, target 2% of weights.
+/// The vision setting's defaults (the shipped curves' recipe; see [`Setting::defaults`]).
 pub fn vision_defaults() -> ImpConfig {
-    ImpConfig { rate: 0.2, rate_output: 0.1, target: 0.02, iters: 1500, eval_every: 100, lr: 1.2e-3, ..Default::default() }
+    Setting::Vision.defaults()
 }
-
-const LENET_SIZES: [usize; 3] = [784 * 300, 300 * 100, 100 * 10];
-const LENET_ROLES: [Role; 3] = [Role::Hidden, Role::Hidden, Role::Output];
 
 #[wasm_bindgen]
 impl LotteryVision {
@@ -77,59 +152,40 @@ impl LotteryVision {
         Ok(LotteryVision { proto, run: None })
     }
 
-    /// The levels a run with these settings (JSON) would visit: `{levels: [{level, remaining, counts}], sizes,
-    /// roles}`. Throws on settings out of range.
-    pub fn plan(&self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&vision_defaults(), settings)?;
-        Ok(plan_json(&LENET_SIZES, &LENET_ROLES, &cfg))
+    /// The plan of a run with the page's settings, as [`LotteryPlanner::plan`].
+    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = Setting::Vision.architecture(0);
+        to_js(&plan_of(Setting::Vision, &sizes, &roles, settings)?.0)
     }
 
     /// Starts a new run (dropping any previous one) and returns its plan as [`LotteryVision::plan`] does.
-    pub fn start(&mut self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&vision_defaults(), settings)?;
+    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = Setting::Vision.architecture(0);
+        let (view, cfg) = plan_of(Setting::Vision, &sizes, &roles, settings)?;
         let mut task = self.proto.clone();
         task.set_data_seed(cfg.seed);
-        let out = plan_json(&LENET_SIZES, &LENET_ROLES, &cfg);
         self.run = Some(Box::new(Imp::new(task, cfg).map_err(js_err)?));
-        Ok(out)
-    }
-
-    /// Trains up to `max_iters` iterations (stopping early when a network finishes). Returns `[done iterations,
-    /// total iterations, level, results so far, finished (0/1)]`.
-    pub fn step(&mut self, max_iters: u32) -> Result<Vec<f64>, JsError> {
-        let run = self.run.as_mut().ok_or_else(no_run)?;
-        run.step(max_iters as usize).map_err(js_err)?;
-        Ok(progress_vec(run.as_ref()))
-    }
-
-    /// The results from index `from` on, as a JSON array (see `LevelResult`).
-    pub fn results(&self, from: usize) -> Result<String, JsError> {
-        let run = self.run.as_ref().ok_or_else(no_run)?;
-        let rs = run.results();
-        Ok(serde_json::to_string(&rs[from.min(rs.len())..]).expect("results serialise"))
+        to_js(&view)
     }
 
     /// The first layer's mask of the network being trained (or the last one): 300 x 784 bytes, unit-major (each
     /// unit's 784 input weights form a 28 x 28 image), 1 = kept, 0 = pruned.
     pub fn mask_units(&self) -> Result<Vec<u8>, JsError> {
         let run = self.run.as_ref().ok_or_else(no_run)?;
-        let k = &run.current_mask().keep[0];
-        Ok((0..300 * 784).map(|i| k[(i % 784) * 300 + i / 784] as u8).collect())
+        units_from_keep(&run.current_mask().keep[0], 300, 784).map_err(js_err)
     }
 
-    /// Drops the run (cancel).
-    pub fn stop(&mut self) {
-        self.run = None;
+    /// What the page says about that mask, as `LotteryMasks.summary`.
+    pub fn mask_summary(&self) -> Result<JsValue, JsError> {
+        to_js(&mask_summary(&self.mask_units()?, 300, 28, 4).map_err(js_err)?)
     }
 }
+run_methods!(LotteryVision);
 
-/// The RL setting's defaults (the shipped curves' recipe): 100 updates of 8 episodes per network, evaluation every
-/// 10, Adam 3e-3, 20% / 10% per round.
+/// The RL setting's defaults (the shipped curves' recipe; see [`Setting::defaults`]).
 pub fn rl_defaults() -> ImpConfig {
-    ImpConfig { rate: 0.2, rate_output: 0.1, target: 0.02, iters: 100, eval_every: 10, lr: 3e-3, ..Default::default() }
+    Setting::Rl.defaults()
 }
-
-const POLICY_SIZES: [usize; 3] = [4 * 64, 64 * 64, 64 * 3];
 
 /// CartPole with a policy-gradient MLP 4-64-64 (the reinforcement-learning setting).
 #[wasm_bindgen]
@@ -147,39 +203,21 @@ impl LotteryRl {
     }
 
     /// As `LotteryVision.plan`.
-    pub fn plan(&self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&rl_defaults(), settings)?;
-        Ok(plan_json(&POLICY_SIZES, &LENET_ROLES, &cfg))
+    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = Setting::Rl.architecture(0);
+        to_js(&plan_of(Setting::Rl, &sizes, &roles, settings)?.0)
     }
 
     /// As `LotteryVision.start`; one training iteration is one update from 8 episodes.
-    pub fn start(&mut self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&rl_defaults(), settings)?;
-        let out = plan_json(&POLICY_SIZES, &LENET_ROLES, &cfg);
+    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = Setting::Rl.architecture(0);
+        let (view, cfg) = plan_of(Setting::Rl, &sizes, &roles, settings)?;
         let task = CartPoleTask::new(RlConfig::default(), cfg.seed);
         self.run = Some(Box::new(Imp::new(task, cfg).map_err(js_err)?));
-        Ok(out)
-    }
-
-    /// As `LotteryVision.step`.
-    pub fn step(&mut self, max_iters: u32) -> Result<Vec<f64>, JsError> {
-        let run = self.run.as_mut().ok_or_else(no_run)?;
-        run.step(max_iters as usize).map_err(js_err)?;
-        Ok(progress_vec(run.as_ref()))
-    }
-
-    /// As `LotteryVision.results`.
-    pub fn results(&self, from: usize) -> Result<String, JsError> {
-        let run = self.run.as_ref().ok_or_else(no_run)?;
-        let rs = run.results();
-        Ok(serde_json::to_string(&rs[from.min(rs.len())..]).expect("results serialise"))
-    }
-
-    /// Drops the run (cancel).
-    pub fn stop(&mut self) {
-        self.run = None;
+        to_js(&view)
     }
 }
+run_methods!(LotteryRl);
 
 impl Default for LotteryRl {
     fn default() -> Self {
@@ -187,13 +225,10 @@ impl Default for LotteryRl {
     }
 }
 
-/// The language setting's defaults (the shipped curves' recipe): 600 iterations of 16 windows of 64 characters per
-/// network, evaluation every 50, Adam 1e-2, 20% / 10% per round, embedding pruned.
+/// The language setting's defaults (the shipped curves' recipe; see [`Setting::defaults`]).
 pub fn lm_defaults() -> ImpConfig {
-    ImpConfig { rate: 0.2, rate_output: 0.1, target: 0.05, iters: 600, eval_every: 50, lr: 1e-2, ..Default::default() }
+    Setting::Lm.defaults()
 }
-
-const LM_ROLES: [Role; 4] = [Role::Embedding, Role::Hidden, Role::Hidden, Role::Output];
 
 /// A character-level LSTM language model on the shipped text (the language setting).
 #[wasm_bindgen]
@@ -212,47 +247,30 @@ impl LotteryText {
         Ok(LotteryText { proto, run: None })
     }
 
-    fn sizes(&self) -> Vec<usize> {
+    fn arch(&self) -> (Vec<usize>, Vec<Role>) {
         use crate::labs::lottery::Task;
         let p = self.proto.params();
-        self.proto.prunable().iter().map(|&(i, _)| p[i].len()).collect()
+        let pr = self.proto.prunable();
+        (pr.iter().map(|&(i, _)| p[i].len()).collect(), pr.iter().map(|&(_, r)| r).collect())
     }
 
-    /// As `LotteryVision.plan`.
-    pub fn plan(&self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&lm_defaults(), settings)?;
-        Ok(plan_json(&self.sizes(), &LM_ROLES, &cfg))
+    /// As `LotteryVision.plan` (with this text's vocabulary).
+    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = self.arch();
+        to_js(&plan_of(Setting::Lm, &sizes, &roles, settings)?.0)
     }
 
     /// As `LotteryVision.start`.
-    pub fn start(&mut self, settings: &str) -> Result<String, JsError> {
-        let cfg = config_from(&lm_defaults(), settings)?;
-        let out = plan_json(&self.sizes(), &LM_ROLES, &cfg);
+    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+        let (sizes, roles) = self.arch();
+        let (view, cfg) = plan_of(Setting::Lm, &sizes, &roles, settings)?;
         let mut task = self.proto.clone();
         task.set_data_seed(cfg.seed);
         self.run = Some(Box::new(Imp::new(task, cfg).map_err(js_err)?));
-        Ok(out)
-    }
-
-    /// As `LotteryVision.step`.
-    pub fn step(&mut self, max_iters: u32) -> Result<Vec<f64>, JsError> {
-        let run = self.run.as_mut().ok_or_else(no_run)?;
-        run.step(max_iters as usize).map_err(js_err)?;
-        Ok(progress_vec(run.as_ref()))
-    }
-
-    /// As `LotteryVision.results`.
-    pub fn results(&self, from: usize) -> Result<String, JsError> {
-        let run = self.run.as_ref().ok_or_else(no_run)?;
-        let rs = run.results();
-        Ok(serde_json::to_string(&rs[from.min(rs.len())..]).expect("results serialise"))
-    }
-
-    /// Drops the run (cancel).
-    pub fn stop(&mut self) {
-        self.run = None;
+        to_js(&view)
     }
 }
+run_methods!(LotteryText);
 
 /// The verify lab's CROWN-IBP-trained network pruned once by magnitude, with its verified error.
 #[wasm_bindgen]

@@ -1,7 +1,8 @@
 // The lottery lab on the cross-origin-isolated server (threads build): the precomputed curves show before the
 // engine is up, the sliders change the sparsity shown and the URL, a short live IMP run produces its points (the
 // page's instant sparsity equals the engine's plan), a run can be cancelled, bad URL values are clamped with a
-// visible note, the settings that are not implemented say so, and the pruned certified network is verified live.
+// visible note, and the pruned certified network is verified live. The plan shown is the engine's (LotteryPlanner).
+// PAPERLAB_SINGLE=1 opens the one-thread build (`?single=1&relaxed=0`), the only one `make pkg` builds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
@@ -18,7 +19,10 @@ after(async () => {
   await srv?.close();
 });
 
-const lab = (q) => `${srv.isolated}/#/lottery${q ? `?${q}` : ''}`;
+const SINGLE = process.env.PAPERLAB_SINGLE === '1';
+const lab = (q) => `${srv.isolated}/${SINGLE ? '?single=1&relaxed=0' : ''}#/lottery${q ? `?${q}` : ''}`;
+/** Waits until the engine's plan of the current settings is in (the headline and "What to notice" use it). */
+const planned = (page) => page.waitForFunction(() => document.getElementById('lab').dataset.planStatus === 'done');
 const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
 const dataset = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));
 
@@ -27,7 +31,7 @@ test('loads with precomputed curves, live verification of the pruned certified n
   await page.waitForFunction(() => window.paperlab?.lab?.plot?.xs?.length > 0);
   await ready(page);
   assert.equal(await page.getAttribute('body', 'data-status'), 'ok');
-  assert.equal(await page.getAttribute('[data-testid=backend]', 'data-backend'), 'threads');
+  assert.equal(await page.getAttribute('[data-testid=backend]', 'data-backend'), SINGLE ? 'simd' : 'threads');
   const xs = await page.evaluate(() => window.paperlab.lab.plot.xs);
   assert.equal(Math.max(...xs), 100, 'the curves start at the dense network');
   assert.ok(Math.min(...xs) < 5, `the curves reach below 5% of the weights (${Math.min(...xs)})`);
@@ -37,6 +41,8 @@ test('loads with precomputed curves, live verification of the pruned certified n
   assert.ok(Number(d.verifyVerified) >= Number(d.verifyClean), 'verified errors include the clean errors');
   assert.match(await page.textContent('[data-testid=verify-readout]'), /verified error \d/);
   assert.match(await page.textContent('[data-testid=mask-caption]'), /Precomputed winning ticket/);
+  // The mask sentence is worded from the engine's count of the shipped mask's border and centre.
+  assert.match(await page.textContent('[data-testid=notice]'), /the border \(the outer 4 pixels.*\) keeps [\d.]+% of its weights, the centre [\d.]+%/);
   await shot(page, 'lottery');
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForTimeout(200);
@@ -55,6 +61,7 @@ test('the sliders change the sparsity shown and the URL', async () => {
   await page.focus('#rate');
   await page.keyboard.press('ArrowRight');
   assert.equal((await labValues(page)).rate, 0.25);
+  await planned(page);
   assert.match(await page.evaluate(() => location.hash), /rate=0\.25(&|$)/);
   const [text1, rem1] = await shown();
   assert.notEqual(text1, text0);
@@ -64,6 +71,7 @@ test('the sliders change the sparsity shown and the URL', async () => {
   await page.focus('#target');
   await page.keyboard.press('Shift+ArrowRight');
   assert.equal((await labValues(page)).target, 6);
+  await planned(page);
   const [, rem2] = await shown();
   assert.ok(Number(rem2) <= 6 && Number(rem2) > Number(rem1), `${rem2} vs ${rem1}`);
   // The marker follows.
@@ -100,6 +108,7 @@ test('one "weights remaining" everywhere, the round cap said, and "What to notic
   for (const target of [50, 20, 10, 5, 2, 1]) {
     await page.evaluate((t) => { location.hash = `#/lottery?rate=0.2&target=${t}`; }, target);
     await page.waitForFunction((t) => window.paperlab.lab.values.target === t, target);
+    await planned(page);
     const n = await text('notice');
     const m = n.match(/(also learns faster|does not learn faster|learns as fast as the others): the lowest validation loss comes at iteration (\d+) \(dense: (\d+), re-initialised: (\d+)\)/);
     if (!m) continue;
@@ -120,7 +129,7 @@ test('a short live run produces its points; the page and the engine agree on the
   await page.waitForFunction(() => document.getElementById('lab').dataset.runStatus === 'done', null, { timeout: 120000 });
   const run = await page.evaluate(() => {
     const { lab } = window.paperlab;
-    return { points: lab.run.points, plan: lab.run.plan.levels, mine: lab.planNow() };
+    return { points: lab.run.points, plan: lab.run.plan.levels, mine: lab.plan.levels };
   });
   // Levels 0 (dense), 1 (80%), 2 (64%): the ticket at each, the re-initialised control at 1 and 2.
   assert.equal(run.points.length, 5);
@@ -158,7 +167,7 @@ test('a run can be cancelled', async () => {
 });
 
 test('reached from another lab whose engine is already running: no errors, the engine-ready state shows', async () => {
-  const { page, errors } = await open(ctx, `${srv.isolated}/#/ucb`);
+  const { page, errors } = await open(ctx, `${srv.isolated}/${SINGLE ? '?single=1&relaxed=0' : ''}#/ucb`);
   await ready(page);
   await page.evaluate(() => { location.hash = '#/lottery'; });
   await page.waitForFunction(() => document.body.dataset.ready === '1' && document.querySelector('[data-testid=sparsity]'));
@@ -168,7 +177,7 @@ test('reached from another lab whose engine is already running: no errors, the e
 });
 
 test('bad values in the URL are clamped or reset with a visible note', async () => {
-  const { page, errors } = await open(ctx, lab('rate=abc&target=500&rewind=magic&iters=5&k=99&seed=-4&setting=vision'));
+  const { page, errors } = await open(ctx, lab('rate=abc&target=500&rewind=magic&iters=5&k=99&seed=-4&setting=chess&scope=wide&eps=9'));
   await ready(page);
   const notes = await noteText(page);
   assert.match(notes, /rate=abc is not a number; using 0\.2/);
@@ -177,9 +186,13 @@ test('bad values in the URL are clamped or reset with a visible note', async () 
   assert.match(notes, /iters=5 is below the range \[20, 5000\]; using 20/);
   assert.match(notes, /k=99 is not below the 20 training iterations; using 19/);
   assert.match(notes, /seed=-4 is below the range \[0, 999999\]; using 0/);
+  assert.match(notes, /setting=chess is not one of vision, rl, lm; using vision/);
+  assert.match(notes, /scope=wide is not one of layer, global; using layer/);
+  assert.match(notes, /eps=9 is above the range \[0, 0\.45\]; using 0\.45/);
   const v = await labValues(page);
   assert.deepEqual([v.rate, v.target, v.rewind, v.iters, v.k, v.seed], [0.2, 100, 'init', 20, 19, 0]);
-  assert.match(await page.evaluate(() => location.hash), /rate=0\.2&target=100&rewind=init&k=19/);
+  const hash = await page.evaluate(() => location.hash);
+  for (const kv of ['rate=0.2', 'target=100', 'rewind=init', 'k=19', 'setting=vision', 'scope=layer', 'eps=0.45']) assert.ok(hash.split(/[?&]/).includes(kv), `${kv} in ${hash}`);
   assert.match(await page.textContent('[data-testid=sparsity]'), /100% of weights remaining after 0 rounds/);
   assert.deepEqual(errors, []);
   await page.close();
@@ -207,6 +220,15 @@ test('the language setting: embedding pruning in the URL, the plan and a short l
   await page.selectOption('#setting', 'vision');
   await page.waitForFunction(() => window.paperlab.lab.values.setting === 'vision' && !document.querySelector('.mask-panel').hidden);
   assert.match(await page.evaluate(() => location.hash), /setting=vision/);
+  // The vision setting's own ranges and defaults: one set of controls, keyboard-usable, the main slider first.
+  assert.equal((await labValues(page)).iters, 1500);
+  assert.equal(await page.locator('#rate').count(), 1);
+  assert.equal(await page.locator('#eps').count(), 1, 'the verify controls are not duplicated');
+  await page.focus('#rate');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await labValues(page)).rate, 0.15);
+  await planned(page);
+  assert.match(await page.textContent('[data-testid=sparsity]'), /at 15% per round/);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -225,6 +247,7 @@ test('the reinforcement-learning setting: precomputed returns and a short live C
   for (const p of pts) assert.ok(p.metric_tail >= 5 && p.metric_tail <= 500, `return ${p.metric_tail}`);
   const live = await page.evaluate(() => window.paperlab.lab.plot.live.map((s) => s.key));
   assert.deepEqual(live, ['late'], 'late rewinding is drawn as the late series');
+  assert.match(await page.textContent('[data-testid=notice]'), /late-rewound ticket keeps at least 95% of the dense return (down to [\d.]+% of the weights|at no pruned level)/);
   await shot(page, 'lottery-rl');
   assert.deepEqual(errors, []);
   await page.close();

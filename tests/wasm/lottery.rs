@@ -4,7 +4,8 @@
 
 use paperlab::nn::prune::{prune_layerwise, survivors, Mask};
 use paperlab::nn::Rng;
-use paperlab::wasm::lottery::{LotteryRl, LotteryText, LotteryVision};
+use paperlab::wasm::lottery::{LotteryPlanner, LotteryRl, LotteryText, LotteryVision};
+use serde::Serialize;
 use wasm_bindgen_test::*;
 
 static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
@@ -30,8 +31,9 @@ fn lenet_survivor_counts_in_wasm() {
     }
 }
 
-fn counts_of(results: &str) -> Vec<(u64, Vec<u64>)> {
-    let v: serde_json::Value = serde_json::from_str(results).unwrap();
+/// `(level, counts)` of a `results` record list.
+fn counts_of(results: wasm_bindgen::JsValue) -> Vec<(u64, Vec<u64>)> {
+    let v: serde_json::Value = serde_wasm_bindgen::from_value(results).unwrap();
     v.as_array()
         .unwrap()
         .iter()
@@ -39,16 +41,31 @@ fn counts_of(results: &str) -> Vec<(u64, Vec<u64>)> {
         .collect()
 }
 
+/// The page's settings as the page sends them.
+fn page(json: &str) -> wasm_bindgen::JsValue {
+    let mut base = serde_json::json!({ "rate": 0.2, "target": 5.0, "rewind": "init", "k": 0, "global": false, "iters": 2, "seed": 4, "prune_embedding": true });
+    let patch: serde_json::Value = serde_json::from_str(json).unwrap();
+    for (k, v) in patch.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap()
+}
+
+fn finished(p: wasm_bindgen::JsValue) -> bool {
+    let v: serde_json::Value = serde_wasm_bindgen::from_value(p).unwrap();
+    v["finished"].as_bool().unwrap()
+}
+
 #[wasm_bindgen_test]
 fn facades_run_a_short_imp() {
     let mut rl = LotteryRl::new();
-    rl.start(r#"{"iters": 2, "eval_every": 2, "target": 0.7, "seed": 4}"#).unwrap();
+    rl.start(page(r#"{"target": 70}"#)).unwrap();
     let mut guard = 0;
-    while rl.step(1).unwrap()[4] == 0.0 {
+    while !finished(rl.step(1).unwrap()) {
         guard += 1;
         assert!(guard < 100);
     }
-    let got = counts_of(&rl.results(0).unwrap());
+    let got = counts_of(rl.results(0).unwrap());
     assert_eq!(got.len(), 3);
     for (l, c) in got {
         let l = l as usize;
@@ -56,10 +73,11 @@ fn facades_run_a_short_imp() {
     }
 
     let mut v = LotteryVision::new(MNIST_GZ).unwrap();
-    assert!(v.start(r#"{"iters": 1, "bogus": 1}"#).is_err(), "unknown settings are refused");
-    v.start(r#"{"iters": 2, "eval_every": 2, "target": 0.51, "rate": 0.5, "rate_output": 0.25, "mode": "random"}"#).unwrap();
-    while v.step(10).unwrap()[4] == 0.0 {}
-    let got = counts_of(&v.results(0).unwrap());
+    assert!(v.start(page(r#"{"bogus": 1}"#)).is_err(), "unknown settings are refused");
+    assert!(v.start(page(r#"{"rate": 2}"#)).is_err(), "out of range settings are refused");
+    v.start(page(r#"{"target": 51, "rate": 0.5, "rewind": "random"}"#)).unwrap();
+    while !finished(v.step(10).unwrap()) {}
+    let got = counts_of(v.results(0).unwrap());
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].1, vec![117_600, 15_000, 750]);
     let m = v.mask_units().unwrap();
@@ -67,10 +85,16 @@ fn facades_run_a_short_imp() {
     assert_eq!(m.iter().filter(|&&b| b == 1).count(), 117_600);
 
     let mut t = LotteryText::new(TEXT_GZ).unwrap();
-    t.start(r#"{"iters": 2, "eval_every": 2, "target": 0.9, "prune_embedding": false}"#).unwrap();
-    while t.step(1).unwrap()[4] == 0.0 {}
-    let got = counts_of(&t.results(0).unwrap());
+    t.start(page(r#"{"target": 90, "prune_embedding": false}"#)).unwrap();
+    while !finished(t.step(1).unwrap()) {}
+    let got = counts_of(t.results(0).unwrap());
     assert_eq!(got.len(), 2);
     // 75 characters: the embedding 75 x 32 stays dense; W_ih 256 x 32, W_hh 256 x 64 at 20%, W_out 75 x 64 at 10%.
     assert_eq!(got[1].1, vec![2400, 6554, 13107, 4320]);
+
+    // The data-free planner gives the plan the language run had.
+    let plan: serde_json::Value = serde_wasm_bindgen::from_value(LotteryPlanner::new().plan("lm", page(r#"{"target": 90, "prune_embedding": false}"#)).unwrap()).unwrap();
+    assert_eq!(plan["levels"][1]["counts"], serde_json::json!([2400, 6554, 13107, 4320]));
+    assert_eq!(plan["stop"], "target");
+    assert!(LotteryPlanner::new().plan("chess", page("{}")).is_err());
 }

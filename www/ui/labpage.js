@@ -420,6 +420,13 @@ export class LabPage extends LabState {
     return msg;
   }
 
+  /** Re-renders the fidelity card from `fidelity()` (done once on mount; a page whose card depends on its
+   *  settings calls it again from `changed`). */
+  refreshFidelity() {
+    const fid = this.fidelity() || [];
+    this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
+  }
+
   /** Re-renders "What to notice" from `notice()`. */
   refreshNotice() {
     const list = this.notice() || [];
@@ -476,8 +483,7 @@ export class LabPage extends LabState {
     this.writeHash();
     document.body.classList.toggle('embed', !!values.embed);
     this.leadLayout();
-    const fid = this.fidelity() || [];
-    this.el.fidelity.replaceChildren(...(Array.isArray(fid) ? [fidelityTable(fid)] : [fidelityTable(fid.rows, fid), ...(fid.after || [])]));
+    this.refreshFidelity();
     this.changed(null);
     this.refreshNotice();
     try {

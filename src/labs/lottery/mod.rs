@@ -39,6 +39,7 @@ use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
 
 pub mod cartpole;
+pub mod page;
 pub mod text;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
@@ -220,25 +221,54 @@ pub fn level_total(sizes: &[usize], roles: &[Role], cfg: &ImpConfig, r: usize) -
 /// pruned (all settings except the language model with its embedding kept dense) that is the fraction of all weights;
 /// with the embedding kept, the run takes the same rounds as with it pruned, so the two compare level by level.
 pub fn plan(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> Vec<(usize, f64)> {
+    plan_with_stop(sizes, roles, cfg).0
+}
+
+/// Why a plan ends where it does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stop {
+    /// The last level is at or below the target (or the target is 1, or nothing is prunable).
+    Target,
+    /// `max_rounds` rounds were taken before the target was reached.
+    Cap,
+    /// Rounding keeps every survivor: another round would prune nothing, so the target is never reached.
+    Stuck,
+}
+
+/// [`plan`] and why it ends there.
+pub fn plan_with_stop(sizes: &[usize], roles: &[Role], cfg: &ImpConfig) -> (Vec<(usize, f64)>, Stop) {
     let n: usize = sizes.iter().sum();
     let frozen: usize = sizes.iter().zip(roles).filter(|(_, &ro)| cfg.rate_for(ro).is_none()).map(|(s, _)| s).sum();
     let mut out = vec![(0, 1.0)];
     if cfg.target >= 1.0 || frozen == n {
-        return out;
+        return (out, Stop::Target);
     }
     let mut last = n;
     for r in 1..=cfg.max_rounds {
         let t = level_total(sizes, roles, cfg, r);
         if t == last {
-            break;
+            return (out, Stop::Stuck);
         }
         last = t;
         out.push((r, t as f64 / n.max(1) as f64));
         if (t - frozen) as f64 / (n - frozen) as f64 <= cfg.target + 1e-12 {
-            break;
+            return (out, Stop::Target);
         }
     }
-    out
+    (out, Stop::Cap)
+}
+
+/// Training iterations a run of `cfg` over `levels` takes in all: a rewound ticket resumes at iteration
+/// `cfg.rewind_iter`; the dense network, re-initialised controls and random masks train from iteration 0.
+pub fn total_iters(levels: &[(usize, f64)], cfg: &ImpConfig) -> usize {
+    let per_level = |l: usize| match cfg.mode {
+        _ if l == 0 => cfg.iters,
+        Mode::Ticket => cfg.iters - cfg.rewind_iter,
+        Mode::Reinit => 2 * cfg.iters - cfg.rewind_iter,
+        Mode::Random => cfg.iters,
+    };
+    levels.iter().map(|&(l, _)| per_level(l)).sum()
 }
 
 /// What a level's training run was.
@@ -354,14 +384,7 @@ impl<T: Task> Imp<T> {
         }
         let sizes: Vec<usize> = pidx.iter().map(|&i| theta0[i].len()).collect();
         let levels = plan(&sizes, &roles, &cfg);
-        // A rewound ticket resumes at iteration k; everything else trains from iteration 0.
-        let per_level = |l: usize| match cfg.mode {
-            _ if l == 0 => cfg.iters,
-            Mode::Ticket => cfg.iters - cfg.rewind_iter,
-            Mode::Reinit => 2 * cfg.iters - cfg.rewind_iter,
-            Mode::Random => cfg.iters,
-        };
-        let total_iters = levels.iter().map(|&(l, _)| per_level(l)).sum();
+        let total_iters = total_iters(&levels, &cfg);
         let ticket_mask = Mask::dense(&sizes);
         let last_mask = ticket_mask.clone();
         Ok(Imp {
