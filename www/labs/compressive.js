@@ -553,7 +553,7 @@ class CompressiveLab extends LabPage {
     this.attn = { layer, head, mcm, mm, mseg };
     let recallNote = '';
     const chars = [...(this.bits?.text || '')];
-    if (this.values.data === 'recall' && chars.length >= 2 && chars.at(-2) === '=') {
+    if (this.values.data === 'recall' && t >= 2 && chars.at(-2) === '=') {
       // the query reading the '=' is the second-to-last row of the last segment; its strongest key
       const row = Array.from(probs.slice((t - 2) * s, (t - 1) * s));
       const j = row.indexOf(Math.max(...row));
