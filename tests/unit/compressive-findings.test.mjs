@@ -51,7 +51,9 @@ test('recallBits finds the characters after "=" and their distance to the last c
 test('reachOf, recallSentence and distanceSentence follow the numbers', async () => {
   const { reachOf, recallSentence, distanceSentence } = await import('../../www/labs/compressive-findings.js');
   assert.equal(reachOf([[32, 0.1, 5], [64, 0.2, 5], [96, 3.9, 5], [128, 0.1, 5]]), 64, 'stops at the first failing bin');
-  assert.equal(reachOf([[32, 4.5, 5]]), 0);
+  // halfway between the best bin (2.74) and a guess (4.70) is 3.72: 3.22 passes, 4.05 fails
+  assert.equal(reachOf([[32, 2.74, 5], [64, 3.22, 5], [96, 4.05, 5], [128, 4.8, 5]]), 64);
+  assert.equal(reachOf([[32, 4.8, 5], [64, 4.75, 5]]), 0, 'never below a guess');
   assert.equal(reachOf([[32, 0.1, 5], [64, 0.1, 5]]), 64);
   const xl = { label: 'Transformer-XL', mean: 3.9, spread: 0.05, runs: 3 };
   assert.match(recallSentence(xl, { label: 'conv c = 4', mean: 2.1, spread: 0.1, runs: 3 }), /3\.900 bits .* 4\.700\), conv c = 4 2\.100 \(means of 3 seeds\): 1\.80 bits better, far beyond seed noise \(18× the largest seed spread, 0\.100\)/);

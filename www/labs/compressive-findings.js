@@ -78,13 +78,16 @@ export function recallBits(text, bits) {
 
 /**
  * How far back a model recalls, from its loss-vs-distance bins `[[D_upper, bits, count], ...]` (bins of equal width):
- * the upper edge of the last bin, counted from the nearest, before the first whose loss exceeds half a guess
- * (GUESS_BITS / 2). 0 when even the first bin fails; the last edge when none does.
+ * the upper edge of the last bin, counted from the nearest, before the first whose loss is above halfway between the
+ * model's best bin and a blind guess (GUESS_BITS). 0 when no bin is below a guess; the last edge when none fails.
  */
 export function reachOf(bins) {
+  const best = Math.min(...bins.map((b) => b[1]).filter(Number.isFinite));
+  if (!(best < GUESS_BITS)) return 0;
+  const bar = (best + GUESS_BITS) / 2;
   let reach = 0;
   for (const [d, b] of bins) {
-    if (!(b <= GUESS_BITS / 2)) break;
+    if (!(b <= bar)) break;
     reach = d;
   }
   return reach;
