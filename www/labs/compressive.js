@@ -540,7 +540,8 @@ class CompressiveLab extends LabPage {
 
   drawAttention(meta, probs) {
     const [t, s, ncm, nm, mcm, mm, mseg] = Array.from(meta);
-    const { layer, head } = this.values;
+    const head = this.values.head;
+    const layer = Math.min(this.values.layer, this.model()?.config?.layers ?? 2);
     probImage(this.el.attnCanvas, probs, t, s, (i, j) => j > s - t + i); // grey: future positions
     const pctW = (k) => `${(100 * k) / s}%`;
     this.el.attnLabels.replaceChildren(
