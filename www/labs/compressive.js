@@ -219,7 +219,7 @@ class CompressiveLab extends LabPage {
       ],
     }));
     this.distPlot = this.view(new CurvePlot(this.el.distBox, {
-      xLabel: 'distance D (characters from "=" back to the key)', xLabelShort: 'D', xFormat: (x) => String(x), yLabel: 'recall bits',
+      xLabel: 'distance D (characters from "=" back to the key)', xLabelShort: 'D', xFormat: (x) => String(x), yLabel: 'recall bits', xRange: [0, 400], xTicks: [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384],
       yRange: () => [0, 5.2], markerLabel: 'range', markerText: (x) => `range of the shown model: ${x}`,
       series: DIST_MODELS.map(({ id, color, dash }) => ({ key: id, label: id === 'xl' ? 'Transformer-XL (n_m = 64)' : `conv c = ${id.slice(6)}`, color, dash, width: 1.2 })),
     }));
