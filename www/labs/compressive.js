@@ -505,7 +505,10 @@ class CompressiveLab extends LabPage {
       }
       r.attnStatus = 'running';
       const layers = this.model()?.config?.layers ?? 2;
-      const { value: meta } = await hnd.call('attention', [t, Math.min(this.values.layer, layers) - 1, this.values.head - 1]);
+      // recall setting: a text ending in "=K" is read up to the "=", so the last query is the one that must recall
+      this.attnAtRecall = this.values.data === 'recall' && /=[A-Z]$/.test(t);
+      const attnText = this.attnAtRecall ? t.slice(0, -1) : t;
+      const { value: meta } = await hnd.call('attention', [attnText, Math.min(this.values.layer, layers) - 1, this.values.head - 1]);
       const { value: probs } = await hnd.call('attention_probs', []);
       if (gen !== this.scoreGen) return;
       this.drawAttention(meta, probs);
@@ -553,10 +556,9 @@ class CompressiveLab extends LabPage {
     this.el.attnCanvas.setAttribute('aria-label', `attention of layer ${layer}, head ${head}: ${p1(mcm)} on compressed memory, ${p1(mm)} on memory, ${p1(mseg)} on the segment`);
     this.attn = { layer, head, mcm, mm, mseg };
     let recallNote = '';
-    const chars = [...(this.bits?.text || '')];
-    if (this.values.data === 'recall' && t >= 2 && chars.at(-2) === '=') {
-      // the query reading the '=' is the second-to-last row of the last segment; its strongest key
-      const row = Array.from(probs.slice((t - 2) * s, (t - 1) * s));
+    if (this.attnAtRecall && t >= 1) {
+      // the query reading the '=' is the last row of the last segment; its strongest key
+      const row = Array.from(probs.slice((t - 1) * s, t * s));
       const j = row.indexOf(Math.max(...row));
       const part = j < ncm ? `compressed slot ${j + 1} of ${ncm} (it holds ${this.model()?.config?.rate ?? 1} old memories)` : j < ncm + nm ? `memory slot ${j - ncm + 1} of ${nm}` : `segment position ${j - ncm - nm + 1}`;
       const onCm = row.slice(0, ncm).reduce((a, b) => a + b, 0);
