@@ -142,3 +142,28 @@ fn reach_is_the_temporal_range() {
         assert!(seen.0 && seen.1, "{id}: both sides of the reach probed");
     }
 }
+
+#[test]
+fn shipped_recall_models_reach_their_manifest_numbers() {
+    // every shipped recall model loads with its configuration and, on the held-out text regenerated from its seed,
+    // gives the manifest's held-out recall bits of seed 1 (whose weights are shipped)
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/compressive/recall");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{dir}/manifest.json")).unwrap()).unwrap();
+    let d = &manifest["data"];
+    let held = generate(d["heldout_seed"].as_u64().unwrap(), 400_000, 1, d["d_max"].as_u64().unwrap() as usize).unwrap();
+    assert_eq!(held.text.len() as u64, d["heldout_chars"].as_u64().unwrap());
+    let configs = recall::shipped_configs();
+    let models = manifest["models"].as_array().unwrap();
+    assert!(models.len() >= 3, "at least Transformer-XL and two compressive models");
+    for e in models {
+        let id = e["id"].as_str().unwrap();
+        let (m, v, _) = Model::from_safetensors(&std::fs::read(format!("{dir}/{}", e["file"].as_str().unwrap())).unwrap()).unwrap();
+        let cfg = &configs.iter().find(|c| c.0 == id).unwrap().2;
+        assert_eq!(&m.cfg, cfg, "{id}: configuration");
+        assert_eq!(v, recall::vocab(), "{id}: vocabulary");
+        let l = recall_losses(&m, &held, 8).unwrap();
+        let mean = l.iter().map(|x| x.1 as f64).sum::<f64>() / l.len() as f64;
+        let want = e["runs"][0]["recall_bits"].as_f64().unwrap();
+        assert!((mean - want).abs() < 2e-3, "{id}: held-out recall {mean:.4} bits, manifest {want}");
+    }
+}
