@@ -39,7 +39,7 @@ const recallLine = (key, d, salt) => `${key.repeat(8)}${Array.from({ length: d -
 const RECALL_TEXT = [recallLine('M', 40, 1), recallLine('T', 250, 2), recallLine('Q', 130, 3)].join('\n');
 const DIST_MODELS = [
   { id: 'xl', color: 'fg2', dash: [6, 4] }, { id: 'conv-c1', color: 'bad' }, { id: 'conv-c2', color: 'crown' },
-  { id: 'conv-c3', color: 'crownibp' }, { id: 'conv-c4', color: 'ibp' }, { id: 'conv-c8', color: 'good' },
+  { id: 'conv-c4', color: 'ibp' }, { id: 'conv-c8', color: 'good' },
 ];
 
 const RATES = [1, 2, 3, 4, 8];
@@ -219,7 +219,7 @@ class CompressiveLab extends LabPage {
       ],
     }));
     this.distPlot = this.view(new CurvePlot(this.el.distBox, {
-      xLabel: 'distance D (characters from "=" back to the key)', xLabelShort: 'D', xFormat: (x) => String(x), yLabel: 'recall bits', xRange: [0, 400], xTicks: [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384],
+      xLabel: 'distance D (characters from "=" back to the key)', xLabelShort: 'D', xFormat: (x) => String(x), yLabel: 'recall bits', xRange: [0, 400], xTicks: [64, 96, 160, 288, 384],
       yRange: () => [0, 5.2], markerLabel: 'range', markerText: (x) => `range of the shown model: ${x}`,
       series: DIST_MODELS.map(({ id, color, dash }) => ({ key: id, label: id === 'xl' ? 'Transformer-XL (n_m = 64)' : `conv c = ${id.slice(6)}`, color, dash, width: 1.2 })),
     }));
