@@ -7,12 +7,17 @@ use wasm_bindgen::prelude::*;
 use super::js_err;
 use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
 use crate::labs::compressive::train::{TrainConfig, Trainer};
-use crate::labs::compressive::{Memory, Model};
+use crate::labs::compressive::{recall, Memory, Model};
 use crate::nn::Rng;
 use crate::Error;
 
 /// Longest text [`CompressiveLab::score`] and [`CompressiveLab::attention`] accept, in characters.
 pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// Characters of the recall training text generated for a fine-tune (the start of the shipped training text).
+pub const RECALL_TRAIN_CHARS: usize = 200_000;
+/// Characters of the recall held-out text generated for validation and the page's examples.
+pub const RECALL_VAL_CHARS: usize = 20_000;
 
 /// A loaded model, its vocabulary and the shipped text (training part for fine-tuning, validation part for checks).
 #[wasm_bindgen]
@@ -51,21 +56,34 @@ impl CompressiveLab {
 impl CompressiveLab {
     /// Loads a model file (`www/models/compressive/*.safetensors`) and the gzipped text. Throws with a message
     /// naming the problem when a file is corrupt or the model's vocabulary does not fit the text.
+    ///
+    /// An empty `text_gz` selects the long-range recall setting (`www/models/compressive/recall/*.safetensors`):
+    /// the training and held-out texts are generated here from their shipped seeds (`recall.rs`), and the model must
+    /// have that setting's vocabulary.
     #[wasm_bindgen(constructor)]
     pub fn new(model: &[u8], text_gz: &[u8]) -> Result<CompressiveLab, JsError> {
         console_error_panic_hook::set_once();
         let (model, vocab, _) = Model::from_safetensors(model).map_err(js_err)?;
-        let text = gunzip_text(text_gz).map_err(js_err)?;
-        let tokens = vocab.encode(&text).map_err(js_err)?;
-        if tokens.len() <= TRAIN_CHARS + 2 {
-            return Err(js_err(Error::format("text", "shorter than the training part")));
-        }
+        let (train, val) = if text_gz.is_empty() {
+            if vocab != recall::vocab() {
+                return Err(js_err(Error::format("model", "is not a recall-setting model (its vocabulary differs); give the natural text")));
+            }
+            let gen = |seed, n| recall::generate(seed, n, 1, recall::D_MAX).and_then(|t| vocab.encode(&t.text)).map_err(js_err);
+            (gen(recall::TRAIN_SEED, RECALL_TRAIN_CHARS)?, gen(recall::HELDOUT_SEED, RECALL_VAL_CHARS)?)
+        } else {
+            let text = gunzip_text(text_gz).map_err(js_err)?;
+            let tokens = vocab.encode(&text).map_err(js_err)?;
+            if tokens.len() <= TRAIN_CHARS + 2 {
+                return Err(js_err(Error::format("text", "shorter than the training part")));
+            }
+            (tokens[..TRAIN_CHARS].to_vec(), tokens[TRAIN_CHARS..].to_vec())
+        };
         let mem = Memory::new(&model.cfg);
         Ok(CompressiveLab {
             model,
             vocab,
-            train: tokens[..TRAIN_CHARS].to_vec(),
-            val: tokens[TRAIN_CHARS..].to_vec(),
+            train,
+            val,
             attn: Vec::new(),
             attn_meta: [0; 4],
             mem,
@@ -74,6 +92,11 @@ impl CompressiveLab {
             temperature: 1.0,
             trainer: None,
         })
+    }
+
+    /// The first `n` characters of the validation text (for the recall setting: the generated held-out lines).
+    pub fn val_text(&self, n: usize) -> String {
+        self.vocab.decode(&self.val[..n.min(self.val.len())])
     }
 
     /// JSON of the model's configuration plus `temporal_range` and `attention_size`.

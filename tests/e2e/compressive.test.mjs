@@ -1,6 +1,7 @@
 // The compressive lab: loads with the shipped models and no console errors, scores the text box per character and
 // shows the attention split, the c slider changes model, range and URL (keyboard), bad URL values and bad text get
-// a visible message, sampling streams characters, and a live fine-tune shows progress and can be cancelled.
+// a visible message, sampling streams characters, and a live fine-tune shows progress and can be cancelled; the
+// long-range recall setting shows its plots, each model's reach and the recall of the text box, and switches back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { servers, launch, open, ready, shot } from './helpers.mjs';
@@ -160,6 +161,40 @@ test('"What to notice" and the notes follow the numbers: training text, the head
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => /c=8&fn=conv/.test(location.hash));
   assert.match(await noteText(page), /f_c = max pool is shipped at c = 4 only; c = 8 shows the convolution/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the long-range recall setting: recall plot, reach per model, the recall in the text box, and back', async () => {
+  const { page, errors } = await open(ctx, lab('data=recall&c=4'));
+  await ready(page);
+  await waitData(page, 'attnStatus', 'done', 60000);
+  let d = await data(page);
+  assert.equal(d.data, 'recall');
+  assert.equal(d.model, 'conv-c4');
+  assert.ok(await page.isVisible('[data-testid=recall-plot]') && await page.isVisible('[data-testid=dist-plot]'));
+  assert.match(await page.textContent('[data-testid=plot-readout]'), /bits — Compressive, conv, c = 4, held-out recall characters, mean of \d seeds/);
+  assert.match(await page.textContent('[data-testid=dist-readout]'), /conv c = 4 recalls up to D ≈ \d+ \(range 160\)/);
+  assert.match(await page.textContent('[data-testid=range]'), /^160 chars/);
+  const recallOf = async () => Number((await page.textContent('[data-testid=recall-readout]')).match(/D = 130: ([\d.]+) bits/)[1]);
+  const c4 = await recallOf();
+  assert.match(await page.textContent('[data-testid=recall-slot]'), /looks hardest at/);
+  await page.waitForFunction(() => /held-out recall characters Transformer-XL pays/.test(document.querySelector('[data-testid=notice]')?.textContent || ''));
+  await shot(page, 'compressive-recall');
+  // Transformer-XL cannot see the key 130 characters back: it pays more for that recall than c = 4 does
+  await page.check('[data-testid=xl]');
+  await waitData(page, 'model', 'xl');
+  await waitData(page, 'scoreStatus', 'done', 60000);
+  const xl = await recallOf();
+  assert.ok(xl > c4 + 1, `recall at D = 130: Transformer-XL ${xl} bits, conv c = 4 ${c4} bits`);
+  // back to natural text: the novel's models and text
+  await page.selectOption('#data', 'text');
+  await waitData(page, 'data', 'text');
+  await waitData(page, 'scoreStatus', 'done', 60000);
+  d = await data(page);
+  assert.equal(d.model, 'xl');
+  assert.ok(!(await page.isVisible('[data-testid=dist-plot]')));
+  assert.match(await page.inputValue('[data-testid=text]'), /^Call me Ishmael/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -51,3 +51,75 @@ export function trainTextSentence(textBpc, valBpc) {
   return `This default text opens chapter 1, inside the training split (the first 180,000 characters): the model has seen it. `
     + `It scores ${fmtBpc(textBpc)} bits/char, ${cmp} the ${fmtBpc(valBpc)} on the held-out validation text; paste other text to score unseen characters.`;
 }
+
+// ---------------------------------------------------------------- the long-range recall setting
+/** log2 26: the bits of a uniform guess among the 26 capitals (what a model pays when it cannot see the key). */
+export const GUESS_BITS = Math.log2(26);
+
+/**
+ * The recall characters of a text of the recall setting (each character right after a '='), with their distance D
+ * from the '=' back to the last capital before it. `bits[k]` is the loss of character k + 1 (as the engine's score
+ * returns). Returns `{ n, mean, recalls: [{ pos, distance, bits }] }`; `n = 0` (mean NaN) when there is none.
+ */
+export function recallBits(text, bits) {
+  const chars = [...text];
+  const recalls = [];
+  let lastCap = -1;
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i];
+    if (ch === '=' && i + 1 < chars.length && i >= 0 && Number.isFinite(bits[i])) {
+      recalls.push({ pos: i + 1, distance: lastCap >= 0 ? i - lastCap : NaN, bits: bits[i] });
+    }
+    if (ch >= 'A' && ch <= 'Z' && chars[i - 1] !== '=') lastCap = i;
+  }
+  const mean = recalls.length ? recalls.reduce((a, r) => a + r.bits, 0) / recalls.length : NaN;
+  return { n: recalls.length, mean, recalls };
+}
+
+/**
+ * How far back a model recalls, from its loss-vs-distance bins `[[D_upper, bits, count], ...]` (bins of equal width):
+ * the upper edge of the last bin, counted from the nearest, before the first whose loss is above halfway between the
+ * model's best bin and a blind guess (GUESS_BITS). 0 when no bin is below a guess; the last edge when none fails.
+ */
+export function reachOf(bins) {
+  const best = Math.min(...bins.map((b) => b[1]).filter(Number.isFinite));
+  if (!(best < GUESS_BITS)) return 0;
+  const bar = (best + GUESS_BITS) / 2;
+  let reach = 0;
+  for (const [d, b] of bins) {
+    if (!(b <= bar)) break;
+    reach = d;
+  }
+  return reach;
+}
+
+/**
+ * The headline of the recall setting. `xl` and `best`: `{ label, mean, spread, runs }` (held-out bits on the recall
+ * characters, mean and max−min over `runs` seeds). Says how many times the larger seed spread the gap is, and
+ * whether that clears the 3× bar.
+ */
+export function recallSentence(xl, best) {
+  if (!xl || !best || !Number.isFinite(xl.mean) || !Number.isFinite(best.mean)) return null;
+  const gap = xl.mean - best.mean;
+  const spread = Math.max(xl.spread || 0, best.spread || 0);
+  const s = `On the held-out recall characters Transformer-XL pays ${fmtBpc(xl.mean)} bits (a blind guess among 26 capitals `
+    + `is ${fmtBpc(GUESS_BITS)}), ${best.label} ${fmtBpc(best.mean)} (means of ${Math.min(xl.runs, best.runs)} seeds)`;
+  if (gap <= 0.0005) return `${s}: no compressive model does better here.`;
+  const times = spread > 0 ? gap / spread : Infinity;
+  const how = times > 3 ? `far beyond seed noise (${Number.isFinite(times) ? `${times.toFixed(0)}×` : 'many times'} the largest seed spread, ${spread.toFixed(3)})`
+    : `but only ${times.toFixed(1)}× the seed spread (${spread.toFixed(3)}), so not beyond noise`;
+  return `${s}: ${gap.toFixed(2)} bits better, ${how}.`;
+}
+
+/**
+ * Reach against the temporal range for several models: `[{ label, range, reach }]` (range = n_m + c·n_cm, reach from
+ * reachOf). The window of a query adds up to one segment (T) to the range.
+ */
+export function distanceSentence(models, seg) {
+  const ok = models.filter((m) => Number.isFinite(m.range) && Number.isFinite(m.reach));
+  if (!ok.length) return null;
+  const within = ok.filter((m) => m.reach >= m.range - seg && m.reach <= m.range + 2 * seg).length;
+  return `Loss against distance: ${ok.map((m) => `${m.label} recalls up to D ≈ ${m.reach} (range ${m.range})`).join('; ')}. `
+    + `${within === ok.length ? 'Each' : `${within} of ${ok.length}`} falls off where its temporal range n_m + c·n_cm `
+    + `(plus up to one segment, ${seg}) ends, as the formula predicts${within === ok.length ? '' : '; the others do not'}.`;
+}

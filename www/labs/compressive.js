@@ -22,11 +22,25 @@ import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, f
 import { LiveRun } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { colourText, probImage } from '../ui/charviews.js';
-import { signed3, fmtBpc, reachSentence, headSentence, bestSentence, trainTextSentence } from './compressive-findings.js';
+import { signed3, fmtBpc, reachSentence, headSentence, bestSentence, trainTextSentence, recallBits, reachOf, recallSentence, distanceSentence, GUESS_BITS } from './compressive-findings.js';
 
 const MODELS_URL = new URL('../models/compressive/', import.meta.url);
 const MANIFEST_URL = new URL('../models/compressive/manifest.json', import.meta.url);
 const TEXT_URL = new URL('../data/moby-dick-200k.txt.gz', import.meta.url);
+const RECALL_URL = new URL('../models/compressive/recall/', import.meta.url);
+const RECALL_MANIFEST_URL = new URL('../models/compressive/recall/manifest.json', import.meta.url);
+const DATA = [
+  { value: 'text', label: 'natural text (Moby-Dick)' },
+  { value: 'recall', label: 'long-range recall (key letter D characters back)' },
+];
+/** One line of the recall setting (src/labs/compressive/recall.rs): the key 8 times, D − 1 small letters, '=', the key. */
+const recallLine = (key, d, salt) => `${key.repeat(8)}${Array.from({ length: d - 1 }, (_, k) => String.fromCharCode(97 + ((k * 7 + salt * 11 + ((k * k) % 5)) % 26))).join('')}=${key}`;
+/** The default text of the recall setting: three lines (D = 40, 250, 130), the last ending with its recall. */
+const RECALL_TEXT = [recallLine('M', 40, 1), recallLine('T', 250, 2), recallLine('Q', 130, 3)].join('\n');
+const DIST_MODELS = [
+  { id: 'xl', color: 'fg2', dash: [6, 4] }, { id: 'conv-c1', color: 'bad' }, { id: 'conv-c2', color: 'crown' },
+  { id: 'conv-c4', color: 'ibp' }, { id: 'conv-c8', color: 'good' },
+];
 
 const RATES = [1, 2, 3, 4, 8];
 const FUNCS = [
@@ -59,6 +73,8 @@ const showChar = (c) => (/[\p{C}\p{Z}]/u.test(c) && c !== ' '
 class CompressiveLab extends LabPage {
   spec() {
     return [
+      { name: 'data', type: 'enum', values: DATA.map((d) => d.value), default: 'text', what: 'data setting', label: 'Data',
+        options: DATA, hint: 'Natural text: the novel. Long-range recall: every line opens with a capital written 8 times, then D − 1 random small letters, then "=" and the capital again.' },
       { name: 'c', type: 'int', min: 1, max: 8, default: 4, id: 'rate', control: 'slider', positions: RATES, label: 'Compression rate c',
         unit: 'memories per compressed memory', hint: 'Trained rates: 1, 2, 3, 4, 8 (arrow keys step between them). c = 1 only moves memories into the second store.' },
       { name: 'fn', type: 'enum', values: FUNCS.map((f) => f.value), default: 'conv', what: 'compression function', label: 'Compression function f_c',
@@ -84,6 +100,16 @@ class CompressiveLab extends LabPage {
       notes.push(`f_c = ${funcName(values.fn)} is shipped at c = 4 only; using c = 4`);
       values.c = 4;
     }
+    if (values.data === 'recall') {
+      if (!this.recallShipped) {
+        notes.push(`The long-range recall models could not be loaded${this.recallError ? ` (${this.recallError})` : ''}; showing natural text`);
+        values.data = 'text';
+      } else if (!this.model(this.modelId(values), values)) {
+        const ids = this.recallShipped.models.map((m) => m.id);
+        notes.push(`The recall setting ships ${ids.join(', ')}; ${this.modelId(values)} is not among them, showing conv c = 4`);
+        Object.assign(values, { xl: false, fn: 'conv', c: 4 });
+      }
+    }
     return { values, notes };
   }
 
@@ -103,6 +129,13 @@ class CompressiveLab extends LabPage {
       p.c = 4;
       this.el.notes.add(`f_c = ${funcName(patch.fn)} is shipped at c = 4 only; using c = 4`);
     }
+    const next = { ...v, ...p };
+    if (next.data === 'recall' && this.recallShipped && !this.model(this.modelId(next), next)) {
+      const rates = RATES.filter((c) => this.model(`conv-c${c}`, next));
+      const c = rates.reduce((a, b) => (Math.abs(b - next.c) < Math.abs(a - next.c) ? b : a), rates[0] ?? 4);
+      this.el.notes.add(`${this.modelId(next)} is not trained in the recall setting (trained: ${this.recallShipped.models.map((m) => m.id).join(', ')}); showing conv c = ${c}`);
+      Object.assign(p, { xl: false, fn: 'conv', c });
+    }
     super.set(p);
   }
 
@@ -114,6 +147,12 @@ class CompressiveLab extends LabPage {
     this.ft = this.runBox({ label: 'Fine-tune live', name: 'ft', labels: { run: 'fine-tune here' }, startN: 2, maxN: 50, job: () => this.finetune() });
     this.ft.text.textContent = 'Continues training the shown model on the training text in this browser (batch 8 × 32 characters per step).';
     el.plotBox = h('div', { class: 'plot', 'aria-label': 'validation bits per character versus compression rate' });
+    el.recallBox = h('div', { class: 'plot', 'aria-label': 'held-out bits on the recall characters versus compression rate', 'data-testid': 'recall-plot' });
+    el.distBox = h('div', { class: 'plot', 'aria-label': 'recall bits versus distance D, per model', 'data-testid': 'dist-plot' });
+    el.distReadout = h('div', { class: 'readout', 'data-testid': 'dist-readout', 'aria-live': 'polite' });
+    el.distTable = h('div', { class: 'cmp-table-box' });
+    el.mainTitle = h('span', {}, 'Validation bits per character vs compression rate c');
+    el.mainSub = h('p', { class: 'sub' });
     el.plotMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'plot-msg' });
     el.plotReadout = h('div', { class: 'readout', 'data-testid': 'plot-readout', 'aria-live': 'polite' });
     el.table = h('div', { class: 'cmp-table-box' });
@@ -140,10 +179,11 @@ class CompressiveLab extends LabPage {
     return {
       left: [el.memory, this.ft.el],
       main: [
-        panel('Validation bits per character vs compression rate c',
-          h('p', { class: 'sub' }, 'Every model attends to the same number of slots (64 memories + the 32-character segment); '
-            + 'compression makes the oldest 32 of them reach c times further back. Lower is better.'),
-          el.plotBox, el.plotMsg, el.plotReadout, el.table),
+        panel(el.mainTitle, el.mainSub, el.plotBox, el.recallBox, el.plotMsg, el.plotReadout, el.table),
+        el.distPanel = panel('Recall loss vs distance D: each model’s reach',
+          h('p', { class: 'sub' }, 'Held-out bits on the recall character, by how far back (D characters before the "=") the key was; '
+            + 'the dot on each curve marks its temporal range n_m + c·n_cm. A model that cannot see the key pays a blind guess, log2 26 = 4.70 bits.'),
+          el.distBox, el.distReadout, el.distTable),
         panel('Per-character loss of your text',
           h('p', { class: 'sub' }, 'Paste any English text: each character is coloured by the bits the model needed to predict it from everything before it.'),
           el.text, el.textMsg, el.scoreReadout, el.legend, el.colored),
@@ -167,12 +207,35 @@ class CompressiveLab extends LabPage {
       ],
     }));
     this.plot.setEmphasis('conv');
+    this.recallPlot = this.view(new CurvePlot(this.el.recallBox, {
+      xLabel: 'compression rate c', xLabelShort: 'c', xFormat: (x) => String(x), yLabel: 'held-out recall bits', xRange: [0.5, 8.5],
+      yRange: () => [0, 5], markerLabel: 'c', markerText: (x) => `c = ${x}`, xTicks: RATES,
+      series: [
+        { key: 'conv', label: 'Compressive, conv f_c (mean of seeds)', color: 'ibp', width: 1.4 },
+        { key: 'lo', label: 'lowest seed', color: 'ibp', width: 0.6, dash: [2, 3] },
+        { key: 'hi', label: 'highest seed', color: 'ibp', width: 0.6, dash: [2, 3] },
+        { key: 'xl', label: 'Transformer-XL (n_m = 64)', color: 'fg2', dash: [6, 4], points: false },
+        { key: 'guess', label: 'blind guess (log2 26)', color: 'bad', dash: [2, 4], points: false },
+      ],
+    }));
+    this.distPlot = this.view(new CurvePlot(this.el.distBox, {
+      xLabel: 'distance D (characters from "=" back to the key)', xLabelShort: 'D', xFormat: (x) => String(x), yLabel: 'recall bits', xRange: [0, 400], xTicks: [64, 96, 160, 288, 384],
+      yRange: () => [0, 5.2], markerLabel: 'range', markerText: (x) => `range of the shown model: ${x}`,
+      series: DIST_MODELS.map(({ id, color, dash }) => ({ key: id, label: id === 'xl' ? 'Transformer-XL (n_m = 64)' : `conv c = ${id.slice(6)}`, color, dash, width: 1.2 })),
+    }));
     this.disposers.push(() => clearTimeout(this.scoreTimer));
   }
 
   async loadShipped() {
     const json = await fetchJson(MANIFEST_URL, 'the shipped models (www/models/compressive/manifest.json)');
     if (!Array.isArray(json?.models) || !json.models.length) throw new Error('the shipped models (www/models/compressive/manifest.json) list no models');
+    try {
+      const r = await fetchJson(RECALL_MANIFEST_URL, 'the recall models (www/models/compressive/recall/manifest.json)');
+      this.recallShipped = Array.isArray(r?.models) && r.models.length ? r : null;
+    } catch (e) {
+      this.recallShipped = null;
+      this.recallError = e?.message || String(e);
+    }
     return json;
   }
 
@@ -205,19 +268,45 @@ class CompressiveLab extends LabPage {
     return v.fn === 'conv' ? `conv-c${v.c}` : `${v.fn}-c4`;
   }
 
-  model(id = this.modelId()) {
-    return this.shipped?.models.find((m) => m.id === id) || null;
+  /** The manifest of the shown data setting. */
+  setting(v = this.values) {
+    return v?.data === 'recall' ? this.recallShipped : this.shipped;
   }
 
-  handle(id = this.modelId()) {
-    return this.engine.lab(`compressive:${id}`, 'CompressiveLab', [new URL(this.model(id)?.file || `${id}.safetensors`, MODELS_URL).href, TEXT_URL.href]);
+  model(id = this.modelId(), v = this.values) {
+    return this.setting(v)?.models.find((m) => m.id === id) || null;
+  }
+
+  handle(id = this.modelId(), v = this.values) {
+    const file = this.model(id, v)?.file || `${id}.safetensors`;
+    if (v.data === 'recall') return this.engine.lab(`compressive:recall:${id}`, 'CompressiveLab', [new URL(file, RECALL_URL).href], [new Uint8Array(0)]);
+    return this.engine.lab(`compressive:${id}`, 'CompressiveLab', [new URL(file, MODELS_URL).href, TEXT_URL.href]);
   }
 
   changed(prev) {
     const v = this.values;
     const id = this.modelId();
     this.root.dataset.model = id;
-    const modelChanged = !prev || this.modelId(prev) !== id;
+    this.root.dataset.data = v.data;
+    const dataChanged = !prev || prev.data !== v.data;
+    if (dataChanged) {
+      const recall = v.data === 'recall';
+      if (prev || recall) {
+        const t = this.el.text.value;
+        if (t === DEFAULT_TEXT || t === RECALL_TEXT || !t) this.el.text.value = recall ? RECALL_TEXT : DEFAULT_TEXT;
+        if (['The whale', 'QQQQQQQQ'].includes(this.el.prompt.value)) this.el.prompt.value = recall ? 'QQQQQQQQ' : 'The whale';
+      }
+      this.el.plotBox.hidden = recall;
+      this.el.recallBox.hidden = !recall;
+      this.el.distPanel.hidden = !recall;
+      this.el.mainTitle.textContent = recall ? 'Held-out recall loss vs compression rate c (long-range setting)' : 'Validation bits per character vs compression rate c';
+      this.el.mainSub.textContent = recall
+        ? 'Every line opens with a capital written 8 times, then D − 1 random small letters, then "=" and the capital again (D from 1 to 384). '
+          + 'Shown: the bits each model pays for that last capital on held-out lines. One layer; every model attends to 64 memory slots + the segment.'
+        : 'Every model attends to the same number of slots (64 memories + the 32-character segment); '
+          + 'compression makes the oldest 32 of them reach c times further back. Lower is better.';
+    }
+    const modelChanged = !prev || this.modelId(prev) !== id || dataChanged;
     if (modelChanged) {
       this.ft.run.cancel('model changed; fine-tune cancelled');
       this.sampler.cancel('model changed');
@@ -230,6 +319,10 @@ class CompressiveLab extends LabPage {
   // ---------------------------------------------------------------- main plot, table, memory, notice, fidelity
   drawPlot() {
     const v = this.values;
+    if (v.data === 'recall') {
+      this.drawRecall();
+      return;
+    }
     const bpc = (id) => this.model(id)?.val_bpc ?? null;
     const xl = this.model('xl');
     this.plot.update(RATES, [RATES.map((c) => bpc(`conv-c${c}`)), RATES.map(() => xl?.val_bpc ?? null),
@@ -261,6 +354,52 @@ class CompressiveLab extends LabPage {
       rowClass: (i) => (ms[i].id === cur ? 'current' : null) }));
   }
 
+  /** The recall setting: main plot (recall bits vs c, seed range), loss-vs-distance per model with ranges marked, tables. */
+  drawRecall() {
+    const v = this.values;
+    const m = (id) => this.model(id);
+    const stat = (id, f) => (m(id) ? f(m(id)) : null);
+    const runsOf = (e) => (e.runs || []).map((r) => r.recall_bits);
+    const xl = m('xl');
+    this.recallPlot.update(RATES, [RATES.map((c) => stat(`conv-c${c}`, (e) => e.recall_bits_mean)),
+      RATES.map((c) => stat(`conv-c${c}`, (e) => Math.min(...runsOf(e)))), RATES.map((c) => stat(`conv-c${c}`, (e) => Math.max(...runsOf(e)))),
+      RATES.map(() => xl?.recall_bits_mean ?? null), RATES.map(() => GUESS_BITS)]);
+    this.recallPlot.setMarker(v.xl ? null : v.c);
+    this.recallPlot.setEmphasis(v.xl ? 'xl' : 'conv');
+    this.el.plotMsg.hidden = true;
+    const e = this.model();
+    const seeds = (x) => runsOf(x).map(fmtBpc).join(' / ');
+    this.el.plotReadout.replaceChildren(
+      e ? h('span', { class: 'big' }, `${fmtBpc(e.recall_bits_mean)} bits`) : '', e ? ` — ${e.label}, held-out recall characters, mean of ${runsOf(e).length} seeds (${seeds(e)})` : '',
+      e && xl && e.id !== 'xl' ? h('span', { class: 'sub' }, ` (${signed3(e.recall_bits_mean - xl.recall_bits_mean)} vs Transformer-XL ${fmtBpc(xl.recall_bits_mean)})`) : '');
+    const ms = this.recallShipped.models;
+    const cur = this.modelId();
+    this.el.table.replaceChildren(dataTable({ cls: 'cmp-table', head: ['model', 'range (chars)', 'recall bits (mean)', 'spread (max − min)', 'seeds'],
+      caption: `Held-out recall bits (${this.recallShipped.data.heldout_recalls} lines, D uniform in 1–${this.recallShipped.data.d_max}), per model and seed`,
+      rows: ms.map((x) => [x.label, String(x.temporal_range), fmtBpc(x.recall_bits_mean), fmtBpc(x.recall_bits_spread), seeds(x)]),
+      rowClass: (i) => (ms[i].id === cur ? 'current' : null) }));
+    // loss vs distance: the mean over seeds of each bin
+    const binsOf = (x) => {
+      const runs = x.runs || [];
+      return (runs[0]?.by_distance || []).map(([d], k) => [d, runs.reduce((a, r) => a + (r.by_distance[k]?.[1] ?? NaN), 0) / runs.length, 0]);
+    };
+    const present = DIST_MODELS.filter(({ id }) => m(id));
+    const xs = present.length ? binsOf(m(present[0].id)).map((b) => b[0]) : [];
+    this.distPlot.update(xs, DIST_MODELS.map(({ id }) => (m(id) ? binsOf(m(id)).map((b) => b[1]) : xs.map(() => null))));
+    this.distPlot.setEmphasis(this.modelId());
+    this.distPlot.setMarker(e ? e.temporal_range : null);
+    const interp = (bins, x) => {
+      const k = bins.findIndex((b) => b[0] >= x);
+      return k < 0 ? bins.at(-1)?.[1] : bins[k][1];
+    };
+    this.distPlot.setLive(present.map(({ id, color }) => ({ x: m(id).temporal_range, y: interp(binsOf(m(id)), m(id).temporal_range), color, label: `${id}: range ${m(id).temporal_range}` })));
+    this.reaches = present.map(({ id }) => ({ label: id === 'xl' ? 'Transformer-XL' : `conv c = ${id.slice(6)}`, range: m(id).temporal_range, reach: reachOf(binsOf(m(id))) }));
+    this.el.distReadout.textContent = distanceSentence(this.reaches, m(present[0]?.id)?.config?.seg ?? 32) || '';
+    this.el.distTable.replaceChildren(dataTable({ cls: 'cmp-table', head: ['D ≤', ...present.map(({ id }) => id)],
+      caption: 'Recall bits by distance bin (mean of the seeds)',
+      rows: xs.map((d, k) => [String(d), ...present.map(({ id }) => fmtBpc(binsOf(m(id))[k]?.[1]))]) }));
+  }
+
   drawMemory() {
     const e = this.model();
     const cfg = e?.config;
@@ -278,6 +417,15 @@ class CompressiveLab extends LabPage {
   }
 
   notice() {
+    if (this.values.data === 'recall' && this.recallShipped) {
+      const ms = this.recallShipped.models;
+      const st = (e) => e && { label: e.label, mean: e.recall_bits_mean, spread: e.recall_bits_spread, runs: (e.runs || []).length };
+      const best = ms.filter((m) => m.id !== 'xl').sort((a, b) => a.recall_bits_mean - b.recall_bits_mean)[0];
+      const out = [recallSentence(st(ms.find((m) => m.id === 'xl')), st(best))];
+      if (this.reaches) out.push(distanceSentence(this.reaches, 32));
+      if (this.attn) out.push(headSentence(this.attn));
+      return out.filter(Boolean);
+    }
     const ms = this.shipped?.models || [];
     const xl = ms.find((m) => m.id === 'xl');
     const spread = this.shipped?.spread?.max_range ?? NaN;
@@ -301,6 +449,7 @@ class CompressiveLab extends LabPage {
         ['Compressive', '0.97 (c = 3, conv)', c3 ? `${fmtBpc(c3.val_bpc)} (c = 3, conv)` : '–', 'the same; here gaps up to ~0.02 bits/char are within the spread of 3 seeds'],
         ['model', 'L 24, d 1024, 8 heads; n_s = n_m = n_cm = 768', 'L 2, d 64, 4 heads, FF 256; n_s = 32, n_m = 32, n_cm = 32', 'trains in 40 s to 5 min per model on 2 shared cores'],
         ['training', 'Enwik8: 90M training characters, many passes', `${tr.steps ?? '–'} steps × ${tr.batch ?? '–'} × 32 = ${tr.steps && tr.batch ? fmtRate(tr.steps * tr.batch * 32) : '–'} characters`, '200k characters (180k train), ~8.5 passes; no dropout'],
+        ['long-range recall setting', 'not in the paper (its long-range results: Enwik8, WikiText-103, PG-19, speech, an RL object-matching task)', '1 layer, d 64; n_m = 64 (XL) or n_m = n_cm = 32; 1,000 steps × 16 × 32, 3 seeds', 'a miniature of the long-range claim, small enough to train here'],
         ['positions', 'Transformer-XL relative (sinusoids, u, v)', 'learned scalar bias per head and offset', 'simpler backward; still relative, so valid across memory'],
       ],
       after: [h('ul', { class: 'cmp-devs' },
@@ -355,7 +504,11 @@ class CompressiveLab extends LabPage {
         r.scoreStatus = 'done';
       }
       r.attnStatus = 'running';
-      const { value: meta } = await hnd.call('attention', [t, this.values.layer - 1, this.values.head - 1]);
+      const layers = this.model()?.config?.layers ?? 2;
+      // recall setting: a text ending in "=K" is read up to the "=", so the last query is the one that must recall
+      this.attnAtRecall = this.values.data === 'recall' && /=[A-Z]$/.test(t);
+      const attnText = this.attnAtRecall ? t.slice(0, -1) : t;
+      const { value: meta } = await hnd.call('attention', [attnText, Math.min(this.values.layer, layers) - 1, this.values.head - 1]);
       const { value: probs } = await hnd.call('attention_probs', []);
       if (gen !== this.scoreGen) return;
       this.drawAttention(meta, probs);
@@ -375,17 +528,23 @@ class CompressiveLab extends LabPage {
     const mean = bits.reduce((a, b) => a + b, 0) / bits.length;
     this.root.dataset.scoreBpc = mean.toFixed(3);
     const train = text === DEFAULT_TEXT ? trainTextSentence(mean, this.model()?.val_bpc) : null;
+    const rec = this.values.data === 'recall' ? recallBits(text, bits) : null;
+    if (rec) this.root.dataset.recallBits = rec.n ? rec.mean.toFixed(3) : '';
     this.el.scoreReadout.replaceChildren(
       h('span', { class: 'big' }, `${mean.toFixed(3)} bits/char`),
       ` over ${bits.length.toLocaleString('en-US')} predicted characters`,
       h('span', { class: 'sub' }, ` · evaluated in ${ms.toFixed(0)} ms (${fmtRate((bits.length / ms) * 1000)} characters/s, ${this.engine.badge()})`),
-      train ? h('div', { class: 'sub', 'data-testid': 'train-text' }, train) : '');
+      train ? h('div', { class: 'sub', 'data-testid': 'train-text' }, train) : '',
+      rec ? h('div', { class: 'sub', 'data-testid': 'recall-readout' }, rec.n
+        ? `Recall characters (after "="): ${rec.recalls.map((r) => `D = ${r.distance}: ${r.bits.toFixed(2)} bits`).join(' · ')}; a blind guess is ${GUESS_BITS.toFixed(2)} bits.`
+        : 'No recall character in this text (a capital right after "=").') : '');
     colourText(this.el.colored, this.el.legend, chars, bits, 8);
   }
 
   drawAttention(meta, probs) {
     const [t, s, ncm, nm, mcm, mm, mseg] = Array.from(meta);
-    const { layer, head } = this.values;
+    const head = this.values.head;
+    const layer = Math.min(this.values.layer, this.model()?.config?.layers ?? 2);
     probImage(this.el.attnCanvas, probs, t, s, (i, j) => j > s - t + i); // grey: future positions
     const pctW = (k) => `${(100 * k) / s}%`;
     this.el.attnLabels.replaceChildren(
@@ -396,11 +555,22 @@ class CompressiveLab extends LabPage {
     const p1 = (x) => `${(100 * x).toFixed(1)}%`;
     this.el.attnCanvas.setAttribute('aria-label', `attention of layer ${layer}, head ${head}: ${p1(mcm)} on compressed memory, ${p1(mm)} on memory, ${p1(mseg)} on the segment`);
     this.attn = { layer, head, mcm, mm, mseg };
+    let recallNote = '';
+    if (this.attnAtRecall && t >= 1) {
+      // the query reading the '=' is the last row of the last segment; its strongest key
+      const row = Array.from(probs.slice((t - 1) * s, t * s));
+      const j = row.indexOf(Math.max(...row));
+      const part = j < ncm ? `compressed slot ${j + 1} of ${ncm} (it holds ${this.model()?.config?.rate ?? 1} old memories)` : j < ncm + nm ? `memory slot ${j - ncm + 1} of ${nm}` : `segment position ${j - ncm - nm + 1}`;
+      const onCm = row.slice(0, ncm).reduce((a, b) => a + b, 0);
+      recallNote = `When it reads the "=" and must recall the key, this head looks hardest at ${part} (${p1(row[j])}); ${p1(onCm)} of that query's attention is on compressed memory.`;
+      this.root.dataset.recallSlot = j < ncm ? 'cm' : j < ncm + nm ? 'm' : 'seg';
+    }
     this.el.attnMass.replaceChildren(
       `Layer ${layer}, head ${head}, mean over the ${t} queries: `,
       h('span', { class: 'big' }, p1(mcm)), ' on compressed memory · ', h('span', { class: 'big' }, p1(mm)), ' on memory · ',
       h('span', { class: 'big' }, p1(mseg)), ' on the segment',
       h('span', { class: 'sub' }, ncm ? '' : this.values.xl ? ' (Transformer-XL has no compressed memory)' : ' (the text is too short to fill the compressed memory)'),
+      recallNote ? h('div', { 'data-testid': 'recall-slot' }, recallNote) : '',
       h('div', { class: 'sub' }, 'Colour: √(probability / row maximum), viridis; grey: future positions (masked).'));
   }
 

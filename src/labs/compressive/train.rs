@@ -185,6 +185,9 @@ pub fn shipped_configs(vocab: usize) -> Vec<(String, String, Config)> {
 pub use cli::train_cli;
 
 #[cfg(not(target_arch = "wasm32"))]
+mod recall_cli;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
@@ -208,6 +211,9 @@ mod cli {
     /// File errors, or errors of training.
     pub fn train_cli(rest: &[&str]) -> Result<()> {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        if rest.first() == Some(&"recall") {
+            return super::recall_cli::train_recall_cli(&rest[1..]);
+        }
         let args = Args::parse("paperlab train compressive", rest, &["out", "steps", "seed", "only"], &[])?;
         let out = args.path("out", root.join("www/models/compressive"));
         std::fs::create_dir_all(&out)?;
