@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! paperlab train blindspot [--only cnn-natural|cnn-madry] [--epochs N] [--pgd-steps N] [--widths C1,C2,H] [--quick] [--out DIR]
-//! paperlab eval blindspot [--digits N] [--steps N] [--restarts N] [--quick] [--dir DIR]
+//! paperlab eval blindspot [--digits N] [--steps N] [--restarts N] [--alphas A,..] [--betas B,..] [--quick] [--dir DIR]
 //! ```
 
 use std::collections::BTreeMap;
@@ -157,7 +157,9 @@ fn r4(x: f64) -> f64 {
 /// # Errors
 /// Bad arguments, missing models, I/O errors.
 pub fn eval_cli(rest: &[&str]) -> Result<()> {
-    let args = Args::parse("paperlab eval blindspot", rest, &["dir", "digits", "steps", "restarts"], &["quick"])?;
+    let args = Args::parse("paperlab eval blindspot", rest, &["dir", "digits", "steps", "restarts", "alphas", "betas"], &["quick"])?;
+    let alphas: Vec<f32> = args.list("alphas", ALPHAS.to_vec())?;
+    let betas: Vec<f32> = args.list("betas", BETAS.to_vec())?;
     let quick = args.has("quick");
     let dir = args.path("dir", models_dir());
     let n: usize = args.value("digits", if quick { 100 } else { 500 })?;
@@ -197,8 +199,8 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
     let mut rows = Vec::new();
     println!("| α | β | model | clean acc | PGD success | C&W success | verified err | k-NN dist |");
     println!("|---|---|---|---|---|---|---|---|");
-    for &beta in &BETAS {
-        for &alpha in &ALPHAS {
+    for &beta in &betas {
+        for &alpha in &alphas {
             let xp = transform(&xte, alpha, beta)?;
             let mut cells = serde_json::Map::new();
             for ((id, m), (te, d)) in models.iter().zip(&train_emb) {
@@ -232,7 +234,11 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
     let table = json!({
         "digits": n, "eps": EPS, "knn_k": KNN_K, "pgd": pgd, "cw": cw, "seconds": t0.elapsed().as_secs_f32(),
         "threads": crate::par::threads(), "quick": quick,
-        "command": format!("paperlab eval blindspot --digits {n} --steps {steps} --restarts {restarts}"),
+        "command": format!(
+            "paperlab eval blindspot --digits {n} --steps {steps} --restarts {restarts} --alphas {} --betas {}",
+            alphas.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(","),
+            betas.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",")
+        ),
         "rows": rows,
     });
     let old = read_manifest(&dir.join("manifest.json"));
