@@ -30,6 +30,8 @@ fn main() {
         ["eval", "onlstm", rest @ ..] => labs::onlstm::ship::eval_cli(rest),
         ["train", "roll", rest @ ..] => labs::roll::ship::train_cli(rest),
         ["bench", "roll", rest @ ..] => labs::roll::ship::bench_cli(rest),
+        ["train", "blindspot", rest @ ..] => labs::blindspot::ship::train_cli(rest),
+        ["eval", "blindspot", rest @ ..] => labs::blindspot::ship::eval_cli(rest),
         ["bench"] => labs::cli::gemm_bench(),
         _ => {
             eprintln!("usage: paperlab train <verify|ucb|lottery|compressive|onlstm|bagnet> [OPTIONS] | paperlab eval <verify|onlstm> [OPTIONS] | paperlab bench");

@@ -2,6 +2,7 @@
 
 pub mod _template;
 pub mod bagnet;
+pub mod blindspot;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod compressive;

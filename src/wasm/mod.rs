@@ -4,6 +4,7 @@
 pub mod _template;
 pub mod bagnet;
 pub mod bench;
+pub mod blindspot;
 pub mod compressive;
 pub mod corruptions;
 pub mod lottery;
