@@ -4,7 +4,7 @@
 // numbers; a drawing is block-averaged and centred by its centre of mass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { curves, trend, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, drawingToInput, crop } from '../../www/labs/bagnet-findings.js';
+import { curves, trend, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, drawingToInput, pictureToInput, crop } from '../../www/labs/bagnet-findings.js';
 
 const stat = (mean, min, max) => ({ mean, sd: (max - min) / 2, min, max, n: 2 });
 const entry = (dataset, q, s, scr = [0.5, 0.6]) => ({ id: `${q ?? 'cnn'}-${dataset}`, dataset, q, test_acc: s, scrambled_acc: scr.map((m) => stat(m, m, m)) });
@@ -88,4 +88,22 @@ test('drawingToInput: block average, then centred by the centre of mass', () => 
 test('crop: the q × q patch at (y, x)', () => {
   const img = Float32Array.from({ length: 784 }, (_, i) => i);
   assert.deepEqual(Array.from(crop(img, 2, 3, 2)), [2 * 28 + 3, 2 * 28 + 4, 3 * 28 + 3, 3 * 28 + 4]);
+});
+
+test('pictureToInput: grey levels, inverted when the border is light', () => {
+  const rgba = new Uint8ClampedArray(4 * 784);
+  // White paper with one black pixel in the middle: inverted, the pixel becomes ink 1 and the paper 0.
+  for (let i = 0; i < 784; i++) rgba.set([255, 255, 255, 255], 4 * i);
+  rgba.set([0, 0, 0, 255], 4 * (14 * 28 + 14));
+  const a = pictureToInput(rgba, 28, 28);
+  assert.equal(a.inverted, true);
+  assert.ok(Math.abs(a.image[14 * 28 + 14] - 1) < 1e-6 && Math.abs(a.image[0]) < 1e-6);
+  // Black background with a mid-grey pixel: kept as it is.
+  const b = new Uint8ClampedArray(4 * 784);
+  for (let i = 0; i < 784; i++) b.set([0, 0, 0, 255], 4 * i);
+  b.set([128, 128, 128, 255], 4 * 5);
+  const r = pictureToInput(b, 28, 28);
+  assert.equal(r.inverted, false);
+  assert.ok(Math.abs(r.image[5] - 128 / 255) < 1e-6);
+  assert.throws(() => pictureToInput(new Uint8ClampedArray(16), 2, 2), /28 × 28/);
 });

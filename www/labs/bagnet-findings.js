@@ -149,3 +149,27 @@ export function crop(image, y, x, q) {
   for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) out[r * q + c] = image[(y + r) * 28 + x + c] ?? 0;
   return out;
 }
+
+/**
+ * An uploaded picture (RGBA bytes of a `w × h` canvas, already shrunk to 28 × 28) as an input: grey level in [0, 1]
+ * (Rec. 709 luma, alpha over black), inverted when the picture's border is mostly light (dark ink on light paper;
+ * the datasets are light on dark). Returns `{ image: Float32Array(784), inverted }`. Throws on other sizes.
+ */
+export function pictureToInput(rgba, w, h) {
+  if (w !== 28 || h !== 28 || rgba.length !== 4 * 784) throw new Error(`a picture needs 28 × 28 RGBA pixels, got ${w} × ${h}`);
+  const g = new Float32Array(784);
+  for (let i = 0; i < 784; i++) g[i] = ((0.2126 * rgba[4 * i] + 0.7152 * rgba[4 * i + 1] + 0.0722 * rgba[4 * i + 2]) / 255) * (rgba[4 * i + 3] / 255);
+  let border = 0;
+  let nb = 0;
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      if (y === 0 || y === 27 || x === 0 || x === 27) {
+        border += g[y * 28 + x];
+        nb++;
+      }
+    }
+  }
+  const inverted = border / nb > 0.5;
+  if (inverted) for (let i = 0; i < 784; i++) g[i] = 1 - g[i];
+  return { image: g, inverted };
+}
