@@ -65,7 +65,7 @@ class BagnetLabPage extends LabPage {
     this.pad = h('canvas', { class: 'bagnet-pad', width: PAD, height: PAD, 'data-testid': 'pad', 'aria-label': 'drawing pad: draw a digit with the mouse or a finger (keyboard users: pick a test image)' });
     this.clearBtn = h('button', { type: 'button', 'data-testid': 'clear' }, 'clear');
     this.upload = h('input', { type: 'file', accept: 'image/*', 'data-testid': 'upload', 'aria-label': 'upload a picture' });
-    this.ownMsg = h('p', { class: 'hint', 'data-testid': 'own-msg', 'aria-live': 'polite' }, 'Draw in the pad (white ink on black), or upload a picture; it is shrunk to 28 × 28.');
+    this.ownMsg = h('p', { class: 'hint', 'data-testid': 'own-msg', 'aria-live': 'polite' }, 'Draw in the pad with the mouse or a finger, or upload a picture; it is shrunk to 28 × 28 (the datasets store light ink on black; all pictures here show ink dark).');
     this.mapsBox = h('div', { class: 'bagnet-maps', 'data-testid': 'maps' });
     this.gallery = h('div', { class: 'bagnet-gallery', 'data-testid': 'gallery' });
     this.predText = h('p', { class: 'readout', 'data-testid': 'prediction', 'aria-live': 'polite' });
@@ -95,7 +95,7 @@ class BagnetLabPage extends LabPage {
     return {
       left: [this.box.el],
       main: [
-        panel('Accuracy vs patch size q on the test set (precomputed: mean over seeds, thin lines: seed range; dots: live)', this.plotBox, this.trendText, this.accTable),
+        panel('Accuracy vs patch size q on the test set (precomputed: mean over seeds, the table gives the seed range; large dots: live)', this.plotBox, this.trendText, this.accTable),
         panel('Class evidence of one image: one map per class (patch logit minus the mean over classes; red = for, blue = against)',
           h('div', { class: 'bagnet-row' },
             h('figure', {}, h('div', { class: 'bagnet-stack' }, this.imgCanvas, this.boxCanvas), h('figcaption', {}, 'input, top patches boxed')),
@@ -123,10 +123,6 @@ class BagnetLabPage extends LabPage {
         { key: 'cm', label: 'CNN · MNIST', color: 'ibp', dash: [6, 4], points: false },
         { key: 'bf', label: 'BagNet · Fashion', color: 'crown', width: 1.5 },
         { key: 'cf', label: 'CNN · Fashion', color: 'crown', dash: [6, 4], points: false },
-        { key: 'bmlo', label: 'MNIST worst seed', color: 'ibp', width: 0.5, points: false },
-        { key: 'bmhi', label: 'MNIST best seed', color: 'ibp', width: 0.5, points: false },
-        { key: 'bflo', label: 'Fashion worst seed', color: 'crown', width: 0.5, points: false },
-        { key: 'bfhi', label: 'Fashion best seed', color: 'crown', width: 0.5, points: false },
         { key: 'chance', label: 'chance', color: 'clean', dash: [2, 3], points: false },
       ],
     }));
@@ -143,8 +139,7 @@ class BagnetLabPage extends LabPage {
       return r ? 100 * f(r) : null;
     });
     const flat = (c) => QS.map(() => (c.cnn ? 100 * c.cnn.mean : null));
-    this.plot.update(QS, [at(cm, (r) => r.mean), flat(cm), at(cf, (r) => r.mean), flat(cf),
-      at(cm, (r) => r.min), at(cm, (r) => r.max), at(cf, (r) => r.min), at(cf, (r) => r.max), QS.map(() => 100 * CHANCE)]);
+    this.plot.update(QS, [at(cm, (r) => r.mean), flat(cm), at(cf, (r) => r.mean), flat(cf), QS.map(() => 100 * CHANCE)]);
     this.plot.setMarker(this.values.q);
     this.plot.setEmphasis(this.values.dataset === 'mnist' ? 'bm' : 'bf');
     this.trendText.textContent = `${trendSentence(cm, 'MNIST')} ${trendSentence(cf, 'Fashion-MNIST')} The paper, on ImageNet: 87.6% top-5 for 33 × 33-pixel patches (BagNet-33) and AlexNet's performance for 17 × 17.`;
@@ -361,7 +356,7 @@ class BagnetLabPage extends LabPage {
   // ---- own images ---------------------------------------------------------------------------------------------
   setupPad() {
     const ctx = this.pad.getContext('2d');
-    ctx.fillStyle = '#000';
+    ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, PAD, PAD);
     let down = false;
     let last = null;
@@ -378,7 +373,7 @@ class BagnetLabPage extends LabPage {
     this.pad.addEventListener('pointermove', (ev) => {
       if (!down) return;
       const p = pos(ev);
-      ctx.strokeStyle = '#fff';
+      ctx.strokeStyle = '#000';
       ctx.lineWidth = 14;
       ctx.lineCap = 'round';
       ctx.beginPath();
@@ -401,7 +396,7 @@ class BagnetLabPage extends LabPage {
   readPad() {
     const rgba = this.pad.getContext('2d').getImageData(0, 0, PAD, PAD).data;
     const alpha = new Uint8ClampedArray(PAD * PAD);
-    for (let i = 0; i < PAD * PAD; i++) alpha[i] = rgba[4 * i];
+    for (let i = 0; i < PAD * PAD; i++) alpha[i] = 255 - rgba[4 * i];
     const { image, ink } = drawingToInput(alpha, PAD);
     if (ink < 1) return;
     this.own = image;
@@ -412,7 +407,7 @@ class BagnetLabPage extends LabPage {
 
   clearPad() {
     const ctx = this.pad.getContext('2d');
-    ctx.fillStyle = '#000';
+    ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, PAD, PAD);
     this.own = null;
     this.ownMsg.textContent = 'Cleared. Draw again, or pick a test image.';
@@ -567,11 +562,11 @@ class BagnetLabPage extends LabPage {
     };
     return {
       rows: [
-        ['model', 'BagNet-q: ResNet-50 with most 3×3 convs 1×1, q = 9, 17, 33; batch norm', 'same construction: 16 channels, 4 residual blocks, q = 5–17, no batch norm', 'browser-sized; 28 × 28 images'],
-        ['data', 'ImageNet, 224 × 224 colour photos, 1000 classes', `MNIST and Fashion-MNIST, 28 × 28 grey, 10 classes (${m ? m.datasets.map((d) => `${d.train.toLocaleString('en-US')} training images`).join(' / ') : '…'})`, 'size; textures vs shapes still differ'],
-        ['accuracy vs q', '87.6% top-5 at q = 33; AlexNet\'s performance at q = 17 (abstract)', [h('div', {}, `MNIST ${best('mnist')}`), h('div', {}, `Fashion ${best('fashion')}`)], 'top-1 on 10 classes; paper\'s other numbers not quoted (not checked)'],
-        ['training', 'torchvision ImageNet recipe', m ? `Adam, lr ${m.train.lr}, batch ${m.train.batch}, ${m.train.epochs} epochs, ${m.seeds.length} seeds` : '…', 'two shared CPU cores'],
-        ['masking', 'mask the most evidential patches; correlation with VGG-16', 'same, on 500 test images, BagNet vs our CNN, pixels set to 0', 'small'],
+        ['model', 'ResNet-50, most 3×3 convs 1×1; q = 9, 17, 33', '16 channels, 4 blocks, no batch norm; q = 5–17', 'browser-sized'],
+        ['data', 'ImageNet 224²', `MNIST, Fashion-MNIST 28² (${m ? m.datasets.map((d) => `${sig3(d.train / 1000)}k`).join(' / ') : '…'} training images)`, 'size'],
+        ['accuracy vs q', '87.6% top-5 at q = 33; AlexNet level at q = 17', [h('div', {}, `MNIST ${best('mnist')}`), h('div', {}, `Fashion ${best('fashion')}`)], 'top-1 of 10 classes; only the abstract\'s numbers are quoted'],
+        ['training', 'torchvision ImageNet recipe', m ? `Adam ${m.train.lr}, batch ${m.train.batch}, ${m.train.epochs} epoch${m.train.epochs === 1 ? '' : 's'}, ${m.seeds.length} seeds` : '…', 'CPU budget'],
+        ['masking', 'top patches vs VGG-16', 'top-k vs our CNN, 500 images', 'small'],
       ],
     };
   }
