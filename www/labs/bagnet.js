@@ -216,6 +216,7 @@ class BagnetLabPage extends LabPage {
 
   changed(prev) {
     const v = this.values;
+    this.box.text.textContent = `Classifies the 2,000 test images with BagNet-${v.q} and the CNN: clean, with ${v.tile} × ${v.tile} tiles scrambled${v.k > 0 ? `, and with the top ${v.k} patches masked` : ''}.`;
     if (!prev) {
       this.drawPlot();
       this.drawMaskTable();
