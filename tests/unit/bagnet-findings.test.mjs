@@ -4,7 +4,7 @@
 // numbers; a drawing is block-averaged and centred by its centre of mass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { curves, trend, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, drawingToInput, pictureToInput, crop } from '../../www/labs/bagnet-findings.js';
+import { curves, trend, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, robustMaxAbs, drawingToInput, pictureToInput, crop } from '../../www/labs/bagnet-findings.js';
 
 const stat = (mean, min, max) => ({ mean, sd: (max - min) / 2, min, max, n: 2 });
 const entry = (dataset, q, s, scr = [0.5, 0.6]) => ({ id: `${q ?? 'cnn'}-${dataset}`, dataset, q, test_acc: s, scrambled_acc: scr.map((m) => stat(m, m, m)) });
@@ -106,4 +106,13 @@ test('pictureToInput: grey levels, inverted when the border is light', () => {
   assert.equal(r.inverted, false);
   assert.ok(Math.abs(r.image[5] - 128 / 255) < 1e-6);
   assert.throws(() => pictureToInput(new Uint8ClampedArray(16), 2, 2), /28 × 28/);
+});
+
+test('robustMaxAbs: one outlier does not set the scale', () => {
+  const v = Array.from({ length: 100 }, (_, i) => (i % 2 ? -1 : 1) * (i + 1) / 100);
+  v[0] = 1000;
+  // |values| sorted: 0.02 … 1.00 and 1000; the 98th of 100 is 0.98.
+  assert.equal(robustMaxAbs(v), 0.98);
+  assert.equal(robustMaxAbs([0, 0, 5], 0.5), 5);
+  assert.equal(robustMaxAbs([]), 1e-6);
 });

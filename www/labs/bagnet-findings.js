@@ -173,3 +173,14 @@ export function pictureToInput(rgba, w, h) {
   if (inverted) for (let i = 0; i < 784; i++) g[i] = 1 - g[i];
   return { image: g, inverted };
 }
+
+/**
+ * A colour-scale half-range that one extreme patch does not dominate: the `p`-quantile (default 0.98) of |value|
+ * over the finite values (nearest rank), or `maxAbs` when that is 0.
+ */
+export function robustMaxAbs(values, p = 0.98) {
+  const a = Array.from(values, Math.abs).filter(Number.isFinite).sort((x, y) => x - y);
+  if (!a.length) return 1e-6;
+  const v = a[Math.min(a.length - 1, Math.max(0, Math.ceil(p * a.length) - 1))];
+  return v > 0 ? v : maxAbs(values);
+}

@@ -13,7 +13,7 @@
 import { h, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, fetchJson, download, downloadText, csvText, dataTable } from '../ui/labpage.js';
 import { CurvePlot, ImageView } from '../ui/plots.js';
-import { curves, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, drawingToInput, pictureToInput, crop, CHANCE } from './bagnet-findings.js';
+import { curves, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, robustMaxAbs, drawingToInput, pictureToInput, crop, CHANCE } from './bagnet-findings.js';
 
 const MANIFEST_URL = new URL('../models/bagnet/manifest.json', import.meta.url);
 const DATA = {
@@ -108,7 +108,7 @@ class BagnetLabPage extends LabPage {
             h('figure', {}, this.scrCanvas, h('figcaption', {}, 'tiles scrambled')),
             h('figure', {}, this.maskCanvas, h('figcaption', {}, 'top-k patches masked'))),
           this.scrText, this.maskText,
-          h('h4', {}, 'On 500 test images (precomputed, seed-1 models): the k patches of most true-class evidence masked vs k random ones'), this.maskTable),
+          h('h4', {}, 'On 500 test images (precomputed, seed-1 models)'), this.maskTable),
         panel('Live accuracy on the 2,000 test images (this q and dataset)', this.liveTable),
       ],
     };
@@ -150,34 +150,35 @@ class BagnetLabPage extends LabPage {
   drawAccTable() {
     const m = this.shipped;
     const tiles = m.scramble_tiles || [];
-    const rows = [];
-    for (const ds of ['mnist', 'fashion']) {
-      const c = curves(m.models, ds);
-      for (const r of [...c.bag, ...(c.cnn ? [c.cnn] : [])]) {
-        const sel = ds === this.values.dataset && (r.q ?? null) === (r.q == null ? null : this.values.q);
-        rows.push({ sel, cells: [`${DS_LABEL[ds]} · ${r.q == null ? 'CNN' : `BagNet-${r.q}`}`, `${pc(r.mean)} ± ${(100 * r.sd).toFixed(1)}`, `${pc(r.min)}–${pc(r.max)}`, ...tiles.map((t, i) => pc(r.scrambled[i]))] });
-      }
-    }
     const seeds = m.seeds?.length ?? 0;
-    this.accTable.replaceChildren(dataTable({
-      head: ['model', `test accuracy (mean ± sd, ${seeds} seeds)`, 'seed range', ...tiles.map((t) => `scrambled ${t}×${t}`)],
-      rows: rows.map((r) => r.cells),
-      rowClass: (i) => (rows[i].sel ? 'sel' : ''),
-      caption: `${m.datasets.map((d) => `${DS_LABEL[d.id]}: ${d.train.toLocaleString('en-US')} training / ${d.test.toLocaleString('en-US')} test images`).join('; ')}; ${m.train.epochs} epoch${m.train.epochs === 1 ? '' : 's'} of Adam. Scrambled: the first ${m.scramble_images} test images, tiles shuffled.`,
-    }));
+    const n1 = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
+    const tables = ['mnist', 'fashion'].map((ds) => {
+      const c = curves(m.models, ds);
+      const list = [...c.bag, ...(c.cnn ? [c.cnn] : [])];
+      const info = m.datasets.find((d) => d.id === ds);
+      return dataTable({
+        head: ['', `test acc. % (± sd)`, 'seed range %', ...tiles.map((t) => `scrambled ${t}×${t} %`)],
+        rows: list.map((r) => [r.q == null ? 'CNN' : `BagNet-${r.q}`, `${n1(r.mean)} ± ${n1(r.sd)}`, `${n1(r.min)}–${n1(r.max)}`, ...tiles.map((t, i) => n1(r.scrambled[i]))]),
+        rowClass: (i) => (ds === this.values.dataset && list[i].q === this.values.q ? 'sel' : ''),
+        caption: `${DS_LABEL[ds]}${info ? ` (${info.train.toLocaleString('en-US')} training / ${info.test.toLocaleString('en-US')} test images)` : ''}`,
+      });
+    });
+    this.accTable.replaceChildren(...tables, h('p', { class: 'hint' }, `Mean ± sample sd over ${seeds} seeds; ${m.train.epochs} epoch${m.train.epochs === 1 ? '' : 's'} of Adam per model. Scrambled: the first ${m.scramble_images.toLocaleString('en-US')} test images with their tiles shuffled.`));
   }
 
   drawMaskTable() {
     const m = this.shipped;
     if (!m) return;
     const e = (m.masking || []).find((x) => x.dataset === this.values.dataset && x.q === this.values.q);
+    const n1 = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
     if (!e) {
       this.maskTable.textContent = 'No precomputed masking experiment for this model.';
       return;
     }
     this.maskTable.replaceChildren(dataTable({
-      head: ['k', `BagNet-${e.q}, top-k`, 'BagNet, random k', 'CNN, top-k', 'CNN, random k', 'r (margin drops)'],
-      rows: e.results.map((r) => [String(r.k), pc(r.bagnet), pc(r.bagnet_random), pc(r.cnn), pc(r.cnn_random), r.correlation.toFixed(2)]),
+      head: ['k', `BagNet-${e.q} top-k %`, 'random k %', 'CNN top-k %', 'random k %', 'r'],
+      rows: e.results.map((r) => [String(r.k), n1(r.bagnet), n1(r.bagnet_random), n1(r.cnn), n1(r.cnn_random), r.correlation.toFixed(2)]),
+      caption: `Accuracy with the k patches of most true-class evidence (top-k) or k random patches masked; r: correlation of the two models' true-class margin drops.`,
     }));
     this.maskEntry = e;
   }
@@ -336,14 +337,14 @@ class BagnetLabPage extends LabPage {
 
   paintMaps(heat, side, pb, cls, names) {
     const n = side * side;
-    const scale = maxAbs(heat);
+    const scale = robustMaxAbs(heat);
     const figs = [];
     for (let k = 0; k < 10; k++) {
       const cv = h('canvas', { class: 'bagnet-map', 'aria-label': `evidence map for ${names[k]}` });
       new ImageView(cv, side, side).signed(heat.slice(k * n, (k + 1) * n), scale);
       figs.push(h('figure', { class: k === cls ? 'sel' : '' }, cv, h('figcaption', {}, `${names[k]} · ${pc(pb[k])}`)));
     }
-    this.mapsBox.replaceChildren(...figs, h('p', { class: 'hint bagnet-scale' }, `One colour scale for all ten maps: ±${sig3(scale)} (logit units).`));
+    this.mapsBox.replaceChildren(...figs, h('p', { class: 'hint bagnet-scale' }, `One colour scale for all ten maps: ±${sig3(scale)} logit units (the 98th percentile of |evidence|; stronger patches saturate).`));
   }
 
   paintGallery(image, top, q) {
