@@ -111,8 +111,8 @@ test('pictureToInput: grey levels, inverted when the border is light', () => {
 test('robustMaxAbs: one outlier does not set the scale', () => {
   const v = Array.from({ length: 100 }, (_, i) => (i % 2 ? -1 : 1) * (i + 1) / 100);
   v[0] = 1000;
-  // |values| sorted: 0.02 … 1.00 and 1000; the 98th of 100 is 0.98.
-  assert.equal(robustMaxAbs(v), 0.98);
+  // |values| sorted: 0.02, 0.03, …, 1.00 (99 values) and 1000; the 98th of the 100 (nearest rank) is 0.99.
+  assert.equal(robustMaxAbs(v), 99 / 100);
   assert.equal(robustMaxAbs([0, 0, 5], 0.5), 5);
   assert.equal(robustMaxAbs([]), 1e-6);
 });
