@@ -37,6 +37,8 @@ pub const MASK_IMAGES: usize = 500;
 pub const MASK_KS: [usize; 4] = [1, 2, 4, 8];
 /// Seed of the scrambling permutations and random masks (image i uses `EXPERIMENT_SEED + i`).
 pub const EXPERIMENT_SEED: u64 = 2019;
+/// Epochs of the shipped models (the default of `paperlab train bagnet`; the last one at half the step size).
+pub const SHIP_EPOCHS: usize = 3;
 /// The datasets, by id.
 pub const DATASETS: [&str; 2] = ["mnist", "fashion"];
 
@@ -191,7 +193,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/bagnet"));
     std::fs::create_dir_all(&out)?;
     let quick = rest.contains(&"--quick");
-    let epochs = flag(rest, "--epochs").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { TrainConfig::default().epochs });
+    let epochs = flag(rest, "--epochs").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { SHIP_EPOCHS });
     let seeds: u64 = flag(rest, "--seeds").and_then(|s| s.parse().ok()).unwrap_or(2).max(1);
     let only = flag(rest, "--only");
     let lr = flag(rest, "--lr").and_then(|s| s.parse().ok()).unwrap_or(TrainConfig::default().lr);
