@@ -36,7 +36,7 @@ test('bagnet: curves, evidence maps, slider, live accuracy, drawing, bad input, 
   assert.match(await page.textContent('[data-testid=prediction]'), /Test image 3, label \d\. BagNet-9 says \d/);
   assert.match(await page.textContent('[data-testid=fidelity]'), /87\.6% top-5/);
   assert.match(await page.textContent('[data-testid=trend]'), /On MNIST, BagNet-5 reaches [\d.]+%/);
-  assert.match(await page.textContent('[data-testid=mask-table]'), /BagNet-9, top-k/);
+  assert.match(await page.textContent('[data-testid=mask-table]'), /BagNet-9 top-k %/);
 
   // q by keyboard: the map shrinks to (28 − 13) / 2 + 1 = 8.
   await page.focus('#q');
