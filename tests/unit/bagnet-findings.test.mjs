@@ -46,6 +46,7 @@ test('scrambleSentence: which model keeps more of its accuracy', () => {
   assert.match(scrambleSentence({ q: 5, tile: 7, bagClean: 0.8, bagAcc: 0.6, cnnClean: 0.95, cnnAcc: 0.2 }), /bag of local features keeps more/);
   assert.match(scrambleSentence({ q: 17, tile: 7, bagClean: 0.9, bagAcc: 0.2, cnnClean: 0.95, cnnAcc: 0.5 }), /CNN keeps more/);
   assert.match(scrambleSentence({ q: 9, tile: 14, bagClean: 0.8, bagAcc: 0.4, cnnClean: 0.8, cnnAcc: 0.41 }), /about the same share/);
+  assert.match(scrambleSentence({ q: 9, tile: 7, bagClean: 0.88, bagAcc: 0.18, cnnClean: 0.96, cnnAcc: 0.11 }), /both fall to near chance/);
 });
 
 test('maskSentence: the CNN is hurt more by evidence-chosen patches only when its accuracy is lower', () => {

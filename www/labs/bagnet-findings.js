@@ -66,6 +66,7 @@ export function scrambleSentence({ q, tile, bagClean, bagAcc, cnnClean, cnnAcc }
   const kb = keep(bagAcc, bagClean);
   const kc = keep(cnnAcc, cnnClean);
   const base = `With the image cut into ${tile} × ${tile} tiles and shuffled, BagNet-${q} keeps ${pc(bagAcc)} (of ${pc(bagClean)}) and the CNN ${pc(cnnAcc)} (of ${pc(cnnClean)})`;
+  if (Math.max(bagAcc, cnnAcc) < 2 * CHANCE) return `${base}: both fall to near chance (10%) — at this tile size most ${q} × ${q} patches straddle a tile edge, so the BagNet's evidence is scrambled too.`;
   if (kb > kc + 0.05) return `${base}: the bag of local features keeps more of its accuracy, as the paper's argument predicts — only patches that straddle a tile edge change.`;
   if (kc > kb + 0.05) return `${base}: here the CNN keeps more of its accuracy than the BagNet; at this patch size most patches straddle a tile edge.`;
   return `${base}: both keep about the same share.`;
