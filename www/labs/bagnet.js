@@ -40,7 +40,7 @@ class BagnetLabPage extends LabPage {
       { name: 'q', type: 'int', min: 5, max: 17, default: 9, control: 'slider', positions: QS, main: true, label: 'Patch size q', unit: 'px', hint: 'BagNet-q: each location sees one q × q patch; arrow keys step' },
       { name: 'dataset', type: 'enum', values: ['mnist', 'fashion'], options: [{ value: 'mnist', label: 'MNIST digits' }, { value: 'fashion', label: 'Fashion-MNIST clothes' }], default: 'mnist', label: 'Data' },
       { name: 'source', type: 'enum', values: ['test', 'own'], options: [{ value: 'test', label: 'a test image' }, { value: 'own', label: 'my drawing / upload' }], default: 'test', label: 'Image', hint: 'draw in the pad or upload a picture; keyboard: pick a test image' },
-      { name: 'image', type: 'int', min: 0, max: 1999, default: 0, label: 'Test image', random: true },
+      { name: 'image', type: 'int', min: 0, max: 1999, default: 1, label: 'Test image', random: true },
       { name: 'cls', type: 'enum', values: ['auto', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], default: 'auto', label: 'Evidence for class',
         options: () => [{ value: 'auto', label: 'auto (the BagNet\'s class)' }, ...NAMES[this.values?.dataset || 'mnist'].map((n, i) => ({ value: String(i), label: n === String(i) ? n : `${i} · ${n}` }))], hint: 'auto = the BagNet\'s prediction; the gallery, the big map and the mask use this class' },
       { name: 'tile', type: 'enum', values: ['4', '7', '14'], default: '7', label: 'Scramble tiles', unit: 'px' },
