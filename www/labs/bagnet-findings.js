@@ -50,7 +50,7 @@ export function trendSentence({ bag, cnn }, name) {
   let s = `On ${name}, BagNet-${lo.q} reaches ${pc(lo.mean)} and BagNet-${hi.q} ${pc(hi.mean)}`;
   if (cnn) s += ` (the CNN ${pc(cnn.mean)})`;
   if (t.monotone) s += `: every larger patch is better, on every seed (the worst seed of each q beats the best of the q before).`;
-  else if (t.falls === 0 && hi.min > lo.max) s += `: larger patches are better overall, though ${t.unclear} of the ${t.steps} steps in q lie within the seed spread.`;
+  else if (t.falls === 0 && hi.min > lo.max) s += `: larger patches are better overall, though ${t.unclear} of the ${t.steps} steps in q ${t.unclear === 1 ? 'lies' : 'lie'} within the seed spread.`;
   else if (t.falls > 0) s += `: accuracy does not grow steadily with q here (${t.falls} step${t.falls === 1 ? '' : 's'} down beyond the seed spread).`;
   else s += `: the differences lie within the seed spread.`;
   if (lo.min > 3 * CHANCE) s += ` Even ${lo.q} × ${lo.q}-pixel patches, each seeing a small piece of the image, are far above chance (10%).`;
