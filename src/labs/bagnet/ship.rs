@@ -9,7 +9,7 @@
 //! ```
 //! `--only mnist|fashion` trains one dataset and writes a manifest of that dataset alone (use `--out` for it). `--quick`
 //! trains on 1,000 images for one epoch (a smoke run, not for shipping). For experiments: `--train N`
-//! (the first N training images), `--lr X`, `--batch B`, `--width C`, `--qs 5,9` (patch sizes), `--no-mask` (skip the masking experiment), `--no-cnn` (train the BagNets only; implies `--no-mask`).
+//! (the first N training images), `--lr X`, `--batch B`, `--width C`, `--qs 5,9` (patch sizes; `--qs none`: the CNN alone), `--no-mask` (skip the masking experiment), `--no-cnn` (train the BagNets only; implies `--no-mask`).
 //!
 //! A full run is long, so it can be made in parts: each part (`--only`, `--qs`, `--no-cnn`, `--no-mask`, its own
 //! `--out`) writes its weights and a partial manifest; `--assemble` then concatenates the parts' models, copies their
