@@ -57,3 +57,25 @@ fn masking_experiment_matches_the_manifest() {
     // cover most of the digit and the two converge).
     assert!(r[0].bagnet < r[0].bagnet_random, "{:?}", r[0]);
 }
+
+/// The shipped models show the paper's trend (docs/labs/bagnet.md, "Results"): on both datasets the largest patch
+/// beats the smallest on every seed, and on MNIST every step up in q is a rise beyond the seed spread (the worst
+/// seed of each q above the best seed of the q before); even the smallest patch is far above chance (10%).
+#[test]
+fn accuracy_grows_with_q_beyond_the_seed_spread() {
+    let m = manifest();
+    for ds in ["mnist", "fashion"] {
+        let mut bag: Vec<_> = m.models.iter().filter(|e| e.dataset == ds && e.q.is_some()).collect();
+        bag.sort_by_key(|e| e.q);
+        assert_eq!(bag.len(), 4, "{ds}");
+        assert!(m.seeds.len() >= 2, "a spread needs at least 2 seeds");
+        let (lo, hi) = (&bag[0].test_acc, &bag[3].test_acc);
+        assert!(hi.min > lo.max, "{ds}: BagNet-{} worst seed {} vs BagNet-{} best seed {}", bag[3].q.unwrap(), hi.min, bag[0].q.unwrap(), lo.max);
+        assert!(lo.min > 0.3, "{ds}: BagNet-{} worst seed {}", bag[0].q.unwrap(), lo.min);
+        if ds == "mnist" {
+            for w in bag.windows(2) {
+                assert!(w[1].test_acc.min > w[0].test_acc.max, "mnist: q {:?} worst {} vs q {:?} best {}", w[1].q, w[1].test_acc.min, w[0].q, w[0].test_acc.max);
+            }
+        }
+    }
+}

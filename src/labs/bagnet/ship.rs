@@ -5,10 +5,16 @@
 //!
 //! ```text
 //! paperlab train bagnet [--out DIR] [--epochs N] [--seeds K] [--only DATASET] [--quick]
+//! paperlab train bagnet --assemble DIR1,DIR2,... [--out DIR]
 //! ```
 //! `--only mnist|fashion` trains one dataset and writes a manifest of that dataset alone (use `--out` for it). `--quick`
 //! trains on 1,000 images for one epoch (a smoke run, not for shipping). For experiments: `--train N`
-//! (the first N training images), `--lr X`, `--batch B`, `--width C`, `--qs 5,9` (patch sizes), `--no-mask` (skip the masking experiment).
+//! (the first N training images), `--lr X`, `--batch B`, `--width C`, `--qs 5,9` (patch sizes; `--qs none`: the CNN alone), `--no-mask` (skip the masking experiment), `--no-cnn` (train the BagNets only; implies `--no-mask`).
+//!
+//! A full run is long, so it can be made in parts: each part (`--only`, `--qs`, `--no-cnn`, `--no-mask`, its own
+//! `--out`) writes its weights and a partial manifest; `--assemble` then concatenates the parts' models, copies their
+//! weights into `--out`, runs the masking experiment on the assembled seed-1 models and writes the full manifest.
+//! The parts must share one training setting (epochs, batch, lr) and one list of seeds.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,6 +37,8 @@ pub const MASK_IMAGES: usize = 500;
 pub const MASK_KS: [usize; 4] = [1, 2, 4, 8];
 /// Seed of the scrambling permutations and random masks (image i uses `EXPERIMENT_SEED + i`).
 pub const EXPERIMENT_SEED: u64 = 2019;
+/// Epochs of the shipped models (the default of `paperlab train bagnet`; the last one at half the step size).
+pub const SHIP_EPOCHS: usize = 3;
 /// The datasets, by id.
 pub const DATASETS: [&str; 2] = ["mnist", "fashion"];
 
@@ -185,7 +193,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let out = flag(rest, "--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/bagnet"));
     std::fs::create_dir_all(&out)?;
     let quick = rest.contains(&"--quick");
-    let epochs = flag(rest, "--epochs").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { TrainConfig::default().epochs });
+    let epochs = flag(rest, "--epochs").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { SHIP_EPOCHS });
     let seeds: u64 = flag(rest, "--seeds").and_then(|s| s.parse().ok()).unwrap_or(2).max(1);
     let only = flag(rest, "--only");
     let lr = flag(rest, "--lr").and_then(|s| s.parse().ok()).unwrap_or(TrainConfig::default().lr);
@@ -193,7 +201,11 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let tc0 = TrainConfig { epochs, lr, batch, ..TrainConfig::default() };
     let n_train: Option<usize> = flag(rest, "--train").and_then(|s| s.parse().ok());
     let qs: Vec<usize> = flag(rest, "--qs").map(|s| s.split(',').filter_map(|v| v.parse().ok()).collect()).unwrap_or_else(|| QS.to_vec());
-    let skip_mask = rest.contains(&"--no-mask");
+    if let Some(parts) = flag(rest, "--assemble") {
+        return assemble(&parts.split(',').map(PathBuf::from).collect::<Vec<_>>(), &out);
+    }
+    let no_cnn = rest.contains(&"--no-cnn");
+    let skip_mask = rest.contains(&"--no-mask") || no_cnn;
     let width: usize = flag(rest, "--width").and_then(|s| s.parse().ok()).unwrap_or(BagNetConfig::lab(5).width);
     let mut models = Vec::new();
     let mut masking = Vec::new();
@@ -207,7 +219,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         let train_split = head(&train_full, n_train.unwrap_or(if quick { 1000 } else { train_full.n }));
         datasets.push(DatasetInfo { id: ds.to_string(), file, train: train_split.n, test: test.n });
         let mut shipped: Vec<(Option<usize>, Model)> = Vec::new();
-        let kinds: Vec<Option<usize>> = qs.iter().map(|&q| Some(q)).chain([None]).collect();
+        let kinds: Vec<Option<usize>> = qs.iter().map(|&q| Some(q)).chain(if no_cnn { None } else { Some(None) }).collect();
         for q in kinds {
             let cfg = match q {
                 Some(q) => ModelConfig::BagNet(BagNetConfig { width, ..BagNetConfig::lab(q) }),
@@ -244,22 +256,86 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
             let scr = (0..TILES.len()).map(|t| Stat::of(&runs.iter().map(|r| r.scrambled_acc[t]).collect::<Vec<_>>())).collect();
             models.push(Entry { id: id.clone(), dataset: ds.to_string(), config: cfg, q, file: format!("{id}.safetensors"), params, test_acc: acc, scrambled_acc: scr, runs });
         }
-        let cnn = match shipped.iter().find(|(q, _)| q.is_none()) {
-            Some((_, Model::Cnn(c))) => c.clone(),
-            _ => return Err(Error::Model("the CNN was not trained".into())),
-        };
-        for (q, m) in shipped.iter().filter(|_| !skip_mask) {
-            if let (Some(q), Model::BagNet(b)) = (q, m) {
-                let t0 = Instant::now();
-                let results = mask_experiment(b, &cnn, &test, MASK_IMAGES, &MASK_KS, EXPERIMENT_SEED)?;
-                for r in &results {
-                    eprintln!("  mask {ds} q {q} k {:2}: bagnet {:.3} cnn {:.3} | random: bagnet {:.3} cnn {:.3} | r = {:.3}", r.k, r.bagnet, r.cnn, r.bagnet_random, r.cnn_random, r.correlation);
-                }
-                eprintln!("  ({:.0}s)", t0.elapsed().as_secs_f32());
-                masking.push(MaskEntry { dataset: ds.to_string(), q: *q, images: MASK_IMAGES.min(test.n), results });
-            }
+        if !skip_mask {
+            masking.extend(masking_of(ds, &shipped, &test)?);
         }
     }
+    write_manifest(&out, datasets, tc0, seeds, models, masking, t_all)
+}
+
+/// The masking experiment of every BagNet in `shipped` (seed-1 models of dataset `ds`) against its CNN.
+fn masking_of(ds: &str, shipped: &[(Option<usize>, Model)], test: &Split) -> Result<Vec<MaskEntry>> {
+    let cnn = match shipped.iter().find(|(q, _)| q.is_none()) {
+        Some((_, Model::Cnn(c))) => c.clone(),
+        _ => return Err(Error::Model(format!("the CNN of {ds} was not trained; the masking experiment needs it"))),
+    };
+    let mut out = Vec::new();
+    for (q, m) in shipped {
+        if let (Some(q), Model::BagNet(b)) = (q, m) {
+            let t0 = Instant::now();
+            let results = mask_experiment(b, &cnn, test, MASK_IMAGES, &MASK_KS, EXPERIMENT_SEED)?;
+            for r in &results {
+                eprintln!("  mask {ds} q {q} k {:2}: bagnet {:.3} cnn {:.3} | random: bagnet {:.3} cnn {:.3} | r = {:.3}", r.k, r.bagnet, r.cnn, r.bagnet_random, r.cnn_random, r.correlation);
+            }
+            eprintln!("  ({:.0}s)", t0.elapsed().as_secs_f32());
+            out.push(MaskEntry { dataset: ds.to_string(), q: *q, images: MASK_IMAGES.min(test.n), results });
+        }
+    }
+    Ok(out)
+}
+
+/// Concatenates the partial manifests in `parts` (directories written by separate runs), copies their weights into
+/// `out`, runs the masking experiment on the assembled seed-1 models of each dataset and writes the full manifest.
+///
+/// # Errors
+/// A part without a readable manifest, parts with different training settings or seeds, a model trained twice,
+/// a dataset without its CNN; I/O errors.
+fn assemble(parts: &[PathBuf], out: &std::path::Path) -> Result<()> {
+    let t_all = Instant::now();
+    let mut all: Vec<Manifest> = Vec::new();
+    for p in parts {
+        let text = std::fs::read_to_string(p.join("manifest.json")).map_err(|e| Error::Model(format!("{}: {e}; run the part first", p.join("manifest.json").display())))?;
+        all.push(serde_json::from_str(&text).map_err(|e| Error::Model(format!("{}: not a bagnet manifest ({e})", p.display())))?);
+    }
+    let first = all.first().ok_or_else(|| Error::range("--assemble", "name at least one part directory"))?.clone();
+    let (mut datasets, mut models): (Vec<DatasetInfo>, Vec<Entry>) = (Vec::new(), Vec::new());
+    for (m, p) in all.iter().zip(parts) {
+        if m.train.epochs != first.train.epochs || m.train.batch != first.train.batch || m.train.lr != first.train.lr || m.seeds != first.seeds {
+            return Err(Error::range("--assemble", format!("{} was trained with other settings or seeds than {}", p.display(), parts[0].display())));
+        }
+        for d in &m.datasets {
+            if !datasets.iter().any(|x| x.id == d.id) {
+                datasets.push(d.clone());
+            }
+        }
+        for e in &m.models {
+            if models.iter().any(|x: &Entry| x.id == e.id) {
+                return Err(Error::range("--assemble", format!("{} is in two parts", e.id)));
+            }
+            if p.as_path() != out {
+                std::fs::copy(p.join(&e.file), out.join(&e.file))?;
+            }
+            models.push(e.clone());
+        }
+    }
+    // Models in the order of a single run: per dataset, BagNets by q, then the CNN.
+    models.sort_by_key(|e| (DATASETS.iter().position(|d| *d == e.dataset), e.q.is_none(), e.q));
+    let mut masking = Vec::new();
+    for ds in DATASETS {
+        if !datasets.iter().any(|d| d.id == ds) {
+            continue;
+        }
+        let (_, test, _) = load(ds)?;
+        let mut shipped = Vec::new();
+        for e in models.iter().filter(|e| e.dataset == ds) {
+            shipped.push((e.q, Model::from_safetensors(&std::fs::read(out.join(&e.file))?)?.0));
+        }
+        masking.extend(masking_of(ds, &shipped, &test)?);
+    }
+    write_manifest(out, datasets, first.train, first.seeds.len() as u64, models, masking, t_all)
+}
+
+fn write_manifest(out: &std::path::Path, datasets: Vec<DatasetInfo>, tc0: TrainConfig, seeds: u64, models: Vec<Entry>, masking: Vec<MaskEntry>, t_all: Instant) -> Result<()> {
     let manifest = Manifest {
         lab: "bagnet".into(),
         made_by: "paperlab train bagnet (src/labs/bagnet/ship.rs); re-checked by tests/bagnet_shipped.rs".into(),
