@@ -32,12 +32,12 @@ pub fn configs(quick: bool) -> Vec<(&'static str, &'static str, TrainConfig)> {
         (
             "mlp-natural",
             "MLP 784-100-100-10, natural training",
-            TrainConfig { dims, robust: false, epochs: e(20, 2), warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, batch: 100, lr: 1e-3, lr_halve_at: vec![e(12, 9), e(16, 9)], seed: 1 },
+            TrainConfig { dims, robust: false, epochs: e(20, 2), warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, beta_start: 1.0, batch: 100, lr: 1e-3, lr_halve_at: vec![e(12, 9), e(16, 9)], seed: 1 },
         ),
         (
             "mlp-crownibp",
             "MLP 784-256-256-10, CROWN-IBP training at epsilon 0.3",
-            TrainConfig { dims: vec![784, 256, 256, 10], robust: true, epochs: e(80, 3), warmup: e(2, 1), ramp: e(40, 1), train_eps: 0.3, kappa_end: 0.5, beta_end: 0.0, batch: 100, lr: 5e-4, lr_halve_at: vec![e(60, 9), e(70, 9)], seed: 2 },
+            TrainConfig { dims: vec![784, 256, 256, 10], robust: true, epochs: e(80, 3), warmup: e(2, 1), ramp: e(40, 1), train_eps: 0.3, kappa_end: 0.5, beta_end: 0.0, beta_start: 1.0, batch: 100, lr: 5e-4, lr_halve_at: vec![e(60, 9), e(70, 9)], seed: 2 },
         ),
     ]
 }
