@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{evaluate, train, EvalPoint, Net, Op, TrainConfig};
+use super::{evaluate, train, EvalPoint, Net, TrainConfig};
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::labs::cli::{kept_entries, Args};
@@ -14,6 +14,8 @@ use crate::labs::cli::{kept_entries, Args};
 /// The epsilons the manifest reports: fine below 0.05 (where the naturally trained net loses its certificates), then
 /// 0.05 steps to 0.45.
 pub const EPS_GRID: [f32; 15] = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
+/// The epsilons evaluated for the CNNs (their PGD attack costs ~3x an MLP's per step, so a coarser grid).
+pub const CNN_EPS_GRID: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45];
 /// PGD steps of the attack error in the manifest.
 pub const PGD_STEPS: usize = 20;
 /// Seed of that attack.
@@ -45,16 +47,17 @@ pub fn configs(quick: bool) -> Vec<(&'static str, &'static str, TrainConfig)> {
 pub const CNN_WIDTHS: (usize, usize, usize) = (8, 16, 100);
 
 /// The shipped CNNs: natural, CROWN-IBP (β 1 → 0) and pure IBP (β = 0, Gowal et al. 2018), the robust ones at
-/// train ε 0.4 with the same schedule, two seeds each. `(id, label, cfg)`; the maps are [`cnn_ops`].
-pub fn cnn_configs(quick: bool) -> Vec<(String, String, TrainConfig)> {
+/// train ε 0.4 with the same schedule, two seeds each. `(id, label, cfg)`; the maps are [`Net::small_cnn_ops`].
+pub fn cnn_configs(quick: bool, epochs: usize, widths: (usize, usize, usize)) -> Vec<(String, String, TrainConfig)> {
     let e = |full: usize, q: usize| if quick { q } else { full };
-    let (c1, c2, h) = CNN_WIDTHS;
+    let (c1, c2, h) = widths;
+    let ramp = (epochs / 2).max(1);
     let arch = format!("CNN conv {c1} 4x4/2, conv {c2} 4x4/2, dense {h}, dense 10");
-    let base = TrainConfig { dims: Vec::new(), robust: true, epochs: e(CNN_EPOCHS, 2), warmup: e(1, 0), ramp: e(CNN_RAMP, 1), train_eps: 0.4, kappa_end: 0.5, beta_end: 0.0, beta_start: 1.0, batch: 50, lr: 1e-3, lr_halve_at: vec![e(CNN_EPOCHS - 3, 9), e(CNN_EPOCHS - 1, 9)], seed: 1 };
+    let base = TrainConfig { dims: Vec::new(), robust: true, epochs: e(epochs, 2), warmup: e(1, 0), ramp: e(ramp, 1), train_eps: 0.4, kappa_end: 0.5, beta_end: 0.0, beta_start: 1.0, batch: 50, lr: 1e-3, lr_halve_at: vec![e(epochs.saturating_sub(2), 9), e(epochs.saturating_sub(1), 9)], seed: 1 };
     let mut out = vec![(
         "cnn-natural".to_string(),
         format!("{arch}, natural training"),
-        TrainConfig { robust: false, epochs: e(8, 1), warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, lr_halve_at: vec![e(6, 9)], ..base.clone() },
+        TrainConfig { robust: false, epochs: e(epochs.min(8), 1), warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, lr_halve_at: vec![e(epochs.min(8).saturating_sub(2), 9)], ..base.clone() },
     )];
     for seed in [1u64, 2] {
         out.push((format!("cnn-crownibp-s{seed}"), format!("{arch}, CROWN-IBP training at epsilon 0.4, seed {seed}"), TrainConfig { seed, ..base.clone() }));
@@ -63,16 +66,9 @@ pub fn cnn_configs(quick: bool) -> Vec<(String, String, TrainConfig)> {
     out
 }
 
-/// Epochs of the robust CNN runs (the paper: 200 for MNIST; here as many as fit ~15 minutes on one core).
+/// Default epochs of the robust CNN runs (`--epochs`; the paper: 200 for MNIST). The ε / κ / β ramp takes half of
+/// them after one warm-up epoch.
 pub const CNN_EPOCHS: usize = 12;
-/// Epochs of the ε / κ / β ramp (the paper ramps over 50 of its 200 epochs after 10 warm-up ones, i.e. a quarter).
-pub const CNN_RAMP: usize = 6;
-
-/// The layers of the shipped CNN.
-pub fn cnn_ops() -> Vec<Op> {
-    let (c1, c2, h) = CNN_WIDTHS;
-    Net::small_cnn_ops(c1, c2, h)
-}
 
 /// `paperlab train verify [--out DIR] [--only ID] [--quick]`: trains the shipped models (natural and CROWN-IBP MLPs),
 /// evaluates them on the test digits over [`EPS_GRID`] and writes their weights and `manifest.json`.
@@ -80,7 +76,23 @@ pub fn cnn_ops() -> Vec<Op> {
 /// # Errors
 /// Bad arguments, I/O errors, training errors.
 pub fn train_cli(rest: &[&str]) -> Result<()> {
-    let args = Args::parse("paperlab train verify", rest, &["out", "only"], &["quick"])?;
+    let args = Args::parse("paperlab train verify", rest, &["out", "only", "epochs", "widths"], &["quick"])?;
+    let epochs: usize = match args.get("epochs") {
+        Some(v) => v.parse().map_err(|_| Error::range("--epochs", format!("'{v}' is not a whole number")))?,
+        None => CNN_EPOCHS,
+    };
+    let widths = match args.get("widths") {
+        Some(v) => {
+            let w: Vec<usize> = v.split(',').map(|x| x.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::range("--widths", format!("'{v}' is not C1,C2,HIDDEN")))?;
+            if w.len() != 3 || w.contains(&0) {
+                return Err(Error::range("--widths", format!("'{v}' is not three positive numbers C1,C2,HIDDEN")));
+            }
+            (w[0], w[1], w[2])
+        }
+        None => CNN_WIDTHS,
+    };
+    let (c1, c2, hid) = widths;
+    let cnn_ops = || Net::small_cnn_ops(c1, c2, hid);
     let quick = args.has("quick");
     let out = args.path("out", models_dir());
     std::fs::create_dir_all(&out)?;
@@ -91,7 +103,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     // With --only, the other models' entries are kept from the existing manifest.
     let mut entries = kept_entries(&out.join("manifest.json"), only);
     let mut all: Vec<(String, String, TrainConfig, bool)> = configs(quick).into_iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c, false)).collect();
-    all.extend(cnn_configs(quick).into_iter().map(|(a, b, c)| (a, b, c, true)));
+    all.extend(cnn_configs(quick, epochs, widths).into_iter().map(|(a, b, c)| (a, b, c, true)));
     for (id, label, cfg, is_cnn) in all.clone() {
         let id = id.as_str();
         if only.is_some_and(|o| o != id) {
@@ -112,7 +124,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         };
         let train_s = t0.elapsed().as_secs_f32();
         let t1 = Instant::now();
-        let ev = evaluate(&m, &xte, &data.test.labels, &EPS_GRID, PGD_STEPS, PGD_SEED, !is_cnn)?;
+        let ev = evaluate(&m, &xte, &data.test.labels, if is_cnn { &CNN_EPS_GRID } else { &EPS_GRID }, PGD_STEPS, PGD_SEED, !is_cnn)?;
         eprintln!("  evaluated in {:.0}s", t1.elapsed().as_secs_f32());
         for p in &ev {
             eprintln!(
@@ -183,7 +195,8 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
         let file = e["file"].as_str().unwrap_or_default().to_string();
         let (m, meta) = Net::from_safetensors(&std::fs::read(dir.join(&file))?)?;
         let t = Instant::now();
-        let ev = evaluate(&m, &xte, &data.test.labels, &EPS_GRID, PGD_STEPS, PGD_SEED, meta.get("arch").map(String::as_str) == Some("mlp"))?;
+        let is_mlp = meta.get("arch").map(String::as_str) == Some("mlp");
+        let ev = evaluate(&m, &xte, &data.test.labels, if is_mlp { &EPS_GRID } else { &CNN_EPS_GRID }, PGD_STEPS, PGD_SEED, is_mlp)?;
         let fresh = metrics_json(&ev);
         eprintln!("{} ({:.0}s)\n  now:      {fresh}\n  manifest: {}", e["id"], t.elapsed().as_secs_f32(), e["metrics"]);
         if write {
