@@ -5,15 +5,15 @@ use wasm_bindgen::prelude::*;
 
 use super::js_err;
 use crate::data::mnist::Mnist;
-use crate::labs::verify::{margin_bounds, pgd, pgd_count, verify_counts, LowerSlope, Method};
+use crate::labs::verify::{pgd, pgd_count, verify_counts, LowerSlope, Method, Net, Op, Verifiable};
 use crate::nn::layers::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 
-/// A verified-robustness lab session: a loaded MLP and the test digits.
+/// A verified-robustness lab session: a loaded model (an MLP or a conv net) and the test digits.
 #[wasm_bindgen]
 pub struct VerifyLab {
-    model: Mlp,
+    model: Box<dyn Verifiable>,
     info: String,
     x: Vec<f32>,
     bytes: Vec<u8>,
@@ -41,9 +41,21 @@ impl VerifyLab {
     #[wasm_bindgen(constructor)]
     pub fn new(model_bytes: &[u8], data_gz: &[u8]) -> Result<VerifyLab, JsError> {
         console_error_panic_hook::set_once();
-        let (model, meta) = Mlp::from_safetensors(model_bytes).map_err(js_err)?;
-        if model.inputs() != 784 || model.classes() != 10 {
-            return Err(js_err(Error::Model(format!("this lab needs 784 inputs and 10 classes; the file has dims {:?}", model.dims))));
+        let arch = crate::io::load(model_bytes).map_err(js_err)?.metadata().get("arch").cloned().unwrap_or_default();
+        let (model, meta, dims, params, ops): (Box<dyn Verifiable>, _, Vec<usize>, usize, Vec<Op>) = if arch == "net" {
+            let (m, meta) = Net::from_safetensors(model_bytes).map_err(js_err)?;
+            let mut dims = vec![m.inputs()];
+            dims.extend(m.layers.iter().map(|l| l.no()));
+            let params = m.param_sizes().iter().sum();
+            let ops = m.layers.iter().map(|l| l.op.clone()).collect();
+            (Box::new(m), meta, dims, params, ops)
+        } else {
+            let (m, meta) = Mlp::from_safetensors(model_bytes).map_err(js_err)?;
+            let (dims, params) = (m.dims.clone(), m.param_sizes().iter().sum());
+            (Box::new(m), meta, dims, params, Vec::new())
+        };
+        if model.n_inputs() != 784 || model.n_classes() != 10 {
+            return Err(js_err(Error::Model(format!("this lab needs 784 inputs and 10 classes; the file has widths {dims:?}"))));
         }
         let data = Mnist::from_gz_bytes(data_gz).map_err(js_err)?;
         let idx: Vec<usize> = (0..data.test.n).collect();
@@ -51,10 +63,11 @@ impl VerifyLab {
         let info = serde_json::json!({
             "name": meta.get("id"),
             "label": meta.get("label"),
-            "arch": "mlp",
-            "dims": model.dims,
+            "arch": if arch == "net" { "cnn" } else { "mlp" },
+            "dims": dims,
+            "ops": ops,
             "train_eps": meta.get("train_eps").and_then(|s| s.parse::<f32>().ok()),
-            "params": model.param_sizes().iter().sum::<usize>(),
+            "params": params,
         })
         .to_string();
         Ok(VerifyLab { model, info, x, bytes: data.test.images.clone(), labels: data.test.labels.clone(), slope: LowerSlope::Adaptive })
@@ -100,7 +113,7 @@ impl VerifyLab {
         Ok(self.bytes[i * 784..(i + 1) * 784].to_vec())
     }
 
-    /// JSON with the model's name, dims, train epsilon and parameter count.
+    /// JSON with the model's name, arch (`mlp` or `cnn`), layer widths, conv ops, train epsilon and parameter count.
     pub fn model_info(&self) -> String {
         self.info.clone()
     }
@@ -108,7 +121,7 @@ impl VerifyLab {
     /// The 10 clean logits of test digit `i`.
     pub fn logits(&self, i: usize) -> Result<Vec<f32>, JsError> {
         self.check_index(i)?;
-        self.model.logits(&self.x[i * 784..(i + 1) * 784], 1).map_err(js_err)
+        self.model.logits_of(&self.x[i * 784..(i + 1) * 784], 1).map_err(js_err)
     }
 
     /// Margin bounds of test digit `i` for `m_j = z_y - z_j` over the L-inf ball of radius `eps` (clamped to
@@ -120,8 +133,8 @@ impl VerifyLab {
         let method = parse_method(method)?;
         let x = &self.x[i * 784..(i + 1) * 784];
         let y = self.labels[i];
-        let (lo, up) = margin_bounds(&self.model, x, &[y], eps, method, beta, self.slope).map_err(js_err)?;
-        let z = self.model.logits(x, 1).map_err(js_err)?;
+        let (lo, up) = self.model.bounds(x, &[y], eps, method, beta, self.slope).map_err(js_err)?;
+        let z = self.model.logits_of(x, 1).map_err(js_err)?;
         let mut out = lo;
         out.extend(up);
         out.extend(z.iter().map(|&zj| z[y as usize] - zj));
@@ -134,8 +147,8 @@ impl VerifyLab {
         self.check_index(i)?;
         let x = &self.x[i * 784..(i + 1) * 784];
         let y = self.labels[i];
-        let (adv, _) = pgd(&self.model, x, &[y], i, eps, steps.min(500), seed as u64).map_err(js_err)?;
-        let z = self.model.logits(&adv, 1).map_err(js_err)?;
+        let (adv, _) = pgd(&*self.model, x, &[y], i, eps, steps.min(500), seed as u64).map_err(js_err)?;
+        let z = self.model.logits_of(&adv, 1).map_err(js_err)?;
         let mut out: Vec<f32> = z.iter().map(|&zj| z[y as usize] - zj).collect();
         out.extend(adv);
         Ok(out)
@@ -148,7 +161,7 @@ impl VerifyLab {
         check_beta(beta)?;
         let method = parse_method(method)?;
         let chunk = if method == Method::Crown { 8 } else { 64 };
-        let c = verify_counts(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, self.slope, chunk).map_err(js_err)?;
+        let c = verify_counts(&*self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, self.slope, chunk).map_err(js_err)?;
         Ok(vec![c.n, c.clean_err, c.verified_err])
     }
 
@@ -157,14 +170,14 @@ impl VerifyLab {
     pub fn pgd_range(&self, start: usize, end: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<u32>, JsError> {
         self.check_range(start, end)?;
         let n = end - start;
-        let tot = pgd_count(&self.model, &self.x[start * 784..end * 784], &self.labels[start..end], start, eps, steps.min(500), seed as u64).map_err(js_err)? as u32;
+        let tot = pgd_count(&*self.model, &self.x[start * 784..end * 784], &self.labels[start..end], start, eps, steps.min(500), seed as u64).map_err(js_err)? as u32;
         Ok(vec![n as u32, tot])
     }
 
     /// Clean predictions of digits `[start, end)` (for the digit picker).
     pub fn predictions(&self, start: usize, end: usize) -> Result<Vec<u8>, JsError> {
         self.check_range(start, end)?;
-        let z = self.model.logits(&self.x[start * 784..end * 784], end - start).map_err(js_err)?;
+        let z = self.model.logits_of(&self.x[start * 784..end * 784], end - start).map_err(js_err)?;
         Ok(argmax_rows(&z, 10).into_iter().map(|p| p as u8).collect())
     }
 }

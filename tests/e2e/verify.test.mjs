@@ -386,3 +386,24 @@ test('a data file with another test-set size re-ranges the digit setting instead
     await own.close();
   }
 });
+
+test('the CNNs: in the model menu, verified live with progress, the digit view works; the training-method comparison', async () => {
+  const cnn = models.find((m) => /^cnn-crownibp/.test(m));
+  if (!cnn) return; // a manifest without CNNs (the comparison panel then says so)
+  const { page, errors } = await open(ctx, lab(`model=${cnn}&eps=0.3&method=ibp&digit=17`));
+  await ready(page);
+  const options = await page.$$eval('select[name=model] option, [data-setting=model] option', (os) => os.map((o) => o.value));
+  if (options.length) assert.ok(options.includes(cnn) && options.some((o) => /^mlp-/.test(o)), 'MLPs and CNNs in the menu');
+  const r = await liveResult(page, `${cnn}|0.3|ibp|1|-`);
+  assert.equal(r.n, 2000);
+  const want = manifest.models.find((m) => m.id === cnn).metrics;
+  const k = want.eps.findIndex((e) => Math.abs(e - 0.3) < 1e-6);
+  assert.ok(Math.abs(r.verified / r.n - want.ibp_err[k]) <= 0.001, `live IBP verified error ${r.verified / r.n} vs manifest ${want.ibp_err[k]}`);
+  await page.waitForSelector('#lab[data-digit-status="done"]');
+  assert.match(await page.textContent('[data-testid=digit-verdict]'), /ε = 0\.300/);
+  const rows = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  assert.ok(rows.some((t) => /CROWN-IBP training/.test(t)) && rows.some((t) => /IBP training/.test(t)), `training rows: ${rows}`);
+  assert.match(await page.textContent('[data-testid=training-note]'), /Table 2/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -4,7 +4,7 @@
 // method has a slope; the fidelity note says "move ε to 0.3" only away from 0.3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { metricAt, curves, slopeDip, naturalSentence, robustSentence, dipSentence, noticeSentences, fidelityNote, hereSummary } from '../../www/labs/verify-findings.js';
+import { metricAt, curves, slopeDip, naturalSentence, robustSentence, dipSentence, noticeSentences, fidelityNote, hereSummary, trainingComparison } from '../../www/labs/verify-findings.js';
 
 const text = (parts) => (parts ? parts.map((x) => (typeof x === 'string' ? x : x.b)).join('') : null);
 const model = (id, m) => ({ id, label: id, metrics: { eps: [0, 0.1, 0.2, 0.3], ...m } });
@@ -80,4 +80,21 @@ test('hereSummary: each deviation next to the paper, from the manifest config', 
   const s = hereSummary({ config: { dims: [784, 256, 10], train_digits: 8000, train: { epochs: 80, train_eps: 0.30000001192092896 } } });
   assert.equal(s, 'Here: an MLP 784–256–10 (paper: a large CNN); 8,000 training digits (paper: 60,000); trained at ε = 0.3 (paper: 0.4); 80 epochs.');
   assert.equal(hereSummary(null), 'Here: a small MLP (paper: a large CNN).');
+});
+
+test('trainingComparison averages seeds, takes the tighter verifier and skips missing methods', () => {
+  const mk = (id, ibp, cib, clean = 0.02) => ({ id, metrics: { eps: [0, 0.3], clean_err: clean, ibp_err: ibp, crownibp_err: cib } });
+  const { eps, rows } = trainingComparison([
+    mk('mlp-crownibp', [0.1, 0.5], [0.1, 0.6]),
+    mk('cnn-crownibp-s1', [0.02, 0.20], [0.02, 0.30]),
+    mk('cnn-crownibp-s2', [0.04, 0.40], [0.04, 0.30], 0.04),
+    mk('cnn-natural', [0.01, 1], [0.01, 1]),
+  ]);
+  assert.deepEqual(eps, [0, 0.3]);
+  assert.deepEqual(rows.map((r) => r.key), ['crownibp', 'natural']);
+  const c = rows[0];
+  assert.deepEqual(c.ids, ['cnn-crownibp-s1', 'cnn-crownibp-s2']);
+  assert.ok(Math.abs(c.mean[1] - 25) < 1e-9 && Math.abs(c.min[1] - 20) < 1e-9 && Math.abs(c.max[1] - 30) < 1e-9);
+  assert.ok(Math.abs(c.clean - 3) < 1e-9);
+  assert.deepEqual(trainingComparison(null), { eps: [], rows: [] });
 });

@@ -139,3 +139,41 @@ export function hereSummary(robust) {
   if (epochs) parts.push(`${epochs} epochs${cfg.quick ? ', a quick run' : ''}`);
   return `Here: ${parts.join('; ')}.`;
 }
+
+/** The CNNs' training methods, in the order the comparison draws them. `match` picks the manifest ids. */
+export const TRAININGS = [
+  { key: 'crownibp', label: 'CROWN-IBP training', color: 'crownibp', match: /^cnn-crownibp/ },
+  { key: 'ibp', label: 'IBP training (Gowal et al.)', color: 'ibp', match: /^cnn-ibp/ },
+  { key: 'natural', label: 'natural training', color: 'clean', match: /^cnn-natural/ },
+];
+
+/** The training-method comparison on the shipped CNNs: for each training method, per ε, the verified error (the
+ *  tighter of IBP and CROWN-IBP verification, in %) averaged over its seeds, with the seeds' min and max.
+ *  `{ eps, rows: [{ key, label, color, ids, mean, min, max, clean }] }`; methods without models are left out. */
+export function trainingComparison(models) {
+  const list = Array.isArray(models) ? models : [];
+  let eps = [];
+  const rows = [];
+  for (const t of TRAININGS) {
+    const ms = list.filter((m) => t.match.test(m?.id || '') && Array.isArray(m?.metrics?.eps));
+    if (!ms.length) continue;
+    if (!eps.length) eps = ms[0].metrics.eps.map(Number);
+    const per = ms.map((m) => eps.map((e) => {
+      const a = metricAt(m, 'ibp_err', e);
+      const b = metricAt(m, 'crownibp_err', e);
+      const v = [a, b].filter((x) => x != null);
+      return v.length ? 100 * Math.min(...v) : null;
+    }));
+    const agg = (f) => eps.map((_, i) => {
+      const v = per.map((p) => p[i]).filter((x) => x != null);
+      return v.length ? f(v) : null;
+    });
+    const clean = ms.map((m) => m.metrics.clean_err).filter(Number.isFinite);
+    rows.push({
+      key: t.key, label: t.label, color: t.color, ids: ms.map((m) => m.id),
+      mean: agg((v) => v.reduce((s, x) => s + x, 0) / v.length), min: agg((v) => Math.min(...v)), max: agg((v) => Math.max(...v)),
+      clean: clean.length ? (100 * clean.reduce((s, x) => s + x, 0)) / clean.length : null,
+    });
+  }
+  return { eps, rows };
+}

@@ -22,7 +22,7 @@ import { LiveRun, rangeJob } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { DigitBounds } from '../ui/digitbounds.js';
 import { methodKey } from '../ui/palette.js';
-import { usesSlope, metricAt, curves, noticeSentences, fidelityNote, hereSummary } from './verify-findings.js';
+import { usesSlope, metricAt, curves, noticeSentences, fidelityNote, hereSummary, trainingComparison, TRAININGS } from './verify-findings.js';
 
 const MANIFEST_URL = new URL('../models/verify/manifest.json', import.meta.url);
 const MODELS_DIR = new URL('../models/verify/', import.meta.url);
@@ -125,8 +125,13 @@ class VerifyLab extends LabPage {
     h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
     const digitPanel = panel('One test digit', ...this.digitView.nodes);
     digitPanel.classList.add('digit-panel');
+    el.trainBox = h('div', { class: 'plot', 'aria-label': 'verified error versus epsilon by training method' });
+    el.trainNote = h('p', { class: 'sub', 'data-testid': 'training-note' });
+    el.trainTable = h('div', { 'data-testid': 'training-table' });
+    const trainPanel = panel('Training method: CROWN-IBP vs IBP vs natural (the CNNs)', el.trainBox, el.trainNote, el.trainTable);
+    trainPanel.dataset.testid = 'training-panel';
     return {
-      main: [panel('Error on the 2,000 test digits vs ε', el.plotBox, el.plotMsg, h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)), digitPanel],
+      main: [panel('Error on the 2,000 test digits vs ε', el.plotBox, el.plotMsg, h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)), digitPanel, trainPanel],
     };
   }
 
@@ -137,6 +142,40 @@ class VerifyLab extends LabPage {
     }));
     this.view(this.digitView);
     this.disposers.push(() => clearTimeout(this.liveTimer));
+    this.trainPlot = this.view(new CurvePlot(this.el.trainBox, {
+      xLabel: 'ε (L∞ radius)', xLabelShort: 'ε', xFormat: (x) => x.toFixed(3), yLabel: 'verified error (%)',
+      xRange: [0, 0.45], yRange: () => [0, 100], ySuffix: '%', markerLabel: 'ε',
+      series: TRAININGS.map((r) => ({ key: r.key, label: r.label, color: r.color, dash: r.key === 'natural' ? [6, 4] : null })),
+    }));
+  }
+
+  /** Draws the training-method comparison once the model list is in. */
+  drawTraining() {
+    if (this.trainCmp) return;
+    this.trainCmp = trainingComparison(this.shipped?.models);
+    const { eps, rows } = this.trainCmp;
+    this.trainPlot.update(eps, TRAININGS.map((t) => rows.find((r) => r.key === t.key)?.mean || eps.map(() => null)));
+    if (rows.length) this.drawTrainTable();
+    else this.el.trainNote.textContent = 'The model list has no CNNs.';
+  }
+
+  /** The training-method table: ours (mean and range over seeds) beside the paper's numbers at ε = 0.3 and 0.4. */
+  drawTrainTable() {
+    const { eps, rows } = this.trainCmp;
+    const at = (r, e) => {
+      const i = eps.findIndex((x) => Math.abs(x - e) < 1e-6);
+      if (i < 0 || r.mean[i] == null) return '–';
+      const spread = r.ids.length > 1 ? ` (${r.min[i].toFixed(1)}–${r.max[i].toFixed(1)})` : '';
+      return `${r.mean[i].toFixed(1)}%${spread}`;
+    };
+    const paper = (r, e) => (r.key === 'crownibp' ? PAPER_MNIST.find((p) => p.eps === e)?.verified || '–' : '–');
+    const tr = (cells, tag = 'td') => h('tr', {}, ...cells.map((c) => h(tag, {}, c)));
+    this.el.trainTable.replaceChildren(h('table', { class: 'fidelity' },
+      h('thead', {}, tr(['training', 'seeds', 'clean error', 'verified, ε = 0.1', 'verified, ε = 0.3', 'paper, ε = 0.3', 'verified, ε = 0.4', 'paper, ε = 0.4'], 'th')),
+      h('tbody', {}, ...rows.map((r) => tr([r.label, String(r.ids.length), r.clean == null ? '–' : `${r.clean.toFixed(1)}%`, at(r, 0.1), at(r, 0.3), paper(r, 0.3), at(r, 0.4), paper(r, 0.4)])))));
+    this.el.trainNote.textContent = 'Verified error = misclassified or not verified by the tighter of IBP and CROWN-IBP, mean over seeds '
+      + '(range in brackets). Ours: a small CNN (see the model label), 8,000 training digits, a short schedule, train ε 0.4; '
+      + 'the paper’s: its large CNN on the 60,000 MNIST digits, 200 epochs, train ε 0.4 (Table 2), CROWN-IBP only.';
   }
 
   async loadShipped() {
@@ -231,6 +270,7 @@ class VerifyLab extends LabPage {
 
   // ---------------------------------------------------------------- precomputed curves and the live points
   drawCurves() {
+    if (this.shipped) this.drawTraining();
     const v = this.values;
     const { eps, ys } = curves(this.model, SERIES);
     this.plot.update(eps, ys);

@@ -32,8 +32,78 @@ use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
+pub mod net;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
+
+pub use net::{Net, NetGrads, Op};
+
+/// What the attack and the counting loops need from a model: an MLP ([`Mlp`]) or a conv net ([`Net`]).
+pub trait Verifiable: Sync {
+    /// Input width (784).
+    fn n_inputs(&self) -> usize;
+    /// Number of classes (10).
+    fn n_classes(&self) -> usize;
+    /// Logits, B x K.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `x` is not B x I.
+    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>>;
+    /// Logits and the input gradient of the loss whose logit gradient `dl(logits)` returns.
+    ///
+    /// # Errors
+    /// As [`Verifiable::logits_of`].
+    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)>;
+    /// Margin bounds `(lower, upper)`, B x K (see [`margin_bounds`]).
+    ///
+    /// # Errors
+    /// As [`margin_bounds`].
+    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)>;
+}
+
+impl Verifiable for Mlp {
+    fn n_inputs(&self) -> usize {
+        self.inputs()
+    }
+    fn n_classes(&self) -> usize {
+        self.classes()
+    }
+    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
+        self.logits(x, batch)
+    }
+    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (logits, cache) = self.forward(x, batch)?;
+        let d = dl(&logits);
+        let mut g = MlpGrads::zeros(self);
+        let dx = self.backward(&cache, &d, &mut g, true)?;
+        Ok((logits, dx))
+    }
+    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+        margin_bounds(self, x, labels, eps, method, beta, slope)
+    }
+}
+
+impl Verifiable for Net {
+    fn n_inputs(&self) -> usize {
+        self.inputs()
+    }
+    fn n_classes(&self) -> usize {
+        self.classes()
+    }
+    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
+        self.logits(x, batch)
+    }
+    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (logits, cache) = self.forward(x, batch)?;
+        let d = dl(&logits);
+        let mut g = NetGrads::zeros(self);
+        let dx = self.backward(&cache, &d, &mut g, true)?;
+        Ok((logits, dx))
+    }
+    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.margin_bounds(x, labels, eps, method, beta, slope)
+    }
+}
 
 /// How to bound the margins.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -709,9 +779,9 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
 ///
 /// # Errors
 /// [`Error::Range`] for a bad epsilon; [`Error::Shape`] for mismatched lengths.
-pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<(Vec<f32>, Vec<bool>)> {
+pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<(Vec<f32>, Vec<bool>)> {
     check_eps(eps)?;
-    let (i, k) = (m.inputs(), m.classes());
+    let (i, k) = (m.n_inputs(), m.n_classes());
     let batch = labels.len();
     if x.len() != batch * i {
         return Err(Error::shape("pgd", format!("x must be {batch}x{i}")));
@@ -719,7 +789,7 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
     if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
         return Err(Error::range("label", format!("{y} is not below {k}")));
     }
-    let clean = argmax_rows(&m.logits(x, batch)?, k);
+    let clean = argmax_rows(&m.logits_of(x, batch)?, k);
     let mut fooled: Vec<bool> = clean.iter().zip(labels).map(|(&p, &y)| p != y as usize).collect();
     let mut best = x.to_vec();
     if eps == 0.0 || steps == 0 {
@@ -731,17 +801,10 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
         adv.extend(x[b * i..(b + 1) * i].iter().map(|&v| (v + rng.uniform_in(-eps, eps)).clamp(0.0, 1.0)));
     }
     let alpha = 2.5 * eps / steps as f32;
-    let mut g = MlpGrads::zeros(m);
-    for _ in 0..steps {
-        let (logits, cache) = m.forward(&adv, batch)?;
-        let pred = argmax_rows(&logits, k);
+    let grad_of = |logits: &[f32]| {
         let mut dl = vec![0.0; batch * k];
         for b in 0..batch {
             let y = labels[b] as usize;
-            if !fooled[b] && pred[b] != y {
-                fooled[b] = true;
-                best[b * i..(b + 1) * i].copy_from_slice(&adv[b * i..(b + 1) * i]);
-            }
             let z = &logits[b * k..(b + 1) * k];
             let lse = crate::kernels::act::log_sum_exp(z);
             let mut others = 0.0f32;
@@ -752,7 +815,17 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
             }
             dl[b * k + y] = -others;
         }
-        let dx = m.backward(&cache, &dl, &mut g, true)?;
+        dl
+    };
+    for _ in 0..steps {
+        let (logits, dx) = m.input_grad(&adv, batch, &grad_of)?;
+        let pred = argmax_rows(&logits, k);
+        for b in 0..batch {
+            if !fooled[b] && pred[b] != labels[b] as usize {
+                fooled[b] = true;
+                best[b * i..(b + 1) * i].copy_from_slice(&adv[b * i..(b + 1) * i]);
+            }
+        }
         for b in 0..batch {
             if fooled[b] {
                 continue;
@@ -763,7 +836,7 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
             }
         }
     }
-    let pred = argmax_rows(&m.logits(&adv, batch)?, k);
+    let pred = argmax_rows(&m.logits_of(&adv, batch)?, k);
     for b in 0..batch {
         if !fooled[b] {
             if pred[b] != labels[b] as usize {
@@ -779,8 +852,8 @@ pub fn pgd(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usi
 ///
 /// # Errors
 /// As [`pgd`].
-pub fn pgd_count(m: &Mlp, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<usize> {
-    let i = m.inputs();
+pub fn pgd_count<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<usize> {
+    let i = m.n_inputs();
     let parts = crate::par::map_range(labels.len().div_ceil(64), |p| {
         let (s, e) = (p * 64, ((p + 1) * 64).min(labels.len()));
         pgd(m, &x[s * i..e * i], &labels[s..e], first + s, eps, steps, seed).map(|r| r.1.iter().filter(|&&f| f).count())
@@ -809,8 +882,8 @@ pub struct Counts {
 /// # Errors
 /// As [`margin_bounds`].
 #[allow(clippy::too_many_arguments)]
-pub fn verify_counts(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, chunk: usize) -> Result<Counts> {
-    let (i, k) = (m.inputs(), m.classes());
+pub fn verify_counts<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, chunk: usize) -> Result<Counts> {
+    let (i, k) = (m.n_inputs(), m.n_classes());
     let batch = labels.len();
     if x.len() != batch * i {
         return Err(Error::shape("verify_counts", format!("x must be {batch}x{i}")));
@@ -820,8 +893,8 @@ pub fn verify_counts(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
         let (s, e) = (p * chunk, ((p + 1) * chunk).min(batch));
         let xs = &x[s * i..e * i];
         let ys = &labels[s..e];
-        let pred = argmax_rows(&m.logits(xs, e - s)?, k);
-        let (lo, _) = margin_bounds(m, xs, ys, eps, method, beta, slope)?;
+        let pred = argmax_rows(&m.logits_of(xs, e - s)?, k);
+        let (lo, _) = m.bounds(xs, ys, eps, method, beta, slope)?;
         let mut c = Counts { n: (e - s) as u32, ..Default::default() };
         for b in 0..e - s {
             let wrong = pred[b] != ys[b] as usize;
@@ -862,6 +935,9 @@ pub struct TrainConfig {
     pub kappa_end: f32,
     /// Final beta (1 = CROWN-IBP bound, 0 = IBP bound).
     pub beta_end: f32,
+    /// Initial beta (1 for CROWN-IBP; 0 with `beta_end = 0` is pure IBP training as in Gowal et al. 2018).
+    #[serde(default = "one")]
+    pub beta_start: f32,
     /// Minibatch size.
     pub batch: usize,
     /// Adam step size.
@@ -878,7 +954,11 @@ pub fn schedule(cfg: &TrainConfig, t: f32) -> RobustLoss {
         return RobustLoss { eps: 0.0, kappa: 1.0, beta: 1.0 };
     }
     let p = ((t - cfg.warmup as f32) / cfg.ramp.max(1) as f32).clamp(0.0, 1.0);
-    RobustLoss { eps: p * cfg.train_eps, kappa: 1.0 + p * (cfg.kappa_end - 1.0), beta: 1.0 + p * (cfg.beta_end - 1.0) }
+    RobustLoss { eps: p * cfg.train_eps, kappa: 1.0 + p * (cfg.kappa_end - 1.0), beta: cfg.beta_start + p * (cfg.beta_end - cfg.beta_start) }
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// One epoch's summary, for progress reports.
@@ -966,7 +1046,7 @@ pub struct EvalPoint {
 ///
 /// # Errors
 /// As [`margin_bounds`] and [`pgd`].
-pub fn evaluate(m: &Mlp, x: &[f32], labels: &[u8], eps_grid: &[f32], pgd_steps: usize, seed: u64, with_crown: bool) -> Result<Vec<EvalPoint>> {
+pub fn evaluate<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], eps_grid: &[f32], pgd_steps: usize, seed: u64, with_crown: bool) -> Result<Vec<EvalPoint>> {
     let n = labels.len() as f32;
     let mut out = Vec::new();
     for &eps in eps_grid {
