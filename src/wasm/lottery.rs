@@ -17,8 +17,12 @@ use crate::nn::Mlp;
 use crate::Error;
 
 /// The page's settings (a [`PageSettings`] record) as the engine's configuration for `setting`.
+/// The page's settings object. Read through a JSON value: serde-wasm-bindgen looks up only the struct's own fields,
+/// so `deny_unknown_fields` would never see an unknown key; serde_json does.
 fn settings_from(settings: JsValue) -> Result<PageSettings, JsError> {
-    serde_wasm_bindgen::from_value(settings).map_err(|e| js_err(Error::format("lottery settings", e.to_string())))
+    let bad = |e: String| js_err(Error::format("lottery settings", e));
+    let v: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
 }
 
 fn plan_of(setting: Setting, sizes: &[usize], roles: &[Role], settings: JsValue) -> Result<(PlanView, ImpConfig), JsError> {
