@@ -87,6 +87,16 @@ for (const id of LIVE) {
       const statuses = await settle(page);
       for (const [k, s] of Object.entries(statuses)) assert.notEqual(s, 'error', `${id}: ${k} is "error" after the restart`);
       assert.notEqual(await page.evaluate(() => document.body.dataset.status), 'error');
+      // A setting that only re-draws what is computed (corruptions' severity): try the lab's other visible
+      // settings, one change each, until one calls the engine.
+      for (const p of spec.filter((q) => !q.hidden && q.name !== k2 && (q.type === 'enum' ? q.values?.length > 1 : q.type === 'number' || q.type === 'int'))) {
+        if ((await page.evaluate(() => window.__calls.ok)) > 0) break;
+        const v = p.type === 'enum' ? p.values.find((x) => x !== p.default) : p.max;
+        if (v === undefined) continue;
+        await page.evaluate(([h]) => { location.hash = h; }, [`#/${id}?${p.name}=${encodeURIComponent(v)}`]);
+        await settle(page);
+        await page.waitForTimeout(500);
+      }
       // A lab whose settings only take effect on a run (ucb, molecules): the run button is the next action.
       if ((await page.evaluate(() => window.__calls.ok)) === 0 && (await page.locator('[data-testid=run]').count())) {
         await page.click('[data-testid=run]');

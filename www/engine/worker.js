@@ -13,6 +13,7 @@
 // an error named "EnginePanic" with the panic message, refuses further calls, and engine.js starts a fresh worker
 // and re-opens the labs, so the page keeps its state.
 
+import { checkSha256 } from './checksums.js';
 import * as Comlink from '../vendor/comlink.mjs';
 
 let pkg = null;
@@ -97,30 +98,6 @@ async function fetchBytes(url) {
   }
   bytesCache.set(url, bytes);
   return bytes;
-}
-
-// The site's root (the worker is www/engine/worker.js) and its list of shipped files' SHA-256 (scripts/checksums.mjs).
-const SITE = new URL('../../', import.meta.url);
-let sums = null;
-
-/** The checksum list, fetched once; an empty list if the site has none (then nothing is checked). */
-function checksumList() {
-  sums ??= fetch(new URL('www/checksums.json', SITE)).then((r) => (r.ok ? r.json() : { files: {} }))
-    .then((j) => j.files || {}, () => ({}));
-  return sums;
-}
-
-/** Throws, naming the file, when a shipped file's bytes do not have the SHA-256 www/checksums.json lists. */
-async function checkSha256(url, bytes) {
-  const abs = new URL(url, self.location.href);
-  if (abs.origin !== SITE.origin || !abs.pathname.startsWith(SITE.pathname)) return;
-  const rel = decodeURIComponent(abs.pathname.slice(SITE.pathname.length));
-  const want = (await checksumList())[rel];
-  if (!want) return;
-  const got = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-  if (got !== want) {
-    throw new Error(`${rel} is damaged or out of date: its ${bytes.length.toLocaleString('en-US')} bytes do not have the SHA-256 that www/checksums.json lists. Reload the page; if it persists, the site's copy of the file is broken.`);
-  }
 }
 
 function shortName(url) {

@@ -75,7 +75,7 @@ class CompressiveLab extends LabPage {
     return [
       { name: 'data', type: 'enum', values: DATA.map((d) => d.value), default: 'text', what: 'data setting', label: 'Data',
         options: DATA, hint: 'Natural text: the novel. Long-range recall: every line opens with a capital written 8 times, then D − 1 random small letters, then "=" and the capital again.' },
-      { name: 'c', type: 'int', min: 1, max: 8, default: 4, id: 'rate', control: 'slider', positions: RATES, label: 'Compression rate c',
+      { name: 'c', type: 'int', min: 1, max: 8, default: 4, id: 'rate', control: 'slider', main: true, positions: RATES, label: 'Compression rate c',
         unit: 'memories per compressed memory', hint: 'Trained rates: 1, 2, 3, 4, 8 (arrow keys step between them). c = 1 only moves memories into the second store.' },
       { name: 'fn', type: 'enum', values: FUNCS.map((f) => f.value), default: 'conv', what: 'compression function', label: 'Compression function f_c',
         options: FUNCS.map(({ value, label }) => ({ value, label })), hint: 'The convolution is shipped at every c; the others at c = 4.' },

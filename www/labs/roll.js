@@ -8,6 +8,7 @@
 // #lab[data-regions] (regions in the map), [data-eps2] (the inspected point's ε̂_2), [data-iter] (steps taken),
 // [data-digit-eps2] (the selected digit's ε̂_2 under the selected model).
 
+import { fetchChecked } from '../engine/checksums.js';
 import { h, progress, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, fetchJson, downloadText, csvText } from '../ui/labpage.js';
 import { LiveRun } from '../ui/liverun.js';
@@ -34,11 +35,8 @@ function regionColor(hash, positive, dark) {
   return [Math.round(255 * f(0)), Math.round(255 * f(8)), Math.round(255 * f(4))];
 }
 
-async function fetchBytes(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url} answered ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
+// Shipped bytes, checked against www/checksums.json (a damaged file is named).
+const fetchBytes = fetchChecked;
 
 class RollLabPage extends LabPage {
   get css() {
