@@ -5,11 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { servers, launch, open, ready, ROOT } from './helpers.mjs';
+import { servers, launch, open, ready, liveLabs } from './helpers.mjs';
 
-const registry = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8'));
-const LIVE = registry.labs.filter((l) => l.status === 'live').map((l) => l.id);
+const LIVE = liveLabs();
 
 let srv;
 let ctx;

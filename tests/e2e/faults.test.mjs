@@ -7,12 +7,9 @@
 // The lab list comes from the registry, so a new lab is covered as soon as it is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { servers, launch, open, ready, labValues, ROOT } from './helpers.mjs';
+import { servers, launch, open, ready, labValues, liveLabs, labSpec, settle } from './helpers.mjs';
 
-const registry = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8'));
-const LIVE = registry.labs.filter((l) => l.status === 'live').map((l) => l.id);
+const LIVE = liveLabs();
 
 let srv;
 let ctx;
@@ -35,23 +32,11 @@ function variants(spec) {
   return [[en.name, others[0]], [en.name, en.default]];
 }
 
-/** Waits until no status mirrored on #lab is "running" or "loading"; returns the statuses. */
-async function settle(page, timeout = 90000) {
-  await page.waitForFunction(() => Object.entries(document.getElementById('lab').dataset)
-    .filter(([k]) => k.endsWith('Status')).every(([, v]) => v !== 'running' && v !== 'loading'), null, { timeout, polling: 250 });
-  return page.evaluate(() => Object.fromEntries(Object.entries(document.getElementById('lab').dataset).filter(([k]) => k.endsWith('Status'))));
-}
-
 for (const id of LIVE) {
   test(`faults: ${id} survives a worker crash with its settings`, async () => {
     const probe = await open(ctx, `${srv.plain}/#/${id}`);
     await ready(probe.page, 90000);
-    const spec = await probe.page.evaluate(() => {
-      const lab = window.paperlab.lab;
-      const s = lab.specList || (Array.isArray(lab.spec) ? lab.spec : lab.spec());
-      return s.map((p) => ({ name: p.name, type: p.type, min: p.min, max: p.max, hidden: !!p.hidden, default: p.default,
-        values: typeof p.values === 'function' ? p.values() : p.values }));
-    });
+    const spec = await labSpec(probe.page);
     await probe.page.close();
     const [[k1, v1], [k2, v2]] = variants(spec);
 

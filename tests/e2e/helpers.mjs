@@ -9,7 +9,7 @@
 // Every page records `pageerror` events and console errors; tests assert there are none (except what they expect).
 
 import { createServer } from 'node:http';
-import { createReadStream, mkdtempSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, extname, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,33 @@ export async function pgdResult(page, key, timeout = 90000) {
 /** The current lab settings as the page holds them. */
 export function labValues(page) {
   return page.evaluate(() => ({ ...window.paperlab.lab.values }));
+}
+
+/** The ids of the registry's live labs (www/labs/labs.json), in gallery order: the site-wide tests cover each. */
+export function liveLabs() {
+  return JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs.filter((l) => l.status === 'live').map((l) => l.id);
+}
+
+/** The mounted lab's settings spec as data (enum lists resolved): name, type, min, max, maxLength, hidden,
+ *  values, default. */
+export function labSpec(page) {
+  return page.evaluate(() => {
+    const lab = window.paperlab.lab;
+    const spec = lab.specList || (Array.isArray(lab.spec) ? lab.spec : lab.spec());
+    return spec.map((p) => ({
+      name: p.name, type: p.type, min: p.min, max: p.max, maxLength: p.maxLength, hidden: !!p.hidden,
+      values: typeof p.values === 'function' ? p.values() : p.values, default: p.default,
+    }));
+  });
+}
+
+/** Waits until no status the lab mirrors on #lab (`data-*-status`) is "running" or "loading", then `after` ms more
+ *  (debounced views catching up); returns the statuses. */
+export async function settle(page, { timeout = 90000, after = 0 } = {}) {
+  await page.waitForFunction(() => Object.entries(document.getElementById('lab').dataset)
+    .filter(([k]) => k.endsWith('Status')).every(([, v]) => v !== 'running' && v !== 'loading'), null, { timeout, polling: 250 });
+  if (after) await page.waitForTimeout(after);
+  return page.evaluate(() => Object.fromEntries(Object.entries(document.getElementById('lab').dataset).filter(([k]) => k.endsWith('Status'))));
 }
 
 export async function shot(page, name) {

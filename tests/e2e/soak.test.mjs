@@ -10,12 +10,9 @@
 // The lab list comes from the registry, so a new lab is soaked as soon as it is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { servers, launch, open, ready, labValues, ROOT } from './helpers.mjs';
+import { servers, launch, open, ready, labValues, liveLabs, settle as settleStatuses } from './helpers.mjs';
 
-const registry = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8'));
-const LIVE = registry.labs.filter((l) => l.status === 'live').map((l) => l.id);
+const LIVE = liveLabs();
 const PRESSES = 150;
 const RUNS = 20;
 // Bounds: the heap may grow by 40 MB plus half again (caches of shipped curves are fine, a leak per event is not);
@@ -34,13 +31,8 @@ after(async () => {
   await srv?.close();
 });
 
-async function settle(page, timeout = 120000) {
-  await page.waitForFunction(() => Object.entries(document.getElementById('lab').dataset)
-    .filter(([k]) => k.endsWith('Status')).every(([, v]) => v !== 'running' && v !== 'loading'), null, { timeout, polling: 250 });
-  // Debounced views (live summaries, deferred redraws) catch up.
-  await page.waitForTimeout(800);
-  return page.evaluate(() => Object.fromEntries(Object.entries(document.getElementById('lab').dataset).filter(([k]) => k.endsWith('Status'))));
-}
+// Debounced views (live summaries, deferred redraws) catch up for 800 ms after the statuses settle.
+const settle = (page) => settleStatuses(page, { timeout: 120000, after: 800 });
 
 /** What the lab shows, to compare with a fresh load: settings, and every line chart's numbers (timings masked). */
 async function shown(page) {

@@ -12,13 +12,10 @@
 // (PAPERLAB_FUZZ_SEED, default 20190506) and short (PAPERLAB_URL_FUZZ_RUNS per lab, default 12); raise them locally.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { servers, launch, open, ready, ROOT } from './helpers.mjs';
+import { servers, launch, open, ready, liveLabs, labSpec } from './helpers.mjs';
 
-const registry = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8'));
-const LIVE = registry.labs.filter((l) => l.status === 'live').map((l) => l.id);
+const LIVE = liveLabs();
 const SEED = Number(process.env.PAPERLAB_FUZZ_SEED || 20190506);
 const RUNS = Number(process.env.PAPERLAB_URL_FUZZ_RUNS || 12);
 
@@ -67,18 +64,6 @@ function queryArb(spec) {
   );
   return fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 6 })
     .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v}`).join('&'));
-}
-
-/** The spec as data (enum lists resolved), from the mounted lab. */
-function readSpec(page) {
-  return page.evaluate(() => {
-    const lab = window.paperlab.lab;
-    const spec = lab.specList || (Array.isArray(lab.spec) ? lab.spec : lab.spec());
-    return spec.map((p) => ({
-      name: p.name, type: p.type, min: p.min, max: p.max, maxLength: p.maxLength, hidden: !!p.hidden,
-      values: typeof p.values === 'function' ? p.values() : p.values, default: p.default,
-    }));
-  });
 }
 
 /** Applies `hash` through the page's hashchange path and waits for the update to settle. */
@@ -147,7 +132,7 @@ for (const id of LIVE) {
     const { page, errors } = await open(ctx, `${srv.plain}/#/${id}`);
     try {
       await ready(page, 90000);
-      const spec = await readSpec(page);
+      const spec = await labSpec(page);
       assert.ok(spec.length > 0, `${id}: the lab exposes no settings spec`);
       for (const query of REGRESSIONS[id] || []) {
         await applyHash(page, `#/${id}?${query}`);
