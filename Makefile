@@ -52,9 +52,11 @@ setup-test:
 
 # ---- build -----------------------------------------------------------------------------------------------------------
 
+# The four packages build two at a time: each ends in a single-threaded fat-LTO link and a wasm-opt run, and each
+# has its own target directory, so a second build fills the other core. Each package's log is printed when it ends.
 build: setup
-	@$(MAKE) pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor
-	$(MAKE) check-wasm
+	@$(MAKE) -j2 --output-sync=target pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
+	$(MAKE) vendor check-wasm
 
 # pkg/: stable toolchain, +simd128 (.cargo/config.toml), one thread. Works everywhere.
 pkg:
@@ -140,7 +142,6 @@ test: setup-test
 	phase test-native
 	phase test-wasm
 	phase test-wasm-threads
-	phase test-wasm-relaxed
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
 
@@ -167,25 +168,27 @@ new-lab:
 	@node scripts/new-lab.mjs "$(NAME)"
 
 # Profile fast-test (Cargo.toml): release code generation without fat LTO, so ~45 test binaries link in seconds.
+# One build, with feature `parallel`: the kernels' tests run the GEMM on 1, 2 and 3 threads and the heavy checks
+# (shipped models, property tests) use both cores. The one-thread code path (src/par.rs without `parallel`) is the
+# one test-wasm runs.
 test-native:
-	@echo "== native: cargo test --profile fast-test"
-	cargo test --profile fast-test
-	@echo "== native, --features parallel: the GEMM on 1, 2 and 3 threads"
-	cargo test --profile fast-test --features parallel --test kernels
+	@echo "== native: cargo test --profile fast-test --features parallel"
+	cargo test --profile fast-test --features parallel
 
-# The wasm tests in headless Chromium, single-threaded build flags: the one browser test binary tests/wasm/ (a module
-# per lab) and tests/wasm_threads.rs (empty without feature parallel). Only these targets are named, so wasm-pack
-# does not compile the native test files (gated to empty binaries on wasm32) for wasm.
+# The browser tests in headless Chromium (scripts/wasm-test.sh: the one test binary tests/wasm/, a module per lab,
+# and tests/wasm_threads.rs) with the flags of pkg/, in the release profile and target directory `make build` used,
+# so only the two test binaries are compiled. `wasm-pack test --headless --chrome -- --test wasm --test wasm_threads`
+# runs the same tests (README, "Tests"), compiling the crate twice more.
 test-wasm:
-	@echo "== wasm: wasm-pack test --headless --chrome (the tests/wasm/ and tests/wasm_threads.rs targets only)"
-	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome -- \
-	  --test wasm --test wasm_threads
+	@scripts/wasm-test.sh
 
-# The same wasm tests again with the threaded build's flags (nightly, .cargo/threads.toml, feature parallel).
+# The same browser tests with the flags of pkg-parallel-relaxed/, the package Chromium loads on a cross-origin
+# isolated page: threads (nightly, build-std, feature parallel, the Worker pool) and relaxed SIMD (the fused
+# multiply-add micro-kernel against its plain twin).
 test-wasm-threads:
-	@scripts/wasm-test.sh --threads
+	@scripts/wasm-test.sh --threads --relaxed
 
-# The same wasm tests with the relaxed-SIMD flags of pkg-relaxed/ (fused multiply-add kernels against their twins).
+# Not in `make test` (test-wasm-threads covers relaxed SIMD): the one-thread relaxed flags of pkg-relaxed/.
 test-wasm-relaxed:
 	@scripts/wasm-test.sh --relaxed
 

@@ -3,18 +3,12 @@
 // be cancelled, bad URL values get notes, and there are no page or console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues } from './helpers.mjs';
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const slope = async (page) => Number((await page.textContent('[data-testid=readout]')).match(/≈ (-?[\d.]+)/)[1]);
 

@@ -8,18 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { servers, launch, open, ready, labValues, shot, ROOT } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot, ROOT } from './helpers.mjs';
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const lab = (q) => `${srv.isolated}/?single=1&relaxed=0#/corruptions${q ? `?${q}` : ''}`;
 const data = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));

@@ -6,21 +6,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { servers, launch, open, ready, shot, ROOT } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, shot, ROOT } from './helpers.mjs';
 
 const LIVE = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs
   .filter((e) => e.status === 'live').map((e) => e.id);
 let srv;
 let ctx;
 
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 /** The boxes of the main control and the main plot, and the viewport: at scroll position 0, or (`scroll`) with the
  *  main control scrolled to the top of the viewport as a reader would. */

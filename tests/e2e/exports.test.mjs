@@ -5,20 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { servers, launch, open, ready, liveLabs } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, liveLabs } from './helpers.mjs';
 
 const LIVE = liveLabs();
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 async function downloadOf(page, button) {
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), button.click()]);

@@ -7,20 +7,14 @@
 // The lab list comes from the registry, so a new lab is covered as soon as it is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues, liveLabs, labSpec, settle } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, liveLabs, labSpec, settle } from './helpers.mjs';
 
 const LIVE = liveLabs();
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 /** Two valid non-default settings of the lab: the first visible numeric setting at its max (then its min), or an
  *  enum's other value. */

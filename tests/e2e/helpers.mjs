@@ -118,6 +118,22 @@ export async function launch() {
   return ctx;
 }
 
+/**
+ * The servers and the browser of one test file, for its `before`/`after` hooks:
+ *   before(async () => ({ srv, ctx } = await startBrowser()));
+ *   after(() => stopBrowser(srv, ctx));
+ */
+export async function startBrowser() {
+  const srv = await servers();
+  return { srv, ctx: await launch() };
+}
+
+/** Closes what `startBrowser` opened (either may be missing if `before` failed half-way). */
+export async function stopBrowser(srv, ctx) {
+  await ctx?.close();
+  await srv?.close();
+}
+
 /** Open `url` in a new page, recording page errors and console errors in `errors`. */
 export async function open(ctx, url, { colorScheme, allowOrigins = [] } = {}) {
   const page = await ctx.newPage();

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { servers, launch, open, ready, shot, ROOT } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, shot, ROOT } from './helpers.mjs';
 
 const REGISTRY = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs;
 const LABS = REGISTRY.filter((e) => e.status !== 'template').map((e) => e.id);
@@ -13,14 +13,8 @@ const COMING = REGISTRY.filter((e) => e.status === 'coming').map((e) => e.id);
 let srv;
 let ctx;
 
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 test('the registry names the papers the project is about', () => {
   for (const id of ['verify', 'lottery', 'compressive', 'onlstm', 'ucb', 'corruptions', 'bagnet', 'roll', 'blindspot', 'molecules']) {

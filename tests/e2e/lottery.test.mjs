@@ -5,19 +5,13 @@
 // PAPERLAB_SINGLE=1 opens the one-thread build (`?single=1&relaxed=0`), the only one `make pkg` builds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
 
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const SINGLE = process.env.PAPERLAB_SINGLE === '1';
 const lab = (q) => `${srv.isolated}/${SINGLE ? '?single=1&relaxed=0' : ''}#/lottery${q ? `?${q}` : ''}`;

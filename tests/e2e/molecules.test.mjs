@@ -3,18 +3,12 @@
 // MinimalLib, a bad start SMILES gets a clear message, and there are no page or console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const runOnce = async (page) => {
   await page.click('[data-testid=run]');

@@ -3,18 +3,12 @@
 // a point; the λ slider moves by keyboard into the URL; the digit panel shows live margins of the selected model.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const lab = (q) => `${srv.isolated}/#/roll${q ? `?${q}` : ''}`;
 const data = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));

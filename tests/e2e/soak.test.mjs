@@ -10,7 +10,7 @@
 // The lab list comes from the registry, so a new lab is soaked as soon as it is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues, liveLabs, settle as settleStatuses } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, liveLabs, settle as settleStatuses } from './helpers.mjs';
 
 const LIVE = liveLabs();
 const PRESSES = 150;
@@ -22,14 +22,8 @@ const WASM_SLACK = 64 * 2 ** 20;
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 // Debounced views (live summaries, deferred redraws) catch up for 800 ms after the statuses settle.
 const settle = (page) => settleStatuses(page, { timeout: 120000, after: 800 });

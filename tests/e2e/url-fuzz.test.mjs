@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { servers, launch, open, ready, liveLabs, labSpec } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, liveLabs, labSpec } from './helpers.mjs';
 
 const LIVE = liveLabs();
 const SEED = Number(process.env.PAPERLAB_FUZZ_SEED || 20190506);
@@ -21,14 +21,8 @@ const RUNS = Number(process.env.PAPERLAB_URL_FUZZ_RUNS || 12);
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 // Values written into the query as they are (not percent-encoded): broken escapes must reach the parser.
 const RAW = ['%', '%E0%A4%A', '%zz', '%00', '%ff%fe'];
