@@ -332,10 +332,10 @@ test('embed mode hides the chrome; share link and exports work', async () => {
   await page.close();
 });
 
-/** The shipped MNIST file with only the first `n` test digits (a data file of another size). */
+/** The shipped test-digit file with only the first `n` test digits (a data file of another size). */
 async function smallerTestSet(n) {
   const { gunzipSync, gzipSync } = await import('node:zlib');
-  const raw = gunzipSync(readFileSync(new URL('../../www/data/mnist-10k.safetensors.gz', import.meta.url)));
+  const raw = gunzipSync(readFileSync(new URL('../../www/data/mnist-test-2k.safetensors.gz', import.meta.url)));
   const len = Number(raw.readBigUInt64LE(0));
   const head = JSON.parse(raw.subarray(8, 8 + len).toString());
   const body = raw.subarray(8 + len);
@@ -365,14 +365,14 @@ test('a data file with another test-set size re-ranges the digit setting instead
   // Regression: this branch called serialiseState without importing it and showed "Could not load the model".
   const body = await smallerTestSet(500);
   const own = await launch();
-  await own.route('**/mnist-10k.safetensors.gz', (route) => route.fulfill({
+  await own.route('**/mnist-test-2k.safetensors.gz', (route) => route.fulfill({
     status: 200, body, headers: { 'content-type': 'application/gzip', 'cross-origin-resource-policy': 'same-origin' },
   }));
   // As a site that ships its own data file would: the checksum list names the new file's SHA-256.
   await own.route('**/www/checksums.json', async (route) => {
     const res = await route.fetch();
     const sums = await res.json();
-    sums.files['www/data/mnist-10k.safetensors.gz'] = createHash('sha256').update(body).digest('hex');
+    sums.files['www/data/mnist-test-2k.safetensors.gz'] = createHash('sha256').update(body).digest('hex');
     await route.fulfill({ response: res, body: JSON.stringify(sums) });
   });
   try {

@@ -31,6 +31,8 @@ import {
 
 const MODELS_DIR = new URL('../models/lottery/', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
+// The certified-net panel only evaluates: it reads the 2,000 test digits alone (0.3 MB), not the training digits.
+const TEST_DATA_URL = new URL('../data/mnist-test-2k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
 const VERIFY_MODEL_URL = new URL('../models/verify/mlp-crownibp.safetensors', import.meta.url);
 const TEXT_URL = new URL('../data/moby-dick-200k.txt.gz', import.meta.url);
@@ -602,7 +604,7 @@ class LotteryLab extends LabPage {
       return;
     }
     if (!key || this.verifyCache.has(key)) return;
-    this.vh ||= this.engine.lab('lottery:verify', 'LotteryVerify', [VERIFY_MODEL_URL.href, DATA_URL.href]);
+    this.vh ||= this.engine.lab('lottery:verify', 'LotteryVerify', [VERIFY_MODEL_URL.href, TEST_DATA_URL.href]);
     let n;
     try {
       await this.vh.open();
