@@ -93,3 +93,42 @@ export function noticeSentences(table, beta) {
   }
   return out;
 }
+
+/** The table's row nearest to (α, β) (by |Δα| + |Δβ|), or null for an empty table. */
+export function cellAt(table, alpha, beta) {
+  if (!table || !Array.isArray(table.rows) || !table.rows.length) return null;
+  const d = (r) => Math.abs(r.alpha - alpha) + Math.abs(r.beta - beta);
+  return table.rows.reduce((best, r) => (d(r) < d(best) ? r : best), table.rows[0]);
+}
+
+const r2 = (x) => Math.round(x * 100) / 100;
+
+/** The α values a live run computes: the table's (or 1.0 … 0.6 in steps of 0.1 without a table), rounded to
+ *  0.01, plus `alpha` itself when it is not among them; descending. */
+export function alphaGrid(table, alpha) {
+  const base = table && Array.isArray(table.rows) && table.rows.length ? table.rows.map((r) => r.alpha) : [1, 0.9, 0.8, 0.7, 0.6];
+  const set = new Set(base.map(r2));
+  if (Number.isFinite(alpha)) set.add(r2(alpha));
+  return [...set].sort((a, b) => b - a);
+}
+
+/**
+ * A table row from a live run's counts: `accs` are the engine's per-model counts in MODELS order
+ * ({ n, correct, pgd_fooled, cw_fooled, verified_err }), `knn` the mean 5-NN distances in the same order.
+ * Success rates are among the correctly classified digits (null when none is); verified error only for the MLP.
+ */
+export function liveRecord(alpha, beta, accs, knn) {
+  const models = {};
+  MODELS.forEach((m, i) => {
+    const a = accs[i];
+    if (!a || !(a.n > 0)) return;
+    models[m.id] = {
+      clean_acc: a.correct / a.n,
+      pgd_success: a.correct > 0 ? a.pgd_fooled / a.correct : null,
+      cw_success: a.correct > 0 ? a.cw_fooled / a.correct : null,
+      verified_err: m.id === 'mlp-crownibp' ? a.verified_err / a.n : null,
+      knn: Number.isFinite(knn?.[i]) ? knn[i] : null,
+    };
+  });
+  return { alpha: r2(alpha), beta: r2(beta), n: accs[0]?.n ?? 0, models };
+}
