@@ -31,7 +31,9 @@ test('series: percent for rates, raw for knn, null where missing', () => {
 
 test('claim holds only with accuracy kept and success risen', () => {
   const c = claim(table, 0.1);
-  assert.ok(c.holds && Math.round(c.rise) === 50 && Math.round(c.accDrop) === 1);
+  // From the untransformed digits (α = 1, β = 0) to α = 0.6 at β = 0.1.
+  assert.ok(c.holds && Math.round(c.rise) === 55 && Math.round(c.accDrop) === 2, JSON.stringify(c));
+  assert.deepEqual([c.from.alpha, c.from.beta, c.to.alpha, c.to.beta], [1, 0, 0.6, 0.1]);
   const d = claim(table, 0.0);
   assert.ok(!d.holds, 'accuracy fell 19 points');
   assert.equal(claim(table, 0.3), null);
