@@ -49,7 +49,7 @@ class BlindspotLabPage extends LabPage {
       { name: 'alpha', type: 'number', min: A_MIN, max: A_MAX, step: 0.01, default: 0.7, main: true, label: 'Scale α',
         format: f2, hint: "x' = clip(α·x + β, 0, 1); the paper scans α from 1.0 down to 0.6. Arrow keys step 0.01, shift+arrows 0.1" },
       { name: 'beta', type: 'number', min: B_MIN, max: B_MAX, step: 0.01, default: 0, label: 'Shift β', format: f2,
-        hint: 'the paper scans β from 0 to 0.3; the shipped table has β = 0, 0.1, 0.2, 0.3' },
+        hint: 'the paper scans β from 0 to 0.3; the shipped table has β = 0, 0.05, 0.1, 0.2, 0.3 (the curves show the nearest)' },
       { name: 'attack', type: 'enum', values: ['pgd', 'cw'], default: 'pgd', label: 'Attack plotted',
         options: [{ value: 'pgd', label: 'PGD (cross-entropy)' }, { value: 'cw', label: 'C&W margin loss (L∞)' }] },
       { name: 'model', type: 'enum', values: MODELS.map((m) => m.id), default: 'cnn-madry', label: 'Model (table, embedding, digit)',
@@ -213,21 +213,16 @@ class BlindspotLabPage extends LabPage {
     const rows = this.shipped?.table?.rows || [];
     const alphas = [...new Set(rows.map((r) => r.alpha))].sort((a, b) => a - b);
     const betas = [...new Set(rows.map((r) => r.beta))].sort((a, b) => a - b);
-    const half = (list, i) => (list.length > 1 ? Math.abs(list[Math.min(i + 1, list.length - 1)] - list[Math.max(i - 1, 0)]) / (i === 0 || i === list.length - 1 ? 1 : 2) / 2 : 0.05);
+    // Each shipped cell fills the pad up to the midpoints with its neighbours (to the pad's edges at the ends).
+    const edges = (list, i, lo, hi) => [i > 0 ? (list[i - 1] + list[i]) / 2 : lo, i + 1 < list.length ? (list[i] + list[i + 1]) / 2 : hi];
     for (const r of rows) {
       const s = r.models?.['cnn-madry']?.pgd_success;
       if (!Number.isFinite(s)) continue;
-      const ia = alphas.indexOf(r.alpha);
-      const ib = betas.indexOf(r.beta);
-      const da = half(alphas, ia);
-      const db = half(betas, ib);
-      const x0 = Math.max(m.l, X(r.alpha - da));
-      const x1 = Math.min(W - m.r, X(r.alpha + da));
-      const y0 = Math.max(m.t, Y(r.beta + db));
-      const y1 = Math.min(H - m.b, Y(r.beta - db));
+      const [a0, a1] = edges(alphas, alphas.indexOf(r.alpha), A_MIN, A_MAX);
+      const [b0, b1] = edges(betas, betas.indexOf(r.beta), B_MIN, B_MAX);
       ctx.fillStyle = c.bad;
       ctx.globalAlpha = 0.08 + 0.8 * Math.max(0, Math.min(1, s));
-      ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+      ctx.fillRect(X(a0), Y(b1), X(a1) - X(a0), Y(b0) - Y(b1));
     }
     ctx.globalAlpha = 1;
     ctx.strokeStyle = c.grid;
@@ -383,7 +378,7 @@ class BlindspotLabPage extends LabPage {
     const near = (a) => Math.abs(a - this.values.alpha) < 0.025;
     this.tableBox.replaceChildren(
       dataTable({ head, rows: body, cls: 'bs-tab', rowClass: (i) => (near(rows[i].alpha) ? 'sel' : null),
-        caption: `${modelLabel(id)} at β = ${f2(b)} (change “Model” for the others): first ${t.digits.toLocaleString('en-US')} test digits, ε = ${t.eps}, ${t.pgd.steps} steps.` }),
+        caption: `${modelLabel(id)} at β = ${f2(b)} (change “Model” for the others): first ${t.digits.toLocaleString('en-US')} test digits, ε = ${sig3(t.eps)}, ${t.pgd.steps} steps.` }),
       h('p', { class: 'hint' }, `Made by: ${t.command} (${Math.round(t.seconds)} s, ${t.threads} thread${t.threads === 1 ? '' : 's'}).`));
   }
 
