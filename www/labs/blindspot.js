@@ -35,6 +35,8 @@ const EMB_TEST = 400;
 const KNN_DIGITS = 200;
 const EXAMPLE_STEPS = 40;
 
+/** Short names for the plot legends (the legend must fit a 700 px embed frame beside the plot). */
+const SHORT = { 'cnn-natural': 'natural', 'cnn-madry': 'adv. trained', 'mlp-crownibp': 'CROWN-IBP' };
 const modelLabel = (id) => MODELS.find((m) => m.id === id)?.label || id;
 const modelIndex = (id) => MODELS.findIndex((m) => m.id === id);
 const f2 = (x) => Number(x).toFixed(2);
@@ -116,7 +118,7 @@ class BlindspotLabPage extends LabPage {
       left: [h('div', { class: 'control bs-padbox' }, h('label', {}, 'α × β (colour: PGD success on the adversarially trained CNN, shipped)'), this.pad, this.padText),
         this.box.el],
       main: [
-        panel('Attack success at ε = 0.3 vs α (β fixed): the three networks, with their accuracy on x′ dashed', this.plotBox, this.plotNote, this.liveText,
+        panel('Attack success at ε = 0.3 vs α (β fixed); accuracy on x′ dashed', this.plotBox, this.plotNote, this.liveText,
           h('h3', { class: 'bs-sub' }, 'Mean 5-NN distance of x′ to the training digits in each network’s penultimate layer, relative to α = 1, β = 0'), this.knnBox),
         panel('The transformed test digits x′', h('div', { class: 'bs-strip' }, ...this.stripCanvases), this.stripText),
         panel('Train vs transformed test in the network’s embedding (2-D PCA of the penultimate layer; the paper uses t-SNE)', this.emb, this.embLegend, this.embText),
@@ -132,14 +134,14 @@ class BlindspotLabPage extends LabPage {
     this.plot = this.view(new CurvePlot(this.plotBox, {
       ...base, yLabel: '% of digits', ySuffix: '%', yRange: () => [0, 100],
       series: [
-        ...MODELS.map((m) => ({ key: `succ-${m.id}`, label: `attack success, ${m.label}`, color: m.color, width: 1.6 })),
-        ...MODELS.map((m) => ({ key: `acc-${m.id}`, label: `accuracy on x′, ${m.label}`, color: m.color, dash: [6, 4], points: false })),
-        { key: 'verified', label: 'verified error, CROWN-IBP MLP', color: 'crownibp', dash: [2, 3], points: false },
+        ...MODELS.map((m) => ({ key: `succ-${m.id}`, label: `success, ${SHORT[m.id]}`, color: m.color, width: 1.6 })),
+        ...MODELS.map((m) => ({ key: `acc-${m.id}`, label: `accuracy, ${SHORT[m.id]}`, color: m.color, dash: [6, 4], points: false })),
+        { key: 'verified', label: 'verified error, CROWN-IBP', color: 'crownibp', dash: [2, 3], points: false },
       ],
     }));
     this.knnPlot = this.view(new CurvePlot(this.knnBox, {
       ...base, yLabel: 'relative 5-NN distance', yRange: (lo, hi) => [Math.min(0.9, lo ?? 1), Math.max(1.1, hi ?? 1) * 1.02],
-      series: MODELS.map((m) => ({ key: `knn-${m.id}`, label: `5-NN distance, ${m.label}`, color: m.color, width: 1.6 })),
+      series: MODELS.map((m) => ({ key: `knn-${m.id}`, label: `5-NN distance, ${SHORT[m.id]}`, color: m.color, width: 1.6 })),
     }));
   }
 
