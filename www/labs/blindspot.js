@@ -341,7 +341,7 @@ class BlindspotLabPage extends LabPage {
           const c = rec.models[m.id];
           if (!c) continue;
           if (Number.isFinite(c[metric])) pts.push({ x: alpha, y: 100 * c[metric], color: m.color, label: here && m.id === 'cnn-madry' ? `live ${sig3(100 * c[metric])}%` : '' });
-          const k0 = base?.models?.[m.id]?.knn;
+          const k0 = live.base?.[modelIndex(m.id)] ?? base?.models?.[m.id]?.knn;
           if (Number.isFinite(c.knn) && k0) kpts.push({ x: alpha, y: c.knn / k0, color: m.color, label: '' });
         }
       }
@@ -398,7 +398,12 @@ class BlindspotLabPage extends LabPage {
     let engineMs = 0;
     const total = alphas.length * Math.min(v.digits, this.nTest || 2000);
     return {
-      begin: async () => total,
+      begin: async () => {
+        // The live run's own reference for the relative 5-NN distance: the same digits untransformed.
+        live.base = [];
+        for (const m of MODELS) live.base.push((await this.lab.call('knn', [modelIndex(m.id), 1, 0, v.digits, 5])).value);
+        return total;
+      },
       step: async (n) => {
         const alpha = alphas[ai];
         if (!started) {
