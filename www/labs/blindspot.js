@@ -57,7 +57,7 @@ class BlindspotLabPage extends LabPage {
       { name: 'model', type: 'enum', values: MODELS.map((m) => m.id), default: 'cnn-madry', label: 'Model (table, embedding, digit)',
         options: MODELS.map((m) => ({ value: m.id, label: m.label })) },
       { name: 'digit', type: 'int', min: 0, max: 1999, default: 0, label: 'Test digit' },
-      { name: 'digits', type: 'int', min: 10, max: 2000, default: 100, label: 'Digits per α', slot: 'run',
+      { name: 'digits', type: 'int', min: 10, max: 2000, default: 50, label: 'Digits per α', slot: 'run',
         hint: 'the live run evaluates the first this many test digits at each α of the curve' },
       { name: 'steps', type: 'int', min: 1, max: 200, default: 20, label: 'Attack steps', slot: 'run',
         hint: 'projected sign-gradient steps of size 2.5·ε / steps (the shipped table: 40)' },
