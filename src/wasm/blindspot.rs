@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
 use crate::data::mnist::{Mnist, PIXELS};
-use crate::labs::blindspot::{attack, knn_distance, pca2, success_rate, transform, verified_error, AttackConfig, Cnn, Model, Pca2, EPS};
+use crate::labs::blindspot::{attack, kde_kl, knn_distance, pca2, success_rate, transform, verified_error, AttackConfig, Cnn, Model, Pca2, EPS};
 use crate::nn::layers::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
@@ -207,6 +207,16 @@ impl BlindspotLab {
         let mut out = p.project(&e[..n_train * d]).map_err(js_err)?;
         out.extend(p.project(&q).map_err(js_err)?);
         Ok(out)
+    }
+
+    /// KL(test ‖ train) between Gaussian kernel densities (Silverman bandwidth) of the first `n_train` training
+    /// digits and the first `n_test` test digits at (α, β) in model `model`'s 2-D embedding (the paper's measure,
+    /// on PCA instead of t-SNE). Throws for fewer than 2 points in either set.
+    pub fn kde_kl(&mut self, model: usize, alpha: f32, beta: f32, n_train: usize, n_test: usize) -> Result<f64, JsError> {
+        let pts = self.embedding2d(model, alpha, beta, n_train, n_test)?;
+        let n_train = n_train.min(self.train_labels.len());
+        let (tr, te) = pts.split_at(2 * n_train);
+        kde_kl(tr, te, None).map_err(js_err)
     }
 
     /// One digit under one model: runs PGD at ε = 0.3 on its transformed version and returns `{ label, pred_clean,

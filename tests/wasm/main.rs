@@ -11,6 +11,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod _template;
 mod bagnet;
+mod blindspot;
 mod compressive;
 mod corruptions;
 mod kernels;

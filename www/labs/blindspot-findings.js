@@ -44,21 +44,21 @@ export function series(table, beta, model, metric) {
 }
 
 /**
- * The paper's claim, checked on the numbers: going from the untransformed digits (α = 1) to the smallest α at β,
- * does the adversarially trained CNN keep its clean accuracy (drop < 5 points) while PGD success rises (by ≥ 10
- * points)? Returns null when the table lacks the rows.
+ * The paper's claim, checked on the numbers: going from the untransformed digits (α = 1, β = 0; else α = 1 at β)
+ * to the smallest α at β, does the adversarially trained CNN keep its clean accuracy (drop < 5 points) while PGD
+ * success rises (by ≥ 10 points)? Returns null when the table lacks the rows.
  */
 export function claim(table, beta, model = 'cnn-madry') {
   const rows = rowsAtBeta(table, beta);
   if (rows.length < 2) return null;
-  const base = rows.find((r) => near(r.alpha, 1)) || rows[0];
+  const base = rowsAtBeta(table, 0).find((r) => near(r.alpha, 1)) || rows.find((r) => near(r.alpha, 1)) || rows[0];
   const far = rows[rows.length - 1];
   const a = base.models?.[model];
   const b = far.models?.[model];
   if (!a || !b) return null;
   const accDrop = 100 * (a.clean_acc - b.clean_acc);
   const rise = 100 * (b.pgd_success - a.pgd_success);
-  return { from: { alpha: base.alpha, ...a }, to: { alpha: far.alpha, ...b }, accDrop, rise, holds: accDrop < 5 && rise >= 10 };
+  return { from: { alpha: base.alpha, beta: base.beta, ...a }, to: { alpha: far.alpha, beta: far.beta, ...b }, accDrop, rise, holds: accDrop < 5 && rise >= 10 };
 }
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -68,7 +68,7 @@ export function noticeSentences(table, beta) {
   const out = [];
   const c = claim(table, beta);
   if (c) {
-    const alphaText = `α = ${c.from.alpha.toFixed(1)} → ${c.to.alpha.toFixed(1)} (β = ${beta.toFixed(1)})`;
+    const alphaText = `(α, β) = (${c.from.alpha.toFixed(1)}, ${c.from.beta.toFixed(2)}) → (${c.to.alpha.toFixed(2)}, ${c.to.beta.toFixed(2)})`;
     if (c.holds) {
       out.push(`From ${alphaText} the adversarially trained CNN still classifies ${pct(c.to.clean_acc)} of the digits, `
         + `but PGD now fools ${pct(c.to.pgd_success)} of them instead of ${pct(c.from.pgd_success)}: the blind-spot effect.`);
@@ -92,4 +92,43 @@ export function noticeSentences(table, beta) {
       : `The CROWN-IBP net's verified error at ε = 0.3 stays near ${pct(v.to.verified_err)}.`);
   }
   return out;
+}
+
+/** The table's row nearest to (α, β) (by |Δα| + |Δβ|), or null for an empty table. */
+export function cellAt(table, alpha, beta) {
+  if (!table || !Array.isArray(table.rows) || !table.rows.length) return null;
+  const d = (r) => Math.abs(r.alpha - alpha) + Math.abs(r.beta - beta);
+  return table.rows.reduce((best, r) => (d(r) < d(best) ? r : best), table.rows[0]);
+}
+
+const r2 = (x) => Math.round(x * 100) / 100;
+
+/** The α values a live run computes: the table's (or 1.0 … 0.6 in steps of 0.1 without a table), rounded to
+ *  0.01, plus `alpha` itself when it is not among them; descending. */
+export function alphaGrid(table, alpha) {
+  const base = table && Array.isArray(table.rows) && table.rows.length ? table.rows.map((r) => r.alpha) : [1, 0.9, 0.8, 0.7, 0.6];
+  const set = new Set(base.map(r2));
+  if (Number.isFinite(alpha)) set.add(r2(alpha));
+  return [...set].sort((a, b) => b - a);
+}
+
+/**
+ * A table row from a live run's counts: `accs` are the engine's per-model counts in MODELS order
+ * ({ n, correct, pgd_fooled, cw_fooled, verified_err }), `knn` the mean 5-NN distances in the same order.
+ * Success rates are among the correctly classified digits (null when none is); verified error only for the MLP.
+ */
+export function liveRecord(alpha, beta, accs, knn) {
+  const models = {};
+  MODELS.forEach((m, i) => {
+    const a = accs[i];
+    if (!a || !(a.n > 0)) return;
+    models[m.id] = {
+      clean_acc: a.correct / a.n,
+      pgd_success: a.correct > 0 ? a.pgd_fooled / a.correct : null,
+      cw_success: a.correct > 0 ? a.cw_fooled / a.correct : null,
+      verified_err: m.id === 'mlp-crownibp' ? a.verified_err / a.n : null,
+      knn: Number.isFinite(knn?.[i]) ? knn[i] : null,
+    };
+  });
+  return { alpha: r2(alpha), beta: r2(beta), n: accs[0]?.n ?? 0, models };
 }

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use crate::data::mnist::{CLASSES, PIXELS, SIDE};
 use crate::error::{Error, Result};
 use crate::io;
-use crate::kernels::conv::{conv2d, conv2d_backward, ConvGrads, ConvShape};
+use crate::kernels::conv::{conv2d_backward, ConvGrads, ConvShape};
+use crate::nn::conv::Conv2d;
 use crate::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward};
 use crate::nn::rng::Rng;
 
@@ -131,11 +132,13 @@ impl Cnn {
         })
     }
 
-    fn conv1(&self, batch: usize) -> ConvShape {
-        ConvShape::new(batch, 1, SIDE, SIDE, self.c1, KERNEL, 2, 1)
+    /// conv1's geometry: 1 x 28 x 28 → C1 x 14 x 14.
+    fn conv1(&self) -> Conv2d {
+        Conv2d { c: 1, h: SIDE, w: SIDE, o: self.c1, kh: KERNEL, kw: KERNEL, stride: 2, pad: 1 }
     }
-    fn conv2(&self, batch: usize) -> ConvShape {
-        ConvShape::new(batch, self.c1, SIDE1, SIDE1, self.c2, KERNEL, 2, 1)
+    /// conv2's geometry: C1 x 14 x 14 → C2 x 7 x 7.
+    fn conv2(&self) -> Conv2d {
+        Conv2d { c: self.c1, h: SIDE1, w: SIDE1, o: self.c2, kh: KERNEL, kw: KERNEL, stride: 2, pad: 1 }
     }
     fn flat(&self) -> usize {
         self.c2 * SIDE2 * SIDE2
@@ -197,13 +200,9 @@ impl Cnn {
     /// [`Error::Shape`] when `x` is not B x 784.
     pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, CnnCache)> {
         self.check_x(x, batch, "CNN forward")?;
-        let s1 = self.conv1(batch);
-        let mut a1 = vec![0.0; s1.y_len()];
-        conv2d(&s1, x, &self.w1, Some(&self.b1), &mut a1)?;
+        let a1 = self.conv1().forward(x, &self.w1, &self.b1, batch)?;
         let h1 = relu_forward(&a1);
-        let s2 = self.conv2(batch);
-        let mut a2 = vec![0.0; s2.y_len()];
-        conv2d(&s2, &h1, &self.w2, Some(&self.b2), &mut a2)?;
+        let a2 = self.conv2().forward(&h1, &self.w2, &self.b2, batch)?;
         let h2 = relu_forward(&a2);
         let a3 = linear_forward(&h2, &self.w3, &self.b3, batch, self.flat(), self.hidden)?;
         let h3 = relu_forward(&a3);
@@ -212,7 +211,8 @@ impl Cnn {
     }
 
     /// Backward pass from `dz` (B x K): accumulates the weight gradients into `g` when given, and returns the input
-    /// gradient (B x 784) when `need_dx` (else an empty vector).
+    /// gradient (B x 784) when `need_dx` (else an empty vector). Without `g` (an attack) no weight gradient is
+    /// computed for the convolutions.
     ///
     /// # Errors
     /// [`Error::Shape`] when `dz` does not match the cache.
@@ -222,55 +222,13 @@ impl Cnn {
             return Err(Error::shape("CNN backward", format!("dz must be {b}x{CLASSES}, has {} values", dz.len())));
         }
         let (h, flat) = (self.hidden, self.flat());
-        let mut scratch = (vec![0.0; self.w4.len()], vec![0.0; CLASSES], vec![0.0; self.w3.len()], vec![0.0; h]);
-        let (dw4, db4) = match g.as_deref_mut() {
-            Some(g) => (&mut g.w4[..], &mut g.b4[..]),
-            None => (&mut scratch.0[..], &mut scratch.1[..]),
-        };
-        let dh3 = linear_backward(dz, &cache.h3, &self.w4, dw4, db4, b, h, CLASSES, true)?;
+        let dh3 = dense_backward(dz, &cache.h3, &self.w4, g.as_deref_mut().map(|g| (&mut g.w4[..], &mut g.b4[..])), b, h, CLASSES)?;
         let da3 = relu_backward(&dh3, &cache.a3);
-        let (dw3, db3) = match g.as_deref_mut() {
-            Some(g) => (&mut g.w3[..], &mut g.b3[..]),
-            None => (&mut scratch.2[..], &mut scratch.3[..]),
-        };
-        let dh2 = linear_backward(&da3, &cache.h2, &self.w3, dw3, db3, b, flat, h, true)?;
+        let dh2 = dense_backward(&da3, &cache.h2, &self.w3, g.as_deref_mut().map(|g| (&mut g.w3[..], &mut g.b3[..])), b, flat, h)?;
         let da2 = relu_backward(&dh2, &cache.a2);
-        let s2 = self.conv2(b);
-        let mut dh1 = vec![0.0; s2.x_len()];
-        let (mut gw2, mut gb2) = (vec![0.0; self.w2.len()], vec![0.0; self.c2]);
-        let want_w = g.is_some();
-        conv2d_backward(
-            &s2,
-            &cache.h1,
-            &self.w2,
-            &da2,
-            ConvGrads { dx: Some(&mut dh1), dw: want_w.then_some(&mut gw2[..]), db: want_w.then_some(&mut gb2[..]) },
-        )?;
+        let dh1 = conv_backward(&self.conv2().shape(b), &cache.h1, &self.w2, &da2, g.as_deref_mut().map(|g| (&mut g.w2[..], &mut g.b2[..])), true)?;
         let da1 = relu_backward(&dh1, &cache.a1);
-        let s1 = self.conv1(b);
-        let mut dx = if need_dx { vec![0.0; s1.x_len()] } else { Vec::new() };
-        let (mut gw1, mut gb1) = (vec![0.0; self.w1.len()], vec![0.0; self.c1]);
-        if want_w || need_dx {
-            conv2d_backward(
-                &s1,
-                &cache.x,
-                &self.w1,
-                &da1,
-                ConvGrads {
-                    dx: need_dx.then_some(&mut dx[..]),
-                    dw: want_w.then_some(&mut gw1[..]),
-                    db: want_w.then_some(&mut gb1[..]),
-                },
-            )?;
-        }
-        if let Some(g) = g {
-            for (acc, src) in [(&mut g.w2, &gw2), (&mut g.b2, &gb2), (&mut g.w1, &gw1), (&mut g.b1, &gb1)] {
-                for (a, v) in acc.iter_mut().zip(src) {
-                    *a += v;
-                }
-            }
-        }
-        Ok(dx)
+        conv_backward(&self.conv1().shape(b), &cache.x, &self.w1, &da1, g.map(|g| (&mut g.w1[..], &mut g.b1[..])), need_dx)
     }
 
     /// Logits only (B x K).
@@ -335,4 +293,39 @@ impl Cnn {
         m.validate()?;
         Ok((m, f.metadata().clone()))
     }
+}
+
+/// Backward of one dense layer `y = x W^T + b` (`x` B x I, `w` O x I, `dy` B x O): accumulates `dW`, `db` into
+/// `g` when given (else into scratch that is dropped) and returns `dx` (B x I).
+fn dense_backward(dy: &[f32], x: &[f32], w: &[f32], g: Option<(&mut [f32], &mut [f32])>, batch: usize, inp: usize, out: usize) -> Result<Vec<f32>> {
+    match g {
+        Some((dw, db)) => linear_backward(dy, x, w, dw, db, batch, inp, out, true),
+        None => linear_backward(dy, x, w, &mut vec![0.0; w.len()], &mut vec![0.0; out], batch, inp, out, true),
+    }
+}
+
+/// Backward of one convolution of shape `s` on the crate's kernel: accumulates `dW`, `db` into `g` when given
+/// (computing them only then) and returns `dx` (B x C x H x W) when `need_dx`, else an empty vector.
+fn conv_backward(s: &ConvShape, x: &[f32], w: &[f32], dy: &[f32], g: Option<(&mut [f32], &mut [f32])>, need_dx: bool) -> Result<Vec<f32>> {
+    let mut dx = if need_dx { vec![0.0; s.x_len()] } else { Vec::new() };
+    let want_w = g.is_some();
+    if !want_w && !need_dx {
+        return Ok(dx);
+    }
+    let (mut gw, mut gb) = if want_w { (vec![0.0; w.len()], vec![0.0; s.o]) } else { (Vec::new(), Vec::new()) };
+    conv2d_backward(
+        s,
+        x,
+        w,
+        dy,
+        ConvGrads { dx: need_dx.then_some(&mut dx[..]), dw: want_w.then_some(&mut gw[..]), db: want_w.then_some(&mut gb[..]) },
+    )?;
+    if let Some((dw, db)) = g {
+        for (acc, src) in [(dw, &gw), (db, &gb)] {
+            for (a, v) in acc.iter_mut().zip(src) {
+                *a += v;
+            }
+        }
+    }
+    Ok(dx)
 }

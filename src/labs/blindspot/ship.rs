@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::{attack_blocks, knn_distance, success_rate, train, transform, verified_error, AttackConfig, Cnn, Model, TrainConfig, EPS};
+use super::{attack_blocks, kde_kl, knn_distance, pca2, success_rate, train, transform, verified_error, AttackConfig, Cnn, Model, TrainConfig, EPS};
 use crate::data::mnist::{Mnist, PIXELS};
 use crate::error::{Error, Result};
 use crate::labs::cli::{kept_entries, Args};
@@ -25,6 +25,8 @@ pub const ALPHAS: [f32; 5] = [1.0, 0.9, 0.8, 0.7, 0.6];
 pub const BETAS: [f32; 4] = [0.0, 0.1, 0.2, 0.3];
 /// Neighbours of the k-NN distance.
 pub const KNN_K: usize = 5;
+/// Training digits of the 2-D embedding the KL divergence (kernel density) is estimated against.
+pub const KL_TRAIN: usize = 2000;
 /// Seed of the evaluation attacks.
 pub const ATTACK_SEED: u64 = 2019;
 
@@ -151,8 +153,9 @@ fn r4(x: f64) -> f64 {
 
 /// `paperlab eval blindspot`: the α × β table on the first `--digits` test digits (default 500): per model clean
 /// accuracy on x', PGD and C&W success at ε = 0.3 (`--steps`, `--restarts`), the CROWN-IBP MLP's verified error,
-/// the mean k-NN distance (k = 5) of x' to the training digits in each CNN's embedding. Prints a markdown table and
-/// stores it in the manifest.
+/// the mean k-NN distance (k = 5) of x' to the training digits in each model's penultimate-layer embedding, and
+/// the KDE estimate of KL(test ‖ train) in that embedding's 2-D PCA (against the first [`KL_TRAIN`] training
+/// digits). Prints a markdown table and stores it in the manifest.
 ///
 /// # Errors
 /// Bad arguments, missing models, I/O errors.
@@ -185,28 +188,33 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
         }
         Ok(v)
     };
-    let train_emb: Vec<(Vec<f32>, usize)> = models
+    // Per model: the training embedding, its width, the PCA fitted on it and the first KL_TRAIN training digits in 2-D.
+    let train_emb: Vec<(Vec<f32>, usize, super::Pca2, Vec<f32>)> = models
         .iter()
         .map(|(_, m)| {
             let e = embed_all(*m, &xtr)?;
             let d = e.len() / data.train.n;
-            Ok((e, d))
+            let p = pca2(&e, d)?;
+            let tr2 = p.project(&e[..KL_TRAIN.min(data.train.n) * d])?;
+            Ok((e, d, p, tr2))
         })
         .collect::<Result<_>>()?;
     let pgd = AttackConfig::pgd(EPS, steps, restarts, ATTACK_SEED);
     let cw = AttackConfig::cw(EPS, steps, restarts, ATTACK_SEED);
     let t0 = Instant::now();
     let mut rows = Vec::new();
-    println!("| α | β | model | clean acc | PGD success | C&W success | verified err | k-NN dist |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| α | β | model | clean acc | PGD success | C&W success | verified err | k-NN dist | KL |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &beta in &betas {
         for &alpha in &alphas {
             let xp = transform(&xte, alpha, beta)?;
             let mut cells = serde_json::Map::new();
-            for ((id, m), (te, d)) in models.iter().zip(&train_emb) {
+            for ((id, m), (te, d, pca, tr2)) in models.iter().zip(&train_emb) {
                 let rp = success_rate(&attack_blocks(*m, &xp, yte, 0, &pgd, 50)?);
                 let rc = success_rate(&attack_blocks(*m, &xp, yte, 0, &cw, 50)?);
-                let knn = knn_distance(te, &embed_all(*m, &xp)?, *d, KNN_K)?;
+                let q = embed_all(*m, &xp)?;
+                let knn = knn_distance(te, &q, *d, KNN_K)?;
+                let kl = kde_kl(tr2, &pca.project(&q)?, None)?;
                 let knn_mean = knn.iter().map(|&v| f64::from(v)).sum::<f64>() / knn.len() as f64;
                 let ver = if *id == "mlp-crownibp" {
                     let v = verified_error(&mlp, &xp, yte, EPS)?;
@@ -215,7 +223,7 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
                     None
                 };
                 println!(
-                    "| {alpha:.1} | {beta:.1} | {id} | {:.1}% | {:.1}% | {:.1}% | {} | {knn_mean:.3} |",
+                    "| {alpha:.2} | {beta:.2} | {id} | {:.1}% | {:.1}% | {:.1}% | {} | {knn_mean:.3} | {kl:.3} |",
                     100.0 * rp.clean_acc,
                     100.0 * rp.success,
                     100.0 * rc.success,
@@ -224,15 +232,15 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
                 cells.insert(
                     id.to_string(),
                     json!({ "clean_acc": r4(rp.clean_acc), "pgd_success": r4(rp.success), "cw_success": r4(rc.success),
-                            "pgd_robust_err": r4(rp.robust_err), "verified_err": ver.map(r4), "knn": r4(knn_mean) }),
+                            "pgd_robust_err": r4(rp.robust_err), "verified_err": ver.map(r4), "knn": r4(knn_mean), "kl": r4(kl) }),
                 );
             }
-            rows.push(json!({ "alpha": alpha, "beta": beta, "models": cells }));
+            rows.push(json!({ "alpha": r4(f64::from(alpha)), "beta": r4(f64::from(beta)), "models": cells }));
             eprintln!("  α {alpha:.1} β {beta:.1} done, {:.0}s", t0.elapsed().as_secs_f32());
         }
     }
     let table = json!({
-        "digits": n, "eps": EPS, "knn_k": KNN_K, "pgd": pgd, "cw": cw, "seconds": t0.elapsed().as_secs_f32(),
+        "digits": n, "eps": EPS, "knn_k": KNN_K, "kl_train_digits": KL_TRAIN, "pgd": pgd, "cw": cw, "seconds": t0.elapsed().as_secs_f32(),
         "threads": crate::par::threads(), "quick": quick,
         "command": format!(
             "paperlab eval blindspot --digits {n} --steps {steps} --restarts {restarts} --alphas {} --betas {}",

@@ -1,0 +1,85 @@
+// The blind-spot lab: loads with the shipped α × β table and live views (transformed digits, the 2-D embedding with
+// its KL, one digit's adversarial example), no console errors; the live run recomputes every α of the curve at the
+// chosen β on a few digits and cancels; α moves by keyboard and α, β by the pad into the URL; bad URL values give a
+// note, not a crash.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
+
+let srv;
+let ctx;
+before(async () => {
+  srv = await servers();
+  ctx = await launch();
+});
+after(async () => {
+  await ctx?.close();
+  await srv?.close();
+});
+
+const lab = (q) => `${srv.isolated}/#/blindspot${q ? `?${q}` : ''}`;
+const data = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));
+
+test('blindspot: shipped table, live views, live run, keyboard and pad, no errors', async () => {
+  const { page, errors } = await open(ctx, lab('alpha=0.7&beta=0&digit=3&model=cnn-madry&digits=10&steps=5&seed=7'));
+  await ready(page, 90000);
+  assert.equal(await page.evaluate(() => document.body.dataset.status), 'ok');
+  // The shipped table at β = 0: one row per α, and the words computed from it.
+  const rows = await page.locator('.bs-tab tbody tr').count();
+  assert.ok(rows >= 5, `${rows} table rows`);
+  assert.match(await page.textContent('[data-testid=fidelity]'), /Madry/);
+  assert.match(await page.textContent('[data-testid=notice]'), /adversarially trained CNN/);
+  // Live views.
+  let d = await data(page);
+  assert.ok(Number.isFinite(Number(d.kl)), `kl ${d.kl}`);
+  assert.ok(Number(d.knn) > 0, `knn ${d.knn}`);
+  assert.match(d.example, /^\d\/\d\/\d\/[01]$/);
+  assert.match(await page.textContent('[data-testid=strip]'), /Test digits 3–10/);
+  assert.match(await page.textContent('[data-testid=example]'), /Digit 3, label \d/);
+
+  // The live run: every α of the curve (the chosen one is on the grid), 10 digits each.
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#lab[data-run-status="done"]', { timeout: 60000 });
+  d = await data(page);
+  assert.equal(d.liveRows, String(await page.evaluate(() => new Set(window.paperlab.lab.shipped.table.rows.map((r) => r.alpha)).size)));
+  assert.match(await page.textContent('[data-testid=live]'), /Live at α = 0\.70, β = 0\.00 \(10 digits\)/);
+  // A second run is cancelled; its partial points are kept apart (new key: other steps).
+  await page.fill('#steps', '40');
+  await page.press('#steps', 'Enter');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#lab[data-run-status="running"]');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#lab[data-run-status="cancelled"]');
+
+  // α by keyboard; the example follows.
+  await page.focus('#alpha');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => window.paperlab.lab.values.alpha === 0.69);
+  assert.match(page.url(), /alpha=0\.69/);
+  await page.waitForFunction(() => /α = 0\.69/.test(document.querySelector('[data-testid=emb-text]').textContent), null, { timeout: 30000 });
+  // The pad sets α and β together (its top right corner: α = 1, β = 0.3).
+  await page.locator('[data-testid=pad]').scrollIntoViewIfNeeded();
+  const box = await page.locator('[data-testid=pad]').boundingBox();
+  await page.mouse.click(box.x + box.width - 3, box.y + 4);
+  await page.waitForFunction(() => window.paperlab.lab.values.beta > 0.25);
+  const v = await labValues(page);
+  assert.ok(v.alpha > 0.95 && v.beta <= 0.3, `${v.alpha}, ${v.beta}`);
+  await shot(page, 'blindspot');
+  await page.setViewportSize({ width: 375, height: 900 });
+  await page.waitForTimeout(300);
+  await shot(page, 'blindspot-narrow');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('blindspot: bad URL values give notes, not a crash', async () => {
+  const { page, errors } = await open(ctx, lab('alpha=NaN&beta=7&digit=-4&model=resnet'));
+  await ready(page, 90000);
+  const notes = await page.evaluate(() => [...document.querySelectorAll('[data-testid=notes]:not([hidden])')].map((e) => e.textContent).join(' '));
+  for (const k of ['alpha', 'beta', 'digit', 'model']) assert.match(notes, new RegExp(k), `a note names ${k}`);
+  const v = await labValues(page);
+  assert.ok(v.alpha >= 0.6 && v.alpha <= 1 && v.beta >= 0 && v.beta <= 0.3 && v.digit >= 0 && v.model === 'cnn-madry', JSON.stringify(v));
+  assert.equal(await page.evaluate(() => document.body.dataset.status), 'ok');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
