@@ -4,18 +4,12 @@
 // note, not a crash.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, labValues, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const lab = (q) => `${srv.isolated}/#/blindspot${q ? `?${q}` : ''}`;
 const data = (page) => page.evaluate(() => ({ ...document.getElementById('lab').dataset }));
