@@ -228,7 +228,8 @@ fn learning_rate_rule_per_task() {
         }
     }
     // Inside a run: on the first task nothing is scaled; from the second on, UCB scales every shared mean by its sigma
-    // at the start of that task, a task-incremental head keeps the base rate, a shared class-incremental head does not.
+    // at the start of that task, a task-incremental head keeps the base rate, a shared class-incremental head scales only the rows of classes
+    // trained in an earlier task.
     let data = toy_data(40, 1);
     for mode in [Mode::Task, Mode::Class] {
         let mut r = Run::new(toy_cfg(Method::Ucb, mode), data.clone()).unwrap();
@@ -244,8 +245,15 @@ fn learning_rate_rule_per_task() {
                     assert!(ws.is_empty() && bs.is_empty(), "task {t}: a fresh head learns at the base rate");
                     continue;
                 }
-                assert_eq!(ws, &layer.w_sigma(), "{mode:?} task {t} layer {l}: weight scales are the sigmas");
-                let bsig: Vec<f32> = layer.b_rho.iter().map(|&r| softplus(r)).collect();
+                let mut wsig = layer.w_sigma();
+                let mut bsig: Vec<f32> = layer.b_rho.iter().map(|&r| softplus(r)).collect();
+                if head {
+                    // The shared head's rows of classes not trained before (2t and up) keep the base rate.
+                    wsig[2 * t * layer.inp..].iter_mut().for_each(|s| *s = 1.0);
+                    bsig[2 * t..].iter_mut().for_each(|s| *s = 1.0);
+                    assert!(ws[..2 * t * layer.inp].iter().all(|&s| s < 0.5), "{mode:?} task {t}: old classes' rows are scaled");
+                }
+                assert_eq!(ws, &wsig, "{mode:?} task {t} layer {l}: weight scales are the sigmas (1 for new classes' rows)");
                 assert_eq!(bs, &bsig);
             }
         }

@@ -200,14 +200,27 @@ impl Run {
         let path = self.net.path(cfg.mode.head_of(t));
         // A task-incremental head is trained only in its own task: for it this is the first task, at the base rate.
         let fresh = |i: usize| cfg.mode == Mode::Task && i + 1 == path.len();
+        // Likewise the rows of a class-incremental shared head whose classes appear for the first time in task t (and
+        // those of later classes): no earlier task trained them on their own class, so they learn at the base rate.
+        // Without this, lr * sigma (about lr * sigma_init) also held back the new classes' rows and the new digits
+        // were never learned (0% on task 2 right after training it; tests/ucb_class.rs).
+        let first_new = (t * DIGITS_PER_TASK).min(cfg.mode.head_classes());
+        let head = path.len() - 1;
         self.opt = path
             .iter()
             .enumerate()
-            .map(|(i, l)| LayerOpt {
-                mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
-                rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
-                w_scale: if fresh(i) { Vec::new() } else { scale(&l.w_rho) },
-                b_scale: if fresh(i) { Vec::new() } else { scale(&l.b_rho) },
+            .map(|(i, l)| {
+                let (mut w_scale, mut b_scale) = if fresh(i) { (Vec::new(), Vec::new()) } else { (scale(&l.w_rho), scale(&l.b_rho)) };
+                if cfg.mode == Mode::Class && i == head && !w_scale.is_empty() {
+                    w_scale[first_new * l.inp..].iter_mut().for_each(|s| *s = 1.0);
+                    b_scale[first_new..].iter_mut().for_each(|s| *s = 1.0);
+                }
+                LayerOpt {
+                    mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
+                    rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
+                    w_scale,
+                    b_scale,
+                }
             })
             .collect();
         self.step = 0;
