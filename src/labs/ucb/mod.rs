@@ -452,10 +452,12 @@ impl Config {
 
 mod bnn;
 mod data;
+mod long;
 mod run;
 mod ship;
 
 pub use bnn::*;
 pub use data::*;
+pub use long::*;
 pub use run::*;
 pub use ship::*;
