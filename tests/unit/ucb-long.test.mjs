@@ -19,7 +19,7 @@ test('claim: the longest setting is used and the wording follows the numbers', (
   assert.equal(c.epochs, 30);
   assert.deepEqual(c.holds, { flat: true, bbb: true, norm: true });
   assert.match(c.text, /With 30 epochs per task \(5 seeds, task-incremental\), UCB forgets less than the σ-ignored ablation/);
-  assert.match(c.text, /BWT −3.00% ± 1\)/);
+  assert.match(c.text, /BWT 0% ± 0.5 vs −3.00% ± 1\)/);
   assert.match(c.text, /not only the slower learning/);
   // Flat as good as UCB and normalised as bad as BBB: the claim fails and the text says why.
   const bad = sum.map((s) => (s.epochs === 30 && s.method === 'ucb-flat' ? { ...s, bwt_mean: 0.001 } : s.epochs === 30 && s.method === 'ucb-norm' ? { ...s, bwt_mean: -0.08 } : s));
