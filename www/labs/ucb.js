@@ -19,7 +19,7 @@ import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, f
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
 import { HistogramGrid } from '../ui/histgrid.js';
-import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
+import { TASKS, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
   LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
@@ -198,7 +198,9 @@ class UcbLab extends LabPage {
     if (live) return { source: live.stopped ? 'partial' : 'live', ...live };
     const r = this.shippedRuns(v.method, v.mode).find((x) => x.seed === v.seed);
     if (!r) return null;
-    return { source: 'shipped', matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
+    // ACC/BWT come from the engine's Rust code: written into the manifest for shipped runs, UcbLab.metrics() live.
+    const metrics = Number.isFinite(r.acc) && Number.isFinite(r.bwt) ? { acc: r.acc, bwt: r.bwt } : null;
+    return { source: 'shipped', metrics, matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
       prune: r.prune || {}, seconds: r.seconds, threads: r.threads, config: r.config };
   }
 
@@ -254,7 +256,7 @@ class UcbLab extends LabPage {
 
   drawMetrics(cur) {
     const v = this.values;
-    const m = cur ? accBwt(cur.matrix) : null;
+    const m = cur?.metrics && Number.isFinite(cur.metrics.acc) && Number.isFinite(cur.metrics.bwt) ? cur.metrics : null;
     const s = this.summaryOf(v.method, v.mode);
     this.el.metrics.replaceChildren(...(!m ? [cur ? 'ACC and BWT appear when the last row is in.' : ''] : [
       h('span', { class: 'big' }, `ACC ${pct(m.acc)}`), ' · ', h('span', { class: 'big' }, `BWT ${signedPct(m.bwt)}`),
@@ -427,12 +429,12 @@ class UcbLab extends LabPage {
   job() {
     const v = this.values;
     const key = this.key();
-    const entry = { matrix: emptyMatrix(), hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
+    const entry = { matrix: emptyMatrix(), metrics: null, hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
     const t0 = performance.now();
     let steps = 0;
     // A stopped run keeps its finished rows (shown as a partial run); one with none is forgotten.
     const stop = (why) => {
-      Object.assign(entry, { running: false, stopped: why });
+      Object.assign(entry, { running: false, stopped: why, metrics: null });
       for (let t = entry.rows; t < TASKS; t++) entry.matrix[t].fill(NaN);
       if (!entry.rows && this.live.get(key) === entry) this.live.delete(key);
       this.bar.fail(`${why} (${entry.rows} of ${TASKS} tasks done)`);
@@ -469,7 +471,9 @@ class UcbLab extends LabPage {
               const bins = this.shipped?.hist?.bins || 40;
               entry.hists[task] = Array.from({ length: Math.ceil(hist.length / bins) }, (_, g) => Array.from(hist.subarray(g * bins, (g + 1) * bins)));
             }
+            const met = (await this.handle.call('metrics', [])).value;
             if (entry.stopped) return { finished: true };
+            entry.metrics = met;
             entry.rows = task + 1;
             this.root.dataset.runRows = String(entry.rows);
             r.row = true;
@@ -486,7 +490,7 @@ class UcbLab extends LabPage {
         Object.assign(entry, { seconds: (performance.now() - t0) / 1000, running: false });
         this.draw();
         this.schedulePrune();
-        const m = accBwt(entry.matrix);
+        const m = entry.metrics;
         return `five tasks in ${entry.seconds.toFixed(1)} s · ACC ${pct(m?.acc)} · BWT ${signedPct(m?.bwt)}`;
       },
       onCancel: (why) => stop(why),
