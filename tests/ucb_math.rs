@@ -370,3 +370,21 @@ fn a_run_is_the_same_however_it_is_split_and_learns_the_toy_tasks() {
         }
     }
 }
+
+#[test]
+fn near_init_share_counts_sigmas_within_a_factor_two() {
+    // sigmas at the bin centres of the histogram, so the binned share and a direct count of
+    // |log10 sigma - log10 sigma_init| <= log10 2 must agree exactly.
+    let w = (HIST_HI - HIST_LO) / HIST_BINS as f32;
+    let mut rng = Rng::new(3);
+    let sig: Vec<f32> = (0..500).map(|_| 10f32.powf(HIST_LO + ((rng.uniform() * HIST_BINS as f32).floor() + 0.5) * w)).collect();
+    let layer = BayesLinear { inp: 500, out: 1, w_mu: vec![0.0; 500], w_rho: sig.iter().map(|&s| softplus_inv(s)).collect(), b_mu: vec![0.0], b_rho: vec![0.0] };
+    let s0 = softplus(-3.0);
+    let direct = sig.iter().filter(|&&s| (s.log10() - s0.log10()).abs() <= 2f32.log10()).count() as f32 / 500.0;
+    let h = sigma_histogram(&[&layer]);
+    assert_eq!(h.iter().sum::<u32>(), 500);
+    let got = near_init_share(&[h], s0);
+    assert!((got - direct).abs() < 1e-6, "binned {got} vs direct {direct}");
+    assert!(direct > 0.05 && direct < 0.95, "the test data straddle the window: {direct}");
+    assert!(near_init_share(&[vec![0; HIST_BINS]], s0).is_nan());
+}

@@ -417,7 +417,10 @@ class UcbLab extends LabPage {
           h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
           h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping).`),
           h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
-          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.')),
+          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.'),
+          h('li', {}, 'Class-incremental (not in the paper): the shared head’s rows of digits not trained before learn at the base rate, '
+            + 'as a new task’s head does; scaled by σ ≈ σ_init ≈ 0.05 like the rest, they never outgrew the old digits’ rows and UCB '
+            + 'scored 0% on task 2 right after training it.')),
         h('p', { class: 'sub' }, 'Paper: the UCB row of its 5-Split MNIST results. Here: the shipped runs, trained by the '
           + 'same code that runs in this page; a live run with the same seed can differ slightly (different SIMD kernels '
           + 'round differently).'),

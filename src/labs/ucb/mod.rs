@@ -28,6 +28,8 @@
 //! `alpha_mu <- alpha_mu / Omega_mu = alpha_mu * sigma`, while `rho` keeps the base rate (`Omega_rho = 1`). sigma is
 //! read at the start of each task ([`mu_lr_scale`]). A task-incremental head is trained only in its own task, so
 //! for it that task is its first and it learns at the base rate (the released code does not train later heads at
+//! all). Likewise in the class-incremental setting the rows of the shared head for classes not trained in an earlier
+//! task keep the base rate (they have nothing to protect; scaling them by sigma kept UCB from learning task 2 at
 //! all). `Config::normalised_rule` switches to `lr * sigma / sigma_init`, which keeps only the uncertainty-dependent
 //! part of the rule.
 //!
