@@ -136,6 +136,7 @@ class UcbLab extends LabPage {
     this.prunePlot.setEmphasis('mean');
     this.longPlot = this.view(new CurvePlot(this.el.longBox, {
       xLabel: 'epochs per task', xLabelShort: 'epochs', xFormat: (x) => String(Math.round(x)), yLabel: 'BWT (points)', ySuffix: '',
+      xRange: [0, 32], yRange: (lo, hi) => [Math.min(-5, Math.floor((lo ?? 0) - 1)), Math.max(2, Math.ceil((hi ?? 0) + 1))],
       series: LONG_METHODS.map((m) => ({ key: m, label: LONG_NAMES[m], color: LONG_COLORS[m], width: m === 'ucb' ? 1.6 : 0.9 })),
     }));
     this.longSigmaGrid = this.view(new HistogramGrid(this.el.longSigma, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
@@ -354,6 +355,7 @@ class UcbLab extends LabPage {
     this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
       caption: `${nameOf(MODES, v.mode)}: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)`,
       rowClass: (i) => (LONG_METHODS[i] === v.method ? 'current' : null) }));
+    this.longPlot.opts.xRange = [0, Math.max(...eps) + 2];
     this.longPlot.update(eps, LONG_METHODS.map((m) => eps.map((e) => { const s = longRow(sum, m, v.mode, e); return s ? 100 * s.bwt_mean : null; })));
     // σ histograms of the selected method at the most epochs (seed 1, the run that keeps them).
     const e = eps[eps.length - 1];
