@@ -1,7 +1,7 @@
 // The long-run sentences of the ucb page (www/labs/ucb-findings.js) against made-up summaries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { beats, claimSentence, bwtByEpochs, longEpochs, nearInitByEpochs, spreadSentence } from '../../www/labs/ucb-findings.js';
+import { beats, claimSentence, bwtByEpochs, longEpochs, nearInitByEpochs, spreadSentence, sigmaSides } from '../../www/labs/ucb-findings.js';
 
 const row = (method, epochs, bwt_mean, bwt_std, mode = 'task') => ({ method, mode, epochs, seeds: 5, acc_mean: 0.95, acc_std: 0.01, bwt_mean, bwt_std });
 
@@ -38,7 +38,13 @@ test('BWT by epochs and the σ spread', () => {
   const r = nearInitByEpochs(runs, 'ucb', 'task');
   assert.deepEqual(r.map((x) => x.epochs), [4, 30]);
   assert.ok(Math.abs(r[0].share - 0.8) < 1e-12);
-  assert.match(spreadSentence(r), /80\.0% .* 4 epochs per task, 20\.0% with 30: longer training spreads σ out/);
-  assert.match(spreadSentence([{ epochs: 4, share: 0.8 }, { epochs: 30, share: 0.79 }]), /hardly spreads/);
+  assert.match(spreadSentence(r), /80\.0% .* 4 epochs per task, 20\.0% with 30: longer training moves σ away from σ_init\.$/);
+  assert.match(spreadSentence([{ epochs: 4, share: 0.8 }, { epochs: 30, share: 0.79 }]), /hardly moves σ/);
+  // Bins at log10 σ = -2, -1.3 (σ_init), -0.5: one count below, two near, three above.
+  const sides = sigmaSides([[1, 2, 3]], [-2, -1.3, -0.5], -1.3);
+  assert.ok(Math.abs(sides.below - 1 / 6) < 1e-12 && Math.abs(sides.above - 0.5) < 1e-12);
+  assert.match(spreadSentence(r, sides), /50\.0% of them end more than twice σ_init, 16\.7% below half of it: σ mostly grows/);
+  assert.doesNotMatch(spreadSentence(r, { below: 0.4, above: 0.5 }), /mostly grows/);
+  assert.equal(sigmaSides([[0, 0, 0]], [-2, -1.3, -0.5], -1.3), null);
   assert.equal(spreadSentence(r.slice(0, 1)), null);
 });

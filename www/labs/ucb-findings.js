@@ -166,10 +166,24 @@ export function nearInitByEpochs(runs, method, mode) {
   });
 }
 
-/** One sentence on how σ spreads with longer training (`rows` from nearInitByEpochs). */
-export function spreadSentence(rows) {
+/** Shares of the counts of `groups` (σ histograms over bin centres `xs`, log10 σ) more than a factor 2 below and
+ *  above σ_init (`init` = log10 σ_init); null without counts. */
+export function sigmaSides(groups, xs, init) {
+  let [below, above, all] = [0, 0, 0];
+  for (const g of groups) g.forEach((n, i) => { all += n; if (xs[i] - init < -Math.log10(2)) below += n; else if (xs[i] - init > Math.log10(2)) above += n; });
+  return all ? { below: below / all, above: above / all } : null;
+}
+
+/** One sentence on how σ moves with longer training (`rows` from nearInitByEpochs; `sides` from sigmaSides of the
+ *  hidden layers after the last task of a run with the most epochs, or null). */
+export function spreadSentence(rows, sides = null) {
   if (rows.length < 2) return null;
   const [a, z] = [rows[0], rows[rows.length - 1]];
-  return `After the fifth task, ${pct(a.share)} of the hidden weights of UCB have σ within a factor 2 of σ_init with ${a.epochs} epochs per task, `
-    + `${pct(z.share)} with ${z.epochs}: ${z.share < a.share - 0.05 ? 'longer training spreads σ out' : 'longer training hardly spreads σ'}.`;
+  let s = `After the fifth task, ${pct(a.share)} of the hidden weights of UCB have σ within a factor 2 of σ_init with ${a.epochs} epochs per task, `
+    + `${pct(z.share)} with ${z.epochs}: ${z.share < a.share - 0.05 ? 'longer training moves σ away from σ_init' : 'longer training hardly moves σ'}`;
+  if (sides && z.share < a.share - 0.05) {
+    s += ` (${pct(sides.above)} of them end more than twice σ_init, ${pct(sides.below)} below half of it`;
+    s += sides.above > 2 * sides.below ? ': σ mostly grows, so lr · σ speeds up most weights instead of holding the important ones still)' : ')';
+  }
+  return `${s}.`;
 }

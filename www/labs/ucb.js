@@ -20,7 +20,7 @@ import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
 import { HistogramGrid } from '../ui/histgrid.js';
 import { TASKS, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
-  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence } from './ucb-findings.js';
+  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const LONG_URL = new URL('../models/ucb/long.json', import.meta.url);
@@ -389,7 +389,10 @@ class UcbLab extends LabPage {
     const L = this.shipped?.long;
     const claim = claimSentence(L?.summary, v.mode);
     if (claim) out.push(claim.text);
-    const spread = spreadSentence(nearInitByEpochs(L?.runs, 'ucb', v.mode));
+    const byE = nearInitByEpochs(L?.runs, 'ucb', v.mode);
+    const far = (L?.runs || []).find((r) => r.method === 'ucb' && r.mode === v.mode && r.epochs === byE[byE.length - 1]?.epochs && Array.isArray(r.hists));
+    const { xs, init } = this.sigmaBins(null);
+    const spread = spreadSentence(byE, far ? sigmaSides(far.hists[TASKS - 1].slice(0, 2), xs, init) : null);
     if (spread) out.push(spread);
     const at = this.prunedAt(cur);
     const other = this.crit() === 'snr' ? 'magnitude' : 'snr';
