@@ -25,8 +25,14 @@ test('claim: the longest setting is used and the wording follows the numbers', (
   const bad = sum.map((s) => (s.epochs === 30 && s.method === 'ucb-flat' ? { ...s, bwt_mean: 0.001 } : s.epochs === 30 && s.method === 'ucb-norm' ? { ...s, bwt_mean: -0.08 } : s));
   const d = claimSentence(bad, 'task');
   assert.deepEqual(d.holds, { flat: false, bbb: true, norm: false });
-  assert.match(d.text, /does not forget less than the σ-ignored ablation/);
+  assert.match(d.text, /forgets about as much as the σ-ignored ablation \(within the seed spread\)/);
   assert.match(d.text, /not from which weights are uncertain/);
+  // Flat clearly better than UCB, normalised worse than BBB: "more", and the σ part is said to hurt.
+  const worse = sum.map((s) => (s.epochs === 30 && s.method === 'ucb-flat' ? { ...s, bwt_mean: 0.03 } : s.epochs === 30 && s.method === 'ucb-norm' ? { ...s, bwt_mean: -0.2 } : s));
+  const w = claimSentence(worse, 'task');
+  assert.match(w.text, /UCB forgets more than the σ-ignored ablation, beyond the seed spread/);
+  assert.match(w.text, /the uncertainty-only rule forgets more than BBB/);
+  assert.match(w.text, /makes forgetting worse/);
   assert.equal(claimSentence(sum, 'class'), null);
 });
 

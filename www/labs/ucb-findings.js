@@ -135,12 +135,17 @@ export function claimSentence(summary, mode) {
   if (!u || !f || !n || !b) return null;
   const holds = { flat: beats(u, f), bbb: beats(u, b), norm: beats(n, b) };
   const bw = (x) => `${signedPct(x.bwt_mean)} ± ${pp(x.bwt_std)}`;
-  const vs = (x, y, name, yes) => `${yes ? 'forgets less than' : 'does not forget less than'} ${name} beyond the seed spread (BWT ${bw(x)} vs ${bw(y)})`;
+  const vs = (x, y, name) => `${beats(x, y) ? `forgets less than ${name} beyond the seed spread` : beats(y, x) ? `forgets more than ${name}, beyond the seed spread`
+    : `forgets about as much as ${name} (within the seed spread)`} (BWT ${bw(x)} vs ${bw(y)})`;
   const seeds = Math.min(u.seeds, f.seeds, n.seeds, b.seeds);
-  let text = `With ${e} epochs per task (${seeds} seeds, ${mode}-incremental), UCB ${vs(u, f, 'the σ-ignored ablation', holds.flat)} `
-    + `and ${vs(u, b, 'BBB', holds.bbb)}; the uncertainty-only rule ${vs(n, b, 'BBB', holds.norm)}.`;
+  let text = `With ${e} epochs per task (${seeds} seeds, ${mode}-incremental), UCB ${vs(u, f, 'the σ-ignored ablation')} `
+    + `and ${vs(u, b, 'BBB')}; the uncertainty-only rule ${vs(n, b, 'BBB')}.`;
   if (holds.flat && holds.norm) text += ' Here the per-weight uncertainty, not only the slower learning, protects the old tasks.';
-  else if (!holds.flat && !holds.norm) text += ' At this scale the protection comes from learning the later tasks more slowly, not from which weights are uncertain.';
+  else if (!holds.flat && !holds.norm) {
+    text += beats(f, u) || beats(b, n)
+      ? ' At this scale the part of the rule that depends on σ makes forgetting worse: what protects is the slower learning alone.'
+      : ' At this scale the protection comes from learning the later tasks more slowly, not from which weights are uncertain.';
+  }
   return { epochs: e, holds, text };
 }
 
