@@ -347,7 +347,7 @@ class UcbLab extends LabPage {
     }
     const seeds = Math.max(...sum.filter((s) => s.mode === v.mode).map((s) => s.seeds));
     this.el.longSub.textContent = `Trained natively (not in this page) with the shipped configuration and ${eps.join(', ')} epochs per task, `
-      + `${seeds} seeds each (\`paperlab train ucb long\`); the matrix above and the live run use 4. “Uncertainty only”: UCB with `
+      + `${seeds} seeds each (paperlab train ucb long); the matrix above and the live run use 4. “Uncertainty only”: UCB with `
       + 'lr · σ / σ_init, which keeps only the part of the rule that depends on σ; “σ ignored”: lr · σ_init. Mean ± sd over seeds, percentage points.';
     const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
       h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
@@ -420,7 +420,9 @@ class UcbLab extends LabPage {
         h('ul', { class: 'ucb-devs' },
           h('li', {}, `${trainN ? trainN.toLocaleString('en-US') : '8,000'} training digits (paper: 60,000).`),
           h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
-          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping).`),
+          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping)`
+            + `${longEpochs(this.shipped?.long?.summary, 'task').filter((e) => e !== (cfg.epochs ?? 4)).map((e, i, a) => `${i ? (i === a.length - 1 ? ' and ' : ', ') : '; the longer native runs: '}${e}`).join('')}`
+            + `${longEpochs(this.shipped?.long?.summary, 'task').length > 1 ? ', without early stopping' : ''}.`),
           h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
           h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.'),
           h('li', {}, 'Class-incremental (not in the paper): the shared head’s rows of digits not trained before learn at the base rate, '
