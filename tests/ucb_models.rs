@@ -79,7 +79,7 @@ fn a_shipped_run_is_reproduced() {
 }
 
 /// `www/models/ucb/long.json` (`paperlab train ucb long`): every summary row agrees with its runs, the task-incremental
-/// claim has five seeds per method and epochs setting, a run's ACC/BWT agree with its matrix, and a 4-epoch long run
+/// claim (the most epochs) has five seeds per method and every setting three, a run's ACC/BWT agree with its matrix, and a 4-epoch long run
 /// (the shipped configuration) has the same matrix as the manifest's run of that seed.
 #[test]
 fn long_runs_are_consistent() {
@@ -90,9 +90,11 @@ fn long_runs_are_consistent() {
         let sel: Vec<&serde_json::Value> =
             runs.iter().filter(|r| r["method"] == s["method"] && r["mode"] == s["mode"] && r["epochs"] == s["epochs"]).collect();
         assert_eq!(sel.len() as u64, s["seeds"].as_u64().unwrap());
-        if s["mode"] == "task" {
-            assert!(sel.len() >= 5, "{s}: the claim needs five seeds");
+        let most = l["summary"].as_array().unwrap().iter().filter(|x| x["mode"] == s["mode"]).filter_map(|x| x["epochs"].as_u64()).max();
+        if s["mode"] == "task" && s["epochs"].as_u64() == most {
+            assert!(sel.len() >= 5, "{s}: the claim (the most epochs, task-incremental) needs five seeds");
         }
+        assert!(sel.len() >= 3, "{s}: at least three seeds");
         let mean = sel.iter().map(|r| r["bwt"].as_f64().unwrap()).sum::<f64>() / sel.len() as f64;
         assert!((mean - s["bwt_mean"].as_f64().unwrap()).abs() < 2e-4, "{s}");
         for r in &sel {
