@@ -352,7 +352,7 @@ class UcbLab extends LabPage {
     const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
       h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
     const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, v.mode, e)))]);
-    this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
+    this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table ucb-long', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
       caption: `${nameOf(MODES, v.mode)}: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)`,
       rowClass: (i) => (LONG_METHODS[i] === v.method ? 'current' : null) }));
     this.longPlot.opts.xRange = [0, Math.max(...eps) + 2];
