@@ -41,7 +41,9 @@
 //! of about 0.5 to 3 from sigma_init (the tasks are fitted long before the noise limits the fit), so the paper's rule
 //! acts mostly as a global drop of the means' learning rate by about sigma_init from the second task on.
 //! [`Method::UcbFlat`] is that drop alone (every sigma replaced by sigma_init); it matches UCB within the seed
-//! spread. Deviations from the paper (also on the page): Adam instead of SGD with early stopping, four epochs per
+//! spread. With many more epochs per task (`paperlab train ucb long`, [`long_cli`]) sigma does move, but almost only
+//! upwards (toward the prior's broad component), so lr * sigma then speeds most means up and UCB forgets more than
+//! the flat ablation (`docs/labs/ucb.md`). Deviations from the paper (also on the page): Adam instead of SGD with early stopping, four epochs per
 //! task, an MLP 784-100-100 instead of one hidden layer of 1,200 units, 2 Monte-Carlo samples per step instead of
 //! 10, the shipped 8,000-image subset instead of the 60,000 MNIST training images.
 //!
