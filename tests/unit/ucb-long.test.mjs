@@ -34,6 +34,11 @@ test('claim: the longest setting is used and the wording follows the numbers', (
   assert.match(w.text, /the uncertainty-only rule forgets more than BBB/);
   assert.match(w.text, /makes forgetting worse/);
   assert.equal(claimSentence(sum, 'class'), null);
+  // Everything forgotten (class-incremental): no conclusion about slowness, the text says nothing keeps the old tasks.
+  const cls = ['ucb', 'ucb-flat', 'ucb-norm', 'bbb'].map((m, i) => row(m, 12, -0.99 + 0.02 * i, 0.01, 'class'));
+  const c2 = claimSentence(cls, 'class');
+  assert.match(c2.text, /No rule keeps the old tasks here: every method's BWT is −93\.0% or worse\.$/);
+  assert.doesNotMatch(c2.text, /slower learning/);
 });
 
 test('BWT by epochs and the σ spread', () => {

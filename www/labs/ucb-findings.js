@@ -140,7 +140,9 @@ export function claimSentence(summary, mode) {
   const seeds = Math.min(u.seeds, f.seeds, n.seeds, b.seeds);
   let text = `With ${e} epochs per task (${seeds} seeds, ${mode}-incremental), UCB ${vs(u, f, 'the σ-ignored ablation')} `
     + `and ${vs(u, b, 'BBB')}; the uncertainty-only rule ${vs(n, b, 'BBB')}.`;
-  if (holds.flat && holds.norm) text += ' Here the per-weight uncertainty, not only the slower learning, protects the old tasks.';
+  const best = Math.max(u.bwt_mean, f.bwt_mean, n.bwt_mean, b.bwt_mean);
+  if (best < -0.5) text += ` No rule keeps the old tasks here: every method's BWT is ${signedPct(best)} or worse.`;
+  else if (holds.flat && holds.norm) text += ' Here the per-weight uncertainty, not only the slower learning, protects the old tasks.';
   else if (!holds.flat && !holds.norm) {
     text += beats(f, u) || beats(b, n)
       ? ' At this scale the part of the rule that depends on σ makes forgetting worse: what protects is the slower learning alone.'
