@@ -228,7 +228,8 @@ fn learning_rate_rule_per_task() {
         }
     }
     // Inside a run: on the first task nothing is scaled; from the second on, UCB scales every shared mean by its sigma
-    // at the start of that task, a task-incremental head keeps the base rate, a shared class-incremental head does not.
+    // at the start of that task, a task-incremental head keeps the base rate, a shared class-incremental head scales only the rows of classes
+    // trained in an earlier task.
     let data = toy_data(40, 1);
     for mode in [Mode::Task, Mode::Class] {
         let mut r = Run::new(toy_cfg(Method::Ucb, mode), data.clone()).unwrap();
@@ -244,8 +245,15 @@ fn learning_rate_rule_per_task() {
                     assert!(ws.is_empty() && bs.is_empty(), "task {t}: a fresh head learns at the base rate");
                     continue;
                 }
-                assert_eq!(ws, &layer.w_sigma(), "{mode:?} task {t} layer {l}: weight scales are the sigmas");
-                let bsig: Vec<f32> = layer.b_rho.iter().map(|&r| softplus(r)).collect();
+                let mut wsig = layer.w_sigma();
+                let mut bsig: Vec<f32> = layer.b_rho.iter().map(|&r| softplus(r)).collect();
+                if head {
+                    // The shared head's rows of classes not trained before (2t and up) keep the base rate.
+                    wsig[2 * t * layer.inp..].iter_mut().for_each(|s| *s = 1.0);
+                    bsig[2 * t..].iter_mut().for_each(|s| *s = 1.0);
+                    assert!(ws[..2 * t * layer.inp].iter().all(|&s| s < 0.5), "{mode:?} task {t}: old classes' rows are scaled");
+                }
+                assert_eq!(ws, &wsig, "{mode:?} task {t} layer {l}: weight scales are the sigmas (1 for new classes' rows)");
                 assert_eq!(bs, &bsig);
             }
         }
@@ -319,6 +327,17 @@ fn acc_and_bwt_by_hand() {
     assert!((acc - (0.80 + 0.95 + 0.97) / 3.0).abs() < 1e-6);
     assert!((bwt - ((0.80 - 0.99) + (0.95 - 0.98)) / 2.0).abs() < 1e-6);
     assert_eq!(acc_bwt(&[vec![0.7]]), (0.7, 0.0));
+    // The record the page shows: the same numbers, the diagonal, and nothing until the last row is in.
+    let m = metrics(&r);
+    assert!((m.acc.unwrap() - (0.80 + 0.95 + 0.97) / 3.0).abs() < 1e-6);
+    assert!((m.bwt.unwrap() - ((0.80 - 0.99) + (0.95 - 0.98)) / 2.0).abs() < 1e-6);
+    assert_eq!(m.learned, vec![Some(0.99), Some(0.98), Some(0.97)]);
+    let mut partial = r.clone();
+    partial[2][1] = f32::NAN;
+    partial[2][2] = f32::NAN;
+    let p = metrics(&partial);
+    assert_eq!((p.acc, p.bwt), (None, None), "no ACC/BWT before the last row is complete");
+    assert_eq!(p.learned, vec![Some(0.99), Some(0.98), None]);
 }
 
 #[test]
@@ -350,4 +369,22 @@ fn a_run_is_the_same_however_it_is_split_and_learns_the_toy_tasks() {
             assert!(a.hists().iter().all(|h| h.is_empty()));
         }
     }
+}
+
+#[test]
+fn near_init_share_counts_sigmas_within_a_factor_two() {
+    // sigmas at the bin centres of the histogram, so the binned share and a direct count of
+    // |log10 sigma - log10 sigma_init| <= log10 2 must agree exactly.
+    let w = (HIST_HI - HIST_LO) / HIST_BINS as f32;
+    let mut rng = Rng::new(3);
+    let sig: Vec<f32> = (0..500).map(|_| 10f32.powf(HIST_LO + ((rng.uniform() * HIST_BINS as f32).floor() + 0.5) * w)).collect();
+    let layer = BayesLinear { inp: 500, out: 1, w_mu: vec![0.0; 500], w_rho: sig.iter().map(|&s| softplus_inv(s)).collect(), b_mu: vec![0.0], b_rho: vec![0.0] };
+    let s0 = softplus(-3.0);
+    let direct = sig.iter().filter(|&&s| (s.log10() - s0.log10()).abs() <= 2f32.log10()).count() as f32 / 500.0;
+    let h = sigma_histogram(&[&layer]);
+    assert_eq!(h.iter().sum::<u32>(), 500);
+    let got = near_init_share(&[h], s0);
+    assert!((got - direct).abs() < 1e-6, "binned {got} vs direct {direct}");
+    assert!(direct > 0.05 && direct < 0.95, "the test data straddle the window: {direct}");
+    assert!(near_init_share(&[vec![0; HIST_BINS]], s0).is_nan());
 }

@@ -77,3 +77,44 @@ fn a_shipped_run_is_reproduced() {
         assert!((got[t] - w).abs() <= 0.01, "pruned 50% by SNR, task {t}: {:.2}% vs shipped {:.2}%", 100.0 * got[t], 100.0 * w);
     }
 }
+
+/// `www/models/ucb/long.json` (`paperlab train ucb long`): every summary row agrees with its runs, the task-incremental
+/// claim (the most epochs) has five seeds per method and every setting three, a run's ACC/BWT agree with its matrix, and a 4-epoch long run
+/// (the shipped configuration) has the same matrix as the manifest's run of that seed.
+#[test]
+fn long_runs_are_consistent() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb/long.json");
+    let l: serde_json::Value = serde_json::from_slice(&std::fs::read(p).expect("long.json is shipped")).unwrap();
+    let runs = l["runs"].as_array().unwrap();
+    for s in l["summary"].as_array().unwrap() {
+        let sel: Vec<&serde_json::Value> =
+            runs.iter().filter(|r| r["method"] == s["method"] && r["mode"] == s["mode"] && r["epochs"] == s["epochs"]).collect();
+        assert_eq!(sel.len() as u64, s["seeds"].as_u64().unwrap());
+        let most = l["summary"].as_array().unwrap().iter().filter(|x| x["mode"] == s["mode"]).filter_map(|x| x["epochs"].as_u64()).max();
+        if s["mode"] == "task" && s["epochs"].as_u64() == most {
+            assert!(sel.len() >= 5, "{s}: the claim (the most epochs, task-incremental) needs five seeds");
+        }
+        assert!(sel.len() >= 3, "{s}: at least three seeds");
+        let mean = sel.iter().map(|r| r["bwt"].as_f64().unwrap()).sum::<f64>() / sel.len() as f64;
+        assert!((mean - s["bwt_mean"].as_f64().unwrap()).abs() < 2e-4, "{s}");
+        for r in &sel {
+            let mx = matrix(&r["matrix"]);
+            let (acc, bwt) = acc_bwt(&mx);
+            assert!((acc as f64 - r["acc"].as_f64().unwrap()).abs() < 2e-4 && (bwt as f64 - r["bwt"].as_f64().unwrap()).abs() < 2e-4);
+            assert_eq!(r["near_init"].as_array().unwrap().len(), TASKS, "a share per task (null without sigma)");
+        }
+    }
+    let m = manifest();
+    for method in Method::ALL {
+        let short = runs.iter().find(|r| r["method"] == method.name() && r["mode"] == "task" && r["epochs"] == 4 && r["seed"] == 1);
+        let ship = m["runs"].as_array().unwrap().iter().find(|r| r["method"] == method.name() && r["mode"] == "task" && r["seed"] == 1).unwrap();
+        if let Some(short) = short {
+            let (a, b) = (matrix(&short["matrix"]), matrix(&ship["matrix"]));
+            for t in 0..TASKS {
+                for i in 0..TASKS {
+                    assert!((a[t][i] - b[t][i]).abs() <= 0.01, "{}: R[{t}][{i}] long {} vs manifest {}", method.name(), a[t][i], b[t][i]);
+                }
+            }
+        }
+    }
+}

@@ -83,6 +83,12 @@ impl UcbLab {
         Ok(self.run()?.matrix().iter().flatten().copied().collect())
     }
 
+    /// ACC, BWT and the diagonal of the current matrix as a record `{ acc, bwt, learned: [..] }` (fractions; `null`
+    /// where not available yet: ACC/BWT until the last row is in, a diagonal cell until evaluated).
+    pub fn metrics(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&crate::labs::ucb::metrics(self.run()?.matrix())).map_err(|e| JsError::new(&e.to_string()))
+    }
+
     /// Sigma histograms after task `after` (0-based; it must be finished): groups (the hidden layers in order, then
     /// the heads trained so far) one after the other, each [`HIST_BINS`] counts of `log10 sigma` over
     /// `[HIST_LO, HIST_HI]`. Empty for the deterministic MLP.

@@ -46,6 +46,9 @@ test('methodsSentence: the UCB clause follows its numbers', () => {
   assert.match(never, /each new pair of digits takes over the head/);
   assert.match(never, /mostly because the later tasks are barely learned/);
   assert.doesNotMatch(never, /keep part of the older/);
+  const partly = methodsSentence({ finetune: cft, bbb: cft, ucb: st([1, 0.72, 0.69, 0.89, 0.71], 0.4, -0.6) }, 'class');
+  assert.match(partly, /UCB reaches only 72\.0%, 69\.0% and 71\.0% on tasks 2, 3 and 5 .*: it keeps more of the older classes than fine-tuning .* learns each new task only in part/);
+  assert.doesNotMatch(partly, /barely learned/);
   const keeps = methodsSentence({ finetune: cft, bbb: cft, ucb: st([1, 0.9, 0.95, 0.97, 0.95], 0.6, -0.3) }, 'class');
   assert.match(keeps, /UCB learns every new task .*: its slow updates keep part of the older tasks/);
 });

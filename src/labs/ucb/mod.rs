@@ -28,6 +28,8 @@
 //! `alpha_mu <- alpha_mu / Omega_mu = alpha_mu * sigma`, while `rho` keeps the base rate (`Omega_rho = 1`). sigma is
 //! read at the start of each task ([`mu_lr_scale`]). A task-incremental head is trained only in its own task, so
 //! for it that task is its first and it learns at the base rate (the released code does not train later heads at
+//! all). Likewise in the class-incremental setting the rows of the shared head for classes not trained in an earlier
+//! task keep the base rate (they have nothing to protect; scaling them by sigma kept UCB from learning task 2 at
 //! all). `Config::normalised_rule` switches to `lr * sigma / sigma_init`, which keeps only the uncertainty-dependent
 //! part of the rule.
 //!
@@ -39,7 +41,9 @@
 //! of about 0.5 to 3 from sigma_init (the tasks are fitted long before the noise limits the fit), so the paper's rule
 //! acts mostly as a global drop of the means' learning rate by about sigma_init from the second task on.
 //! [`Method::UcbFlat`] is that drop alone (every sigma replaced by sigma_init); it matches UCB within the seed
-//! spread. Deviations from the paper (also on the page): Adam instead of SGD with early stopping, four epochs per
+//! spread. With many more epochs per task (`paperlab train ucb long`, [`long_cli`]) sigma does move, but almost only
+//! upwards (toward the prior's broad component), so lr * sigma then speeds most means up and UCB forgets more than
+//! the flat ablation (`docs/labs/ucb.md`). Deviations from the paper (also on the page): Adam instead of SGD with early stopping, four epochs per
 //! task, an MLP 784-100-100 instead of one hidden layer of 1,200 units, 2 Monte-Carlo samples per step instead of
 //! 10, the shipped 8,000-image subset instead of the 60,000 MNIST training images.
 //!
@@ -452,10 +456,12 @@ impl Config {
 
 mod bnn;
 mod data;
+mod long;
 mod run;
 mod ship;
 
 pub use bnn::*;
 pub use data::*;
+pub use long::*;
 pub use run::*;
 pub use ship::*;

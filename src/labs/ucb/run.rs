@@ -200,14 +200,27 @@ impl Run {
         let path = self.net.path(cfg.mode.head_of(t));
         // A task-incremental head is trained only in its own task: for it this is the first task, at the base rate.
         let fresh = |i: usize| cfg.mode == Mode::Task && i + 1 == path.len();
+        // Likewise the rows of a class-incremental shared head whose classes appear for the first time in task t (and
+        // those of later classes): no earlier task trained them on their own class, so they learn at the base rate.
+        // Without this, lr * sigma (about lr * sigma_init) also held back the new classes' rows and the new digits
+        // were never learned (0% on task 2 right after training it; tests/ucb_class.rs).
+        let first_new = (t * DIGITS_PER_TASK).min(cfg.mode.head_classes());
+        let head = path.len() - 1;
         self.opt = path
             .iter()
             .enumerate()
-            .map(|(i, l)| LayerOpt {
-                mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
-                rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
-                w_scale: if fresh(i) { Vec::new() } else { scale(&l.w_rho) },
-                b_scale: if fresh(i) { Vec::new() } else { scale(&l.b_rho) },
+            .map(|(i, l)| {
+                let (mut w_scale, mut b_scale) = if fresh(i) { (Vec::new(), Vec::new()) } else { (scale(&l.w_rho), scale(&l.b_rho)) };
+                if cfg.mode == Mode::Class && i == head && !w_scale.is_empty() {
+                    w_scale[first_new * l.inp..].iter_mut().for_each(|s| *s = 1.0);
+                    b_scale[first_new..].iter_mut().for_each(|s| *s = 1.0);
+                }
+                LayerOpt {
+                    mu: Adam::new(cfg.lr, &[l.w_mu.len(), l.b_mu.len()]),
+                    rho: Adam::new(cfg.lr_rho, &[l.w_rho.len(), l.b_rho.len()]),
+                    w_scale,
+                    b_scale,
+                }
             })
             .collect();
         self.step = 0;
@@ -410,4 +423,24 @@ pub fn acc_bwt(r: &[Vec<f32>]) -> (f32, f32) {
     let acc = last.iter().take(t).map(|&v| v as f64).sum::<f64>() / t as f64;
     let bwt = if t > 1 { (0..t - 1).map(|i| (last[i] - r[i][i]) as f64).sum::<f64>() / (t - 1) as f64 } else { 0.0 };
     (acc as f32, bwt as f32)
+}
+
+/// What the page shows under the accuracy matrix, computed here rather than in the page: ACC and BWT (see
+/// [`acc_bwt`]; `None` until the last row is complete) and each task's accuracy right after training it (the
+/// diagonal `R[t][t]`; `None` where not evaluated yet). Fractions in `[0, 1]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    pub acc: Option<f32>,
+    pub bwt: Option<f32>,
+    pub learned: Vec<Option<f32>>,
+}
+
+/// [`Metrics`] of a T x T accuracy matrix with NaN for cells not evaluated.
+pub fn metrics(r: &[Vec<f32>]) -> Metrics {
+    let fin = |v: f32| if v.is_finite() { Some(v) } else { None };
+    let learned = r.iter().enumerate().map(|(t, row)| row.get(t).copied().and_then(fin)).collect();
+    let complete = r.last().is_some_and(|last| last.len() >= r.len() && last.iter().take(r.len()).all(|v| v.is_finite()))
+        && r.iter().enumerate().all(|(t, row)| row.get(t).is_some_and(|v| v.is_finite()));
+    let (acc, bwt) = if complete { acc_bwt(r) } else { (f32::NAN, f32::NAN) };
+    Metrics { acc: fin(acc), bwt: fin(bwt), learned }
 }

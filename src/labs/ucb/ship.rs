@@ -62,6 +62,9 @@ pub fn run_json(run: &Run, seconds: f64) -> Result<serde_json::Value> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn train_cli(args: &[&str]) -> Result<()> {
     use std::time::Instant;
+    if args.first() == Some(&"long") {
+        return long_cli(&args[1..]);
+    }
     let cli = crate::labs::cli::Args::parse_with("paperlab train ucb", args, &["out", "seeds", "only"], &["quick", "dry", "verbose"], &["set"])?;
     let out = cli.path("out", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb"));
     let seeds: Vec<u64> = cli.list("seeds", vec![1, 2, 3])?;
