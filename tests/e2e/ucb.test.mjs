@@ -6,19 +6,13 @@
 // and the longer native runs show with their claim sentence.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { servers, launch, open, ready, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, shot } from './helpers.mjs';
 
 let srv;
 let ctx;
 
-before(async () => {
-  srv = await servers();
-  ctx = await launch();
-});
-after(async () => {
-  await ctx?.close();
-  await srv?.close();
-});
+before(async () => ({ srv, ctx } = await startBrowser()));
+after(() => stopBrowser(srv, ctx));
 
 const lab = (q) => `${srv.isolated}/#/ucb${q ? `?${q}` : ''}`;
 const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
