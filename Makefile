@@ -235,6 +235,12 @@ models:
 	nice cargo run --release --features parallel --bin paperlab -- train compressive
 	nice cargo run --release --features parallel --bin paperlab -- train onlstm
 	nice cargo run --release --features parallel --bin paperlab -- train bagnet
+	nice cargo run --release --features parallel --bin paperlab -- train roll
+	# blindspot: the shipped configuration (docs/labs/blindspot.md), then its alpha x beta table (~25 min on 2 cores)
+	nice cargo run --release --features parallel --bin paperlab -- train blindspot --only cnn-natural
+	nice cargo run --release --features parallel --bin paperlab -- train blindspot --only cnn-madry --epochs 30 --pgd-steps 10
+	nice cargo run --release --features parallel --bin paperlab -- eval blindspot --digits 1000 --steps 40 --restarts 1 \
+	  --alphas 1,0.95,0.9,0.85,0.8,0.75,0.7,0.65,0.6 --betas 0,0.05,0.1,0.2,0.3
 
 # Remakes www/data/ from registry packages (byte-identical output; see www/data/README.md).
 data:
