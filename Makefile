@@ -38,7 +38,7 @@ VENDOR_FILES := \
 	node_modules/wasm-feature-detect/dist/esm/index.js \
 	node_modules/coi-serviceworker/coi-serviceworker.js
 
-.PHONY: help setup setup-test lint test-unit new-lab fuzz build pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
+.PHONY: help setup setup-test lint test-unit new-lab fuzz build build-test pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
 	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
 
 help:
@@ -57,6 +57,15 @@ setup-test:
 build: setup
 	@$(MAKE) -j2 --output-sync=target pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
 	$(MAKE) vendor check-wasm
+
+# What `make test` builds: the three packages its tests load (Chromium has relaxed SIMD, so an isolated page runs
+# pkg-parallel-relaxed/, a page without isolation pkg-relaxed/, `?single=1&relaxed=0` pkg/). pkg-parallel/ (threads
+# without relaxed SIMD, for browsers that lack it) differs from pkg-parallel-relaxed/ only in the multiply-add, whose
+# plain form pkg/ runs; `make build` makes it. The longest build starts first.
+build-test: setup
+	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed
+	$(MAKE) vendor
+	node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-relaxed pkg-parallel-relaxed
 
 # pkg/: stable toolchain, +simd128 (.cargo/config.toml), one thread. Works everywhere.
 pkg:
@@ -138,7 +147,7 @@ test: setup-test
 	phase() { local s=$$(date +%s); $(MAKE) "$$1"; echo "== $$1: $$(( $$(date +%s) - s )) s"; }
 	phase lint
 	phase test-unit
-	phase build
+	phase build-test
 	phase test-native
 	phase test-wasm
 	phase test-wasm-threads
@@ -225,6 +234,9 @@ bench: build
 	cargo run --release --features parallel --example corruptions -- --grid | tee bench-out/corruptions-native-parallel.txt
 	node scripts/corruptions-time.mjs | tee bench-out/corruptions-browser.txt
 	node scripts/corruptions-time.mjs --threads | tee bench-out/corruptions-browser-threads.txt
+	echo "== blindspot: PGD + C&W on 2,000 digits, three networks, in the browser, 1 thread then all threads (docs/labs/blindspot.md)"
+	node scripts/blindspot-time.mjs | tee bench-out/blindspot-browser.txt
+	node scripts/blindspot-time.mjs --threads | tee bench-out/blindspot-browser-threads.txt
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
