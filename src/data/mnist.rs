@@ -21,8 +21,7 @@ pub const N_TEST: usize = 2000;
 /// Path of the shipped file, relative to the repository root (also the URL path the front end fetches).
 pub const DEFAULT_PATH: &str = "www/data/mnist-10k.safetensors.gz";
 /// Path of the test split alone (the same 2,000 test images, train empty): what the labs that only evaluate (verify,
-/// the lottery lab's certified panel, roll's digits)
-/// fetch, 0.3 MB instead of 1.6 MB. Same layout, read by the same functions.
+/// the lottery lab's certified panel, roll's digits) fetch, 0.3 MB instead of 1.6 MB. Same layout, same readers.
 pub const TEST_ONLY_PATH: &str = "www/data/mnist-test-2k.safetensors.gz";
 /// Upper bound on the unpacked size accepted by [`Mnist::from_gz_bytes`] (the shipped file unpacks to ~7.9 MB).
 pub const MAX_UNPACKED: usize = 64 << 20;
