@@ -214,6 +214,6 @@ export function permSentence(summary, epochs) {
   const cmp = (better, x, y, what) => (better(x, y) ? `more ${what} than` : better(y, x) ? `less ${what} than` : `about as much ${what} as`);
   const part = (y, name) => `UCB keeps ${cmp(beats, u, y, 'of the old tasks')} ${name} (BWT ${signedPct(u.bwt_mean)} vs ${signedPct(y.bwt_mean)}) `
     + `and ends with ${cmp(accBeats, u, y, 'accuracy')} it (ACC ${pct(u.acc_mean)} vs ${pct(y.acc_mean)})`;
-  return { epochs: e, text: `Permuted MNIST, ${e} epochs per task, ${Math.min(u.seeds, b.seeds, f.seeds)} seeds: ${part(b, 'BBB')}; ${part(f, 'fine-tuning')} `
+  return { epochs: e, text: `With ${e} epochs per task (${Math.min(u.seeds, b.seeds, f.seeds)} seeds): ${part(b, 'BBB')}; ${part(f, 'fine-tuning')} `
     + '(“more”/“less” only beyond the larger seed sd).' };
 }
