@@ -192,7 +192,7 @@ fn toy_data(per_task: usize, seed: u64) -> std::sync::Arc<SplitMnist> {
         }
         d
     };
-    std::sync::Arc::new(SplitMnist { train: (0..5).map(|t| mk(t, per_task)).collect(), test: (0..5).map(|t| mk(t, per_task / 2)).collect() })
+    std::sync::Arc::new(SplitMnist { train: (0..5).map(|t| mk(t, per_task)).collect(), test: (0..5).map(|t| mk(t, per_task / 2)).collect(), perms: Vec::new() })
 }
 
 fn toy_cfg(method: Method, mode: Mode) -> Config {

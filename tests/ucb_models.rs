@@ -118,3 +118,27 @@ fn long_runs_are_consistent() {
         }
     }
 }
+
+/// The Permuted-MNIST long runs (`paperlab train ucb long --modes perm`): every long method at 4 epochs with five
+/// seeds, and UCB seed 1 re-trained here on `SplitMnist::permuted(seed 1, train_images)` gives the shipped matrix.
+#[test]
+fn permuted_runs_are_shipped_and_reproduced() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb/long.json");
+    let l: serde_json::Value = serde_json::from_slice(&std::fs::read(p).expect("long.json is shipped")).unwrap();
+    for m in paperlab::labs::ucb::LONG_METHODS {
+        let s = l["summary"].as_array().unwrap().iter().find(|s| s["method"] == m && s["mode"] == "perm" && s["epochs"] == 4);
+        assert!(s.is_some_and(|s| s["seeds"].as_u64().unwrap() >= 5), "{m}: Permuted MNIST, 4 epochs, five seeds");
+    }
+    let r = l["runs"].as_array().unwrap().iter().find(|r| r["method"] == "ucb" && r["mode"] == "perm" && r["epochs"] == 4 && r["seed"] == 1).unwrap();
+    let n = r["train_images"].as_u64().expect("train_images of a perm run") as usize;
+    let data = Arc::new(SplitMnist::permuted(&Mnist::load_default().unwrap(), 1, n).unwrap());
+    let mut run = Run::new(Config::default_for(Method::Ucb, Mode::Perm, 1), data).unwrap();
+    run.run_to_end(|_, _| {}).unwrap();
+    let want = matrix(&r["matrix"]);
+    for t in 0..TASKS {
+        for i in 0..TASKS {
+            let (g, w) = (run.matrix()[t][i], want[t][i]);
+            assert!((g - w).abs() <= 0.01, "perm R[{t}][{i}]: re-run {:.2}% vs shipped {:.2}%", 100.0 * g, 100.0 * w);
+        }
+    }
+}

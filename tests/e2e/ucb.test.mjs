@@ -136,6 +136,9 @@ test('"What to notice": each method learns every new task or the page names the 
   // The longer native runs' panel: a row per method (the table is for the current mode).
   assert.match(await page.textContent('[data-testid=long-sub]'), /Trained natively .* epochs per task/);
   assert.equal(await page.locator('[data-testid=long-table] tbody tr').count(), 5);
+  // Permuted MNIST: its own table in the same panel, a row per method, and the UCB-vs-BBB sentence.
+  assert.equal(await page.locator('[data-testid=perm-table] tbody tr').count(), 5);
+  assert.match(await page.textContent('[data-testid=perm-sub]'), /Permuted MNIST.*UCB keeps .* BBB/);
   assert.deepEqual(errors, []);
   await page.close();
 });

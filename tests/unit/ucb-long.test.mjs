@@ -59,3 +59,18 @@ test('BWT by epochs and the σ spread', () => {
   assert.equal(sigmaSides([[0, 0, 0]], [-2, -1.3, -0.5], -1.3), null);
   assert.equal(spreadSentence(r.slice(0, 1)), null);
 });
+
+test('permSentence compares UCB with BBB and fine-tuning beyond the seed spread only', async () => {
+  const { permSentence } = await import('../../www/labs/ucb-findings.js');
+  const r = (method, acc_mean, acc_std, bwt_mean, bwt_std, epochs = 4) => ({ method, mode: 'perm', epochs, seeds: 5, acc_mean, acc_std, bwt_mean, bwt_std });
+  assert.equal(permSentence([], 4), null);
+  assert.equal(permSentence([r('ucb', 0.7, 0.01, -0.05, 0.01)]), null, 'needs BBB and fine-tuning');
+  const s = permSentence([r('ucb', 0.68, 0.01, -0.05, 0.01), r('bbb', 0.80, 0.02, -0.15, 0.02), r('finetune', 0.69, 0.02, -0.06, 0.02)]);
+  assert.equal(s.epochs, 4);
+  assert.match(s.text, /5 seeds/);
+  assert.match(s.text, /UCB keeps more of the old tasks than BBB .*and ends with less accuracy than it/);
+  assert.match(s.text, /UCB keeps about as much of the old tasks as fine-tuning .*and ends with about as much accuracy as it/);
+  const t = permSentence([r('ucb', 0.9, 0.01, -0.2, 0.01, 12), r('bbb', 0.8, 0.01, -0.1, 0.01, 12), r('finetune', 0.8, 0.01, -0.1, 0.01, 12), r('ucb', 0.5, 0, 0, 0)]);
+  assert.equal(t.epochs, 12, 'the most epochs by default');
+  assert.match(t.text, /keeps less of the old tasks than BBB .*more accuracy than it/);
+});

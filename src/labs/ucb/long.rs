@@ -42,21 +42,24 @@ pub fn near_init_share(groups: &[Vec<u32>], sigma_init: f32) -> f32 {
     }
 }
 
-/// `paperlab train ucb long [--epochs 4,12,30] [--seeds 1,2,3,4,5] [--modes task,class] [--methods ucb,...]
-/// [--hist-seeds 1] [--out FILE]`: every method x mode x epochs x seed, merged into `FILE` (default
+/// `paperlab train ucb long [--epochs 4,12,30] [--seeds 1,2,3,4,5] [--modes task,class,perm] [--methods ucb,...]
+/// [--hist-seeds 1] [--perm-train 2000] [--out FILE]`: every method x mode x epochs x seed, merged into `FILE` (default
 /// `www/models/ucb/long.json`; runs with the same method, mode, epochs and seed are replaced), so a long set can be
-/// made in several shorter invocations. sigma histograms are kept for `--hist-seeds` only (size).
+/// made in several shorter invocations. sigma histograms are kept for `--hist-seeds` only (size). Mode `perm` is
+/// Permuted MNIST ([`SplitMnist::permuted`]) with `--perm-train` training digits per task and the permutations of
+/// data seed = the run's seed (so every seed also draws its own four permutations).
 ///
 /// # Errors
 /// [`Error::Range`] for bad arguments; [`Error::Io`] when the data cannot be read or the file not written.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn long_cli(args: &[&str]) -> Result<()> {
     use std::time::Instant;
-    let cli = crate::labs::cli::Args::parse("paperlab train ucb long", args, &["epochs", "seeds", "modes", "methods", "hist-seeds", "out"], &[])?;
+    let cli = crate::labs::cli::Args::parse("paperlab train ucb long", args, &["epochs", "seeds", "modes", "methods", "hist-seeds", "perm-train", "out"], &[])?;
     let out = cli.path("out", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/ucb/long.json"));
     let epochs: Vec<usize> = cli.list("epochs", vec![4, 12, 30])?;
     let seeds: Vec<u64> = cli.list("seeds", vec![1, 2, 3, 4, 5])?;
     let hist_seeds: Vec<u64> = cli.list("hist-seeds", vec![1])?;
+    let perm_train: usize = cli.list("perm-train", vec![2000])?.first().copied().unwrap_or(2000);
     let modes: Vec<Mode> = cli.get("modes").unwrap_or("task,class").split(',').map(str::parse).collect::<Result<_>>()?;
     let methods: Vec<String> = cli.get("methods").map_or(LONG_METHODS.iter().map(|s| s.to_string()).collect(), |s| s.split(',').map(|x| x.trim().to_string()).collect());
     for m in &methods {
@@ -76,6 +79,7 @@ pub fn long_cli(args: &[&str]) -> Result<()> {
                 for &seed in &seeds {
                     let cfg = long_config(m, mode, e, seed)?;
                     let s0 = cfg.sigma_init();
+                    let data = if mode == Mode::Perm { std::sync::Arc::new(SplitMnist::permuted(&mnist, seed, perm_train)?) } else { data.clone() };
                     let t0 = Instant::now();
                     let mut run = Run::new(cfg, data.clone())?;
                     run.run_to_end(|_, _| {})?;
@@ -98,6 +102,9 @@ pub fn long_cli(args: &[&str]) -> Result<()> {
                         "near_init": near,
                         "final_ce": run.epoch_ce.iter().map(|r| r.last().map_or(f64::NAN, |&v| round4(v))).collect::<Vec<_>>(),
                     });
+                    if mode == Mode::Perm {
+                        j["train_images"] = serde_json::json!(data.train[0].n());
+                    }
                     if hist_seeds.contains(&seed) {
                         j["hists"] = serde_json::json!(run.hists());
                     }
@@ -137,7 +144,7 @@ fn write_long(out: &std::path::Path, runs: &[serde_json::Value]) -> Result<()> {
     let v = serde_json::json!({
         "lab": "ucb",
         "made_by": "paperlab train ucb long (src/labs/ucb/long.rs), one invocation per epochs setting",
-        "what": "longer native runs: the shipped configuration with more epochs per task; ucb-norm = UCB with lr * sigma / sigma_init",
+        "what": "longer native runs: the shipped configuration with more epochs per task; ucb-norm = UCB with lr * sigma / sigma_init; mode perm = Permuted MNIST (5 tasks of all ten digits, task 1 unpermuted, the others permuted with the run's seed; train_images per task, a 10-way head per task)",
         "hist": { "lo": HIST_LO, "hi": HIST_HI, "bins": HIST_BINS, "of": "log10 sigma of the weights (biases excluded)" },
         "summary": summary,
         "runs": runs,

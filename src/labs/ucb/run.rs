@@ -99,6 +99,12 @@ impl Run {
         if data.train.len() != TASKS || data.test.len() != TASKS || data.train.iter().any(|t| t.n() == 0) {
             return Err(Error::shape("ucb::Run", format!("Split MNIST needs {TASKS} tasks with training images")));
         }
+        if (cfg.mode == Mode::Perm) != data.is_permuted() {
+            return Err(Error::range(
+                "mode",
+                format!("mode '{}' needs {} data (SplitMnist::{})", cfg.mode.name(), if cfg.mode == Mode::Perm { "Permuted MNIST" } else { "Split MNIST" }, if cfg.mode == Mode::Perm { "permuted" } else { "new" }),
+            ));
+        }
         let mut rng = Rng::new(cfg.seed);
         let net = Net::new(&cfg, &mut rng);
         let steps_per_epoch = data.train.iter().map(|t| t.n().div_ceil(cfg.batch)).collect();
@@ -199,7 +205,7 @@ impl Run {
         };
         let path = self.net.path(cfg.mode.head_of(t));
         // A task-incremental head is trained only in its own task: for it this is the first task, at the base rate.
-        let fresh = |i: usize| cfg.mode == Mode::Task && i + 1 == path.len();
+        let fresh = |i: usize| cfg.mode.per_task_heads() && i + 1 == path.len();
         // Likewise the rows of a class-incremental shared head whose classes appear for the first time in task t (and
         // those of later classes): no earlier task trained them on their own class, so they learn at the base rate.
         // Without this, lr * sigma (about lr * sigma_init) also held back the new classes' rows and the new digits
@@ -285,10 +291,7 @@ impl Run {
             return Vec::new();
         }
         let mut out: Vec<Vec<u32>> = self.net.shared.iter().map(|l| sigma_histogram(&[l])).collect();
-        let trained = match self.cfg.mode {
-            Mode::Task => t + 1,
-            Mode::Class => 1,
-        };
+        let trained = if self.cfg.mode.per_task_heads() { t + 1 } else { 1 };
         let heads: Vec<&BayesLinear> = self.net.heads[..trained].iter().collect();
         out.push(sigma_histogram(&heads));
         out
