@@ -66,3 +66,26 @@ test('roll: region map, training, clicks, slider and digits, no errors', async (
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('roll: after a worker crash the clicked-in points, the net and the digit panel come back', async () => {
+  // Regression: the digits and models lived only in the old worker, so the next digit call failed
+  // ("not loaded: call load_digits first"), and the points added by clicking were gone.
+  const { page, errors } = await open(ctx, lab('dataset=moons&seed=3&digit=7&click=add%20class%200'));
+  await ready(page);
+  await page.waitForSelector('#lab[data-digit-eps2]', { timeout: 60000 });
+  await page.locator('.roll-overlay').scrollIntoViewIfNeeded();
+  const box = await page.locator('.roll-overlay').boundingBox();
+  await page.mouse.click(box.x + box.width * 0.4, box.y + box.height * 0.6);
+  await page.waitForSelector('#lab[data-points="201"]');
+  await page.evaluate(() => document.getElementById('lab').removeAttribute('data-digit-eps2'));
+  assert.match(await page.evaluate(() => window.paperlab.engine.crashForTest()), /crash|panic/i);
+  await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]')?.textContent || ''), null, { timeout: 60000 });
+  // The digit panel is drawn again from the new worker, and a new digit works.
+  await page.waitForSelector('#lab[data-digit-eps2]', { timeout: 60000 });
+  await page.evaluate(() => { location.hash = '#/roll?dataset=moons&seed=3&digit=12&click=add%20class%200'; });
+  await page.waitForFunction(() => /Digit 12 \(label \d\)/.test(document.querySelector('[data-testid=digit]').textContent), null, { timeout: 60000 });
+  assert.equal((await data(page)).points, '201', 'the clicked-in point is kept');
+  assert.doesNotMatch(await page.textContent('#lab'), /could not be (loaded|restored)/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -126,6 +126,29 @@ class RollLabPage extends LabPage {
     this.loadDigits();
   }
 
+  /**
+   * The new worker holds none of the old one's state: make the toy data and net again from the settings, add back the
+   * points the user clicked in (the ones after the generated ones), and load the digits and models again.
+   */
+  async restarted() {
+    const [oldPoints, oldLabels] = [this.points || [], this.labels || []];
+    this.digitsReady = false;
+    await this.resetNet();
+    try {
+      for (let i = this.labels.length; i < oldLabels.length; i++) {
+        await this.lab.call('add_point', [oldPoints[2 * i], oldPoints[2 * i + 1], oldLabels[i]]);
+      }
+      if (oldLabels.length > this.labels.length) {
+        this.points = Array.from((await this.lab.call('points', [])).value);
+        this.labels = Array.from((await this.lab.call('labels', [])).value);
+        await this.drawMap();
+      }
+    } catch (e) {
+      this.fail('The added points could not be restored', e, this.trainError);
+    }
+    this.loadDigits();
+  }
+
   /** Loads the digits and the four models into the worker (after the toy net is live), then draws the digit. */
   async loadDigits() {
     try {
