@@ -155,15 +155,30 @@ fn shipped_recall_models_reach_their_manifest_numbers() {
     let configs = recall::shipped_configs();
     let models = manifest["models"].as_array().unwrap();
     assert!(models.len() >= 3, "at least Transformer-XL and two compressive models");
-    for e in models {
-        let id = e["id"].as_str().unwrap();
-        let (m, v, _) = Model::from_safetensors(&std::fs::read(format!("{dir}/{}", e["file"].as_str().unwrap())).unwrap()).unwrap();
-        let cfg = &configs.iter().find(|c| c.0 == id).unwrap().2;
-        assert_eq!(&m.cfg, cfg, "{id}: configuration");
-        assert_eq!(v, recall::vocab(), "{id}: vocabulary");
-        let l = recall_losses(&m, &held, 8).unwrap();
-        let mean = l.iter().map(|x| x.1 as f64).sum::<f64>() / l.len() as f64;
-        let want = e["runs"][0]["recall_bits"].as_f64().unwrap();
-        assert!((mean - want).abs() < 2e-3, "{id}: held-out recall {mean:.4} bits, manifest {want}");
-    }
+    // One thread per model (each evaluation is independent; the harness gives this test one thread).
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = models
+            .iter()
+            .map(|e| {
+                let (held, configs) = (&held, &configs);
+                scope.spawn(move || -> Option<String> {
+                    let id = e["id"].as_str().unwrap();
+                    let (m, v, _) = Model::from_safetensors(&std::fs::read(format!("{dir}/{}", e["file"].as_str().unwrap())).unwrap()).unwrap();
+                    let cfg = &configs.iter().find(|c| c.0 == id).unwrap().2;
+                    if &m.cfg != cfg {
+                        return Some(format!("{id}: configuration {:?}, expected {cfg:?}", m.cfg));
+                    }
+                    if v != recall::vocab() {
+                        return Some(format!("{id}: vocabulary differs"));
+                    }
+                    let l = recall_losses(&m, held, 8).unwrap();
+                    let mean = l.iter().map(|x| x.1 as f64).sum::<f64>() / l.len() as f64;
+                    let want = e["runs"][0]["recall_bits"].as_f64().unwrap();
+                    ((mean - want).abs() >= 2e-3).then(|| format!("{id}: held-out recall {mean:.4} bits, manifest {want}"))
+                })
+            })
+            .collect();
+        jobs.into_iter().filter_map(|j| j.join().expect("a model's check panicked")).collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
