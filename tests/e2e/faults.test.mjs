@@ -56,10 +56,13 @@ for (const id of LIVE) {
           }
         };
       });
+      const buildBefore = await page.evaluate(() => window.paperlab.engine.backend?.build);
       const msg = await page.evaluate(() => window.paperlab.engine.crashForTest());
       assert.match(msg, /crash|panic/i);
       await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]')?.textContent || ''), null, { timeout: 60000 });
       assert.deepEqual(await labValues(page), before, 'settings changed across the restart');
+      // Regression: the restart used to start the plain build (no relaxed SIMD) whatever ran before.
+      assert.equal(await page.evaluate(() => window.paperlab.engine.backend?.build), buildBefore, 'the restarted engine runs another build');
       // The next action works on the fresh worker.
       await page.evaluate(([h]) => { location.hash = h; }, [`#/${id}?${k2}=${encodeURIComponent(v2)}`]);
       await page.waitForFunction(([k, v]) => String(window.paperlab.lab.values[k]) === v, [k2, String(v2)]);

@@ -78,8 +78,10 @@ test('roll: after a worker crash the clicked-in points, the net and the digit pa
   await page.mouse.click(box.x + box.width * 0.4, box.y + box.height * 0.6);
   await page.waitForSelector('#lab[data-points="201"]');
   await page.evaluate(() => document.getElementById('lab').removeAttribute('data-digit-eps2'));
+  const build = await page.evaluate(() => window.paperlab.engine.backend.build);
   assert.match(await page.evaluate(() => window.paperlab.engine.crashForTest()), /crash|panic/i);
   await page.waitForFunction(() => /restarted; your settings are kept/.test(document.querySelector('[data-testid=notes]')?.textContent || ''), null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => window.paperlab.engine.backend.build), build, 'the same build after the restart');
   // The digit panel is drawn again from the new worker, and a new digit works.
   await page.waitForSelector('#lab[data-digit-eps2]', { timeout: 60000 });
   await page.evaluate(() => { location.hash = '#/roll?dataset=moons&seed=3&digit=12&click=add%20class%200'; });

@@ -223,7 +223,9 @@ export class Engine {
     if (this._restarting) return this._restarting;
     this.generation += 1;
     this._restarting = (async () => {
+      // The same build as before the crash (threads or not, relaxed SIMD or not).
       const parallel = this.backend?.kind === 'threads';
+      const relaxed = Boolean(this.backend?.fma);
       try {
         this.api?.[Comlink.releaseProxy]?.();
       } catch {
@@ -231,10 +233,10 @@ export class Engine {
       }
       this.worker?.terminate();
       this.opened.clear();
-      this.ready = this._spawn(parallel).then(({ worker, api, info }) => {
+      this.ready = this._spawn(parallel, relaxed).then(({ worker, api, info }) => {
         this.worker = worker;
         this.api = api;
-        this.backend = { ...this.backend, threads: info.threads, build: info.build };
+        this.backend = { ...this.backend, threads: info.threads, build: info.build, fma: info.build.endsWith('-relaxed') };
         return this.backend;
       });
       await this.ready;
