@@ -3,12 +3,12 @@
 // (the facade's `start`/`step` calls, as the page's live run makes them). Reports the wall time and the worker-side
 // engine time, and the fooled count so the numbers can be compared with the native table (`paperlab eval blindspot`).
 //
-//   node scripts/blindspot-time.mjs [--threads] [--digits N] [--steps S] [--alpha A] [--beta B] [URL]
+//   node scripts/blindspot-time.mjs [--threads] [--fma] [--digits N] [--steps S] [--alpha A] [--beta B] [URL]
 //
 // Defaults: 2,000 digits, 20 steps, alpha 1, beta 0. URL: a server of the repository with COOP/COEP headers (e.g.
 // `make serve`); without one, a static server with those headers is started here (tests/e2e/helpers.mjs). Without
 // --threads the page is opened with `?single=1` (pkg/, one thread); with it, the threaded build (pkg-parallel/).
-// `?relaxed=0` always, so both runs use the plain SIMD kernels.
+// `?relaxed=0` unless --fma, so both runs use the plain SIMD kernels (with --fma: the relaxed-SIMD packages).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ const opt = (name, dflt) => {
   return v;
 };
 const threads = args.includes('--threads');
+const fma = args.includes('--fma');
 const digits = opt('digits', 2000);
 const steps = opt('steps', 20);
 const alpha = opt('alpha', 1);
@@ -39,7 +40,7 @@ const ctx = await chromium.launchPersistentContext(dir, {
 });
 try {
   const page = await ctx.newPage();
-  const q = threads ? '?relaxed=0' : '?single=1&relaxed=0';
+  const q = `?${[threads ? '' : 'single=1', fma ? '' : 'relaxed=0'].filter(Boolean).join('&')}`;
   await page.goto(`${base}/${q}#/blindspot`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 180000, state: 'attached' });
   const badge = (await page.textContent('[data-testid=backend]')).trim();
