@@ -9,11 +9,7 @@
 // `make serve`); without one, a static server with those headers is started here (tests/e2e/helpers.mjs). Without
 // --threads the page is opened with `?single=1` (pkg/, one thread); with it, the threaded build (pkg-parallel/).
 // `?relaxed=0` unless --fma, so both runs use the plain SIMD kernels (with --fma: the relaxed-SIMD packages).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startStatic } from '../tests/e2e/helpers.mjs';
+import { launch, startStatic } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -32,12 +28,7 @@ const beta = opt('beta', 0);
 const given = args.find((a) => /^https?:/.test(a));
 const own = given ? null : await startStatic({ isolated: true });
 const base = (given || own.url).replace(/\/+$/, '');
-const dir = mkdtempSync(join(tmpdir(), 'paperlab-time-'));
-const ctx = await chromium.launchPersistentContext(dir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const ctx = await launch();
 try {
   const page = await ctx.newPage();
   const q = `?${[threads ? '' : 'single=1', fma ? '' : 'relaxed=0'].filter(Boolean).join('&')}`;
@@ -62,6 +53,5 @@ try {
   console.log(`  result ${JSON.stringify(r.v)}`);
 } finally {
   await ctx.close();
-  rmSync(dir, { recursive: true, force: true });
   await own?.close();
 }
