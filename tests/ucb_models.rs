@@ -17,6 +17,17 @@ fn matrix(v: &serde_json::Value) -> Vec<Vec<f32>> {
     v.as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()).collect()
 }
 
+/// A re-run's accuracy matrix equals the shipped one (JSON rows of fractions) within one point per entry.
+fn assert_rerun_matches(got: &[Vec<f32>], shipped: &serde_json::Value, what: &str) {
+    let want = matrix(shipped);
+    for t in 0..TASKS {
+        for i in 0..TASKS {
+            let (g, w) = (got[t][i], want[t][i]);
+            assert!((g - w).abs() <= 0.01, "{what}R[{t}][{i}]: re-run {:.2}% vs shipped {:.2}%", 100.0 * g, 100.0 * w);
+        }
+    }
+}
+
 #[test]
 fn manifest_is_complete_and_consistent() {
     let m = manifest();
@@ -60,13 +71,7 @@ fn a_shipped_run_is_reproduced() {
     let data = Arc::new(SplitMnist::new(&Mnist::load_default().unwrap()));
     let mut run = Run::new(cfg, data).unwrap();
     run.run_to_end(|_, _| {}).unwrap();
-    let want = matrix(&r["matrix"]);
-    for t in 0..TASKS {
-        for i in 0..TASKS {
-            let (g, w) = (run.matrix()[t][i], want[t][i]);
-            assert!((g - w).abs() <= 0.01, "R[{t}][{i}]: re-run {:.2}% vs shipped {:.2}%", 100.0 * g, 100.0 * w);
-        }
-    }
+    assert_rerun_matches(run.matrix(), &r["matrix"], "");
     let (acc, bwt) = acc_bwt(run.matrix());
     eprintln!("re-run: ACC {:.2}% BWT {:+.2}% (shipped {:.2}% {:+.2}%)", 100.0 * acc, 100.0 * bwt, 100.0 * r["acc"].as_f64().unwrap(), 100.0 * r["bwt"].as_f64().unwrap());
     // One pruning number: half of every weight matrix removed by |mu| / sigma.
@@ -134,11 +139,5 @@ fn permuted_runs_are_shipped_and_reproduced() {
     let data = Arc::new(SplitMnist::permuted(&Mnist::load_default().unwrap(), 1, n).unwrap());
     let mut run = Run::new(Config::default_for(Method::Ucb, Mode::Perm, 1), data).unwrap();
     run.run_to_end(|_, _| {}).unwrap();
-    let want = matrix(&r["matrix"]);
-    for t in 0..TASKS {
-        for i in 0..TASKS {
-            let (g, w) = (run.matrix()[t][i], want[t][i]);
-            assert!((g - w).abs() <= 0.01, "perm R[{t}][{i}]: re-run {:.2}% vs shipped {:.2}%", 100.0 * g, 100.0 * w);
-        }
-    }
+    assert_rerun_matches(run.matrix(), &r["matrix"], "perm ");
 }
