@@ -62,8 +62,10 @@ build: setup
 # pkg-parallel-relaxed/, a page without isolation pkg-relaxed/, `?single=1&relaxed=0` pkg/). pkg-parallel/ (threads
 # without relaxed SIMD, for browsers that lack it) differs from pkg-parallel-relaxed/ only in the multiply-add, whose
 # plain form pkg/ runs; `make build` makes it. The longest build starts first.
+# pkg-relaxed/ (what an e2e page without isolation loads) carries the test-only `testPanic` export (feature
+# test-hooks), so the fault tests crash the worker with a real Rust panic; `make build` rebuilds it without.
 build-test: setup
-	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed
+	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed TEST_HOOKS=1
 	$(MAKE) vendor
 	node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-relaxed pkg-parallel-relaxed
 
@@ -83,7 +85,8 @@ pkg-parallel:
 # The same two builds with relaxed SIMD (fused multiply-add in the GEMM micro-kernel), each in its own target dir.
 pkg-relaxed:
 	@echo "== pkg-relaxed/ (stable, simd128 + relaxed-simd, single thread)"
-	CARGO_TARGET_DIR=target/relaxed wasm-pack build --release --target web --out-dir pkg-relaxed -- --config .cargo/relaxed.toml
+	CARGO_TARGET_DIR=target/relaxed wasm-pack build --release --target web --out-dir pkg-relaxed -- --config .cargo/relaxed.toml \
+	  $(if $(TEST_HOOKS),--features test-hooks)
 	$(call wasm_opt,pkg-relaxed)
 
 pkg-parallel-relaxed:
@@ -115,7 +118,7 @@ endef
 
 # Instantiates both packages in Node; fails if a module does not load or the threaded memory is not shared.
 check-wasm:
-	@node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
+	@node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs --production pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
 
 # Front-end libraries, copied from node_modules under their own file names, with their licenses.
 vendor:
@@ -237,6 +240,10 @@ bench: build
 	echo "== blindspot: PGD + C&W on 2,000 digits, three networks, in the browser, 1 thread then all threads (docs/labs/blindspot.md)"
 	node scripts/blindspot-time.mjs | tee bench-out/blindspot-browser.txt
 	node scripts/blindspot-time.mjs --threads | tee bench-out/blindspot-browser-threads.txt
+	echo "== roll: the 256 x 256 region map, a ROLL training step and one digit's exact margins, in the browser, 1 thread then all threads (docs/labs/roll.md)"
+	cargo run --release --features parallel --bin paperlab -- bench roll | tee bench-out/roll-native.txt
+	node scripts/roll-time.mjs | tee bench-out/roll-browser.txt
+	node scripts/roll-time.mjs --threads | tee bench-out/roll-browser-threads.txt
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
