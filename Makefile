@@ -39,7 +39,7 @@ VENDOR_FILES := \
 	node_modules/coi-serviceworker/coi-serviceworker.js
 
 .PHONY: help setup setup-test lint test-unit new-lab fuzz build build-test pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
-	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
+	test-wasm-threads test-wasm-relaxed test-wasm-firefox test-e2e bench models data dist clean
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -153,6 +153,7 @@ test: setup-test
 	phase build-test
 	phase test-native
 	phase test-wasm
+	phase test-wasm-firefox
 	phase test-wasm-threads
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
@@ -193,6 +194,11 @@ test-native:
 # runs the same tests (README, "Tests"), compiling the crate twice more.
 test-wasm:
 	@scripts/wasm-test.sh
+
+# The same test binary (pkg/'s flags, so nothing is compiled again) in headless Firefox ESR: the runner's interactive
+# page opened over WebDriver BiDi (scripts/wasm-test-firefox.mjs), as there is no geckodriver here.
+test-wasm-firefox:
+	@scripts/wasm-test.sh --firefox
 
 # The same browser tests with the flags of pkg-parallel-relaxed/, the package Chromium loads on a cross-origin
 # isolated page: threads (nightly, build-std, feature parallel, the Worker pool) and relaxed SIMD (the fused
