@@ -39,7 +39,7 @@ VENDOR_FILES := \
 	node_modules/coi-serviceworker/coi-serviceworker.js
 
 .PHONY: help setup setup-test lint test-unit new-lab fuzz build build-test pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed vendor check-wasm serve test test-native test-wasm \
-	test-wasm-threads test-wasm-relaxed test-e2e bench models data dist clean
+	test-wasm-threads test-wasm-relaxed test-wasm-firefox test-e2e bench models data dist clean
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -62,8 +62,10 @@ build: setup
 # pkg-parallel-relaxed/, a page without isolation pkg-relaxed/, `?single=1&relaxed=0` pkg/). pkg-parallel/ (threads
 # without relaxed SIMD, for browsers that lack it) differs from pkg-parallel-relaxed/ only in the multiply-add, whose
 # plain form pkg/ runs; `make build` makes it. The longest build starts first.
+# pkg-relaxed/ (what an e2e page without isolation loads) carries the test-only `testPanic` export (feature
+# test-hooks), so the fault tests crash the worker with a real Rust panic; `make build` rebuilds it without.
 build-test: setup
-	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed
+	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed TEST_HOOKS=1
 	$(MAKE) vendor
 	node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-relaxed pkg-parallel-relaxed
 
@@ -83,7 +85,8 @@ pkg-parallel:
 # The same two builds with relaxed SIMD (fused multiply-add in the GEMM micro-kernel), each in its own target dir.
 pkg-relaxed:
 	@echo "== pkg-relaxed/ (stable, simd128 + relaxed-simd, single thread)"
-	CARGO_TARGET_DIR=target/relaxed wasm-pack build --release --target web --out-dir pkg-relaxed -- --config .cargo/relaxed.toml
+	CARGO_TARGET_DIR=target/relaxed wasm-pack build --release --target web --out-dir pkg-relaxed -- --config .cargo/relaxed.toml \
+	  $(if $(TEST_HOOKS),--features test-hooks)
 	$(call wasm_opt,pkg-relaxed)
 
 pkg-parallel-relaxed:
@@ -115,7 +118,7 @@ endef
 
 # Instantiates both packages in Node; fails if a module does not load or the threaded memory is not shared.
 check-wasm:
-	@node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
+	@node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs --production pkg pkg-parallel pkg-relaxed pkg-parallel-relaxed
 
 # Front-end libraries, copied from node_modules under their own file names, with their licenses.
 vendor:
@@ -150,6 +153,7 @@ test: setup-test
 	phase build-test
 	phase test-native
 	phase test-wasm
+	phase test-wasm-firefox
 	phase test-wasm-threads
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
@@ -190,6 +194,11 @@ test-native:
 # runs the same tests (README, "Tests"), compiling the crate twice more.
 test-wasm:
 	@scripts/wasm-test.sh
+
+# The same test binary (pkg/'s flags, so nothing is compiled again) in headless Firefox ESR: the runner's interactive
+# page opened over WebDriver BiDi (scripts/wasm-test-firefox.mjs), as there is no geckodriver here.
+test-wasm-firefox:
+	@scripts/wasm-test.sh --firefox
 
 # The same browser tests with the flags of pkg-parallel-relaxed/, the package Chromium loads on a cross-origin
 # isolated page: threads (nightly, build-std, feature parallel, the Worker pool) and relaxed SIMD (the fused
@@ -237,6 +246,10 @@ bench: build
 	echo "== blindspot: PGD + C&W on 2,000 digits, three networks, in the browser, 1 thread then all threads (docs/labs/blindspot.md)"
 	node scripts/blindspot-time.mjs | tee bench-out/blindspot-browser.txt
 	node scripts/blindspot-time.mjs --threads | tee bench-out/blindspot-browser-threads.txt
+	echo "== roll: the 256 x 256 region map, a ROLL training step and one digit's exact margins, in the browser, 1 thread then all threads (docs/labs/roll.md)"
+	cargo run --release --features parallel --bin paperlab -- bench roll | tee bench-out/roll-native.txt
+	node scripts/roll-time.mjs | tee bench-out/roll-browser.txt
+	node scripts/roll-time.mjs --threads | tee bench-out/roll-browser-threads.txt
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).

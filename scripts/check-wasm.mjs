@@ -4,7 +4,11 @@
 // after wasm-opt, which is where a broken optimiser would show (Debian's binaryen 108 emitted modules that fail in
 // __wbindgen_init_externref_table).
 //
-//   node scripts/check-wasm.mjs [DIR ...]     (default: pkg pkg-parallel)
+// It also says which packages carry the test-only `testPanic` export (cargo feature test-hooks, built by
+// `make build-test` into pkg-relaxed/); with --production (what `make build` and so `make dist` run) a package that
+// carries it is an error.
+//
+//   node scripts/check-wasm.mjs [--production] [DIR ...]     (default: pkg pkg-parallel)
 
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join, basename } from 'node:path';
@@ -14,7 +18,10 @@ import { pathToFileURL } from 'node:url';
 globalThis.self ??= globalThis;
 globalThis.self.addEventListener ??= () => {};
 
-const dirs = process.argv.slice(2).length ? process.argv.slice(2) : ['pkg', 'pkg-parallel'];
+const args = process.argv.slice(2);
+const production = args.includes('--production');
+const given = args.filter((a) => a !== '--production');
+const dirs = given.length ? given : ['pkg', 'pkg-parallel'];
 let failed = false;
 for (const dir of dirs) {
   const js = resolve(dir, 'paperlab.js');
@@ -35,9 +42,13 @@ for (const dir of dirs) {
     const exports = pkg.initSync({ module });
     const shared = exports.memory.buffer instanceof SharedArrayBuffer;
     if (shared !== threaded) throw new Error(`memory is ${shared ? '' : 'not '}shared`);
+    const hooks = typeof pkg.testPanic === 'function';
+    if (hooks && production) {
+      throw new Error('carries the test-only testPanic export (feature test-hooks): rebuild it with `make build`');
+    }
     const kb = (bytes.length / 1024).toFixed(0);
     console.log(`check-wasm: ok ${join(dir, 'paperlab_bg.wasm')} (${kb} KiB, ${shared ? 'shared' : 'unshared'} memory, ` +
-      `${Object.keys(exports).length} exports)`);
+      `${Object.keys(exports).length} exports${hooks ? ', test hooks' : ''})`);
   } catch (e) {
     console.error(`check-wasm: ${dir}: ${e && e.stack ? e.stack : e}`);
     failed = true;

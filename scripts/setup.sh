@@ -3,7 +3,8 @@
 # does nothing when the right version is already there.
 #
 #   scripts/setup.sh            Rust targets, the pinned nightly, wasm-pack, wasm-bindgen-cli, node_modules
-#   scripts/setup.sh --browser  the same, plus Chromium and chromedriver (Debian packages) for the browser tests
+#   scripts/setup.sh --browser  the same, plus Chromium, chromedriver and Firefox ESR (Debian packages) for the
+#                               browser tests
 #
 # Needs: rustup + cargo, node + npm, and (for --browser) apt-get as root or through sudo. Only the package
 # registries are used (rustup's dist server, crates.io, npm, Debian).
@@ -110,14 +111,20 @@ fi
 echo "$lock_hash" >"$stamp"
 
 # --- browser for the tests ------------------------------------------------------------------------------------------
+# Chromium runs every browser test; Firefox ESR the second-engine smoke test (tests/e2e/firefox.test.mjs, driven by
+# puppeteer-core over WebDriver BiDi).
 if [ "$browser" = 1 ]; then
-  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
-    say "ok: /usr/bin/chromium and /usr/bin/chromedriver"
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  if [ "${#missing[@]}" = 0 ]; then
+    say "ok: /usr/bin/chromium, /usr/bin/chromedriver and /usr/bin/firefox-esr"
   else
-    have apt-get || die "Chromium is missing and apt-get is not available: install chromium + chromedriver"
-    say "installing chromium and chromium-driver (Debian)"
+    have apt-get || die "missing ${missing[*]} and apt-get is not available: install them (Debian package names)"
+    say "installing ${missing[*]} (Debian)"
     as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   fi
 fi
 

@@ -9,6 +9,9 @@
 #                                             fused multiply-add micro-kernel is checked against the plain twins
 #   scripts/wasm-test.sh --threads --relaxed  the flags of pkg-parallel-relaxed/ (what Chromium loads when the page is
 #                                             cross-origin isolated)
+#   scripts/wasm-test.sh --firefox            tests/wasm/ (not the Worker pool target) in headless Firefox ESR instead of
+#                                             Chromium (scripts/wasm-test-firefox.mjs: the runner's interactive page,
+#                                             opened by puppeteer-core over WebDriver BiDi; no geckodriver)
 #   scripts/wasm-test.sh --profile test       another cargo profile (default: release, as the packages are built)
 #   scripts/wasm-test.sh [...] -- ARGS        ARGS go to the test binaries (e.g. `-- ucb::`, one lab's module)
 #
@@ -28,12 +31,14 @@ cd "$(dirname "$0")/.."
 NIGHTLY="nightly-2026-05-20"
 threads=0
 relaxed=0
+firefox=0
 profile=release
 passthrough=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=1 ;;
     --relaxed) relaxed=1 ;;
+    --firefox) firefox=1 ;;
     --profile) [ $# -ge 2 ] || { echo "wasm-test: --profile needs a name" >&2; exit 2; }; profile="$2"; shift ;;
     --) shift; passthrough=("$@"); break ;;
     *) echo "wasm-test: unknown argument $1" >&2; exit 2 ;;
@@ -49,6 +54,11 @@ chromedriver="$(command -v chromedriver || echo /usr/bin/chromedriver)"
 [ -x "$chromedriver" ] || { echo "wasm-test: chromedriver not found (scripts/setup.sh --browser)" >&2; exit 1; }
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$runner"
+if [ "$firefox" = 1 ]; then
+  export WASM_BINDGEN_TEST_RUNNER="$runner"
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="node $PWD/scripts/wasm-test-firefox.mjs"
+  tests=(--test wasm)
+fi
 export WASM_BINDGEN_TEST_ONLY_WEB=1
 export CHROMEDRIVER="$chromedriver"
 # Generous: the first threaded run starts Workers that each compile the module.
@@ -68,5 +78,6 @@ if [ "$relaxed" = 1 ]; then
   label="$label, +relaxed-simd"
   if [ "$threads" = 1 ]; then dir="${CARGO_TARGET_DIR_MT_RELAXED:-target/mt-relaxed}"; else dir="${CARGO_TARGET_DIR_RELAXED:-target/relaxed}"; fi
 fi
+[ "$firefox" = 1 ] && label="$label, Firefox"
 echo "wasm-test: $label, profile $profile, target dir $dir: ${tests[*]}"
 CARGO_TARGET_DIR="$dir" cargo "${cargo_args[@]}" "${tests[@]}" -- "${passthrough[@]}"

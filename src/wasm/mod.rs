@@ -37,6 +37,16 @@ pub fn backend_lanes() -> String {
     crate::kernels::lanes().to_string()
 }
 
+/// Test builds only (feature `test-hooks`): panics with `message`, exactly as a bug in a lab's Rust code would. With
+/// `panic = abort` the instance traps (`unreachable`) after the panic hook printed "panicked at …" and `message`
+/// with `console.error`; the engine worker then reports the crash and starts a fresh instance. Never returns.
+#[cfg(feature = "test-hooks")]
+#[wasm_bindgen(js_name = testPanic)]
+pub fn test_panic(message: &str) {
+    console_error_panic_hook::set_once();
+    panic!("{message}");
+}
+
 pub(crate) fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }

@@ -14,6 +14,7 @@
 // and re-opens the labs, so the page keeps its state.
 
 import { checkSha256 } from './checksums.js';
+import { panicSummary } from './panic.js';
 import * as Comlink from '../vendor/comlink.mjs';
 
 let pkg = null;
@@ -35,7 +36,7 @@ console.error = (...args) => {
 
 function panicError(e) {
   const msg = lastConsoleError || (e && e.message) || String(e);
-  const err = new Error(`The WebAssembly engine crashed: ${msg.split('\n')[0].slice(0, 300)}`);
+  const err = new Error(`The WebAssembly engine crashed: ${panicSummary(msg)}`);
   err.name = 'EnginePanic';
   return err;
 }
@@ -173,11 +174,19 @@ const api = {
     return { memoryBytes: wasm?.memory?.buffer?.byteLength ?? 0, openLabs: labs.size };
   },
 
-  /** For tests: behave exactly as after a Rust panic (the instance is poisoned). */
+  /** For tests: a real Rust panic (`testPanic`, in packages built with the cargo feature test-hooks, as
+   *  `make build-test` builds pkg-relaxed/), or, in a production package, the trap it ends in, simulated. Either
+   *  way the instance is poisoned. Returns nothing; throws the EnginePanic. */
   crashForTest() {
     guarded(() => {
-      throw new WebAssembly.RuntimeError('unreachable (simulated panic for a test)');
+      if (typeof pkg?.testPanic === 'function') pkg.testPanic('test-hooks panic: a deliberate crash for a test');
+      throw new WebAssembly.RuntimeError('unreachable (simulated panic for a test: this build has no test hooks)');
     });
+  },
+
+  /** Whether this package carries the test-only exports (feature test-hooks). */
+  hasTestHooks() {
+    return typeof pkg?.testPanic === 'function';
   },
 };
 

@@ -2,7 +2,7 @@
 //! and writes `www/models/roll/` (safetensors + `manifest.json`); `paperlab bench roll` times the lab's hot paths.
 //!
 //! ```text
-//! paperlab train roll [--out DIR] [--epochs N] [--quick]
+//! paperlab train roll [--out DIR] [--epochs N] [--seed S] [--only ID,ID] [--quick]
 //! paperlab bench roll
 //! ```
 
@@ -217,21 +217,29 @@ pub struct Manifest {
     pub models: Vec<ModelEntry>,
 }
 
-/// The CLI: `paperlab train roll [--out DIR] [--epochs N] [--quick]`.
+/// The CLI: `paperlab train roll [--out DIR] [--epochs N] [--seed S] [--only ID,ID] [--quick]`. `--seed` (default 1,
+/// the shipped models) sets the initialisation and batch order; with `--only` (ids from [`models`]) only those
+/// models are trained, e.g. the seed-spread check `--seed 2 --only plain,roll-8 --out /tmp/roll-s2`.
 ///
 /// # Errors
-/// I/O errors; training errors.
+/// I/O errors; training errors; an `--only` id that is not a model.
 pub fn train_cli(rest: &[&str]) -> Result<()> {
-    let args = Args::parse("paperlab train roll", rest, &["out", "epochs"], &["quick"])?;
+    let args = Args::parse("paperlab train roll", rest, &["out", "epochs", "seed", "only"], &["quick"])?;
+    let seed: u64 = args.value("seed", 1)?;
+    let all: Vec<String> = models().iter().map(|(id, _)| id.to_string()).collect();
+    let only: Vec<String> = args.list("only", all.clone())?;
+    if let Some(bad) = only.iter().find(|id| !all.contains(id)) {
+        return Err(Error::range("--only", format!("no model {bad:?}; the models are {}", all.join(", "))));
+    }
     let out = args.path("out", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/roll"));
     let quick = args.has("quick");
     let epochs: usize = args.value("epochs", if quick { 1 } else { 10 })?;
     let margin_digits = if quick { 50 } else { MARGIN_DIGITS };
     std::fs::create_dir_all(&out)?;
     let data = Mnist::load_default()?;
-    let t = DigitTrain { epochs, batch: 64, lr: 1e-3, probes: PROBES, seed: 1 };
+    let t = DigitTrain { epochs, batch: 64, lr: 1e-3, probes: PROBES, seed };
     let mut entries = Vec::new();
-    for (id, lambda) in models() {
+    for (id, lambda) in models().into_iter().filter(|(id, _)| only.iter().any(|o| o == id)) {
         let roll = roll_config(lambda);
         eprintln!("== roll digits {id}: lambda {lambda}, C {}, gamma {}%, {} epochs, {} threads", roll.c, roll.gamma, t.epochs, crate::par::threads());
         let (mlp, secs) = train_digits(&data, &roll, &t)?;
@@ -258,7 +266,12 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         lab: "roll".into(),
         paper: "Lee, Alvarez-Melis & Jaakkola, Towards Robust, Locally Linear Deep Networks, ICLR 2019".into(),
         how_made: HowMade {
-            command: format!("nice -n 10 paperlab train roll --epochs {epochs}{}", if quick { " --quick" } else { "" }),
+            command: format!(
+                "nice -n 10 paperlab train roll --epochs {epochs}{}{}{}",
+                if seed == 1 { String::new() } else { format!(" --seed {seed}") },
+                if only.len() == all.len() { String::new() } else { format!(" --only {}", only.join(",")) },
+                if quick { " --quick" } else { "" }
+            ),
             dims,
             train: t,
             data: format!("{} (8,000 train / 2,000 test digits); margins on the first {margin_digits} test digits, pixels in [0, 1]", crate::data::mnist::DEFAULT_PATH),
