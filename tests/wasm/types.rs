@@ -121,7 +121,7 @@ fn mismatch(v: &JsValue, t: &str, decls: &BTreeMap<String, Decl>, path: &str) ->
             if !v.is_object() || Array::is_array(v) {
                 return bad(&format!("an object {t}"));
             }
-            let keys: Vec<String> = Object::keys(v.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect();
+            let keys: Vec<String> = Object::keys(v.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect();
             if let Some(extra) = keys.iter().find(|k| !fields.iter().any(|(f, _)| f == *k)) {
                 return Some(format!("{path}: key `{extra}` is not declared in {t}"));
             }
