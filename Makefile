@@ -68,6 +68,7 @@ build-test: setup
 	@$(MAKE) -j2 --output-sync=target pkg-parallel-relaxed pkg pkg-relaxed TEST_HOOKS=1
 	$(MAKE) vendor
 	node --experimental-wasm-relaxed-simd scripts/check-wasm.mjs pkg pkg-relaxed pkg-parallel-relaxed
+	node scripts/check-package.mjs pkg
 
 # pkg/: stable toolchain, +simd128 (.cargo/config.toml), one thread. Works everywhere.
 pkg:

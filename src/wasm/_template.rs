@@ -41,6 +41,7 @@ impl TemplateLab {
     }
 
     /// Draws up to `n` more samples; returns `{ samples, fraction, std_error, exact, finished }`.
+    #[wasm_bindgen(unchecked_return_type = "TemplateStep")]
     pub fn step(&mut self, n: u32) -> Result<JsValue, JsError> {
         let run = self.run.as_mut().ok_or_else(|| JsError::new("no run: call start first"))?;
         let est = run.step(u64::from(n));

@@ -143,6 +143,7 @@ impl BlindspotLab {
 
     /// Evaluates up to `n` more digits; returns `{ done, total, finished, models: [{ n, correct, pgd_fooled,
     /// cw_fooled, verified_err }; 3] }` (verified_err only for the MLP).
+    #[wasm_bindgen(unchecked_return_type = "BlindspotStep")]
     pub fn step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let mut run = self.run.take().ok_or_else(|| JsError::new("no run: call start first"))?;
         let (s, e) = (run.done, (run.done + n.max(1)).min(run.digits));
@@ -221,6 +222,7 @@ impl BlindspotLab {
 
     /// One digit under one model: runs PGD at ε = 0.3 on its transformed version and returns `{ label, pred_clean,
     /// pred_transformed, pred_adv, success }`; [`BlindspotLab::example_images`] gives the pictures.
+    #[wasm_bindgen(unchecked_return_type = "BlindspotExample")]
     pub fn example(&self, i: usize, model: usize, alpha: f32, beta: f32, steps: usize, seed: u32) -> Result<JsValue, JsError> {
         let (x0, xp, adv, success) = self.example_run(i, model, alpha, beta, steps, seed)?;
         let m = self.model(model);

@@ -43,6 +43,7 @@ macro_rules! run_methods {
         impl $t {
             /// Trains up to `max_iters` iterations (stopping early when a network finishes). Returns the run's
             /// progress `{ done_iters, total_iters, level, results, finished }`.
+            #[wasm_bindgen(unchecked_return_type = "LotteryProgress")]
             pub fn step(&mut self, max_iters: u32) -> Result<JsValue, JsError> {
                 let run = self.run.as_mut().ok_or_else(no_run)?;
                 run.step(max_iters as usize).map_err(js_err)?;
@@ -51,6 +52,7 @@ macro_rules! run_methods {
 
             /// The results from index `from` on: `[{ level, kind, remaining, counts, early_stop_iter, metric_at_es,
             /// metric_final, metric_tail, evals }]` (see `LevelResult`).
+            #[wasm_bindgen(unchecked_return_type = "LotteryLevelResult[]")]
             pub fn results(&self, from: usize) -> Result<JsValue, JsError> {
                 let run = self.run.as_ref().ok_or_else(no_run)?;
                 let rs = run.results();
@@ -82,7 +84,8 @@ impl LotteryPlanner {
     /// vocabulary) with the page's `settings` (`{ rate, target (%), rewind, k, global, iters, seed,
     /// prune_embedding }`): `{ levels: [{ level, remaining, counts }], stop: target|cap|stuck, sizes, roles,
     /// networks, total_iters, resume_at, config }`. Throws on a value out of range.
-    pub fn plan(&self, setting: &str, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn plan(&self, setting: &str, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let setting: Setting = setting.parse().map_err(js_err)?;
         let (sizes, roles) = setting.architecture(SHIPPED_VOCAB);
         to_js(&plan_of(setting, &sizes, &roles, settings)?.0)
@@ -127,6 +130,7 @@ impl LotteryMasks {
 
     /// What the page says about the mask of `level`: `{ kept, total, pixel_share, border_kept, centre_kept }`
     /// (the border: MNIST's outer 4 pixels).
+    #[wasm_bindgen(unchecked_return_type = "LotteryMaskSummary")]
     pub fn summary(&self, level: usize) -> Result<JsValue, JsError> {
         let side = (self.masks.inputs as f64).sqrt() as usize;
         to_js(&mask_summary(&self.masks.at(level).0, self.masks.units, side, 4).map_err(js_err)?)
@@ -157,13 +161,15 @@ impl LotteryVision {
     }
 
     /// The plan of a run with the page's settings, as [`LotteryPlanner::plan`].
-    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = Setting::Vision.architecture(0);
         to_js(&plan_of(Setting::Vision, &sizes, &roles, settings)?.0)
     }
 
     /// Starts a new run (dropping any previous one) and returns its plan as [`LotteryVision::plan`] does.
-    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn start(&mut self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = Setting::Vision.architecture(0);
         let (view, cfg) = plan_of(Setting::Vision, &sizes, &roles, settings)?;
         let mut task = self.proto.clone();
@@ -180,6 +186,7 @@ impl LotteryVision {
     }
 
     /// What the page says about that mask, as `LotteryMasks.summary`.
+    #[wasm_bindgen(unchecked_return_type = "LotteryMaskSummary")]
     pub fn mask_summary(&self) -> Result<JsValue, JsError> {
         to_js(&mask_summary(&self.mask_units()?, 300, 28, 4).map_err(js_err)?)
     }
@@ -207,13 +214,15 @@ impl LotteryRl {
     }
 
     /// As `LotteryVision.plan`.
-    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = Setting::Rl.architecture(0);
         to_js(&plan_of(Setting::Rl, &sizes, &roles, settings)?.0)
     }
 
     /// As `LotteryVision.start`; one training iteration is one update from 8 episodes.
-    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn start(&mut self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = Setting::Rl.architecture(0);
         let (view, cfg) = plan_of(Setting::Rl, &sizes, &roles, settings)?;
         let task = CartPoleTask::new(RlConfig::default(), cfg.seed);
@@ -259,13 +268,15 @@ impl LotteryText {
     }
 
     /// As `LotteryVision.plan` (with this text's vocabulary).
-    pub fn plan(&self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = self.arch();
         to_js(&plan_of(Setting::Lm, &sizes, &roles, settings)?.0)
     }
 
     /// As `LotteryVision.start`.
-    pub fn start(&mut self, settings: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "LotteryPlan")]
+    pub fn start(&mut self, #[wasm_bindgen(unchecked_param_type = "LotterySettings")] settings: JsValue) -> Result<JsValue, JsError> {
         let (sizes, roles) = self.arch();
         let (view, cfg) = plan_of(Setting::Lm, &sizes, &roles, settings)?;
         let mut task = self.proto.clone();

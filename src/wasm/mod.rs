@@ -47,6 +47,11 @@ pub fn test_panic(message: &str) {
     panic!("{message}");
 }
 
+// The typed records the facades return as JS objects (named by their `unchecked_return_type`), in
+// pkg/paperlab.d.ts; checked against the real values by tests/wasm/types.rs.
+#[wasm_bindgen(typescript_custom_section)]
+const RESULT_TYPES: &str = include_str!("results.d.ts");
+
 pub(crate) fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }

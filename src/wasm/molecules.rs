@@ -76,6 +76,7 @@ impl MoleculesLab {
     }
 
     /// Goes on until chemistry is needed or a generation is done: the generation's `GenStats`, or `null`.
+    #[wasm_bindgen(unchecked_return_type = "MoleculesGeneration | null")]
     pub fn step(&mut self) -> Result<JsValue, JsError> {
         let s = self.run.as_mut().ok_or_else(no_run)?.step().map_err(js_err)?;
         to_js(&s)

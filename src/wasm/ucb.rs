@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::ucb::{Advanced, Config, Criterion, Method, Mode, Run, SplitMnist, HIST_BINS, HIST_HI, HIST_LO, TASKS};
 use crate::Error;
@@ -85,8 +85,9 @@ impl UcbLab {
 
     /// ACC, BWT and the diagonal of the current matrix as a record `{ acc, bwt, learned: [..] }` (fractions; `null`
     /// where not available yet: ACC/BWT until the last row is in, a diagonal cell until evaluated).
+    #[wasm_bindgen(unchecked_return_type = "UcbMetrics")]
     pub fn metrics(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&crate::labs::ucb::metrics(self.run()?.matrix())).map_err(|e| JsError::new(&e.to_string()))
+        to_js(&crate::labs::ucb::metrics(self.run()?.matrix()))
     }
 
     /// Sigma histograms after task `after` (0-based; it must be finished): groups (the hidden layers in order, then

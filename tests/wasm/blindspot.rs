@@ -29,7 +29,9 @@ fn facade_matches_the_native_table_cell() {
     let mut lab = BlindspotLab::new(NATURAL, MADRY, CROWNIBP, MNIST_GZ).expect("the shipped files load");
     // Accuracy on x' (a forward pass; no attack steps) over the table's digits, per model.
     lab.start(alpha, beta, n, 0, 1, 2019).unwrap();
-    let out: serde_json::Value = serde_wasm_bindgen::from_value(lab.step(n).unwrap()).unwrap();
+    let step = lab.step(n).unwrap();
+    crate::types::check(&step, "BlindspotStep");
+    let out: serde_json::Value = serde_wasm_bindgen::from_value(step).unwrap();
     assert_eq!(out["finished"], true);
     for (i, id) in IDS.iter().enumerate() {
         let acc = out["models"][i]["correct"].as_f64().unwrap() / n as f64;
@@ -53,6 +55,7 @@ fn a_short_attack_run_and_bad_input() {
         out = serde_wasm_bindgen::from_value(lab.step(5).unwrap()).unwrap();
     }
     assert_eq!(out["done"], 12);
+    crate::types::check(&lab.example(3, 1, 0.6, 0.0, 2, 7).unwrap(), "BlindspotExample");
     for i in 0..3 {
         let a = &out["models"][i];
         assert!(a["pgd_fooled"].as_u64() <= a["correct"].as_u64() && a["cw_fooled"].as_u64() <= a["correct"].as_u64(), "{a}");

@@ -52,6 +52,7 @@ fn page(json: &str) -> wasm_bindgen::JsValue {
 }
 
 fn finished(p: wasm_bindgen::JsValue) -> bool {
+    crate::types::check(&p, "LotteryProgress");
     let v: serde_json::Value = serde_wasm_bindgen::from_value(p).unwrap();
     v["finished"].as_bool().unwrap()
 }
@@ -65,7 +66,9 @@ fn facades_run_a_short_imp() {
         guard += 1;
         assert!(guard < 100);
     }
-    let got = counts_of(rl.results(0).unwrap());
+    let results = rl.results(0).unwrap();
+    crate::types::check(&results, "LotteryLevelResult[]");
+    let got = counts_of(results);
     assert_eq!(got.len(), 3);
     for (l, c) in got {
         let l = l as usize;
@@ -75,7 +78,7 @@ fn facades_run_a_short_imp() {
     let mut v = LotteryVision::new(MNIST_GZ).unwrap();
     assert!(v.start(page(r#"{"bogus": 1}"#)).is_err(), "unknown settings are refused");
     assert!(v.start(page(r#"{"rate": 2}"#)).is_err(), "out of range settings are refused");
-    v.start(page(r#"{"target": 51, "rate": 0.5, "rewind": "random"}"#)).unwrap();
+    crate::types::check(&v.start(page(r#"{"target": 51, "rate": 0.5, "rewind": "random"}"#)).unwrap(), "LotteryPlan");
     while !finished(v.step(10).unwrap()) {}
     let got = counts_of(v.results(0).unwrap());
     assert_eq!(got.len(), 2);
@@ -83,6 +86,7 @@ fn facades_run_a_short_imp() {
     let m = v.mask_units().unwrap();
     assert_eq!(m.len(), 300 * 784);
     assert_eq!(m.iter().filter(|&&b| b == 1).count(), 117_600);
+    crate::types::check(&v.mask_summary().unwrap(), "LotteryMaskSummary");
 
     let mut t = LotteryText::new(TEXT_GZ).unwrap();
     t.start(page(r#"{"target": 90, "prune_embedding": false}"#)).unwrap();

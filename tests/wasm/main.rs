@@ -20,4 +20,5 @@ mod molecules;
 mod onlstm;
 mod roll;
 mod smoke;
+mod types;
 mod ucb;

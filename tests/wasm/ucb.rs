@@ -52,7 +52,9 @@ fn the_facade_trains_the_first_task_and_fills_its_row() {
     assert_eq!(&m[..5], &row[..]);
     assert!(m[5..].iter().all(|v| v.is_nan()), "later rows are not evaluated yet");
     // The metrics record: the diagonal so far, no ACC/BWT before the last row.
-    let met: serde_json::Value = serde_wasm_bindgen::from_value(lab.metrics().unwrap()).unwrap();
+    let met = lab.metrics().unwrap();
+    crate::types::check(&met, "UcbMetrics");
+    let met: serde_json::Value = serde_wasm_bindgen::from_value(met).unwrap();
     assert_eq!(met["learned"][0].as_f64().unwrap() as f32, row[0]);
     assert!(met["acc"].is_null() && met["learned"][1].is_null(), "{met}");
     let spec = lab.hist_spec();
