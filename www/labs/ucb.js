@@ -67,7 +67,7 @@ class UcbLab extends LabPage {
     el.pruneReadout = h('div', { class: 'readout', 'data-testid': 'prune-readout', 'aria-live': 'polite' });
     el.sigmaGrid = h('div', { class: 'ucb-sigma-grid' });
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
-    this.long = new LongRunsPanel(this.root);
+    this.long = this.part(new LongRunsPanel(this.root));
     el.footData.append(...mnistCredit(', then into five tasks of two digits'));
     return {
       left: [this.box.el],
@@ -101,8 +101,6 @@ class UcbLab extends LabPage {
       ],
     }));
     this.prunePlot.setEmphasis('mean');
-    this.long.mounted();
-    this.view(this.long);
     this.sigmaGrid = this.view(sigmaGrid(this.el.sigmaGrid));
   }
 

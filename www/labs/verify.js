@@ -93,7 +93,7 @@ class VerifyLab extends LabPage {
     el.footData.append(...mnistCredit());
     const digitPanel = panel('One test digit', ...this.digitView.nodes);
     digitPanel.classList.add('digit-panel');
-    this.training = new TrainingPanel();
+    this.training = this.part(new TrainingPanel());
     return {
       main: [panel('Error on the 2,000 test digits vs ε', el.plotBox, el.plotMsg, h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)), digitPanel, this.training.el],
     };
@@ -106,8 +106,6 @@ class VerifyLab extends LabPage {
     }));
     this.view(this.digitView);
     this.disposers.push(() => clearTimeout(this.liveTimer));
-    this.training.mounted();
-    this.view(this.training);
   }
 
   async loadShipped() {

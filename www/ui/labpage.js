@@ -271,6 +271,7 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  *   class MyLab extends LabPage {
  *     spec() { return [...state.js properties with label/unit/hint...]; }     // required
  *     build() { return { left: [...], main: [...], right: [...] }; }          // the lab's own views
+ *                                                  // (panel objects registered with this.part(p) get mounted/destroyed)
  *     mounted() { this.plot = this.view(new CurvePlot(...)); }   // the layout is in the document
  *     async loadShipped() { return fetchJson(...); }   // precomputed results, shown before the engine is up
  *     async openEngine(engine) { ... }                 // open the lab's facade in the worker
@@ -405,6 +406,14 @@ export class LabPage extends LabState {
     return v;
   }
 
+  /** Registers a part of the page, a panel object with `el` (put it into `build()`'s lists) and optionally
+   *  `mounted()` (make its plots: called once the layout is in the document, before the page's own `mounted`) and
+   *  `destroy()` (called on unmount). Returns it. */
+  part(p) {
+    (this.parts ||= []).push(p);
+    return p;
+  }
+
   /** Registers a LiveRun (see liverun.js) so that unmount and engine restarts cancel it. */
   liveRun(run) {
     this.runs.push(run);
@@ -484,6 +493,10 @@ export class LabPage extends LabState {
     const css = this.opts.css || this.css;
     if (css) ensureCss(`${this.entry.id}-css`, String(css));
     this.render();
+    for (const p of this.parts || []) {
+      p.mounted?.();
+      if (p.destroy) this.view(p);
+    }
     this.mounted();
     const badge = () => showBackend(this.el.badge, this.engine);
     this.disposers.push(this.engine.on((ev) => {
