@@ -1,12 +1,13 @@
 // Accessibility: axe-core (npm @axe-core/playwright) on the landing page and every live lab, at 1400 px and in the
 // 700 px embed view: no violation of impact "serious" or "critical" (with the plots' number tables open). Every
 // violation found (any impact) is written to tests/e2e/out/a11y.json with its counts by impact, for the record.
+// Also no word in a table split across two lines ("Compre|ssive"): narrow columns wrap at spaces and hyphens only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { servers, launch, open, ready, ROOT, OUT } from './helpers.mjs';
+import { servers, launch, open, ready, splitTableWords, ROOT, OUT } from './helpers.mjs';
 
 const LIVE = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs
   .filter((e) => e.status === 'live').map((e) => e.id);
@@ -50,6 +51,7 @@ async function check(name, route, { width = 1400, height = 1000 } = {}) {
   for (const v of res.violations.filter((x) => waived.includes(x.id))) console.log(`# ${name}: waived ${v.id} (${v.impact}) on ${v.nodes.length} nodes`);
   const bad = res.violations.filter((v) => (v.impact === 'serious' || v.impact === 'critical') && !waived.includes(v.id));
   assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`), [], `${name}: no serious or critical axe violations`);
+  assert.deepEqual(await page.evaluate(splitTableWords), [], `${name}: words split across lines in a table`);
   assert.deepEqual(errors, []);
   await page.close();
 }

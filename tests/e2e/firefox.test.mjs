@@ -2,7 +2,8 @@
 // BiDi by puppeteer-core (no geckodriver needed). Per lab, on the COOP/COEP server (Firefox then runs the threaded
 // build): the page becomes ready with no page error, console error or CSP violation; the backend badge names a build;
 // the main control (`[data-main="control"]`), moved from the keyboard, changes the lab's setting, the URL and the
-// number it shows, and the lab settles on something other than "error". One lab is also opened on the server
+// number it shows, and the lab settles on something other than "error"; no word in a table is split across two
+// lines (Firefox hyphenates and breaks words where Chromium does not). One lab is also opened on the server
 // without isolation, where Firefox must run a single-thread build.
 // The lab list comes from the registry, so a new lab is covered as soon as it is live. Firefox is found at
 // $FIREFOX or /usr/bin/firefox-esr (`scripts/setup.sh --browser` installs it).
@@ -12,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { servers, liveLabs } from './helpers.mjs';
+import { servers, liveLabs, splitTableWords } from './helpers.mjs';
 
 const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 const LIVE = liveLabs();
@@ -87,6 +88,7 @@ for (const id of LIVE) {
       assert.notEqual(await shown(), shownBefore, `${id}: the main control's shown value did not change`);
       for (const [k, s] of Object.entries(await statuses(page))) assert.notEqual(s, 'error', `${id}: ${k} is "error"`);
       assert.notEqual(await page.evaluate(() => document.body.dataset.status), 'error');
+      assert.deepEqual(await page.evaluate(splitTableWords), [], `${id}: words split across lines in a table`);
       assert.deepEqual(await all(), []);
       t.diagnostic(`${badge} · ${changed.map((k) => `${k}: ${before.values[k]} → ${afterValues[k]}`).join(', ')}`);
     } finally {

@@ -244,3 +244,24 @@ export async function settle(page, { timeout = 90000, after = 0 } = {}) {
 export async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
+
+/** For `page.evaluate` (Playwright or Puppeteer): the words inside visible table cells that are split across two
+ *  lines, e.g. "Compre|ssive" (a break at a hyphen or a space is not a split: a word here is a run of letters and
+ *  digits). Each as `word (in "cell text")`. */
+export function splitTableWords() {
+  const out = [];
+  for (const cell of document.querySelectorAll('table td, table th')) {
+    if (!cell.getClientRects().length) continue;
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      for (const m of n.data.matchAll(/[\p{L}\p{N}]{2,}/gu)) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top)));
+        if (tops.size > 1) out.push(`${m[0]} (in "${cell.textContent.trim().slice(0, 60)}")`);
+      }
+    }
+  }
+  return out;
+}

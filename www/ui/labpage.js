@@ -473,7 +473,8 @@ export class LabPage extends LabState {
     ({ header: el.header, badge: el.badge } = labHeader(this.head()));
     el.notes = notesBox();
     el.notice = h('div', { class: 'notice', 'aria-live': 'polite', 'data-testid': 'notice' });
-    el.fidelity = h('div', { class: 'fidelity', 'data-testid': 'fidelity' });
+    // Scrolls sideways where its table is wider than the column (words are not split): focusable for the keyboard.
+    el.fidelity = h('div', { class: 'fidelity', 'data-testid': 'fidelity', tabindex: '0', role: 'region', 'aria-label': 'Paper vs this lab' });
     el.controlsSlot = h('div', {});
     Object.assign(el, labFooter({ name: e.short, exports: this.exports() }));
     if (e.doc) el.footData.append('Write-up: ', h('a', { href: e.doc, target: '_blank', rel: 'noopener' }, e.doc), '. ');
