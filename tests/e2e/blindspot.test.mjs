@@ -1,7 +1,8 @@
 // The blind-spot lab: loads with the shipped α × β table and live views (transformed digits, the 2-D embedding with
 // its KL, one digit's adversarial example), no console errors; the live run recomputes every α of the curve at the
 // chosen β on a few digits and cancels; α moves by keyboard and α, β by the pad into the URL; bad URL values give a
-// note, not a crash.
+// note, not a crash. The first view fetches the test digits alone; the training digits (embedding, 5-NN, the live
+// run) only when asked for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBrowser, stopBrowser, open, ready, labValues, shot } from './helpers.mjs';
@@ -23,7 +24,9 @@ test('blindspot: shipped table, live views, live run, keyboard and pad, no error
   assert.ok(rows >= 5, `${rows} table rows`);
   assert.match(await page.textContent('[data-testid=fidelity]'), /Madry/);
   assert.match(await page.textContent('[data-testid=notice]'), /adversarially trained CNN/);
-  // Live views.
+  // Live views (the embedding once the training digits are fetched).
+  await page.click('[data-testid=train-load]');
+  await page.waitForFunction(() => document.getElementById('lab').dataset.kl, null, { timeout: 90000 });
   let d = await data(page);
   assert.ok(Number.isFinite(Number(d.kl)), `kl ${d.kl}`);
   assert.ok(Number(d.knn) > 0, `knn ${d.knn}`);
@@ -62,6 +65,31 @@ test('blindspot: shipped table, live views, live run, keyboard and pad, no error
   await page.setViewportSize({ width: 375, height: 900 });
   await page.waitForTimeout(300);
   await shot(page, 'blindspot-narrow');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('blindspot: the first view fetches no training digits; a live run fetches them and runs', async () => {
+  const { page, errors } = await open(ctx, lab('digits=10&steps=3'));
+  const fetched = [];
+  ctx.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await ready(page, 90000);
+  await page.waitForTimeout(500);
+  assert.ok(!fetched.some((p) => p.endsWith('mnist-10k.safetensors.gz')), 'no training digits before the user asks');
+  assert.ok(fetched.some((p) => p.endsWith('mnist-test-2k.safetensors.gz')), 'the test digits');
+  let d = await data(page);
+  assert.equal(d.trainStatus, 'idle');
+  assert.equal(d.kl, undefined);
+  assert.match(await page.textContent('[data-testid=example]'), /Digit 1, label 5/);
+  assert.match(await page.textContent('[data-testid=train-lazy]'), /8,000 training digits/);
+  // The live run needs them: it fetches them, then runs; the embedding follows.
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#lab[data-run-status="done"]', { timeout: 120000 });
+  d = await data(page);
+  assert.equal(d.trainStatus, 'done');
+  assert.ok(fetched.some((p) => p.endsWith('mnist-10k.safetensors.gz')));
+  await page.waitForFunction(() => Number(document.getElementById('lab').dataset.knn) > 0, null, { timeout: 60000 });
+  assert.equal(await page.isHidden('[data-testid=train-lazy]'), true);
   assert.deepEqual(errors, []);
   await page.close();
 });

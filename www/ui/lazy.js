@@ -65,7 +65,8 @@ async function announced(urls) {
 /**
  * One set of shipped files fetched on first use. Options: `root` (the lab's root element, for the status),
  * `name` (status and test ids: `data-<name>-status`, `[data-testid=<name>-load]`, `<name>-error`), `what` (words:
- * "the five frost pictures"), `why` (what they are needed for, shown beside the button), `files` (URLs), `use`
+ * "the five frost pictures"), `why` (what they are needed for, shown beside the button), `files` (URLs; none when
+ * `use` has the engine fetch them itself, e.g. a lab re-opened with more files: then there is no byte count), `use`
  * (async, receives the files' bytes in order once all are in: hand them to the engine; its errors are shown too),
  * `after` (called once they are in use and the status is "done": repaint what waited for them), `button` (the
  * button's label; default "load <what>").
@@ -114,22 +115,21 @@ export class Lazy {
     this.error.hidden = true;
     this.button.disabled = true;
     this.note.textContent = `loading ${this.what}\u2026`;
-    const total = await announced(this.files);
-    const got = this.files.map(() => 0);
     const kb = (b) => Math.max(1, Math.round(b / 1000));
-    this.bar.start(total ? kb(total) : 1);
-    const tick = () => {
-      const sum = got.reduce((a, b) => a + b, 0);
-      if (total) this.bar.update(Math.min(kb(total), kb(sum)));
-    };
-    const bytes = await Promise.all(this.files.map((u, i) => fetchShipped(u, (n) => {
-      got[i] = n;
-      tick();
-    })));
+    let bytes = [];
+    if (this.files.length) {
+      const total = await announced(this.files);
+      const got = this.files.map(() => 0);
+      this.bar.start(total ? kb(total) : 1);
+      bytes = await Promise.all(this.files.map((u, i) => fetchShipped(u, (n) => {
+        got[i] = n;
+        if (total) this.bar.update(Math.min(kb(total), kb(got.reduce((a, b) => a + b, 0))));
+      })));
+    }
     await this.use(bytes);
     /** The files' bytes, kept (e.g. to hand them to a fresh engine after a restart). */
     this.bytes = bytes;
-    this.bar.done(`${this.what}: ${kb(bytes.reduce((a, b) => a + b.length, 0)).toLocaleString('en-US')} kB`);
+    if (bytes.length) this.bar.done(`${this.what}: ${kb(bytes.reduce((a, b) => a + b.length, 0)).toLocaleString('en-US')} kB`);
     this.el.hidden = true;
     this.setStatus('done');
     await this.after();
