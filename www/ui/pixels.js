@@ -31,3 +31,29 @@ export function downloadCanvas(canvas, name) {
     setTimeout(() => URL.revokeObjectURL(u), 5000);
   });
 }
+
+/**
+ * A picture file fitted into a `side` × `side` canvas (its longer side to `side` px, centred, on the colour of
+ * the picture's top-left corner, taken as its background): `{ rgba (ImageData's bytes), width, height }` with the
+ * picture's own size. Throws a message naming the file when the browser cannot read it as a picture.
+ */
+export async function fitPicture(file, side) {
+  let bmp;
+  try {
+    bmp = await createImageBitmap(file);
+  } catch {
+    throw new Error(`“${file.name}” could not be read as a picture (PNG, JPEG, GIF or WebP); it may be corrupt or another kind of file`);
+  }
+  const cv = document.createElement('canvas');
+  cv.width = side;
+  cv.height = side;
+  const ctx = cv.getContext('2d');
+  const s = side / Math.max(bmp.width, bmp.height);
+  const w = Math.max(1, Math.round(bmp.width * s));
+  const ht = Math.max(1, Math.round(bmp.height * s));
+  ctx.drawImage(bmp, 0, 0, 1, 1, 0, 0, side, side);
+  ctx.drawImage(bmp, (side - w) / 2, (side - ht) / 2, w, ht);
+  const out = { rgba: ctx.getImageData(0, 0, side, side).data, width: bmp.width, height: bmp.height };
+  bmp.close?.();
+  return out;
+}
