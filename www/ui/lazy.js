@@ -120,10 +120,13 @@ export class Lazy {
     if (this.files.length) {
       const total = await announced(this.files);
       const got = this.files.map(() => 0);
-      this.bar.start(total ? kb(total) : 1);
+      if (total) this.bar.start(kb(total));
       bytes = await Promise.all(this.files.map((u, i) => fetchShipped(u, (n) => {
         got[i] = n;
-        if (total) this.bar.update(Math.min(kb(total), kb(got.reduce((a, b) => a + b, 0))));
+        const sum = got.reduce((a, b) => a + b, 0);
+        // A compressing server announces no size: then the bytes received so far.
+        if (total) this.bar.update(Math.min(kb(total), kb(sum)));
+        else this.note.textContent = `loading ${this.what}\u2026 ${kb(sum).toLocaleString('en-US')} kB`;
       })));
     }
     await this.use(bytes);
