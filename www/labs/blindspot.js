@@ -7,10 +7,12 @@
 // (src/wasm/blindspot.rs → src/labs/blindspot/); the sentences from blindspot-findings.js, the rows and captions
 // from blindspot-views.js.
 //
-// First view (issue: ≤ 3 MB on the wire): the engine opens with the 2,000 test digits alone
-// (mnist-test-2k.safetensors.gz, 0.3 MB: enough for the digits and the example); the 8,000 training digits that the
-// embedding, its KL, the 5-NN distances and the live run compare against (mnist-10k, 1.6 MB) are fetched when the
-// user first asks for them (the embedding panel's button, or a live run): the lab is then re-opened with them.
+// First view (issue: ≤ 3 MB on the wire): the shipped curves, table and pad, and the engine. The live views are
+// fetched when the user first asks for them (ui/lazy.js): the three networks with the 2,000 test digits alone
+// (mnist-test-2k.safetensors.gz, 0.3 MB: enough for the transformed digits and the example) on the first move of a
+// setting they show, or their button; the 8,000 training digits that the embedding, its KL, the 5-NN distances and
+// the live run compare against (mnist-10k, 1.6 MB) for the embedding (its button) or a live run: the lab is then
+// re-opened with them.
 //
 // Test hooks (data attributes on #lab):
 //   data-run-status   idle | running | done | cancelled | error    the live run
@@ -18,8 +20,9 @@
 //   data-knn          mean 5-NN distance of the selected model at (α, β) (first 200 test digits), once computed
 //   data-kl           KL(test ‖ train) in the 2-D embedding of the selected model
 //   data-example      "label/pred_transformed/pred_adv/success" of the selected digit
+//   data-views-status idle | loading | done | error    the networks and test digits ([data-testid=views-load])
 //   data-train-status idle | loading | done | error    the training digits ([data-testid=train-load] fetches them)
-// and body[data-ready="1"] after the first live drawing (digits, example) or a failure.
+// and body[data-ready="1"] once the shipped views are drawn and the engine is up (or failed).
 
 import { h, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, fetchJson, dataTable, downloadText, csvText } from '../ui/labpage.js';
@@ -117,10 +120,19 @@ class BlindspotLabPage extends LabPage {
     this.cloud = new PointCloud(this.emb, { xLabel: 'principal direction 1 →', yLabel: 'principal direction 2 →' });
     this.embText = h('p', { class: 'readout', 'data-testid': 'emb-text' });
     this.embLegend = h('p', { class: 'bs-legend' }, h('span', { class: 'sw train' }), 'training digits ', h('span', { class: 'sw test' }), "transformed test digits x'");
+    this.views = new Lazy({
+      root: this.root, name: 'views', what: 'the three networks and the test digits', button: 'compute them here',
+      why: 'The transformed digits, the example and the embedding are computed in your browser from the three networks (1.7 MB) and the 2,000 test digits (0.3 MB), fetched when you ask for them or move a setting they show.',
+      files: [], use: () => this.openViews(), after: () => Promise.all([this.drawStrip(), this.drawExample(), this.drawEmbedding()]),
+    });
     this.train = new Lazy({
       root: this.root, name: 'train', what: 'the 8,000 training digits', button: 'load the training digits',
       why: 'The embedding, its KL and the 5-NN distances compare the test digits with the 8,000 training digits (1.6 MB); they are fetched when you ask for them.',
-      files: [], use: () => this.openTrain(), after: () => this.drawEmbedding(),
+      files: [], use: async () => {
+        await this.views.load();
+        await this.openTrain();
+      },
+      after: () => this.drawEmbedding(),
     });
 
     const fig = (label) => {
@@ -142,7 +154,7 @@ class BlindspotLabPage extends LabPage {
       main: [
         panel('Attack success at ε = 0.3 vs α (β fixed); accuracy on x′ dashed', this.plotBox, this.plotNote, this.liveText,
           h('h3', { class: 'bs-sub' }, 'Mean 5-NN distance of x′ to the training digits in each network’s penultimate layer, relative to α = 1, β = 0'), this.knnBox),
-        panel('The transformed test digits x′', h('div', { class: 'bs-strip' }, ...this.stripCanvases), this.stripText),
+        panel('The transformed test digits x′', this.views.el, h('div', { class: 'bs-strip' }, ...this.stripCanvases), this.stripText),
         panel('Train vs transformed test in the network’s embedding (2-D PCA of the penultimate layer; the paper uses t-SNE)', this.train.el, this.emb, this.embLegend, this.embText),
         panel('One digit: x, x′ and the adversarial example PGD finds at ε = 0.3', h('div', { class: 'bs-example' }, ...this.exFigs.map((f) => f.fig)), this.exText),
         panel('The shipped α × β table', this.tableBox),
@@ -179,7 +191,8 @@ class BlindspotLabPage extends LabPage {
     return this.engine.lab(key, 'BlindspotLab', [file('cnn-natural'), file('cnn-madry'), CROWNIBP_URL, data]);
   }
 
-  async openEngine() {
+  /** The lab for the live views: the networks and the test digits alone. */
+  async openViews() {
     this.lab = this.openLab('blindspot', TEST_URL);
     await this.lab.open();
     this.nTest = (await this.lab.call('n_test', [])).value;
@@ -194,10 +207,6 @@ class BlindspotLabPage extends LabPage {
     const old = this.lab;
     this.lab = lab;
     old.close();
-  }
-
-  async firstLive() {
-    await Promise.all([this.drawStrip(), this.drawExample()]);
   }
 
   restarted() {
@@ -217,8 +226,13 @@ class BlindspotLabPage extends LabPage {
     this.pad.draw(v);
     this.padText.textContent = padText(this.shipped?.table, v.alpha, v.beta);
     this.runText.textContent = runText(v, alphaGrid(this.shipped?.table, v.alpha).length);
-    if (!prev || !this.lab) return;
+    if (!prev) return;
     const ab = prev.alpha !== v.alpha || prev.beta !== v.beta;
+    if (!this.views.done) {
+      // A setting the live views show: the user wants to see them (they draw once loaded).
+      if (ab || ['digit', 'model', 'seed'].some((k) => prev[k] !== v[k])) this.views.load().catch(() => {});
+      return;
+    }
     if (ab || prev.digit !== v.digit) this.drawStrip();
     if (ab || prev.model !== v.model) this.drawEmbedding();
     if (ab || prev.model !== v.model || prev.digit !== v.digit || prev.seed !== v.seed) this.drawExample();
@@ -348,6 +362,7 @@ class BlindspotLabPage extends LabPage {
   // ---- digits, embedding, example -----------------------------------------------------------------------------
   // ---- digits, embedding, example (each `latest`: a call while one runs makes one more run afterwards) ---------
   async strip1() {
+    if (!this.views.done) return;
     const { alpha, beta, digit } = this.values;
     const first = Math.min(digit, (this.nTest || 2000) - STRIP);
     try {
@@ -384,6 +399,7 @@ class BlindspotLabPage extends LabPage {
   }
 
   async example1() {
+    if (!this.views.done) return;
     const { alpha, beta, model, digit, seed } = this.values;
     const mi = modelIndex(model);
     try {
