@@ -110,7 +110,7 @@ class MoleculesLab extends LabPage {
       div: h('div', { class: 'plot small', 'aria-label': 'diversity per generation' }),
     };
     this.gallery = h('div', { class: 'mol-gallery', 'data-testid': 'gallery' });
-    this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' }, 'Chemistry: RDKit MinimalLib, started when you first need it.');
+    this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' });
     this.chemLib = new Lazy({
       root: this.root, name: 'chem', what: 'RDKit MinimalLib', button: 'load RDKit now',
       why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB); it loads on the first run.',
