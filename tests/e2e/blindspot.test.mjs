@@ -103,6 +103,26 @@ test('blindspot: the first view fetches no network or digits; a setting fetches 
   await page.close();
 });
 
+test('blindspot: a damaged network is named in the live views\' box, and a retry works', async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  await ready(page, 90000);
+  await page.context().route('**/cnn-natural.safetensors', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length >> 1] ^= 0x40;
+    await route.fulfill({ response: res, body });
+  });
+  await page.click('[data-testid=views-load]');
+  await page.waitForSelector('#lab[data-views-status="error"]', { timeout: 60000 });
+  assert.match(await page.textContent('[data-testid=views-error]'), /^Could not load the three networks and the test digits: .*www\/models\/blindspot\/cnn-natural\.safetensors is damaged or out of date/);
+  await page.context().unroute('**/cnn-natural.safetensors');
+  await page.click('[data-testid=views-load]');
+  await page.waitForSelector('#lab[data-views-status="done"]', { timeout: 60000 });
+  await page.waitForFunction(() => /^Digit 1, label 5/.test(document.querySelector('[data-testid=example]').textContent), null, { timeout: 60000 });
+  assert.deepEqual(errors.filter((e) => !/damaged or out of date/.test(e)), []);
+  await page.close();
+});
+
 test('blindspot: bad URL values give notes, not a crash', async () => {
   const { page, errors } = await open(ctx, lab('alpha=NaN&beta=7&digit=-4&model=resnet'));
   await ready(page, 90000);

@@ -238,6 +238,23 @@ test('corruptions: a lazy file that fails to download is explained in the page a
   await page.close();
 });
 
+test('corruptions: a damaged model is named in the digit player\'s box', { timeout: 300000 }, async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  await ready(page, 120000);
+  await page.context().route('**/mlp-crownibp.safetensors', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length >> 1] ^= 0x40;
+    await route.fulfill({ response: res, body });
+  });
+  await page.click('[data-testid=digits-load]');
+  await page.waitForSelector('#lab[data-digits-status="error"]', { timeout: 60000 });
+  assert.match(await text(page, 'digits-error'), /^Could not load the digits and the three models: www\/models\/verify\/mlp-crownibp\.safetensors is damaged or out of date/);
+  await page.context().unroute('**/mlp-crownibp.safetensors');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('corruptions: NaN and out-of-range URL values are explained and replaced', { timeout: 300000 }, async () => {
   const { page, errors } = await open(ctx, lab('severity=abc&digit=99999&photo=nope&frame=-3&view=zzz'));
   await ready(page, 120000);

@@ -194,7 +194,7 @@ class BlindspotLabPage extends LabPage {
   /** The lab for the live views: the networks and the test digits alone. */
   async openViews() {
     this.lab = this.openLab('blindspot', TEST_URL);
-    await this.lab.open();
+    await this.lab.open({ retry: true }); // (the user may be trying again after a failed download)
     this.nTest = (await this.lab.call('n_test', [])).value;
     this.labels = Array.from((await this.lab.call('test_labels', [])).value);
   }
@@ -203,7 +203,7 @@ class BlindspotLabPage extends LabPage {
    *  takes over from the first, which is closed. */
   async openTrain() {
     const lab = this.openLab('blindspot:train', DATA_URL);
-    await lab.open();
+    await lab.open({ retry: true });
     const old = this.lab;
     this.lab = lab;
     old.close();
