@@ -4,10 +4,11 @@
 // CSS, other), and the time to interactive; warm cache (a second visit in the same profile) too. Prints a markdown
 // table. Budget (issue: embeds): ≤ 3 MB compressed before interactive.
 //
-//   node scripts/measure-first-view.mjs [--single] [--dist DIR]
+//   node scripts/measure-first-view.mjs [--single] [--dist DIR] [--labs a,b]
 //
 // Serves the repository (or DIR, e.g. dist/ after `make dist`) with `serve -c serve.json` (COOP/COEP, gzip) on a
-// free port; `--single` opens the one-thread build (`?single=1` before the hash).
+// free port; `--single` opens the one-thread build (`?single=1&relaxed=0` before the hash, the only build after
+// `make pkg`); `--labs` measures only the labs named.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const dist = args.includes('--dist') ? resolve(args[args.indexOf('--dist') + 1]) : ROOT;
 const single = args.includes('--single');
-const labs = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs.filter((l) => l.status === 'live');
+const only = args.includes('--labs') ? args[args.indexOf('--labs') + 1].split(',') : null;
+const labs = JSON.parse(readFileSync(join(ROOT, 'www/labs/labs.json'), 'utf8')).labs
+  .filter((l) => l.status === 'live' && (!only || only.includes(l.id)));
 
 const port = await new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
 const server = spawn(join(ROOT, 'node_modules/.bin/serve'), ['-c', join(ROOT, 'serve.json'), '-l', `tcp://127.0.0.1:${port}`, '--no-clipboard', '--no-port-switching', '-L', dist], { stdio: 'ignore' });
@@ -66,7 +69,7 @@ const rows = [];
 for (const lab of labs) {
   const ctx = await launch();
   try {
-    const url = `${base}/${single ? '?single=1' : ''}#/${lab.id}`;
+    const url = `${base}/${single ? '?single=1&relaxed=0' : ''}#/${lab.id}`;
     const cold = await visit(ctx, url);
     const warm = await visit(ctx, url);
     rows.push(`| ${lab.id} | ${mb(cold.total)} | ${['wasm', 'models', 'data', 'js', 'css', 'other'].map((k) => mb(cold.by[k] || 0)).join(' | ')} | ${(cold.tti / 1000).toFixed(1)} | ${(warm.tti / 1000).toFixed(1)} |`);

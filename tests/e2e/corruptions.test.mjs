@@ -2,7 +2,8 @@
 // severity slider moves by keyboard into the URL and the view, a grid cell selects the large view, the ImageNet-P
 // players and the flip table follow the frame slider, the benchmark views switch and a small live run finishes;
 // bad uploads (wrong type, truncated, 1x1, CMYK, > 20 MP) and bad URL values get a message and keep the photo; a
-// Rust error and a crash of the engine leave the page working. No console errors.
+// Rust error and a crash of the engine leave the page working. No console errors. The first view fetches no frost
+// picture, digit or model; each is fetched when asked for (its button, a setting that needs it, a live run).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -73,7 +74,9 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   assert.match(await text(page, 'fidelity'), /76\.7%/);
   assert.match(await text(page, 'notice'), /At severity 2 the baseline’s error averages [\d.]+% over the 15 corruptions/);
 
-  // The whole grid.
+  // The whole grid (the frost row once its pictures are fetched).
+  await page.waitForSelector('#lab[data-grid="partial"]', { timeout: 120000 });
+  await page.click('[data-testid=frost-load]');
   await page.waitForSelector('#lab[data-grid="done"]', { timeout: 120000 });
   assert.equal(await page.locator('[data-testid=grid] canvas[data-done="1"]').count(), 75);
   assert.ok(Number((await data(page)).gridMs) > 0);
@@ -97,7 +100,8 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   assert.match(page.url(), /corruption=zoom_blur/);
 
   // The players: rotate has 31 frames on the digit; the flip table has a row per model and marks the frame.
-  await page.waitForSelector('#lab[data-seq="rotate|31"]');
+  await page.click('[data-testid=digits-load]');
+  await page.waitForSelector('#lab[data-seq="rotate|31"]', { timeout: 60000 });
   assert.equal(await page.locator('.corr-flip-table tbody tr').count(), 3);
   assert.equal(await page.locator('.corr-flip-table td.cur').count(), 3);
   assert.match(await text(page, 'sequence'), /^Digit 3, frame 5 of 30: MLP natural \(baseline\) predicts \d/);
@@ -181,6 +185,72 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no horizontal page scroll at 375 px (${overflow} px)`);
   await shot(page, 'corruptions-narrow');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('corruptions: the first view fetches only the photo; frost, digits and models wait until asked for', { timeout: 300000 }, async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  ctx.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await ready(page, 120000);
+  await page.waitForSelector('#lab[data-grid="partial"]', { timeout: 120000 });
+  await page.waitForTimeout(500);
+  const lazy = (p) => /frost|mnist|\.safetensors/.test(p);
+  assert.deepEqual(fetched.filter(lazy), [], 'nothing lazy before the user asks');
+  let d = await data(page);
+  assert.equal(d.frostStatus, 'idle');
+  assert.equal(d.digitsStatus, 'idle');
+  assert.equal(await page.locator('[data-testid=grid] canvas[data-done="1"]').count(), 70, '14 rows without frost');
+  assert.match(await text(page, 'frost-lazy'), /frost pictures/);
+  // Choosing frost for the large view fetches the pictures (the user asked for it) and paints it and the row.
+  await page.selectOption('#corruption', 'frost');
+  await page.waitForSelector('#lab[data-grid="done"]', { timeout: 120000 });
+  await page.waitForFunction(() => /^Frost, severity 3/.test(document.querySelector('[data-testid=big-caption]').textContent));
+  assert.equal(await page.isHidden('[data-testid=frost-lazy]'), true);
+  assert.ok(fetched.some((p) => p.endsWith('frost1.png')));
+  assert.ok(!fetched.some((p) => /mnist|\.safetensors/.test(p)), 'the digits still wait');
+  // Moving the digit fetches the digits and models; the sequence and its flips follow.
+  await page.fill('#digit', '7');
+  await page.press('#digit', 'Enter');
+  await page.waitForSelector('#lab[data-seq="rotate|31"]', { timeout: 120000 });
+  d = await data(page);
+  assert.equal(d.digitsStatus, 'done');
+  assert.match(await text(page, 'sequence'), /^Digit 7, frame 0 of 30: MLP natural \(baseline\) predicts \d/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('corruptions: a lazy file that fails to download is explained in the page and can be retried', { timeout: 300000 }, async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  await ready(page, 120000);
+  await page.route('**/www/data/frost/frost3.png', (r) => r.fulfill({ status: 503, body: 'down' }));
+  await page.click('[data-testid=frost-load]');
+  await page.waitForSelector('#lab[data-frost-status="error"]');
+  assert.match(await text(page, 'frost-error'), /Could not load the five frost pictures: Could not download www\/data\/frost\/frost3\.png: HTTP 503/);
+  await page.unroute('**/www/data/frost/frost3.png');
+  await page.click('[data-testid=frost-load]');
+  await page.waitForSelector('#lab[data-grid="done"]', { timeout: 120000 });
+  assert.equal(await page.isHidden('[data-testid=frost-error]'), true);
+  // The failed download is a console error of the browser's own (a 503), not of the page.
+  assert.deepEqual(errors.filter((e) => !/503/.test(e)), []);
+  await page.close();
+});
+
+test('corruptions: a damaged model is named in the digit player\'s box', { timeout: 300000 }, async () => {
+  const { page, errors } = await open(ctx, lab(''));
+  await ready(page, 120000);
+  await page.context().route('**/mlp-crownibp.safetensors', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length >> 1] ^= 0x40;
+    await route.fulfill({ response: res, body });
+  });
+  await page.click('[data-testid=digits-load]');
+  await page.waitForSelector('#lab[data-digits-status="error"]', { timeout: 60000 });
+  assert.match(await text(page, 'digits-error'), /^Could not load the digits and the three models: www\/models\/verify\/mlp-crownibp\.safetensors is damaged or out of date/);
+  await page.context().unroute('**/mlp-crownibp.safetensors');
   assert.deepEqual(errors, []);
   await page.close();
 });

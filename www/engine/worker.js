@@ -5,7 +5,9 @@
 //                                        -relaxed variants (FMA), and start
 //                                        the rayon pool; returns { threads, build }
 //   open(key, className, urls, args)     fetch the byte files `urls` and construct
-//                                        `new pkg[className](...bytes, ...args)`, kept under `key`; returns { ms }
+//                                        `new pkg[className](...bytes, ...args)`, kept under `key`; returns { ms }.
+//                                        `className` "Cls.factory" calls the static `pkg.Cls.factory(...)` instead
+//                                        (e.g. an empty session whose files the page adds when it needs them)
 //   call(key, method, args)              `labs[key][method](...args)`; typed-array results are transferred
 //   close(key)                           free the instance
 // Errors thrown by the wasm facades (JsError) come back to the page as Error with their message; the instance is
@@ -141,11 +143,12 @@ const api = {
   async open(key, className, urls, args = []) {
     if (poisoned) throw poisoned;
     if (!pkg) throw new Error('engine not initialised');
-    const Cls = pkg[className];
-    if (typeof Cls !== 'function') throw new Error(`engine has no ${className}; rebuild pkg/`);
+    const [clsName, factory] = className.split('.');
+    const Cls = pkg[clsName];
+    if (typeof Cls !== 'function' || (factory && typeof Cls[factory] !== 'function')) throw new Error(`engine has no ${className}; rebuild pkg/`);
     const bytes = await Promise.all(urls.map(fetchBytes));
     const t0 = performance.now();
-    const lab = guarded(() => new Cls(...bytes, ...args));
+    const lab = guarded(() => (factory ? Cls[factory](...bytes, ...args) : new Cls(...bytes, ...args)));
     const old = labs.get(key);
     if (old && old.free) guarded(() => old.free());
     labs.set(key, lab);

@@ -13,22 +13,19 @@
 import { h, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, fetchJson, download, downloadText, csvText, dataTable } from '../ui/labpage.js';
 import { CurvePlot, ImageView } from '../ui/plots.js';
-import { curves, trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, robustMaxAbs, drawingToInput, pictureToInput, crop, CHANCE } from './bagnet-findings.js';
+import { latest } from '../ui/latest.js';
+import { DrawPad } from '../ui/drawpad.js';
+import { fitPicture } from '../ui/pixels.js';
+import { trendSentence, scrambleSentence, maskSentence, predictionSentence, argmax, maxAbs, robustMaxAbs, drawingToInput, pictureToInput, crop, curves, CHANCE } from './bagnet-findings.js';
+import { QS, NAMES, DS_LABEL, pc, plotSeries, accTable, accNote, maskTable, runText, liveKey, conditions, liveTable, experimentTexts, evidenceImage, fidelityRows, accuracyCsv, evidenceCsv } from './bagnet-views.js';
 
 const MANIFEST_URL = new URL('../models/bagnet/manifest.json', import.meta.url);
 const DATA = {
   mnist: new URL('../data/mnist-10k.safetensors.gz', import.meta.url),
   fashion: new URL('../data/fashion-12k.safetensors.gz', import.meta.url),
 };
-const QS = [5, 9, 13, 17];
-const NAMES = {
-  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  fashion: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-};
-const DS_LABEL = { mnist: 'MNIST', fashion: 'Fashion-MNIST' };
 const PAD = 168; // drawing pad: 6 canvas pixels per input pixel
 const TOP = 6; // patches in the gallery
-const pc = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
 
 class BagnetLabPage extends LabPage {
   get css() {
@@ -63,7 +60,7 @@ class BagnetLabPage extends LabPage {
     this.boxCanvas = h('canvas', { class: 'bagnet-boxes', width: 280, height: 280, 'aria-hidden': 'true' });
     this.bigCanvas = h('canvas', { class: 'bagnet-img', 'data-testid': 'evidence', 'aria-label': 'evidence map of the chosen class, each patch at its centre' });
     this.bigCaption = h('figcaption', {}, 'evidence');
-    this.pad = h('canvas', { class: 'bagnet-pad', width: PAD, height: PAD, 'data-testid': 'pad', 'aria-label': 'drawing pad: draw a digit with the mouse or a finger (keyboard users: pick a test image)' });
+    this.pad = new DrawPad({ side: PAD, cls: 'bagnet-pad', label: 'drawing pad: draw a digit with the mouse or a finger (keyboard users: pick a test image)', onStroke: (ink) => this.readPad(ink) });
     this.clearBtn = h('button', { type: 'button', 'data-testid': 'clear' }, 'clear');
     this.upload = h('input', { type: 'file', accept: 'image/*', 'data-testid': 'upload', 'aria-label': 'upload a picture' });
     this.ownMsg = h('p', { class: 'hint', 'data-testid': 'own-msg', 'aria-live': 'polite' }, 'Draw in the pad with the mouse or a finger, or upload a picture; it is shrunk to 28 × 28 (the datasets store light ink on black; all pictures here show ink dark).');
@@ -95,7 +92,7 @@ class BagnetLabPage extends LabPage {
     h('a', { href: new URL('../data/README.md', import.meta.url).href }, 'www/data/README.md'), '. ');
     this.clearBtn.addEventListener('click', () => this.clearPad());
     this.upload.addEventListener('change', () => this.onUpload());
-    this.setupPad();
+    this.drawImage = latest(() => this.image1());
 
     return {
       left: [this.box.el],
@@ -105,7 +102,7 @@ class BagnetLabPage extends LabPage {
           h('div', { class: 'bagnet-row' },
             h('figure', {}, h('div', { class: 'bagnet-stack' }, this.imgCanvas, this.boxCanvas), h('figcaption', {}, 'input, top patches boxed')),
             h('figure', {}, this.bigCanvas, this.bigCaption),
-            h('figure', { class: 'bagnet-padbox' }, this.pad, h('figcaption', {}, this.clearBtn, ' ', h('label', { class: 'bagnet-upload' }, 'upload ', this.upload)))),
+            h('figure', { class: 'bagnet-padbox' }, this.pad.el, h('figcaption', {}, this.clearBtn, ' ', h('label', { class: 'bagnet-upload' }, 'upload ', this.upload)))),
           this.ownMsg, this.predText, this.mapsBox,
           h('h4', {}, 'The patches that drive the decision (most evidence for the class, best first)'), this.gallery, this.speedText),
         panel('The paper\'s experiments on this image: scrambled tiles, masked patches',
@@ -137,55 +134,23 @@ class BagnetLabPage extends LabPage {
   drawPlot() {
     const m = this.shipped;
     if (!m) return;
-    const cm = curves(m.models, 'mnist');
-    const cf = curves(m.models, 'fashion');
-    const at = (c, f) => QS.map((q) => {
-      const r = c.bag.find((b) => b.q === q);
-      return r ? 100 * f(r) : null;
-    });
-    const flat = (c) => QS.map(() => (c.cnn ? 100 * c.cnn.mean : null));
-    this.plot.update(QS, [at(cm, (r) => r.mean), flat(cm), at(cf, (r) => r.mean), flat(cf), QS.map(() => 100 * CHANCE)]);
+    const { cm, cf, ys } = plotSeries(m.models, CHANCE);
+    this.plot.update(QS, ys);
     this.plot.setMarker(this.values.q);
     this.plot.setEmphasis(this.values.dataset === 'mnist' ? 'bm' : 'bf');
     this.trendText.textContent = `${trendSentence(cm, 'MNIST')} ${trendSentence(cf, 'Fashion-MNIST')} The paper, on ImageNet: 87.6% top-5 for 33 × 33-pixel patches (BagNet-33) and AlexNet's performance for 17 × 17.`;
-    this.drawAccTable();
+    this.accTable.replaceChildren(...['mnist', 'fashion'].map((ds) => {
+      const t = accTable(m, ds, this.values);
+      return dataTable({ ...t, rowClass: (i) => (i === t.sel ? 'sel' : '') });
+    }), h('p', { class: 'hint' }, accNote(m)));
     this.drawLivePoints();
   }
 
-  drawAccTable() {
-    const m = this.shipped;
-    const tiles = m.scramble_tiles || [];
-    const seeds = m.seeds?.length ?? 0;
-    const n1 = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
-    const tables = ['mnist', 'fashion'].map((ds) => {
-      const c = curves(m.models, ds);
-      const list = [...c.bag, ...(c.cnn ? [c.cnn] : [])];
-      const info = m.datasets.find((d) => d.id === ds);
-      return dataTable({
-        head: ['', `test acc. % (± sd)`, 'seed range %', ...tiles.map((t) => `scrambled ${t}×${t} %`)],
-        rows: list.map((r) => [r.q == null ? 'CNN' : `BagNet-${r.q}`, `${n1(r.mean)} ± ${n1(r.sd)}`, `${n1(r.min)}–${n1(r.max)}`, ...tiles.map((t, i) => n1(r.scrambled[i]))]),
-        rowClass: (i) => (ds === this.values.dataset && list[i].q === this.values.q ? 'sel' : ''),
-        caption: `${DS_LABEL[ds]}${info ? ` (${info.train.toLocaleString('en-US')} training / ${info.test.toLocaleString('en-US')} test images)` : ''}`,
-      });
-    });
-    this.accTable.replaceChildren(...tables, h('p', { class: 'hint' }, `Mean ± sample sd over ${seeds} seeds; ${m.train.epochs} epoch${m.train.epochs === 1 ? '' : 's'} of Adam per model. Scrambled: the first ${m.scramble_images.toLocaleString('en-US')} test images with their tiles shuffled.`));
-  }
-
   drawMaskTable() {
-    const m = this.shipped;
-    if (!m) return;
-    const e = (m.masking || []).find((x) => x.dataset === this.values.dataset && x.q === this.values.q);
-    const n1 = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
-    if (!e) {
-      this.maskTable.textContent = 'No precomputed masking experiment for this model.';
-      return;
-    }
-    this.maskTable.replaceChildren(dataTable({
-      head: ['k', `BagNet-${e.q} top-k %`, 'random k %', 'CNN top-k %', 'random k %', 'r'],
-      rows: e.results.map((r) => [String(r.k), n1(r.bagnet), n1(r.bagnet_random), n1(r.cnn), n1(r.cnn_random), r.correlation.toFixed(2)]),
-      caption: `Accuracy with the k patches of most true-class evidence (top-k) or k random patches masked; r: correlation of the two models' true-class margin drops.`,
-    }));
-    this.maskEntry = e;
+    if (!this.shipped) return;
+    const t = maskTable(this.shipped, this.values);
+    if (!t) this.maskTable.textContent = 'No precomputed masking experiment for this model.';
+    else this.maskTable.replaceChildren(dataTable(t));
   }
 
   // ---- engine -----------------------------------------------------------------------------------------------------
@@ -222,7 +187,7 @@ class BagnetLabPage extends LabPage {
 
   changed(prev) {
     const v = this.values;
-    this.box.text.textContent = `Classifies the 2,000 test images with BagNet-${v.q} and the CNN: clean, with ${v.tile} × ${v.tile} tiles scrambled${v.k > 0 ? `, and with the top ${v.k} patches masked` : ''}.`;
+    this.box.text.textContent = runText(v);
     if (!prev) {
       this.drawPlot();
       this.drawMaskTable();
@@ -249,12 +214,8 @@ class BagnetLabPage extends LabPage {
     return { image, label };
   }
 
-  async drawImage() {
-    if (this.drawing) {
-      this.again = true;
-      return;
-    }
-    this.drawing = true;
+  /** The evidence maps, the gallery and the experiments of the image shown (through `latest`: the last settings). */
+  async image1() {
     try {
       const v = this.values;
       const names = NAMES[v.dataset];
@@ -295,21 +256,13 @@ class BagnetLabPage extends LabPage {
       this.speedText.textContent = `The ${side} × ${side} map of every class took ${sig3(heatMs)} ms in the engine (a BagNet-${v.q} forward pass; one frame is 16 ms).`;
       this.scrView.gray(scr, 255);
       this.maskView.gray(msk, 255);
-      const say = (pb2, pc2) => `BagNet-${v.q}: ${names[argmax(pb2)]} (p = ${sig3(pb2[argmax(pb2)])}), CNN: ${names[argmax(pc2)]} (p = ${sig3(pc2[argmax(pc2)])})`;
-      this.scrText.textContent = `Tiles of ${v.tile} × ${v.tile} px shuffled (seed ${v.seed}) — ${say(sb, sc)}.`;
-      this.maskText.textContent = v.k > 0
-        ? `The ${v.k} patch${v.k === 1 ? '' : 'es'} of most evidence for ${names[cls]} set to background — ${say(mb, mc)}.`
-        : 'k = 0: nothing masked.';
+      const words = experimentTexts(v, names, cls, { sb, sc, mb, mc });
+      this.scrText.textContent = words.scrambled;
+      this.maskText.textContent = words.masked;
       Object.assign(this.root.dataset, { pred: String(bagCls), cnnPred: String(c.cls), mapSide: String(side), heatMs: String(heatMs) });
       this.refreshNotice();
     } catch (e) {
       this.fail('The evidence maps could not be computed', e, this.predText);
-    } finally {
-      this.drawing = false;
-      if (this.again) {
-        this.again = false;
-        this.drawImage();
-      }
     }
   }
 
@@ -325,18 +278,9 @@ class BagnetLabPage extends LabPage {
     this.boxCanvas.dataset.cls = String(cls);
   }
 
-  /** The chosen class's evidence placed at the patch centres on the 28 × 28 grid (each location fills the 2 × 2
-   *  pixels at its patch's centre; pixels no patch is centred on stay neutral). */
+  /** The chosen class's evidence at the patch centres on the 28 × 28 grid (bagnet-views.js evidenceImage). */
   paintBig(heat, side, cls, q) {
-    const n = side * side;
-    const map = heat.subarray ? heat.subarray(cls * n, (cls + 1) * n) : heat.slice(cls * n, (cls + 1) * n);
-    const img = new Float32Array(784);
-    const off = (q - 1) / 2;
-    for (let i = 0; i < side; i++) {
-      for (let j = 0; j < side; j++) {
-        for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) img[(2 * i + off + a) * 28 + 2 * j + off + b] = map[i * side + j];
-      }
-    }
+    const { img, map } = evidenceImage(heat, side, cls, q);
     this.bigView.signed(img, maxAbs(map));
   }
 
@@ -361,51 +305,9 @@ class BagnetLabPage extends LabPage {
   }
 
   // ---- own images ---------------------------------------------------------------------------------------------
-  setupPad() {
-    const ctx = this.pad.getContext('2d');
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, PAD, PAD);
-    let down = false;
-    let last = null;
-    const pos = (ev) => {
-      const r = this.pad.getBoundingClientRect();
-      return [((ev.clientX - r.left) / r.width) * PAD, ((ev.clientY - r.top) / r.height) * PAD];
-    };
-    this.pad.addEventListener('pointerdown', (ev) => {
-      down = true;
-      last = pos(ev);
-      this.pad.setPointerCapture?.(ev.pointerId);
-      ev.preventDefault();
-    });
-    this.pad.addEventListener('pointermove', (ev) => {
-      if (!down) return;
-      const p = pos(ev);
-      ctx.strokeStyle = '#000';
-      ctx.lineWidth = 14;
-      ctx.lineCap = 'round';
-      ctx.beginPath();
-      ctx.moveTo(last[0], last[1]);
-      ctx.lineTo(p[0], p[1]);
-      ctx.stroke();
-      last = p;
-      ev.preventDefault();
-    });
-    const up = () => {
-      if (!down) return;
-      down = false;
-      this.readPad();
-    };
-    this.pad.addEventListener('pointerup', up);
-    this.pad.addEventListener('pointercancel', up);
-    this.pad.addEventListener('pointerleave', up);
-  }
-
-  readPad() {
-    const rgba = this.pad.getContext('2d').getImageData(0, 0, PAD, PAD).data;
-    const alpha = new Uint8ClampedArray(PAD * PAD);
-    for (let i = 0; i < PAD * PAD; i++) alpha[i] = 255 - rgba[4 * i];
-    const { image, ink } = drawingToInput(alpha, PAD);
-    if (ink < 1) return;
+  readPad(ink) {
+    const { image, ink: amount } = drawingToInput(ink, PAD);
+    if (amount < 1) return;
     this.own = image;
     this.ownMsg.textContent = 'Your drawing, shrunk to 28 × 28 and centred by its centre of mass (drawings are not part of the share link).';
     if (this.values.source !== 'own') this.set({ source: 'own' });
@@ -413,9 +315,7 @@ class BagnetLabPage extends LabPage {
   }
 
   clearPad() {
-    const ctx = this.pad.getContext('2d');
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, PAD, PAD);
+    this.pad.clear();
     this.own = null;
     this.ownMsg.textContent = 'Cleared. Draw again, or pick a test image.';
     if (this.values.source === 'own') this.drawImage();
@@ -426,26 +326,11 @@ class BagnetLabPage extends LabPage {
     if (!file) return;
     try {
       if (file.size > 20e6) throw new Error(`the file is ${sig3(file.size / 1e6)} MB; pick a picture under 20 MB`);
-      let bmp;
-      try {
-        bmp = await createImageBitmap(file);
-      } catch {
-        throw new Error(`“${file.name}” could not be read as a picture (PNG, JPEG, GIF or WebP); it may be corrupt or another kind of file`);
-      }
-      const cv = document.createElement('canvas');
-      cv.width = 28;
-      cv.height = 28;
-      const ctx = cv.getContext('2d');
-      // Fit the longer side into 28 px, centred, on the colour of the picture's corner (the background).
-      const s = 28 / Math.max(bmp.width, bmp.height);
-      const w = Math.max(1, Math.round(bmp.width * s));
-      const hh = Math.max(1, Math.round(bmp.height * s));
-      ctx.drawImage(bmp, 0, 0, 1, 1, 0, 0, 28, 28);
-      ctx.drawImage(bmp, (28 - w) / 2, (28 - hh) / 2, w, hh);
-      const { image, inverted } = pictureToInput(ctx.getImageData(0, 0, 28, 28).data, 28, 28);
+      // Fitted into 28 px, centred, on the colour of the picture's corner (the background).
+      const pic = await fitPicture(file, 28);
+      const { image, inverted } = pictureToInput(pic.rgba, 28, 28);
       this.own = image;
-      this.ownMsg.textContent = `“${file.name}” (${bmp.width} × ${bmp.height} px) shrunk to 28 × 28${inverted ? ', dark ink on light paper inverted to the datasets\' light-on-dark' : ''}. Uploads are not part of the share link.`;
-      bmp.close?.();
+      this.ownMsg.textContent = `“${file.name}” (${pic.width} × ${pic.height} px) shrunk to 28 × 28${inverted ? ', dark ink on light paper inverted to the datasets\' light-on-dark' : ''}. Uploads are not part of the share link.`;
       if (this.values.source !== 'own') this.set({ source: 'own' });
       else this.drawImage();
     } catch (e) {
@@ -456,24 +341,10 @@ class BagnetLabPage extends LabPage {
   }
 
   // ---- live accuracy ------------------------------------------------------------------------------------------
-  conditions() {
-    const v = this.values;
-    const id = `q${v.q}`;
-    const t = Number(v.tile);
-    return [
-      { key: 'clean', model: id, tile: 0, k: 0, label: `BagNet-${v.q}, clean` },
-      { key: 'cnn-clean', model: 'cnn', tile: 0, k: 0, label: 'CNN, clean' },
-      { key: 'scr', model: id, tile: t, k: 0, label: `BagNet-${v.q}, ${t}×${t} tiles scrambled` },
-      { key: 'cnn-scr', model: 'cnn', tile: t, k: 0, label: `CNN, ${t}×${t} tiles scrambled` },
-      ...(v.k > 0 ? [{ key: 'mask', model: id, tile: 0, k: v.k, label: `BagNet-${v.q}, top ${v.k} patches masked` },
-        { key: 'cnn-mask', model: 'cnn', tile: 0, k: v.k, label: `CNN, top ${v.k} BagNet-${v.q} patches masked` }] : []),
-    ];
-  }
-
   job() {
     const v = { ...this.values };
-    const key = `${v.dataset}:${v.q}:${v.tile}:${v.k}:${v.seed}`;
-    const conds = this.conditions();
+    const key = liveKey(v);
+    const conds = conditions(v);
     const res = {};
     let ci = 0;
     let started = false;
@@ -516,23 +387,13 @@ class BagnetLabPage extends LabPage {
     };
   }
 
-  liveKey() {
-    const v = this.values;
-    return `${v.dataset}:${v.q}:${v.tile}:${v.k}:${v.seed}`;
-  }
-
   drawLiveTable() {
-    const L = this.live[this.liveKey()];
+    const L = this.live[liveKey(this.values)];
     if (!L) {
       this.liveTable.replaceChildren(h('p', { class: 'hint' }, 'Press “measure” to classify the 2,000 test images in the browser: clean, with the tiles scrambled, and with the top-k patches masked, for BagNet-q and the CNN.'));
       return;
     }
-    const ship = this.shipped?.models.find((e) => e.dataset === L.v.dataset && e.q === L.v.q);
-    const rows = Object.values(L.res).map((r) => [r.label, `${pc(r.acc)}`, `${r.done.toLocaleString('en-US')} / ${r.total.toLocaleString('en-US')}`, `${sig3(r.ms / 1000)} s`]);
-    this.liveTable.replaceChildren(dataTable({
-      head: ['model, images', 'accuracy', 'images', 'engine time'], rows,
-      caption: ship ? `Shipped seed-1 model; the manifest says ${pc(ship.runs.find((r) => r.seed === 1)?.test_acc)} clean (mean over seeds ${pc(ship.test_acc.mean)}).` : undefined,
-    }));
+    this.liveTable.replaceChildren(dataTable(liveTable(L, this.shipped?.models)));
   }
 
   drawLivePoints() {
@@ -562,35 +423,19 @@ class BagnetLabPage extends LabPage {
   }
 
   fidelity() {
-    const m = this.shipped;
-    const best = (ds) => {
-      const c = m ? curves(m.models, ds) : null;
-      return c && c.bag.length ? `${c.bag.map((b) => `${b.q}: ${pc(b.mean)}`).join(', ')}; CNN ${pc(c.cnn?.mean)}` : '…';
-    };
+    const f = fidelityRows(this.shipped);
     return {
-      rows: [
-        ['model', 'ResNet-50, most 3×3 convs 1×1; q = 9, 17, 33', '16 channels, 4 blocks, no batch norm; q = 5–17', 'browser-sized'],
-        ['data', 'ImageNet 224²', `MNIST, Fashion-MNIST 28² (${m ? m.datasets.map((d) => `${sig3(d.train / 1000)}k`).join(' / ') : '…'} training images)`, 'size'],
-        ['accuracy vs q', '87.6% top-5 at q = 33; AlexNet level at q = 17', [h('div', {}, `MNIST ${best('mnist')}`), h('div', {}, `Fashion ${best('fashion')}`)], 'top-1 of 10 classes; only the abstract\'s numbers are quoted'],
-        ['training', 'torchvision ImageNet recipe', m ? `Adam ${m.train.lr}, batch ${m.train.batch}, ${m.train.epochs} epoch${m.train.epochs === 1 ? '' : 's'}, ${m.seeds.length} seeds` : '…', 'CPU budget'],
-        ['masking', 'top patches vs VGG-16', 'top-k vs our CNN, 500 images', 'small'],
-      ],
+      rows: [...f.rows.slice(0, 2),
+        ['accuracy vs q', '87.6% top-5 at q = 33; AlexNet level at q = 17', [h('div', {}, `MNIST ${f.best('mnist')}`), h('div', {}, `Fashion ${f.best('fashion')}`)], 'top-1 of 10 classes; only the abstract\'s numbers are quoted'],
+        ...f.rows.slice(2)],
     };
   }
 
   exports() {
     return [['CSV of accuracy vs q', () => {
-      const m = this.shipped;
-      if (!m) return;
-      downloadText('paperlab-bagnet-accuracy.csv', csvText([['dataset', 'model', 'q', 'params', 'mean', 'sd', 'min', 'max', 'seeds'],
-        ...m.models.map((e) => [e.dataset, e.q == null ? 'cnn' : 'bagnet', e.q ?? '', e.params, e.test_acc.mean, e.test_acc.sd, e.test_acc.min, e.test_acc.max, e.test_acc.n])]));
+      if (this.shipped) downloadText('paperlab-bagnet-accuracy.csv', csvText(accuracyCsv(this.shipped.models)));
     }], ['CSV of the evidence maps shown', () => {
-      const s = this.shown;
-      if (!s) return;
-      const n = s.side * s.side;
-      const rows = [['class', 'row', 'col', 'evidence']];
-      for (let k = 0; k < 10; k++) for (let i = 0; i < n; i++) rows.push([k, Math.floor(i / s.side), i % s.side, s.heat[k * n + i]]);
-      downloadText(`paperlab-bagnet-q${this.values.q}-evidence.csv`, csvText(rows));
+      if (this.shown) downloadText(`paperlab-bagnet-q${this.values.q}-evidence.csv`, csvText(evidenceCsv(this.shown.heat, this.shown.side)));
     }], ['PNG of the accuracy plot', () => download('paperlab-bagnet-accuracy.png', this.plot.toPNG('BagNet lab · test accuracy vs patch size q'))]];
   }
 }

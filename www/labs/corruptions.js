@@ -6,15 +6,28 @@
 // No math here: every pixel and number comes from the engine's CorruptionsLab (src/wasm/corruptions.rs ->
 // src/labs/corruptions/), painted with putImageData; the sentences come from corruptions-findings.js.
 //
+// First view (issue: ≤ 3 MB on the wire): the engine opens an empty session and gets only the photo; the five
+// frost pictures (the frost row, the frost large view) and the digits with the three models (the digit player,
+// the live benchmark) are fetched when the user first asks for them (ui/lazy.js), and added to the session.
+//
 // Test hooks: body[data-ready="1"] once the large view is painted; [data-testid=grid] holds 75 canvases
 // (data-done="1" when painted), #lab[data-grid="done"] and #lab[data-grid-ms] (worker time of the 15 rows, ms) when
-// the whole grid is in; [data-testid=photo-error] an upload's error; #lab[data-photo] "w x h"; #lab[data-bench-status]
-// the live benchmark; [data-testid=bench-table] its table, #lab[data-bench-source] "shipped" | "live";
-// [data-testid=flips] the flip markers; #lab[data-seq] "<perturbation>|<frames>" of the digit sequence.
+// the whole grid is in ("partial" while the frost row waits for its pictures); [data-testid=photo-error] an
+// upload's error; #lab[data-photo] "w x h"; #lab[data-bench-status] the live benchmark; [data-testid=bench-table]
+// its table, #lab[data-bench-source] "shipped" | "live"; [data-testid=flips] the flip markers; #lab[data-seq]
+// "<perturbation>|<frames>" of the digit sequence; #lab[data-frost-status], [data-digits-status] the lazy files
+// (idle | loading | done | error), [data-testid=frost-load], [digits-load] their buttons.
 
 import { h, progress, sig3 } from '../ui/controls.js';
-import { LabPage, mountLab, panel, downloadText, download, csvText, fetchJson, dataTable } from '../ui/labpage.js';
-import { COMMON, TITLES, PERTURBATIONS, PTITLES, pc, errorAtSeverity, findings } from './corruptions-findings.js';
+import { LabPage, mountLab, panel, downloadText, csvText, fetchJson, dataTable } from '../ui/labpage.js';
+import { Lazy, fetchShipped } from '../ui/lazy.js';
+import { paintRgba, grayToRgba, downloadCanvas } from '../ui/pixels.js';
+import { FramePlayer } from '../ui/player.js';
+import { ImageGrid } from '../ui/imagegrid.js';
+import { groupBars } from '../ui/groupbars.js';
+import { uploadProblem, uploadBox } from '../ui/upload.js';
+import { COMMON, TITLES, PERTURBATIONS, PTITLES, findings } from './corruptions-findings.js';
+import { VIEWS, FLIP_DIGITS, title, ptitle, bigCaption, benchRunText, benchSourceText, benchTable, benchBars, benchCsv, digitFrame, fidelityRows, FIDELITY_NOTE } from './corruptions-views.js';
 
 const url = (p) => new URL(p, import.meta.url).href;
 const FROST = ['frost1.png', 'frost2.png', 'frost3.png', 'frost4.jpg', 'frost5.jpg'].map((f) => url(`../data/frost/${f}`));
@@ -22,35 +35,13 @@ const DATA_URL = url('../data/mnist-10k.safetensors.gz');
 const SHIPPED_URL = url('../data/corruptions-bench.json');
 const MODELS = [url('../models/verify/mlp-natural.safetensors'), url('../models/verify/mlp-crownibp.safetensors'),
   url('../models/lottery/vision-ticket.safetensors')];
+/** The models' names in the benchmark (the baseline first), as the engine's full constructor names them. */
+const MODEL_NAMES = ['MLP natural (baseline)', 'MLP CROWN-IBP', 'LeNet-300-100 ticket 21.1%'];
 const PHOTOS = ['chelsea', 'coffee', 'astronaut'];
 const PHOTO_LABEL = { chelsea: 'Chelsea the cat', coffee: 'a cup of coffee', astronaut: 'astronaut Eileen Collins' };
 /** The longer side a photo is fitted to (ImageNet-C's 224 px). */
 const SIDE = 224;
 const MAX_UPLOAD_MB = 30;
-const FLIP_DIGITS = 200;
-
-function paint(canvas, rgba, w, ht, offset = 0) {
-  canvas.width = w;
-  canvas.height = ht;
-  const px = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset + offset, w * ht * 4);
-  canvas.getContext('2d').putImageData(new ImageData(px, w, ht), 0, 0);
-}
-
-function grayToRgba(bytes, w, ht) {
-  const out = new Uint8Array(w * ht * 4);
-  for (let i = 0; i < w * ht; i++) {
-    out[4 * i] = out[4 * i + 1] = out[4 * i + 2] = bytes[i];
-    out[4 * i + 3] = 255;
-  }
-  return out;
-}
-
-/** The bench views: what the bar chart shows. */
-const VIEWS = [
-  { value: 'ce', label: 'Corruption Error CE (mean: mCE)' },
-  { value: 'rel_ce', label: 'relative CE (mean: relative mCE)' },
-  { value: 'fp', label: 'flip probability FP (flip rate FR, mFR)' },
-];
 
 class CorruptionsLab extends LabPage {
   get css() {
@@ -73,34 +64,50 @@ class CorruptionsLab extends LabPage {
   }
 
   build() {
-    this.upload = h('input', { type: 'file', id: 'upload', accept: 'image/png,image/jpeg', 'data-testid': 'upload' });
-    this.photoError = h('div', { class: 'error', hidden: true, role: 'alert', 'data-testid': 'photo-error' });
-    this.upload.addEventListener('change', () => this.onUpload());
+    this.upload = uploadBox({
+      root: this.root, id: 'upload', label: 'Your own photo (PNG or JPEG)', accept: 'image/png,image/jpeg', kept: 'The previous photo is kept.',
+      hint: `Fitted to ${SIDE} px on its longer side; 28 px to 20 megapixels. It stays on this computer and is not part of the share link.`,
+      check: (f) => uploadProblem(f, { types: /^image\/(png|jpeg)$/, kinds: 'a PNG or JPEG picture', choose: 'a .png or .jpg file', maxMB: MAX_UPLOAD_MB }),
+      use: async (f) => {
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        await this.usePhoto(bytes, `${f.name} (your upload)`, true);
+        this.photoBytes = bytes;
+      },
+    });
 
     this.before = h('canvas', { class: 'corr-big', role: 'img', 'aria-label': 'the photo' });
     this.after = h('canvas', { class: 'corr-big', role: 'img', 'aria-label': 'the corrupted photo', 'data-testid': 'after' });
     this.bigCaption = h('p', { class: 'readout', 'data-testid': 'big-caption' }, 'Loading the engine\u2026');
     this.sevMarks = h('div', { class: 'corr-sev', 'aria-hidden': 'true' }, ...[1, 2, 3, 4, 5].map((s) => h('span', { 'data-s': String(s) }, String(s))));
 
-    this.grid = h('div', { class: 'corr-grid', 'data-testid': 'grid' });
-    this.grid.append(h('span', {}), ...[1, 2, 3, 4, 5].map((s) => h('span', { class: 'corr-colhead', 'data-s': String(s) }, `severity ${s}`)));
-    this.cells = [];
-    for (let c = 0; c < 15; c++) {
-      this.grid.append(h('span', { class: 'corr-label' }, TITLES[c]));
-      for (let s = 1; s <= 5; s++) {
-        const cv = h('canvas', { class: 'corr-cell', role: 'img', 'aria-label': `${TITLES[c]}, severity ${s}`, title: `${TITLES[c]}, severity ${s} (click for the large view)`, 'data-c': COMMON[c], 'data-s': String(s) });
-        cv.addEventListener('click', () => this.set({ corruption: COMMON[c], severity: s }));
-        this.cells.push(cv);
-        this.grid.append(cv);
-      }
-    }
+    this.grid = new ImageGrid({
+      rows: COMMON.map((id, i) => ({ id, label: TITLES[i] })), cols: [1, 2, 3, 4, 5].map((id) => ({ id, label: `severity ${id}` })),
+      cls: 'corr', cell: (r, c) => `${r.label}, severity ${c.id}`, onPick: (corruption, severity) => this.set({ corruption, severity }),
+    });
     this.gridBar = progress({ unit: 'rows' });
+
+    // The files the first view does without, each with its box where its result goes.
+    this.frost = new Lazy({
+      root: this.root, name: 'frost', what: 'the five frost pictures', button: 'load the frost pictures',
+      why: 'Frost overlays photos of frost (ImageNet-C\u2019s pictures, about 2 MB); they are fetched when you ask for them.',
+      files: FROST, use: (bytes) => this.giveFrost(bytes),
+      after: () => {
+        if (this.values.corruption === 'frost') this.drawBig();
+        this.drawGrid();
+      },
+    });
+    this.digits = new Lazy({
+      root: this.root, name: 'digits', what: 'the digits and the three models', button: 'load the digits and models',
+      why: 'The digit player and the live benchmark need the 2,000 test digits and the three digit models (about 4 MB).',
+      files: [DATA_URL, ...MODELS], use: (bytes) => this.giveDigits(bytes), after: () => this.drawDigitSequence(),
+    });
 
     this.pPhoto = h('canvas', { class: 'corr-pframe', role: 'img', 'aria-label': 'the perturbed photo' });
     this.pDigit = h('canvas', { class: 'corr-digit', role: 'img', 'aria-label': 'the perturbed digit' });
     this.pPhotoText = h('p', { class: 'hint', 'data-testid': 'photo-sequence' });
-    this.playBtn = h('button', { type: 'button', class: 'small', 'data-testid': 'play', 'aria-pressed': 'false' }, 'play');
-    this.playBtn.addEventListener('click', () => this.togglePlay());
+    const frames = () => Math.max(this.seq?.frames || 1, this.pseq?.n || 1);
+    this.player = new FramePlayer({ get: () => this.values.frame, set: (f) => this.set({ frame: f }), frames });
+    this.disposers.push(() => this.player.stop());
     this.flips = h('div', { class: 'corr-flips', 'data-testid': 'flips', tabindex: '0', role: 'region', 'aria-label': 'predicted class per frame (scrolls sideways)' });
     this.seqText = h('p', { class: 'readout', 'data-testid': 'sequence' });
     this.flipNote = h('p', { class: 'hint' });
@@ -114,20 +121,18 @@ class CorruptionsLab extends LabPage {
     this.benchSource = h('p', { class: 'hint', 'data-testid': 'bench-source' });
 
     return {
-      left: [h('div', { class: 'control' }, h('label', { for: 'upload' }, 'Your own photo (PNG or JPEG)'), this.upload,
-        h('p', { class: 'hint' }, `Fitted to ${SIDE} px on its longer side; 28 px to 20 megapixels. It stays on this computer and is not part of the share link.`),
-        this.photoError), this.benchBox.el],
+      left: [this.upload.el, this.benchBox.el],
       main: [
         panel('Before / after', h('div', { class: 'corr-pair' },
           h('figure', {}, this.before, h('figcaption', {}, 'clean')),
           h('figure', {}, this.after, h('figcaption', {}, 'corrupted'))), this.sevMarks, this.bigCaption),
-        panel('ImageNet-C: the 15 corruptions \u00d7 5 severities', h('p', { class: 'hint' }, 'Noise, blur, weather and digital corruptions, each at the paper\u2019s five severities; the current severity is outlined, the large view in orange.'), this.gridBar.el, this.grid),
+        panel('ImageNet-C: the 15 corruptions \u00d7 5 severities', h('p', { class: 'hint' }, 'Noise, blur, weather and digital corruptions, each at the paper\u2019s five severities; the current severity is outlined, the large view in orange.'), this.frost.el, this.gridBar.el, this.grid.el),
         panel('ImageNet-P: a perturbation sequence, and where the digit models\u2019 predictions flip',
           h('div', { class: 'corr-player' },
             h('figure', {}, this.pPhoto, h('figcaption', {}, this.pPhotoText)),
             h('figure', {}, this.pDigit, h('figcaption', {}, 'the digit (CIFAR-P settings)')),
-            h('div', { class: 'corr-player-ctl' }, this.slot('player'), this.playBtn)),
-          this.flipNote, this.flips, this.seqText),
+            h('div', { class: 'corr-player-ctl' }, this.slot('player'), this.player.button)),
+          this.digits.el, this.flipNote, this.flips, this.seqText),
         panel('Robustness of the shipped digit models (normalised by the natural MLP)', this.slot('bench-view'), this.benchChart, this.benchTable, this.benchSource),
       ],
     };
@@ -141,31 +146,41 @@ class CorruptionsLab extends LabPage {
     return s;
   }
 
-  mounted() {
-    this.disposers.push(() => this.stopPlay());
-  }
-
   async openEngine(engine) {
-    this.lab = engine.lab('corruptions', 'CorruptionsLab', [...FROST, DATA_URL, ...MODELS], []);
+    // An empty session: the photo comes next; frost pictures, digits and models when they are asked for.
+    this.lab = engine.lab('corruptions', 'CorruptionsLab.empty', [], []);
     await this.lab.open();
-    this.models = JSON.parse((await this.lab.call('model_names', [])).value);
+    this.models = [];
     this.engineUp = true;
   }
 
   async firstLive() {
     await this.loadShippedPhoto(this.values.photo);
-    await this.drawSequences();
+  }
+
+  /** Hands the frost pictures to the session (the engine decodes them once all five are in). */
+  async giveFrost(bytes) {
+    for (const b of bytes) await this.lab.call('add_frost', [b]);
+  }
+
+  /** Hands the digits and the three models to the session. */
+  async giveDigits([data, ...models]) {
+    await this.lab.call('load_digits', [data]);
+    for (let i = 0; i < models.length; i++) await this.lab.call('add_model', [MODEL_NAMES[i], models[i]]);
+    this.models = JSON.parse((await this.lab.call('model_names', [])).value);
   }
 
   restarted() {
-    // The photo and the sequences lived in the old worker: load them again (an upload from its kept bytes).
+    // The photo, the added files and the sequences lived in the old worker: hand them over again (an upload from
+    // its kept bytes), then repaint.
     this.seq = null;
     this.pseq = null;
     (async () => {
       try {
+        if (this.frost.done) await this.giveFrost(this.frost.bytes);
+        if (this.digits.done) await this.giveDigits(this.digits.bytes);
         if (this.photoBytes) await this.usePhoto(this.photoBytes, this.photoLabel);
         else await this.loadShippedPhoto(this.values.photo);
-        await this.drawSequences();
       } catch (e) {
         this.fail('After the restart', e, this.bigCaption);
       }
@@ -175,8 +190,7 @@ class CorruptionsLab extends LabPage {
   changed(prev) {
     this.markSeverity();
     this.drawReport();
-    const n = this.values.digits;
-    this.benchBox.text.textContent = `75 cells (15 corruptions \u00d7 5 severities) on the first ${n} test digits, then the 10 perturbations on the first ${Math.min(n, FLIP_DIGITS)}; all three models, normalised by the natural MLP.`;
+    this.benchBox.text.textContent = benchRunText(this.values.digits);
     if (!this.engineUp) return;
     const v = this.values;
     if (prev && prev.photo !== v.photo) {
@@ -186,7 +200,7 @@ class CorruptionsLab extends LabPage {
     if (prev && prev.seed !== v.seed) this.drawGrid();
     if (prev && (prev.severity !== v.severity || prev.corruption !== v.corruption || prev.seed !== v.seed)) this.drawBig();
     if (prev && (prev.perturbation !== v.perturbation || prev.seed !== v.seed)) this.drawSequences();
-    else if (prev && prev.digit !== v.digit) this.drawDigitSequence();
+    else if (prev && prev.digit !== v.digit) this.drawDigitSequence(true);
     else if (prev && prev.frame !== v.frame) this.showFrame();
     if (prev && prev.digits !== v.digits) this.benchBox.run.cancel('the number of digits changed');
   }
@@ -199,39 +213,12 @@ class CorruptionsLab extends LabPage {
 
   async loadShippedPhoto(name) {
     try {
-      const res = await fetch(url(`../data/photos/${name}.png`));
-      if (!res.ok) throw new Error(`www/data/photos/${name}.png: HTTP ${res.status}`);
+      const bytes = await fetchShipped(url(`../data/photos/${name}.png`));
       this.photoBytes = null;
-      await this.usePhoto(new Uint8Array(await res.arrayBuffer()), `${name}.png (scikit-image sample data)`);
+      await this.usePhoto(bytes, `${name}.png (scikit-image sample data)`);
     } catch (e) {
-      this.fail('The photo could not be loaded', e, this.photoError);
+      this.fail('The photo could not be loaded', e, this.upload.error);
     }
-  }
-
-  async onUpload() {
-    const f = this.upload.files && this.upload.files[0];
-    if (!f) return;
-    if (f.type && !/^image\/(png|jpeg)$/.test(f.type)) {
-      this.showPhotoError(`${f.name} is ${f.type}, not a PNG or JPEG picture; choose a .png or .jpg file`);
-      return;
-    }
-    if (f.size > MAX_UPLOAD_MB * 2 ** 20) {
-      this.showPhotoError(`${f.name} is ${(f.size / 2 ** 20).toFixed(1)} MB; choose a picture under ${MAX_UPLOAD_MB} MB`);
-      return;
-    }
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    try {
-      await this.usePhoto(bytes, `${f.name} (your upload)`, true);
-      this.photoBytes = bytes;
-    } catch (e) {
-      this.showPhotoError(`${f.name}: ${String(e.message || e).replace(/^image: /, '')}`);
-    }
-  }
-
-  showPhotoError(msg) {
-    this.photoError.textContent = `${msg.replace(/[.\s]*$/, '')}. The previous photo is kept.`;
-    this.photoError.hidden = false;
-    this.root.dataset.photoError = '1';
   }
 
   /** Makes `bytes` the photo (the engine decodes and fits it; throws its message for a bad file), then repaints. */
@@ -239,50 +226,56 @@ class CorruptionsLab extends LabPage {
     // Results in flight for the previous photo are dropped (they have its size).
     this.gridToken = (this.gridToken || 0) + 1;
     this.pToken = (this.pToken || 0) + 1;
-    const { value } = await this.lab.call('load_photo', [upload ? bytes.slice() : bytes, SIDE]);
-    this.photoError.hidden = true;
-    delete this.root.dataset.photoError;
+    let value;
+    try {
+      ({ value } = await this.lab.call('load_photo', [upload ? bytes.slice() : bytes, SIDE]));
+    } catch (e) {
+      throw new Error(String(e.message || e).replace(/^image: /, ''));
+    }
+    this.upload.clear();
     [this.w, this.h, this.ch] = Array.from(value);
     this.photoLabel = label;
     this.root.dataset.photo = `${this.w}x${this.h}`;
-    paint(this.before, (await this.lab.call('photo_rgba', [])).value, this.w, this.h);
+    paintRgba(this.before, (await this.lab.call('photo_rgba', [])).value, this.w, this.h);
     this.pseq = null;
     await this.drawBig();
     this.drawGrid();
-    this.drawPhotoSequence();
-  }
-
-  tables() {
-    return Math.max(this.w, this.h) <= 64 ? 'CIFAR-10-C' : 'ImageNet-C';
+    this.drawSequences();
   }
 
   async drawBig() {
     if (!this.w) return;
     const v = this.values;
     try {
+      if (v.corruption === 'frost' && !this.frost.done) {
+        this.bigCaption.textContent = 'Frost needs its pictures: loading them\u2026';
+        await this.frost.load(); // paints the large view when they are in
+        return;
+      }
       const { value, ms } = await this.lab.call('corrupt', [v.corruption, v.severity, v.seed]);
       if (value.length !== this.w * this.h * 4) return;
-      paint(this.after, value, this.w, this.h);
-      this.after.setAttribute('aria-label', `the photo with ${TITLES[COMMON.indexOf(v.corruption)].toLowerCase()} at severity ${v.severity}`);
-      this.bigCaption.textContent = `${TITLES[COMMON.indexOf(v.corruption)]}, severity ${v.severity}, on ${this.photoLabel} `
-        + `(${this.w}\u00d7${this.h}${this.ch === 1 ? ', grayscale' : ''}; the ${this.tables()} parameter tables) \u2014 ${sig3(ms)} ms`;
+      paintRgba(this.after, value, this.w, this.h);
+      this.after.setAttribute('aria-label', `the photo with ${title(v.corruption).toLowerCase()} at severity ${v.severity}`);
+      this.bigCaption.textContent = bigCaption({ corruption: v.corruption, severity: v.severity, photo: { w: this.w, h: this.h, ch: this.ch, label: this.photoLabel }, ms });
     } catch (e) {
       this.fail('The corruption failed', e, this.bigCaption);
     }
   }
 
-  /** The 15 rows, one engine call each (its five severities, in parallel on the threaded build). */
+  /** The 15 rows, one engine call each (its five severities, in parallel on the threaded build); the frost row
+   *  once its pictures are in. */
   async drawGrid() {
     if (!this.w) return;
     const token = (this.gridToken = (this.gridToken || 0) + 1);
     const { w, h: ht } = this;
-    for (const cv of this.cells) cv.dataset.done = '0';
+    this.grid.reset();
     this.root.dataset.grid = 'running';
     delete this.root.dataset.gridMs;
     this.rowMs = null;
     const rowMs = [];
-    this.gridBar.start(15);
-    for (let c = 0; c < 15; c++) {
+    const rows = COMMON.map((c, i) => i).filter((i) => COMMON[i] !== 'frost' || this.frost.done);
+    this.gridBar.start(rows.length);
+    for (const c of rows) {
       let res;
       try {
         res = await this.lab.call('corrupt_row', [COMMON[c], this.values.seed]);
@@ -295,18 +288,17 @@ class CorruptionsLab extends LabPage {
         return;
       }
       if (token !== this.gridToken || res.value.length !== 5 * w * ht * 4) return;
-      const n = w * ht * 4;
-      for (let s = 0; s < 5; s++) {
-        const cv = this.cells[c * 5 + s];
-        paint(cv, res.value, w, ht, s * n);
-        cv.dataset.done = '1';
-      }
+      this.grid.paintRow(c, res.value, w, ht);
       rowMs.push(res.ms);
-      this.gridBar.update(c + 1);
+      this.gridBar.update(rowMs.length);
+    }
+    const total = rowMs.reduce((a, b) => a + b, 0);
+    this.gridBar.done(`${5 * rows.length} cells in ${sig3(total / 1000)} s (engine time)`);
+    if (rows.length < 15) {
+      this.root.dataset.grid = 'partial';
+      return;
     }
     this.rowMs = rowMs;
-    const total = rowMs.reduce((a, b) => a + b, 0);
-    this.gridBar.done(`75 cells in ${sig3(total / 1000)} s (engine time)`);
     this.root.dataset.gridMs = total.toFixed(1);
     this.root.dataset.grid = 'done';
     this.refreshNotice();
@@ -314,12 +306,8 @@ class CorruptionsLab extends LabPage {
 
   markSeverity() {
     const v = this.values;
-    for (const cv of this.cells) {
-      const on = Number(cv.dataset.s) === v.severity;
-      cv.classList.toggle('on', on);
-      cv.classList.toggle('sel', on && cv.dataset.c === v.corruption);
-    }
-    for (const el of [...this.sevMarks.children, ...this.grid.querySelectorAll('.corr-colhead')]) el.classList.toggle('on', Number(el.dataset.s) === v.severity);
+    this.grid.mark(v.severity, v.corruption);
+    for (const el of this.sevMarks.children) el.classList.toggle('on', Number(el.dataset.s) === v.severity);
   }
 
   // ---- perturbation sequences ----------------------------------------------------------------------------
@@ -333,7 +321,7 @@ class CorruptionsLab extends LabPage {
     if (!this.w) return;
     const v = this.values;
     const token = (this.pToken = (this.pToken || 0) + 1);
-    this.pPhotoText.textContent = `computing the ${PTITLES[PERTURBATIONS.indexOf(v.perturbation)].toLowerCase()} sequence\u2026`;
+    this.pPhotoText.textContent = `computing the ${ptitle(v.perturbation).toLowerCase()} sequence\u2026`;
     try {
       const { value, ms } = await this.lab.call('photo_sequence', [v.perturbation, v.seed]);
       if (token !== this.pToken || value.length % (this.w * this.h * 4)) return;
@@ -344,7 +332,13 @@ class CorruptionsLab extends LabPage {
     }
   }
 
-  async drawDigitSequence() {
+  /** The digit's sequence and its flips, once the digits and models are in (`ask`: the user moved a setting that
+   *  needs them, so fetch them now). */
+  async drawDigitSequence(ask = false) {
+    if (!this.digits.done) {
+      if (ask) await this.digits.load().catch(() => {}); // draws the sequence when they are in
+      return;
+    }
     const v = this.values;
     const token = (this.dToken = (this.dToken || 0) + 1);
     try {
@@ -365,46 +359,20 @@ class CorruptionsLab extends LabPage {
     const j = this.values.frame;
     if (this.pseq) {
       const k = Math.min(j, this.pseq.n - 1);
-      paint(this.pPhoto, this.pseq.frames, this.w, this.h, k * this.w * this.h * 4);
+      paintRgba(this.pPhoto, this.pseq.frames, this.w, this.h, k * this.w * this.h * 4);
       this.pPhotoText.textContent = `the photo, frame ${k} of ${this.pseq.n - 1} (ImageNet-P settings; ${sig3(this.pseq.ms)} ms for the sequence)`;
     }
     const s = this.seq;
     if (!s) return;
-    const k = Math.min(j, s.frames - 1);
-    paint(this.pDigit, grayToRgba(s.pixels.subarray(k * 784, (k + 1) * 784), 28, 28), 28, 28);
-    this.flipNote.textContent = `Predicted class per frame; a flip (orange) is a frame whose prediction differs from ${s.noise ? 'the first frame\u2019s (a noise sequence)' : 'the previous frame\u2019s'}; the current frame is outlined.`;
+    const f = digitFrame(s, this.models, this.values.digit, j);
+    paintRgba(this.pDigit, grayToRgba(s.pixels.subarray(f.k * 784, (f.k + 1) * 784), 28, 28), 28, 28);
+    this.flipNote.textContent = f.note;
     this.flips.replaceChildren(dataTable({
       cls: 'corr-flip-table',
-      head: ['model', ...Array.from({ length: s.frames }, (_, f) => String(f))],
-      rows: this.models.map((name, m) => [name, ...s.preds[m].map((p, f) => ({
-        value: String(p), cls: `${s.flips[m].includes(f) ? 'flip' : ''}${f === k ? ' cur' : ''}`.trim() || null,
-      }))]),
+      head: ['model', ...Array.from({ length: s.frames }, (_, i) => String(i))],
+      rows: this.models.map((name, m) => [name, ...f.cells[m]]),
     }));
-    this.seqText.textContent = `Digit ${this.values.digit}, frame ${k} of ${s.frames - 1}: `
-      + this.models.map((n, m) => `${n} predicts ${s.preds[m][k]}`).join(', ') + '.';
-  }
-
-  togglePlay() {
-    if (this.playing) {
-      this.stopPlay();
-      return;
-    }
-    const n = Math.max(this.seq?.frames || 1, this.pseq?.n || 1);
-    if (this.values.frame >= n - 1) this.set({ frame: 0 });
-    this.playing = setInterval(() => {
-      const last = Math.max(this.seq?.frames || 1, this.pseq?.n || 1) - 1;
-      if (this.values.frame >= last) this.stopPlay();
-      else this.set({ frame: this.values.frame + 1 });
-    }, 150);
-    this.playBtn.textContent = 'pause';
-    this.playBtn.setAttribute('aria-pressed', 'true');
-  }
-
-  stopPlay() {
-    clearInterval(this.playing);
-    this.playing = null;
-    this.playBtn.textContent = 'play';
-    this.playBtn.setAttribute('aria-pressed', 'false');
+    this.seqText.textContent = f.text;
   }
 
   // ---- the benchmark --------------------------------------------------------------------------------------
@@ -414,6 +382,8 @@ class CorruptionsLab extends LabPage {
     const nFlip = Math.min(v.digits, FLIP_DIGITS);
     return {
       begin: async () => {
+        // The benchmark runs every corruption (frost too) on the digits with the models: fetch what is missing.
+        await Promise.all([this.frost.load(), this.digits.load()]);
         this.benchTotal = (await this.lab.call('bench_start', [v.digits, nFlip, v.seed, 0])).value;
         return this.benchTotal;
       },
@@ -439,75 +409,25 @@ class CorruptionsLab extends LabPage {
     const r = this.report;
     if (!r) return;
     const v = this.values;
-    const info = this.reportInfo || {};
     this.root.dataset.benchSource = this.reportSource;
-    this.benchSource.textContent = this.reportSource === 'shipped'
-      ? `Shipped result, computed natively: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. A live run replaces it.`
-      : `Live: ${info.n} test digits (flip rates on ${info.n_flip}), seed ${info.seed}. \u2013 where a cell has not run yet, or where the baseline\u2019s value is 0 (its error does not grow, or it never flips, on that many digits), so the ratio is undefined.`;
-    const head = ['model', 'clean error', `error, severity ${v.severity}`, 'mCE', 'relative mCE', 'mFR'];
+    this.benchSource.textContent = benchSourceText(this.reportSource, this.reportInfo);
     this.benchTable.replaceChildren(dataTable({
       cls: 'corr-bench',
       caption: 'Top-1 error on the digits; CE, relative CE and FR as a percentage of the baseline\u2019s (the natural MLP = 100%).',
-      head,
-      rows: r.map((m) => [m.name, pc(m.clean), pc(errorAtSeverity(m, v.severity)), pc(m.mce), pc(m.rel_mce), pc(m.mfr)]),
+      ...benchTable(r, v.severity),
     }));
-    const fp = v.view === 'fp';
-    const names = fp ? PTITLES : TITLES;
-    const vals = r.map((m) => (fp ? m.fp : v.view === 'rel_ce' ? m.rel_ce : m.ce));
-    const finite = vals.flat().filter((x) => x != null && Number.isFinite(x));
-    const max = Math.max(fp ? 0.01 : 1, ...finite.map((x) => Math.max(0, x)));
-    const ref = fp ? null : 1;
-    const label = fp ? 'FP' : v.view === 'rel_ce' ? 'relative CE' : 'CE';
-    const bar = (x, k, name) => {
-      const w = x != null && Number.isFinite(x) ? Math.max(0, x) / max : 0;
-      const extra = fp && Number.isFinite(r[k].fr?.[names.indexOf(name)]) ? `, FR ${pc(r[k].fr[names.indexOf(name)])}` : '';
-      return h('span', { class: `corr-bar s${k}`, style: `width:${(100 * w).toFixed(1)}%`, title: `${r[k].name}: ${label} ${pc(x)}${extra}` });
-    };
-    this.benchChart.setAttribute('aria-label', `${label} per ${fp ? 'perturbation' : 'corruption'} for ${r.map((m) => m.name).join(', ')}; the numbers are in the CSV export`);
-    this.benchChart.replaceChildren(
-      h('div', { class: 'corr-legend' }, ...r.map((m, k) => h('span', {}, h('i', { class: `corr-swatch s${k}` }), m.name)),
-        ref ? h('span', {}, h('i', { class: 'corr-swatch ref' }), 'the baseline (100%)') : null,
-        h('span', { class: 'hint' }, `numbers: ${r.slice(fp ? 0 : 1).map((m) => m.name).join(' / ')}`)),
-      ...names.map((name, i) => h('div', { class: 'corr-bar-row' }, h('span', { class: 'corr-bar-name' }, name),
-        h('span', { class: 'corr-bar-set', style: ref ? `--ref:${(100 * ref / max).toFixed(1)}%` : null }, ...r.map((m, k) => bar(vals[k][i], k, name))),
-        h('span', { class: 'corr-bar-val' }, vals.slice(fp ? 0 : 1).map((x) => pc(x[i])).join(' / ')))));
+    const c = benchBars(r, v.view);
+    groupBars(this.benchChart, c, { cls: 'corr', series: r.map((m) => m.name), refLabel: 'the baseline (100%)', hint: `numbers: ${c.shown.join(' / ')}` });
   }
 
   fidelity() {
-    const r = this.shipped?.models;
-    const here = (k) => (r ? r.slice(1).map((m) => `${m.name.split(' ').slice(0, 2).join(' ')} ${pc(m[k])}`).join('; ') : '\u2013');
-    return {
-      rows: [
-        ['data', 'ImageNet validation set', '2,000 MNIST test digits', 'no ImageNet in a browser'],
-        ['baseline (100%)', 'AlexNet', 'natural MLP 784-100-100-10', 'we ship no AlexNet'],
-        ['ResNet-50 mCE', '76.7%', `mCE: ${here('mce')}`, 'digits and MLPs; other baseline'],
-        ['ResNet-50 mFR', '58.0%', `mFR: ${here('mfr')}`, 'CIFAR-P settings on digits'],
-        ['tables', 'ImageNet-C, CIFAR-10-C', 'the same', 'JPEG: another encoder'],
-      ],
-      after: [h('p', { class: 'hint' }, 'ResNet-50: the baseline rows of the authors\u2019 ImageNet-C and ImageNet-P leaderboards (hendrycks/robustness), normalised by AlexNet; ours are normalised by the natural MLP on digits (shipped run: 2,000 digits, flips on 500), so the numbers are not comparable, only the definitions. '
-        + 'The lottery ticket is LeNet-300-100 at 21.1% of its weights, larger than the baseline, so it does not isolate sparsity. Matching against imagecorruptions 1.1.2: docs/labs/corruptions.md.')],
-    };
+    return { rows: fidelityRows(this.shipped?.models), after: [h('p', { class: 'hint' }, FIDELITY_NOTE)] };
   }
 
   exports() {
     return [
-      ['CSV of the benchmark', () => downloadText(`paperlab-corruptions-seed${this.values.seed}.csv`, csvText([
-        ['model', 'kind', 'name', 'severity', 'value'],
-        ...(this.report || []).flatMap((m) => [
-          [m.name, 'clean error', '', '', m.clean],
-          ...COMMON.flatMap((c, ci) => m.errors[ci].map((e, s) => [m.name, 'error', c, s + 1, e])),
-          ...COMMON.map((c, ci) => [m.name, 'CE', c, '', m.ce[ci]]),
-          ...COMMON.map((c, ci) => [m.name, 'relative CE', c, '', m.rel_ce[ci]]),
-          ...PERTURBATIONS.map((p, pi) => [m.name, 'flip probability', p, '', m.fp[pi]]),
-          [m.name, 'mCE', '', '', m.mce], [m.name, 'relative mCE', '', '', m.rel_mce], [m.name, 'mFR', '', '', m.mfr],
-        ]),
-      ]))],
-      ['PNG of the large view', () => this.after.toBlob((b) => {
-        if (!b) return;
-        const u = URL.createObjectURL(b);
-        download(`paperlab-corruptions-${this.values.corruption}-s${this.values.severity}.png`, u);
-        setTimeout(() => URL.revokeObjectURL(u), 5000);
-      })],
+      ['CSV of the benchmark', () => downloadText(`paperlab-corruptions-seed${this.values.seed}.csv`, csvText(benchCsv(this.report)))],
+      ['PNG of the large view', () => downloadCanvas(this.after, `paperlab-corruptions-${this.values.corruption}-s${this.values.severity}.png`)],
     ];
   }
 }

@@ -4,17 +4,24 @@
 // drawings) comes from RDKit MinimalLib in its own worker (www/labs/molecules/chem-worker.js). This page only moves
 // numbers between the two and draws them.
 //
+// First view (issue: ≤ 3 MB on the wire): the precomputed runs (www/data/molecules/precomputed.json) and our engine;
+// MinimalLib (2.3 MB compressed) starts on first use — a run, a new start SMILES, or its button — with a progress
+// bar while its wasm downloads.
+//
 // Test hooks: body[data-ready="1"]; #lab[data-run-status]; [data-testid=gen-readout] "generation g: best J …";
-// [data-testid=start-error] for a bad SMILES; [data-testid=gallery] the best molecules (SVG).
+// [data-testid=start-error] for a bad SMILES; [data-testid=gallery] the best molecules (SVG);
+// #lab[data-chem-status] idle | loading | done | error, MinimalLib ([data-testid=chem-load] starts it).
 
 import { h, progress } from '../ui/controls.js';
 import { LabPage, mountLab, panel, downloadText, csvText, fetchJson } from '../ui/labpage.js';
 import { LiveRun } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
+import { Lazy } from '../ui/lazy.js';
 
 const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
+const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
 const REF_N = 300;
 
 /** A promise-based wrapper around the chemistry worker. */
@@ -103,10 +110,15 @@ class MoleculesLab extends LabPage {
       div: h('div', { class: 'plot small', 'aria-label': 'diversity per generation' }),
     };
     this.gallery = h('div', { class: 'mol-gallery', 'data-testid': 'gallery' });
-    this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' }, 'loading RDKit MinimalLib…');
+    this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' });
+    this.chemLib = new Lazy({
+      root: this.root, name: 'chem', what: 'RDKit MinimalLib', button: 'load RDKit now',
+      why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB); it loads on the first run.',
+      files: [RDKIT_WASM.href], use: ([wasm]) => this.startChem(wasm),
+    });
     return {
       left: [h('div', { class: 'control run-box' }, this.runBtn, this.pauseBtn, this.bar.el, this.runError, this.startError),
-        this.engineLine],
+        this.engineLine, this.chemLib.el],
       main: [
         panel('Penalised logP J (standardised with ZINC statistics) per generation', this.boxes.fit, this.readout),
         h('div', { class: 'mol-row' },
@@ -127,22 +139,36 @@ class MoleculesLab extends LabPage {
   }
 
   async openEngine(engine) {
-    this.chem = new Chem();
-    this.disposers.push(() => this.chem.close());
     this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href, new URL('sa_folded_2048.json', DATA).href]);
     await this.lab.open();
-    const version = await this.chem.call('version');
-    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
   }
 
   async firstLive() {
-    await this.checkStart();
+    this.drawPrecomputedGallery();
   }
 
-  /** Canonicalises the start SMILES with RDKit and encodes it as SELFIES; shows what is wrong otherwise. */
+  /** Starts the chemistry worker on MinimalLib's wasm bytes (`Lazy` fetched them). */
+  async startChem(wasm) {
+    this.chem = new Chem();
+    this.disposers.push(() => this.chem.close());
+    const version = await this.chem.call('init', wasm);
+    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
+  }
+
+  /** Before any run: the best molecule of each precomputed run, as SMILES (drawn once MinimalLib is up). */
+  drawPrecomputedGallery() {
+    const runs = this.shipped?.runs || [];
+    if (!runs.length || this.history.length) return;
+    this.gallery.replaceChildren(...runs.map((r) => h('figure', { class: 'mol' },
+      h('figcaption', {}, h('b', {}, `precomputed ${r.label}`), ` · best J ${f3(Math.max(...r.best_j))}`, h('br'), h('code', {}, r.best)))));
+  }
+
+  /** Canonicalises the start SMILES with RDKit (loading it first) and encodes it as SELFIES; shows what is wrong
+   *  otherwise. */
   async checkStart() {
     const s = this.values.start;
     try {
+      await this.chemLib.load();
       const canon = await this.chem.call('canonical', s);
       const { value: sf } = await this.lab.call('encode', [canon]);
       this.startError.hidden = true;
@@ -201,7 +227,7 @@ class MoleculesLab extends LabPage {
       this.pauseBtn.textContent = 'pause';
     }
     for (const p of Object.values(this.plots)) p.opts.xRange = [1, Math.max(2, v.generations)];
-    if (prev && prev.start !== v.start && this.chem) this.checkStart();
+    if (prev && prev.start !== v.start && this.lab) this.checkStart();
     this.draw();
   }
 

@@ -1,5 +1,8 @@
 // The molecules lab's chemistry worker: RDKit MinimalLib (npm @rdkit/rdkit, vendored) answers what the GA asks for.
 // A classic worker because MinimalLib is a classic script. Messages: { id, cmd, args } in, { id, value | error } out.
+//   init(wasmBytes)            -> RDKit's version; MinimalLib starts from these bytes of RDKit_minimal.wasm (the
+//                                 page fetches them with a progress bar on first use); every other command waits
+//                                 for it
 //   version()                  -> RDKit's version
 //   evaluate([smiles])         -> [RdkitMol | null] (the fields of src/labs/molecules/ga.rs RdkitMol)
 //   canonical(smiles)          -> canonical SMILES, or an error saying RDKit cannot read it
@@ -8,7 +11,8 @@
 /* global initRDKitModule */
 importScripts('../../vendor/RDKit_minimal.js');
 
-const ready = initRDKitModule({ locateFile: () => new URL('../../vendor/RDKit_minimal.wasm', self.location.href).href });
+let started;
+const ready = new Promise((resolve) => { started = resolve; });
 
 // Descriptors shown to the discriminator D: MinimalLib's get_descriptors() entries (the reference code used 51
 // RDKit descriptors; MinimalLib offers a different set), plus ring counts by size (3..8 and larger).
@@ -56,9 +60,19 @@ function evaluateOne(R, smiles) {
 self.onmessage = async (ev) => {
   const { id, cmd, args = [] } = ev.data;
   try {
+    if (cmd === 'init') {
+      // MinimalLib's build reads no `wasmBinary`; its `instantiateWasm` hook instantiates the page's bytes.
+      const bytes = args[0];
+      started(initRDKitModule({
+        instantiateWasm: (imports, receive) => {
+          WebAssembly.instantiate(bytes, imports).then((r) => receive(r.instance));
+          return {};
+        },
+      }));
+    }
     const R = await ready;
     let value;
-    if (cmd === 'version') value = R.version();
+    if (cmd === 'version' || cmd === 'init') value = R.version();
     else if (cmd === 'evaluate') value = args[0].map((s) => evaluateOne(R, s));
     else if (cmd === 'canonical') {
       const s = String(args[0] ?? '').trim();
