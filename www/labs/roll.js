@@ -12,6 +12,7 @@ import { fetchChecked } from '../engine/checksums.js';
 import { h, progress, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, panel, fetchJson, downloadText, csvText } from '../ui/labpage.js';
 import { LiveRun } from '../ui/liverun.js';
+import { latest } from '../ui/latest.js';
 import { ImageView } from '../ui/plots.js';
 import { colors } from '../ui/palette.js';
 
@@ -40,6 +41,8 @@ function regionColor(hash, positive, dark) {
 const fetchBytes = fetchChecked;
 
 class RollLabPage extends LabPage {
+  drawMap = latest(() => this.mapRound());
+
   get css() {
     return new URL('./roll.css', import.meta.url).href;
   }
@@ -249,12 +252,9 @@ class RollLabPage extends LabPage {
     this.drawDigitTable();
   }
 
-  async drawMap() {
-    if (this.drawing) {
-      this.again = true;
-      return;
-    }
-    this.drawing = true;
+  /** One round of the region map, the inspected point's margins and the readout (through `drawMap`, which runs
+   *  one more round when settings changed during a round, never a backlog). */
+  async mapRound() {
     try {
       const t0 = performance.now();
       const { value: ids, ms } = await this.lab.call('region_map', [G, LO, LO, HI, HI]);
@@ -276,12 +276,6 @@ class RollLabPage extends LabPage {
       this.refreshNotice();
     } catch (e) {
       this.fail('The region map could not be computed', e, this.readout);
-    } finally {
-      this.drawing = false;
-      if (this.again) {
-        this.again = false;
-        this.drawMap();
-      }
     }
   }
 
