@@ -127,10 +127,10 @@ impl Trainer {
         let mut sum: Option<Grads> = None;
         let (mut loss, mut al) = (0.0f64, 0.0f64);
         for s in &mut self.slots {
-            let out = s.out.take().expect("segment ran")?;
+            let out = s.out.take().ok_or_else(|| Error::Model("Trainer::step: a stream's segment did not run".into()))??;
             loss += out.losses.iter().map(|&x| x as f64).sum::<f64>() / out.losses.len() as f64;
             al += out.attn_loss as f64;
-            let g = out.grads.expect("grad requested");
+            let g = out.grads.ok_or_else(|| Error::Model("Trainer::step: a segment returned no gradient".into()))?;
             match sum.as_mut() {
                 None => sum = Some(g),
                 Some(acc) => {
@@ -140,7 +140,7 @@ impl Trainer {
             }
         }
         let b = self.slots.len() as f32;
-        let mut g = sum.expect("at least one stream");
+        let mut g = sum.ok_or_else(|| Error::Model("Trainer::step: no streams".into()))?;
         g.lm.scale(1.0 / b);
         g.fc.scale(1.0 / b);
         let norm = g.lm.lm().iter().flat_map(|v| v.iter()).map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt() as f32;
