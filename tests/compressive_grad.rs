@@ -7,8 +7,8 @@ mod common;
 use common::check_grad;
 use paperlab::labs::compressive::train::{TrainConfig, Trainer};
 use paperlab::labs::compressive::{
-    attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward, most_used,
-    Compression, Config, Memory, Model,
+    ae_reconstruction, attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward,
+    most_used, Compression, Config, FcLoss, Memory, Model,
 };
 use paperlab::nn::Rng;
 
@@ -146,7 +146,7 @@ fn compression_functions_match_brute_force_and_fd() {
 }
 
 fn tiny(func: Compression, rate: usize) -> Config {
-    Config { vocab: 11, d: 8, heads: 2, ff: 12, layers: 2, seg: 5, mem: 4, cmem: 3, rate, func }
+    Config { vocab: 11, d: 8, heads: 2, ff: 12, layers: 2, seg: 5, mem: 4, cmem: 3, rate, func, fc_loss: FcLoss::Attention }
 }
 
 fn toks(n: usize, k: usize) -> Vec<u8> {
@@ -156,7 +156,11 @@ fn toks(n: usize, k: usize) -> Vec<u8> {
 /// A model with non-trivial layer-norm gains, biases and relative biases, and a memory filled by `warm` segments
 /// (so both m and cm are in use).
 fn warmed(func: Compression, rate: usize, warm: usize) -> (Model, Memory) {
-    let mut m = Model::new(tiny(func, rate), 5).unwrap();
+    warmed_cfg(tiny(func, rate), warm)
+}
+
+fn warmed_cfg(cfg: Config, warm: usize) -> (Model, Memory) {
+    let mut m = Model::new(cfg, 5).unwrap();
     let mut rng = Rng::new(77);
     for l in &mut m.p.layers {
         for t in l.tensors_mut() {
@@ -199,9 +203,14 @@ fn language_model_gradient_matches_fd_with_memory_held_fixed() {
 
 #[test]
 fn lm_loss_does_not_reach_fc_and_reconstruction_loss_reaches_only_fc() {
-    for func in [Compression::Conv, Compression::Dilated] {
+    for (func, loss) in [(Compression::Conv, FcLoss::Attention), (Compression::Dilated, FcLoss::Attention), (Compression::Conv, FcLoss::Autoencoder), (Compression::Dilated, FcLoss::Autoencoder)] {
         // From an empty memory: segments 1-2 fill m, segment 3 compresses (cm used from segment 4 on).
-        let (m, mem) = warmed(func, 2, 3);
+        let (mut m, mem) = warmed_cfg(Config { fc_loss: loss, ..tiny(func, 2) }, 3);
+        // (the autoencoder's decoder starts as [I; I]: move it off its start so every entry matters)
+        let mut rng = Rng::new(9);
+        if loss == FcLoss::Autoencoder {
+            m.p.fc.iter_mut().flat_map(|l| l.iter_mut().rev().take(2)).flat_map(|t| t.iter_mut()).for_each(|v| *v += 0.2 * rng.uniform_in(-1.0, 1.0));
+        }
         assert!(mem.rows(0, 8).1 > 0);
         let x = toks(6, 11);
         let out = m.segment(&mut mem.clone(), &x[..5], &x[1..], true, false).unwrap();
@@ -235,12 +244,14 @@ fn lm_loss_does_not_reach_fc_and_reconstruction_loss_reaches_only_fc() {
             let p0 = m.p.fc()[k].clone();
             let idx: Vec<usize> = (0..p0.len()).step_by((p0.len() / 30).max(1)).collect();
             let mut mm = m.clone();
-            check_grad(&format!("{} L_attn f_c {k}", func.name()), &mut |v| { mm.p.fc_mut()[k].copy_from_slice(v); rec(&mm) }, &p0, gf[k], &idx, 1e-2, 2e-5, 2e-2, 0.1);
+            check_grad(&format!("{} {} f_c {k}", func.name(), loss.name()), &mut |v| { mm.p.fc_mut()[k].copy_from_slice(v); rec(&mm) }, &p0, gf[k], &idx, 1e-2, 2e-5, 2e-2, 0.1);
         }
-        // The reconstruction loss does depend on the layer's projections (queries, keys), which are held fixed.
-        let mut m3 = m.clone();
-        m3.p.layers[0].wk.iter_mut().for_each(|v| *v *= 1.5);
-        assert!((rec(&m3) - rec(&m)).abs() > 1e-7, "L_attn ignores Wk; the test proves nothing");
+        if loss == FcLoss::Attention {
+            // The reconstruction loss does depend on the layer's projections (queries, keys), which are held fixed.
+            let mut m3 = m.clone();
+            m3.p.layers[0].wk.iter_mut().for_each(|v| *v *= 1.5);
+            assert!((rec(&m3) - rec(&m)).abs() > 1e-7, "L_attn ignores Wk; the test proves nothing");
+        }
     }
 }
 
@@ -265,4 +276,70 @@ fn optimiser_updates_respect_the_separation() {
     let m = run(0.0, 1e-2);
     assert!(!changed(&m.p.lm(), &base.p.lm()), "the LM moved on the reconstruction loss");
     assert!(changed(&m.p.fc(), &base.p.fc()));
+}
+
+#[test]
+fn autoencoding_loss_matches_closed_form_and_fd() {
+    let mut rng = Rng::new(12);
+    let (d, c, g) = (4, 3, 5);
+    let old = rv(&mut rng, g * c * d, 1.0);
+    // Closed form: with the decoder at its start ([I; I; I], b = 0) and cm the group means, the loss is the mean
+    // squared deviation of every row from its group's mean.
+    let mean = compress_forward(Compression::Mean, c, d, &old, &[], &[]).unwrap();
+    let mut w0 = vec![0.0; c * d * d];
+    for t in 0..c {
+        for o in 0..d {
+            w0[(t * d + o) * d + o] = 1.0;
+        }
+    }
+    let (mut dw, mut db) = (vec![0.0; c * d * d], vec![0.0; c * d]);
+    let (l, _) = ae_reconstruction(d, &old, &mean, &w0, &vec![0.0; c * d], &mut dw, &mut db).unwrap();
+    let mut want = 0.0f64;
+    for gi in 0..g {
+        for t in 0..c {
+            for j in 0..d {
+                let x = (old[(gi * c + t) * d + j] - mean[gi * d + j]) as f64;
+                want += x * x;
+            }
+        }
+    }
+    want /= (g * c * d) as f64;
+    assert!((l as f64 - want).abs() < 1e-6, "L_ae {l} vs closed form {want}");
+    // Gradients in cm, W and b against finite differences at a random point.
+    let cm = rv(&mut rng, g * d, 1.0);
+    let w = rv(&mut rng, c * d * d, 0.5);
+    let b = rv(&mut rng, c * d, 0.5);
+    let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
+    let (_, dcm) = ae_reconstruction(d, &old, &cm, &w, &b, &mut dw, &mut db).unwrap();
+    let f = |cm: &[f32], w: &[f32], b: &[f32]| {
+        let (mut a, mut e) = (vec![0.0; w.len()], vec![0.0; b.len()]);
+        ae_reconstruction(d, &old, cm, w, b, &mut a, &mut e).unwrap().0 as f64
+    };
+    check_grad("ae dcm", &mut |v| f(v, &w, &b), &cm, &dcm, &all(cm.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ae dW", &mut |v| f(&cm, v, &b), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ae db", &mut |v| f(&cm, &w, v), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    // Shapes that do not fit are errors.
+    assert!(ae_reconstruction(d, &old[..d], &cm, &w, &b, &mut dw, &mut db).is_err());
+}
+
+#[test]
+fn without_an_fc_loss_fc_keeps_its_initialisation() {
+    let text: Vec<u8> = (0..600).map(|i| ((i * 13 + i / 7) % 11) as u8).collect();
+    for (loss, moves) in [(FcLoss::None, false), (FcLoss::Autoencoder, true), (FcLoss::Attention, true)] {
+        let base = Model::new(Config { fc_loss: loss, ..tiny(Compression::Conv, 2) }, 3).unwrap();
+        let cfg = TrainConfig { batch: 2, steps: 6, lr: 1e-2, fc_lr: 1e-2, warmup: 1, clip: 1.0, seed: 1 };
+        let mut tr = Trainer::new(base.clone(), text.clone(), cfg).unwrap();
+        let mut fc_loss = 0.0;
+        for _ in 0..6 {
+            fc_loss += tr.step().unwrap().attn_loss;
+        }
+        let changed = tr.model.p.fc().iter().zip(base.p.fc()).any(|(x, y)| *x != y);
+        assert_eq!(changed, moves, "{}: f_c moved {changed}", loss.name());
+        assert_eq!(fc_loss > 0.0, moves, "{}: f_c loss {fc_loss}", loss.name());
+        assert!(tr.model.p.lm().iter().zip(base.p.lm()).any(|(x, y)| *x != y), "{}: the LM trains", loss.name());
+    }
+    // The decoder is a file tensor of the autoencoder model only; the others keep their names.
+    let names = |loss| paperlab::labs::compressive::Tensors::names(&Config { fc_loss: loss, ..tiny(Compression::Conv, 2) });
+    assert_eq!(names(FcLoss::Autoencoder).len(), names(FcLoss::Attention).len() + 4);
+    assert_eq!(names(FcLoss::None), names(FcLoss::Attention));
 }

@@ -93,6 +93,37 @@ impl Compression {
     }
 }
 
+/// The loss that trains f_c (sec. 3.2 of the paper, and its ablation): the language-model loss never reaches f_c,
+/// so without one of these f_c keeps its initialisation.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FcLoss {
+    /// Attention reconstruction `||attn(h, old) - attn(h, f_c(old))||^2` (the paper's choice).
+    #[default]
+    Attention,
+    /// Lossless autoencoding `||old - g(f_c(old))||^2` with a learned linear decoder g that maps each compressed row
+    /// back to the c rows of its group (`ae_w` cD x D, `ae_b` cD); f_c and g are trained together.
+    Autoencoder,
+    /// No loss: f_c stays at its initialisation.
+    None,
+}
+
+impl FcLoss {
+    /// The name used in files and the CLI: `attention`, `autoencoder`, `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FcLoss::Attention => "attention",
+            FcLoss::Autoencoder => "autoencoder",
+            FcLoss::None => "none",
+        }
+    }
+    /// Whether this is the default, [`FcLoss::Attention`] (not written into a model's config, so the files of
+    /// models trained before the choice existed are unchanged).
+    pub fn is_attention(&self) -> bool {
+        *self == FcLoss::Attention
+    }
+}
+
 impl std::str::FromStr for Compression {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -126,6 +157,9 @@ pub struct Config {
     pub rate: usize,
     /// Compression function f_c.
     pub func: Compression,
+    /// The loss that trains a learned f_c (default: attention reconstruction).
+    #[serde(default, skip_serializing_if = "FcLoss::is_attention")]
+    pub fc_loss: FcLoss,
 }
 
 impl Config {
@@ -163,16 +197,23 @@ impl Config {
     }
     /// Names and shapes of one layer's f_c parameters (file names `layers.{l}.{name}`): conv `conv_w` (D x cD),
     /// `conv_b` (D); dilated `dil_w0`, `dil_w1` (D x D), `dil_b` (D); none for the others or without n_cm.
+    ///
+    /// With [`FcLoss::Autoencoder`] and a learned f_c, the decoder g follows: `ae_w` (cD x D), `ae_b` (cD).
     pub fn fc_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
         if self.cmem == 0 {
             return Vec::new();
         }
         let d = self.d;
-        match self.func {
+        let mut v = match self.func {
             Compression::Conv => vec![("conv_w", vec![d, self.rate * d]), ("conv_b", vec![d])],
             Compression::Dilated => vec![("dil_w0", vec![d, d]), ("dil_w1", vec![d, d]), ("dil_b", vec![d])],
             _ => Vec::new(),
+        };
+        if self.fc_loss == FcLoss::Autoencoder && self.func.learned() {
+            v.push(("ae_w", vec![self.rate * d, d]));
+            v.push(("ae_b", vec![self.rate * d]));
         }
+        v
     }
 }
 
@@ -897,7 +938,8 @@ pub struct SegmentOut {
     pub last_logits: Vec<f32>,
     /// Gradient of the mean LM loss over the segment (when asked).
     pub grads: Option<Grads>,
-    /// The attention-reconstruction loss summed over layers (0 when nothing was compressed or f_c has no parameters).
+    /// The loss that trains f_c ([`Config::fc_loss`]: attention reconstruction, or autoencoding), summed over layers
+    /// (0 when nothing was compressed, f_c has no parameters, or the loss is [`FcLoss::None`]).
     pub attn_loss: f32,
     /// Per layer, the attention probabilities (when asked).
     pub attn: Vec<AttnView>,
@@ -978,6 +1020,17 @@ impl Model {
                 }
                 _ => {}
             }
+            // The autoencoder's decoder starts as the inverse of mean pooling: every row of a group is the
+            // compressed row (W = [I; ...; I], b = 0). No random numbers, so the other tensors start as without it.
+            if cfg.fc_loss == FcLoss::Autoencoder && cfg.func.learned() && cfg.cmem > 0 {
+                let n = f.len();
+                let w = &mut f[n - 2];
+                for t in 0..c {
+                    for o in 0..d {
+                        w[(t * d + o) * d + o] = 1.0;
+                    }
+                }
+            }
         }
         Ok(Model { cfg, p })
     }
@@ -1045,10 +1098,23 @@ impl Model {
             lm.push(&c.h, &c.attn.a, cfg.heads, c.s, d);
             let fcp = &self.p.fc[li];
             let Some((old, new_cm)) = lm.compress(cfg, fcp)? else { continue };
-            if let Some(gfc) = gfc.as_mut().filter(|_| cfg.func.learned()) {
-                let (l, dnew) = attn_reconstruction(&self.p.layers[li], cfg.heads, &c.h, &old, &new_cm)?;
-                attn_loss += l;
-                compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li])?;
+            let Some(gfc) = gfc.as_mut().filter(|_| cfg.func.learned()) else { continue };
+            match cfg.fc_loss {
+                FcLoss::Attention => {
+                    let (l, dnew) = attn_reconstruction(&self.p.layers[li], cfg.heads, &c.h, &old, &new_cm)?;
+                    attn_loss += l;
+                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li])?;
+                }
+                FcLoss::Autoencoder => {
+                    // f_c's tensors, then the decoder's two
+                    let nf = fcp.len().saturating_sub(2);
+                    let (gf, gdec) = gfc.fc[li].split_at_mut(nf);
+                    let [dw, db] = gdec else { return Err(Error::Model(format!("layer {li}: the autoencoder's decoder is missing"))) };
+                    let (l, dnew) = ae_reconstruction(d, &old, &new_cm, &fcp[nf], &fcp[nf + 1], dw, db)?;
+                    attn_loss += l;
+                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, &fcp[..nf], gf)?;
+                }
+                FcLoss::None => {}
             }
         }
         let grads = match (grads, gfc) {
@@ -1194,5 +1260,33 @@ fn attn_reconstruction(lp: &Layer, heads: usize, h: &[f32], old: &[f32], cm: &[f
     dz.iter_mut().zip(&dzv).for_each(|(a, b)| *a += b);
     let (mut sg, mut sb) = (vec![0.0; d], vec![0.0; d]);
     let dcm = layernorm_backward(&dz, &xhc, &rsc, &lp.ln1_g, &mut sg, &mut sb);
+    Ok((loss / m, dcm))
+}
+
+/// `(L_ae, dL/dcm)` of the lossless autoencoding loss (the paper's alternative to attention reconstruction, sec. 3.2):
+/// `L_ae = mean ||old - g(cm)||^2` over the G·c x D entries of `old`, where the decoder `g(cm) = cm W^T + b` maps each
+/// of the G compressed rows (`cm` G x D) to the c rows of its group (`w` cD x D, `b` cD; the G x cD result read as
+/// G·c x D). Accumulates the decoder's gradients into `dw`, `db`.
+///
+/// # Errors
+/// [`Error::Shape`] when `old` does not have c rows per compressed row, or a matrix does not fit.
+pub fn ae_reconstruction(d: usize, old: &[f32], cm: &[f32], w: &[f32], b: &[f32], dw: &mut [f32], db: &mut [f32]) -> Result<(f32, Vec<f32>)> {
+    let g = cm.len().checked_div(d).unwrap_or(0);
+    let cd = b.len();
+    if g == 0 || old.len() != g * cd || w.len() != cd * d {
+        return Err(Error::shape("ae_reconstruction", format!("{} old values, {} compressed, decoder {} x {}: need old = G·c x D, cm = G x D, W = cD x D", old.len(), cm.len(), cd, w.len().checked_div(cd.max(1)).unwrap_or(0))));
+    }
+    let rec = lin(cm, g, w, b, cd)?;
+    let m = old.len() as f32;
+    let mut loss = 0.0;
+    let drec: Vec<f32> = rec
+        .iter()
+        .zip(old)
+        .map(|(x, y)| {
+            loss += (x - y) * (x - y);
+            2.0 * (x - y) / m
+        })
+        .collect();
+    let dcm = lin_back(&drec, cm, g, w, dw, db, cd, true)?;
     Ok((loss / m, dcm))
 }
