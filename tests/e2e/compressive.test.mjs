@@ -218,7 +218,7 @@ test('the recall setting: c = 3, the other f_c, and the f_c-loss ablation follow
   await page.focus('#rate');
   await page.keyboard.press('ArrowLeft'); // c = 3, trained in the recall setting
   await waitData(page, 'model', 'conv-c3');
-  assert.ok(!/loss=/.test(await page.evaluate(() => location.hash)), 'the loss is back at its default');
+  await page.waitForFunction(() => !/loss=autoencoder/.test(location.hash));
   assert.match(await noteText(page), /lossless autoencoding is trained for the recall setting’s conv c = 4 only; back to attention reconstruction/);
   assert.match(await page.textContent('[data-testid=range]'), /^128 chars/);
   assert.match(await page.textContent('[data-testid=plot-readout]'), new RegExp(`^${entry('conv-c3').recall_bits_mean.toFixed(3)} bits — Compressive, conv, c = 3`));

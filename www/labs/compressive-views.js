@@ -34,6 +34,7 @@ export function drawRecall(page) {
   const xlOf = (x) => (xl && x.id !== 'xl' ? signed3(x.recall_bits_mean - xl.recall_bits_mean) : '');
   page.el.table.replaceChildren(dataTable({ cls: 'cmp-table', head: ['model', 'range (chars)', 'recall bits (mean)', 'spread (max − min)', 'seeds', 'Δ vs XL'],
     caption: `Held-out recall bits (${page.recallShipped.data.heldout_recalls} lines, D uniform in 1–${page.recallShipped.data.d_max}), per model and seed`,
+    widths: ['30%', '11%', '13%', '12%', '22%', '12%'], numeric: (j) => j !== 3, // the seeds may wrap on a phone
     rows: ms.map((x) => [x.label, String(x.temporal_range), fmtBpc(x.recall_bits_mean), fmtBpc(x.recall_bits_spread), seeds(x), xlOf(x)]),
     rowClass: (i) => (ms[i].id === cur ? 'current' : null) }));
   // loss vs distance: the mean over seeds of each bin
@@ -53,6 +54,7 @@ export function drawRecall(page) {
   page.el.ablationReadout.textContent = ablationSentence(page.ablation, xl && { mean: xl.recall_bits_mean, spread: xl.recall_bits_spread }) || 'The ablation models are not shipped.';
   page.el.ablation.replaceChildren(dataTable({ cls: 'cmp-table', head: ['f_c loss', 'recall bits (mean)', 'spread', 'seeds', 'Δ vs XL'],
     caption: 'Conv f_c, c = 4, trained with each loss (held-out recall bits)',
+    widths: ['30%', '16%', '12%', '28%', '14%'], numeric: (j) => j !== 2,
     rows: page.ablation.map((r) => [r.name, fmtBpc(r.mean), fmtBpc(r.spread), r.bits.map(fmtBpc).join(' / '), xlOf(m(r.id))]),
     rowClass: (i) => (page.ablation[i].id === cur ? 'current' : null) }));
 }
