@@ -7,8 +7,8 @@ mod common;
 use common::check_grad;
 use paperlab::labs::compressive::train::{TrainConfig, Trainer};
 use paperlab::labs::compressive::{
-    attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward, most_used,
-    Compression, Config, Memory, Model,
+    ae_reconstruction, attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward,
+    most_used, Compression, Config, FcLoss, Memory, Model,
 };
 use paperlab::nn::Rng;
 
@@ -56,7 +56,7 @@ fn attention_backward_matches_fd_with_memory() {
     let w: Vec<Vec<f32>> = (0..4).map(|_| rv(&mut rng, d * d, 0.6)).collect();
     let rel = rv(&mut rng, heads * r, 0.8);
     let rr = rv(&mut rng, t * d, 1.0);
-    let (_, cache) = attention_forward(&z, s, t, heads, &w[0], &w[1], &w[2], &w[3], &rel);
+    let (_, cache) = attention_forward(&z, s, t, heads, &w[0], &w[1], &w[2], &w[3], &rel).unwrap();
     // causal mask: probabilities vanish beyond P + i and rows sum to 1
     for h in 0..heads {
         for i in 0..t {
@@ -69,9 +69,9 @@ fn attention_backward_matches_fd_with_memory() {
     let mut drel = vec![0.0; heads * r];
     let dz = {
         let [a, b, c, e] = &mut dw[..] else { unreachable!() };
-        attention_backward(&rr, &cache, &z, s, t, heads, [&w[0], &w[1], &w[2], &w[3]], [a, b, c, e], &mut drel)
+        attention_backward(&rr, &cache, &z, s, t, heads, [&w[0], &w[1], &w[2], &w[3]], [a, b, c, e], &mut drel).unwrap()
     };
-    let f = |z: &[f32], w: &[Vec<f32>], rel: &[f32]| proj(&attention_forward(z, s, t, heads, &w[0], &w[1], &w[2], &w[3], rel).0, &rr);
+    let f = |z: &[f32], w: &[Vec<f32>], rel: &[f32]| proj(&attention_forward(z, s, t, heads, &w[0], &w[1], &w[2], &w[3], rel).unwrap().0, &rr);
     check_grad("attn dz", &mut |v| f(v, &w, &rel), &z, &dz, &all(z.len()), 1e-2, 2e-3, 2e-3, 0.0);
     for k in 0..4 {
         let name = ["dWq", "dWk", "dWv", "dWo"][k];
@@ -92,8 +92,8 @@ fn compression_functions_match_brute_force_and_fd() {
     let usage: Vec<f32> = (0..g * c).map(|i| ((i * 7) % 5) as f32).collect();
     let row = |i: usize| &old[i * d..(i + 1) * d];
     // pooling by hand
-    let mx = compress_forward(Compression::Max, c, d, &old, &usage, &[]);
-    let mn = compress_forward(Compression::Mean, c, d, &old, &usage, &[]);
+    let mx = compress_forward(Compression::Max, c, d, &old, &usage, &[]).unwrap();
+    let mn = compress_forward(Compression::Mean, c, d, &old, &usage, &[]).unwrap();
     for gi in 0..g {
         for j in 0..d {
             let vals: Vec<f32> = (0..c).map(|t| row(gi * c + t)[j]).collect();
@@ -103,12 +103,12 @@ fn compression_functions_match_brute_force_and_fd() {
     }
     // most-used: usage (i*7)%5 over 12 rows = 0,2,4,1,3,0,2,4,1,3,0,2 -> the 4 largest are rows 2, 4, 7, 9 (4,3,4,3)
     assert_eq!(most_used(&usage, g * c, g), vec![2, 4, 7, 9]);
-    let mu = compress_forward(Compression::MostUsed, c, d, &old, &usage, &[]);
+    let mu = compress_forward(Compression::MostUsed, c, d, &old, &usage, &[]).unwrap();
     assert_eq!(&mu[..d], row(2));
     assert_eq!(&mu[3 * d..], row(9));
     // conv (kernel = stride = c): one output is W . concat(group) + b, by explicit sums
     let fc = vec![rv(&mut rng, d * c * d, 0.5), rv(&mut rng, d, 0.5)];
-    let y = compress_forward(Compression::Conv, c, d, &old, &usage, &fc);
+    let y = compress_forward(Compression::Conv, c, d, &old, &usage, &fc).unwrap();
     for gi in 0..g {
         for o in 0..d {
             let mut s = fc[1][o];
@@ -122,7 +122,7 @@ fn compression_functions_match_brute_force_and_fd() {
     }
     // dilated (kernel 2, dilation floor(c/2) = 1, outputs (0,1), (1,2) averaged)
     let fd = vec![rv(&mut rng, d * d, 0.5), rv(&mut rng, d * d, 0.5), rv(&mut rng, d, 0.5)];
-    let y = compress_forward(Compression::Dilated, c, d, &old, &usage, &fd);
+    let y = compress_forward(Compression::Dilated, c, d, &old, &usage, &fd).unwrap();
     for gi in 0..g {
         for o in 0..d {
             let mut s = fd[2][o];
@@ -138,15 +138,15 @@ fn compression_functions_match_brute_force_and_fd() {
     let r = rv(&mut rng, g * d, 1.0);
     for (func, p) in [(Compression::Conv, fc), (Compression::Dilated, fd)] {
         let mut dp: Vec<Vec<f32>> = p.iter().map(|v| vec![0.0; v.len()]).collect();
-        compress_backward(func, c, d, &r, &old, &p, &mut dp);
+        compress_backward(func, c, d, &r, &old, &p, &mut dp).unwrap();
         for k in 0..p.len() {
-            check_grad(&format!("{} param {k}", func.name()), &mut |v| { let mut pp = p.clone(); pp[k].copy_from_slice(v); proj(&compress_forward(func, c, d, &old, &usage, &pp), &r) }, &p[k], &dp[k], &all(p[k].len()), 1e-2, 1e-3, 1e-3, 0.0);
+            check_grad(&format!("{} param {k}", func.name()), &mut |v| { let mut pp = p.clone(); pp[k].copy_from_slice(v); proj(&compress_forward(func, c, d, &old, &usage, &pp).unwrap(), &r) }, &p[k], &dp[k], &all(p[k].len()), 1e-2, 1e-3, 1e-3, 0.0);
         }
     }
 }
 
 fn tiny(func: Compression, rate: usize) -> Config {
-    Config { vocab: 11, d: 8, heads: 2, ff: 12, layers: 2, seg: 5, mem: 4, cmem: 3, rate, func }
+    Config { vocab: 11, d: 8, heads: 2, ff: 12, layers: 2, seg: 5, mem: 4, cmem: 3, rate, func, fc_loss: FcLoss::Attention }
 }
 
 fn toks(n: usize, k: usize) -> Vec<u8> {
@@ -156,10 +156,14 @@ fn toks(n: usize, k: usize) -> Vec<u8> {
 /// A model with non-trivial layer-norm gains, biases and relative biases, and a memory filled by `warm` segments
 /// (so both m and cm are in use).
 fn warmed(func: Compression, rate: usize, warm: usize) -> (Model, Memory) {
-    let mut m = Model::new(tiny(func, rate), 5).unwrap();
+    warmed_cfg(tiny(func, rate), warm)
+}
+
+fn warmed_cfg(cfg: Config, warm: usize) -> (Model, Memory) {
+    let mut m = Model::new(cfg, 5).unwrap();
     let mut rng = Rng::new(77);
     for l in &mut m.p.layers {
-        for t in l.iter_mut() {
+        for t in l.tensors_mut() {
             t.iter_mut().for_each(|x| *x += 0.2 * rng.uniform_in(-1.0, 1.0));
         }
     }
@@ -199,9 +203,14 @@ fn language_model_gradient_matches_fd_with_memory_held_fixed() {
 
 #[test]
 fn lm_loss_does_not_reach_fc_and_reconstruction_loss_reaches_only_fc() {
-    for func in [Compression::Conv, Compression::Dilated] {
+    for (func, loss) in [(Compression::Conv, FcLoss::Attention), (Compression::Dilated, FcLoss::Attention), (Compression::Conv, FcLoss::Autoencoder), (Compression::Dilated, FcLoss::Autoencoder)] {
         // From an empty memory: segments 1-2 fill m, segment 3 compresses (cm used from segment 4 on).
-        let (m, mem) = warmed(func, 2, 3);
+        let (mut m, mem) = warmed_cfg(Config { fc_loss: loss, ..tiny(func, 2) }, 3);
+        // (the autoencoder's decoder starts as [I; I]: move it off its start so every entry matters)
+        let mut rng = Rng::new(9);
+        if loss == FcLoss::Autoencoder {
+            m.p.fc.iter_mut().flat_map(|l| l.iter_mut().rev().take(2)).flat_map(|t| t.iter_mut()).for_each(|v| *v += 0.2 * rng.uniform_in(-1.0, 1.0));
+        }
         assert!(mem.rows(0, 8).1 > 0);
         let x = toks(6, 11);
         let out = m.segment(&mut mem.clone(), &x[..5], &x[1..], true, false).unwrap();
@@ -235,12 +244,14 @@ fn lm_loss_does_not_reach_fc_and_reconstruction_loss_reaches_only_fc() {
             let p0 = m.p.fc()[k].clone();
             let idx: Vec<usize> = (0..p0.len()).step_by((p0.len() / 30).max(1)).collect();
             let mut mm = m.clone();
-            check_grad(&format!("{} L_attn f_c {k}", func.name()), &mut |v| { mm.p.fc_mut()[k].copy_from_slice(v); rec(&mm) }, &p0, gf[k], &idx, 1e-2, 2e-5, 2e-2, 0.1);
+            check_grad(&format!("{} {} f_c {k}", func.name(), loss.name()), &mut |v| { mm.p.fc_mut()[k].copy_from_slice(v); rec(&mm) }, &p0, gf[k], &idx, 1e-2, 2e-5, 2e-2, 0.1);
         }
-        // The reconstruction loss does depend on the layer's projections (queries, keys), which are held fixed.
-        let mut m3 = m.clone();
-        m3.p.layers[0][3].iter_mut().for_each(|v| *v *= 1.5); // Wk
-        assert!((rec(&m3) - rec(&m)).abs() > 1e-7, "L_attn ignores Wk; the test proves nothing");
+        if loss == FcLoss::Attention {
+            // The reconstruction loss does depend on the layer's projections (queries, keys), which are held fixed.
+            let mut m3 = m.clone();
+            m3.p.layers[0].wk.iter_mut().for_each(|v| *v *= 1.5);
+            assert!((rec(&m3) - rec(&m)).abs() > 1e-7, "L_attn ignores Wk; the test proves nothing");
+        }
     }
 }
 
@@ -265,4 +276,70 @@ fn optimiser_updates_respect_the_separation() {
     let m = run(0.0, 1e-2);
     assert!(!changed(&m.p.lm(), &base.p.lm()), "the LM moved on the reconstruction loss");
     assert!(changed(&m.p.fc(), &base.p.fc()));
+}
+
+#[test]
+fn autoencoding_loss_matches_closed_form_and_fd() {
+    let mut rng = Rng::new(12);
+    let (d, c, g) = (4, 3, 5);
+    let old = rv(&mut rng, g * c * d, 1.0);
+    // Closed form: with the decoder at its start ([I; I; I], b = 0) and cm the group means, the loss is the mean
+    // squared deviation of every row from its group's mean.
+    let mean = compress_forward(Compression::Mean, c, d, &old, &[], &[]).unwrap();
+    let mut w0 = vec![0.0; c * d * d];
+    for t in 0..c {
+        for o in 0..d {
+            w0[(t * d + o) * d + o] = 1.0;
+        }
+    }
+    let (mut dw, mut db) = (vec![0.0; c * d * d], vec![0.0; c * d]);
+    let (l, _) = ae_reconstruction(d, &old, &mean, &w0, &vec![0.0; c * d], &mut dw, &mut db).unwrap();
+    let mut want = 0.0f64;
+    for gi in 0..g {
+        for t in 0..c {
+            for j in 0..d {
+                let x = (old[(gi * c + t) * d + j] - mean[gi * d + j]) as f64;
+                want += x * x;
+            }
+        }
+    }
+    want /= (g * c * d) as f64;
+    assert!((l as f64 - want).abs() < 1e-6, "L_ae {l} vs closed form {want}");
+    // Gradients in cm, W and b against finite differences at a random point.
+    let cm = rv(&mut rng, g * d, 1.0);
+    let w = rv(&mut rng, c * d * d, 0.5);
+    let b = rv(&mut rng, c * d, 0.5);
+    let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
+    let (_, dcm) = ae_reconstruction(d, &old, &cm, &w, &b, &mut dw, &mut db).unwrap();
+    let f = |cm: &[f32], w: &[f32], b: &[f32]| {
+        let (mut a, mut e) = (vec![0.0; w.len()], vec![0.0; b.len()]);
+        ae_reconstruction(d, &old, cm, w, b, &mut a, &mut e).unwrap().0 as f64
+    };
+    check_grad("ae dcm", &mut |v| f(v, &w, &b), &cm, &dcm, &all(cm.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ae dW", &mut |v| f(&cm, v, &b), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ae db", &mut |v| f(&cm, &w, v), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    // Shapes that do not fit are errors.
+    assert!(ae_reconstruction(d, &old[..d], &cm, &w, &b, &mut dw, &mut db).is_err());
+}
+
+#[test]
+fn without_an_fc_loss_fc_keeps_its_initialisation() {
+    let text: Vec<u8> = (0..600).map(|i| ((i * 13 + i / 7) % 11) as u8).collect();
+    for (loss, moves) in [(FcLoss::None, false), (FcLoss::Autoencoder, true), (FcLoss::Attention, true)] {
+        let base = Model::new(Config { fc_loss: loss, ..tiny(Compression::Conv, 2) }, 3).unwrap();
+        let cfg = TrainConfig { batch: 2, steps: 6, lr: 1e-2, fc_lr: 1e-2, warmup: 1, clip: 1.0, seed: 1 };
+        let mut tr = Trainer::new(base.clone(), text.clone(), cfg).unwrap();
+        let mut fc_loss = 0.0;
+        for _ in 0..6 {
+            fc_loss += tr.step().unwrap().attn_loss;
+        }
+        let changed = tr.model.p.fc().iter().zip(base.p.fc()).any(|(x, y)| *x != y);
+        assert_eq!(changed, moves, "{}: f_c moved {changed}", loss.name());
+        assert_eq!(fc_loss > 0.0, moves, "{}: f_c loss {fc_loss}", loss.name());
+        assert!(tr.model.p.lm().iter().zip(base.p.lm()).any(|(x, y)| *x != y), "{}: the LM trains", loss.name());
+    }
+    // The decoder is a file tensor of the autoencoder model only; the others keep their names.
+    let names = |loss| paperlab::labs::compressive::Tensors::names(&Config { fc_loss: loss, ..tiny(Compression::Conv, 2) });
+    assert_eq!(names(FcLoss::Autoencoder).len(), names(FcLoss::Attention).len() + 4);
+    assert_eq!(names(FcLoss::None), names(FcLoss::Attention));
 }

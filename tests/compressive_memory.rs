@@ -3,10 +3,10 @@
 //! the contents of layer 0's memories against the embeddings of the characters that went in.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-use paperlab::labs::compressive::{Compression, Config, Memory, Model};
+use paperlab::labs::compressive::{Compression, Config, FcLoss, Memory, Model};
 
 fn cfg(seg: usize, mem: usize, cmem: usize, rate: usize, func: Compression) -> Config {
-    Config { vocab: 13, d: 4, heads: 2, ff: 6, layers: 2, seg, mem, cmem, rate, func }
+    Config { vocab: 13, d: 4, heads: 2, ff: 6, layers: 2, seg, mem, cmem, rate, func, fc_loss: FcLoss::Attention }
 }
 
 /// After `total` rows have entered a layer's memory: m holds all of them up to n_m, then n_m plus the overflow

@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use paperlab::labs::compressive::recall::{self, by_distance, generate, recall_losses, RecallText, CHARS, KEY_RUN};
-use paperlab::labs::compressive::{Compression, Config, Memory, Model};
+use paperlab::labs::compressive::{Compression, Config, FcLoss, Memory, Model};
 
 #[test]
 fn lines_have_the_promised_structure() {
@@ -48,7 +48,7 @@ fn bad_settings_are_errors() {
 }
 
 fn tiny(mem: usize, cmem: usize, rate: usize) -> Config {
-    Config { vocab: CHARS.len(), d: 16, heads: 2, ff: 32, layers: 1, seg: 8, mem, cmem, rate, func: Compression::Conv }
+    Config { vocab: CHARS.len(), d: 16, heads: 2, ff: 32, layers: 1, seg: 8, mem, cmem, rate, func: Compression::Conv, fc_loss: FcLoss::Attention }
 }
 
 /// Loss (bits) of the character at `pos` when the text from `a` is read one segment at a time up to `pos - 1`.

@@ -160,7 +160,8 @@ impl CompressiveLab {
             last = Some(out);
             i = e;
         }
-        let v = last.expect("at least one segment").attn.swap_remove(layer);
+        let mut out = last.ok_or_else(|| js_err(Error::range("text", "is empty; paste at least one character")))?;
+        let v = out.attn.swap_remove(layer);
         let (t, s) = (v.t, v.s);
         let a = v.probs[head * t * s..(head + 1) * t * s].to_vec();
         let mut mass = [0.0f32; 3];

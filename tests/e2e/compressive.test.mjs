@@ -1,7 +1,8 @@
 // The compressive lab: loads with the shipped models and no console errors, scores the text box per character and
 // shows the attention split, the c slider changes model, range and URL (keyboard), bad URL values and bad text get
 // a visible message, sampling streams characters, and a live fine-tune shows progress and can be cancelled; the
-// long-range recall setting shows its plots, each model's reach and the recall of the text box, and switches back.
+// long-range recall setting shows its plots, each model's reach and the recall of the text box, and switches back;
+// in it, c = 3 and the f_c-loss ablation (its table, sentence and the loss choice) follow the manifest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBrowser, stopBrowser, open, ready, shot } from './helpers.mjs';
@@ -192,3 +193,51 @@ test('the long-range recall setting: recall plot, reach per model, the recall in
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the recall setting: c = 3, the other f_c, and the f_c-loss ablation follow the manifest', async () => {
+  const { page, errors } = await open(ctx, lab('data=recall&c=4'));
+  await ready(page);
+  const manifest = await page.evaluate(async () => (await fetch('www/models/compressive/recall/manifest.json')).json());
+  const entry = (id) => manifest.models.find((m) => m.id === id);
+  await waitData(page, 'attnStatus', 'done', 60000);
+  // the ablation table: one row per shipped loss, with the manifest's means, and a sentence from the numbers
+  const losses = ['conv-c4', 'conv-c4-ae', 'conv-c4-none'].filter(entry);
+  assert.ok(losses.length >= 2, `ablation models shipped: ${losses}`);
+  const rows = await page.$$eval('[data-testid=ablation] tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, losses.length);
+  losses.forEach((id, k) => assert.equal(rows[k][1], entry(id).recall_bits_mean.toFixed(3), `${id} in the ablation table`));
+  assert.match(await page.textContent('[data-testid=ablation-readout]'), /The loss that trains f_c \(conv, c = 4, means of 3 seeds\): .* bits; .*(beyond seed noise|within seed noise)/);
+  // choosing a loss shows its model; moving c away resets it with a note
+  await page.selectOption('#loss', 'none');
+  await page.waitForFunction(() => /loss=none/.test(location.hash));
+  await waitData(page, 'model', 'conv-c4-none');
+  await page.selectOption('#loss', 'autoencoder');
+  await waitData(page, 'model', 'conv-c4-ae');
+  await waitData(page, 'attnStatus', 'done', 60000);
+  assert.match(await page.textContent('[data-testid=memory]'), /f_c losslossless autoencoding/);
+  await page.focus('#rate');
+  await page.keyboard.press('ArrowLeft'); // c = 3, trained in the recall setting
+  await waitData(page, 'model', 'conv-c3');
+  await page.waitForFunction(() => !/loss=autoencoder/.test(location.hash));
+  assert.match(await noteText(page), /lossless autoencoding is trained for the recall setting’s conv c = 4 only; back to attention reconstruction/);
+  assert.match(await page.textContent('[data-testid=range]'), /^128 chars/);
+  assert.match(await page.textContent('[data-testid=plot-readout]'), new RegExp(`^${entry('conv-c3').recall_bits_mean.toFixed(3)} bits — Compressive, conv, c = 3`));
+  assert.match(await page.textContent('[data-testid=dist-readout]'), /conv c = 3 recalls up to D ≈ \d+ \(range 128\)/);
+  // another f_c at c = 4, if shipped in the recall setting
+  if (entry('max-c4')) {
+    await page.selectOption('#fn', 'max');
+    await waitData(page, 'model', 'max-c4');
+    assert.match(await page.textContent('[data-testid=plot-readout]'), new RegExp(`^${entry('max-c4').recall_bits_mean.toFixed(3)} bits — Compressive, max, c = 4`));
+  }
+  // a loss in the URL outside conv c = 4 is reset with a note
+  await shot(page, 'compressive-ablation');
+  assert.deepEqual(errors, []);
+  await page.close();
+  const p2 = await open(ctx, lab('data=recall&c=8&loss=none'));
+  await ready(p2.page);
+  assert.match(await noteText(p2.page), /f_c loss = no loss is trained for the recall setting’s conv c = 4 only; using attention reconstruction/);
+  assert.equal((await data(p2.page)).model, 'conv-c8');
+  assert.deepEqual(p2.errors, []);
+  await p2.page.close();
+});
+

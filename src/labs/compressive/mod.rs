@@ -93,6 +93,37 @@ impl Compression {
     }
 }
 
+/// The loss that trains f_c (sec. 3.2 of the paper, and its ablation): the language-model loss never reaches f_c,
+/// so without one of these f_c keeps its initialisation.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FcLoss {
+    /// Attention reconstruction `||attn(h, old) - attn(h, f_c(old))||^2` (the paper's choice).
+    #[default]
+    Attention,
+    /// Lossless autoencoding `||old - g(f_c(old))||^2` with a learned linear decoder g that maps each compressed row
+    /// back to the c rows of its group (`ae_w` cD x D, `ae_b` cD); f_c and g are trained together.
+    Autoencoder,
+    /// No loss: f_c stays at its initialisation.
+    None,
+}
+
+impl FcLoss {
+    /// The name used in files and the CLI: `attention`, `autoencoder`, `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FcLoss::Attention => "attention",
+            FcLoss::Autoencoder => "autoencoder",
+            FcLoss::None => "none",
+        }
+    }
+    /// Whether this is the default, [`FcLoss::Attention`] (not written into a model's config, so the files of
+    /// models trained before the choice existed are unchanged).
+    pub fn is_attention(&self) -> bool {
+        *self == FcLoss::Attention
+    }
+}
+
 impl std::str::FromStr for Compression {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -126,6 +157,9 @@ pub struct Config {
     pub rate: usize,
     /// Compression function f_c.
     pub func: Compression,
+    /// The loss that trains a learned f_c (default: attention reconstruction).
+    #[serde(default, skip_serializing_if = "FcLoss::is_attention")]
+    pub fc_loss: FcLoss,
 }
 
 impl Config {
@@ -161,69 +195,116 @@ impl Config {
     pub fn attention_size(&self) -> usize {
         self.mem + self.cmem
     }
-    /// Parameter tensors of f_c per layer and their shapes.
-    fn fc_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
+    /// Names and shapes of one layer's f_c parameters (file names `layers.{l}.{name}`): conv `conv_w` (D x cD),
+    /// `conv_b` (D); dilated `dil_w0`, `dil_w1` (D x D), `dil_b` (D); none for the others or without n_cm.
+    ///
+    /// With [`FcLoss::Autoencoder`] and a learned f_c, the decoder g follows: `ae_w` (cD x D), `ae_b` (cD).
+    pub fn fc_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
         if self.cmem == 0 {
             return Vec::new();
         }
         let d = self.d;
-        match self.func {
+        let mut v = match self.func {
             Compression::Conv => vec![("conv_w", vec![d, self.rate * d]), ("conv_b", vec![d])],
             Compression::Dilated => vec![("dil_w0", vec![d, d]), ("dil_w1", vec![d, d]), ("dil_b", vec![d])],
             _ => Vec::new(),
+        };
+        if self.fc_loss == FcLoss::Autoencoder && self.func.learned() {
+            v.push(("ae_w", vec![self.rate * d, d]));
+            v.push(("ae_b", vec![self.rate * d]));
         }
+        v
     }
 }
 
-/// Names and shapes of one layer's language-model tensors, in order.
-fn layer_shapes(c: &Config) -> Vec<(&'static str, Vec<usize>)> {
-    let (d, f) = (c.d, c.ff);
-    vec![
-        ("ln1_g", vec![d]),
-        ("ln1_b", vec![d]),
-        ("wq", vec![d, d]),
-        ("wk", vec![d, d]),
-        ("wv", vec![d, d]),
-        ("wo", vec![d, d]),
-        ("rel", vec![c.heads, c.rel_len()]),
-        ("ln2_g", vec![d]),
-        ("ln2_b", vec![d]),
-        ("w1", vec![f, d]),
-        ("b1", vec![f]),
-        ("w2", vec![d, f]),
-        ("b2", vec![d]),
-    ]
+/// One layer's language-model tensors — its parameters, or their gradients — named as in the module docs'
+/// equations and in the model file (`layers.{l}.{name}`, e.g. `layers.0.wq`). Shapes for a [`Config`]: D = `d`,
+/// F = `ff`, H = `heads`, R = [`Config::rel_len`]; weights are out x in (`y = x W^T`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Gain of LN1, the layer norm of the window `[cm; m; h]` (D).
+    pub ln1_g: Vec<f32>,
+    /// Bias of LN1 (D).
+    pub ln1_b: Vec<f32>,
+    /// Query projection `Wq` (D x D).
+    pub wq: Vec<f32>,
+    /// Key projection `Wk` (D x D).
+    pub wk: Vec<f32>,
+    /// Value projection `Wv` (D x D).
+    pub wv: Vec<f32>,
+    /// Output projection `Wo` (D x D).
+    pub wo: Vec<f32>,
+    /// Relative-position biases `B`, one per head and offset (H x R).
+    pub rel: Vec<f32>,
+    /// Gain of LN2, the layer norm before the feed-forward block (D).
+    pub ln2_g: Vec<f32>,
+    /// Bias of LN2 (D).
+    pub ln2_b: Vec<f32>,
+    /// Feed-forward input `W1` (F x D).
+    pub w1: Vec<f32>,
+    /// Feed-forward input bias `b1` (F).
+    pub b1: Vec<f32>,
+    /// Feed-forward output `W2` (D x F).
+    pub w2: Vec<f32>,
+    /// Feed-forward output bias `b2` (D).
+    pub b2: Vec<f32>,
 }
 
-// Indices into a layer's tensor list.
-const LN1G: usize = 0;
-const LN1B: usize = 1;
-const WQ: usize = 2;
-const WK: usize = 3;
-const WV: usize = 4;
-const WO: usize = 5;
-const REL: usize = 6;
-const LN2G: usize = 7;
-const LN2B: usize = 8;
-const W1: usize = 9;
-const B1: usize = 10;
-const W2: usize = 11;
-const B2: usize = 12;
+impl Layer {
+    /// Names and shapes of the tensors in file order (the order of [`Layer::tensors`]).
+    pub fn shapes(c: &Config) -> [(&'static str, Vec<usize>); 13] {
+        let (d, f) = (c.d, c.ff);
+        [
+            ("ln1_g", vec![d]),
+            ("ln1_b", vec![d]),
+            ("wq", vec![d, d]),
+            ("wk", vec![d, d]),
+            ("wv", vec![d, d]),
+            ("wo", vec![d, d]),
+            ("rel", vec![c.heads, c.rel_len()]),
+            ("ln2_g", vec![d]),
+            ("ln2_b", vec![d]),
+            ("w1", vec![f, d]),
+            ("b1", vec![f]),
+            ("w2", vec![d, f]),
+            ("b2", vec![d]),
+        ]
+    }
+
+    /// All zeros with the shapes of `c`.
+    pub fn zeros(c: &Config) -> Self {
+        let [ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2] = Layer::shapes(c).map(|(_, s)| vec![0.0; s.iter().product()]);
+        Layer { ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2 }
+    }
+
+    /// The tensors in file order.
+    pub fn tensors(&self) -> [&Vec<f32>; 13] {
+        let Layer { ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2 } = self;
+        [ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2]
+    }
+
+    /// Mutable [`Layer::tensors`].
+    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 13] {
+        let Layer { ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2 } = self;
+        [ln1_g, ln1_b, wq, wk, wv, wo, rel, ln2_g, ln2_b, w1, b1, w2, b2]
+    }
+}
 
 /// A set of named tensors with the model's structure: used for the parameters and for their gradients.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensors {
     /// `Emb` V x D.
     pub emb: Vec<f32>,
-    /// Per layer, the tensors of `layer_shapes` in order.
-    pub layers: Vec<Vec<Vec<f32>>>,
+    /// The layers' language-model tensors, first layer first.
+    pub layers: Vec<Layer>,
     /// Final layer norm gain and bias (D each).
     pub lnf_g: Vec<f32>,
     pub lnf_b: Vec<f32>,
     /// Output layer `Wout` V x D and `bout` V.
     pub w_out: Vec<f32>,
     pub b_out: Vec<f32>,
-    /// Per layer, the parameters of f_c (conv: W, b; dilated: W0, W1, b; none for the pooling and most-used).
+    /// Per layer, the parameters of f_c in the order of [`Config::fc_shapes`] (conv: W, b; dilated: W0, W1, b;
+    /// none for the pooling and most-used).
     pub fc: Vec<Vec<Vec<f32>>>,
 }
 
@@ -233,7 +314,7 @@ impl Tensors {
         let z = |s: &[usize]| vec![0.0; s.iter().product()];
         Tensors {
             emb: vec![0.0; cfg.vocab * cfg.d],
-            layers: (0..cfg.layers).map(|_| layer_shapes(cfg).iter().map(|(_, s)| z(s)).collect()).collect(),
+            layers: (0..cfg.layers).map(|_| Layer::zeros(cfg)).collect(),
             lnf_g: vec![0.0; cfg.d],
             lnf_b: vec![0.0; cfg.d],
             w_out: vec![0.0; cfg.vocab * cfg.d],
@@ -241,12 +322,11 @@ impl Tensors {
             fc: (0..cfg.layers).map(|_| cfg.fc_shapes().iter().map(|(_, s)| z(s)).collect()).collect(),
         }
     }
-
     /// `(name, shape)` of every tensor in the order of [`Tensors::lm_mut`] followed by [`Tensors::fc_mut`].
     pub fn names(cfg: &Config) -> Vec<(String, Vec<usize>)> {
         let mut out = vec![("emb".to_string(), vec![cfg.vocab, cfg.d])];
         for l in 0..cfg.layers {
-            for (n, s) in layer_shapes(cfg) {
+            for (n, s) in Layer::shapes(cfg) {
                 out.push((format!("layers.{l}.{n}"), s));
             }
         }
@@ -266,7 +346,7 @@ impl Tensors {
     pub fn lm(&self) -> Vec<&Vec<f32>> {
         let mut v = vec![&self.emb];
         for l in &self.layers {
-            v.extend(l.iter());
+            v.extend(l.tensors());
         }
         v.extend([&self.lnf_g, &self.lnf_b, &self.w_out, &self.b_out]);
         v
@@ -275,7 +355,7 @@ impl Tensors {
     pub fn lm_mut(&mut self) -> Vec<&mut Vec<f32>> {
         let mut v = vec![&mut self.emb];
         for l in &mut self.layers {
-            v.extend(l.iter_mut());
+            v.extend(l.tensors_mut());
         }
         v.extend([&mut self.lnf_g, &mut self.lnf_b, &mut self.w_out, &mut self.b_out]);
         v
@@ -299,7 +379,7 @@ impl Tensors {
         let Tensors { emb, layers, lnf_g, lnf_b, w_out, b_out, fc } = self;
         let mut v = vec![emb];
         for l in layers {
-            v.extend(l.iter_mut());
+            v.extend(l.tensors_mut());
         }
         v.extend([lnf_g, lnf_b, w_out, b_out]);
         v.extend(fc.iter_mut().flatten());
@@ -338,6 +418,60 @@ pub struct LayerMem {
     pub cm: Vec<f32>,
     pub usage: Vec<f32>,
     pub seen: Vec<f32>,
+}
+
+impl LayerMem {
+    /// Algorithm 1, first half: after a segment whose attention probabilities over `[cm; m; h]` were `probs`
+    /// (H x T x S, S = n_cm' + n_m' + T, [`AttnCache::a`]), adds the attention each row of `m` received (summed over
+    /// heads and queries) to its usage and one segment to its age, then appends the segment's layer input `h`
+    /// (T x D) to `m` with zero usage.
+    pub fn push(&mut self, h: &[f32], probs: &[f32], heads: usize, s: usize, d: usize) {
+        let (ncm, nm, t) = (self.cm.len() / d, self.m.len() / d, h.len() / d);
+        for hh in 0..heads {
+            for i in 0..t {
+                let row = &probs[(hh * t + i) * s..(hh * t + i + 1) * s];
+                for j in 0..nm {
+                    self.usage[j] += row[ncm + j];
+                }
+            }
+        }
+        self.seen.iter_mut().for_each(|x| *x += 1.0);
+        self.m.extend_from_slice(h);
+        self.usage.extend(std::iter::repeat_n(0.0, t));
+        self.seen.extend(std::iter::repeat_n(0.0, t));
+    }
+
+    /// Algorithm 1, second half: when `m` holds more than n_m rows, the oldest whole groups of c of the overflow
+    /// leave `m` (with n_cm = 0, the whole overflow, discarded as in Transformer-XL), are compressed by f_c (`fc`,
+    /// this layer's parameters) and appended to `cm`, whose oldest rows beyond n_cm are discarded. Returns the rows
+    /// that left `m` (G·c x D) and their compression (G x D), or `None` when nothing was compressed.
+    ///
+    /// # Errors
+    /// As [`compress_forward`].
+    pub fn compress(&mut self, cfg: &Config, fc: &[Vec<f32>]) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
+        let d = cfg.d;
+        let rows = self.m.len() / d;
+        if rows <= cfg.mem {
+            return Ok(None);
+        }
+        let over = rows - cfg.mem;
+        let take = if cfg.cmem == 0 { over } else { over / cfg.rate * cfg.rate };
+        if take == 0 {
+            return Ok(None);
+        }
+        let old: Vec<f32> = self.m.drain(..take * d).collect();
+        let used: Vec<f32> = self.usage.drain(..take).zip(self.seen.drain(..take)).map(|(u, s)| u / s.max(1.0)).collect();
+        if cfg.cmem == 0 {
+            return Ok(None);
+        }
+        let new_cm = compress_forward(cfg.func, cfg.rate, d, &old, &used, fc)?;
+        self.cm.extend_from_slice(&new_cm);
+        let ncm = self.cm.len() / d;
+        if ncm > cfg.cmem {
+            self.cm.drain(..(ncm - cfg.cmem) * d);
+        }
+        Ok(Some((old, new_cm)))
+    }
 }
 
 /// The memories of every layer of one stream of text.
@@ -379,7 +513,7 @@ pub struct Model {
 // Building blocks, forward and backward side by side.
 
 /// `y = x W^T` (+ `b`): `x` N x I, `w` O x I, `b` O or empty; returns N x O.
-fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Vec<f32> {
+fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Result<Vec<f32>> {
     let i = x.len().checked_div(n).unwrap_or(0);
     let mut y = vec![0.0; n * o];
     if !b.is_empty() {
@@ -388,19 +522,20 @@ fn lin(x: &[f32], n: usize, w: &[f32], b: &[f32], o: usize) -> Vec<f32> {
         }
     }
     if n > 0 {
-        gemm(1.0, MatRef::new(x, n, i), MatRef::new(w, o, i).t(), if b.is_empty() { 0.0 } else { 1.0 }, &mut y, o, 1).expect("lin shapes");
+        gemm(1.0, MatRef::new(x, n, i), MatRef::new(w, o, i).t(), if b.is_empty() { 0.0 } else { 1.0 }, &mut y, o, 1)?;
     }
-    y
+    Ok(y)
 }
 
-/// Backward of [`lin`]: `dw += dy^T x`, `db += sum dy` (when non-empty); returns `dx = dy W` when `need_dx`.
+/// Backward of [`lin`]: `dw += dy^T x`, `db += sum dy` (when non-empty); returns `dx = dy W` when `need_dx`
+/// (else an empty vector).
 #[allow(clippy::too_many_arguments)]
-fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut [f32], o: usize, need_dx: bool) -> Vec<f32> {
+fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut [f32], o: usize, need_dx: bool) -> Result<Vec<f32>> {
     let i = w.len() / o;
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    gemm(1.0, MatRef::new(dy, n, o).t(), MatRef::new(x, n, i), 1.0, dw, i, 1).expect("lin_back shapes");
+    gemm(1.0, MatRef::new(dy, n, o).t(), MatRef::new(x, n, i), 1.0, dw, i, 1)?;
     if !db.is_empty() {
         for r in dy.chunks(o) {
             for (a, b) in db.iter_mut().zip(r) {
@@ -409,11 +544,11 @@ fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut
         }
     }
     if !need_dx {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut dx = vec![0.0; n * i];
-    gemm(1.0, MatRef::new(dy, n, o), MatRef::new(w, o, i), 0.0, &mut dx, i, 1).expect("lin_back shapes");
-    dx
+    gemm(1.0, MatRef::new(dy, n, o), MatRef::new(w, o, i), 0.0, &mut dx, i, 1)?;
+    Ok(dx)
 }
 
 /// Layer norm over rows of width D: `y = (x - mean) * rstd * g + b`. Returns `(y, xhat, rstd)`.
@@ -479,23 +614,29 @@ pub struct AttnCache {
 /// Shapes: `z` S x D (the normalised window `[cm; m; h]`), the segment is its last T rows; `wq`, `wk`, `wv`, `wo`
 /// D x D; `rel` H x R with R >= S. Query i (0-based in the segment) attends key j when `j <= P + i`, with score
 /// `q_i . k_j / sqrt(E) + rel[h][P + i - j]`. Returns the output `o Wo^T` (T x D) and the cache.
+///
+/// # Errors
+/// [`Error::Shape`] when the window is empty, shorter than the segment or longer than the relative table (R < S),
+/// or a matrix does not fit.
 #[allow(clippy::too_many_arguments)]
-pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> (Vec<f32>, AttnCache) {
+pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> Result<(Vec<f32>, AttnCache)> {
+    let r = rel.len().checked_div(heads).unwrap_or(0);
+    if s == 0 || t > s || r < s || z.len() % s != 0 {
+        return Err(Error::shape("attention_forward", format!("{} values as a window of {s} keys with a segment of {t} and a relative table of {r}; need 1 <= T <= S <= R", z.len())));
+    }
     let d = z.len() / s;
     let e = d / heads;
     let p = s - t;
-    let r = rel.len() / heads;
-    assert!(r >= s, "attention_forward: window of {s} keys exceeds the relative table of {r}");
     let zq = &z[p * d..];
-    let q = lin(zq, t, wq, &[], d);
-    let k = lin(z, s, wk, &[], d);
-    let v = lin(z, s, wv, &[], d);
+    let q = lin(zq, t, wq, &[], d)?;
+    let k = lin(z, s, wk, &[], d)?;
+    let v = lin(z, s, wv, &[], d)?;
     let scale = 1.0 / (e as f32).sqrt();
     let mut a = vec![0.0f32; heads * t * s];
     let mut o = vec![0.0f32; t * d];
     for h in 0..heads {
         let ah = &mut a[h * t * s..(h + 1) * t * s];
-        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], s, e, d, 1).t(), 0.0, ah, s, 1).expect("scores");
+        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], s, e, d, 1).t(), 0.0, ah, s, 1)?;
         let relh = &rel[h * r..(h + 1) * r];
         for i in 0..t {
             let row = &mut ah[i * s..(i + 1) * s];
@@ -506,14 +647,17 @@ pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32]
             crate::kernels::act::softmax_row_inplace(&mut row[..=last]);
             row[last + 1..].iter_mut().for_each(|x| *x = 0.0);
         }
-        gemm(1.0, MatRef::new(ah, t, s), MatRef::strided(&v[h * e..], s, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
+        gemm(1.0, MatRef::new(ah, t, s), MatRef::strided(&v[h * e..], s, e, d, 1), 0.0, &mut o[h * e..], d, 1)?;
     }
-    let out = lin(&o, t, wo, &[], d);
-    (out, AttnCache { q, k, v, a, o })
+    let out = lin(&o, t, wo, &[], d)?;
+    Ok((out, AttnCache { q, k, v, a, o }))
 }
 
 /// Backward of [`attention_forward`] from `dout` (T x D). Accumulates `dwq`, `dwk`, `dwv`, `dwo`, `drel`; returns
 /// `dz` (S x D).
+///
+/// # Errors
+/// [`Error::Shape`] when a matrix does not fit.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_backward(
     dout: &[f32],
@@ -525,7 +669,7 @@ pub fn attention_backward(
     w: [&[f32]; 4],
     dw: [&mut [f32]; 4],
     drel: &mut [f32],
-) -> Vec<f32> {
+) -> Result<Vec<f32>> {
     let [wq, wk, wv, wo] = w;
     let [dwq, dwk, dwv, dwo] = dw;
     let d = z.len() / s;
@@ -533,7 +677,7 @@ pub fn attention_backward(
     let p = s - t;
     let r = drel.len() / heads;
     let scale = 1.0 / (e as f32).sqrt();
-    let dob = lin_back(dout, &c.o, t, wo, dwo, &mut [], d, true);
+    let dob = lin_back(dout, &c.o, t, wo, dwo, &mut [], d, true)?;
     let mut dq = vec![0.0; t * d];
     let mut dk = vec![0.0; s * d];
     let mut dv = vec![0.0; s * d];
@@ -541,8 +685,8 @@ pub fn attention_backward(
     for h in 0..heads {
         let ah = &c.a[h * t * s..(h + 1) * t * s];
         // dA = dO_h V_h^T ; dV_h = A^T dO_h
-        gemm(1.0, MatRef::strided(&dob[h * e..], t, e, d, 1), MatRef::strided(&c.v[h * e..], s, e, d, 1).t(), 0.0, &mut da, s, 1).expect("da");
-        gemm(1.0, MatRef::new(ah, t, s).t(), MatRef::strided(&dob[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1).expect("dv");
+        gemm(1.0, MatRef::strided(&dob[h * e..], t, e, d, 1), MatRef::strided(&c.v[h * e..], s, e, d, 1).t(), 0.0, &mut da, s, 1)?;
+        gemm(1.0, MatRef::new(ah, t, s).t(), MatRef::strided(&dob[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1)?;
         let drelh = &mut drel[h * r..(h + 1) * r];
         for i in 0..t {
             let last = p + i;
@@ -556,26 +700,26 @@ pub fn attention_backward(
             drow[last + 1..].iter_mut().for_each(|x| *x = 0.0);
         }
         // dQ_h = scale dS K_h ; dK_h = scale dS^T Q_h
-        gemm(scale, MatRef::new(&da, t, s), MatRef::strided(&c.k[h * e..], s, e, d, 1), 0.0, &mut dq[h * e..], d, 1).expect("dq");
-        gemm(scale, MatRef::new(&da, t, s).t(), MatRef::strided(&c.q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1).expect("dk");
+        gemm(scale, MatRef::new(&da, t, s), MatRef::strided(&c.k[h * e..], s, e, d, 1), 0.0, &mut dq[h * e..], d, 1)?;
+        gemm(scale, MatRef::new(&da, t, s).t(), MatRef::strided(&c.q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1)?;
     }
     let zq = &z[p * d..];
-    let dzq = lin_back(&dq, zq, t, wq, dwq, &mut [], d, true);
-    let mut dz = lin_back(&dk, z, s, wk, dwk, &mut [], d, true);
-    let dzv = lin_back(&dv, z, s, wv, dwv, &mut [], d, true);
+    let dzq = lin_back(&dq, zq, t, wq, dwq, &mut [], d, true)?;
+    let mut dz = lin_back(&dk, z, s, wk, dwk, &mut [], d, true)?;
+    let dzv = lin_back(&dv, z, s, wv, dwv, &mut [], d, true)?;
     for (a, b) in dz.iter_mut().zip(&dzv) {
         *a += b;
     }
     for (a, b) in dz[p * d..].iter_mut().zip(&dzq) {
         *a += b;
     }
-    dz
+    Ok(dz)
 }
 
 /// Content-based attention `attn(q, kv) = concat_h softmax(q_h k_h^T / sqrt(E)) v_h` without mask or position,
 /// the function the attention-reconstruction loss compares (sec. 3.2). `q` T x D (projected queries), `k`, `v`
 /// N x D. Returns T x D and the probabilities (H x T x N).
-fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usize) -> (Vec<f32>, Vec<f32>) {
+fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usize) -> Result<(Vec<f32>, Vec<f32>)> {
     let d = q.len() / t;
     let e = d / heads;
     let scale = 1.0 / (e as f32).sqrt();
@@ -583,18 +727,18 @@ fn content_attn(q: &[f32], k: &[f32], v: &[f32], t: usize, n: usize, heads: usiz
     let mut o = vec![0.0; t * d];
     for h in 0..heads {
         let ah = &mut a[h * t * n..(h + 1) * t * n];
-        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], n, e, d, 1).t(), 0.0, ah, n, 1).expect("scores");
+        gemm(scale, MatRef::strided(&q[h * e..], t, e, d, 1), MatRef::strided(&k[h * e..], n, e, d, 1).t(), 0.0, ah, n, 1)?;
         for row in ah.chunks_mut(n) {
             crate::kernels::act::softmax_row_inplace(row);
         }
-        gemm(1.0, MatRef::new(ah, t, n), MatRef::strided(&v[h * e..], n, e, d, 1), 0.0, &mut o[h * e..], d, 1).expect("a v");
+        gemm(1.0, MatRef::new(ah, t, n), MatRef::strided(&v[h * e..], n, e, d, 1), 0.0, &mut o[h * e..], d, 1)?;
     }
-    (o, a)
+    Ok((o, a))
 }
 
 /// Backward of [`content_attn`] to `k` and `v` only (the queries are held fixed). Returns `(dk, dv)`, N x D each.
 #[allow(clippy::too_many_arguments)]
-fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], t: usize, n: usize, heads: usize) -> (Vec<f32>, Vec<f32>) {
+fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], t: usize, n: usize, heads: usize) -> Result<(Vec<f32>, Vec<f32>)> {
     let d = q.len() / t;
     let e = d / heads;
     let scale = 1.0 / (e as f32).sqrt();
@@ -603,29 +747,40 @@ fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], 
     let mut da = vec![0.0; t * n];
     for h in 0..heads {
         let ah = &a[h * t * n..(h + 1) * t * n];
-        gemm(1.0, MatRef::strided(&dout[h * e..], t, e, d, 1), MatRef::strided(&v[h * e..], n, e, d, 1).t(), 0.0, &mut da, n, 1).expect("da");
-        gemm(1.0, MatRef::new(ah, t, n).t(), MatRef::strided(&dout[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1).expect("dv");
+        gemm(1.0, MatRef::strided(&dout[h * e..], t, e, d, 1), MatRef::strided(&v[h * e..], n, e, d, 1).t(), 0.0, &mut da, n, 1)?;
+        gemm(1.0, MatRef::new(ah, t, n).t(), MatRef::strided(&dout[h * e..], t, e, d, 1), 0.0, &mut dv[h * e..], d, 1)?;
         for (arow, drow) in ah.chunks(n).zip(da.chunks_mut(n)) {
             let dot: f32 = arow.iter().zip(drow.iter()).map(|(x, y)| x * y).sum();
             for (x, y) in drow.iter_mut().zip(arow) {
                 *x = y * (*x - dot);
             }
         }
-        gemm(scale, MatRef::new(&da, t, n).t(), MatRef::strided(&q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1).expect("dk");
+        gemm(scale, MatRef::new(&da, t, n).t(), MatRef::strided(&q[h * e..], t, e, d, 1), 0.0, &mut dk[h * e..], d, 1)?;
     }
-    (dk, dv)
+    Ok((dk, dv))
 }
 
 /// f_c forward on `old` (G·c x D, time order) with the layer's f_c parameters `fc` and, for most-used, the usage of
 /// each row. Returns G x D.
 ///
-/// # Panics
-/// If `old` is not a whole number of groups of c rows.
-pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> Vec<f32> {
-    let n = old.len() / d;
-    assert!(n % c == 0, "compress_forward: {n} memories are not whole groups of c = {c}");
+/// # Errors
+/// [`Error::Shape`] when `old` is not a whole number of groups of c rows of width D, or `fc` does not hold the
+/// function's parameters ([`Config::fc_shapes`]).
+pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> Result<Vec<f32>> {
+    let n = old.len().checked_div(d).unwrap_or(0);
+    if c == 0 || d == 0 || old.len() != n * d || n % c != 0 {
+        return Err(Error::shape("compress_forward", format!("{} values are not whole groups of c = {c} memories of width {d}", old.len())));
+    }
+    let need = match func {
+        Compression::Conv => 2,
+        Compression::Dilated => 3,
+        _ => 0,
+    };
+    if fc.len() < need {
+        return Err(Error::shape("compress_forward", format!("{} takes {need} parameter tensors, got {}", func.name(), fc.len())));
+    }
     let g = n / c;
-    match func {
+    Ok(match func {
         Compression::Max | Compression::Mean => {
             let mut y = vec![0.0; g * d];
             for gi in 0..g {
@@ -637,11 +792,11 @@ pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usag
             y
         }
         // The groups are contiguous rows, so the stride-c convolution is one product: (G x cD) W^T + b.
-        Compression::Conv => lin(old, g, &fc[0], &fc[1], d),
+        Compression::Conv => lin(old, g, &fc[0], &fc[1], d)?,
         Compression::Dilated => {
             let (a, b) = dilated_taps(c, d, old);
-            let mut y = lin(&a, g, &fc[0], &fc[2], d);
-            let y1 = lin(&b, g, &fc[1], &[], d);
+            let mut y = lin(&a, g, &fc[0], &fc[2], d)?;
+            let y1 = lin(&b, g, &fc[1], &[], d)?;
             y.iter_mut().zip(&y1).for_each(|(x, v)| *x += v);
             y
         }
@@ -649,7 +804,7 @@ pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usag
             let keep = most_used(usage, g * c, g);
             keep.iter().flat_map(|&i| old[i * d..(i + 1) * d].iter().copied()).collect()
         }
-    }
+    })
 }
 
 /// The dilated convolution's two taps averaged over a group's outputs: `A_g = mean_t m_{gc+t}`,
@@ -681,41 +836,98 @@ pub fn most_used(usage: &[f32], n: usize, keep: usize) -> Vec<usize> {
     k
 }
 
-/// Backward of [`compress_forward`] to f_c's parameters only (the old memories are fixed): accumulates into `dfc`.
-pub fn compress_backward(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) {
-    let g = dy.len() / d;
+/// Backward of [`compress_forward`] to f_c's parameters only (the old memories are fixed): accumulates into `dfc`
+/// (the shapes of `fc`).
+///
+/// # Errors
+/// [`Error::Shape`] when `fc` or `dfc` does not hold the function's parameters, or a matrix does not fit.
+pub fn compress_backward(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) -> Result<()> {
+    let g = dy.len().checked_div(d).unwrap_or(0);
+    let msg = format!("{}: {} parameter tensors and {} gradients do not hold its parameters", func.name(), fc.len(), dfc.len());
+    let bad = move || Error::shape("compress_backward", msg);
     match func {
         Compression::Conv => {
-            let (dw, db) = dfc.split_at_mut(1);
-            lin_back(dy, old, g, &fc[0], &mut dw[0], &mut db[0], d, false);
+            let [dw, db, ..] = dfc else { return Err(bad()) };
+            let [w, ..] = fc else { return Err(bad()) };
+            lin_back(dy, old, g, w, dw, db, d, false)?;
         }
         Compression::Dilated => {
             let (a, b) = dilated_taps(c, d, old);
-            let (d0, rest) = dfc.split_at_mut(1);
-            let (d1, db) = rest.split_at_mut(1);
-            lin_back(dy, &a, g, &fc[0], &mut d0[0], &mut db[0], d, false);
-            lin_back(dy, &b, g, &fc[1], &mut d1[0], &mut [], d, false);
+            let [d0, d1, db, ..] = dfc else { return Err(bad()) };
+            let [w0, w1, ..] = fc else { return Err(bad()) };
+            lin_back(dy, &a, g, w0, d0, db, d, false)?;
+            lin_back(dy, &b, g, w1, d1, &mut [], d, false)?;
         }
         _ => {}
     }
+    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------------------------------
 
-/// What a segment's forward keeps per layer.
+/// What [`layer_forward`] keeps for [`layer_backward`] and for the memory update.
 struct LayerCache {
-    /// Layer input `h` (T x D).
+    /// Layer input `h` (T x D), appended to the memory after the segment.
     h: Vec<f32>,
+    /// Keys in the window, S = n_cm' + n_m' + T.
     s: usize,
+    /// LN1 of the window (S x D), its normalised rows and reciprocal standard deviations.
     z: Vec<f32>,
     xh1: Vec<f32>,
     rs1: Vec<f32>,
     attn: AttnCache,
+    /// LN2 of `h1` (T x D), its normalised rows and reciprocal standard deviations.
     x2: Vec<f32>,
     xh2: Vec<f32>,
     rs2: Vec<f32>,
+    /// Feed-forward pre-activation `u = W1 x2 + b1` and `relu(u)` (T x F).
     u: Vec<f32>,
     r: Vec<f32>,
+}
+
+/// One layer's forward on the segment `h` (T x D) over its memories `lm`:
+/// `h1 = h + Attn(LN1([cm; m; h]))`, `h2 = h1 + W2 relu(W1 LN2(h1) + b1) + b2`. Returns `h2` (T x D) and the cache
+/// (which keeps `h`).
+///
+/// # Errors
+/// As [`attention_forward`].
+fn layer_forward(lp: &Layer, cfg: &Config, lm: &LayerMem, h: Vec<f32>) -> Result<(Vec<f32>, LayerCache)> {
+    let (d, t) = (cfg.d, h.len() / cfg.d);
+    let ctx: Vec<f32> = lm.cm.iter().chain(&lm.m).chain(&h).copied().collect();
+    let s = ctx.len() / d;
+    let (z, xh1, rs1) = layernorm_forward(&ctx, &lp.ln1_g, &lp.ln1_b);
+    let (att, attn) = attention_forward(&z, s, t, cfg.heads, &lp.wq, &lp.wk, &lp.wv, &lp.wo, &lp.rel)?;
+    let h1: Vec<f32> = h.iter().zip(&att).map(|(a, b)| a + b).collect();
+    let (x2, xh2, rs2) = layernorm_forward(&h1, &lp.ln2_g, &lp.ln2_b);
+    let u = lin(&x2, t, &lp.w1, &lp.b1, cfg.ff)?;
+    let r: Vec<f32> = u.iter().map(|&x| x.max(0.0)).collect();
+    let f = lin(&r, t, &lp.w2, &lp.b2, d)?;
+    let h2: Vec<f32> = h1.iter().zip(&f).map(|(a, b)| a + b).collect();
+    Ok((h2, LayerCache { h, s, z, xh1, rs1, attn, x2, xh2, rs2, u, r }))
+}
+
+/// Backward of [`layer_forward`] from `dh2` (T x D): accumulates the layer's gradients into `g` and returns `dh`
+/// (T x D). The rows of cm and m get no gradient (the stop-gradient of sec. 3: memories are constants).
+///
+/// # Errors
+/// As [`attention_backward`].
+fn layer_backward(lp: &Layer, cfg: &Config, c: &LayerCache, dh2: &[f32], g: &mut Layer) -> Result<Vec<f32>> {
+    let (d, t) = (cfg.d, c.h.len() / cfg.d);
+    // h2 = h1 + W2 relu(W1 LN2(h1) + b1) + b2
+    let dr = lin_back(dh2, &c.r, t, &lp.w2, &mut g.w2, &mut g.b2, d, true)?;
+    let du: Vec<f32> = dr.iter().zip(&c.u).map(|(g, &u)| if u > 0.0 { *g } else { 0.0 }).collect();
+    let dx2 = lin_back(&du, &c.x2, t, &lp.w1, &mut g.w1, &mut g.b1, cfg.ff, true)?;
+    let dh1x = layernorm_backward(&dx2, &c.xh2, &c.rs2, &lp.ln2_g, &mut g.ln2_g, &mut g.ln2_b);
+    let mut dh1: Vec<f32> = dh2.iter().zip(&dh1x).map(|(a, b)| a + b).collect();
+    // h1 = h + Attn(LN1([cm; m; h]))
+    let dz = attention_backward(&dh1, &c.attn, &c.z, c.s, t, cfg.heads, [&lp.wq, &lp.wk, &lp.wv, &lp.wo], [&mut g.wq, &mut g.wk, &mut g.wv, &mut g.wo], &mut g.rel)?;
+    let dctx = layernorm_backward(&dz, &c.xh1, &c.rs1, &lp.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
+    // Stop-gradient: the rows of cm and m get nothing; the segment's rows pass to h.
+    let p = c.s - t;
+    for (a, b) in dh1.iter_mut().zip(&dctx[p * d..]) {
+        *a += b;
+    }
+    Ok(dh1)
 }
 
 /// The result of [`Model::segment`].
@@ -726,10 +938,29 @@ pub struct SegmentOut {
     pub last_logits: Vec<f32>,
     /// Gradient of the mean LM loss over the segment (when asked).
     pub grads: Option<Grads>,
-    /// The attention-reconstruction loss summed over layers (0 when nothing was compressed or f_c has no parameters).
+    /// The loss that trains f_c ([`Config::fc_loss`]: attention reconstruction, or autoencoding), summed over layers
+    /// (0 when nothing was compressed, f_c has no parameters, or the loss is [`FcLoss::None`]).
     pub attn_loss: f32,
     /// Per layer, the attention probabilities (when asked).
     pub attn: Vec<AttnView>,
+}
+
+/// Cross-entropy (nats) of each target under `logits` (T x V) and, with `grad`, the gradient of their mean over the
+/// T positions (T x V; empty without `grad`).
+fn cross_entropy(logits: &[f32], tgt: &[u8], v: usize, t: usize, grad: bool) -> (Vec<f32>, Vec<f32>) {
+    let mut losses = Vec::with_capacity(tgt.len());
+    let mut dlogits = vec![0.0; if grad { t * v } else { 0 }];
+    for (i, &y) in tgt.iter().enumerate() {
+        let z = &logits[i * v..(i + 1) * v];
+        let lse = crate::kernels::act::log_sum_exp(z);
+        losses.push(lse - z[y as usize]);
+        if grad {
+            for j in 0..v {
+                dlogits[i * v + j] = ((z[j] - lse).exp() - if j == y as usize { 1.0 } else { 0.0 }) / t as f32;
+            }
+        }
+    }
+    (losses, dlogits)
 }
 
 impl Model {
@@ -751,21 +982,21 @@ impl Model {
         normal(&mut p.w_out, 0.02, &mut rng);
         let resid = 0.02 / (2.0 * cfg.layers as f32).sqrt();
         for l in &mut p.layers {
-            l[LN1G].iter_mut().for_each(|x| *x = 1.0);
-            l[LN2G].iter_mut().for_each(|x| *x = 1.0);
-            for i in [WQ, WK, WV, W1] {
-                normal(&mut l[i], 0.02 * 5.0, &mut rng);
+            l.ln1_g.iter_mut().for_each(|x| *x = 1.0);
+            l.ln2_g.iter_mut().for_each(|x| *x = 1.0);
+            for w in [&mut l.wq, &mut l.wk, &mut l.wv, &mut l.w1] {
+                normal(w, 0.02 * 5.0, &mut rng);
             }
-            normal(&mut l[WO], resid * 5.0, &mut rng);
+            normal(&mut l.wo, resid * 5.0, &mut rng);
             // Relative biases start as ALiBi's recency penalty (slope 4^-h for head h), then are learned.
             let r = cfg.rel_len();
             for h in 0..cfg.heads {
                 let slope = 0.25f32.powi(h as i32);
                 for k in 0..r {
-                    l[REL][h * r + k] = -slope * k as f32;
+                    l.rel[h * r + k] = -slope * k as f32;
                 }
             }
-            normal(&mut l[W2], resid * 5.0, &mut rng);
+            normal(&mut l.w2, resid * 5.0, &mut rng);
         }
         p.lnf_g.iter_mut().for_each(|x| *x = 1.0);
         let (d, c) = (cfg.d, cfg.rate);
@@ -788,6 +1019,17 @@ impl Model {
                     }
                 }
                 _ => {}
+            }
+            // The autoencoder's decoder starts as the inverse of mean pooling: every row of a group is the
+            // compressed row (W = [I; ...; I], b = 0). No random numbers, so the other tensors start as without it.
+            if cfg.fc_loss == FcLoss::Autoencoder && cfg.func.learned() && cfg.cmem > 0 {
+                let n = f.len();
+                let w = &mut f[n - 2];
+                for t in 0..c {
+                    for o in 0..d {
+                        w[(t * d + o) * d + o] = 1.0;
+                    }
+                }
             }
         }
         Ok(Model { cfg, p })
@@ -814,72 +1056,30 @@ impl Model {
         if mem.layers.len() != cfg.layers {
             *mem = Memory::new(cfg);
         }
-        // ---- forward
+        // ---- forward: embedding, the layers, LNf and the read-out
         let mut h: Vec<f32> = inp.iter().flat_map(|&c| self.p.emb[c as usize * d..(c as usize + 1) * d].iter().copied()).collect();
         let mut caches = Vec::with_capacity(cfg.layers);
         let mut views = Vec::new();
-        for (li, lp) in self.p.layers.iter().enumerate() {
-            let lm = &mem.layers[li];
-            let ctx: Vec<f32> = lm.cm.iter().chain(&lm.m).chain(&h).copied().collect();
-            let s = ctx.len() / d;
-            let (z, xh1, rs1) = layernorm_forward(&ctx, &lp[LN1G], &lp[LN1B]);
-            let (att, ac) = attention_forward(&z, s, t, cfg.heads, &lp[WQ], &lp[WK], &lp[WV], &lp[WO], &lp[REL]);
-            let h1: Vec<f32> = h.iter().zip(&att).map(|(a, b)| a + b).collect();
-            let (x2, xh2, rs2) = layernorm_forward(&h1, &lp[LN2G], &lp[LN2B]);
-            let u = lin(&x2, t, &lp[W1], &lp[B1], cfg.ff);
-            let r: Vec<f32> = u.iter().map(|&x| x.max(0.0)).collect();
-            let f = lin(&r, t, &lp[W2], &lp[B2], d);
-            let h2: Vec<f32> = h1.iter().zip(&f).map(|(a, b)| a + b).collect();
+        for (lp, lm) in self.p.layers.iter().zip(&mem.layers) {
+            let (h2, c) = layer_forward(lp, cfg, lm, h)?;
             if want_attn {
-                views.push(AttnView { probs: ac.a.clone(), t, s, cm_rows: lm.cm.len() / d, m_rows: lm.m.len() / d });
+                views.push(AttnView { probs: c.attn.a.clone(), t, s: c.s, cm_rows: lm.cm.len() / d, m_rows: lm.m.len() / d });
             }
-            caches.push(LayerCache { h: std::mem::replace(&mut h, h2), s, z, xh1, rs1, attn: ac, x2, xh2, rs2, u, r });
+            caches.push(c);
+            h = h2;
         }
         let (y, xhf, rsf) = layernorm_forward(&h, &self.p.lnf_g, &self.p.lnf_b);
-        let logits = lin(&y, t, &self.p.w_out, &self.p.b_out, v);
-        let mut losses = Vec::with_capacity(tgt.len());
-        let mut dlogits = vec![0.0; if grad { t * v } else { 0 }];
-        for (i, &y) in tgt.iter().enumerate() {
-            let z = &logits[i * v..(i + 1) * v];
-            let lse = crate::kernels::act::log_sum_exp(z);
-            losses.push(lse - z[y as usize]);
-            if grad {
-                for j in 0..v {
-                    dlogits[i * v + j] = ((z[j] - lse).exp() - if j == y as usize { 1.0 } else { 0.0 }) / t as f32;
-                }
-            }
-        }
+        let logits = lin(&y, t, &self.p.w_out, &self.p.b_out, v)?;
+        let (losses, dlogits) = cross_entropy(&logits, tgt, v, t, grad);
         let last_logits = logits[(t - 1) * v..].to_vec();
 
         // ---- backward of the LM loss (memories held fixed; f_c untouched)
         let grads = if grad && !tgt.is_empty() {
             let mut g = Tensors::zeros(cfg);
-            let dy = lin_back(&dlogits, &y, t, &self.p.w_out, &mut g.w_out, &mut g.b_out, v, true);
+            let dy = lin_back(&dlogits, &y, t, &self.p.w_out, &mut g.w_out, &mut g.b_out, v, true)?;
             let mut dh = layernorm_backward(&dy, &xhf, &rsf, &self.p.lnf_g, &mut g.lnf_g, &mut g.lnf_b);
-            for li in (0..cfg.layers).rev() {
-                let (lp, c) = (&self.p.layers[li], &caches[li]);
-                let gl = &mut g.layers[li];
-                // h2 = h1 + W2 relu(W1 LN2(h1) + b1) + b2
-                let (gw2, gb2) = two_mut(gl, W2, B2);
-                let dr = lin_back(&dh, &c.r, t, &lp[W2], gw2, gb2, d, true);
-                let du: Vec<f32> = dr.iter().zip(&c.u).map(|(g, &u)| if u > 0.0 { *g } else { 0.0 }).collect();
-                let (gw1, gb1) = two_mut(gl, W1, B1);
-                let dx2 = lin_back(&du, &c.x2, t, &lp[W1], gw1, gb1, cfg.ff, true);
-                let (gg2, gbb2) = two_mut(gl, LN2G, LN2B);
-                let dh1x = layernorm_backward(&dx2, &c.xh2, &c.rs2, &lp[LN2G], gg2, gbb2);
-                let dh1: Vec<f32> = dh.iter().zip(&dh1x).map(|(a, b)| a + b).collect();
-                // h1 = h + attention(LN1([cm; m; h]))
-                let [gq, gk, gv, go, grel] = five_mut(gl, [WQ, WK, WV, WO, REL]);
-                let dz = attention_backward(&dh1, &c.attn, &c.z, c.s, t, cfg.heads, [&lp[WQ], &lp[WK], &lp[WV], &lp[WO]], [gq, gk, gv, go], grel);
-                let (gg1, gb1) = two_mut(gl, LN1G, LN1B);
-                let dctx = layernorm_backward(&dz, &c.xh1, &c.rs1, &lp[LN1G], gg1, gb1);
-                // Stop-gradient: the rows of cm and m get nothing; the segment's rows pass to h.
-                let p = c.s - t;
-                let mut dprev = dh1;
-                for (a, b) in dprev.iter_mut().zip(&dctx[p * d..]) {
-                    *a += b;
-                }
-                dh = dprev;
+            for ((lp, c), gl) in self.p.layers.iter().zip(&caches).zip(&mut g.layers).rev() {
+                dh = layer_backward(lp, cfg, c, &dh, gl)?;
             }
             for (i, &c) in inp.iter().enumerate() {
                 for (a, b) in g.emb[c as usize * d..(c as usize + 1) * d].iter_mut().zip(&dh[i * d..(i + 1) * d]) {
@@ -894,52 +1094,27 @@ impl Model {
         // ---- memory update (Algorithm 1) and the attention-reconstruction loss (Algorithm 2)
         let mut gfc = if grad { Some(Tensors::zeros(cfg)) } else { None };
         let mut attn_loss = 0.0;
-        for li in 0..cfg.layers {
-            let c = &caches[li];
-            // usage for most-used: attention mass each memory row received in this segment (sum over heads, queries)
-            {
-                let lm = &mut mem.layers[li];
-                let (ncm, nm) = (lm.cm.len() / d, lm.m.len() / d);
-                for hh in 0..cfg.heads {
-                    for i in 0..t {
-                        let row = &c.attn.a[(hh * t + i) * c.s..(hh * t + i + 1) * c.s];
-                        for j in 0..nm {
-                            lm.usage[j] += row[ncm + j];
-                        }
-                    }
-                }
-                lm.seen.iter_mut().for_each(|x| *x += 1.0);
-            }
-            let lm = &mut mem.layers[li];
-            lm.m.extend_from_slice(&c.h);
-            lm.usage.extend(std::iter::repeat_n(0.0, t));
-            lm.seen.extend(std::iter::repeat_n(0.0, t));
-            let rows = lm.m.len() / d;
-            if rows <= cfg.mem {
-                continue;
-            }
-            let over = rows - cfg.mem;
-            let take = if cfg.cmem == 0 { over } else { over / cfg.rate * cfg.rate };
-            if take == 0 {
-                continue;
-            }
-            let old: Vec<f32> = lm.m.drain(..take * d).collect();
-            let used: Vec<f32> = lm.usage.drain(..take).zip(lm.seen.drain(..take)).map(|(u, s)| u / s.max(1.0)).collect();
-            if cfg.cmem == 0 {
-                continue;
-            }
+        for (li, (c, lm)) in caches.iter().zip(&mut mem.layers).enumerate() {
+            lm.push(&c.h, &c.attn.a, cfg.heads, c.s, d);
             let fcp = &self.p.fc[li];
-            let new_cm = compress_forward(cfg.func, cfg.rate, d, &old, &used, fcp);
-            if let Some(gfc) = gfc.as_mut().filter(|_| cfg.func.learned()) {
-                let lp = &self.p.layers[li];
-                let (l, dnew) = attn_reconstruction(lp, cfg.heads, &c.h, &old, &new_cm);
-                attn_loss += l;
-                compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li]);
-            }
-            lm.cm.extend_from_slice(&new_cm);
-            let ncm = lm.cm.len() / d;
-            if ncm > cfg.cmem {
-                lm.cm.drain(..(ncm - cfg.cmem) * d);
+            let Some((old, new_cm)) = lm.compress(cfg, fcp)? else { continue };
+            let Some(gfc) = gfc.as_mut().filter(|_| cfg.func.learned()) else { continue };
+            match cfg.fc_loss {
+                FcLoss::Attention => {
+                    let (l, dnew) = attn_reconstruction(&self.p.layers[li], cfg.heads, &c.h, &old, &new_cm)?;
+                    attn_loss += l;
+                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li])?;
+                }
+                FcLoss::Autoencoder => {
+                    // f_c's tensors, then the decoder's two
+                    let nf = fcp.len().saturating_sub(2);
+                    let (gf, gdec) = gfc.fc[li].split_at_mut(nf);
+                    let [dw, db] = gdec else { return Err(Error::Model(format!("layer {li}: the autoencoder's decoder is missing"))) };
+                    let (l, dnew) = ae_reconstruction(d, &old, &new_cm, &fcp[nf], &fcp[nf + 1], dw, db)?;
+                    attn_loss += l;
+                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, &fcp[..nf], gf)?;
+                }
+                FcLoss::None => {}
             }
         }
         let grads = match (grads, gfc) {
@@ -952,10 +1127,13 @@ impl Model {
 
     /// The attention-reconstruction loss of layer `l` for queries from `h` (T x D, the layer's input) over `old`
     /// memories (N x D) and their compression `cm` (N/c x D), with the layer's current parameters (sec. 3.2).
-    pub fn attn_loss(&self, l: usize, h: &[f32], old: &[f32], cm: &[f32]) -> f32 {
-        attn_reconstruction(&self.p.layers[l], self.cfg.heads, h, old, cm).0
+    ///
+    /// # Errors
+    /// [`Error::Range`] for a layer the model does not have; [`Error::Shape`] when the rows do not fit.
+    pub fn attn_loss(&self, l: usize, h: &[f32], old: &[f32], cm: &[f32]) -> Result<f32> {
+        let lp = self.p.layers.get(l).ok_or_else(|| Error::range("layer", format!("{l}: the model has {} layers", self.cfg.layers)))?;
+        Ok(attn_reconstruction(lp, self.cfg.heads, h, old, cm)?.0)
     }
-
     /// Mean cross-entropy (nats) of a text read as one stream from an empty memory, one segment at a time, and
     /// the loss of each predicted character (`tokens.len() - 1` of them).
     ///
@@ -1010,8 +1188,9 @@ impl Model {
         let all = self.p.all();
         let tensors: Vec<(&str, &[usize], &[f32])> = names.iter().zip(&all).map(|((n, s), t)| (n.as_str(), s.as_slice(), t.as_slice())).collect();
         let mut meta = extra.clone();
-        meta.insert("config".into(), serde_json::to_string(&self.cfg).expect("config serialises"));
-        meta.insert("vocab".into(), serde_json::to_string(vocab).expect("vocab serialises"));
+        let json = |e: serde_json::Error| Error::format("compressive model metadata", e.to_string());
+        meta.insert("config".into(), serde_json::to_string(&self.cfg).map_err(json)?);
+        meta.insert("vocab".into(), serde_json::to_string(vocab).map_err(json)?);
         crate::io::save_f32(&tensors, &meta)
     }
 
@@ -1049,17 +1228,20 @@ impl Model {
 
 /// `(L_attn, dL/dcm)` for one layer: `mean ||attn(h, old) - attn(h, cm)||^2` over the T x D outputs, where
 /// `attn(h, x) = content_attn(LN1(h) Wq^T, LN1(x) Wk^T, LN1(x) Wv^T)`. Only the path into `cm` is differentiated.
-fn attn_reconstruction(lp: &[Vec<f32>], heads: usize, h: &[f32], old: &[f32], cm: &[f32]) -> (f32, Vec<f32>) {
-    let d = lp[LN1G].len();
+///
+/// # Errors
+/// [`Error::Shape`] when a matrix does not fit.
+fn attn_reconstruction(lp: &Layer, heads: usize, h: &[f32], old: &[f32], cm: &[f32]) -> Result<(f32, Vec<f32>)> {
+    let d = lp.ln1_g.len();
     let (t, n, g) = (h.len() / d, old.len() / d, cm.len() / d);
-    let (zh, _, _) = layernorm_forward(h, &lp[LN1G], &lp[LN1B]);
-    let q = lin(&zh, t, &lp[WQ], &[], d);
-    let (zo, _, _) = layernorm_forward(old, &lp[LN1G], &lp[LN1B]);
-    let (ko, vo) = (lin(&zo, n, &lp[WK], &[], d), lin(&zo, n, &lp[WV], &[], d));
-    let (target, _) = content_attn(&q, &ko, &vo, t, n, heads);
-    let (zc, xhc, rsc) = layernorm_forward(cm, &lp[LN1G], &lp[LN1B]);
-    let (kc, vc) = (lin(&zc, g, &lp[WK], &[], d), lin(&zc, g, &lp[WV], &[], d));
-    let (got, a) = content_attn(&q, &kc, &vc, t, g, heads);
+    let (zh, _, _) = layernorm_forward(h, &lp.ln1_g, &lp.ln1_b);
+    let q = lin(&zh, t, &lp.wq, &[], d)?;
+    let (zo, _, _) = layernorm_forward(old, &lp.ln1_g, &lp.ln1_b);
+    let (ko, vo) = (lin(&zo, n, &lp.wk, &[], d)?, lin(&zo, n, &lp.wv, &[], d)?);
+    let (target, _) = content_attn(&q, &ko, &vo, t, n, heads)?;
+    let (zc, xhc, rsc) = layernorm_forward(cm, &lp.ln1_g, &lp.ln1_b);
+    let (kc, vc) = (lin(&zc, g, &lp.wk, &[], d)?, lin(&zc, g, &lp.wv, &[], d)?);
+    let (got, a) = content_attn(&q, &kc, &vc, t, g, heads)?;
     let m = (t * d) as f32;
     let mut loss = 0.0;
     let dgot: Vec<f32> = got
@@ -1070,28 +1252,41 @@ fn attn_reconstruction(lp: &[Vec<f32>], heads: usize, h: &[f32], old: &[f32], cm
             2.0 * (x - y) / m
         })
         .collect();
-    let (dk, dv) = content_attn_back(&dgot, &q, &kc, &vc, &a, t, g, heads);
+    let (dk, dv) = content_attn_back(&dgot, &q, &kc, &vc, &a, t, g, heads)?;
     // Through the projections and LN1 to cm, with the layer's weights as constants (their gradients are discarded).
     let mut scratch = vec![0.0; d * d];
-    let mut dz = lin_back(&dk, &zc, g, &lp[WK], &mut scratch, &mut [], d, true);
-    let dzv = lin_back(&dv, &zc, g, &lp[WV], &mut scratch, &mut [], d, true);
+    let mut dz = lin_back(&dk, &zc, g, &lp.wk, &mut scratch, &mut [], d, true)?;
+    let dzv = lin_back(&dv, &zc, g, &lp.wv, &mut scratch, &mut [], d, true)?;
     dz.iter_mut().zip(&dzv).for_each(|(a, b)| *a += b);
     let (mut sg, mut sb) = (vec![0.0; d], vec![0.0; d]);
-    let dcm = layernorm_backward(&dz, &xhc, &rsc, &lp[LN1G], &mut sg, &mut sb);
-    (loss / m, dcm)
+    let dcm = layernorm_backward(&dz, &xhc, &rsc, &lp.ln1_g, &mut sg, &mut sb);
+    Ok((loss / m, dcm))
 }
 
-fn two_mut(v: &mut [Vec<f32>], i: usize, j: usize) -> (&mut [f32], &mut [f32]) {
-    assert!(i < j);
-    let (a, b) = v.split_at_mut(j);
-    (&mut a[i], &mut b[0])
-}
-
-fn five_mut(v: &mut [Vec<f32>], idx: [usize; 5]) -> [&mut [f32]; 5] {
-    let mut it = v.iter_mut().enumerate().filter(|(i, _)| idx.contains(i)).map(|(_, x)| x.as_mut_slice());
-    let mut out: [Option<&mut [f32]>; 5] = [None, None, None, None, None];
-    for o in out.iter_mut() {
-        *o = it.next();
+/// `(L_ae, dL/dcm)` of the lossless autoencoding loss (the paper's alternative to attention reconstruction, sec. 3.2):
+/// `L_ae = mean ||old - g(cm)||^2` over the G·c x D entries of `old`, where the decoder `g(cm) = cm W^T + b` maps each
+/// of the G compressed rows (`cm` G x D) to the c rows of its group (`w` cD x D, `b` cD; the G x cD result read as
+/// G·c x D). Accumulates the decoder's gradients into `dw`, `db`.
+///
+/// # Errors
+/// [`Error::Shape`] when `old` does not have c rows per compressed row, or a matrix does not fit.
+pub fn ae_reconstruction(d: usize, old: &[f32], cm: &[f32], w: &[f32], b: &[f32], dw: &mut [f32], db: &mut [f32]) -> Result<(f32, Vec<f32>)> {
+    let g = cm.len().checked_div(d).unwrap_or(0);
+    let cd = b.len();
+    if g == 0 || old.len() != g * cd || w.len() != cd * d {
+        return Err(Error::shape("ae_reconstruction", format!("{} old values, {} compressed, decoder {} x {}: need old = G·c x D, cm = G x D, W = cD x D", old.len(), cm.len(), cd, w.len().checked_div(cd.max(1)).unwrap_or(0))));
     }
-    out.map(|x| x.expect("five_mut: index out of range"))
+    let rec = lin(cm, g, w, b, cd)?;
+    let m = old.len() as f32;
+    let mut loss = 0.0;
+    let drec: Vec<f32> = rec
+        .iter()
+        .zip(old)
+        .map(|(x, y)| {
+            loss += (x - y) * (x - y);
+            2.0 * (x - y) / m
+        })
+        .collect();
+    let dcm = lin_back(&drec, cm, g, w, dw, db, cd, true)?;
+    Ok((loss / m, dcm))
 }

@@ -149,16 +149,21 @@ pub const HELDOUT_SEED: u64 = 202;
 
 /// The models trained on the recall setting: `(id, label, config)`. One layer (so a model's reach is exactly the
 /// temporal range of its one layer, not compounded over layers), D = 64, H = 4, F = 256, T = n_s = 32;
-/// Transformer-XL with n_m = 64, the compressive models with n_m = 32, n_cm = 32 (the same attention size).
+/// Transformer-XL with n_m = 64, the compressive models with n_m = 32, n_cm = 32 (the same attention size); last the
+/// ablation of the loss that trains f_c (`conv-c4-ae`: lossless autoencoding, `conv-c4-none`: no loss).
 pub fn shipped_configs() -> Vec<(String, String, super::Config)> {
-    use super::{Compression, Config};
-    let base = |mem, cmem, rate, func| Config { vocab: CHARS.len(), d: 64, heads: 4, ff: 256, layers: 1, seg: 32, mem, cmem, rate, func };
+    use super::{Compression, Config, FcLoss};
+    let base = |mem, cmem, rate, func| Config { vocab: CHARS.len(), d: 64, heads: 4, ff: 256, layers: 1, seg: 32, mem, cmem, rate, func, fc_loss: FcLoss::Attention };
     let mut v = vec![("xl".to_string(), "Transformer-XL (n_m = 64)".to_string(), base(64, 0, 1, Compression::Conv))];
     for c in [1, 2, 3, 4, 8] {
         v.push((format!("conv-c{c}"), format!("Compressive, conv, c = {c}"), base(32, 32, c, Compression::Conv)));
     }
     for f in [Compression::Max, Compression::Mean, Compression::Dilated, Compression::MostUsed] {
         v.push((format!("{}-c4", f.name()), format!("Compressive, {}, c = 4", f.name()), base(32, 32, 4, f)));
+    }
+    // The ablation of the f_c loss (conv, c = 4; attention reconstruction is conv-c4 itself).
+    for (id, loss) in [("conv-c4-ae", FcLoss::Autoencoder), ("conv-c4-none", FcLoss::None)] {
+        v.push((id.to_string(), format!("Compressive, conv, c = 4, f_c loss: {}", loss.name()), Config { fc_loss: loss, ..base(32, 32, 4, Compression::Conv) }));
     }
     v
 }

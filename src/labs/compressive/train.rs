@@ -6,7 +6,7 @@
 //! memories. Two optimisers: Adam on the language-model gradient for every parameter but f_c, Adam on the
 //! attention-reconstruction gradient for f_c alone.
 
-use super::{Compression, Config, Grads, Memory, Model, SegmentOut};
+use super::{Compression, Config, FcLoss, Grads, Memory, Model, SegmentOut};
 use crate::error::{Error, Result};
 use crate::nn::{Adam, Rng};
 
@@ -127,10 +127,10 @@ impl Trainer {
         let mut sum: Option<Grads> = None;
         let (mut loss, mut al) = (0.0f64, 0.0f64);
         for s in &mut self.slots {
-            let out = s.out.take().expect("segment ran")?;
+            let out = s.out.take().ok_or_else(|| Error::Model("Trainer::step: a stream's segment did not run".into()))??;
             loss += out.losses.iter().map(|&x| x as f64).sum::<f64>() / out.losses.len() as f64;
             al += out.attn_loss as f64;
-            let g = out.grads.expect("grad requested");
+            let g = out.grads.ok_or_else(|| Error::Model("Trainer::step: a segment returned no gradient".into()))?;
             match sum.as_mut() {
                 None => sum = Some(g),
                 Some(acc) => {
@@ -140,7 +140,7 @@ impl Trainer {
             }
         }
         let b = self.slots.len() as f32;
-        let mut g = sum.expect("at least one stream");
+        let mut g = sum.ok_or_else(|| Error::Model("Trainer::step: no streams".into()))?;
         g.lm.scale(1.0 / b);
         g.fc.scale(1.0 / b);
         let norm = g.lm.lm().iter().flat_map(|v| v.iter()).map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt() as f32;
@@ -155,7 +155,7 @@ impl Trainer {
             let mut ps: Vec<&mut [f32]> = self.model.p.lm_mut().into_iter().map(|v| v.as_mut_slice()).collect();
             self.adam.step(&mut ps, &gs);
         }
-        if self.model.cfg.func.learned() && self.model.cfg.cmem > 0 {
+        if self.model.cfg.func.learned() && self.model.cfg.cmem > 0 && self.model.cfg.fc_loss != FcLoss::None {
             let grads = g.fc.fc();
             let gs: Vec<&[f32]> = grads.iter().map(|v| v.as_slice()).collect();
             let mut ps: Vec<&mut [f32]> = self.model.p.fc_mut().into_iter().map(|v| v.as_mut_slice()).collect();
@@ -170,7 +170,7 @@ impl Trainer {
 /// Transformer-XL baseline attends to n_m = 64 memories; every compressive model to n_m = 32 memories and
 /// n_cm = 32 compressed memories (the same attention size, 64 + T keys), so they differ only in temporal range.
 pub fn shipped_configs(vocab: usize) -> Vec<(String, String, Config)> {
-    let base = |mem, cmem, rate, func| Config { vocab, d: 64, heads: 4, ff: 256, layers: 2, seg: 32, mem, cmem, rate, func };
+    let base = |mem, cmem, rate, func| Config { vocab, d: 64, heads: 4, ff: 256, layers: 2, seg: 32, mem, cmem, rate, func, fc_loss: FcLoss::Attention };
     let mut v = vec![("xl".to_string(), "Transformer-XL (n_m = 64)".to_string(), base(64, 0, 1, Compression::Conv))];
     for c in [1, 2, 3, 4, 8] {
         v.push((format!("conv-c{c}"), format!("Compressive, conv, c = {c}"), base(32, 32, c, Compression::Conv)));
