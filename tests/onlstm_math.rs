@@ -266,4 +266,7 @@ fn tokenizer_handles_unknown_empty_and_long_input() {
     assert_eq!(a.gates[1].len(), 4 * 8);
     assert_eq!(a.spans[0][0], (0, 4));
     assert_eq!(a.nll.len(), 5);
+    // Perplexity: the inverse geometric mean of the five token probabilities.
+    let prob: f64 = a.nll.iter().map(|&x| (-f64::from(x)).exp()).product();
+    assert!((a.ppl - prob.powf(-1.0 / 5.0)).abs() < 1e-6 * a.ppl, "{} vs {}", a.ppl, prob.powf(-0.2));
 }

@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::labs::onlstm::grammar::{detokenize, splits, Sentence, VOCAB};
 use crate::labs::onlstm::model::{evaluate, sample, Lm, LmConfig, TrainConfig, Trainer};
 use crate::labs::onlstm::{analyze, baseline_f1};
@@ -44,11 +44,11 @@ impl OnlstmLab {
         serde_json::to_string(&*VOCAB).expect("vocab serialises")
     }
 
-    /// Reads `text` as one sentence: JSON `{tokens: {words, ids, unknown}, distances: [L][n], gates: [L][n*W],
-    /// gate_width: W, spans: [L][[start, end]], nll: [n+1]}`. Throws on empty text or more than 40 words.
-    pub fn analyze(&self, text: &str) -> Result<String, JsError> {
-        let a = analyze(&self.lm, text).map_err(js_err)?;
-        Ok(serde_json::to_string(&a).expect("analysis serialises"))
+    /// Reads `text` as one sentence: `{tokens: {words, ids, unknown}, distances: [L][n], gates: [L][n*W],
+    /// gate_width: W, spans: [L][[start, end]], nll: [n+1], ppl}`. Throws on empty text or more than 40 words.
+    #[wasm_bindgen(unchecked_return_type = "OnlstmAnalysis")]
+    pub fn analyze(&self, text: &str) -> Result<JsValue, JsError> {
+        to_js(&analyze(&self.lm, text).map_err(js_err)?)
     }
 
     /// Perplexity and the parse F1 of every layer on the first `n` test sentences (all 1,000 when `n` is 0 or

@@ -171,3 +171,60 @@ export interface UcbMetrics {
   bwt: number | null;
   learned: (number | null)[];
 }
+
+/** The ROLL objective of a toy training step (`labs::roll::RollLoss`). */
+export interface RollLoss {
+  /** Mean softmax cross-entropy, nats. */
+  ce: number;
+  /** The ROLL term, already multiplied by λ. */
+  roll: number;
+  total: number;
+  /** Fraction of the points classified correctly. */
+  acc: number;
+  /** Mean over the points of the smallest ℓ2 margin. */
+  min_margin: number;
+}
+
+/** `RollLab.step`: the last step's loss and the steps taken so far. */
+export interface RollStep {
+  loss: RollLoss;
+  iter: number;
+}
+
+/** `RollLab.point_margins`: ε̂ for p = 1, 2, ∞ and the decision-boundary distances (null: +∞), the predicted class,
+ *  the neuron attaining each ε̂ (null: none) and ∇(f_1 − f_0). */
+export interface RollPointMargins {
+  eps: [number | null, number | null, number | null];
+  decision: [number | null, number | null, number | null];
+  class: number;
+  argmin: [number | null, number | null, number | null];
+  grad: [number, number];
+}
+
+/** `RollLab.digit_margins`: a test digit's label, its predicted class and its margins (null: +∞). */
+export interface RollDigitMargins {
+  label: number;
+  class: number;
+  eps: [number | null, number | null, number | null];
+  decision: [number | null, number | null, number | null];
+}
+
+/** A sentence as the ON-LSTM lab's vocabulary reads it (`labs::onlstm::Tokens`). */
+export interface OnlstmTokens {
+  words: string[];
+  ids: number[];
+  /** Per word: not in the vocabulary (read as `<unk>`). */
+  unknown: boolean[];
+}
+
+/** `OnlstmLab.analyze`: the model's reading of one sentence (`labs::onlstm::Analysis`): syntactic distances and
+ *  gates per layer, the induced trees' spans `[start, end)`, each token's surprisal (nats) and the perplexity. */
+export interface OnlstmAnalysis {
+  tokens: OnlstmTokens;
+  distances: number[][];
+  gates: number[][];
+  gate_width: number;
+  spans: [number, number][][];
+  nll: number[];
+  ppl: number;
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::roll::toy::{make, Toy, ToyConfig, ToyTrainer};
 use crate::labs::roll::{margins, neuron_gradients, quantiles, region_map, RegionMap, RollConfig};
@@ -22,8 +22,35 @@ pub struct RollLab {
     models: BTreeMap<String, Mlp>,
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("records serialise")
+/// A margin or distance for the page: `None` (JS `null`) for `+∞` (no neuron constrains the region).
+fn finite(v: [f32; 3]) -> [Option<f32>; 3] {
+    v.map(|x| x.is_finite().then_some(x))
+}
+
+/// `RollLab::step`'s record (`RollStep` in results.d.ts).
+#[derive(serde::Serialize)]
+struct StepOut {
+    loss: crate::labs::roll::RollLoss,
+    iter: usize,
+}
+
+/// `RollLab::point_margins`'s record (`RollPointMargins`).
+#[derive(serde::Serialize)]
+struct PointOut {
+    eps: [Option<f32>; 3],
+    decision: [Option<f32>; 3],
+    class: usize,
+    argmin: [Option<usize>; 3],
+    grad: [f32; 2],
+}
+
+/// `RollLab::digit_margins`'s record (`RollDigitMargins`).
+#[derive(serde::Serialize)]
+struct DigitOut {
+    label: u8,
+    class: usize,
+    eps: [Option<f32>; 3],
+    decision: [Option<f32>; 3],
 }
 
 #[wasm_bindgen]
@@ -67,11 +94,12 @@ impl RollLab {
         Ok(())
     }
 
-    /// `n` Adam steps (1..=1000) on all points; JSON of the last step's `{ce, roll, total, acc, min_margin}` and
+    /// `n` Adam steps (1..=1000) on all points; the last step's loss `{ce, roll, total, acc, min_margin}` and
     /// `iter`, the steps taken so far.
-    pub fn step(&mut self, n: usize) -> Result<String, JsError> {
-        let l = self.toy.step(n).map_err(js_err)?;
-        Ok(format!("{{\"loss\":{},\"iter\":{}}}", json(&l), self.toy.iter))
+    #[wasm_bindgen(unchecked_return_type = "RollStep")]
+    pub fn step(&mut self, n: usize) -> Result<JsValue, JsError> {
+        let loss = self.toy.step(n).map_err(js_err)?;
+        to_js(&StepOut { loss, iter: self.toy.iter })
     }
 
     /// Adds a point at `(x, y)` with class `label` (0 or 1).
@@ -112,14 +140,15 @@ impl RollLab {
         self.map.as_ref().map(|m| m.hashes.clone()).unwrap_or_default()
     }
 
-    /// The margins of the current toy net at `(x, y)`: JSON `{eps: [ε̂_1, ε̂_2, ε̂_∞], decision: [...], class,
-    /// argmin: [...], grad: [∂(f_1 - f_0)/∂x, ∂/∂y]}` (`null` for an infinite margin).
-    pub fn point_margins(&self, x: f32, y: f32) -> Result<String, JsError> {
+    /// The margins of the current toy net at `(x, y)`: `{eps: [ε̂_1, ε̂_2, ε̂_∞], decision: [...], class,
+    /// argmin: [...], grad: [∂(f_1 - f_0)/∂x, ∂/∂y]}` (`null` for an infinite margin or no constraining neuron).
+    #[wasm_bindgen(unchecked_return_type = "RollPointMargins")]
+    pub fn point_margins(&self, x: f32, y: f32) -> Result<JsValue, JsError> {
         let lin = neuron_gradients(&self.toy.mlp, &[x, y]).map_err(js_err)?;
         let m = margins(&lin);
-        let g = [lin.logit_grad[2] - lin.logit_grad[0], lin.logit_grad[3] - lin.logit_grad[1]];
-        let argmin: Vec<Option<usize>> = m.argmin.iter().map(|&a| (a != usize::MAX).then_some(a)).collect();
-        Ok(format!("{{\"eps\":{},\"decision\":{},\"class\":{},\"argmin\":{},\"grad\":{}}}", json(&m.eps), json(&m.decision), m.class, json(&argmin), json(&g)))
+        let grad = [lin.logit_grad[2] - lin.logit_grad[0], lin.logit_grad[3] - lin.logit_grad[1]];
+        let argmin = m.argmin.map(|a| (a != usize::MAX).then_some(a));
+        to_js(&PointOut { eps: finite(m.eps), decision: finite(m.decision), class: m.class, argmin, grad })
     }
 
     /// Median ε̂_1, ε̂_2, ε̂_∞ over the toy points (3 values; `Infinity` where a point's region is unbounded).
@@ -158,12 +187,13 @@ impl RollLab {
         Ok(d.test.image_f32(i))
     }
 
-    /// Model `id` on test digit `i`: JSON `{label, class, eps: [ε̂_1, ε̂_2, ε̂_∞], decision: [...]}`.
-    pub fn digit_margins(&self, id: &str, i: usize) -> Result<String, JsError> {
+    /// Model `id` on test digit `i`: `{label, class, eps: [ε̂_1, ε̂_2, ε̂_∞], decision: [...]}` (`null` for +∞).
+    #[wasm_bindgen(unchecked_return_type = "RollDigitMargins")]
+    pub fn digit_margins(&self, id: &str, i: usize) -> Result<JsValue, JsError> {
         let d = self.test_digits(i)?;
         let lin = neuron_gradients(self.model(id)?, &d.test.image_f32(i)).map_err(js_err)?;
         let m = margins(&lin);
-        Ok(format!("{{\"label\":{},\"class\":{},\"eps\":{},\"decision\":{}}}", d.test.labels[i], m.class, json(&m.eps), json(&m.decision)))
+        to_js(&DigitOut { label: d.test.labels[i], class: m.class, eps: finite(m.eps), decision: finite(m.decision) })
     }
 
     /// The gradient of model `id`'s logit for class `class` (0..=9) with respect to the 784 pixels of test digit

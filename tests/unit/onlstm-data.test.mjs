@@ -2,7 +2,7 @@
 // computation of a sentence's perplexity; and the staircase sentence of "What to notice" (onlstm-findings.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHUNKS, modelId, modelName, f1Series, f1Table, f1Csv, sentenceCsv, sentencePerplexity } from '../../www/labs/onlstm-data.js';
+import { CHUNKS, modelId, modelName, f1Series, f1Table, f1Csv, sentenceCsv } from '../../www/labs/onlstm-data.js';
 import { treeSentence } from '../../www/labs/onlstm-findings.js';
 
 const model = (id, chunk, l1, l2, ppl, seeds) => ({ id, chunk, metrics: { test_ppl: ppl, test_f1_by_layer: [l1, l2] }, ...(seeds ? { seeds } : {}) });
@@ -59,14 +59,6 @@ test('sentenceCsv: a row per word with its distances in every layer and its surp
   assert.deepEqual(sentenceCsv(a), [['word', 'unknown', 'distance_layer1', 'distance_layer2', 'surprisal_nats'], ['the', 0, 1, 3, 0.5], ['dog', 1, 2, 4, 2]]);
 });
 
-test('sentencePerplexity: the inverse geometric mean of the token probabilities', () => {
-  const probs = [0.5, 0.1, 0.25, 0.9];
-  const nll = probs.map((p) => -Math.log(p));
-  const want = probs.reduce((a, p) => a * p, 1) ** (-1 / probs.length);
-  assert.ok(Math.abs(sentencePerplexity(nll) - want) < 1e-12, `${sentencePerplexity(nll)} vs ${want}`);
-  assert.ok(Math.abs(sentencePerplexity(Float32Array.from([Math.log(7)])) - 7) < 1e-5, 'one token of probability 1/7');
-  assert.ok(Number.isNaN(sentencePerplexity([])));
-});
 
 test('treeSentence: names the tallest bar and the first split only for a gated reader', () => {
   const a = { tokens: { words: ['the', 'dog', 'sleeps'] }, distances: [[0.1, 2.5, 0.3]], spans: [[[0, 3], [0, 2]]] };

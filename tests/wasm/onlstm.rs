@@ -50,7 +50,9 @@ fn facade_reports_bad_input() {
     let mut lab = OnlstmLab::new(MODEL).unwrap();
     assert!(lab.analyze("   ").is_err());
     assert!(lab.analyze(&"the dog ".repeat(30)).is_err());
-    let a: serde_json::Value = serde_json::from_str(&lab.analyze("the dog sees a zebra").unwrap()).unwrap();
+    let a = lab.analyze("the dog sees a zebra").unwrap();
+    crate::types::check(&a, "OnlstmAnalysis");
+    let a: serde_json::Value = serde_wasm_bindgen::from_value(a).unwrap();
     assert_eq!(a["tokens"]["unknown"][4], true);
     assert!(lab.sample(1, 0.0, 1).is_err());
     assert!(lab.train_step(1).is_err(), "no run yet");

@@ -33,7 +33,9 @@ fn shipped_model_matches_its_native_numbers() {
         assert!((p - q).abs() <= 1e-5 + 1e-4 * q.abs(), "{p} vs {q}");
     }
     let mg = margins(&a);
-    let rec: serde_json::Value = serde_json::from_str(&lab.digit_margins("roll-2", 0).unwrap()).unwrap();
+    let rec = lab.digit_margins("roll-2", 0).unwrap();
+    crate::types::check(&rec, "RollDigitMargins");
+    let rec: serde_json::Value = serde_wasm_bindgen::from_value(rec).unwrap();
     assert!((rec["eps"][1].as_f64().unwrap() - mg.eps[1] as f64).abs() < 1e-7);
     assert_eq!(lab.digit_gradient("roll-2", 0, 3).unwrap().len(), 784);
 }
@@ -43,12 +45,16 @@ fn facade_trains_maps_and_reports_bad_input() {
     let mut lab = RollLab::new().unwrap();
     lab.reset("xor", 100, 0.05, 1, 12, 2, 3).unwrap();
     lab.set_roll(0.5, 20.0, 0.1).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&lab.step(50).unwrap()).unwrap();
+    let r = lab.step(50).unwrap();
+    crate::types::check(&r, "RollStep");
+    let r: serde_json::Value = serde_wasm_bindgen::from_value(r).unwrap();
     assert_eq!(r["iter"], 50);
     let ids = lab.region_map(64, -1.0, -1.0, 1.0, 1.0).unwrap();
     assert_eq!(ids.len(), 64 * 64);
     assert_eq!(lab.region_hashes().len(), *ids.iter().max().unwrap() as usize + 1);
-    let pm: serde_json::Value = serde_json::from_str(&lab.point_margins(0.3, -0.2).unwrap()).unwrap();
+    let pm = lab.point_margins(0.3, -0.2).unwrap();
+    crate::types::check(&pm, "RollPointMargins");
+    let pm: serde_json::Value = serde_wasm_bindgen::from_value(pm).unwrap();
     assert!(pm["eps"][1].as_f64().unwrap() > 0.0);
     lab.add_point(0.1, 0.1, 1).unwrap();
     assert_eq!(lab.labels().len(), 101);

@@ -1,5 +1,5 @@
 // The onlstm page's numbers, shaped for its views and exports: the F1-vs-chunk-size series, the rows of the F1 table
-// and of the two CSV exports, a typed sentence's perplexity. DOM-free, so tests/unit/onlstm-data.test.mjs checks
+// and of the two CSV exports. DOM-free, so tests/unit/onlstm-data.test.mjs checks
 // them against hand-made manifests. `m` is www/models/onlstm/manifest.json (`{ models: [{ id, chunk, file, metrics:
 // { test_ppl, test_f1_by_layer: [l1, l2] }, seeds: [{ seed, test_ppl, test_f1_by_layer }] }], baselines_test_f1 }`);
 // F1 and baselines are fractions in [0, 1].
@@ -76,14 +76,4 @@ export function sentenceCsv(a) {
   const rows = [['word', 'unknown', ...a.distances.map((_, l) => `distance_layer${l + 1}`), 'surprisal_nats']];
   a.tokens.words.forEach((w, i) => rows.push([w, a.tokens.unknown[i] ? 1 : 0, ...a.distances.map((d) => d[i]), a.nll[i]]));
   return rows;
-}
-
-/** The sentence's perplexity per token from its surprisals `nll` (nats, every word and <eos>): exp(mean nll).
- *  NaN for an empty list. (The engine's `evaluate` computes the test-set perplexity itself; the analysis of one
- *  sentence returns only the surprisals.) */
-export function sentencePerplexity(nll) {
-  if (!nll?.length) return NaN;
-  let s = 0;
-  for (const x of nll) s += x;
-  return Math.exp(s / nll.length);
 }

@@ -23,7 +23,7 @@ import { CurvePlot } from '../ui/plots.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { SVG, drawTree, Staircase, bracketed } from '../ui/tree.js';
 import { f1pct, seedStats, modelSentence, chunkSentence, layerSwaps, liveSentence, treeSentence } from './onlstm-findings.js';
-import { CHUNKS, modelId, modelName, modelOf, f1Series, f1Table, f1Csv, sentenceCsv, sentencePerplexity } from './onlstm-data.js';
+import { CHUNKS, modelId, modelName, modelOf, f1Series, f1Table, f1Csv, sentenceCsv } from './onlstm-data.js';
 import { fidelityCard } from './onlstm-fidelity.js';
 
 const MODELS_DIR = new URL('../models/onlstm/', import.meta.url);
@@ -290,7 +290,7 @@ class OnlstmLab extends LabPage {
       const { hnd, source } = this.reader();
       const { value, ms } = await hnd.call('analyze', [text]);
       if (seq !== this.analysisSeq) return;
-      this.analysis = { ...JSON.parse(value), ms, source };
+      this.analysis = { ...value, ms, source };
       this.el.treeMsg.hidden = true;
       this.drawTree();
       this.root.dataset.treeStatus = 'ok';
@@ -325,9 +325,8 @@ class OnlstmLab extends LabPage {
     this.root.dataset.spans = JSON.stringify(spans);
     this.root.dataset.words = a.tokens.ids.map((id, i) => (unknown[i] ? '<unk>' : words[i])).join(' ');
     const unk = words.filter((_, i) => unknown[i]);
-    const ppl = sentencePerplexity(a.nll);
     this.el.treeInfo.replaceChildren(
-      `${a.source === 'live' ? 'the model trained here' : modelName(a.source)}, layer ${L + 1} · ${words.length} words read in ${a.ms.toFixed(1)} ms · sentence perplexity ${sig3(ppl)}`,
+      `${a.source === 'live' ? 'the model trained here' : modelName(a.source)}, layer ${L + 1} · ${words.length} words read in ${a.ms.toFixed(1)} ms · sentence perplexity ${sig3(a.ppl)}`,
       unk.length ? h('span', { class: 'bad' }, ` · not in the grammar’s vocabulary, read as <unk>: ${unk.join(', ')}`) : '',
       words.length < 3 ? h('span', {}, ' · with fewer than 3 words there is no bracket that counts for F1') : '');
     this.el.bracketed.textContent = bracketed(words, spans);

@@ -185,7 +185,7 @@ class RollLabPage extends LabPage {
   async stepOnce() {
     if (!this.lab || this.run.running) return;
     try {
-      const r = JSON.parse((await this.lab.call('step', [1])).value);
+      const r = (await this.lab.call('step', [1])).value;
       this.loss = r.loss;
       this.iter = r.iter;
       await this.drawMap();
@@ -200,7 +200,7 @@ class RollLabPage extends LabPage {
       step: async (n) => {
         const t0 = performance.now();
         const { value, ms } = await this.lab.call('step', [n]);
-        const r = JSON.parse(value);
+        const r = value;
         this.loss = r.loss;
         this.iter = r.iter;
         this.started ??= this.iter - n;
@@ -263,7 +263,7 @@ class RollLabPage extends LabPage {
       this.mapMs = ms;
       this.regions = hashes.length;
       this.paintRegions(ids, score, hashes);
-      const pm = JSON.parse((await this.lab.call('point_margins', [this.values.px, this.values.py])).value);
+      const pm = (await this.lab.call('point_margins', [this.values.px, this.values.py])).value;
       this.pm = pm;
       this.paintOverlay(pm);
       this.roundMs = performance.now() - t0;
@@ -384,8 +384,8 @@ class RollLabPage extends LabPage {
     try {
       const px = (await this.lab.call('digit', [digit])).value;
       this.views[0].gray(px, 255);
-      const rp = JSON.parse((await this.lab.call('digit_margins', ['plain', digit])).value);
-      const rr = JSON.parse((await this.lab.call('digit_margins', [model, digit])).value);
+      const rp = (await this.lab.call('digit_margins', ['plain', digit])).value;
+      const rr = (await this.lab.call('digit_margins', [model, digit])).value;
       const gp = (await this.lab.call('digit_gradient', ['plain', digit, rp.class])).value;
       const gr = (await this.lab.call('digit_gradient', [model, digit, rr.class])).value;
       const mx = (g) => g.reduce((a, v) => Math.max(a, Math.abs(v)), 0);

@@ -92,6 +92,8 @@ pub struct Analysis {
     pub spans: Vec<Vec<(usize, usize)>>,
     /// Negative log-likelihood of each word and the closing `<eos>` (nats, n + 1 values).
     pub nll: Vec<f32>,
+    /// The sentence's perplexity per predicted token, `exp(mean nll)` (as `EvalResult::ppl` for a test set).
+    pub ppl: f64,
 }
 
 /// Reads the word ids `ids` (n >= 1) as one sentence `<eos> w_1 .. w_n` and returns the distances, master forget
@@ -126,7 +128,8 @@ pub fn analyze_ids(lm: &Lm, tokens: Tokens) -> Result<Analysis> {
         distances.push(d);
         gates.push(g);
     }
-    Ok(Analysis { tokens, distances, gates, gate_width, spans, nll })
+    let ppl = (nll.iter().map(|&x| f64::from(x)).sum::<f64>() / nll.len().max(1) as f64).exp();
+    Ok(Analysis { tokens, distances, gates, gate_width, spans, nll, ppl })
 }
 
 /// [`tokenize`] then [`analyze_ids`].
