@@ -2,7 +2,8 @@
 // make new-lab NAME=mylab — a new lab from the template lab, in the four places a lab touches (README, "Adding a
 // lab"): src/labs/<name>/mod.rs (the math), src/wasm/<name>.rs (the facade), www/labs/<name>.js (the page) and its
 // registry entry in www/labs/labs.json (status "live"), plus its tests: tests/<name>.rs (native),
-// tests/wasm/<name>.rs (lean wasm, a module of the one browser test binary) and tests/e2e/<name>.test.mjs. Adds
+// tests/wasm/<name>.rs (lean wasm, a module of the one browser test binary) and tests/e2e/<name>.test.mjs, and a
+// stub of its write-up docs/labs/<name>.md. Adds
 // `pub mod <name>;` to src/labs/mod.rs and src/wasm/mod.rs and `mod <name>;` to tests/wasm/main.rs. Refuses to
 // overwrite anything.
 //
@@ -45,14 +46,41 @@ const rename = (text) => text
   .replaceAll('#/_template', `#/${name}`)
   .replaceAll('paperlab-template-', `paperlab-${name}-`)
   .replaceAll('The template lab', `The ${name} lab`)
-  .replaceAll('template:', `${name}:`);
+  .replaceAll('src/wasm/_template.rs', `src/wasm/${name}.rs`)
+  .replaceAll('src/labs/_template/', `src/labs/${name}/`)
+  .replaceAll('www/labs/_template.js', `www/labs/${name}.js`)
+  .replaceAll('tests/template.rs', `tests/${name}.rs`)
+  .replaceAll("test('template:", `test('${name}:`);
 
+const doc = `docs/labs/${name}.md`;
+if (existsSync(join(ROOT, doc))) die(`${doc} exists already; pick another name`);
 for (const [from, to] of copies) {
   const out = join(ROOT, to);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, rename(readFileSync(join(ROOT, from), 'utf8')));
   console.log(`new-lab: wrote ${to}`);
 }
+
+// The write-up the registry entry and the page footer link to: a stub with the sections a lab's write-up has.
+mkdirSync(join(ROOT, 'docs/labs'), { recursive: true });
+writeFileSync(join(ROOT, doc), `# ${name} — (the paper's short title)
+
+(Authors, *Title* (venue, year, [arXiv:…](https://arxiv.org/abs/…)).) Route \`#/${name}\`; page
+\`www/labs/${name}.js\`, engine \`${pascal}Lab\` (\`src/wasm/${name}.rs\`), math \`src/labs/${name}/\`.
+
+**What it shows.** (The paper's claim, and what on the page shows it.)
+
+## The math
+
+## Models and data (what is shipped, the command that made it, deviations from the paper)
+
+## Results (ours beside the paper's numbers; only numbers checked in the paper)
+
+## Speed
+
+## Tests
+`);
+console.log(`new-lab: wrote ${doc} (a stub: fill it in)`);
 
 /** Adds `<prefix> <name>;` (`pub mod` or `mod`) to a module file after the last such line that sorts before it. */
 function addMod(file, prefix = 'pub mod') {
@@ -88,4 +116,5 @@ const at = registry.labs.findIndex((e) => e.status === 'template');
 registry.labs.splice(at < 0 ? registry.labs.length : at, 0, entry);
 writeFileSync(registryPath, `${JSON.stringify(registry, null, 2)}\n`);
 console.log(`new-lab: added "${name}" to www/labs/labs.json (fill in its title, authors, venue, paper, idea)`);
-console.log(`new-lab: next: cargo test --test ${name}; make pkg; node scripts/shoot.mjs ${name} --single; then make the math yours`);
+console.log(`new-lab: the lab is "live" at once: the site-wide e2e files (a11y, embed, exports, faults, firefox, soak, url-fuzz, ...) cover it from now on`);
+console.log(`new-lab: next: cargo test --test ${name}; make pkg WASM_OPT=0 && make vendor; node scripts/shoot.mjs ${name} --single; then make the math yours`);

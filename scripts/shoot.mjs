@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of lab pages at desktop and phone width, to look at after a change (UI.md: every lab at 1400 px
 // and 375 px). Serves the repository like the e2e tests, waits for the ready signal, prints any page or console
-// error, and writes tests/e2e/out/shoot-<lab>-<width>.png.
+// error, and writes tests/e2e/out/shoot-<lab>[-<setting>-<value>...]-<width>.png.
 //
 //   node scripts/shoot.mjs verify 'roll?lambda=0.5' [--widths 1400,375] [--single]
 //
@@ -34,7 +34,8 @@ try {
       await page.setViewportSize({ width: w, height: w < 600 ? 800 : 1000 });
       await ready(page, 120000);
       await page.waitForTimeout(300);
-      const file = join(OUT, `shoot-${r.split('?')[0].replace(/[^a-z0-9_-]/gi, '')}-${w}.png`);
+      // The settings are part of the name, so two routes of one lab do not overwrite each other.
+      const file = join(OUT, `shoot-${r.replace(/[?&=]/g, '-').replace(/[^a-z0-9_.-]/gi, '').slice(0, 80)}-${w}.png`);
       await page.screenshot({ path: file, fullPage: true });
       const status = await page.evaluate(() => document.body.dataset.status || '');
       console.log(`${r} @ ${w}px: ${file}${status === 'error' ? ' (page status: error)' : ''}`);

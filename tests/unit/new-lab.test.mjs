@@ -28,6 +28,10 @@ test('new-lab copies the template into the four places and registers the lab', (
     assert.match(readFileSync(join(dir, 'src/wasm/toylab.rs'), 'utf8'), /pub struct ToylabLab/);
     assert.match(readFileSync(join(dir, 'tests/toylab.rs'), 'utf8'), /paperlab::labs::toylab::/);
     assert.match(readFileSync(join(dir, 'tests/e2e/toylab.test.mjs'), 'utf8'), /#\/toylab\?/);
+    assert.match(readFileSync(join(dir, 'docs/labs/toylab.md'), 'utf8'), /^# toylab/, 'a write-up stub');
+    for (const f of ['www/labs/toylab.js', 'tests/wasm/toylab.rs', 'tests/e2e/toylab.test.mjs']) {
+      assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /_template|tests\/template\.rs|'template:/, `${f}: no template names left`);
+    }
     const mods = readFileSync(join(dir, 'src/labs/mod.rs'), 'utf8').split('\n').filter((l) => l.startsWith('pub mod '));
     assert.ok(mods.includes('pub mod toylab;'));
     const names = mods.map((l) => l.slice(8, -1));

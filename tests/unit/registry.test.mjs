@@ -1,5 +1,5 @@
 // The lab registry: the shipped labs.json is valid and complete; bad entries are dropped with a plain-words problem;
-// routes match case-insensitively; the page module of every live lab exists.
+// routes match case-insensitively; the page module, the e2e file and the write-up of every live lab exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ test('the shipped registry has no problems, and every routable lab has its page 
   for (const e of labs.filter(routable)) {
     assert.ok(existsSync(new URL(`../../www/labs/${e.page}`, import.meta.url)), `www/labs/${e.page} exists`);
     assert.ok(existsSync(new URL(`../e2e/${e.id}.test.mjs`, import.meta.url)), `tests/e2e/${e.id}.test.mjs exists`);
+    if (e.doc) assert.ok(existsSync(new URL(`../../${e.doc}`, import.meta.url)), `${e.id}: its write-up ${e.doc} exists`);
   }
   assert.ok(!listed(labs).some((e) => e.status === 'template'));
 });

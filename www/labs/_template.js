@@ -58,10 +58,11 @@ class TemplateLab extends LabPage {
 
   changed(prev) {
     if (!this.plot) {
-      this.plot = new CurvePlot(this.plotBox, {
+      // this.view(): destroyed with the page.
+      this.plot = this.view(new CurvePlot(this.plotBox, {
         xLabel: 'x', yLabel: 'σ(k·x)', xRange: [-5, 5], yRange: () => [0, 1],
         series: [{ key: 'y', label: 'σ(k·x)', color: 'ibp', width: 2 }],
-      });
+      }));
     }
     if (prev && prev.k !== this.values.k) this.run.cancel('k changed');
     if (this.xs) this.draw();
@@ -120,7 +121,7 @@ class TemplateLab extends LabPage {
   }
 
   fidelity() {
-    return [['model', 'σ(k·x)', 'σ(k·x)', 'a template: the same formula']];
+    return [['model', 'σ(k·x)', 'σ(k·x)', 'the same formula (a template)']];
   }
 
   exports() {

@@ -85,8 +85,11 @@ async function show() {
     slot.lab = await mod.mount(labRoot, params, entry);
   } catch (e) {
     console.warn(e);
+    // A failed dynamic import names only the page module, even when one of its imports is what failed (a
+    // library missing from www/vendor/ after a build without `make vendor`, say).
+    const imported = /dynamically imported module|importing a module script failed|error loading/i.test(String(e.message));
     labRoot.replaceChildren(h('p', { class: 'error' },
-      `This lab failed to start: ${e.message}. Reload the page; if it persists, try another browser.`));
+      `This lab failed to start: ${e.message}.${imported ? ' The page or a module it imports did not load (the browser console names the file; a site built without `make vendor` lacks www/vendor/).' : ''} Reload the page; if it persists, try another browser.`));
     document.body.dataset.ready = '1';
     document.body.dataset.status = 'error';
   }
