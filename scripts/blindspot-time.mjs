@@ -9,7 +9,7 @@
 // `make serve`); without one, a static server with those headers is started here (tests/e2e/helpers.mjs). Without
 // --threads the page is opened with `?single=1` (pkg/, one thread); with it, the threaded build (pkg-parallel/).
 // `?relaxed=0` unless --fma, so both runs use the plain SIMD kernels (with --fma: the relaxed-SIMD packages).
-import { launch, startStatic } from '../tests/e2e/helpers.mjs';
+import { timingPage } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -26,15 +26,8 @@ const steps = opt('steps', 20);
 const alpha = opt('alpha', 1);
 const beta = opt('beta', 0);
 const given = args.find((a) => /^https?:/.test(a));
-const own = given ? null : await startStatic({ isolated: true });
-const base = (given || own.url).replace(/\/+$/, '');
-const ctx = await launch();
+const { page, badge, close } = await timingPage('blindspot', { threads, fma, url: given, load: ['views'] });
 try {
-  const page = await ctx.newPage();
-  const q = `?${[threads ? '' : 'single=1', fma ? '' : 'relaxed=0'].filter(Boolean).join('&')}`;
-  await page.goto(`${base}/${q}#/blindspot`);
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 180000, state: 'attached' });
-  const badge = (await page.textContent('[data-testid=backend]')).trim();
   const r = await page.evaluate(async ([a, b, n, s]) => {
     const lab = window.paperlab.lab.lab;
     await lab.call('start', [a, b, n, s, 1, 2019]);
@@ -52,6 +45,5 @@ try {
   console.log(`  wall ${(r.wall / 1000).toFixed(1)} s, engine ${(r.engine / 1000).toFixed(1)} s`);
   console.log(`  result ${JSON.stringify(r.v)}`);
 } finally {
-  await ctx.close();
-  await own?.close();
+  await close();
 }

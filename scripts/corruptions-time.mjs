@@ -8,31 +8,16 @@
 // those headers is started here (tests/e2e/helpers.mjs). Without --threads the page is opened with
 // `?single=1` (pkg/, one thread); with it, the threaded build (pkg-parallel/) must exist. `?relaxed=0` always (the
 // corruptions use no FMA kernel). Prints one line per corruption and the total, in ms.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startStatic } from '../tests/e2e/helpers.mjs';
+import { timingPage } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const threads = args.includes('--threads');
 const ri = args.indexOf('--runs');
 const runs = ri >= 0 ? Number(args[ri + 1]) : 5;
 const given = args.find((a) => /^https?:/.test(a));
-const own = given ? null : await startStatic({ isolated: true });
-const base = (given || own.url).replace(/\/+$/, '');
-const dir = mkdtempSync(join(tmpdir(), 'paperlab-time-'));
-const ctx = await chromium.launchPersistentContext(dir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+// The frost row needs the frost pictures, which the page fetches on first use: load them first.
+const { page, badge, close } = await timingPage('corruptions?photo=astronaut&seed=1', { threads, url: given, load: ['frost'] });
 try {
-  const page = await ctx.newPage();
-  const q = threads ? '?relaxed=0' : '?single=1&relaxed=0';
-  await page.goto(`${base}/${q}#/corruptions?photo=astronaut&seed=1`);
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 180000, state: 'attached' });
-  const badge = await page.textContent('[data-testid=backend]');
   const rows = [];
   for (let r = 0; r < runs; r++) {
     if (r > 0) await page.evaluate((s) => window.paperlab.lab.set({ seed: s }), r + 1);
@@ -48,7 +33,5 @@ try {
   const totals = rows.map((x) => x.reduce((a, b) => a + b, 0));
   console.log(`  total              ${med(totals).toFixed(1)} (min ${Math.min(...totals).toFixed(1)}, max ${Math.max(...totals).toFixed(1)})`);
 } finally {
-  await ctx.close();
-  rmSync(dir, { recursive: true, force: true });
-  await own?.close();
+  await close();
 }

@@ -8,7 +8,7 @@
 // those headers is started here (tests/e2e/helpers.mjs). Without --threads the page is opened with `?single=1`
 // (pkg/, one thread); with it, the threaded build on every core. `?relaxed=0` unless --fma. Outside `make test`;
 // `make bench` runs it on 1 and 2 threads.
-import { launch, startStatic } from '../tests/e2e/helpers.mjs';
+import { timingPage } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const threads = args.includes('--threads');
@@ -17,15 +17,8 @@ const ri = args.indexOf('--rounds');
 const rounds = ri < 0 ? 21 : Number(args[ri + 1]);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number, got ${args[ri + 1]}`);
 const given = args.find((a) => /^https?:/.test(a));
-const own = given ? null : await startStatic({ isolated: true });
-const base = (given || own.url).replace(/\/+$/, '');
-const ctx = await launch();
+const { page, badge, close } = await timingPage('roll', { threads, fma, url: given });
 try {
-  const page = await ctx.newPage();
-  const q = `?${[threads ? '' : 'single=1', fma ? '' : 'relaxed=0'].filter(Boolean).join('&')}`;
-  await page.goto(`${base}/${q}#/roll`);
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 180000, state: 'attached' });
-  const badge = (await page.textContent('[data-testid=backend]')).trim();
   const r = await page.evaluate(async (R) => {
     const lab = window.paperlab.lab.lab;
     const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
@@ -42,6 +35,5 @@ try {
   console.log(`  ROLL training step, 200 points: ${r.step.toFixed(2)} ms`);
   console.log(`  exact margins of one digit (roll-2, 785-row pass): ${r.digit.toFixed(1)} ms`);
 } finally {
-  await ctx.close();
-  await own?.close();
+  await close();
 }

@@ -265,3 +265,38 @@ export function splitTableWords() {
   }
   return out;
 }
+
+/**
+ * For the browser timing scripts (scripts/*-time.mjs): opens `#/<route>` once ready, on the server `url` (one with
+ * COOP/COEP; without one a static server is started here), with `?single=1` unless `threads` and `?relaxed=0`
+ * unless `fma`; `load` names the lazy sets (www/ui/lazy.js) to fetch first: their `[data-testid=<name>-load]` is
+ * pressed and `#lab[data-<name>-status]` awaited. Returns `{ page, badge, close() }`.
+ */
+export async function timingPage(route, { threads = false, fma = false, url, load = [] } = {}) {
+  const own = url ? null : await startStatic({ isolated: true });
+  const base = (url || own.url).replace(/\/+$/, '');
+  const ctx = await launch();
+  const close = async () => {
+    await ctx.close();
+    await own?.close();
+  };
+  try {
+    const page = await ctx.newPage();
+    const q = `?${[threads ? '' : 'single=1', fma ? '' : 'relaxed=0'].filter(Boolean).join('&')}`;
+    await page.goto(`${base}/${q}#/${route}`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 180000, state: 'attached' });
+    for (const name of load) {
+      await page.click(`[data-testid=${name}-load]`);
+      await page.waitForFunction((n) => {
+        const st = document.getElementById('lab').dataset[`${n}Status`];
+        if (st === 'error') throw new Error(`${n} did not load`);
+        return st === 'done';
+      }, name, { timeout: 180000 });
+    }
+    const badge = (await page.textContent('[data-testid=backend]')).trim();
+    return { page, badge, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
