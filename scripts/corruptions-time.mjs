@@ -2,7 +2,7 @@
 // per corruption, its five severities), and the worker-side time of each call is what is reported (median over
 // runs, each run a new seed). The photo is astronaut.png, which the page fits to 224 x 224 (ImageNet-C's size).
 //
-//   node scripts/corruptions-time.mjs [--threads] [--runs N] [URL]
+//   node scripts/corruptions-time.mjs [--threads] [--fma] [--runs N] [URL]
 //
 // URL: a server of the repository with COOP/COEP headers (e.g. `make serve`); without one, a static server with
 // those headers is started here (tests/e2e/helpers.mjs). Without --threads the page is opened with
@@ -12,11 +12,13 @@ import { timingPage } from '../tests/e2e/helpers.mjs';
 
 const args = process.argv.slice(2);
 const threads = args.includes('--threads');
+// --fma: the relaxed-SIMD packages (the corruptions use no FMA kernel, so only which package loads changes).
+const fma = args.includes('--fma');
 const ri = args.indexOf('--runs');
 const runs = ri >= 0 ? Number(args[ri + 1]) : 5;
 const given = args.find((a) => /^https?:/.test(a));
 // The frost row needs the frost pictures, which the page fetches on first use: load them first.
-const { page, badge, close } = await timingPage('corruptions?photo=astronaut&seed=1', { threads, url: given, load: ['frost'] });
+const { page, badge, close } = await timingPage('corruptions?photo=astronaut&seed=1', { threads, fma, url: given, load: ['frost'] });
 try {
   const rows = [];
   for (let r = 0; r < runs; r++) {
