@@ -1,9 +1,9 @@
 """Reference outputs of the PyPI package `imagecorruptions` 1.1.2 for tests/corruptions_match.rs.
 
 Run (own venv, outside `make test`):
-    python3 -m venv /tmp/venv-corr && /tmp/venv-corr/bin/pip install -r scripts/requirements-corruptions.txt
-    /tmp/venv-corr/bin/python scripts/corruptions_reference.py tests/fixtures/corruptions
-    /tmp/venv-corr/bin/python scripts/corruptions_reference.py --time     # the 15 x 5 grid's time, one run
+    python3 -m venv .venv-corr && .venv-corr/bin/pip install -r scripts/requirements-corruptions.txt
+    .venv-corr/bin/python scripts/corruptions_reference.py tests/fixtures/corruptions
+    .venv-corr/bin/python scripts/corruptions_reference.py --time     # the 15 x 5 grid's time, one run
 
 Writes, for each case (a small crop or downscale of a photo shipped in www/data/photos/):
   <case>/input.png                          the clean input (RGB, or L for the grayscale case)
