@@ -8,7 +8,7 @@
 // the test, serves its page on WASM_BINDGEN_TEST_ADDRESS and waits), and Firefox opens that page, driven over
 // WebDriver BiDi by puppeteer-core, as the e2e Firefox test does. The page writes the harness output into
 // `#output`; it is printed here, and the exit code is 0 only for "test result: ok". Firefox: $FIREFOX or
-// /usr/bin/firefox-esr. Timeout: WASM_BINDGEN_TEST_TIMEOUT seconds per binary (default 600).
+// /usr/bin/firefox-esr. Timeout for the whole binary: WASM_FIREFOX_TIMEOUT seconds (default 600).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ if (!existsSync(firefox)) {
   console.error(`wasm-test-firefox: no Firefox at ${firefox} (scripts/setup.sh --browser installs firefox-esr)`);
   process.exit(1);
 }
-const timeoutS = Number(process.env.WASM_BINDGEN_TEST_TIMEOUT) > 0 ? Number(process.env.WASM_BINDGEN_TEST_TIMEOUT) * 5 : 600;
+const timeoutS = Number(process.env.WASM_FIREFOX_TIMEOUT) > 0 ? Number(process.env.WASM_FIREFOX_TIMEOUT) : 600;
 
 const port = await new Promise((ok, fail) => {
   const s = createServer().listen(0, '127.0.0.1', () => {

@@ -6,7 +6,7 @@
 // run) only when asked for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBrowser, stopBrowser, open, ready, labValues, shot } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot, damageFiles } from './helpers.mjs';
 
 let srv;
 let ctx;
@@ -106,16 +106,11 @@ test('blindspot: the first view fetches no network or digits; a setting fetches 
 test('blindspot: a damaged network is named in the live views\' box, and a retry works', async () => {
   const { page, errors } = await open(ctx, lab(''));
   await ready(page, 90000);
-  await page.context().route('**/cnn-natural.safetensors', async (route) => {
-    const res = await route.fetch();
-    const body = Buffer.from(await res.body());
-    body[body.length >> 1] ^= 0x40;
-    await route.fulfill({ response: res, body });
-  });
+  const damaged = await damageFiles(page.context(), '**/cnn-natural.safetensors');
   await page.click('[data-testid=views-load]');
   await page.waitForSelector('#lab[data-views-status="error"]', { timeout: 60000 });
   assert.match(await page.textContent('[data-testid=views-error]'), /^Could not load the three networks and the test digits: .*www\/models\/blindspot\/cnn-natural\.safetensors is damaged or out of date/);
-  await page.context().unroute('**/cnn-natural.safetensors');
+  await damaged.stop();
   await page.click('[data-testid=views-load]');
   await page.waitForSelector('#lab[data-views-status="done"]', { timeout: 60000 });
   await page.waitForFunction(() => /^Digit 1, label 5/.test(document.querySelector('[data-testid=example]').textContent), null, { timeout: 60000 });

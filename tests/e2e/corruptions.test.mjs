@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { startBrowser, stopBrowser, open, ready, labValues, shot, ROOT } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, shot, ROOT, damageFiles } from './helpers.mjs';
 
 let srv;
 let ctx;
@@ -241,16 +241,11 @@ test('corruptions: a lazy file that fails to download is explained in the page a
 test('corruptions: a damaged model is named in the digit player\'s box', { timeout: 300000 }, async () => {
   const { page, errors } = await open(ctx, lab(''));
   await ready(page, 120000);
-  await page.context().route('**/mlp-crownibp.safetensors', async (route) => {
-    const res = await route.fetch();
-    const body = Buffer.from(await res.body());
-    body[body.length >> 1] ^= 0x40;
-    await route.fulfill({ response: res, body });
-  });
+  const damaged = await damageFiles(page.context(), '**/mlp-crownibp.safetensors');
   await page.click('[data-testid=digits-load]');
   await page.waitForSelector('#lab[data-digits-status="error"]', { timeout: 60000 });
   assert.match(await text(page, 'digits-error'), /^Could not load the digits and the three models: www\/models\/verify\/mlp-crownibp\.safetensors is damaged or out of date/);
-  await page.context().unroute('**/mlp-crownibp.safetensors');
+  await damaged.stop();
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -8,7 +8,7 @@
 // The lab list comes from the registry, so a new lab is covered as soon as it is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBrowser, stopBrowser, open, ready, labValues, liveLabs, labSpec, settle } from './helpers.mjs';
+import { startBrowser, stopBrowser, open, ready, labValues, liveLabs, labSpec, settle, damageFiles } from './helpers.mjs';
 
 const LIVE = liveLabs();
 
@@ -113,15 +113,8 @@ for (const id of LIVE) {
 for (const id of LIVE) {
   test(`faults: ${id} names a damaged shipped file`, async (t) => {
     const { page, errors } = await open(ctx, `${srv.plain}/#/${id}`);
-    const damaged = [];
+    const damaged = await damageFiles(page.context(), '**/*.safetensors');
     try {
-      await page.context().route('**/*.safetensors', async (route) => {
-        const res = await route.fetch();
-        const body = Buffer.from(await res.body());
-        body[body.length >> 1] ^= 0x40;
-        damaged.push(new URL(route.request().url()).pathname);
-        await route.fulfill({ response: res, body });
-      });
       await ready(page, 90000);
       // A lab that loads its models on first use (www/ui/lazy.js): ask for every lazy set.
       for (const b of await page.$$('[data-testid$="-load"]')) if (await b.isVisible()) await b.click();
@@ -136,7 +129,7 @@ for (const id of LIVE) {
       assert.ok(named, `${id}: the message names one of ${damaged.join(', ')}`);
       assert.deepEqual(errors.filter((e) => !/damaged or out of date/.test(e)), []);
     } finally {
-      await page.context().unroute('**/*.safetensors');
+      await damaged.stop();
       await page.close();
     }
   });

@@ -300,3 +300,18 @@ export async function timingPage(route, { threads = false, fma = false, url, loa
     throw e;
   }
 }
+
+/** Serves every file of the context that matches `glob` with one byte flipped in its middle (same size, so only the
+ *  checksum check can tell). Returns the list of URL paths damaged so far; `stop()` removes the route. */
+export async function damageFiles(ctx, glob) {
+  const damaged = [];
+  await ctx.route(glob, async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length >> 1] ^= 0x40;
+    damaged.push(new URL(route.request().url()).pathname);
+    await route.fulfill({ response: res, body });
+  });
+  damaged.stop = () => ctx.unroute(glob);
+  return damaged;
+}
