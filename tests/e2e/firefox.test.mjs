@@ -61,7 +61,7 @@ for (const id of LIVE) {
   test(`firefox: ${id} loads, and its main control moves its setting`, { timeout: 300000 }, async (t) => {
     const { page, all } = await open(`${srv.isolated}/#/${id}`);
     try {
-      // Known, not yet diagnosed: in 1 of 4 full runs one lab's page (onlstm) never became ready in headless
+      // Known, not yet diagnosed: in one of four full e2e runs two labs (onlstm, molecules) never became ready in headless
       // Firefox while it did in Chromium. One reload is allowed and reported as a diagnostic, so the hang is
       // visible in the test output without failing the suite; a second hang fails.
       try {
