@@ -237,6 +237,8 @@ bench: build
 	echo "== native kernels (conv2d, softmax, layer norm; docs/bench.md), 1 thread, then all threads"
 	cargo run --release --example kernels_native | tee bench-out/kernels-native.txt
 	cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
+	echo "== the ndarray boundary of nn/ against the kernels called directly (README, Shapes)"
+	cargo run --release --example nd_boundary | tee bench-out/nd-boundary.txt
 	echo "== browser (headless Chromium)"
 	node scripts/bench-browser.mjs --native bench-out/native.txt --native-parallel bench-out/native-parallel.txt $(BENCH_ARGS)
 	echo "== corruptions: the 15 x 5 grid on 224x224, native and in the browser, 1 thread then all threads (docs/labs/corruptions.md)"

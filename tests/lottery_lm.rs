@@ -4,10 +4,10 @@
 
 mod common;
 use common::check_grad;
+use ndarray::{aview1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
 use paperlab::labs::lottery::text::{LmConfig, TextTask};
 use paperlab::labs::lottery::{Imp, ImpConfig, Mode};
-use paperlab::nn::flat::{lstm_backward, lstm_forward};
-use paperlab::nn::lstm::LstmDims;
+use paperlab::nn::lstm::{lstm_backward, lstm_forward, LstmCache, LstmDims};
 use paperlab::nn::prune::survivors;
 use paperlab::nn::Rng;
 
@@ -17,6 +17,19 @@ fn rv(rng: &mut Rng, n: usize, s: f32) -> Vec<f32> {
 
 fn proj(y: &[f32], r: &[f32]) -> f64 {
     y.iter().zip(r).map(|(a, b)| *a as f64 * *b as f64).sum()
+}
+
+/// `lstm_forward` on flat buffers with the sizes of `d`; returns the hidden states flat (T*B*H) and the cache.
+fn fwd(x: &[f32], wi: &[f32], wh: &[f32], b: &[f32], d: LstmDims) -> (Vec<f32>, LstmCache) {
+    let g = 4 * d.h;
+    let (hs, c) = lstm_forward(
+        ArrayView3::from_shape((d.t, d.b, d.e), x).unwrap(),
+        ArrayView2::from_shape((g, d.e), wi).unwrap(),
+        ArrayView2::from_shape((g, d.h), wh).unwrap(),
+        aview1(b),
+    )
+    .unwrap();
+    (hs.iter().copied().collect(), c)
 }
 
 #[test]
@@ -30,18 +43,30 @@ fn lstm_backward_matches_finite_differences() {
     let bias = rv(&mut rng, g, 0.5);
     // L = sum r * h over every step, so every step's hidden state receives a gradient.
     let r = rv(&mut rng, d.t * d.b * d.h, 1.0);
-    let (_, cache) = lstm_forward(&x, &w_ih, &w_hh, &bias, d).unwrap();
+    let (_, cache) = fwd(&x, &w_ih, &w_hh, &bias, d);
     let (mut dwi, mut dwh, mut db) = (vec![0.0; w_ih.len()], vec![0.0; w_hh.len()], vec![0.0; g]);
-    let dx = lstm_backward(&r, &cache, &w_ih, &w_hh, &mut dwi, &mut dwh, &mut db).unwrap();
+    let dx: Vec<f32> = lstm_backward(
+        ArrayView3::from_shape((d.t, d.b, d.h), &r).unwrap(),
+        &cache,
+        ArrayView2::from_shape((g, d.e), &w_ih).unwrap(),
+        ArrayView2::from_shape((g, d.h), &w_hh).unwrap(),
+        ArrayViewMut2::from_shape((g, d.e), &mut dwi).unwrap(),
+        ArrayViewMut2::from_shape((g, d.h), &mut dwh).unwrap(),
+        ArrayViewMut1::from(&mut db[..]),
+    )
+    .unwrap()
+    .iter()
+    .copied()
+    .collect();
     let all = |n: usize| (0..n).collect::<Vec<_>>();
-    let f = |x: &[f32], wi: &[f32], wh: &[f32], b: &[f32]| proj(&lstm_forward(x, wi, wh, b, d).unwrap().0, &r);
+    let f = |x: &[f32], wi: &[f32], wh: &[f32], b: &[f32]| proj(&fwd(x, wi, wh, b, d).0, &r);
     check_grad("lstm dx", &mut |v| f(v, &w_ih, &w_hh, &bias), &x, &dx, &all(x.len()), 1e-2, 2e-3, 2e-3, 0.0);
     check_grad("lstm dW_ih", &mut |v| f(&x, v, &w_hh, &bias), &w_ih, &dwi, &all(w_ih.len()), 1e-2, 2e-3, 2e-3, 0.0);
     check_grad("lstm dW_hh", &mut |v| f(&x, &w_ih, v, &bias), &w_hh, &dwh, &all(w_hh.len()), 1e-2, 2e-3, 2e-3, 0.0);
     check_grad("lstm dbias", &mut |v| f(&x, &w_ih, &w_hh, v), &bias, &db, &all(g), 1e-2, 2e-3, 2e-3, 0.0);
     // A single step has no recurrence: h = o tanh(i g) from the bias alone when x = 0.
     let d1 = LstmDims { t: 1, b: 1, e: 1, h: 1 };
-    let (h1, _) = lstm_forward(&[0.0], &[0.0; 4], &[0.0; 4], &[0.0, 0.0, 1.0, 0.0], d1).unwrap();
+    let (h1, _) = fwd(&[0.0], &[0.0; 4], &[0.0; 4], &[0.0, 0.0, 1.0, 0.0], d1);
     let want = 0.5 * (0.5 * 1.0f32.tanh()).tanh();
     assert!((h1[0] - want).abs() < 1e-7, "{} vs {want}", h1[0]);
 }
@@ -59,7 +84,8 @@ fn language_model_gradient_matches_finite_differences() {
     let v = task.v();
     let inp: Vec<u8> = (0..12).map(|i| ((i * 5) % v) as u8).collect();
     let tgt: Vec<u8> = (0..12).map(|i| ((i * 3 + 1) % v) as u8).collect();
-    let (_, g) = task.loss(&inp, &tgt, 2, true).unwrap();
+    let (inp2, tgt2) = (ArrayView2::from_shape((6, 2), &inp).unwrap(), ArrayView2::from_shape((6, 2), &tgt).unwrap());
+    let (_, g) = task.loss(inp2, tgt2, true).unwrap();
     let g = g.unwrap();
     for t in 0..6 {
         let n = task.p[t].len();
@@ -68,7 +94,7 @@ fn language_model_gradient_matches_finite_differences() {
         check_grad(&format!("LM parameter {t}"), &mut |w| {
             let mut tt = base.clone();
             tt.p[t] = w.to_vec();
-            tt.loss(&inp, &tgt, 2, false).unwrap().0 as f64
+            tt.loss(inp2, tgt2, false).unwrap().0 as f64
         }, &task.p[t], &g[t], &idx, 1e-2, 2e-4, 2e-3, 0.0);
     }
     // Embedding rows of characters that never occur in the input get no gradient.

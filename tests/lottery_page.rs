@@ -4,9 +4,13 @@
 //!   random weights round by round (brute force);
 //! - the shipped mask file read by `RoundMasks` equals a hand-rolled reading of its bytes (the page's old reader),
 //!   and each level keeps the rule's count;
-//! - the page's settings map to the engine's configuration as the page did (rates, rewinding, evaluation interval).
+//! - the page's settings map to the engine's configuration as the page did (rates, rewinding, evaluation interval);
+//! - the mask pictures the engine paints equal a per-pixel reading of the tile layout and the colour ramp.
 
-use paperlab::labs::lottery::page::{imp_config, plan_view, units_from_keep, PageSettings, Rewind, RoundMasks, Setting, SHIPPED_VOCAB};
+use ndarray::{aview1, ArrayView2};
+use paperlab::labs::lottery::page::{
+    imp_config, mask_summary, mask_tiles_rgba, plan_view, share_rgba, units_from_keep, MaskPalette, PageSettings, Rewind, RoundMasks, Setting, SHIPPED_VOCAB,
+};
 use paperlab::labs::lottery::text::{LmConfig, TextTask};
 use paperlab::labs::lottery::{Mode, Role, Stop, Task};
 use paperlab::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
@@ -235,4 +239,71 @@ fn mask_summaries_count_by_brute_force() {
     }
     assert!(paperlab::labs::lottery::page::mask_summary(&[1; 10], 300, 28, 4).is_err());
     assert!(paperlab::labs::lottery::page::mask_summary(&vec![1; 300 * 784], 300, 28, 14).is_err());
+}
+
+const PAL: MaskPalette = MaskPalette { ink: [0, 110, 80], background: [236, 238, 242], gap: [255, 255, 254] };
+
+#[test]
+fn mask_picture_is_the_tile_layout_pixel_by_pixel() {
+    // The shipped mask of level 3 (300 units of 28 x 28), and a small odd case: 7 units of 3 x 3 in rows of 3
+    // (the last row part-filled).
+    let rm = RoundMasks::from_bytes(MASKS_GZ).unwrap();
+    let (m, _) = rm.at(3);
+    let mut rng = Rng::new(4);
+    let small: Vec<u8> = (0..7 * 9).map(|_| (rng.uniform() < 0.5) as u8).collect();
+    for (mask, units, side, cols) in [(&m, rm.units, 28usize, 20usize), (&small, 7, 3, 3)] {
+        let img = mask_tiles_rgba(ArrayView2::from_shape((units, side * side), mask).unwrap(), side, cols, &PAL).unwrap();
+        let rows = units.div_ceil(cols);
+        assert_eq!(img.dim(), (rows * (side + 1) + 1, cols * (side + 1) + 1, 4));
+        let mut bad = 0;
+        for ((y, x, k), &v) in img.indexed_iter() {
+            // Independent reading: pixel (y, x) is gap unless it lies inside tile (ty, tx) at (ry, rx) < side.
+            let want = if k == 3 {
+                255
+            } else if y == 0 || x == 0 || (y - 1) % (side + 1) == side || (x - 1) % (side + 1) == side {
+                PAL.gap[k]
+            } else {
+                let (ty, ry, tx, rx) = ((y - 1) / (side + 1), (y - 1) % (side + 1), (x - 1) / (side + 1), (x - 1) % (side + 1));
+                let u = ty * cols + tx;
+                if u >= units {
+                    PAL.gap[k]
+                } else if mask[u * side * side + ry * side + rx] != 0 {
+                    PAL.ink[k]
+                } else {
+                    PAL.background[k]
+                }
+            };
+            if v != want && bad < 5 {
+                println!("side {side}: pixel ({y}, {x}) channel {k} is {v}, expected {want}");
+            }
+            bad += (v != want) as usize;
+        }
+        assert_eq!(bad, 0, "{bad} wrong bytes in the {side} x {side} tile picture");
+    }
+    assert!(mask_tiles_rgba(ArrayView2::from_shape((2, 8), &[0u8; 16]).unwrap(), 3, 2, &PAL).is_err(), "rows that are not side² long");
+    assert!(mask_tiles_rgba(ArrayView2::from_shape((1, 9), &[0u8; 9]).unwrap(), 3, 0, &PAL).is_err(), "no columns");
+    assert!(MaskPalette::from_bytes(&[1, 2, 3]).is_err());
+    assert_eq!(MaskPalette::from_bytes(&[0, 110, 80, 236, 238, 242, 255, 255, 254]).unwrap(), PAL);
+}
+
+#[test]
+fn share_picture_follows_the_square_root_ramp() {
+    let rm = RoundMasks::from_bytes(MASKS_GZ).unwrap();
+    let (m, _) = rm.at(5);
+    let s = mask_summary(&m, rm.units, 28, 4).unwrap();
+    let share = ArrayView2::from_shape((28, 28), &s.pixel_share).unwrap();
+    let img = share_rgba(share, &PAL);
+    for ((y, x), &v) in share.indexed_iter() {
+        for k in 0..3 {
+            // The page's old formula: round(bg + (ink - bg) sqrt(share)), in f64.
+            let want = (PAL.background[k] as f64 + (PAL.ink[k] as f64 - PAL.background[k] as f64) * (v as f64).sqrt()).round();
+            assert_eq!(img[[y, x, k]] as f64, want, "pixel ({y}, {x}) channel {k}, share {v}");
+        }
+        assert_eq!(img[[y, x, 3]], 255);
+    }
+    // The ends of the ramp, and values outside [0, 1] clamped.
+    let ends = share_rgba(aview1(&[0.0f32, 1.0, f32::NAN, 7.0, -1.0]).insert_axis(ndarray::Axis(0)), &PAL);
+    for (j, want) in [PAL.background, PAL.ink, PAL.background, PAL.ink, PAL.background].iter().enumerate() {
+        assert_eq!([ends[[0, j, 0]], ends[[0, j, 1]], ends[[0, j, 2]]], *want, "share end {j}");
+    }
 }

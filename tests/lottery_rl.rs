@@ -3,6 +3,7 @@
 
 mod common;
 use common::check_grad;
+use ndarray::ArrayView2;
 use paperlab::labs::lottery::cartpole::{dynamics, pg_loss_grad, terminal, CartPole, CartPoleTask, RlConfig, MAX_STEPS, THETA_LIMIT};
 use paperlab::labs::lottery::{Imp, ImpConfig, Mode};
 use paperlab::nn::prune::survivors;
@@ -73,12 +74,14 @@ fn policy_gradient_loss_matches_finite_differences() {
     let acts: Vec<usize> = (0..t).map(|i| (i * 7 % 3 == 1) as usize).collect();
     let rets: Vec<f64> = (0..t).map(|i| 10.0 + 7.0 * i as f64).collect();
     let cfg = RlConfig { entropy_coef: 0.05, ..RlConfig::default() };
-    let (_, dz) = pg_loss_grad(&z, &acts, &rets, &cfg);
+    let pg = |zz: &[f32]| pg_loss_grad(ArrayView2::from_shape((t, 3), zz).unwrap(), &acts, &rets, &cfg).unwrap();
+    let (_, dz) = pg(&z);
+    let dz = dz.into_raw_vec_and_offset().0;
     // The advantages depend on the value outputs, but the loss treats them as constants: check the logits' gradient
     // with the values fixed, and the values' gradient through the value term alone (the policy term then also moves,
     // so compare it with the value loss only).
     let idx: Vec<usize> = (0..t).flat_map(|i| [3 * i, 3 * i + 1]).collect();
-    check_grad("policy logits", &mut |zz| pg_loss_grad(zz, &acts, &rets, &cfg).0 as f64, &z, &dz, &idx, 1e-2, 1e-4, 1e-3, 0.0);
+    check_grad("policy logits", &mut |zz| pg(zz).0 as f64, &z, &dz, &idx, 1e-2, 1e-4, 1e-3, 0.0);
     let vloss = |zz: &[f32]| -> f64 {
         (0..t).map(|i| {
             let d = zz[3 * i + 2] as f64 - rets[i] / 100.0;

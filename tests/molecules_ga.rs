@@ -2,6 +2,7 @@
 //! discriminator's gradient against finite differences in f64, the adaptive-beta rule, and bit-identical runs for
 //! a seed. The chemistry here is `StandInChemistry` (NOT chemistry: string counts), since RDKit runs in the page.
 
+use ndarray::{aview1, ArrayView2};
 use paperlab::labs::molecules::discriminator::{bce_forward_backward, loss_grad, DiscParams, Discriminator, HIDDEN};
 use paperlab::labs::molecules::ga::{mutate, replace_probability, run_generation, Ga, GaConfig, StandInChemistry, MUTATION_ALPHABET};
 use paperlab::labs::molecules::selfies::{decode, split_selfies};
@@ -96,7 +97,7 @@ fn discriminator_gradient_matches_finite_differences() {
     let b = 9;
     let x: Vec<f32> = (0..b * inputs).map(|_| rng.normal()).collect();
     let y: Vec<f32> = (0..b).map(|i| (i % 2) as f32).collect();
-    let (loss, g) = loss_grad(&d.params, None, &x, &y, inputs).unwrap();
+    let (loss, g) = loss_grad(&d.params, None, ArrayView2::from_shape((b, inputs), &x).unwrap(), aview1(&y)).unwrap();
     assert!((loss as f64 - loss64(&d.params, &x, &y, inputs)).abs() < 1e-5);
     let h = 1e-3f32;
     let mut worst = 0.0f64;
@@ -123,7 +124,7 @@ fn discriminator_gradient_matches_finite_differences() {
 
 #[test]
 fn bce_matches_closed_form() {
-    let (l, d) = bce_forward_backward(&[0.25, 0.9], &[1.0, 0.0]);
+    let (l, d) = bce_forward_backward(aview1(&[0.25, 0.9]), aview1(&[1.0, 0.0])).unwrap();
     let want = -(0.25f64.ln() + 0.1f64.ln()) / 2.0;
     assert!((l as f64 - want).abs() < 1e-6);
     assert!((d[0] as f64 - (-1.0 / 0.25 / 2.0)).abs() < 1e-5 && (d[1] as f64 - (1.0 / 0.1 / 2.0)).abs() < 1e-4);
@@ -137,7 +138,7 @@ fn discriminator_learns_to_separate_two_clusters() {
     let b = 64;
     let x: Vec<f32> = (0..b * inputs).map(|i| rng.normal() * 0.5 + if (i / inputs) % 2 == 0 { 1.5 } else { -1.5 }).collect();
     let y: Vec<f32> = (0..b).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
-    let losses = d.train(&x, &y, 300).unwrap();
+    let losses = d.train(ArrayView2::from_shape((b, inputs), &x).unwrap(), aview1(&y), 300).unwrap();
     println!("BCE {:.4} -> {:.4}", losses[0], losses[losses.len() - 1]);
     assert!(losses[losses.len() - 1] < 0.5 * losses[0], "loss {} -> {}", losses[0], losses[losses.len() - 1]);
 }

@@ -6,7 +6,8 @@
 mod common;
 use common::{assert_close, check_grad};
 use paperlab::kernels::cumax::{cumax_backward, cumax_naive, cumax_rows};
-use paperlab::labs::onlstm::cell::{onlstm_backward, onlstm_forward, OnDims};
+use ndarray::{aview1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
+use paperlab::labs::onlstm::cell::{onlstm_backward, onlstm_forward, OnCache, OnDims};
 use paperlab::labs::onlstm::grammar::{corpus, word_id, Tree, MAX_WORDS, MIN_WORDS, VOCAB};
 use paperlab::labs::onlstm::model::{batch_tokens, Lm, LmConfig};
 use paperlab::labs::onlstm::parse::{left_branching, mean_f1, parse_spans, right_branching, sentence_f1};
@@ -97,6 +98,20 @@ fn cumax_backward_matches_fd() {
     );
 }
 
+/// `onlstm_forward` on flat buffers with the sizes of `d` (the test's oracle code works on flat vectors).
+fn fwd(x: &[f32], wi: &[f32], wh: &[f32], bi: &[f32], d: OnDims) -> (Vec<f32>, OnCache) {
+    let g = d.gates();
+    let (hs, c) = onlstm_forward(
+        ArrayView3::from_shape((d.t, d.b, d.e), x).unwrap(),
+        ArrayView2::from_shape((g, d.e), wi).unwrap(),
+        ArrayView2::from_shape((g, d.h), wh).unwrap(),
+        aview1(bi),
+        d.chunk,
+    )
+    .unwrap();
+    (hs.iter().copied().collect(), c)
+}
+
 #[test]
 fn onlstm_cell_backward_matches_fd() {
     let mut rng = Rng::new(5);
@@ -108,15 +123,27 @@ fn onlstm_cell_backward_matches_fd() {
         let wh = rv(&mut rng, g * h, 0.8);
         let bi = rv(&mut rng, g, 0.5);
         let r = rv(&mut rng, d.t * d.b * h, 1.0);
-        let (_, cache) = onlstm_forward(&x, &wi, &wh, &bi, d).unwrap();
+        let (_, cache) = fwd(&x, &wi, &wh, &bi, d);
         let (mut dwi, mut dwh, mut db) = (vec![0.0; wi.len()], vec![0.0; wh.len()], vec![0.0; bi.len()]);
-        let dx = onlstm_backward(&r, &cache, &wi, &wh, &mut dwi, &mut dwh, &mut db).unwrap();
+        let dx: Vec<f32> = onlstm_backward(
+            ArrayView3::from_shape((d.t, d.b, h), &r).unwrap(),
+            &cache,
+            ArrayView2::from_shape((g, d.e), &wi).unwrap(),
+            ArrayView2::from_shape((g, h), &wh).unwrap(),
+            ArrayViewMut2::from_shape((g, d.e), &mut dwi).unwrap(),
+            ArrayViewMut2::from_shape((g, h), &mut dwh).unwrap(),
+            ArrayViewMut1::from(&mut db[..]),
+        )
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
         let all = |n: usize| (0..n).collect::<Vec<_>>();
         let what = |s: &str| format!("onlstm C={chunk} H={h} {s}");
-        check_grad(&what("dx"), &mut |v| proj(&onlstm_forward(v, &wi, &wh, &bi, d).unwrap().0, &r), &x, &dx, &all(x.len()), 1e-2, 1e-4, 2e-3, 0.0);
-        check_grad(&what("dW_ih"), &mut |v| proj(&onlstm_forward(&x, v, &wh, &bi, d).unwrap().0, &r), &wi, &dwi, &all(wi.len()), 1e-2, 1e-4, 2e-3, 0.0);
-        check_grad(&what("dW_hh"), &mut |v| proj(&onlstm_forward(&x, &wi, v, &bi, d).unwrap().0, &r), &wh, &dwh, &all(wh.len()), 1e-2, 1e-4, 2e-3, 0.0);
-        check_grad(&what("dbias"), &mut |v| proj(&onlstm_forward(&x, &wi, &wh, v, d).unwrap().0, &r), &bi, &db, &all(bi.len()), 1e-2, 1e-4, 2e-3, 0.0);
+        check_grad(&what("dx"), &mut |v| proj(&fwd(v, &wi, &wh, &bi, d).0, &r), &x, &dx, &all(x.len()), 1e-2, 1e-4, 2e-3, 0.0);
+        check_grad(&what("dW_ih"), &mut |v| proj(&fwd(&x, v, &wh, &bi, d).0, &r), &wi, &dwi, &all(wi.len()), 1e-2, 1e-4, 2e-3, 0.0);
+        check_grad(&what("dW_hh"), &mut |v| proj(&fwd(&x, &wi, v, &bi, d).0, &r), &wh, &dwh, &all(wh.len()), 1e-2, 1e-4, 2e-3, 0.0);
+        check_grad(&what("dbias"), &mut |v| proj(&fwd(&x, &wi, &wh, v, d).0, &r), &bi, &db, &all(bi.len()), 1e-2, 1e-4, 2e-3, 0.0);
     }
 }
 
@@ -130,7 +157,7 @@ fn onlstm_gates_follow_the_paper() {
     let wi = rv(&mut rng, g * 2, 1.0);
     let wh = vec![0.0; g * 4];
     let bi = rv(&mut rng, g, 1.0);
-    let (hs, cache) = onlstm_forward(&x, &wi, &wh, &bi, d).unwrap();
+    let (hs, cache) = fwd(&x, &wi, &wh, &bi, d);
     let a: Vec<f64> = (0..g).map(|k| bi[k] as f64 + wi[2 * k] as f64 * x[0] as f64 + wi[2 * k + 1] as f64 * x[1] as f64).collect();
     let sm = |z: &[f64]| {
         let e: Vec<f64> = z.iter().map(|v| v.exp()).collect();
@@ -165,7 +192,7 @@ fn language_model_gradient_matches_fd() {
             }
         }
         let (inp, tgt) = batch_tokens(&[&[2u8, 3, 5][..], &[4, 1, 1][..]]);
-        let (_, g) = lm.loss(&inp, &tgt, 2, true).unwrap();
+        let (_, g) = lm.loss(inp.view(), tgt.view(), true).unwrap();
         let g = g.unwrap();
         for k in 0..lm.p.len() {
             let p0 = lm.p[k].clone();
@@ -173,7 +200,7 @@ fn language_model_gradient_matches_fd() {
             let mut f = |v: &[f32]| {
                 let mut m = lm.clone();
                 m.p[k] = v.to_vec();
-                m.loss(&inp, &tgt, 2, false).unwrap().0 as f64
+                m.loss(inp.view(), tgt.view(), false).unwrap().0 as f64
             };
             check_grad(&format!("LM chunk={chunk} tensor {k}"), &mut f, &p0, &g[k], &idx, 1e-2, 1e-4, 2e-3, 0.0);
             lm.p[k] = p0;

@@ -6,6 +6,7 @@
 mod common;
 use common::check_grad;
 use paperlab::labs::ucb::*;
+use ndarray::{aview1, ArrayView2};
 use paperlab::nn::Rng;
 
 fn tiny_cfg(method: Method, mode: Mode) -> Config {
@@ -48,7 +49,7 @@ fn loss_gradients_match_finite_differences() {
         let eps = fixed_eps(&net, head, &mut rng);
         let c = 0.05f32;
         let prior = cfg.prior;
-        let grads = net.loss_grads(head, &eps, &x, &targets, &prior, c).unwrap();
+        let grads = net.loss_grads(head, &eps, ArrayView2::from_shape((b, 784), &x).unwrap(), aview1(&targets), &prior, c).unwrap();
         let path_len = net.path(head).len();
         for l in 0..path_len {
             let nw = net.path(head)[l].w_mu.len();
@@ -65,7 +66,7 @@ fn loss_gradients_match_finite_differences() {
                     2 => layer.b_mu.copy_from_slice(v),
                     _ => layer.b_rho.copy_from_slice(v),
                 }
-                n.loss_at(head, &eps, &x, &targets, &prior, c).unwrap()
+                n.loss_at(head, &eps, ArrayView2::from_shape((b, 784), &x).unwrap(), aview1(&targets), &prior, c).unwrap()
             };
             let lay = base.path(head)[l].clone();
             let g = &grads[l];

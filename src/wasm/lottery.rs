@@ -6,11 +6,11 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{js_err, to_js};
+use super::{image_data, js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::lottery::cartpole::{CartPoleTask, RlConfig};
 use crate::labs::lottery::text::{LmConfig, TextTask};
-use crate::labs::lottery::page::{mask_summary, plan_view, units_from_keep, PageSettings, PlanView, RoundMasks, Setting, SHIPPED_VOCAB};
+use crate::labs::lottery::page::{mask_summary, mask_tiles_rgba, plan_view, share_rgba, units_from_keep, MaskPalette, PageSettings, PlanView, RoundMasks, Setting, SHIPPED_VOCAB};
 use crate::labs::lottery::{prune_mlp, Imp, ImpConfig, Role, Run, VisionTask};
 use crate::labs::verify::{verify_counts, LowerSlope, Method};
 use crate::nn::Mlp;
@@ -98,6 +98,34 @@ impl Default for LotteryPlanner {
     }
 }
 
+/// Tiles per row of the mask picture (300 units: 20 x 15).
+const MASK_COLS: usize = 20;
+
+/// A unit-major first-layer mask (`units x inputs` bytes, inputs a square image) drawn by
+/// [`mask_tiles_rgba`] and [`share_rgba`] in the light and the dark palette (`palettes`: 18 bytes), as
+/// `{ light: { tiles, share }, dark: { tiles, share } }` of `ImageData`.
+fn mask_pictures(mask: &[u8], units: usize, inputs: usize, palettes: &[u8]) -> Result<JsValue, JsError> {
+    if palettes.len() != 18 {
+        return Err(JsError::new(&format!("mask palettes: {} bytes; give the light and the dark palette, 9 bytes each", palettes.len())));
+    }
+    let side = (inputs as f64).sqrt() as usize;
+    let m = ndarray::ArrayView2::from_shape((units, inputs), mask).map_err(|e| js_err(e.into()))?;
+    let summary = mask_summary(mask, units, side, 4).map_err(js_err)?;
+    let share = ndarray::ArrayView2::from_shape((side, side), &summary.pixel_share).map_err(|e| js_err(e.into()))?;
+    let set = |obj: &js_sys::Object, key: &str, value: &JsValue| {
+        js_sys::Reflect::set(obj, &key.into(), value).map(|_| ()).map_err(|_| JsError::new("could not build the mask picture"))
+    };
+    let out = js_sys::Object::new();
+    for (name, bytes) in [("light", &palettes[..9]), ("dark", &palettes[9..])] {
+        let p = MaskPalette::from_bytes(bytes).map_err(js_err)?;
+        let pic = js_sys::Object::new();
+        set(&pic, "tiles", &image_data(&mask_tiles_rgba(m, side, MASK_COLS, &p).map_err(js_err)?)?.into())?;
+        set(&pic, "share", &image_data(&share_rgba(share, &p))?.into())?;
+        set(&out, name, &pic.into())?;
+    }
+    Ok(out.into())
+}
+
 /// The shipped masks of the precomputed winning ticket (`vision-masks.safetensors.gz`).
 #[wasm_bindgen]
 pub struct LotteryMasks {
@@ -126,6 +154,13 @@ impl LotteryMasks {
     /// The first layer's mask at `level`: units x inputs bytes, unit-major, 1 = kept.
     pub fn mask(&self, level: usize) -> Vec<u8> {
         self.masks.at(level).0
+    }
+
+    /// The mask of `level` drawn in both palettes (`palettes`: 18 bytes, the light then the dark [`MaskPalette`]),
+    /// as `{ light: { tiles, share }, dark: { tiles, share } }` of `ImageData` (see [`mask_pictures`]).
+    #[wasm_bindgen(unchecked_return_type = "LotteryMaskPictures")]
+    pub fn pictures(&self, level: usize, palettes: &[u8]) -> Result<JsValue, JsError> {
+        mask_pictures(&self.masks.at(level).0, self.masks.units, self.masks.inputs, palettes)
     }
 
     /// What the page says about the mask of `level`: `{ kept, total, pixel_share, border_kept, centre_kept }`
@@ -183,6 +218,12 @@ impl LotteryVision {
     pub fn mask_units(&self) -> Result<Vec<u8>, JsError> {
         let run = self.run.as_ref().ok_or_else(no_run)?;
         units_from_keep(&run.current_mask().keep[0], 300, 784).map_err(js_err)
+    }
+
+    /// That mask drawn in both palettes, as [`LotteryMasks::pictures`].
+    #[wasm_bindgen(unchecked_return_type = "LotteryMaskPictures")]
+    pub fn mask_pictures(&self, palettes: &[u8]) -> Result<JsValue, JsError> {
+        mask_pictures(&self.mask_units()?, 300, 784, palettes)
     }
 
     /// What the page says about that mask, as `LotteryMasks.summary`.

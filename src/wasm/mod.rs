@@ -56,6 +56,18 @@ pub(crate) fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// An RGBA picture (H x W x 4 bytes) as a browser `ImageData` (web-sys), made in the worker and posted to the page,
+/// which paints it with `putImageData` and does no per-pixel work. The bytes are copied into a fresh, unshared
+/// `Uint8ClampedArray`: `ImageData` refuses a view on the shared memory of the threaded build.
+pub(crate) fn image_data(img: &ndarray::Array3<u8>) -> Result<web_sys::ImageData, JsError> {
+    let (h, w, c) = img.dim();
+    let bytes = img.as_slice().filter(|_| c == 4).ok_or_else(|| JsError::new("a picture must be height x width x 4 bytes (RGBA), row-major"))?;
+    let arr = js_sys::Uint8ClampedArray::new_with_length(bytes.len() as u32);
+    arr.copy_from(bytes);
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&arr, w as u32, h as u32)
+        .map_err(|e| JsError::new(&format!("could not make a {w} x {h} ImageData: {e:?}")))
+}
+
 /// A small typed record to a plain JS object (serde-wasm-bindgen; maps as objects, not `Map`s).
 pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())

@@ -130,6 +130,18 @@ export interface LotteryMaskSummary {
   centre_kept: number;
 }
 
+/** A first-layer mask drawn by the engine (`labs::lottery::page::mask_tiles_rgba` and `share_rgba`), in the
+ *  page's light and dark palettes: `tiles` is the 300 units' 28 x 28 images, `share` the 28 x 28 map of how many
+ *  units keep each pixel. */
+export interface LotteryMaskPicture {
+  tiles: ImageData;
+  share: ImageData;
+}
+export interface LotteryMaskPictures {
+  light: LotteryMaskPicture;
+  dark: LotteryMaskPicture;
+}
+
 /** One scored molecule (`labs::molecules::ga::Scored`). */
 export interface MoleculeScored {
   smiles: string;

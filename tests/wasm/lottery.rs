@@ -4,7 +4,9 @@
 
 use paperlab::nn::prune::{prune_layerwise, survivors, Mask};
 use paperlab::nn::Rng;
-use paperlab::wasm::lottery::{LotteryPlanner, LotteryRl, LotteryText, LotteryVision};
+use paperlab::labs::lottery::page::{mask_tiles_rgba, MaskPalette, RoundMasks};
+use paperlab::wasm::lottery::{LotteryMasks, LotteryPlanner, LotteryRl, LotteryText, LotteryVision};
+use wasm_bindgen::JsCast;
 use serde::Serialize;
 use wasm_bindgen_test::*;
 
@@ -101,4 +103,25 @@ fn facades_run_a_short_imp() {
     assert_eq!(plan["levels"][1]["counts"], serde_json::json!([2400, 6554, 13107, 4320]));
     assert_eq!(plan["stop"], "target");
     assert!(LotteryPlanner::new().plan("chess", page("{}")).is_err());
+}
+
+#[wasm_bindgen_test]
+fn mask_pictures_are_image_data_equal_to_the_native_drawing() {
+    // web-sys: the engine hands the page ImageData; its bytes are the native picture's (light and dark).
+    static MASKS_GZ: &[u8] = include_bytes!("../../www/models/lottery/vision-masks.safetensors.gz");
+    let pal: Vec<u8> = (0..18).map(|i| (i * 13 + 7) as u8).collect();
+    let pics = LotteryMasks::new(MASKS_GZ).unwrap().pictures(2, &pal).unwrap();
+    let rm = RoundMasks::from_bytes(MASKS_GZ).unwrap();
+    let (m, _) = rm.at(2);
+    let view = ndarray::ArrayView2::from_shape((rm.units, rm.inputs), &m).unwrap();
+    for (name, p) in [("light", &pal[..9]), ("dark", &pal[9..])] {
+        let pic = js_sys::Reflect::get(&pics, &name.into()).unwrap();
+        let tiles: web_sys::ImageData = js_sys::Reflect::get(&pic, &"tiles".into()).unwrap().dyn_into().unwrap();
+        let want = mask_tiles_rgba(view, 28, 20, &MaskPalette::from_bytes(p).unwrap()).unwrap();
+        assert_eq!((tiles.height() as usize, tiles.width() as usize), (want.dim().0, want.dim().1), "{name} size");
+        assert!(tiles.data().0 == want.as_slice().unwrap(), "{name}: the ImageData differs from the native picture");
+        let share: web_sys::ImageData = js_sys::Reflect::get(&pic, &"share".into()).unwrap().dyn_into().unwrap();
+        assert_eq!((share.width(), share.height()), (28, 28));
+    }
+    assert!(LotteryMasks::new(MASKS_GZ).unwrap().pictures(2, &pal[..5]).is_err(), "a short palette is an error");
 }

@@ -1,57 +1,51 @@
 // The lottery lab's first-layer mask view: LeNet-300-100's 300 hidden units as 28×28 tiles (20 × 15) of the input
 // weights each keeps, and a 28×28 map of the share of units keeping each pixel; and its panel, which shows the
-// user's run's latest mask or else the shipped winning ticket's at the level of the target. It only paints: the
-// mask bytes and the per-pixel shares come from the engine (LotteryMasks / LotteryVision, src/labs/lottery/page.rs).
+
+
 
 import { h, pct } from '../ui/controls.js';
 import { onSchemeChange } from '../ui/palette.js';
 import { levelAtTarget } from './lottery-findings.js';
 
+/** The mask colours, light and dark (ink = kept weight, bg = pruned weight, gap = lines between tiles), as the 18
+ *  bytes the engine's `pictures` / `mask_pictures` take; the engine draws both, so a scheme change only repaints. */
+export const MASK_PALETTES = new Uint8Array([
+  0, 110, 80, 236, 238, 242, 255, 255, 255, // light: ink, background, gap
+  31, 191, 143, 30, 33, 38, 21, 23, 27, // dark
+]);
+
 export class MaskView {
   constructor(canvas, heat) {
-    Object.assign(this, { canvas, heat, cols: 20, rows: 15, mask: null, share: null });
-    canvas.width = this.cols * 29 + 1;
-    canvas.height = this.rows * 29 + 1;
+    Object.assign(this, { canvas, heat, pictures: null });
+    canvas.width = 20 * 29 + 1;
+    canvas.height = 15 * 29 + 1;
     heat.width = 28;
     heat.height = 28;
     this.unscheme = onSchemeChange(() => this.draw());
   }
 
-  /** `mask`: 300 × 784 bytes, unit-major, nonzero = kept; `share`: 784 shares of units keeping each pixel. */
-  update(mask, share) {
-    this.mask = mask;
-    this.share = share;
+  /** `pictures`: the engine's `{ light: { tiles, share }, dark: { tiles, share } }` of ImageData, or null (blank). */
+  update(pictures) {
+    this.pictures = pictures;
     this.draw();
   }
 
+  /** Paints the pictures of the current scheme (no per-pixel work here: the engine drew them). */
   draw() {
-    const m = this.mask;
-    const ctx = this.canvas.getContext('2d');
     const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-    const img = ctx.createImageData(this.canvas.width, this.canvas.height);
-    const bg = dark ? [30, 33, 38] : [236, 238, 242];
-    const gap = dark ? [21, 23, 27] : [255, 255, 255];
-    const ink = dark ? [31, 191, 143] : [0, 110, 80];
-    for (let p = 0; p < img.data.length; p += 4) img.data.set([...gap, 255], p);
-    if (m) {
-      for (let u = 0; u < 300; u++) {
-        const ox = (u % this.cols) * 29 + 1;
-        const oy = Math.floor(u / this.cols) * 29 + 1;
-        for (let i = 0; i < 784; i++) {
-          const at = 4 * ((oy + Math.floor(i / 28)) * this.canvas.width + ox + (i % 28));
-          img.data.set([...(m[u * 784 + i] ? ink : bg), 255], at);
-        }
-      }
-    }
-    ctx.putImageData(img, 0, 0);
+    const pic = this.pictures?.[dark ? 'dark' : 'light'];
+    const ctx = this.canvas.getContext('2d');
     const hctx = this.heat.getContext('2d');
-    const himg = hctx.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      // Sequential: background to ink (square root: a few units keeping a pixel are visible).
-      const t = Math.sqrt(this.share?.[i] ?? 0);
-      himg.data.set([...[0, 1, 2].map((k) => Math.round(bg[k] + (ink[k] - bg[k]) * t)), 255], 4 * i);
+    if (!pic) {
+      const gap = MASK_PALETTES.subarray(dark ? 15 : 6, dark ? 18 : 9);
+      for (const [c, el] of [[ctx, this.canvas], [hctx, this.heat]]) {
+        c.fillStyle = `rgb(${gap.join(',')})`;
+        c.fillRect(0, 0, el.width, el.height);
+      }
+      return;
     }
-    hctx.putImageData(himg, 0, 0);
+    ctx.putImageData(pic.tiles, 0, 0);
+    hctx.putImageData(pic.share, 0, 0);
   }
 
   destroy() {
@@ -102,7 +96,7 @@ export class MaskPanel {
     if (!page.setting.mask) return;
     const run = page.run;
     if (run?.mask) {
-      this.view.update(run.mask.data, run.mask.summary.pixel_share);
+      this.view.update(run.mask.pictures);
       this.caption.textContent = `Your run: the mask of the network trained at level ${run.mask.level} `
         + `(${pct(run.mask.summary.kept / run.mask.summary.total)} of the first layer’s ${run.mask.summary.total.toLocaleString('en-US')} weights kept).`;
       return;
@@ -110,7 +104,7 @@ export class MaskPanel {
     const level = this.targetLevel();
     const m = await this.at(level);
     if (page.run?.mask || level !== this.targetLevel()) return;
-    this.view.update(m?.data || null, m?.summary.pixel_share);
+    this.view.update(m?.pictures || null);
     this.caption.textContent = m
       ? `Precomputed winning ticket (seed 1, 20% per round) at level ${level}: ${pct(m.summary.kept / m.summary.total)} of the `
         + 'first layer’s weights kept. Move the target slider to see other rounds; press run to watch your own masks form.'
@@ -129,8 +123,9 @@ export class MaskPanel {
     if (this.cache.has(level)) return this.cache.get(level);
     if (!this.masks || level < 0 || this.error) return null;
     try {
-      const [data, summary] = [(await this.masks.call('mask', [level])).value, (await this.masks.call('summary', [level])).value];
-      this.cache.set(level, { data, summary });
+      const pictures = (await this.masks.call('pictures', [level, MASK_PALETTES])).value;
+      const summary = (await this.masks.call('summary', [level])).value;
+      this.cache.set(level, { pictures, summary });
       return this.cache.get(level);
     } catch (e) {
       if (!this.error) this.error = e.message;

@@ -24,7 +24,7 @@
 import { h, sig3 } from '../ui/controls.js';
 import { LabPage, mountLab, csvButton, pngButton, fetchJson, mnistCredit } from '../ui/labpage.js';
 import { BandPlot } from '../ui/bandplot.js';
-import { MaskPanel } from './lottery-mask.js';
+import { MASK_PALETTES, MaskPanel } from './lottery-mask.js';
 import { CertifiedPanel } from './lottery-verify.js';
 import { fidelityCard } from './lottery-fidelity.js';
 import { HEAD, C, col, seriesFor, REWINDS, SETTINGS, X_AXIS, pageSettings, ticketKey } from './lottery-settings.js';
@@ -349,8 +349,8 @@ class LotteryLab extends LabPage {
           run.points.push(...fresh);
           this.root.dataset.runPoints = String(run.points.length);
           if (SETTINGS[v.setting].mask) {
-            const data = (await hnd.call('mask_units', [])).value;
-            run.mask = { data, level: fresh[fresh.length - 1].level, summary: (await hnd.call('mask_summary', [])).value };
+            const pictures = (await hnd.call('mask_pictures', [MASK_PALETTES])).value;
+            run.mask = { pictures, level: fresh[fresh.length - 1].level, summary: (await hnd.call('mask_summary', [])).value };
           }
         }
         // A network can finish before n iterations: the step size follows the time per iteration actually done.

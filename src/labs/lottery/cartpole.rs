@@ -10,7 +10,9 @@
 
 use super::{mix, mlp_params, mlp_prunable, Eval, Role, Task};
 use crate::error::Result;
-use crate::nn::flat::argmax_rows;
+use crate::nd;
+use crate::nn::layers::argmax_rows;
+use ndarray::{s, Array2, ArrayView2};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -145,13 +147,13 @@ impl CartPoleTask {
                 break;
             }
             let x: Vec<f32> = live.iter().flat_map(|&e| envs[e].obs()).collect();
-            let z = self.mlp.logits_flat(&x, live.len())?;
-            let greedy_a = if greedy { argmax_rows(&z.chunks(3).flat_map(|r| [r[0], r[1]]).collect::<Vec<_>>(), 2) } else { Vec::new() };
+            let z = self.mlp.logits(nd::view("observations", &x, (live.len(), self.mlp.inputs()))?)?;
+            let greedy_a = if greedy { argmax_rows(z.slice(s![.., 0..2])).to_vec() } else { Vec::new() };
             for (b, &e) in live.iter().enumerate() {
                 let a = if greedy {
                     greedy_a[b]
                 } else {
-                    let (l0, l1) = (z[3 * b], z[3 * b + 1]);
+                    let (l0, l1) = (z[[b, 0]], z[[b, 1]]);
                     // P(action 1) = sigmoid(l1 - l0)
                     let p1 = 1.0 / (1.0 + (l0 - l1).exp());
                     (arng.uniform() < p1) as usize
@@ -179,8 +181,18 @@ impl CartPoleTask {
 ///
 /// with `A_t = G_t - scale V_t`, normalised to mean 0 and standard deviation 1 over the T steps and treated as a
 /// constant (the baseline is not differentiated through the policy term).
-pub fn pg_loss_grad(z: &[f32], acts: &[usize], rets: &[f64], c: &RlConfig) -> (f32, Vec<f32>) {
+///
+/// Shapes: `z` T x 3 (two action logits and the value), `acts` and `rets` T; returns the loss and dz (T x 3).
+///
+/// # Errors
+/// [`crate::Error::Shape`] when `z` is not T x 3 or `rets` has another length.
+pub fn pg_loss_grad(z: ArrayView2<f32>, acts: &[usize], rets: &[f64], c: &RlConfig) -> Result<(f32, Array2<f32>)> {
     let t = acts.len();
+    if z.dim() != (t, 3) || rets.len() != t {
+        return Err(crate::Error::shape("pg_loss_grad", format!("z {:?} must be {t} x 3 for {t} actions and {} returns", z.dim(), rets.len())));
+    }
+    let z = nd::standard(z);
+    let z = nd::slice_of("pg_loss_grad", &z)?;
     let adv: Vec<f64> = (0..t).map(|i| rets[i] - c.value_scale as f64 * z[3 * i + 2] as f64).collect();
     let mean = adv.iter().sum::<f64>() / t.max(1) as f64;
     let sd = (adv.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / t.max(1) as f64).sqrt().max(1e-8);
@@ -206,7 +218,7 @@ pub fn pg_loss_grad(z: &[f32], acts: &[usize], rets: &[f64], c: &RlConfig) -> (f
         dz[3 * i + 2] = c.value_coef * 2.0 * dv / tn;
         loss += (-a_n * lp[act] + c.value_coef * dv * dv - c.entropy_coef * h) as f64;
     }
-    ((loss / t.max(1) as f64) as f32, dz)
+    Ok(((loss / t.max(1) as f64) as f32, nd::array("pg_loss_grad", dz, (t, 3))?))
 }
 
 impl Task for CartPoleTask {
@@ -245,10 +257,10 @@ impl Task for CartPoleTask {
             rets.extend(gs);
         }
         let t = acts.len();
-        let (z, cache) = self.mlp.forward_flat(&x, t)?;
-        let (loss, dz) = pg_loss_grad(&z, &acts, &rets, &c);
+        let (z, cache) = self.mlp.forward(nd::view("observations", &x, (t, self.mlp.inputs()))?)?;
+        let (loss, dz) = pg_loss_grad(z.view(), &acts, &rets, &c)?;
         let mut g = MlpGrads::zeros(&self.mlp);
-        self.mlp.backward_flat(&cache, &dz, &mut g, false)?;
+        self.mlp.backward(&cache, dz.view(), &mut g, false)?;
         Ok((loss, g.dw.into_iter().zip(g.db).flat_map(|(w, b)| [w, b]).collect()))
     }
 

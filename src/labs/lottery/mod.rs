@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
-use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
+use crate::nd;
+use crate::nn::layers::{argmax_rows, linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use ndarray::{Array2, ArrayView2};
 use crate::nn::mlp::Mlp;
 use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
@@ -864,10 +866,10 @@ pub const VISION_TRAIN: usize = 7000;
 /// What [`VisionTask::forward`] keeps for the backward pass.
 pub struct LenetCache {
     rows: Vec<usize>,
-    z1: Vec<f32>,
-    a1: Vec<f32>,
-    z2: Vec<f32>,
-    a2: Vec<f32>,
+    z1: Array2<f32>,
+    a1: Array2<f32>,
+    z2: Array2<f32>,
+    a2: Array2<f32>,
 }
 
 /// Which set a forward pass reads.
@@ -955,7 +957,7 @@ impl VisionTask {
     ///
     /// # Errors
     /// [`Error::Shape`] from the dense layers (not expected with valid parameters).
-    pub fn forward(&self, split: Split, rows: &[usize]) -> Result<(Vec<f32>, LenetCache)> {
+    pub fn forward(&self, split: Split, rows: &[usize]) -> Result<(Array2<f32>, LenetCache)> {
         let (h1, h2, k) = (LENET[1], LENET[2], LENET[3]);
         let (x, _) = self.set(split);
         let bsz = rows.len();
@@ -968,10 +970,11 @@ impl VisionTask {
                 axpy(z, v, &self.p[0][i as usize * h1..(i as usize + 1) * h1]);
             }
         }
-        let a1 = crate::nn::flat::relu_forward(&z1);
-        let z2 = crate::nn::flat::linear_forward(&a1, &self.p[2], &self.p[3], bsz, h1, h2)?;
-        let a2 = crate::nn::flat::relu_forward(&z2);
-        let z3 = crate::nn::flat::linear_forward(&a2, &self.p[4], &self.p[5], bsz, h2, k)?;
+        let z1 = nd::array("LeNet layer 1", z1, (bsz, h1))?;
+        let a1 = relu_forward(z1.view());
+        let z2 = linear_forward(a1.view(), nd::view("LeNet W2", &self.p[2], (h2, h1))?, nd::view("LeNet b2", &self.p[3], h2)?)?;
+        let a2 = relu_forward(z2.view());
+        let z3 = linear_forward(a2.view(), nd::view("LeNet W3", &self.p[4], (k, h2))?, nd::view("LeNet b3", &self.p[5], k)?)?;
         Ok((z3, LenetCache { rows: rows.to_vec(), z1, a1, z2, a2 }))
     }
 
@@ -979,16 +982,17 @@ impl VisionTask {
     ///
     /// # Errors
     /// [`Error::Shape`] from the dense layers.
-    pub fn backward(&self, split: Split, c: &LenetCache, dz3: &[f32]) -> Result<Vec<Vec<f32>>> {
-        use crate::nn::flat::{linear_backward, relu_backward};
+    pub fn backward(&self, split: Split, c: &LenetCache, dz3: ArrayView2<f32>) -> Result<Vec<Vec<f32>>> {
         let (i, h1, h2, k) = (LENET[0], LENET[1], LENET[2], LENET[3]);
-        let bsz = c.rows.len();
+        let no_dx = || Error::shape("VisionTask::backward", "no input gradient");
         let (mut dw3, mut db3) = (vec![0.0; k * h2], vec![0.0; k]);
-        let da2 = linear_backward(dz3, &c.a2, &self.p[4], &mut dw3, &mut db3, bsz, h2, k, true)?;
-        let dz2 = relu_backward(&da2, &c.z2);
+        let w3 = nd::view("LeNet W3", &self.p[4], (k, h2))?;
+        let da2 = linear_backward(dz3, c.a2.view(), w3, nd::view_mut("LeNet dW3", &mut dw3, (k, h2))?, nd::view_mut("LeNet db3", &mut db3, k)?, true)?.ok_or_else(no_dx)?;
+        let dz2 = relu_backward(da2.view(), c.z2.view())?;
         let (mut dw2, mut db2) = (vec![0.0; h2 * h1], vec![0.0; h2]);
-        let da1 = linear_backward(&dz2, &c.a1, &self.p[2], &mut dw2, &mut db2, bsz, h1, h2, true)?;
-        let dz1 = relu_backward(&da1, &c.z1);
+        let w2 = nd::view("LeNet W2", &self.p[2], (h2, h1))?;
+        let da1 = linear_backward(dz2.view(), c.a1.view(), w2, nd::view_mut("LeNet dW2", &mut dw2, (h2, h1))?, nd::view_mut("LeNet db2", &mut db2, h2)?, true)?.ok_or_else(no_dx)?;
+        let dz1 = nd::into_vec(relu_backward(da1.view(), c.z1.view())?);
         let (x, _) = self.set(split);
         let mut dw1t = vec![0.0; i * h1];
         let mut db1 = vec![0.0; h1];
@@ -1015,9 +1019,9 @@ impl VisionTask {
             let rows: Vec<usize> = (s..(s + 500).min(n)).collect();
             let (z, _) = self.forward(split, &rows)?;
             let ys: Vec<u8> = rows.iter().map(|&r| y[r]).collect();
-            let (l, _) = softmax_cross_entropy(&z, &ys, 10)?;
+            let (l, _) = softmax_cross_entropy(z.view(), ndarray::aview1(&ys))?;
             loss += l as f64 * rows.len() as f64;
-            ok += argmax_rows(&z, 10).iter().zip(&ys).filter(|(p, y)| **p == **y as usize).count();
+            ok += argmax_rows(z.view()).iter().zip(&ys).filter(|(p, y)| **p == **y as usize).count();
         }
         Ok((loss / n.max(1) as f64, ok as f64 / n.max(1) as f64))
     }
@@ -1060,8 +1064,8 @@ impl Task for VisionTask {
         let rows = self.batch_rows(it);
         let y: Vec<u8> = rows.iter().map(|&r| self.ytr[r]).collect();
         let (z, cache) = self.forward(Split::Train, &rows)?;
-        let (loss, dz) = softmax_cross_entropy(&z, &y, 10)?;
-        Ok((loss, self.backward(Split::Train, &cache, &dz)?))
+        let (loss, dz) = softmax_cross_entropy(z.view(), ndarray::aview1(&y))?;
+        Ok((loss, self.backward(Split::Train, &cache, dz.view())?))
     }
     fn evaluate(&mut self) -> Result<Eval> {
         let (vl, _) = self.loss_acc(Split::Validation)?;

@@ -10,6 +10,7 @@
 //! the vision setting (LTH sec. 2) and from the late-rewound ticket in the RL and language settings (Yu et al.
 //! sec. 3).
 
+use ndarray::{Array3, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::text::LmConfig;
@@ -315,4 +316,78 @@ pub fn mask_summary(mask: &[u8], units: usize, side: usize, ring: usize) -> Resu
         border_kept: share(true),
         centre_kept: share(false),
     })
+}
+
+/// The colours of the mask drawings (RGB): a kept weight (`ink`), a pruned one (`background`), and the lines between
+/// tiles (`gap`). The page passes its light and dark palettes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MaskPalette {
+    /// A kept weight.
+    pub ink: [u8; 3],
+    /// A pruned weight.
+    pub background: [u8; 3],
+    /// Between tiles.
+    pub gap: [u8; 3],
+}
+
+impl MaskPalette {
+    /// From 9 bytes: ink, background and gap, RGB each.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for another number of bytes.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() != 9 {
+            return Err(Error::shape("mask palette", format!("{} bytes; give ink, background and gap as 3 RGB triples (9 bytes)", b.len())));
+        }
+        let rgb = |k: usize| [b[3 * k], b[3 * k + 1], b[3 * k + 2]];
+        Ok(MaskPalette { ink: rgb(0), background: rgb(1), gap: rgb(2) })
+    }
+}
+
+/// The first-layer mask as one RGBA picture: unit `u`'s `side x side` image of kept (ink) and pruned (background)
+/// input weights is tile `u` of a grid `cols` tiles wide, tiles `side` pixels square with 1-pixel gap lines around
+/// and between them, so the picture is `(rows (side + 1) + 1) x (cols (side + 1) + 1)` pixels, `rows = ceil(U / cols)`.
+///
+/// Shapes: `mask` U x side² (unit-major, nonzero = kept, as [`units_from_keep`]); returns H x W x 4 bytes, alpha 255.
+///
+/// # Errors
+/// [`Error::Shape`] when a row of `mask` is not `side²` long or `cols` is 0.
+pub fn mask_tiles_rgba(mask: ArrayView2<u8>, side: usize, cols: usize, p: &MaskPalette) -> Result<Array3<u8>> {
+    let (units, inputs) = mask.dim();
+    if inputs != side * side || cols == 0 {
+        return Err(Error::shape("mask picture", format!("rows of {inputs} weights are not {side} x {side} images, or no columns ({cols})")));
+    }
+    let rows = units.div_ceil(cols);
+    let pitch = side + 1;
+    let (h, w) = (rows * pitch + 1, cols * pitch + 1);
+    let mut img = Array3::<u8>::zeros((h, w, 4));
+    for mut px in img.rows_mut() {
+        px.assign(&ndarray::aview1(&[p.gap[0], p.gap[1], p.gap[2], 255]));
+    }
+    for (u, unit) in mask.rows().into_iter().enumerate() {
+        let (oy, ox) = ((u / cols) * pitch + 1, (u % cols) * pitch + 1);
+        for (i, &kept) in unit.iter().enumerate() {
+            let c = if kept != 0 { p.ink } else { p.background };
+            let mut px = img.slice_mut(ndarray::s![oy + i / side, ox + i % side, ..3]);
+            px.assign(&ndarray::aview1(&c));
+        }
+    }
+    Ok(img)
+}
+
+/// The per-pixel share of units keeping each input (`share`, side x side, values in [0, 1], e.g.
+/// [`MaskSummary::pixel_share`]) as an RGBA picture (side x side x 4): background to ink along the square root of the
+/// share, so that a few units keeping a pixel are visible. Values outside [0, 1] (and NaN) are clamped (NaN to 0).
+pub fn share_rgba(share: ArrayView2<f32>, p: &MaskPalette) -> Array3<u8> {
+    let (h, w) = share.dim();
+    let mut img = Array3::<u8>::zeros((h, w, 4));
+    for ((y, x), &s) in share.indexed_iter() {
+        let t = f64::from(if s.is_nan() { 0.0 } else { s.clamp(0.0, 1.0) }).sqrt();
+        for k in 0..3 {
+            let (b, i) = (f64::from(p.background[k]), f64::from(p.ink[k]));
+            img[[y, x, k]] = (b + (i - b) * t).round() as u8;
+        }
+        img[[y, x, 3]] = 255;
+    }
+    img
 }

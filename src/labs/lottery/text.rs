@@ -15,9 +15,10 @@
 
 use super::{mix, Eval, Role, Task};
 use crate::error::{Error, Result};
-use crate::nn::flat::{linear_backward, linear_forward, softmax_cross_entropy};
-use crate::nn::flat::{lstm_backward, lstm_forward};
-use crate::nn::lstm::LstmDims;
+use crate::nd;
+use crate::nn::layers::{linear_backward, linear_forward, softmax_cross_entropy};
+use crate::nn::lstm::{lstm_backward, lstm_forward};
+use ndarray::ArrayView2;
 use crate::nn::Rng;
 
 /// Sizes of the language model and its minibatches.
@@ -109,25 +110,33 @@ impl TextTask {
         self.data_seed = seed;
     }
 
-    /// Mean cross-entropy (nats) of predicting `tgt` from `inp` (both T*B tokens, time-major), and, when `grad`,
+    /// Mean cross-entropy (nats) of predicting `tgt` from `inp` (both T x B tokens, time-major), and, when `grad`,
     /// the gradient of every parameter.
     ///
     /// # Errors
-    /// [`Error::Shape`] on inconsistent sizes.
-    pub fn loss(&self, inp: &[u8], tgt: &[u8], b: usize, grad: bool) -> Result<(f32, Option<Vec<Vec<f32>>>)> {
+    /// [`Error::Shape`] on inconsistent sizes; [`Error::Range`] for a token id not below V.
+    pub fn loss(&self, inp: ArrayView2<u8>, tgt: ArrayView2<u8>, grad: bool) -> Result<(f32, Option<Vec<Vec<f32>>>)> {
         let (e, h, v) = (self.cfg.e, self.cfg.h, self.v());
-        let tb = inp.len();
-        if tb % b != 0 || tgt.len() != tb {
-            return Err(Error::shape("TextTask::loss", format!("{tb} inputs and {} targets in batches of {b}", tgt.len())));
+        let (t, b) = inp.dim();
+        let tb = t * b;
+        if tgt.dim() != inp.dim() {
+            return Err(Error::shape("TextTask::loss", format!("inputs {:?} and targets {:?} differ", inp.dim(), tgt.dim())));
         }
-        let d = LstmDims { t: tb / b, b, e, h };
+        if let Some(&bad) = inp.iter().chain(tgt.iter()).find(|&&c| c as usize >= v) {
+            return Err(Error::range("token id", format!("{bad} is not below the vocabulary size {v}")));
+        }
         let mut x = Vec::with_capacity(tb * e);
-        for &c in inp {
+        for &c in inp.iter() {
             x.extend_from_slice(&self.p[0][c as usize * e..(c as usize + 1) * e]);
         }
-        let (hs, cache) = lstm_forward(&x, &self.p[1], &self.p[2], &self.p[3], d)?;
-        let z = linear_forward(&hs, &self.p[4], &self.p[5], tb, h, v)?;
-        let (l, dz) = softmax_cross_entropy(&z, tgt, v)?;
+        let x = nd::array("TextTask embeddings", x, (t, b, e))?;
+        let (wih, whh, bias) = (nd::view("W_ih", &self.p[1], (4 * h, e))?, nd::view("W_hh", &self.p[2], (4 * h, h))?, nd::view("bias", &self.p[3], 4 * h)?);
+        let (hs, cache) = lstm_forward(x.view(), wih, whh, bias)?;
+        let hs = hs.into_shape_with_order((tb, h))?;
+        let (wout, bout) = (nd::view("W_out", &self.p[4], (v, h))?, nd::view("b_out", &self.p[5], v)?);
+        let z = linear_forward(hs.view(), wout, bout)?;
+        let tgt_flat: Vec<u8> = tgt.iter().copied().collect();
+        let (l, dz) = softmax_cross_entropy(z.view(), ndarray::aview1(&tgt_flat))?;
         if !grad {
             return Ok((l, None));
         }
@@ -136,9 +145,20 @@ impl TextTask {
         let (g12, rest) = rest.split_at_mut(2);
         let (g3, g45) = rest.split_at_mut(1);
         let (g4, g5) = g45.split_at_mut(1);
-        let dhs = linear_backward(&dz, &hs, &self.p[4], &mut g4[0], &mut g5[0], tb, h, v, true)?;
+        let dhs = linear_backward(dz.view(), hs.view(), wout, nd::view_mut("dW_out", &mut g4[0], (v, h))?, nd::view_mut("db_out", &mut g5[0], v)?, true)?
+            .ok_or_else(|| Error::shape("TextTask::loss", "no input gradient"))?;
+        let dhs = dhs.into_shape_with_order((t, b, h))?;
         let (gih, ghh) = g12.split_at_mut(1);
-        let dx = lstm_backward(&dhs, &cache, &self.p[1], &self.p[2], &mut gih[0], &mut ghh[0], &mut g3[0])?;
+        let dx = lstm_backward(
+            dhs.view(),
+            &cache,
+            wih,
+            whh,
+            nd::view_mut("dW_ih", &mut gih[0], (4 * h, e))?,
+            nd::view_mut("dW_hh", &mut ghh[0], (4 * h, h))?,
+            nd::view_mut("dbias", &mut g3[0], 4 * h)?,
+        )?;
+        let dx = nd::into_vec(dx);
         for (r, &c) in inp.iter().enumerate() {
             let row = &mut g0[0][c as usize * e..(c as usize + 1) * e];
             for (a, b) in row.iter_mut().zip(&dx[r * e..(r + 1) * e]) {
@@ -148,8 +168,8 @@ impl TextTask {
         Ok((l, Some(g)))
     }
 
-    /// Time-major inputs and targets of windows of T+1 tokens starting at `starts` in `src`.
-    fn windows(&self, src: &[u8], starts: &[usize]) -> (Vec<u8>, Vec<u8>) {
+    /// Time-major inputs and targets (T x B) of windows of T+1 tokens starting at `starts` in `src`.
+    fn windows(&self, src: &[u8], starts: &[usize]) -> (ndarray::Array2<u8>, ndarray::Array2<u8>) {
         let (t, b) = (self.cfg.seq, starts.len());
         let mut inp = vec![0u8; t * b];
         let mut tgt = vec![0u8; t * b];
@@ -159,7 +179,8 @@ impl TextTask {
                 tgt[k * b + bi] = src[s + k + 1];
             }
         }
-        (inp, tgt)
+        let to2 = |v: Vec<u8>| ndarray::Array2::from_shape_vec((t, b), v).expect("t * b tokens");
+        (to2(inp), to2(tgt))
     }
 
     /// Validation bits per character of the current parameters.
@@ -171,7 +192,7 @@ impl TextTask {
         let n = (self.val.len() - 1) / t;
         let starts: Vec<usize> = (0..n).map(|i| i * t).collect();
         let (inp, tgt) = self.windows(&self.val, &starts);
-        let (l, _) = self.loss(&inp, &tgt, n, false)?;
+        let (l, _) = self.loss(inp.view(), tgt.view(), false)?;
         Ok(l as f64 / std::f64::consts::LN_2)
     }
 }
@@ -204,7 +225,7 @@ impl Task for TextTask {
         let hi = self.train.len() - self.cfg.seq - 1;
         let starts: Vec<usize> = (0..self.cfg.batch).map(|_| rng.below(hi + 1)).collect();
         let (inp, tgt) = self.windows(&self.train, &starts);
-        let (l, g) = self.loss(&inp, &tgt, self.cfg.batch, true)?;
+        let (l, g) = self.loss(inp.view(), tgt.view(), true)?;
         Ok((l, g.unwrap()))
     }
     fn evaluate(&mut self) -> Result<Eval> {

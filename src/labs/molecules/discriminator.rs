@@ -9,10 +9,13 @@
 //! One deviation: the inputs are standardised with the reference set's mean and standard deviation
 //! ([`Standardizer`]); the reference code feeds raw RDKit descriptors.
 //!
-//! Legend: B batch, I descriptors per molecule, H1 = 100, H2 = 10.
+//! Legend: B batch, I descriptors per molecule, H1 = 100, H2 = 10. Batches are `ndarray` views (B x I in, B out).
+
+use ndarray::{Array, Array1, Array2, ArrayView, ArrayView1, ArrayView2, Axis, Dimension, Zip};
 
 use crate::error::{Error, Result};
-use crate::nn::flat::{linear_backward, linear_forward};
+use crate::nd;
+use crate::nn::layers::{linear_backward, linear_forward};
 use crate::nn::{Adam, Rng};
 
 /// Hidden widths of the reference code's discriminator.
@@ -44,6 +47,21 @@ impl DiscParams {
     fn slices_mut(&mut self) -> [&mut [f32]; 6] {
         [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2, &mut self.w3, &mut self.b3]
     }
+    /// The six tensors as shaped views for `inputs` descriptors: W1 100 x I, b1 100, W2 10 x 100, b2 10, W3 1 x 10, b3 1.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when a tensor's length does not fit.
+    #[allow(clippy::type_complexity)]
+    pub fn views(&self, inputs: usize) -> Result<(ArrayView2<'_, f32>, ArrayView1<'_, f32>, ArrayView2<'_, f32>, ArrayView1<'_, f32>, ArrayView2<'_, f32>, ArrayView1<'_, f32>)> {
+        Ok((
+            nd::view("disc W1", &self.w1, (HIDDEN[0], inputs))?,
+            nd::view("disc b1", &self.b1, HIDDEN[0])?,
+            nd::view("disc W2", &self.w2, (HIDDEN[1], HIDDEN[0]))?,
+            nd::view("disc b2", &self.b2, HIDDEN[1])?,
+            nd::view("disc W3", &self.w3, (1, HIDDEN[1]))?,
+            nd::view("disc b3", &self.b3, 1)?,
+        ))
+    }
     /// Every tensor in a fixed order (w1, b1, w2, b2, w3, b3).
     pub fn tensors(&self) -> Vec<&[f32]> {
         self.slices().to_vec()
@@ -56,38 +74,56 @@ impl DiscParams {
 
 /// What the forward keeps for the backward.
 pub struct DiscCache {
-    x: Vec<f32>,
-    h1: Vec<f32>,
-    h2: Vec<f32>,
-    /// D(x), B.
-    pub out: Vec<f32>,
-    batch: usize,
+    x: Array2<f32>,
+    h1: Array2<f32>,
+    h2: Array2<f32>,
+    /// D(x), B x 1.
+    out: Array2<f32>,
 }
 
-/// Logistic sigmoid, element-wise.
-pub fn sigmoid_forward(z: &[f32]) -> Vec<f32> {
-    z.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect()
+impl DiscCache {
+    /// D(x) of every row, B values in (0, 1).
+    pub fn out(&self) -> ArrayView1<'_, f32> {
+        self.out.column(0)
+    }
 }
 
-/// Backward of [`sigmoid_forward`] from its output `y`: `dz = dy * y * (1 - y)`.
-pub fn sigmoid_backward(dy: &[f32], y: &[f32]) -> Vec<f32> {
-    dy.iter().zip(y).map(|(&d, &s)| d * s * (1.0 - s)).collect()
+/// Logistic sigmoid, element-wise, any shape.
+pub fn sigmoid_forward<D: Dimension>(z: ArrayView<f32, D>) -> Array<f32, D> {
+    z.mapv(|v| 1.0 / (1.0 + (-v).exp()))
+}
+
+/// Backward of [`sigmoid_forward`] from its output `y` (same shape as `dy`): `dz = dy * y * (1 - y)`.
+///
+/// # Errors
+/// [`Error::Shape`] when `dy` and `y` differ in shape.
+pub fn sigmoid_backward<D: Dimension>(dy: ArrayView<f32, D>, y: ArrayView<f32, D>) -> Result<Array<f32, D>> {
+    if dy.shape() != y.shape() {
+        return Err(Error::shape("sigmoid_backward", format!("dy {:?} and y {:?} differ", dy.shape(), y.shape())));
+    }
+    Ok(Zip::from(&dy).and(&y).map_collect(|&d, &s| d * s * (1.0 - s)))
 }
 
 /// Mean binary cross-entropy of probabilities `p` (B) against labels `y` (B, 0 or 1) and its gradient with respect
-/// to `p`. Like PyTorch's `BCELoss`, each log is clamped at -100.
-pub fn bce_forward_backward(p: &[f32], y: &[f32]) -> (f32, Vec<f32>) {
+/// to `p` (B). Like PyTorch's `BCELoss`, each log is clamped at -100.
+///
+/// # Errors
+/// [`Error::Shape`] when `p` and `y` differ in length.
+pub fn bce_forward_backward(p: ArrayView1<f32>, y: ArrayView1<f32>) -> Result<(f32, Array1<f32>)> {
+    if p.len() != y.len() {
+        return Err(Error::shape("bce", format!("{} probabilities for {} labels", p.len(), y.len())));
+    }
     let b = p.len().max(1) as f32;
     let mut loss = 0.0;
     let mut dp = Vec::with_capacity(p.len());
-    for (&pi, &yi) in p.iter().zip(y) {
+    for (&pi, &yi) in p.iter().zip(&y) {
         let lp = pi.ln().max(-100.0);
         let lq = (1.0 - pi).ln().max(-100.0);
         loss -= yi * lp + (1.0 - yi) * lq;
         let eps = 1e-12;
         dp.push((-(yi / pi.max(eps)) + (1.0 - yi) / (1.0 - pi).max(eps)) / b);
     }
-    (loss / b, dp)
+    Ok((loss / b, Array1::from(dp)))
 }
 
 /// Per-descriptor mean and standard deviation of the reference set, applied to every input of D.
@@ -99,11 +135,12 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// From `x` (B x I); a descriptor that never varies gets std 1.
-    pub fn fit(x: &[f32], inputs: usize) -> Self {
-        let b = (x.len() / inputs.max(1)).max(1) as f64;
+    pub fn fit(x: ArrayView2<f32>) -> Self {
+        let inputs = x.ncols();
+        let b = x.nrows().max(1) as f64;
         let mut mean = vec![0.0f64; inputs];
         let mut sq = vec![0.0f64; inputs];
-        for row in x.chunks(inputs.max(1)) {
+        for row in x.rows() {
             for (j, &v) in row.iter().enumerate() {
                 mean[j] += v as f64;
                 sq[j] += (v as f64) * (v as f64);
@@ -120,10 +157,21 @@ impl Standardizer {
             .collect();
         Standardizer { mean: m, std: s }
     }
-    /// `(x - mean) / std` row by row.
-    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
-        let i = self.mean.len().max(1);
-        x.iter().enumerate().map(|(k, &v)| (v - self.mean[k % i]) / self.std[k % i]).collect()
+    /// `(x - mean) / std` row by row (`x` B x I, I = the fitted width).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `x` does not have I columns.
+    pub fn apply(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        if x.ncols() != self.mean.len() {
+            return Err(Error::shape("standardizer", format!("rows of {} descriptors; fitted on {}", x.ncols(), self.mean.len())));
+        }
+        let mut out = x.to_owned();
+        for mut row in out.rows_mut() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (*v - self.mean[j]) / self.std[j];
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -171,27 +219,27 @@ impl Discriminator {
     /// Forward pass on raw descriptors `x` (B x I): D(x) for every row, with the cache for the backward.
     ///
     /// # Errors
-    /// [`Error::Shape`] when `x.len()` is not a multiple of I.
-    pub fn forward(&self, x: &[f32]) -> Result<DiscCache> {
-        forward_with(&self.params, self.standardizer.as_ref(), x, self.inputs)
+    /// [`Error::Shape`] when `x` does not have I columns.
+    pub fn forward(&self, x: ArrayView2<f32>) -> Result<DiscCache> {
+        forward_with(&self.params, self.standardizer.as_ref(), x)
     }
 
-    /// D(x) only.
+    /// D(x) only: B values in (0, 1).
     ///
     /// # Errors
     /// As [`Discriminator::forward`].
-    pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>> {
-        Ok(self.forward(x)?.out)
+    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Array1<f32>> {
+        Ok(self.forward(x)?.out.index_axis_move(Axis(1), 0))
     }
 
-    /// `steps` full-batch Adam steps on BCE(D(x), y); returns the loss before each step.
+    /// `steps` full-batch Adam steps on BCE(D(x), y) (`x` B x I, `y` B); returns the loss before each step.
     ///
     /// # Errors
     /// [`Error::Shape`] when `x` and `y` do not fit.
-    pub fn train(&mut self, x: &[f32], y: &[f32], steps: usize) -> Result<Vec<f32>> {
+    pub fn train(&mut self, x: ArrayView2<f32>, y: ArrayView1<f32>, steps: usize) -> Result<Vec<f32>> {
         let mut losses = Vec::with_capacity(steps);
         for _ in 0..steps {
-            let (loss, mut g) = loss_grad(&self.params, self.standardizer.as_ref(), x, y, self.inputs)?;
+            let (loss, mut g) = loss_grad(&self.params, self.standardizer.as_ref(), x, y)?;
             for (gt, pt) in g.slices_mut().into_iter().zip(self.params.slices()) {
                 for (gv, pv) in gt.iter_mut().zip(pt) {
                     *gv += self.weight_decay * pv;
@@ -206,38 +254,42 @@ impl Discriminator {
     }
 }
 
-/// The forward of D with explicit parameters. Shapes: `x` B x I; returns D(x) B in the cache.
+/// The forward of D with explicit parameters. Shapes: `x` B x I (I = the width `p.w1` was made for); the cache
+/// holds D(x), B values ([`DiscCache::out`]).
 ///
 /// # Errors
-/// [`Error::Shape`] when `x.len()` is not a multiple of I.
-pub fn forward_with(p: &DiscParams, s: Option<&Standardizer>, x: &[f32], inputs: usize) -> Result<DiscCache> {
-    if inputs == 0 || x.len() % inputs != 0 {
-        return Err(Error::shape("discriminator", format!("{} inputs are not rows of {inputs} descriptors", x.len())));
+/// [`Error::Shape`] when `x` does not fit the parameters.
+pub fn forward_with(p: &DiscParams, s: Option<&Standardizer>, x: ArrayView2<f32>) -> Result<DiscCache> {
+    let inputs = x.ncols();
+    if inputs == 0 || p.w1.len() != HIDDEN[0] * inputs {
+        return Err(Error::shape("discriminator", format!("rows of {inputs} descriptors; the first layer takes {}", p.w1.len() / HIDDEN[0])));
     }
-    let batch = x.len() / inputs;
     let xs = match s {
-        Some(s) => s.apply(x),
-        None => x.to_vec(),
+        Some(s) => s.apply(x)?,
+        None => x.to_owned(),
     };
-    let h1 = sigmoid_forward(&linear_forward(&xs, &p.w1, &p.b1, batch, inputs, HIDDEN[0])?);
-    let h2 = sigmoid_forward(&linear_forward(&h1, &p.w2, &p.b2, batch, HIDDEN[0], HIDDEN[1])?);
-    let out = sigmoid_forward(&linear_forward(&h2, &p.w3, &p.b3, batch, HIDDEN[1], 1)?);
-    Ok(DiscCache { x: xs, h1, h2, out, batch })
+    let (w1, b1, w2, b2, w3, b3) = p.views(inputs)?;
+    let h1 = sigmoid_forward(linear_forward(xs.view(), w1, b1)?.view());
+    let h2 = sigmoid_forward(linear_forward(h1.view(), w2, b2)?.view());
+    let out = sigmoid_forward(linear_forward(h2.view(), w3, b3)?.view());
+    Ok(DiscCache { x: xs, h1, h2, out })
 }
 
-/// Backward of [`forward_with`] from `dout` (B): gradients of every parameter.
+/// Backward of [`forward_with`] from `dout` (B, the loss gradient with respect to D(x)): gradients of every parameter.
 ///
 /// # Errors
-/// [`Error::Shape`] on mismatched lengths.
-pub fn backward_with(p: &DiscParams, c: &DiscCache, dout: &[f32], inputs: usize) -> Result<DiscParams> {
+/// [`Error::Shape`] on mismatched shapes.
+pub fn backward_with(p: &DiscParams, c: &DiscCache, dout: ArrayView1<f32>) -> Result<DiscParams> {
+    let inputs = c.x.ncols();
     let mut g = p.zeros_like();
-    let b = c.batch;
-    let dz3 = sigmoid_backward(dout, &c.out);
-    let dh2 = linear_backward(&dz3, &c.h2, &p.w3, &mut g.w3, &mut g.b3, b, HIDDEN[1], 1, true)?;
-    let dz2 = sigmoid_backward(&dh2, &c.h2);
-    let dh1 = linear_backward(&dz2, &c.h1, &p.w2, &mut g.w2, &mut g.b2, b, HIDDEN[0], HIDDEN[1], true)?;
-    let dz1 = sigmoid_backward(&dh1, &c.h1);
-    linear_backward(&dz1, &c.x, &p.w1, &mut g.w1, &mut g.b1, b, inputs, HIDDEN[0], false)?;
+    let (w1, _, w2, _, w3, _) = p.views(inputs)?;
+    let shape_err = || Error::shape("discriminator backward", "a gradient is missing");
+    let dz3 = sigmoid_backward(dout.insert_axis(Axis(1)), c.out.view())?;
+    let dh2 = linear_backward(dz3.view(), c.h2.view(), w3, nd::view_mut("disc dW3", &mut g.w3, (1, HIDDEN[1]))?, nd::view_mut("disc db3", &mut g.b3, 1)?, true)?.ok_or_else(shape_err)?;
+    let dz2 = sigmoid_backward(dh2.view(), c.h2.view())?;
+    let dh1 = linear_backward(dz2.view(), c.h1.view(), w2, nd::view_mut("disc dW2", &mut g.w2, (HIDDEN[1], HIDDEN[0]))?, nd::view_mut("disc db2", &mut g.b2, HIDDEN[1])?, true)?.ok_or_else(shape_err)?;
+    let dz1 = sigmoid_backward(dh1.view(), c.h1.view())?;
+    linear_backward(dz1.view(), c.x.view(), w1, nd::view_mut("disc dW1", &mut g.w1, (HIDDEN[0], inputs))?, nd::view_mut("disc db1", &mut g.b1, HIDDEN[0])?, false)?;
     Ok(g)
 }
 
@@ -245,11 +297,11 @@ pub fn backward_with(p: &DiscParams, c: &DiscCache, dout: &[f32], inputs: usize)
 ///
 /// # Errors
 /// [`Error::Shape`] when `x` (B x I) and `y` (B) do not fit.
-pub fn loss_grad(p: &DiscParams, s: Option<&Standardizer>, x: &[f32], y: &[f32], inputs: usize) -> Result<(f32, DiscParams)> {
-    let c = forward_with(p, s, x, inputs)?;
-    if y.len() != c.batch {
-        return Err(Error::shape("discriminator", format!("{} labels for {} molecules", y.len(), c.batch)));
+pub fn loss_grad(p: &DiscParams, s: Option<&Standardizer>, x: ArrayView2<f32>, y: ArrayView1<f32>) -> Result<(f32, DiscParams)> {
+    let c = forward_with(p, s, x)?;
+    if y.len() != x.nrows() {
+        return Err(Error::shape("discriminator", format!("{} labels for {} molecules", y.len(), x.nrows())));
     }
-    let (loss, dout) = bce_forward_backward(&c.out, y);
-    Ok((loss, backward_with(p, &c, &dout, inputs)?))
+    let (loss, dout) = bce_forward_backward(c.out(), y)?;
+    Ok((loss, backward_with(p, &c, dout.view())?))
 }

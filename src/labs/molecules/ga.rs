@@ -390,7 +390,7 @@ impl Ga {
         }
         let mut drng = Rng::new(self.cfg.seed ^ 0xD15C);
         let mut disc = Discriminator::new(inputs, &mut drng)?;
-        disc.set_standardizer(Standardizer::fit(&x, inputs));
+        disc.set_standardizer(Standardizer::fit(crate::nd::view("reference descriptors", &x, (x.len() / inputs, inputs))?));
         self.disc = Some(disc);
         self.phase = Phase::Score;
         Ok(())
@@ -423,7 +423,8 @@ impl Ga {
             vec![0.0; n]
         } else {
             let x = self.descriptors_of(&smiles);
-            self.disc.as_ref().expect("initialised").predict(&x)?.into_iter().map(f64::from).collect()
+            let disc = self.disc.as_ref().expect("initialised");
+            disc.predict(crate::nd::view("descriptors", &x, (x.len() / disc.inputs, disc.inputs))?)?.into_iter().map(f64::from).collect()
         };
         let j: Vec<f64> = props.iter().map(Props::j).collect();
         let best_j = j.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -566,7 +567,7 @@ impl Ga {
         let x = self.descriptors_of(&refs);
         let steps = self.cfg.disc_steps;
         let disc = self.disc.as_mut().expect("initialised");
-        let losses = disc.train(&x, &y, steps)?;
+        let losses = disc.train(crate::nd::view("descriptors", &x, (x.len() / disc.inputs, disc.inputs))?, ndarray::aview1(&y), steps)?;
         self.last_loss = losses.last().map(|&l| l as f64).unwrap_or(f64::NAN);
         Ok(())
     }

@@ -18,8 +18,11 @@
 //! Weights: `w_ih` G x E, `w_hh` G x H, `bias` G. Input projections of all steps and the weight gradients are one
 //! GEMM each; only the recurrent product runs step by step.
 
+use ndarray::{Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
+
 use crate::error::{Error, Result};
 use crate::kernels::cumax::{cumax_backward, cumax_rows};
+use crate::nd;
 use crate::kernels::gemm::{gemm, MatRef};
 
 /// Sizes of an ON-LSTM call.
@@ -98,12 +101,19 @@ fn check(d: OnDims, x: usize, w_ih: usize, w_hh: usize, bias: usize) -> Result<(
     Ok(())
 }
 
-/// Forward over T steps from a zero state. Shapes: `x` T*B x E (time-major), `w_ih` G x E, `w_hh` G x H, `bias` G.
-/// Returns the hidden states T*B x H and the cache.
+/// Forward over T steps from a zero state, chunk size C = `chunk`. Shapes: `x` T x B x E (time-major), `w_ih`
+/// G x E, `w_hh` G x H, `bias` G, with G = 2H/C + 4H. Returns the hidden states T x B x H and the cache.
 ///
 /// # Errors
-/// [`Error::Shape`] when a length does not match `d`; [`Error::Range`] when C does not divide H.
-pub fn onlstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: OnDims) -> Result<(Vec<f32>, OnCache)> {
+/// [`Error::Shape`] when the shapes do not fit together; [`Error::Range`] when C does not divide H.
+pub fn onlstm_forward(x: ArrayView3<f32>, w_ih: ArrayView2<f32>, w_hh: ArrayView2<f32>, bias: ArrayView1<f32>, chunk: usize) -> Result<(Array3<f32>, OnCache)> {
+    let (t, b, e) = x.dim();
+    let d = OnDims { t, b, e, h: w_hh.ncols(), chunk };
+    if w_ih.ncols() != e || w_ih.nrows() != w_hh.nrows() {
+        return Err(Error::shape("onlstm", format!("W_ih {:?} and W_hh {:?} must be G x {e} and G x H", w_ih.dim(), w_hh.dim())));
+    }
+    let (x, w_ih, w_hh, bias) = (nd::standard(x), nd::standard(w_ih), nd::standard(w_hh), nd::standard(bias));
+    let (x, w_ih, w_hh, bias) = (nd::slice_of("onlstm", &x)?, nd::slice_of("onlstm", &w_ih)?, nd::slice_of("onlstm", &w_hh)?, nd::slice_of("onlstm", &bias)?);
     check(d, x.len(), w_ih.len(), w_hh.len(), bias.len())?;
     let (tb, g, h, b, dm, cs) = (d.t * d.b, d.gates(), d.h, d.b, d.levels(), d.chunk);
     let mut gates = vec![0.0; tb * g];
@@ -145,17 +155,34 @@ pub fn onlstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: On
             }
         }
     }
-    let out = hs.clone();
+    let out = nd::array("onlstm", hs.clone(), (d.t, d.b, d.h))?;
     Ok((out, OnCache { dims: d, x: x.to_vec(), gates, c, tc, hs }))
 }
 
-/// Backward of [`onlstm_forward`] from `dhs` (T*B x H, the loss gradient with respect to every hidden state).
-/// Accumulates `dw_ih += ...` (G x E), `dw_hh += ...` (G x H), `dbias += ...` (G); returns `dx` (T*B x E).
+/// Backward of [`onlstm_forward`] from `dhs` (T x B x H, the loss gradient with respect to every hidden state).
+/// Accumulates `dw_ih += ...` (G x E), `dw_hh += ...` (G x H), `dbias += ...` (G); returns `dx` (T x B x E).
 ///
 /// # Errors
-/// [`Error::Shape`] when a length does not match the cache.
-pub fn onlstm_backward(dhs: &[f32], cache: &OnCache, w_ih: &[f32], w_hh: &[f32], dw_ih: &mut [f32], dw_hh: &mut [f32], dbias: &mut [f32]) -> Result<Vec<f32>> {
+/// [`Error::Shape`] when a shape does not match the cache's.
+pub fn onlstm_backward(
+    dhs: ArrayView3<f32>,
+    cache: &OnCache,
+    w_ih: ArrayView2<f32>,
+    w_hh: ArrayView2<f32>,
+    mut dw_ih: ArrayViewMut2<f32>,
+    mut dw_hh: ArrayViewMut2<f32>,
+    mut dbias: ArrayViewMut1<f32>,
+) -> Result<Array3<f32>> {
     let d = cache.dims;
+    if dhs.dim() != (d.t, d.b, d.h) || dw_ih.dim() != w_ih.dim() || dw_hh.dim() != w_hh.dim() {
+        return Err(Error::shape("onlstm_backward", format!("dh must be {}x{}x{}, dW_ih and dW_hh shaped as the weights", d.t, d.b, d.h)));
+    }
+    let (dhs, w_ih, w_hh) = (nd::standard(dhs), nd::standard(w_ih), nd::standard(w_hh));
+    let (dhs, w_ih, w_hh) = (nd::slice_of("onlstm_backward", &dhs)?, nd::slice_of("onlstm_backward", &w_ih)?, nd::slice_of("onlstm_backward", &w_hh)?);
+    let not_row_major = || Error::shape("onlstm_backward", "a gradient buffer is not row-major");
+    let dw_ih = dw_ih.as_slice_mut().ok_or_else(not_row_major)?;
+    let dw_hh = dw_hh.as_slice_mut().ok_or_else(not_row_major)?;
+    let dbias = dbias.as_slice_mut().ok_or_else(not_row_major)?;
     check(d, cache.x.len(), w_ih.len(), w_hh.len(), dbias.len())?;
     let (tb, g, h, b, dm, cs) = (d.t * d.b, d.gates(), d.h, d.b, d.levels(), d.chunk);
     if dhs.len() != tb * h || dw_ih.len() != w_ih.len() || dw_hh.len() != w_hh.len() {
@@ -218,5 +245,5 @@ pub fn onlstm_backward(dhs: &[f32], cache: &OnCache, w_ih: &[f32], w_hh: &[f32],
     }
     let mut dx = vec![0.0; tb * d.e];
     gemm(1.0, MatRef::new(&da, tb, g), MatRef::new(w_ih, g, d.e), 0.0, &mut dx, d.e, 1)?;
-    Ok(dx)
+    nd::array("onlstm_backward", dx, (d.t, d.b, d.e))
 }

@@ -104,11 +104,11 @@ pub struct Analysis {
 pub fn analyze_ids(lm: &Lm, tokens: Tokens) -> Result<Analysis> {
     let n = tokens.ids.len();
     let (inp, tgt) = batch_tokens(&[tokens.ids.as_slice()]);
-    let fw = lm.forward(&inp, 1)?;
-    let v = lm.cfg.v;
+    let fw = lm.forward(inp.view())?;
     let mut nll = Vec::with_capacity(n + 1);
     for (r, &y) in tgt.iter().enumerate() {
-        let z = &fw.logits[r * v..(r + 1) * v];
+        let z = fw.logits.row(r);
+        let z = z.as_slice().ok_or_else(|| Error::shape("analyze", "logits are not row-major"))?;
         let lse = crate::kernels::act::log_sum_exp(z);
         nll.push(lse - z[y as usize]);
     }

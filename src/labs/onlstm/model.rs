@@ -17,9 +17,11 @@ use super::cell::{onlstm_backward, onlstm_forward, OnCache, OnDims};
 use super::grammar::{Sentence, EOS_ID, UNK_ID, VOCAB};
 use super::parse::{mean_f1, parse_spans};
 use crate::error::{Error, Result};
-use crate::nn::flat::{linear_backward, linear_forward, softmax_cross_entropy};
-use crate::nn::flat::{lstm_backward, lstm_forward};
-use crate::nn::lstm::{LstmCache, LstmDims};
+use crate::nd;
+use crate::nn::layers::{linear_backward, linear_forward, softmax_cross_entropy};
+use crate::nn::lstm::{lstm_backward, lstm_forward};
+use ndarray::{Array2, Array3, ArrayView2};
+use crate::nn::lstm::LstmCache;
 use crate::nn::{Adam, Rng};
 
 /// Sizes of the model. `chunk = 0` means the plain LSTM baseline; otherwise the ON-LSTM chunk size C.
@@ -97,10 +99,10 @@ enum LayerCache {
 
 /// What [`Lm::forward`] returns besides the logits.
 pub struct Forward {
-    /// Logits, T*B x V.
-    pub logits: Vec<f32>,
+    /// Logits, T*B x V (row `t * B + b` is sequence `b` at step `t`).
+    pub logits: Array2<f32>,
     caches: Vec<LayerCache>,
-    top: Vec<f32>,
+    top: Array3<f32>,
     t: usize,
     b: usize,
 }
@@ -180,35 +182,40 @@ impl Lm {
     ///
     /// # Errors
     /// [`Error::Shape`] when `inp.len()` is not a multiple of `b`; [`Error::Range`] for an id not below V.
-    pub fn forward(&self, inp: &[u8], b: usize) -> Result<Forward> {
+    pub fn forward(&self, inp: ArrayView2<u8>) -> Result<Forward> {
         let c = &self.cfg;
-        if b == 0 || inp.len() % b != 0 || inp.is_empty() {
-            return Err(Error::shape("Lm::forward", format!("{} tokens do not make {b} sequences", inp.len())));
+        let (t, b) = inp.dim();
+        if inp.is_empty() {
+            return Err(Error::shape("Lm::forward", format!("{t} x {b} tokens: need at least one step of one sequence")));
         }
         if let Some(&bad) = inp.iter().find(|&&w| w as usize >= c.v) {
             return Err(Error::range("word id", format!("{bad} is not below the vocabulary size {}", c.v)));
         }
-        let t = inp.len() / b;
         let mut x = Vec::with_capacity(inp.len() * c.e);
-        for &w in inp {
+        for &w in inp.iter() {
             x.extend_from_slice(&self.p[0][w as usize * c.e..(w as usize + 1) * c.e]);
         }
+        let mut x = nd::array("Lm::forward", x, (t, b, c.e))?;
         let mut caches = Vec::with_capacity(c.layers);
         for l in 0..c.layers {
             let inw = if l == 0 { c.e } else { c.h };
-            let (wi, wh, bi) = (&self.p[1 + 3 * l], &self.p[2 + 3 * l], &self.p[3 + 3 * l]);
+            let g = if c.chunk == 0 { 4 * c.h } else { OnDims { t, b, e: inw, h: c.h, chunk: c.chunk }.gates() };
+            let wi = nd::view("Lm W_ih", &self.p[1 + 3 * l], (g, inw))?;
+            let wh = nd::view("Lm W_hh", &self.p[2 + 3 * l], (g, c.h))?;
+            let bi = nd::view("Lm bias", &self.p[3 + 3 * l], g)?;
             let (hs, cache) = if c.chunk == 0 {
-                let (hs, cc) = lstm_forward(&x, wi, wh, bi, LstmDims { t, b, e: inw, h: c.h })?;
+                let (hs, cc) = lstm_forward(x.view(), wi, wh, bi)?;
                 (hs, LayerCache::Plain(cc))
             } else {
-                let (hs, cc) = onlstm_forward(&x, wi, wh, bi, OnDims { t, b, e: inw, h: c.h, chunk: c.chunk })?;
+                let (hs, cc) = onlstm_forward(x.view(), wi, wh, bi, c.chunk)?;
                 (hs, LayerCache::On(cc))
             };
             caches.push(cache);
             x = hs;
         }
         let n = self.p.len();
-        let logits = linear_forward(&x, &self.p[n - 2], &self.p[n - 1], t * b, c.h, c.v)?;
+        let top = x.view().into_shape_with_order((t * b, c.h))?;
+        let logits = linear_forward(top, nd::view("Lm head", &self.p[n - 2], (c.v, c.h))?, nd::view("Lm head bias", &self.p[n - 1], c.v)?)?;
         Ok(Forward { logits, caches, top: x, t, b })
     }
 
@@ -217,31 +224,52 @@ impl Lm {
     ///
     /// # Errors
     /// As [`Lm::forward`]; [`Error::Shape`] when `tgt` and `inp` differ in length.
-    pub fn loss(&self, inp: &[u8], tgt: &[u8], b: usize, grad: bool) -> Result<(f32, Option<Vec<Vec<f32>>>)> {
-        if tgt.len() != inp.len() {
-            return Err(Error::shape("Lm::loss", format!("{} inputs and {} targets", inp.len(), tgt.len())));
+    pub fn loss(&self, inp: ArrayView2<u8>, tgt: ArrayView2<u8>, grad: bool) -> Result<(f32, Option<Vec<Vec<f32>>>)> {
+        if tgt.dim() != inp.dim() {
+            return Err(Error::shape("Lm::loss", format!("inputs {:?} and targets {:?} differ", inp.dim(), tgt.dim())));
         }
-        let fw = self.forward(inp, b)?;
+        let fw = self.forward(inp)?;
         let c = &self.cfg;
-        let (l, dz) = softmax_cross_entropy(&fw.logits, tgt, c.v)?;
+        let (t, b) = inp.dim();
+        let tgt_flat: Vec<u8> = tgt.iter().copied().collect();
+        let (l, dz) = softmax_cross_entropy(fw.logits.view(), ndarray::aview1(&tgt_flat))?;
         if !grad {
             return Ok((l, None));
         }
-        let tb = inp.len();
         let n = self.p.len();
         let mut g: Vec<Vec<f32>> = self.p.iter().map(|t| vec![0.0; t.len()]).collect();
         {
             let (head, tail) = g.split_at_mut(n - 1);
-            let mut dh = linear_backward(&dz, &fw.top, &self.p[n - 2], &mut head[n - 2], &mut tail[0], tb, c.h, c.v, true)?;
+            let top = fw.top.view().into_shape_with_order((t * b, c.h))?;
+            let dtop = linear_backward(
+                dz.view(),
+                top,
+                nd::view("Lm head", &self.p[n - 2], (c.v, c.h))?,
+                nd::view_mut("Lm head grad", &mut head[n - 2], (c.v, c.h))?,
+                nd::view_mut("Lm head bias grad", &mut tail[0], c.v)?,
+                true,
+            )?
+            .ok_or_else(|| Error::shape("Lm::loss", "no input gradient"))?;
+            let mut dh = dtop.into_shape_with_order((t, b, c.h))?;
             for l in (0..c.layers).rev() {
-                let (wi, wh) = (&self.p[1 + 3 * l], &self.p[2 + 3 * l]);
+                let inw = if l == 0 { c.e } else { c.h };
+                let gw = if c.chunk == 0 { 4 * c.h } else { OnDims { t, b, e: inw, h: c.h, chunk: c.chunk }.gates() };
+                let wi = nd::view("Lm W_ih", &self.p[1 + 3 * l], (gw, inw))?;
+                let wh = nd::view("Lm W_hh", &self.p[2 + 3 * l], (gw, c.h))?;
                 let (a, rest) = head[1 + 3 * l..].split_at_mut(1);
                 let (bb, cc) = rest.split_at_mut(1);
+                let (da, db, dc) = (
+                    nd::view_mut("Lm W_ih grad", &mut a[0], (gw, inw))?,
+                    nd::view_mut("Lm W_hh grad", &mut bb[0], (gw, c.h))?,
+                    nd::view_mut("Lm bias grad", &mut cc[0], gw)?,
+                );
                 dh = match &fw.caches[l] {
-                    LayerCache::On(cache) => onlstm_backward(&dh, cache, wi, wh, &mut a[0], &mut bb[0], &mut cc[0])?,
-                    LayerCache::Plain(cache) => lstm_backward(&dh, cache, wi, wh, &mut a[0], &mut bb[0], &mut cc[0])?,
+                    LayerCache::On(cache) => onlstm_backward(dh.view(), cache, wi, wh, da, db, dc)?,
+                    LayerCache::Plain(cache) => lstm_backward(dh.view(), cache, wi, wh, da, db, dc)?,
                 };
             }
+            let dh = dh.as_standard_layout();
+            let dh = dh.as_slice().ok_or_else(|| Error::shape("Lm::loss", "gradient is not row-major"))?;
             for (r, &w) in inp.iter().enumerate() {
                 let row = &mut head[0][w as usize * c.e..(w as usize + 1) * c.e];
                 for (s, v) in row.iter_mut().zip(&dh[r * c.e..(r + 1) * c.e]) {
@@ -297,9 +325,9 @@ impl Lm {
     }
 }
 
-/// Input and target ids of equal-length sentences, time-major: input `<eos> w_1 .. w_n`, target `w_1 .. w_n <eos>`.
-/// Panics if the sentences differ in length.
-pub fn batch_tokens(sents: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+/// Input and target ids of equal-length sentences, time-major T x B (T = n + 1): input `<eos> w_1 .. w_n`, target
+/// `w_1 .. w_n <eos>`. Panics if the sentences differ in length.
+pub fn batch_tokens(sents: &[&[u8]]) -> (Array2<u8>, Array2<u8>) {
     let b = sents.len();
     let n = sents[0].len();
     let t = n + 1;
@@ -312,7 +340,8 @@ pub fn batch_tokens(sents: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
             tgt[k * b + bi] = s[k];
         }
     }
-    (inp, tgt)
+    let to2 = |v: Vec<u8>| Array2::from_shape_vec((t, b), v).expect("t * b ids");
+    (to2(inp), to2(tgt))
 }
 
 /// Groups sentence indices by length (ascending lengths), each group in corpus order.
@@ -345,8 +374,8 @@ pub fn evaluate(lm: &Lm, sents: &[Sentence]) -> Result<EvalResult> {
         for chunk in group.chunks(64) {
             let words: Vec<&[u8]> = chunk.iter().map(|&i| sents[i].words.as_slice()).collect();
             let (inp, tgt) = batch_tokens(&words);
-            let fw = lm.forward(&inp, chunk.len())?;
-            let (l, _) = softmax_cross_entropy(&fw.logits, &tgt, lm.cfg.v)?;
+            let fw = lm.forward(inp.view())?;
+            let (l, _) = softmax_cross_entropy(fw.logits.view(), tgt.view().into_shape_with_order(tgt.len())?)?;
             nll += l as f64 * tgt.len() as f64;
             count += tgt.len();
             let n = words[0].len();
@@ -461,7 +490,7 @@ impl Trainer {
                 *w = UNK_ID;
             }
         }
-        let (loss, g) = self.lm.loss(&inp, &tgt, idx.len(), true)?;
+        let (loss, g) = self.lm.loss(inp.view(), tgt.view(), true)?;
         self.tokens += tgt.len();
         let mut g = g.expect("gradients requested");
         let norm = g.iter().flatten().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt() as f32;
@@ -492,9 +521,9 @@ pub fn sample(lm: &Lm, rng: &mut Rng, temperature: f32, max_words: usize) -> Res
     let v = lm.cfg.v;
     let mut inp = vec![EOS_ID];
     for _ in 0..max_words {
-        let fw = lm.forward(&inp, 1)?;
-        let z = &fw.logits[(inp.len() - 1) * v..inp.len() * v];
-        let w = crate::nn::flat::sample_logits(z, temperature, &[UNK_ID as usize], rng)?;
+        let fw = lm.forward(ArrayView2::from_shape((inp.len(), 1), &inp)?)?;
+        debug_assert_eq!(fw.logits.ncols(), v);
+        let w = crate::nn::sample::sample_logits(fw.logits.row(inp.len() - 1), temperature, &[UNK_ID as usize], rng)?;
         if w as u8 == EOS_ID {
             break;
         }

@@ -131,8 +131,8 @@ pub struct Net {
 
 /// What a forward pass keeps for the backward: each layer's input and the hidden pre-activations.
 pub(super) struct Cache {
-    acts: Vec<Vec<f32>>,
-    pre: Vec<Vec<f32>>,
+    acts: Vec<Array2<f32>>,
+    pre: Vec<Array2<f32>>,
 }
 
 /// One weight sample of the layers on the path of a head: `w`, `b`, and their eps (empty for point weights).
@@ -188,14 +188,15 @@ impl Net {
         s
     }
 
-    pub(super) fn forward(&self, head: usize, s: &Sampled, x: &[f32], batch: usize) -> Result<(Vec<f32>, Cache)> {
+    /// Logits (B x K) of `x` (B x I) at the weight sample `s`, with the cache for the backward.
+    pub(super) fn forward(&self, head: usize, s: &Sampled, x: ArrayView2<f32>) -> Result<(Array2<f32>, Cache)> {
         let path = self.path(head);
-        let mut acts = vec![x.to_vec()];
+        let mut acts = vec![x.to_owned()];
         let mut pre = Vec::new();
         for (l, layer) in path.iter().enumerate() {
-            let z = linear_forward(&acts[l], &s.w[l], &s.b[l], batch, layer.inp, layer.out)?;
+            let z = linear_forward(acts[l].view(), nd::view("ucb weight", &s.w[l], (layer.out, layer.inp))?, nd::view("ucb bias", &s.b[l], layer.out)?)?;
             if l + 1 < path.len() {
-                acts.push(relu_forward(&z));
+                acts.push(relu_forward(z.view()));
                 pre.push(z);
             } else {
                 return Ok((z, Cache { acts, pre }));
@@ -207,18 +208,24 @@ impl Net {
     /// Gradients of the mean cross-entropy over the batch plus `c (log q - log p)` at one weight sample, for the
     /// layers on the head's path. Returns `(cross-entropy, grads)`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn sample_grads(&self, head: usize, s: &Sampled, sig: &[LayerSigma], x: &[f32], targets: &[u8], prior: &PriorConsts, c: f32) -> Result<(f32, Vec<LayerGrads>)> {
-        let batch = targets.len();
+    pub(super) fn sample_grads(&self, head: usize, s: &Sampled, sig: &[LayerSigma], x: ArrayView2<f32>, targets: ArrayView1<u8>, prior: &PriorConsts, c: f32) -> Result<(f32, Vec<LayerGrads>)> {
         let path = self.path(head);
-        let (logits, cache) = self.forward(head, s, x, batch)?;
-        let (ce, dlogits) = softmax_cross_entropy(&logits, targets, path.last().unwrap().out)?;
+        let (logits, cache) = self.forward(head, s, x)?;
+        let (ce, dlogits) = softmax_cross_entropy(logits.view(), targets)?;
         let mut grads: Vec<LayerGrads> = path.iter().map(|l| LayerGrads::zeros(l)).collect();
         let mut d = dlogits;
         for l in (0..path.len()).rev() {
             let layer = path[l];
             let mut dw = vec![0.0; layer.w_mu.len()];
             let mut db = vec![0.0; layer.b_mu.len()];
-            let dx = linear_backward(&d, &cache.acts[l], &s.w[l], &mut dw, &mut db, batch, layer.inp, layer.out, l > 0)?;
+            let dx = linear_backward(
+                d.view(),
+                cache.acts[l].view(),
+                nd::view("ucb weight", &s.w[l], (layer.out, layer.inp))?,
+                nd::view_mut("ucb dW", &mut dw, (layer.out, layer.inp))?,
+                nd::view_mut("ucb db", &mut db, layer.out)?,
+                l > 0,
+            )?;
             let g = &mut grads[l];
             if layer.bayes() {
                 let sg = &sig[l];
@@ -228,8 +235,8 @@ impl Net {
                 g.w_mu = dw;
                 g.b_mu = db;
             }
-            if l > 0 {
-                d = dx.iter().zip(&cache.pre[l - 1]).map(|(&g, &z)| if z > 0.0 { g } else { 0.0 }).collect();
+            if let (true, Some(dx)) = (l > 0, dx) {
+                d = relu_backward(dx.view(), cache.pre[l - 1].view())?;
             }
         }
         Ok((ce, grads))
@@ -241,10 +248,10 @@ impl Net {
     ///
     /// # Errors
     /// [`Error::Shape`] on mismatched inputs.
-    pub fn loss_at(&self, head: usize, eps: &[(Vec<f32>, Vec<f32>)], x: &[f32], targets: &[u8], prior: &Prior, c: f32) -> Result<f64> {
+    pub fn loss_at(&self, head: usize, eps: &[(Vec<f32>, Vec<f32>)], x: ArrayView2<f32>, targets: ArrayView1<u8>, prior: &Prior, c: f32) -> Result<f64> {
         let s = self.with_eps(head, eps)?;
-        let (logits, _) = self.forward(head, &s, x, targets.len())?;
-        let (ce, _) = softmax_cross_entropy(&logits, targets, self.heads[head].out)?;
+        let (logits, _) = self.forward(head, &s, x)?;
+        let (ce, _) = softmax_cross_entropy(logits.view(), targets)?;
         let mut kl = 0.0f64;
         for (l, layer) in self.path(head).into_iter().enumerate() {
             if layer.bayes() {
@@ -258,7 +265,7 @@ impl Net {
     ///
     /// # Errors
     /// As [`Net::loss_at`].
-    pub fn loss_grads(&self, head: usize, eps: &[(Vec<f32>, Vec<f32>)], x: &[f32], targets: &[u8], prior: &Prior, c: f32) -> Result<Vec<LayerGrads>> {
+    pub fn loss_grads(&self, head: usize, eps: &[(Vec<f32>, Vec<f32>)], x: ArrayView2<f32>, targets: ArrayView1<u8>, prior: &Prior, c: f32) -> Result<Vec<LayerGrads>> {
         let s = self.with_eps(head, eps)?;
         Ok(self.sample_grads(head, &s, &self.sigmas(head), x, targets, &prior.consts(), c)?.1)
     }
@@ -293,26 +300,29 @@ impl Net {
     ///
     /// # Errors
     /// [`Error::Shape`] on mismatched inputs.
-    pub fn predict(&self, head: usize, x: &[f32], batch: usize, samples: usize, rng: &mut Rng) -> Result<Vec<f32>> {
-        let k = self.heads[head].out;
+    pub fn predict(&self, head: usize, x: ArrayView2<f32>, samples: usize, rng: &mut Rng) -> Result<Array2<f32>> {
+        let (batch, k) = (x.nrows(), self.heads[head].out);
         let sig = self.sigmas(head);
         let draws: Vec<Sampled> = if self.bayes() {
             (0..samples.max(1)).map(|_| self.sample(head, &sig, Some(rng))).collect()
         } else {
             vec![self.sample(head, &sig, None)]
         };
-        let probs: Vec<Result<Vec<f32>>> = crate::par::map_range(draws.len(), |i| {
-            let (z, _) = self.forward(head, &draws[i], x, batch)?;
-            Ok(softmax_rows(&z, k))
+        let probs: Vec<Result<Array2<f32>>> = crate::par::map_range(draws.len(), |i| {
+            let (mut z, _) = self.forward(head, &draws[i], x)?;
+            z.rows_mut().into_iter().for_each(|mut r| {
+                if let Some(r) = r.as_slice_mut() {
+                    crate::kernels::act::softmax_row_inplace(r);
+                }
+            });
+            Ok(z)
         });
-        let mut mean = vec![0.0f32; batch * k];
+        let mut mean = Array2::<f32>::zeros((batch, k));
         for p in probs {
-            for (m, v) in mean.iter_mut().zip(p?) {
-                *m += v;
-            }
+            mean += &p?;
         }
         let inv = 1.0 / draws.len() as f32;
-        mean.iter_mut().for_each(|m| *m *= inv);
+        mean.mapv_inplace(|m| m * inv);
         Ok(mean)
     }
 

@@ -322,8 +322,9 @@ impl Run {
         let c = cfg.kl_weight / n as f32;
         let prior = cfg.prior.consts();
         let net = &self.net;
+        let xv = crate::nd::view("ucb batch", &x, (idx.len(), PIXELS))?;
         let per: Vec<Result<(f32, Vec<LayerGrads>)>> =
-            crate::par::map_range(samples, |s| net.sample_grads(head, &draws[s], &sig, &x, &targets, &prior, c));
+            crate::par::map_range(samples, |s| net.sample_grads(head, &draws[s], &sig, xv, ndarray::aview1(&targets), &prior, c));
         let mut grads: Vec<LayerGrads> = net.path(head).iter().map(|l| LayerGrads::zeros(l)).collect();
         let mut ce = 0.0f32;
         let inv = 1.0 / samples as f32;
@@ -396,9 +397,10 @@ pub(super) fn accuracy(net: &Net, cfg: &Config, data: &TaskData, t: usize, rng: 
     }
     let head = cfg.mode.head_of(t);
     let k = net.heads[head].out;
-    let p = net.predict(head, &data.x, n, cfg.test_samples, rng)?;
+    let p = net.predict(head, crate::nd::view("ucb test images", &data.x, (n, PIXELS))?, cfg.test_samples, rng)?;
     let mut right = 0usize;
-    for (i, row) in p.chunks(k).enumerate() {
+    debug_assert_eq!(p.ncols(), k);
+    for (i, row) in p.rows().into_iter().enumerate() {
         let pred = row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (j, &v)| if v > bv { (j, v) } else { (bi, bv) }).0;
         if pred == cfg.mode.target(t, data.digits[i]) as usize {
             right += 1;
