@@ -2,12 +2,13 @@
 //! Scores pasted text character by character, shows one layer's attention over [compressed memory; memory;
 //! segment], samples a character at a time, and fine-tunes in small steps the page drives (progress, cancel).
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
 use crate::labs::compressive::train::{TrainConfig, Trainer};
-use crate::labs::compressive::{recall, Memory, Model};
+use crate::labs::compressive::{recall, Compression, Config, FcLoss, Memory, Model};
 use crate::nn::Rng;
 use crate::Error;
 
@@ -18,6 +19,34 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub const RECALL_TRAIN_CHARS: usize = 200_000;
 /// Characters of the recall held-out text generated for validation and the page's examples.
 pub const RECALL_VAL_CHARS: usize = 20_000;
+
+/// [`CompressiveLab::config`]: the model's sizes (every field of `labs::compressive::Config`, `fc_loss` included
+/// when it is the default) and two derived ones (`CompressiveConfig` in results.d.ts).
+#[derive(Serialize)]
+struct ConfigView {
+    vocab: usize,
+    d: usize,
+    heads: usize,
+    ff: usize,
+    layers: usize,
+    seg: usize,
+    mem: usize,
+    cmem: usize,
+    rate: usize,
+    func: Compression,
+    fc_loss: FcLoss,
+    /// n_m + c * n_cm.
+    temporal_range: usize,
+    /// n_m + n_cm.
+    attention_size: usize,
+}
+
+impl ConfigView {
+    fn of(c: &Config) -> Self {
+        let Config { vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss } = c.clone();
+        ConfigView { vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss, temporal_range: c.temporal_range(), attention_size: c.attention_size() }
+    }
+}
 
 /// A loaded model, its vocabulary and the shipped text (training part for fine-tuning, validation part for checks).
 #[wasm_bindgen]
@@ -99,13 +128,11 @@ impl CompressiveLab {
         self.vocab.decode(&self.val[..n.min(self.val.len())])
     }
 
-    /// JSON of the model's configuration plus `temporal_range` and `attention_size`.
-    pub fn config(&self) -> String {
-        let c = &self.model().cfg;
-        let mut v = serde_json::to_value(c).expect("config serialises");
-        v["temporal_range"] = c.temporal_range().into();
-        v["attention_size"] = c.attention_size().into();
-        v.to_string()
+    /// The model's configuration `{vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss}` plus
+    /// `temporal_range` (n_m + c n_cm) and `attention_size` (n_m + n_cm).
+    #[wasm_bindgen(unchecked_return_type = "CompressiveConfig")]
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(&ConfigView::of(&self.model().cfg))
     }
 
     /// The characters of the vocabulary, in token order.

@@ -34,14 +34,15 @@ impl OnlstmLab {
         Ok(OnlstmLab { lm, train, test, trainer: None })
     }
 
-    /// JSON of the current model's sizes `{chunk, e, h, layers, v}` (chunk 0 = LSTM).
-    pub fn config(&self) -> String {
-        serde_json::to_string(&self.lm.cfg).expect("config serialises")
+    /// The current model's sizes `{chunk, e, h, layers, v}` (chunk 0 = LSTM; `labs::onlstm::model::LmConfig`).
+    #[wasm_bindgen(unchecked_return_type = "OnlstmConfig")]
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(&self.lm.cfg)
     }
 
-    /// JSON list of the vocabulary (id order; `<eos>` and `<unk>` first).
-    pub fn vocab(&self) -> String {
-        serde_json::to_string(&*VOCAB).expect("vocab serialises")
+    /// The vocabulary's words in id order (`<eos>` and `<unk>` first).
+    pub fn vocab(&self) -> Vec<String> {
+        VOCAB.iter().map(|w| w.to_string()).collect()
     }
 
     /// Reads `text` as one sentence: `{tokens: {words, ids, unknown}, distances: [L][n], gates: [L][n*W],

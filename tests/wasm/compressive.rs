@@ -38,6 +38,12 @@ fn attention_masses_sampling_and_finetune() {
     assert_eq!(bits.len(), text.chars().count() - 1);
     assert!(lab.score("").is_err() && lab.score("x").is_err());
     assert_eq!(lab.unknown_chars("naïve €"), "ï€");
+    let cfg = lab.config().map_err(|_| "config").unwrap();
+    crate::types::check(&cfg, "CompressiveConfig");
+    let cfg: serde_json::Value = serde_wasm_bindgen::from_value(cfg).unwrap();
+    assert_eq!((cfg["func"].as_str(), cfg["rate"].as_u64(), cfg["fc_loss"].as_str()), (Some("conv"), Some(4), Some("attention")));
+    let (m, cm) = (cfg["mem"].as_u64().unwrap(), cfg["cmem"].as_u64().unwrap());
+    assert_eq!((cfg["temporal_range"].as_u64(), cfg["attention_size"].as_u64()), (Some(m + 4 * cm), Some(m + cm)));
     lab.sample_start("The whale", 0.8, 7).map_err(|_| "sample").unwrap();
     let s1 = lab.sample_next(80).map_err(|_| "sample").unwrap();
     lab.sample_start("The whale", 0.8, 7).map_err(|_| "sample").unwrap();

@@ -52,6 +52,11 @@ fn facade_reports_bad_input() {
     assert!(lab.analyze(&"the dog ".repeat(30)).is_err());
     let a = lab.analyze("the dog sees a zebra").unwrap();
     crate::types::check(&a, "OnlstmAnalysis");
+    crate::types::check(&lab.config().unwrap(), "OnlstmConfig");
+    let cfg: serde_json::Value = serde_wasm_bindgen::from_value(lab.config().unwrap()).unwrap();
+    let vocab = lab.vocab();
+    assert_eq!((cfg["chunk"].as_u64(), cfg["v"].as_u64()), (Some(8), Some(vocab.len() as u64)));
+    assert_eq!(&vocab[..2], ["<eos>", "<unk>"]);
     let a: serde_json::Value = serde_wasm_bindgen::from_value(a).unwrap();
     assert_eq!(a["tokens"]["unknown"][4], true);
     assert!(lab.sample(1, 0.0, 1).is_err());
