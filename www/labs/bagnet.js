@@ -233,7 +233,7 @@ class BagnetLabPage extends LabPage {
       const pcnn = Array.from((await lab.call('probabilities', ['cnn', image])).value);
       const bagCls = argmax(pb);
       const cls = v.cls === 'auto' ? bagCls : Number(v.cls);
-      const top = JSON.parse((await lab.call('top_patches', [id, image, cls, TOP])).value);
+      const top = (await lab.call('top_patches', [id, image, cls, TOP])).value;
       const scr = (await lab.call('scramble', [image, Number(v.tile), v.seed])).value;
       const sb = Array.from((await lab.call('probabilities', [id, scr])).value);
       const sc = Array.from((await lab.call('probabilities', ['cnn', scr])).value);
