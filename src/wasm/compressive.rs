@@ -8,7 +8,8 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
 use crate::labs::compressive::train::{TrainConfig, Trainer};
-use crate::labs::compressive::{recall, Compression, Config, FcLoss, Memory, Model};
+use crate::labs::compressive::manifest::ConfigRecord;
+use crate::labs::compressive::{recall, Memory, Model};
 use crate::nn::Rng;
 use crate::Error;
 
@@ -20,32 +21,16 @@ pub const RECALL_TRAIN_CHARS: usize = 200_000;
 /// Characters of the recall held-out text generated for validation and the page's examples.
 pub const RECALL_VAL_CHARS: usize = 20_000;
 
-/// [`CompressiveLab::config`]: the model's sizes (every field of `labs::compressive::Config`, `fc_loss` included
-/// when it is the default) and two derived ones (`CompressiveConfig` in results.d.ts).
+/// [`CompressiveLab::config`]: the model's sizes (as the manifests write them, `fc_loss` always there) and two derived
+/// ones (`CompressiveConfig` in results.d.ts).
 #[derive(Serialize)]
 struct ConfigView {
-    vocab: usize,
-    d: usize,
-    heads: usize,
-    ff: usize,
-    layers: usize,
-    seg: usize,
-    mem: usize,
-    cmem: usize,
-    rate: usize,
-    func: Compression,
-    fc_loss: FcLoss,
+    #[serde(flatten)]
+    sizes: ConfigRecord,
     /// n_m + c * n_cm.
     temporal_range: usize,
     /// n_m + n_cm.
     attention_size: usize,
-}
-
-impl ConfigView {
-    fn of(c: &Config) -> Self {
-        let Config { vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss } = c.clone();
-        ConfigView { vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss, temporal_range: c.temporal_range(), attention_size: c.attention_size() }
-    }
 }
 
 /// A loaded model, its vocabulary and the shipped text (training part for fine-tuning, validation part for checks).
@@ -132,7 +117,8 @@ impl CompressiveLab {
     /// `temporal_range` (n_m + c n_cm) and `attention_size` (n_m + n_cm).
     #[wasm_bindgen(unchecked_return_type = "CompressiveConfig")]
     pub fn config(&self) -> Result<JsValue, JsError> {
-        to_js(&ConfigView::of(&self.model().cfg))
+        let c = &self.model().cfg;
+        to_js(&ConfigView { sizes: c.into(), temporal_range: c.temporal_range(), attention_size: c.attention_size() })
     }
 
     /// The characters of the vocabulary, in token order.

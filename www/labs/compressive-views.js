@@ -72,7 +72,7 @@ export function drawMemory(page) {
     h('div', { class: 'sub' }, `Model: ${e.label}${page.tuned.has(e.id) ? ' (fine-tuned here)' : ''}`),
     h('table', { class: 'cmp-mem' }, h('tbody', {}, row('segment n_s', `${cfg.seg}`), row('memory n_m', `${cfg.mem}`),
       row('compressed n_cm', `${cfg.cmem}`), row('rate c', cfg.cmem ? `${cfg.rate}` : '–'), row('f_c', cfg.cmem ? funcName(cfg.func) : '–'),
-      ...(cfg.cmem && cfg.fc_loss ? [row('f_c loss', lossName(cfg.fc_loss))] : []),
+      ...(cfg.cmem && cfg.fc_loss !== 'attention' ? [row('f_c loss', lossName(cfg.fc_loss))] : []),
       row('temporal range', `${e.temporal_range} chars / layer`, { em: true }))),
     h('div', { class: 'hint' }, cfg.cmem ? `n_m + c·n_cm = ${cfg.mem} + ${cfg.rate}·${cfg.cmem}` : 'n_m (overflow discarded)'));
 }

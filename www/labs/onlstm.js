@@ -252,8 +252,8 @@ class OnlstmLab extends LabPage {
 
   fillFooter() {
     const m = this.shipped;
-    this.el.footData.append('Data: generated in this project by a small English-like probabilistic grammar (src/labs/onlstm/grammar.rs, seed '
-      + `${m?.data?.seed ?? 2019}), ${(m?.data?.train_valid_test || [8000, 1000, 1000]).join(' / ')} sentences for training / validation / test, with gold trees. Models: `,
+    this.el.footData.append('Data: generated in this project by a small English-like probabilistic grammar (src/labs/onlstm/grammar.rs'
+      + `${m ? `, seed ${m.data.seed}), ${m.data.train_valid_test.join(' / ')} sentences` : '), sentences'} for training / validation / test, with gold trees. Models: `,
     h('a', { href: MANIFEST_URL.href }, 'www/models/onlstm/manifest.json'), ', made by paperlab train onlstm.');
   }
 
@@ -391,7 +391,7 @@ class OnlstmLab extends LabPage {
         this.liveModel = { chunk, steps: total, seed: v.seed, ppl: r.ev[0], f1: [r.ev[1], r.ev[2]], seconds: r.secs, tokensPerS: r.tps };
         const st = seedStats(this.model(modelId(v)), 1);
         this.el.runResult.replaceChildren(liveSentence({ live: r.ev, shipped: r.shipped, base: r.base, steps: total, sentences: LIVE_SENTENCES,
-          shippedSteps: this.model(modelId(v))?.train?.steps ?? 6000, shippedName: modelName(modelId(v)), spreadPts: st ? 100 * (st.max - st.min) : NaN }));
+          shippedSteps: this.model(modelId(v))?.train.steps, shippedName: modelName(modelId(v)), spreadPts: st ? 100 * (st.max - st.min) : NaN }));
         this.el.useLive.disabled = false;
         this.drawF1();
         if (this.useLive) this.scheduleAnalysis();
