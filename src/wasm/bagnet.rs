@@ -21,6 +21,14 @@ struct ModelInfo<'a> {
     params: usize,
 }
 
+/// [`BagnetLab::eval_step`] (`BagnetEvalStep` in results.d.ts).
+#[derive(Serialize)]
+struct EvalStep {
+    done: usize,
+    total: usize,
+    correct: usize,
+}
+
 /// One patch of [`BagnetLab::top_patches`] (`BagnetPatch` in results.d.ts).
 #[derive(Serialize)]
 struct Patch {
@@ -219,8 +227,10 @@ impl BagnetLab {
         Ok(())
     }
 
-    /// Classifies up to `count` more images of the run: `[done, total, correct]`. Throws when no run was started.
-    pub fn eval_step(&mut self, count: usize) -> Result<Vec<f64>, JsError> {
+    /// Classifies up to `count` more images of the run: `{done, total, correct}` (images). Throws when no run was
+    /// started.
+    #[wasm_bindgen(unchecked_return_type = "BagnetEvalStep")]
+    pub fn eval_step(&mut self, count: usize) -> Result<JsValue, JsError> {
         let run = self.run.take().ok_or_else(|| js_err(Error::range("accuracy run", "none started; call eval_start first")))?;
         let end = (run.done + count.max(1)).min(run.total);
         let mut x = Vec::with_capacity((end - run.done) * PIXELS);
@@ -229,9 +239,9 @@ impl BagnetLab {
         }
         let pred = bag::predict(self.model(&run.model)?, &x, SIDE, SIDE, end - run.done).map_err(js_err)?;
         let correct = run.correct + pred.iter().zip(run.done..end).filter(|(p, i)| **p == usize::from(self.test.labels[*i])).count();
-        let out = vec![end as f64, run.total as f64, correct as f64];
+        let out = EvalStep { done: end, total: run.total, correct };
         self.run = Some(EvalRun { done: end, correct, ..run });
-        Ok(out)
+        to_js(&out)
     }
 
     /// The masking experiment on the first `n` test images (BagNet `bag_id` picks the patches, `cnn_id` is

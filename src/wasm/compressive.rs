@@ -33,6 +33,31 @@ struct ConfigView {
     attention_size: usize,
 }
 
+/// [`CompressiveLab::attention`] (`CompressiveAttention` in results.d.ts).
+#[derive(Serialize)]
+struct Attention {
+    /// Queries T (the last segment's characters) and keys S = n_cm' + n_m' + T.
+    t: usize,
+    s: usize,
+    /// Compressed-memory and memory rows filled (n_cm' <= n_cm, n_m' <= n_m).
+    cm_rows: usize,
+    m_rows: usize,
+    /// Mean over queries of the attention on the compressed memory, the memory and the segment (sum 1).
+    mass_cm: f32,
+    mass_m: f32,
+    mass_seg: f32,
+}
+
+/// [`CompressiveLab::finetune_step`] (`CompressiveFinetuneStep` in results.d.ts).
+#[derive(Serialize)]
+struct FinetuneStep {
+    done: usize,
+    /// Mean training bits/char of the steps of this call (NaN when none was left).
+    train_bpc: f32,
+    /// Attention-reconstruction loss of the last step.
+    attn_loss: f32,
+}
+
 /// A loaded model, its vocabulary and the shipped text (training part for fine-tuning, validation part for checks).
 #[wasm_bindgen]
 pub struct CompressiveLab {
@@ -154,9 +179,11 @@ impl CompressiveLab {
     }
 
     /// Reads `text` as one stream and keeps layer `layer`'s attention over the last segment. Returns
-    /// `[T, S, n_cm', n_m', mass_cm, mass_m, mass_seg]` for head `head` (the mass is the mean over queries of the
-    /// attention on each part); the probabilities (T x S) come from [`CompressiveLab::attention_probs`].
-    pub fn attention(&mut self, text: &str, layer: usize, head: usize) -> Result<Vec<f32>, JsError> {
+    /// `{t, s, cm_rows, m_rows, mass_cm, mass_m, mass_seg}` for head `head` (T queries, S keys, n_cm' and n_m' rows
+    /// filled; the mass is the mean over queries of the attention on each part); the probabilities (T x S) come
+    /// from [`CompressiveLab::attention_probs`].
+    #[wasm_bindgen(unchecked_return_type = "CompressiveAttention")]
+    pub fn attention(&mut self, text: &str, layer: usize, head: usize) -> Result<JsValue, JsError> {
         let toks = self.tokens(text)?;
         let m = self.model();
         let cfg = &m.cfg;
@@ -186,7 +213,7 @@ impl CompressiveLab {
         }
         self.attn = a;
         self.attn_meta = [t as u32, s as u32, v.cm_rows as u32, v.m_rows as u32];
-        Ok([t as f32, s as f32, v.cm_rows as f32, v.m_rows as f32].into_iter().chain(mass).collect())
+        to_js(&Attention { t, s, cm_rows: v.cm_rows, m_rows: v.m_rows, mass_cm: mass[0], mass_m: mass[1], mass_seg: mass[2] })
     }
 
     /// The probabilities of the last [`CompressiveLab::attention`] call, T x S row-major (query i, key j).
@@ -255,9 +282,10 @@ impl CompressiveLab {
         Ok(())
     }
 
-    /// Runs up to `n` fine-tuning steps; returns `[steps done, mean train bits/char of these steps,
-    /// attention-reconstruction loss of the last step]`.
-    pub fn finetune_step(&mut self, n: usize) -> Result<Vec<f32>, JsError> {
+    /// Runs up to `n` fine-tuning steps; returns `{done, train_bpc, attn_loss}`: steps done, the mean training
+    /// bits/char of these steps, the attention-reconstruction loss of the last step.
+    #[wasm_bindgen(unchecked_return_type = "CompressiveFinetuneStep")]
+    pub fn finetune_step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let tr = self.trainer.as_mut().ok_or_else(|| js_err(Error::range("fine-tune", "not started; call finetune_start first")))?;
         let (mut s, mut k, mut al) = (0.0, 0, 0.0);
         for _ in 0..n {
@@ -269,7 +297,7 @@ impl CompressiveLab {
             k += 1;
             al = st.attn_loss;
         }
-        Ok(vec![tr.steps_done() as f32, if k > 0 { s / k as f32 } else { f32::NAN }, al])
+        to_js(&FinetuneStep { done: tr.steps_done(), train_bpc: if k > 0 { s / k as f32 } else { f32::NAN }, attn_loss: al })
     }
 
     /// Ends the fine-tuning run: with `keep`, the fine-tuned weights replace the loaded ones; otherwise they are

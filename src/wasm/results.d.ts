@@ -432,3 +432,53 @@ export interface PerturbationName {
   name: string;
   noise: boolean;
 }
+
+/** `OnlstmLab.evaluate`: perplexity and each layer's parse F1 (fraction) on test sentences
+ *  (`labs::onlstm::model::EvalResult`). */
+export interface OnlstmEval {
+  ppl: number;
+  f1_by_layer: number[];
+}
+
+/** `OnlstmLab.baselines`: the trivial trees' parse F1 (fractions; random: the mean of 5 trees per sentence). */
+export interface OnlstmBaselines {
+  right_branching: number;
+  left_branching: number;
+  random: number;
+}
+
+/** `OnlstmLab.train_step`: steps done and in all, the mean training cross-entropy (nats per token; NaN when no
+ *  step was left) of the call's steps, tokens predicted so far. */
+export interface OnlstmTrainStep {
+  done: number;
+  total: number;
+  train_ce: number;
+  tokens: number;
+}
+
+/** `BagnetLab.eval_step`: images classified so far, in the run, and correctly. */
+export interface BagnetEvalStep {
+  done: number;
+  total: number;
+  correct: number;
+}
+
+/** `CompressiveLab.attention`: T queries over S = cm_rows + m_rows + T keys, and the mean attention mass on the
+ *  compressed memory, the memory and the segment. */
+export interface CompressiveAttention {
+  t: number;
+  s: number;
+  cm_rows: number;
+  m_rows: number;
+  mass_cm: number;
+  mass_m: number;
+  mass_seg: number;
+}
+
+/** `CompressiveLab.finetune_step`: steps done, the mean training bits/char of the call's steps (NaN when none was
+ *  left) and the last step's attention-reconstruction loss. */
+export interface CompressiveFinetuneStep {
+  done: number;
+  train_bpc: number;
+  attn_loss: number;
+}

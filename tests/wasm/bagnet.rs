@@ -29,11 +29,14 @@ fn shipped_models_match_their_native_accuracy() {
     let mut lab = lab();
     for (id, file_id) in [("q9", "bagnet-q9-mnist"), ("cnn", "cnn-mnist")] {
         lab.eval_start(id, 0, 0, 0, "", 1).unwrap();
-        let mut s = vec![0.0; 3];
-        while s[0] < s[1] || s[1] == 0.0 {
-            s = lab.eval_step(333).unwrap();
+        let (mut done, mut total, mut correct) = (0, 1, 0);
+        while done < total {
+            let s = lab.eval_step(333).unwrap();
+            crate::types::check(&s, "BagnetEvalStep");
+            let s: serde_json::Value = serde_wasm_bindgen::from_value(s).unwrap();
+            (done, total, correct) = (s["done"].as_u64().unwrap(), s["total"].as_u64().unwrap(), s["correct"].as_u64().unwrap());
         }
-        let acc = s[2] / s[1];
+        let acc = correct as f64 / total as f64;
         assert!((acc - seed1_acc(file_id)).abs() < 1e-9, "{id}: accuracy in wasm {acc} vs native {}", seed1_acc(file_id));
     }
     let img = lab.test_image(0).unwrap();

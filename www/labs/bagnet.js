@@ -365,7 +365,7 @@ class BagnetLabPage extends LabPage {
           started = true;
         }
         const { value, ms } = await lab.call('eval_step', [Math.max(1, n)]);
-        const [done, total, correct] = Array.from(value);
+        const { done, total, correct } = value;
         const prevDone = res[c.key]?.done ?? 0;
         res[c.key] = { label: c.label, done, total, correct, acc: correct / Math.max(1, done), ms: (res[c.key]?.ms ?? 0) + ms };
         if (done >= total) {

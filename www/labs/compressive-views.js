@@ -99,7 +99,7 @@ export function drawColored(page) {
 
 /** One head's attention over [compressed memory; memory; segment] and, at a recall, the slot it reads. */
 export function drawAttention(page, meta, probs) {
-  const [t, s, ncm, nm, mcm, mm, mseg] = Array.from(meta);
+  const { t, s, cm_rows: ncm, m_rows: nm, mass_cm: mcm, mass_m: mm, mass_seg: mseg } = meta;
   const head = page.values.head;
   const layer = Math.min(page.values.layer, page.model()?.config?.layers ?? 2);
   probImage(page.el.attnCanvas, probs, t, s, (i, j) => j > s - t + i); // grey: future positions

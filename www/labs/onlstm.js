@@ -373,16 +373,19 @@ class OnlstmLab extends LabPage {
         return total;
       },
       step: async (n) => {
-        const { value, ms } = await hnd.call('train_step', [n]);
-        const [, , ce, tokens] = value;
-        done = value[0];
+        const { value: st, ms } = await hnd.call('train_step', [n]);
+        done = st.done;
         xs.push(done);
-        ys.push(ce);
+        ys.push(st.train_ce);
         if (done < total) return { done, ms };
         const secs = (performance.now() - t0) / 1000;
-        const ev = Array.from((await hnd.call('evaluate', [LIVE_SENTENCES])).value);
-        const base = Array.from((await hnd.call('baselines', [LIVE_SENTENCES])).value);
-        const shipped = await this.handleFor(v).call('evaluate', [LIVE_SENTENCES]).then((r) => Array.from(r.value), () => null);
+        // liveSentence reads [ppl, F1 per layer] and [right, left, random] (onlstm-findings.js).
+        const row = (e) => [e.ppl, ...e.f1_by_layer];
+        const ev = row((await hnd.call('evaluate', [LIVE_SENTENCES])).value);
+        const b = (await hnd.call('baselines', [LIVE_SENTENCES])).value;
+        const base = [b.right_branching, b.left_branching, b.random];
+        const shipped = await this.handleFor(v).call('evaluate', [LIVE_SENTENCES]).then((r) => row(r.value), () => null);
+        const tokens = st.tokens;
         return { done, finished: true, ms, secs, tps: tokens / secs, ev, base, shipped };
       },
       onStep: () => this.lossPlot.update(xs.slice(), [ys.slice()]),
