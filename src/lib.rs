@@ -22,6 +22,7 @@ pub mod io;
 pub mod kernels;
 pub mod labs;
 pub mod nn;
+pub mod nd;
 pub mod par;
 
 #[cfg(target_arch = "wasm32")]

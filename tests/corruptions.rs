@@ -265,7 +265,7 @@ fn benchmark_ce_matches_a_brute_force_recount() {
             let img = Image::from_u8(28, 28, 1, &images[i * 784..(i + 1) * 784]).unwrap();
             let o = corrupt(&img, c, s, Tables::Cifar, &mut Rng::new(digit_seed(7, ci, s, i)), Some(&frost)).unwrap();
             let x: Vec<f32> = o.data.iter().map(|v| v / 255.0).collect();
-            let l = m.logits(&x, 1).unwrap();
+            let l = m.logits_flat(&x, 1).unwrap();
             let arg = (0..10).fold(0, |a, j| if l[j] > l[a] { j } else { a });
             wrong += usize::from(arg != usize::from(labels[i]));
         }
@@ -275,7 +275,7 @@ fn benchmark_ce_matches_a_brute_force_recount() {
         (0..n)
             .filter(|&i| {
                 let x: Vec<f32> = images[i * 784..(i + 1) * 784].iter().map(|&v| f32::from(v) / 255.0).collect();
-                let l = m.logits(&x, 1).unwrap();
+                let l = m.logits_flat(&x, 1).unwrap();
                 (0..10).fold(0, |a, j| if l[j] > l[a] { j } else { a }) != usize::from(labels[i])
             })
             .count() as f64

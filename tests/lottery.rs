@@ -9,7 +9,7 @@ use paperlab::data::mnist::Mnist;
 use paperlab::labs::lottery::{
     level_counts, plan, reinit_seed, Eval, Imp, ImpConfig, Kind, Mode, Role, Split, Task, VisionTask, LENET,
 };
-use paperlab::nn::layers::softmax_cross_entropy;
+use paperlab::nn::flat::softmax_cross_entropy;
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::prune::{prune_global, prune_layerwise, prune_tensor, survivors, Mask};
 use paperlab::nn::Rng;
@@ -142,14 +142,14 @@ impl Task for Toy {
     fn loss_grad(&mut self, it: usize) -> paperlab::Result<(f32, Vec<Vec<f32>>)> {
         let b = it % 4;
         let (x, y) = (&self.x[b * 48..(b + 1) * 48], &self.y[b * 8..(b + 1) * 8]);
-        let (z, c) = self.mlp.forward(x, 8)?;
+        let (z, c) = self.mlp.forward_flat(x, 8)?;
         let (l, dz) = softmax_cross_entropy(&z, y, 3)?;
         let mut g = MlpGrads::zeros(&self.mlp);
-        self.mlp.backward(&c, &dz, &mut g, false)?;
+        self.mlp.backward_flat(&c, &dz, &mut g, false)?;
         Ok((l, g.dw.into_iter().zip(g.db).flat_map(|(w, b)| [w, b]).collect()))
     }
     fn evaluate(&mut self) -> paperlab::Result<Eval> {
-        let z = self.mlp.logits(&self.x, 32)?;
+        let z = self.mlp.logits_flat(&self.x, 32)?;
         let (l, _) = softmax_cross_entropy(&z, &self.y, 3)?;
         Ok(Eval { select: l as f64, metric: -(l as f64) })
     }
@@ -317,13 +317,13 @@ fn lenet_sparse_input_layer_matches_the_dense_mlp() {
     let rows = task.batch_rows(0);
     let (z, cache) = task.forward(Split::Train, &rows).unwrap();
     let x = data.train.batch_f32(&rows);
-    let (zd, cd) = mlp.forward(&x, rows.len()).unwrap();
+    let (zd, cd) = mlp.forward_flat(&x, rows.len()).unwrap();
     assert_close("logits", &z, &zd, 1e-5, 1e-4);
     let y: Vec<u8> = rows.iter().map(|&r| data.train.labels[r]).collect();
     let (_, dz) = softmax_cross_entropy(&z, &y, 10).unwrap();
     let g = task.backward(Split::Train, &cache, &dz).unwrap();
     let mut gd = MlpGrads::zeros(&mlp);
-    mlp.backward(&cd, &dz, &mut gd, false).unwrap();
+    mlp.backward_flat(&cd, &dz, &mut gd, false).unwrap();
     let gd_task = VisionTask::from_mlp(&Mlp { dims: LENET.to_vec(), w: gd.dw.clone(), b: gd.db.clone() });
     for (t, (a, b)) in g.iter().zip(&gd_task).enumerate() {
         assert_close(&format!("gradient {t}"), a, b, 1e-6, 1e-4);

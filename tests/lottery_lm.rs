@@ -6,7 +6,8 @@ mod common;
 use common::check_grad;
 use paperlab::labs::lottery::text::{LmConfig, TextTask};
 use paperlab::labs::lottery::{Imp, ImpConfig, Mode};
-use paperlab::nn::lstm::{lstm_backward, lstm_forward, LstmDims};
+use paperlab::nn::flat::{lstm_backward, lstm_forward};
+use paperlab::nn::lstm::LstmDims;
 use paperlab::nn::prune::survivors;
 use paperlab::nn::Rng;
 

@@ -7,7 +7,7 @@
 use paperlab::data::mnist::Mnist;
 use paperlab::labs::lottery::prune_mlp;
 use paperlab::labs::verify::{verify_counts, LowerSlope, Method};
-use paperlab::nn::layers::argmax_rows;
+use paperlab::nn::flat::argmax_rows;
 use paperlab::nn::prune::survivors;
 use paperlab::nn::Mlp;
 use serde_json::Value;
@@ -70,7 +70,7 @@ fn vision_levels_masks_and_ticket_match_the_manifest() {
     }
     let data = Mnist::load_default().unwrap();
     let x = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
-    let pred = argmax_rows(&mlp.logits(&x, data.test.n).unwrap(), 10);
+    let pred = argmax_rows(&mlp.logits_flat(&x, data.test.n).unwrap(), 10);
     let acc = pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count() as f64 / data.test.n as f64;
     let want = t["test_acc_dense_forward"].as_f64().unwrap();
     assert!((acc - want).abs() <= 0.001 + 1e-9, "ticket test accuracy {acc} vs manifest {want}");

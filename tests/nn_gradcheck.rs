@@ -4,7 +4,7 @@
 mod common;
 use common::check_grad;
 use paperlab::nn::conv::Conv2d;
-use paperlab::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use paperlab::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
 
@@ -71,11 +71,11 @@ fn conv2d_backward_matches_fd() {
         let r = rv(&mut rng, ny);
         let mut dw = vec![0.0; wt.len()];
         let mut db = vec![0.0; b.len()];
-        let dx = cv.backward(&r, &x, &wt, &mut dw, &mut db, bt).unwrap();
+        let dx = cv.backward_flat(&r, &x, &wt, &mut dw, &mut db, bt).unwrap();
         let all = |n: usize| (0..n).collect::<Vec<_>>();
-        check_grad("conv dx", &mut |xx| proj(&cv.forward(xx, &wt, &b, bt).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
-        check_grad("conv dW", &mut |ww| proj(&cv.forward(&x, ww, &b, bt).unwrap(), &r), &wt, &dw, &all(wt.len()), 1e-2, 1e-3, 1e-3, 0.0);
-        check_grad("conv db", &mut |bb| proj(&cv.forward(&x, &wt, bb, bt).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv dx", &mut |xx| proj(&cv.forward_flat(xx, &wt, &b, bt).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv dW", &mut |ww| proj(&cv.forward_flat(&x, ww, &b, bt).unwrap(), &r), &wt, &dw, &all(wt.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv db", &mut |bb| proj(&cv.forward_flat(&x, &wt, bb, bt).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
     }
 }
 
@@ -87,7 +87,7 @@ fn conv2d_forward_matches_direct_sum() {
     let x = rv(&mut rng, cv.c * cv.h * cv.w);
     let wt = rv(&mut rng, cv.o * cv.c * 9);
     let b = rv(&mut rng, cv.o);
-    let y = cv.forward(&x, &wt, &b, 1).unwrap();
+    let y = cv.forward_flat(&x, &wt, &b, 1).unwrap();
     for o in 0..cv.o {
         for oi in 0..cv.oh() {
             for oj in 0..cv.ow() {
@@ -117,13 +117,13 @@ fn mlp_backward_matches_fd() {
     let x: Vec<f32> = (0..bt * 6).map(|_| rng.uniform()).collect();
     let labels = [0u8, 2, 1, 2];
     let loss = |m: &Mlp, x: &[f32]| -> f64 {
-        let z = m.logits(x, bt).unwrap();
+        let z = m.logits_flat(x, bt).unwrap();
         softmax_cross_entropy(&z, &labels, 3).unwrap().0 as f64
     };
-    let (z, cache) = m.forward(&x, bt).unwrap();
+    let (z, cache) = m.forward_flat(&x, bt).unwrap();
     let (_, dz) = softmax_cross_entropy(&z, &labels, 3).unwrap();
     let mut g = MlpGrads::zeros(&m);
-    let dx = m.backward(&cache, &dz, &mut g, true).unwrap();
+    let dx = m.backward_flat(&cache, &dz, &mut g, true).unwrap();
     let idx: Vec<usize> = (0..x.len()).collect();
     check_grad("mlp dx", &mut |xx| loss(&m, xx), &x, &dx, &idx, 3e-3, 3e-4, 5e-3, 0.1);
     for l in 0..m.layers() {

@@ -50,7 +50,7 @@ fn batched_gradients_equal_per_neuron_backward_passes() {
                 if !same {
                     continue;
                 }
-                let (lp, lm) = (m.logits(&xp, 1).unwrap(), m.logits(&xm, 1).unwrap());
+                let (lp, lm) = (m.logits_flat(&xp, 1).unwrap(), m.logits_flat(&xm, 1).unwrap());
                 for k in 0..m.classes() {
                     let fd = (lp[k] - lm[k]) / (2.0 * h);
                     let g = fast.logit_grad[k * dims[0] + i];
@@ -164,7 +164,7 @@ fn directional_and_decision_margins_match_brute_force() {
         for k in 0..64 {
             let ang = k as f32 * std::f32::consts::TAU / 64.0;
             let p = [x[0] + 0.999 * rad * ang.cos(), x[1] + 0.999 * rad * ang.sin()];
-            let l = m.logits(&p, 1).unwrap();
+            let l = m.logits_flat(&p, 1).unwrap();
             assert_eq!(usize::from(l[1] > l[0]), c, "prediction changes inside the certified l2 radius {rad}");
         }
         if d2 < e2 {
@@ -172,10 +172,10 @@ fn directional_and_decision_margins_match_brute_force() {
             let g: Vec<f32> = (0..2).map(|i| lin.logit_grad[c * 2 + i] - lin.logit_grad[j * 2 + i]).collect();
             let n = (g[0] * g[0] + g[1] * g[1]).sqrt();
             let p = [x[0] - 1.001 * d2 * g[0] / n, x[1] - 1.001 * d2 * g[1] / n];
-            let l = m.logits(&p, 1).unwrap();
+            let l = m.logits_flat(&p, 1).unwrap();
             assert_ne!(usize::from(l[1] > l[0]), c, "just past the l2 decision margin {d2} the class should flip");
             let p = [x[0] - 0.999 * d2 * g[0] / n, x[1] - 0.999 * d2 * g[1] / n];
-            let l = m.logits(&p, 1).unwrap();
+            let l = m.logits_flat(&p, 1).unwrap();
             assert_eq!(usize::from(l[1] > l[0]), c);
             boundary_checked += 1;
         }
@@ -327,7 +327,7 @@ fn region_map_ids_are_the_activation_patterns() {
     let pts: Vec<f32> = (0..g * g).flat_map(|i| paperlab::labs::roll::cell_centre([-1.0, -1.0], [1.0, 1.0], g, i / g, i % g)).collect();
     let pats = patterns(&m, &pts, g * g).unwrap();
     let n = pats.len() / (g * g);
-    let logits = m.logits(&pts, g * g).unwrap();
+    let logits = m.logits_flat(&pts, g * g).unwrap();
     for a in 0..g * g {
         assert!((map.score[a] - (logits[2 * a + 1] - logits[2 * a])).abs() < 1e-5);
         for b in (a + 1..g * g).step_by(37) {

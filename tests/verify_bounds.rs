@@ -5,7 +5,7 @@
 mod common;
 use common::check_grad;
 use paperlab::labs::verify::{margin_bounds, pgd, pgd_count, robust_loss_grad, verify_counts, LowerSlope, Method, RobustLoss};
-use paperlab::nn::layers::softmax_cross_entropy;
+use paperlab::nn::flat::softmax_cross_entropy;
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
 
@@ -18,7 +18,7 @@ fn net(dims: &[usize], seed: u64) -> Mlp {
 }
 
 fn margins(m: &Mlp, x: &[f32], y: u8) -> Vec<f32> {
-    let z = m.logits(x, 1).unwrap();
+    let z = m.logits_flat(x, 1).unwrap();
     z.iter().map(|&zj| z[y as usize] - zj).collect()
 }
 
@@ -124,7 +124,7 @@ fn verified_error_grows_with_eps_and_exceeds_pgd_error() {
     let mut rng = Rng::new(8);
     let n = 64;
     let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
-    let clean = paperlab::nn::layers::argmax_rows(&m.logits(&x, n).unwrap(), 4);
+    let clean = paperlab::nn::flat::argmax_rows(&m.logits_flat(&x, n).unwrap(), 4);
     let labels: Vec<u8> = clean.iter().map(|&c| c as u8).collect(); // the net's own predictions: clean error 0
     for method in METHODS {
         let mut last = 0;
@@ -205,7 +205,7 @@ fn natural_part_of_robust_loss_is_cross_entropy() {
     let labels = [1u8, 2];
     let mut g = MlpGrads::zeros(&m);
     let (loss, nat, _) = robust_loss_grad(&m, &x, &labels, RobustLoss { eps: 0.1, kappa: 1.0, beta: 1.0 }, &mut g).unwrap();
-    let (ce, _) = softmax_cross_entropy(&m.logits(&x, 2).unwrap(), &labels, 3).unwrap();
+    let (ce, _) = softmax_cross_entropy(&m.logits_flat(&x, 2).unwrap(), &labels, 3).unwrap();
     assert_eq!(loss, ce);
     assert_eq!(nat, ce);
 }

@@ -94,7 +94,7 @@ fn dense_toeplitz_matches_the_conv_kernel_and_to_mlp() {
     let d = as_dense(&m);
     let mut rng = Rng::new(6);
     let x: Vec<f32> = (0..3 * 64).map(|_| rng.uniform()).collect();
-    assert_all_close("logits", &m.logits(&x, 3).unwrap(), &d.logits(&x, 3).unwrap());
+    assert_all_close("logits", &m.logits(&x, 3).unwrap(), &d.logits_flat(&x, 3).unwrap());
     let via = m.to_mlp().unwrap();
     for l in 0..d.layers() {
         assert_all_close(&format!("to_mlp layer {l}"), &via.w[l], &d.w[l]);

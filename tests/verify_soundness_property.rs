@@ -35,7 +35,7 @@ fn random_net(rng: &mut Rng) -> Mlp {
 }
 
 fn margins(m: &Mlp, x: &[f32], y: u8) -> Vec<f32> {
-    let z = m.logits(x, 1).unwrap();
+    let z = m.logits_flat(x, 1).unwrap();
     z.iter().map(|&zj| z[y as usize] - zj).collect()
 }
 

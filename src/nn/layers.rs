@@ -1,75 +1,88 @@
 //! Linear, ReLU and softmax cross-entropy, forward and backward.
+//!
+//! Boundaries are `ndarray` (see [`crate::nd`]): activations are `ArrayView2` of B x I, weights O x I (PyTorch
+//! layout), biases `ArrayView1` of O; results are owned arrays. The GEMM underneath takes the views' buffers as they
+//! are when they are row-major.
+
+use ndarray::{Array, Array1, Array2, ArrayView, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Dimension};
 
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
+use crate::nd;
 
 /// `y = x W^T + b`. Shapes: `x` B x I, `w` O x I (PyTorch layout), `b` O; returns `y` B x O.
 ///
 /// # Errors
-/// [`Error::Shape`] on mismatched lengths.
-pub fn linear_forward(x: &[f32], w: &[f32], b: &[f32], batch: usize, inp: usize, out: usize) -> Result<Vec<f32>> {
-    if x.len() != batch * inp || w.len() != out * inp || b.len() != out {
+/// [`Error::Shape`] when the widths do not fit (`x` has I columns, `w` is O x I, `b` has O entries).
+pub fn linear_forward(x: ArrayView2<f32>, w: ArrayView2<f32>, b: ArrayView1<f32>) -> Result<Array2<f32>> {
+    let ((batch, inp), (out, wi)) = (x.dim(), w.dim());
+    if wi != inp || b.len() != out {
         return Err(Error::shape(
             "linear_forward",
-            format!(
-                "x {}x{inp} (has {}), W {out}x{inp} (has {}), b {out} (has {}) do not fit",
-                batch,
-                x.len(),
-                w.len(),
-                b.len()
-            ),
+            format!("x {batch}x{inp}, W {out}x{wi}, b {} do not fit (W must be O x {inp}, b of O)", b.len()),
         ));
     }
-    let mut y = vec![0.0; batch * out];
-    for row in y.chunks_mut(out.max(1)) {
-        row.copy_from_slice(b);
-    }
-    gemm(1.0, MatRef::new(x, batch, inp), MatRef::new(w, out, inp).t(), 1.0, &mut y, out, 1)?;
+    let (x, w) = (nd::standard(x), nd::standard(w));
+    let mut y = Array2::zeros((batch, out));
+    y.rows_mut().into_iter().for_each(|mut r| r.assign(&b));
+    let ys = y.as_slice_mut().ok_or_else(|| Error::shape("linear_forward", "output is not row-major"))?;
+    gemm(1.0, MatRef::new(nd::slice_of("linear_forward", &x)?, batch, inp), MatRef::new(nd::slice_of("linear_forward", &w)?, out, inp).t(), 1.0, ys, out, 1)?;
     Ok(y)
 }
 
 /// Backward of [`linear_forward`]. Shapes: `dy` B x O, `x` B x I, `w` O x I. Accumulates `dw += dy^T x` (O x I) and
-/// `db += sum_b dy` (O); returns `dx = dy W` (B x I), or an empty vector when `need_dx` is false.
+/// `db += sum_b dy` (O); returns `dx = dy W` (B x I), or `None` when `need_dx` is false.
 ///
 /// # Errors
-/// [`Error::Shape`] on mismatched lengths.
-#[allow(clippy::too_many_arguments)]
+/// [`Error::Shape`] when the shapes do not fit together.
 pub fn linear_backward(
-    dy: &[f32],
-    x: &[f32],
-    w: &[f32],
-    dw: &mut [f32],
-    db: &mut [f32],
-    batch: usize,
-    inp: usize,
-    out: usize,
+    dy: ArrayView2<f32>,
+    x: ArrayView2<f32>,
+    w: ArrayView2<f32>,
+    mut dw: ArrayViewMut2<f32>,
+    mut db: ArrayViewMut1<f32>,
     need_dx: bool,
-) -> Result<Vec<f32>> {
-    if dy.len() != batch * out || dw.len() != out * inp || db.len() != out {
-        return Err(Error::shape("linear_backward", format!("dy must be {batch}x{out}, dW {out}x{inp}, db {out}")));
+) -> Result<Option<Array2<f32>>> {
+    let ((batch, out), (xb, inp)) = (dy.dim(), x.dim());
+    if xb != batch || w.dim() != (out, inp) || dw.dim() != (out, inp) || db.len() != out {
+        return Err(Error::shape(
+            "linear_backward",
+            format!("dy {batch}x{out} and x {xb}x{inp} need W and dW of {out}x{inp} (have {:?}, {:?}) and db of {out} (has {})", w.dim(), dw.dim(), db.len()),
+        ));
     }
-    gemm(1.0, MatRef::new(dy, batch, out).t(), MatRef::new(x, batch, inp), 1.0, dw, inp, 1)?;
-    for row in dy.chunks(out.max(1)) {
+    let (dy, x, w) = (nd::standard(dy), nd::standard(x), nd::standard(w));
+    let (dys, xs, ws) = (nd::slice_of("linear_backward", &dy)?, nd::slice_of("linear_backward", &x)?, nd::slice_of("linear_backward", &w)?);
+    {
+        let dws = dw.as_slice_mut().ok_or_else(|| Error::shape("linear_backward", "dW is not row-major"))?;
+        gemm(1.0, MatRef::new(dys, batch, out).t(), MatRef::new(xs, batch, inp), 1.0, dws, inp, 1)?;
+    }
+    for row in dys.chunks(out.max(1)) {
         for (d, g) in db.iter_mut().zip(row) {
             *d += g;
         }
     }
     if !need_dx {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let mut dx = vec![0.0; batch * inp];
-    gemm(1.0, MatRef::new(dy, batch, out), MatRef::new(w, out, inp), 0.0, &mut dx, inp, 1)?;
-    Ok(dx)
+    gemm(1.0, MatRef::new(dys, batch, out), MatRef::new(ws, out, inp), 0.0, &mut dx, inp, 1)?;
+    Ok(Some(nd::array("linear_backward", dx, (batch, inp))?))
 }
 
-/// `max(x, 0)` element-wise.
-pub fn relu_forward(x: &[f32]) -> Vec<f32> {
-    x.iter().map(|&v| v.max(0.0)).collect()
+/// `max(x, 0)` element-wise, any shape.
+pub fn relu_forward<D: Dimension>(x: ArrayView<f32, D>) -> Array<f32, D> {
+    x.mapv(|v| v.max(0.0))
 }
 
-/// Backward of ReLU: `dx = dy * [x > 0]` (the subgradient 0 at 0). `x` is the ReLU's input.
-pub fn relu_backward(dy: &[f32], x: &[f32]) -> Vec<f32> {
-    dy.iter().zip(x).map(|(&d, &v)| if v > 0.0 { d } else { 0.0 }).collect()
+/// Backward of ReLU: `dx = dy * [x > 0]` (the subgradient 0 at 0). `x` is the ReLU's input, of `dy`'s shape.
+///
+/// # Errors
+/// [`Error::Shape`] when `dy` and `x` differ in shape.
+pub fn relu_backward<D: Dimension>(dy: ArrayView<f32, D>, x: ArrayView<f32, D>) -> Result<Array<f32, D>> {
+    if dy.shape() != x.shape() {
+        return Err(Error::shape("relu_backward", format!("dy {:?} and x {:?} differ", dy.shape(), x.shape())));
+    }
+    Ok(ndarray::Zip::from(&dy).and(&x).map_collect(|&d, &v| if v > 0.0 { d } else { 0.0 }))
 }
 
 /// Mean softmax cross-entropy over a batch, and its gradient.
@@ -79,12 +92,14 @@ pub fn relu_backward(dy: &[f32], x: &[f32]) -> Vec<f32> {
 /// Stable for large logits (the max is subtracted).
 ///
 /// # Errors
-/// [`Error::Shape`] on mismatched lengths, [`Error::Range`] for a label `>= K`.
-pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], k: usize) -> Result<(f32, Vec<f32>)> {
-    let batch = labels.len();
-    if logits.len() != batch * k || k == 0 {
-        return Err(Error::shape("softmax_cross_entropy", format!("logits must be {batch}x{k}")));
+/// [`Error::Shape`] when `logits` has other than B rows or no columns, [`Error::Range`] for a label `>= K`.
+pub fn softmax_cross_entropy(logits: ArrayView2<f32>, labels: ArrayView1<u8>) -> Result<(f32, Array2<f32>)> {
+    let (batch, k) = logits.dim();
+    if batch != labels.len() || k == 0 {
+        return Err(Error::shape("softmax_cross_entropy", format!("logits {batch}x{k} for {} labels; need one row per label", labels.len())));
     }
+    let logits = nd::standard(logits);
+    let zs = nd::slice_of("softmax_cross_entropy", &logits)?;
     let mut d = vec![0.0; batch * k];
     let mut loss = 0.0f64;
     for (b, &y) in labels.iter().enumerate() {
@@ -92,7 +107,7 @@ pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], k: usize) -> Result<
         if y >= k {
             return Err(Error::range("label", format!("{y} is not below the number of classes {k}")));
         }
-        let z = &logits[b * k..(b + 1) * k];
+        let z = &zs[b * k..(b + 1) * k];
         let lse = crate::kernels::act::log_sum_exp(z);
         loss += (lse - z[y]) as f64;
         for j in 0..k {
@@ -100,12 +115,13 @@ pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], k: usize) -> Result<
             d[b * k + j] = (p - if j == y { 1.0 } else { 0.0 }) / batch as f32;
         }
     }
-    Ok(((loss / batch as f64) as f32, d))
+    Ok(((loss / batch as f64) as f32, nd::array("softmax_cross_entropy", d, (batch, k))?))
 }
 
-/// Index of the largest element of each row of a B x K matrix (the first one on ties).
-pub fn argmax_rows(x: &[f32], k: usize) -> Vec<usize> {
-    x.chunks(k)
+/// Index of the largest element of each row of a B x K matrix (the first one on ties; NaN never wins).
+pub fn argmax_rows(x: ArrayView2<f32>) -> Array1<usize> {
+    x.rows()
+        .into_iter()
         .map(|r| r.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0)
         .collect()
 }

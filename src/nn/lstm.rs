@@ -1,7 +1,8 @@
 //! A single-layer LSTM (Hochreiter & Schmidhuber, 1997, with a forget gate), forward and backward through time.
 //!
 //! Legend: T time steps, B sequences in the batch, E input width, H hidden width; G = 4H gate pre-activations in
-//! the order input i, forget f, cell g, output o. Tensors are time-major: row `t * B + b` is sequence `b` at step `t`.
+//! the order input i, forget f, cell g, output o. Sequences are time-major `ndarray` arrays T x B x E (so row
+//! `t * B + b` of the flat buffer is sequence `b` at step `t`).
 //!
 //! ```text
 //! a_t = x_t W_ih^T + h_{t-1} W_hh^T + bias          (B x 4H)
@@ -13,8 +14,11 @@
 //! The input projection of all steps is one GEMM, as are the weight gradients; only `h_{t-1} W_hh^T` and its
 //! transpose run step by step.
 
+use ndarray::{Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
+
 use crate::error::{Error, Result};
 use crate::kernels::act;
+use crate::nd;
 use crate::kernels::gemm::{gemm, MatRef};
 
 /// Sizes of an LSTM call.
@@ -60,12 +64,19 @@ fn check(d: LstmDims, x: usize, w_ih: usize, w_hh: usize, bias: usize) -> Result
     Ok(())
 }
 
-/// Forward over T steps from a zero state. Shapes: `x` T*B x E (time-major). Returns the hidden states T*B x H and
-/// the cache.
+/// Forward over T steps from a zero state. Shapes: `x` T x B x E (time-major), `w_ih` 4H x E, `w_hh` 4H x H,
+/// `bias` 4H. Returns the hidden states T x B x H and the cache.
 ///
 /// # Errors
-/// [`Error::Shape`] when a length does not match `d`.
-pub fn lstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: LstmDims) -> Result<(Vec<f32>, LstmCache)> {
+/// [`Error::Shape`] when the weights do not fit `x` and each other.
+pub fn lstm_forward(x: ArrayView3<f32>, w_ih: ArrayView2<f32>, w_hh: ArrayView2<f32>, bias: ArrayView1<f32>) -> Result<(Array3<f32>, LstmCache)> {
+    let (t, b, e) = x.dim();
+    let d = LstmDims { t, b, e, h: w_hh.ncols() };
+    if w_ih.dim() != (4 * d.h, e) || w_hh.nrows() != 4 * d.h {
+        return Err(Error::shape("lstm", format!("W_ih {:?} and W_hh {:?} must be 4H x {e} and 4H x H", w_ih.dim(), w_hh.dim())));
+    }
+    let (x, w_ih, w_hh, bias) = (nd::standard(x), nd::standard(w_ih), nd::standard(w_hh), nd::standard(bias));
+    let (x, w_ih, w_hh, bias) = (nd::slice_of("lstm", &x)?, nd::slice_of("lstm", &w_ih)?, nd::slice_of("lstm", &w_hh)?, nd::slice_of("lstm", &bias)?);
     check(d, x.len(), w_ih.len(), w_hh.len(), bias.len())?;
     let (tb, g, h, b) = (d.t * d.b, 4 * d.h, d.h, d.b);
     let mut gates = vec![0.0; tb * g];
@@ -95,17 +106,34 @@ pub fn lstm_forward(x: &[f32], w_ih: &[f32], w_hh: &[f32], bias: &[f32], d: Lstm
             }
         }
     }
-    let out = hs.clone();
+    let out = nd::array("lstm", hs.clone(), (d.t, d.b, d.h))?;
     Ok((out, LstmCache { dims: d, x: x.to_vec(), gates, c, tc, hs }))
 }
 
-/// Backward of [`lstm_forward`] from `dhs` (T*B x H, the loss gradient with respect to every hidden state).
-/// Accumulates `dw_ih += ...`, `dw_hh += ...`, `dbias += ...`; returns `dx` (T*B x E).
+/// Backward of [`lstm_forward`] from `dhs` (T x B x H, the loss gradient with respect to every hidden state).
+/// Accumulates `dw_ih += ...` (4H x E), `dw_hh += ...` (4H x H), `dbias += ...` (4H); returns `dx` (T x B x E).
 ///
 /// # Errors
-/// [`Error::Shape`] when a length does not match the cache.
-pub fn lstm_backward(dhs: &[f32], cache: &LstmCache, w_ih: &[f32], w_hh: &[f32], dw_ih: &mut [f32], dw_hh: &mut [f32], dbias: &mut [f32]) -> Result<Vec<f32>> {
+/// [`Error::Shape`] when a shape does not match the cache's.
+pub fn lstm_backward(
+    dhs: ArrayView3<f32>,
+    cache: &LstmCache,
+    w_ih: ArrayView2<f32>,
+    w_hh: ArrayView2<f32>,
+    mut dw_ih: ArrayViewMut2<f32>,
+    mut dw_hh: ArrayViewMut2<f32>,
+    mut dbias: ArrayViewMut1<f32>,
+) -> Result<Array3<f32>> {
     let d = cache.dims;
+    if dhs.dim() != (d.t, d.b, d.h) || dw_ih.dim() != w_ih.dim() || dw_hh.dim() != w_hh.dim() {
+        return Err(Error::shape("lstm_backward", format!("dh must be {}x{}x{}, dW_ih and dW_hh shaped as the weights", d.t, d.b, d.h)));
+    }
+    let (dhs, w_ih, w_hh) = (nd::standard(dhs), nd::standard(w_ih), nd::standard(w_hh));
+    let (dhs, w_ih, w_hh) = (nd::slice_of("lstm_backward", &dhs)?, nd::slice_of("lstm_backward", &w_ih)?, nd::slice_of("lstm_backward", &w_hh)?);
+    let not_row_major = || Error::shape("lstm_backward", "a gradient buffer is not row-major");
+    let dw_ih = dw_ih.as_slice_mut().ok_or_else(not_row_major)?;
+    let dw_hh = dw_hh.as_slice_mut().ok_or_else(not_row_major)?;
+    let dbias = dbias.as_slice_mut().ok_or_else(not_row_major)?;
     check(d, cache.x.len(), w_ih.len(), w_hh.len(), dbias.len())?;
     let (tb, g, h, b) = (d.t * d.b, 4 * d.h, d.h, d.b);
     if dhs.len() != tb * h || dw_ih.len() != w_ih.len() || dw_hh.len() != w_hh.len() {
@@ -147,5 +175,5 @@ pub fn lstm_backward(dhs: &[f32], cache: &LstmCache, w_ih: &[f32], w_hh: &[f32],
     }
     let mut dx = vec![0.0; tb * d.e];
     gemm(1.0, MatRef::new(&da, tb, g), MatRef::new(w_ih, g, d.e), 0.0, &mut dx, d.e, 1)?;
-    Ok(dx)
+    nd::array("lstm_backward", dx, (d.t, d.b, d.e))
 }

@@ -1,9 +1,13 @@
 //! A multilayer perceptron `Linear -> ReLU -> ... -> Linear`, the model family of the verify lab.
 //!
 //! Shapes: `dims = [I, H1, ..., K]`; layer `l` has weight `w[l]` of `dims[l+1] x dims[l]` (PyTorch layout) and bias
-//! `b[l]` of `dims[l+1]`. Inputs are B x I row-major; logits B x K.
+//! `b[l]` of `dims[l+1]` (stored flat; [`Mlp::weight`] and [`Mlp::bias`] give them shaped). Inputs are `ndarray`
+//! views of B x I, logits B x K ([`crate::nd`]).
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{Error, Result};
+use crate::nd;
 use crate::nn::layers::{linear_backward, linear_forward, relu_forward};
 use crate::nn::Rng;
 
@@ -22,9 +26,9 @@ pub struct Mlp {
 #[derive(Clone, Debug)]
 pub struct MlpCache {
     /// `acts[l]`: input of layer `l` (B x dims[l]); `acts[0]` is x.
-    pub acts: Vec<Vec<f32>>,
+    pub acts: Vec<Array2<f32>>,
     /// `pre[l]`: output of layer `l` before the ReLU (B x dims[l+1]); the last one is the logits.
-    pub pre: Vec<Vec<f32>>,
+    pub pre: Vec<Array2<f32>>,
     /// Batch size B.
     pub batch: usize,
 }
@@ -107,49 +111,96 @@ impl Mlp {
         Ok(())
     }
 
+    /// Layer `l`'s weight as a `dims[l+1] x dims[l]` view.
+    ///
+    /// # Errors
+    /// [`Error::Model`] when `l` is not a layer or the tensor's length does not fit `dims` (see [`Mlp::validate`]).
+    pub fn weight(&self, l: usize) -> Result<ArrayView2<'_, f32>> {
+        let w = self.w.get(l).ok_or_else(|| Error::Model(format!("the MLP has {} layers, not {}", self.layers(), l + 1)))?;
+        nd::view("Mlp::weight", w, (self.dims[l + 1], self.dims[l])).map_err(|e| Error::Model(e.to_string()))
+    }
+
+    /// Layer `l`'s bias as a `dims[l+1]` view.
+    ///
+    /// # Errors
+    /// As [`Mlp::weight`].
+    pub fn bias(&self, l: usize) -> Result<ArrayView1<'_, f32>> {
+        let b = self.b.get(l).ok_or_else(|| Error::Model(format!("the MLP has {} layers, not {}", self.layers(), l + 1)))?;
+        nd::view("Mlp::bias", b, self.dims[l + 1]).map_err(|e| Error::Model(e.to_string()))
+    }
+
     /// Forward pass: `x` B x I to logits B x K, keeping what [`Mlp::backward`] needs.
     ///
     /// # Errors
-    /// [`Error::Shape`] if `x.len() != B * I`.
-    pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, MlpCache)> {
-        let mut acts = vec![x.to_vec()];
-        let mut pre = Vec::new();
+    /// [`Error::Shape`] if `x` does not have I columns.
+    pub fn forward(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, MlpCache)> {
+        if x.ncols() != self.inputs() {
+            return Err(Error::shape("Mlp::forward", format!("x has {} columns; the model takes {}", x.ncols(), self.inputs())));
+        }
+        let batch = x.nrows();
+        let mut acts = vec![x.to_owned()];
+        let mut pre: Vec<Array2<f32>> = Vec::new();
         for l in 0..self.layers() {
-            let z = linear_forward(&acts[l], &self.w[l], &self.b[l], batch, self.dims[l], self.dims[l + 1])?;
+            let z = linear_forward(acts[l].view(), self.weight(l)?, self.bias(l)?)?;
             if l + 1 < self.layers() {
-                acts.push(relu_forward(&z));
+                acts.push(relu_forward(z.view()));
             }
             pre.push(z);
         }
-        let logits = pre.last().unwrap().clone();
+        let logits = pre.last().cloned().unwrap_or_default();
         Ok((logits, MlpCache { acts, pre, batch }))
     }
 
-    /// Logits only.
+    /// Logits only: `x` B x I to B x K.
     ///
     /// # Errors
     /// As [`Mlp::forward`].
-    pub fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Ok(self.forward(x, batch)?.0)
+    pub fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        if x.ncols() != self.inputs() {
+            return Err(Error::shape("Mlp::logits", format!("x has {} columns; the model takes {}", x.ncols(), self.inputs())));
+        }
+        let mut a = linear_forward(x, self.weight(0)?, self.bias(0)?)?;
+        for l in 1..self.layers() {
+            a.mapv_inplace(|v| v.max(0.0));
+            a = linear_forward(a.view(), self.weight(l)?, self.bias(l)?)?;
+        }
+        Ok(a)
     }
 
     /// Backward pass from `dlogits` (B x K): accumulates into `g` and returns `dx` (B x I) when `need_dx`.
     ///
     /// # Errors
-    /// [`Error::Shape`] on mismatched lengths.
-    pub fn backward(&self, cache: &MlpCache, dlogits: &[f32], g: &mut MlpGrads, need_dx: bool) -> Result<Vec<f32>> {
-        let batch = cache.batch;
-        let mut d = dlogits.to_vec();
+    /// [`Error::Shape`] when `dlogits` is not B x K for the cache's batch.
+    pub fn backward(&self, cache: &MlpCache, dlogits: ArrayView2<f32>, g: &mut MlpGrads, need_dx: bool) -> Result<Option<Array2<f32>>> {
+        if dlogits.dim() != (cache.batch, self.classes()) {
+            return Err(Error::shape("Mlp::backward", format!("dlogits must be {}x{}, not {:?}", cache.batch, self.classes(), dlogits.dim())));
+        }
+        let mut d = dlogits.to_owned();
         for l in (0..self.layers()).rev() {
             let want_dx = l > 0 || need_dx;
-            let dx = linear_backward(&d, &cache.acts[l], &self.w[l], &mut g.dw[l], &mut g.db[l], batch, self.dims[l], self.dims[l + 1], want_dx)?;
-            if l > 0 {
-                d = dx.iter().zip(&cache.pre[l - 1]).map(|(&g, &z)| if z > 0.0 { g } else { 0.0 }).collect();
-            } else {
-                d = dx;
+            let (o, i) = (self.dims[l + 1], self.dims[l]);
+            let dx = linear_backward(
+                d.view(),
+                cache.acts[l].view(),
+                self.weight(l)?,
+                nd::view_mut("Mlp::backward", &mut g.dw[l], (o, i))?,
+                nd::view_mut("Mlp::backward", &mut g.db[l], o)?,
+                want_dx,
+            )?;
+            match dx {
+                Some(mut dx) if l > 0 => {
+                    ndarray::Zip::from(&mut dx).and(&cache.pre[l - 1]).for_each(|g, &z| {
+                        if z <= 0.0 {
+                            *g = 0.0;
+                        }
+                    });
+                    d = dx;
+                }
+                Some(dx) => return Ok(Some(dx)),
+                None => return Ok(None),
             }
         }
-        Ok(d)
+        Ok(None)
     }
 
     /// Mutable views of all parameters in a fixed order (w0, b0, w1, b1, ...), for optimisers.

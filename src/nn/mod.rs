@@ -7,6 +7,7 @@
 
 pub mod adam;
 pub mod conv;
+pub mod flat;
 pub mod layers;
 pub mod lstm;
 pub mod mlp;

@@ -1,6 +1,8 @@
 //! Sampling a class from logits at a temperature: p_i ∝ exp(z_i / T), with some classes banned (p = 0). Shared by
 //! every lab that generates text (compressive, onlstm). Logits K → one index in 0..K.
 
+use ndarray::{Array1, ArrayView1};
+
 use crate::error::{Error, Result};
 use crate::nn::Rng;
 
@@ -9,7 +11,7 @@ use crate::nn::Rng;
 /// # Errors
 /// [`Error::Range`] if `temperature` is not positive and finite, `logits` is empty, a banned index is out of range,
 /// or every class is banned or has probability 0 (non-finite logits included).
-pub fn probabilities(logits: &[f32], temperature: f32, banned: &[usize]) -> Result<Vec<f32>> {
+pub fn probabilities(logits: ArrayView1<f32>, temperature: f32, banned: &[usize]) -> Result<Array1<f32>> {
     if !(temperature > 0.0 && temperature.is_finite()) {
         return Err(Error::range("temperature", format!("{temperature} must be positive and finite")));
     }
@@ -20,7 +22,7 @@ pub fn probabilities(logits: &[f32], temperature: f32, banned: &[usize]) -> Resu
         return Err(Error::range("banned class", format!("{b} is not below {}", logits.len())));
     }
     let mx = logits.iter().enumerate().filter(|(i, _)| !banned.contains(i)).map(|(_, &x)| x).fold(f32::NEG_INFINITY, f32::max);
-    let mut p: Vec<f32> = logits.iter().map(|&x| ((x - mx) / temperature).exp()).collect();
+    let mut p: Array1<f32> = logits.mapv(|x| ((x - mx) / temperature).exp());
     for &b in banned {
         p[b] = 0.0;
     }
@@ -36,7 +38,7 @@ pub fn probabilities(logits: &[f32], temperature: f32, banned: &[usize]) -> Resu
 ///
 /// # Errors
 /// As [`probabilities`].
-pub fn sample_logits(logits: &[f32], temperature: f32, banned: &[usize], rng: &mut Rng) -> Result<usize> {
+pub fn sample_logits(logits: ArrayView1<f32>, temperature: f32, banned: &[usize], rng: &mut Rng) -> Result<usize> {
     let p = probabilities(logits, temperature, banned)?;
     let mut u = rng.uniform();
     let mut last = 0;
@@ -55,6 +57,7 @@ pub fn sample_logits(logits: &[f32], temperature: f32, banned: &[usize], rng: &m
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::aview1;
 
     #[test]
     fn frequencies_match_the_softmax_at_the_temperature() {
@@ -64,7 +67,7 @@ mod tests {
             let n = 200_000;
             let mut counts = [0usize; 4];
             for _ in 0..n {
-                counts[sample_logits(&z, t, &[2], &mut rng).unwrap()] += 1;
+                counts[sample_logits(aview1(&z), t, &[2], &mut rng).unwrap()] += 1;
             }
             assert_eq!(counts[2], 0, "a banned class is never drawn");
             let e: Vec<f64> = z.iter().map(|&x| (f64::from(x) / f64::from(t)).exp()).collect();
@@ -81,12 +84,12 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let mut rng = Rng::new(1);
-        assert!(sample_logits(&[1.0], 0.0, &[], &mut rng).is_err());
-        assert!(sample_logits(&[1.0], f32::NAN, &[], &mut rng).is_err());
-        assert!(sample_logits(&[], 1.0, &[], &mut rng).is_err());
-        assert!(sample_logits(&[1.0, 2.0], 1.0, &[0, 1], &mut rng).is_err());
-        assert!(sample_logits(&[1.0, 2.0], 1.0, &[5], &mut rng).is_err());
-        assert!(sample_logits(&[f32::NAN, 1.0], 1.0, &[], &mut rng).is_err());
-        assert_eq!(sample_logits(&[f32::NEG_INFINITY, 0.0], 1.0, &[], &mut rng).unwrap(), 1);
+        assert!(sample_logits(aview1(&[1.0]), 0.0, &[], &mut rng).is_err());
+        assert!(sample_logits(aview1(&[1.0]), f32::NAN, &[], &mut rng).is_err());
+        assert!(sample_logits(aview1(&[]), 1.0, &[], &mut rng).is_err());
+        assert!(sample_logits(aview1(&[1.0, 2.0]), 1.0, &[0, 1], &mut rng).is_err());
+        assert!(sample_logits(aview1(&[1.0, 2.0]), 1.0, &[5], &mut rng).is_err());
+        assert!(sample_logits(aview1(&[f32::NAN, 1.0]), 1.0, &[], &mut rng).is_err());
+        assert_eq!(sample_logits(aview1(&[f32::NEG_INFINITY, 0.0]), 1.0, &[], &mut rng).unwrap(), 1);
     }
 }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::data::mnist::{Mnist, PIXELS};
 use crate::labs::blindspot::{attack, kde_kl, knn_distance, pca2, success_rate, transform, verified_error, AttackConfig, Cnn, Model, Pca2, EPS};
-use crate::nn::layers::argmax_rows;
+use crate::nn::flat::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 

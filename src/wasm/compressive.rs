@@ -263,7 +263,7 @@ impl CompressiveLab {
             } else {
                 self.model().segment(&mut self.mem.clone(), &self.pend, &[], false, false).map_err(js_err)?
             };
-            let tok = crate::nn::sample::sample_logits(&o.last_logits, self.temperature, &[], &mut self.rng).map_err(js_err)?;
+            let tok = crate::nn::flat::sample_logits(&o.last_logits, self.temperature, &[], &mut self.rng).map_err(js_err)?;
             out.push(tok as u8);
             self.pend.push(tok as u8);
         }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::verify::{pgd, pgd_count, verify_counts, LowerSlope, Method, Net, Op, Verifiable};
-use crate::nn::layers::argmax_rows;
+use crate::nn::flat::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 

@@ -84,7 +84,7 @@ fn bounds_are_sound_in_wasm() {
         let (lo, up) = margin_bounds(&m, &x, &[2], 0.05, method, 1.0, LowerSlope::Adaptive).unwrap();
         for _ in 0..500 {
             let xp: Vec<f32> = x.iter().map(|&v| (v + rng.uniform_in(-0.05, 0.05)).clamp(0.0, 1.0)).collect();
-            let z = m.logits(&xp, 1).unwrap();
+            let z = m.logits_flat(&xp, 1).unwrap();
             for j in 0..5 {
                 let mg = z[2] - z[j];
                 assert!(lo[j] <= mg + 1e-4 && mg <= up[j] + 1e-4, "{method:?}: margin {j} {mg} outside [{}, {}]", lo[j], up[j]);

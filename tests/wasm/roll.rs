@@ -22,7 +22,7 @@ fn shipped_model_matches_its_native_numbers() {
     let data = paperlab::data::mnist::Mnist::from_gz_bytes(MNIST_GZ).unwrap();
     let (mlp, _) = Mlp::from_safetensors(MODEL).unwrap();
     let idx: Vec<usize> = (0..n).collect();
-    let pred = paperlab::nn::layers::argmax_rows(&mlp.logits(&data.test.batch_f32(&idx), n).unwrap(), 10);
+    let pred = paperlab::nn::flat::argmax_rows(&mlp.logits_flat(&data.test.batch_f32(&idx), n).unwrap(), 10);
     let acc = pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count() as f64 / n as f64;
     let want = e["test_acc"].as_f64().unwrap();
     assert!((acc - want).abs() <= 0.001, "test accuracy in wasm {acc} vs native {want}");

@@ -40,7 +40,7 @@ use crate::data::mnist::Split;
 use crate::error::{Error, Result};
 use crate::io;
 use crate::nn::conv::Conv2d;
-use crate::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use crate::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
 use crate::nn::{Adam, Rng};
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -318,23 +318,23 @@ impl BagNet {
         }
         let p = &self.p;
         let c = self.cfg.width;
-        let stem_z = g.stem.forward(x, &p.stem_w, &p.stem_b, batch)?;
+        let stem_z = g.stem.forward_flat(x, &p.stem_w, &p.stem_b, batch)?;
         let stem_a = relu_forward(&stem_z);
-        let down_z = g.down.forward(&stem_a, &p.down_w, &p.down_b, batch)?;
+        let down_z = g.down.forward_flat(&stem_a, &p.down_w, &p.down_b, batch)?;
         let down_a = relu_forward(&down_z);
         let mut blocks: Vec<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)> = Vec::with_capacity(BLOCKS);
         for (bp, (ck, c1, off)) in p.blocks.iter().zip(&g.blocks) {
             let xin = blocks.last().map_or(&down_a, |b| &b.3);
-            let uz = ck.forward(xin, &bp.wk, &bp.bk, batch)?;
+            let uz = ck.forward_flat(xin, &bp.wk, &bp.bk, batch)?;
             let ua = relu_forward(&uz);
-            let mut s = c1.forward(&ua, &bp.w1, &bp.b1, batch)?;
+            let mut s = c1.forward_flat(&ua, &bp.w1, &bp.b1, batch)?;
             let res = crop(xin, batch * c, ck.h, ck.w, *off);
             s.iter_mut().zip(&res).for_each(|(a, r)| *a += r);
             let y = relu_forward(&s);
             blocks.push((uz, ua, s, y));
         }
         let top = blocks.last().map_or(&down_a, |b| &b.3);
-        let map = g.head.forward(top, &p.head_w, &p.head_b, batch)?;
+        let map = g.head.forward_flat(top, &p.head_w, &p.head_b, batch)?;
         let logits = spatial_mean(&map, g.oh * g.ow);
         Ok(BagNetCache { batch, h, w, x: x.to_vec(), stem_z, stem_a, down_z, down_a, blocks, map, logits, oh: g.oh, ow: g.ow })
     }
@@ -355,23 +355,23 @@ impl BagNet {
         // logits = mean of the map: every location gets dlogits / (OH OW).
         let dmap: Vec<f32> = dlogits.iter().flat_map(|&v| std::iter::repeat_n(v / n as f32, n)).collect();
         let top = cache.blocks.last().map_or(&cache.down_a, |b| &b.3);
-        let mut dy = g.head.backward(&dmap, top, &p.head_w, &mut d.head_w, &mut d.head_b, batch)?;
+        let mut dy = g.head.backward_flat(&dmap, top, &p.head_w, &mut d.head_w, &mut d.head_b, batch)?;
         for b in (0..p.blocks.len()).rev() {
             let (ck, c1, off) = &g.blocks[b];
             let (uz, ua, s, _) = &cache.blocks[b];
             let xin = if b == 0 { &cache.down_a } else { &cache.blocks[b - 1].3 };
             let ds = relu_backward(&dy, s);
             let db = &mut d.blocks[b];
-            let dua = c1.backward(&ds, ua, &p.blocks[b].w1, &mut db.w1, &mut db.b1, batch)?;
+            let dua = c1.backward_flat(&ds, ua, &p.blocks[b].w1, &mut db.w1, &mut db.b1, batch)?;
             let duz = relu_backward(&dua, uz);
-            let mut dx = ck.backward(&duz, xin, &p.blocks[b].wk, &mut db.wk, &mut db.bk, batch)?;
+            let mut dx = ck.backward_flat(&duz, xin, &p.blocks[b].wk, &mut db.wk, &mut db.bk, batch)?;
             uncrop_add(&ds, &mut dx, batch * c, ck.h, ck.w, *off);
             dy = dx;
         }
         let ddz = relu_backward(&dy, &cache.down_z);
-        let dsa = g.down.backward(&ddz, &cache.stem_a, &p.down_w, &mut d.down_w, &mut d.down_b, batch)?;
+        let dsa = g.down.backward_flat(&ddz, &cache.stem_a, &p.down_w, &mut d.down_w, &mut d.down_b, batch)?;
         let dsz = relu_backward(&dsa, &cache.stem_z);
-        g.stem.backward(&dsz, &cache.x, &p.stem_w, &mut d.stem_w, &mut d.stem_b, batch)?;
+        g.stem.backward_flat(&dsz, &cache.x, &p.stem_w, &mut d.stem_w, &mut d.stem_b, batch)?;
         Ok(d)
     }
 
@@ -530,7 +530,7 @@ impl Cnn {
         let (mut z, mut a): (Vec<Vec<f32>>, Vec<Vec<f32>>) = (Vec::new(), Vec::new());
         for (conv, (wt, b)) in self.convs().iter().zip(ws) {
             let xin: &[f32] = a.last().map_or(x, |v| v.as_slice());
-            let zi = conv.forward(xin, wt, b, batch)?;
+            let zi = conv.forward_flat(xin, wt, b, batch)?;
             a.push(relu_forward(&zi));
             z.push(zi);
         }
@@ -562,7 +562,7 @@ impl Cnn {
             let dz = relu_backward(&da, &cache.z[l]);
             let xin = if l == 0 { &cache.x } else { &cache.a[l - 1] };
             let (dw, db) = &mut dws[l];
-            da = convs[l].backward(&dz, xin, ws[l], dw, db, batch)?;
+            da = convs[l].backward_flat(&dz, xin, ws[l], dw, db, batch)?;
         }
         Ok(d)
     }
@@ -806,7 +806,7 @@ pub fn predict(model: &Model, x: &[f32], h: usize, w: usize, batch: usize) -> Re
     let hw = h * w;
     let parts = chunked(&idx, |ix| {
         let (a, b) = (ix[0], ix[ix.len() - 1] + 1);
-        model.logits(&x[a * hw..b * hw], h, w, b - a).map(|l| crate::nn::layers::argmax_rows(&l, model.classes()))
+        model.logits(&x[a * hw..b * hw], h, w, b - a).map(|l| crate::nn::flat::argmax_rows(&l, model.classes()))
     });
     let mut out = Vec::with_capacity(batch);
     for p in parts {
@@ -1011,7 +1011,7 @@ pub fn mask_experiment(bagnet: &BagNet, cnn: &Cnn, split: &Split, n: usize, ks: 
             let rnd: Vec<(usize, usize)> = all[..k].iter().map(|&l| (l / ow, l % ow)).collect();
             mask_patches(&mut xr[i * SIDE * SIDE..(i + 1) * SIDE * SIDE], SIDE, q, &rnd, 0.0);
         }
-        let acc = |l: &[f32]| crate::nn::layers::argmax_rows(l, k_cls).iter().enumerate().filter(|(i, &p)| p == usize::from(split.labels[*i])).count() as f64 / n as f64;
+        let acc = |l: &[f32]| crate::nn::flat::argmax_rows(l, k_cls).iter().enumerate().filter(|(i, &p)| p == usize::from(split.labels[*i])).count() as f64 / n as f64;
         let (be, ce) = (logits_chunked(&bm, &xe, n)?, logits_chunked(&cm, &xe, n)?);
         let (br, cr) = (logits_chunked(&bm, &xr, n)?, logits_chunked(&cm, &xr, n)?);
         let drops = |before: &[f32], after: &[f32]| -> Vec<f64> {

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::io;
 use crate::kernels::conv::{conv2d_backward, ConvGrads, ConvShape};
 use crate::nn::conv::Conv2d;
-use crate::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward};
+use crate::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward};
 use crate::nn::rng::Rng;
 
 /// Kernel size, stride and padding of both convolutions.
@@ -200,9 +200,9 @@ impl Cnn {
     /// [`Error::Shape`] when `x` is not B x 784.
     pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, CnnCache)> {
         self.check_x(x, batch, "CNN forward")?;
-        let a1 = self.conv1().forward(x, &self.w1, &self.b1, batch)?;
+        let a1 = self.conv1().forward_flat(x, &self.w1, &self.b1, batch)?;
         let h1 = relu_forward(&a1);
-        let a2 = self.conv2().forward(&h1, &self.w2, &self.b2, batch)?;
+        let a2 = self.conv2().forward_flat(&h1, &self.w2, &self.b2, batch)?;
         let h2 = relu_forward(&a2);
         let a3 = linear_forward(&h2, &self.w3, &self.b3, batch, self.flat(), self.hidden)?;
         let h3 = relu_forward(&a3);

@@ -35,7 +35,7 @@ use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::labs::verify::{margin_bounds, LowerSlope, Method};
-use crate::nn::layers::argmax_rows;
+use crate::nn::flat::argmax_rows;
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::rng::Rng;
 
@@ -117,18 +117,18 @@ impl Model for Mlp {
         Mlp::classes(self)
     }
     fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Mlp::logits(self, x, batch)
+        Mlp::logits_flat(self, x, batch)
     }
     fn input_grad(&self, x: &[f32], batch: usize, dlogits: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (z, cache) = self.forward(x, batch)?;
+        let (z, cache) = self.forward_flat(x, batch)?;
         let dz = dlogits(&z);
         let mut g = MlpGrads::zeros(self);
-        let dx = self.backward(&cache, &dz, &mut g, true)?;
+        let dx = self.backward_flat(&cache, &dz, &mut g, true)?;
         Ok((z, dx))
     }
     fn embed(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        let (_, mut cache) = self.forward(x, batch)?;
-        Ok(cache.acts.pop().unwrap_or_default())
+        let (_, mut cache) = self.forward_flat(x, batch)?;
+        Ok(cache.acts.pop().map(crate::nd::into_vec).unwrap_or_default())
     }
 }
 
@@ -577,7 +577,7 @@ pub fn verified_error(m: &Mlp, x: &[f32], labels: &[u8], eps: f32) -> Result<Ver
     let parts = crate::par::map_range(labels.len().div_ceil(chunk), |p| -> Result<Verified> {
         let (s, e) = (p * chunk, ((p + 1) * chunk).min(labels.len()));
         let (xs, ys) = (&x[s * i..e * i], &labels[s..e]);
-        let pred = argmax_rows(&m.logits(xs, e - s)?, k);
+        let pred = argmax_rows(&m.logits_flat(xs, e - s)?, k);
         let (lo_ibp, _) = margin_bounds(m, xs, ys, eps, Method::Ibp, 1.0, LowerSlope::Adaptive)?;
         let (lo_ci, _) = margin_bounds(m, xs, ys, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive)?;
         let mut v = Verified { n: e - s, ..Default::default() };
@@ -674,7 +674,7 @@ pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: imp
                 x = pgd_train_batch(&m, &x, &y, epoch * n + bi * cfg.batch, &acfg)?;
             }
             let (z, cache) = m.forward(&x, b)?;
-            let (loss, dz) = crate::nn::layers::softmax_cross_entropy(&z, &y, CLASSES)?;
+            let (loss, dz) = crate::nn::flat::softmax_cross_entropy(&z, &y, CLASSES)?;
             correct += argmax_rows(&z, CLASSES).iter().zip(&y).filter(|(&p, &t)| p == t as usize).count();
             loss_sum += f64::from(loss) * b as f64;
             let mut g = CnnGrads::zeros(&m);

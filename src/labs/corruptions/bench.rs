@@ -65,7 +65,7 @@ pub fn predict(m: &Mlp, x: &[f32], n: usize) -> Result<Vec<usize>> {
     let mut preds = Vec::with_capacity(n);
     for start in (0..n).step_by(500) {
         let b = (n - start).min(500);
-        let logits = m.logits(&x[start * PIXELS..(start + b) * PIXELS], b)?;
+        let logits = m.logits_flat(&x[start * PIXELS..(start + b) * PIXELS], b)?;
         let k = m.classes();
         for row in logits.chunks_exact(k) {
             let mut best = 0;

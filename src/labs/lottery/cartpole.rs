@@ -10,7 +10,7 @@
 
 use super::{mix, mlp_params, mlp_prunable, Eval, Role, Task};
 use crate::error::Result;
-use crate::nn::layers::argmax_rows;
+use crate::nn::flat::argmax_rows;
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -145,7 +145,7 @@ impl CartPoleTask {
                 break;
             }
             let x: Vec<f32> = live.iter().flat_map(|&e| envs[e].obs()).collect();
-            let z = self.mlp.logits(&x, live.len())?;
+            let z = self.mlp.logits_flat(&x, live.len())?;
             let greedy_a = if greedy { argmax_rows(&z.chunks(3).flat_map(|r| [r[0], r[1]]).collect::<Vec<_>>(), 2) } else { Vec::new() };
             for (b, &e) in live.iter().enumerate() {
                 let a = if greedy {
@@ -245,10 +245,10 @@ impl Task for CartPoleTask {
             rets.extend(gs);
         }
         let t = acts.len();
-        let (z, cache) = self.mlp.forward(&x, t)?;
+        let (z, cache) = self.mlp.forward_flat(&x, t)?;
         let (loss, dz) = pg_loss_grad(&z, &acts, &rets, &c);
         let mut g = MlpGrads::zeros(&self.mlp);
-        self.mlp.backward(&cache, &dz, &mut g, false)?;
+        self.mlp.backward_flat(&cache, &dz, &mut g, false)?;
         Ok((loss, g.dw.into_iter().zip(g.db).flat_map(|(w, b)| [w, b]).collect()))
     }
 

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
-use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
+use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::Mlp;
 use crate::nn::prune::{prune_global, prune_layerwise, survivors, Mask};
 use crate::nn::{Adam, Rng};
@@ -968,10 +968,10 @@ impl VisionTask {
                 axpy(z, v, &self.p[0][i as usize * h1..(i as usize + 1) * h1]);
             }
         }
-        let a1 = crate::nn::layers::relu_forward(&z1);
-        let z2 = crate::nn::layers::linear_forward(&a1, &self.p[2], &self.p[3], bsz, h1, h2)?;
-        let a2 = crate::nn::layers::relu_forward(&z2);
-        let z3 = crate::nn::layers::linear_forward(&a2, &self.p[4], &self.p[5], bsz, h2, k)?;
+        let a1 = crate::nn::flat::relu_forward(&z1);
+        let z2 = crate::nn::flat::linear_forward(&a1, &self.p[2], &self.p[3], bsz, h1, h2)?;
+        let a2 = crate::nn::flat::relu_forward(&z2);
+        let z3 = crate::nn::flat::linear_forward(&a2, &self.p[4], &self.p[5], bsz, h2, k)?;
         Ok((z3, LenetCache { rows: rows.to_vec(), z1, a1, z2, a2 }))
     }
 
@@ -980,7 +980,7 @@ impl VisionTask {
     /// # Errors
     /// [`Error::Shape`] from the dense layers.
     pub fn backward(&self, split: Split, c: &LenetCache, dz3: &[f32]) -> Result<Vec<Vec<f32>>> {
-        use crate::nn::layers::{linear_backward, relu_backward};
+        use crate::nn::flat::{linear_backward, relu_backward};
         let (i, h1, h2, k) = (LENET[0], LENET[1], LENET[2], LENET[3]);
         let bsz = c.rows.len();
         let (mut dw3, mut db3) = (vec![0.0; k * h2], vec![0.0; k]);

@@ -225,8 +225,8 @@ fn train_vision(out: &Path, seeds: u64, quick: bool, runs: Option<&[&str]>) -> R
     if let Some((level, remaining, params)) = &first.ticket {
         let mlp = VisionTask::mlp_of(params);
         let x = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
-        let z = mlp.logits(&x, data.test.n)?;
-        let pred = crate::nn::layers::argmax_rows(&z, 10);
+        let z = mlp.logits_flat(&x, data.test.n)?;
+        let pred = crate::nn::flat::argmax_rows(&z, 10);
         let ok = pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count();
         let mut m = BTreeMap::new();
         m.insert("id".into(), "vision-ticket".into());

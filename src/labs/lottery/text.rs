@@ -15,8 +15,9 @@
 
 use super::{mix, Eval, Role, Task};
 use crate::error::{Error, Result};
-use crate::nn::layers::{linear_backward, linear_forward, softmax_cross_entropy};
-use crate::nn::lstm::{lstm_backward, lstm_forward, LstmDims};
+use crate::nn::flat::{linear_backward, linear_forward, softmax_cross_entropy};
+use crate::nn::flat::{lstm_backward, lstm_forward};
+use crate::nn::lstm::LstmDims;
 use crate::nn::Rng;
 
 /// Sizes of the language model and its minibatches.

@@ -12,7 +12,7 @@
 //! Legend: B batch, I descriptors per molecule, H1 = 100, H2 = 10.
 
 use crate::error::{Error, Result};
-use crate::nn::layers::{linear_backward, linear_forward};
+use crate::nn::flat::{linear_backward, linear_forward};
 use crate::nn::{Adam, Rng};
 
 /// Hidden widths of the reference code's discriminator.

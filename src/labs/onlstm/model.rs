@@ -17,8 +17,9 @@ use super::cell::{onlstm_backward, onlstm_forward, OnCache, OnDims};
 use super::grammar::{Sentence, EOS_ID, UNK_ID, VOCAB};
 use super::parse::{mean_f1, parse_spans};
 use crate::error::{Error, Result};
-use crate::nn::layers::{linear_backward, linear_forward, softmax_cross_entropy};
-use crate::nn::lstm::{lstm_backward, lstm_forward, LstmCache, LstmDims};
+use crate::nn::flat::{linear_backward, linear_forward, softmax_cross_entropy};
+use crate::nn::flat::{lstm_backward, lstm_forward};
+use crate::nn::lstm::{LstmCache, LstmDims};
 use crate::nn::{Adam, Rng};
 
 /// Sizes of the model. `chunk = 0` means the plain LSTM baseline; otherwise the ON-LSTM chunk size C.
@@ -493,7 +494,7 @@ pub fn sample(lm: &Lm, rng: &mut Rng, temperature: f32, max_words: usize) -> Res
     for _ in 0..max_words {
         let fw = lm.forward(&inp, 1)?;
         let z = &fw.logits[(inp.len() - 1) * v..inp.len() * v];
-        let w = crate::nn::sample::sample_logits(z, temperature, &[UNK_ID as usize], rng)?;
+        let w = crate::nn::flat::sample_logits(z, temperature, &[UNK_ID as usize], rng)?;
         if w as u8 == EOS_ID {
             break;
         }

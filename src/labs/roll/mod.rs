@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::layers::softmax_cross_entropy;
+use crate::nn::flat::softmax_cross_entropy;
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -478,7 +478,7 @@ pub fn roll_loss_stacked(mlp: &Mlp, st: &Stacked, y: &[u8], probes: &Probes, cfg
     let logit_rows = &st.pre[layers - 1];
     let logits: Vec<f32> = (0..batch).flat_map(|b| logit_rows[b * group * k..(b * group + 1) * k].iter().copied()).collect();
     let (ce, dlogits) = softmax_cross_entropy(&logits, y, k)?;
-    let acc = crate::nn::layers::argmax_rows(&logits, k).iter().zip(y).filter(|(a, b)| **a == **b as usize).count() as f32 / batch as f32;
+    let acc = crate::nn::flat::argmax_rows(&logits, k).iter().zip(y).filter(|(a, b)| **a == **b as usize).count() as f32 / batch as f32;
 
     // The hinge on the selected neurons: its gradient with respect to every stacked pre-activation.
     let widths = &mlp.dims[1..layers];
@@ -592,20 +592,19 @@ pub fn cell_centre(lo: [f32; 2], hi: [f32; 2], g: usize, r: usize, c: usize) -> 
 }
 
 /// Activation patterns of a batch as bit keys (bit n of the key is neuron n's `z > 0`).
-fn pattern_keys(mlp: &Mlp, pre: &[Vec<f32>], batch: usize) -> Vec<[u64; 4]> {
+fn pattern_keys(mlp: &Mlp, pre: &[ndarray::Array2<f32>], batch: usize) -> Vec<[u64; 4]> {
     let mut keys = vec![[0u64; 4]; batch];
     let mut bit = 0usize;
     for (l, s) in pre.iter().enumerate().take(mlp.layers() - 1) {
-        let h = mlp.dims[l + 1];
         for (b, key) in keys.iter_mut().enumerate() {
-            for (j, &v) in s[b * h..(b + 1) * h].iter().enumerate() {
+            for (j, &v) in s.row(b).iter().enumerate() {
                 if v > 0.0 {
                     let n = bit + j;
                     key[n / 64] |= 1u64 << (n % 64);
                 }
             }
         }
-        bit += h;
+        bit += mlp.dims[l + 1];
     }
     keys
 }
@@ -616,12 +615,11 @@ fn pattern_keys(mlp: &Mlp, pre: &[Vec<f32>], batch: usize) -> Vec<[u64; 4]> {
 /// As [`linearize`].
 pub fn patterns(mlp: &Mlp, x: &[f32], batch: usize) -> Result<Vec<bool>> {
     check_input(mlp, x, batch, "patterns")?;
-    let (_, cache) = mlp.forward(x, batch)?;
+    let (_, cache) = mlp.forward_flat(x, batch)?;
     let mut out = Vec::new();
     for b in 0..batch {
-        for (l, s) in cache.pre.iter().enumerate().take(mlp.layers() - 1) {
-            let h = mlp.dims[l + 1];
-            out.extend(s[b * h..(b + 1) * h].iter().map(|&v| v > 0.0));
+        for s in cache.pre.iter().take(mlp.layers() - 1) {
+            out.extend(s.row(b).iter().map(|&v| v > 0.0));
         }
     }
     Ok(out)
@@ -651,7 +649,7 @@ pub fn region_map(mlp: &Mlp, lo: [f32; 2], hi: [f32; 2], g: usize) -> Result<Reg
             x.extend_from_slice(&cell_centre(lo, hi, g, r, c));
         }
     }
-    let (logits, cache) = mlp.forward(&x, g * g)?;
+    let (logits, cache) = mlp.forward_flat(&x, g * g)?;
     let keys = pattern_keys(mlp, &cache.pre, g * g);
     let mut seen: std::collections::HashMap<[u64; 4], u32, std::hash::BuildHasherDefault<KeyHasher>> = std::collections::HashMap::default();
     let mut hashes = Vec::new();

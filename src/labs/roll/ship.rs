@@ -17,7 +17,7 @@ use super::{batch_margins, linearize, margins, neuron_gradients, neuron_gradient
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::labs::cli::Args;
-use crate::nn::layers::argmax_rows;
+use crate::nn::flat::argmax_rows;
 use crate::nn::{Adam, Mlp, Rng};
 
 /// Hidden layers of the digit MLP: the paper's 4 x 300 ReLU layers, narrowed to 100 units so that the exact margins
@@ -94,7 +94,7 @@ pub fn train_digits(data: &Mnist, roll: &RollConfig, t: &DigitTrain) -> Result<(
 /// From the forward pass.
 pub fn test_accuracy(mlp: &Mlp, data: &Mnist) -> Result<f64> {
     let idx: Vec<usize> = (0..data.test.n).collect();
-    let logits = mlp.logits(&data.test.batch_f32(&idx), data.test.n)?;
+    let logits = mlp.logits_flat(&data.test.batch_f32(&idx), data.test.n)?;
     let pred = argmax_rows(&logits, 10);
     Ok(pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count() as f64 / data.test.n as f64)
 }

@@ -67,7 +67,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::{Mnist, Split, PIXELS};
 use crate::error::{Error, Result};
-use crate::nn::layers::{linear_backward, linear_forward, relu_forward, softmax_cross_entropy};
+use crate::nn::flat::{linear_backward, linear_forward, relu_forward, softmax_cross_entropy};
 use crate::nn::{Adam, Rng};
 
 /// Number of tasks in Split MNIST.

@@ -28,7 +28,7 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
+use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -69,13 +69,13 @@ impl Verifiable for Mlp {
         self.classes()
     }
     fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        self.logits(x, batch)
+        self.logits_flat(x, batch)
     }
     fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (logits, cache) = self.forward(x, batch)?;
+        let (logits, cache) = self.forward_flat(x, batch)?;
         let d = dl(&logits);
         let mut g = MlpGrads::zeros(self);
-        let dx = self.backward(&cache, &d, &mut g, true)?;
+        let dx = self.backward_flat(&cache, &d, &mut g, true)?;
         Ok((logits, dx))
     }
     fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
@@ -697,12 +697,12 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
     let batch = labels.len();
     let k = m.classes();
     // natural part
-    let (logits, cache) = m.forward(x, batch)?;
+    let (logits, cache) = m.forward_flat(x, batch)?;
     let (ce_nat, mut dlogits) = softmax_cross_entropy(&logits, labels, k)?;
     for v in &mut dlogits {
         *v *= opt.kappa;
     }
-    m.backward(&cache, &dlogits, g, false)?;
+    m.backward_flat(&cache, &dlogits, g, false)?;
     if opt.kappa >= 1.0 {
         return Ok((ce_nat, ce_nat, f32::NAN));
     }
@@ -1006,7 +1006,7 @@ pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: imp
             sched = schedule(cfg, epoch as f32 + s as f32 / steps as f32);
             let mut g = MlpGrads::zeros(&m);
             let (l, nat, rob) = robust_loss_grad(&m, &x, &y, sched, &mut g)?;
-            let pred = argmax_rows(&m.logits(&x, y.len())?, m.classes());
+            let pred = argmax_rows(&m.logits_flat(&x, y.len())?, m.classes());
             wrong += pred.iter().zip(&y).filter(|(p, y)| **p != **y as usize).count();
             tl += l as f64;
             tn += nat as f64;

@@ -19,7 +19,7 @@
 use crate::error::{Error, Result};
 use crate::kernels::conv::{conv2d, conv2d_backward, conv2d_transpose, ConvGrads, ConvShape};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
+use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
 use crate::nn::{Mlp, Rng};
 
 use super::{check_eps, input_box, margin_spec, relax, LayerBounds, LowerSlope, Method, RobustLoss};
