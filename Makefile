@@ -159,12 +159,15 @@ test: setup-test
 	phase test-e2e
 	echo "== make test: all suites passed in $$(( $$(date +%s) - t0 )) s"
 
-# ESLint over the front end and the tests (eslint.config.mjs), then clippy on the native build, warnings as errors.
+# ESLint over the front end and the tests (eslint.config.mjs), then clippy on the native and the wasm32 builds, warnings
+# as errors.
 lint:
 	@echo "== lint: eslint"
 	node_modules/.bin/eslint www tests scripts eslint.config.mjs
 	echo "== lint: cargo clippy --all-targets -D warnings"
 	cargo clippy --release --all-targets -- -D warnings
+	echo "== lint: cargo clippy wasm32 (library + facades, browser tests; pkg/'s flags) -D warnings"
+	cargo clippy --release --target wasm32-unknown-unknown --lib --test wasm -- -D warnings
 
 # DOM-free JavaScript (state.js, the registry, LiveRun) under node --test, with fast-check property tests. Some
 # page modules under test import the vendored libraries, so www/vendor/ is made first.

@@ -37,3 +37,35 @@ fn shipped_models_reach_their_manifest_bits_per_char() {
         assert!(bpc < 3.0, "{id}: {bpc}");
     }
 }
+
+/// The committed manifests (the language models', the recall models' and each recall model's `ID.json`) are exactly
+/// the typed records `paperlab train compressive [recall]` writes (`labs::compressive::manifest`): no field
+/// missing, none unknown, the same JSON written back, and each config the one its model file carries.
+#[test]
+fn the_manifests_are_the_typed_records() {
+    use paperlab::labs::compressive::manifest::{parse, to_text, ConfigRecord, Manifest, RecallEntry, RecallManifest};
+    fn same<T: serde::Serialize>(v: &T, text: &str, what: &str) {
+        let (back, want): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&to_text(v)).unwrap(), serde_json::from_str(text).unwrap());
+        assert!(back == want, "{what}: differs from its typed record written back");
+    }
+    let file_config = |path: String| ConfigRecord::from(&Model::from_safetensors(&std::fs::read(path).unwrap()).unwrap().0.cfg);
+    let text = std::fs::read_to_string(format!("{DIR}/manifest.json")).unwrap();
+    let m: Manifest = parse("manifest.json", &text).unwrap();
+    same(&m, &text, "manifest.json");
+    assert!(m.spread.is_some());
+    for e in &m.models {
+        assert_eq!(e.config, file_config(format!("{DIR}/{}", e.file)), "{}", e.id);
+    }
+    let text = std::fs::read_to_string(format!("{DIR}/recall/manifest.json")).unwrap();
+    let r: RecallManifest = parse("recall/manifest.json", &text).unwrap();
+    same(&r, &text, "recall/manifest.json");
+    for e in &r.models {
+        let t = std::fs::read_to_string(format!("{DIR}/recall/{}.json", e.id)).unwrap();
+        let one: RecallEntry = parse(&e.id, &t).unwrap();
+        same(&one, &t, &e.id);
+        assert_eq!(&one, e, "{}: the manifest's entry is its ID.json", e.id);
+        assert_eq!(e.config, file_config(format!("{DIR}/recall/{}", e.file)), "{}", e.id);
+    }
+    let no_loss = text.replacen("\"fc_loss\": \"attention\",", "", 1);
+    assert!(parse::<RecallManifest>("edited", &no_loss).is_err(), "a config without fc_loss is refused");
+}

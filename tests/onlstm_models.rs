@@ -40,3 +40,17 @@ fn shipped_models_match_the_manifest() {
     }
     assert!(best_onlstm > right + 0.1, "the best shipped ON-LSTM layer ({best_onlstm}) should clearly beat right-branching ({right})");
 }
+
+/// The committed manifest is exactly what `paperlab train onlstm` writes from its typed record (`ship::Manifest`):
+/// every field the page reads is there, with no unknown ones, and writing it back gives the same JSON.
+#[test]
+fn the_manifest_is_the_typed_record() {
+    use paperlab::labs::onlstm::ship::Manifest;
+    let text = std::fs::read_to_string(format!("{DIR}/manifest.json")).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    let (back, want): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&m.to_text()).unwrap(), serde_json::from_str(&text).unwrap());
+    assert!(back == want, "the manifest differs from its typed record written back");
+    assert!(m.models.iter().all(|e| e.seeds.first().map(|s| s.seed) == Some(1) && e.metrics.test_f1_by_layer.len() == e.config.layers));
+    let broken = text.replacen("\"lab\"", "\"lab_typo\"", 1);
+    assert!(Manifest::parse(&broken).is_err(), "an unknown or missing key is refused");
+}

@@ -5,11 +5,40 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use serde::Serialize;
+
+use super::{js_err, to_js};
 use crate::data::mnist::{Mnist, Split, PIXELS};
-use crate::labs::bagnet::{self as bag, evidence, mask_patches, scramble_tiles, top_patches, BagNet, Model, SIDE};
+use crate::labs::bagnet::{self as bag, evidence, mask_patches, scramble_tiles, top_patches, BagNet, Model, ModelConfig, SIDE};
 use crate::nn::Rng;
 use crate::Error;
+
+/// One loaded model as [`BagnetLab::ids`] lists it (`BagnetModelInfo` in results.d.ts).
+#[derive(Serialize)]
+struct ModelInfo<'a> {
+    id: &'a str,
+    config: ModelConfig,
+    params: usize,
+}
+
+/// [`BagnetLab::eval_step`] (`BagnetEvalStep` in results.d.ts).
+#[derive(Serialize)]
+struct EvalStep {
+    done: usize,
+    total: usize,
+    correct: usize,
+}
+
+/// One patch of [`BagnetLab::top_patches`] (`BagnetPatch` in results.d.ts).
+#[derive(Serialize)]
+struct Patch {
+    row: usize,
+    col: usize,
+    y: usize,
+    x: usize,
+    size: usize,
+    evidence: f32,
+}
 
 /// An evaluation the page steps through.
 struct EvalRun {
@@ -103,10 +132,11 @@ impl BagnetLab {
         Ok(id)
     }
 
-    /// JSON list of the loaded models: `[{"id": "q9", "config": {"kind": "bagnet", "q": 9, ...}, "params": n}, ...]`.
-    pub fn ids(&self) -> String {
-        let v: Vec<serde_json::Value> = self.models.iter().map(|(id, m)| serde_json::json!({"id": id, "config": m.config(), "params": m.n_params()})).collect();
-        serde_json::to_string(&v).expect("serialises")
+    /// The loaded models, in load order: `[{id: "q9", config: {kind: "bagnet", q: 9, width, classes}, params}, ...]`
+    /// (the CNN's config is `{kind: "cnn", width, classes}`).
+    #[wasm_bindgen(unchecked_return_type = "BagnetModelInfo[]")]
+    pub fn ids(&self) -> Result<JsValue, JsError> {
+        to_js(&self.models.iter().map(|(id, m)| ModelInfo { id, config: m.config(), params: m.n_params() }).collect::<Vec<_>>())
     }
 
     /// Number of test images.
@@ -148,9 +178,10 @@ impl BagnetLab {
         Ok(bag::softmax(&l))
     }
 
-    /// The `count` patches with the most evidence for `class` in `image` under BagNet `id`, best first: JSON
-    /// `[{"row": i, "col": j, "y": 2i, "x": 2j, "size": q, "evidence": e}, ...]` (y, x: the patch's top-left pixel).
-    pub fn top_patches(&self, id: &str, image: &[f32], class: usize, count: usize) -> Result<String, JsError> {
+    /// The `count` patches with the most evidence for `class` in `image` under BagNet `id`, best first:
+    /// `[{row: i, col: j, y: 2i, x: 2j, size: q, evidence: e}, ...]` (y, x: the patch's top-left pixel).
+    #[wasm_bindgen(unchecked_return_type = "BagnetPatch[]")]
+    pub fn top_patches(&self, id: &str, image: &[f32], class: usize, count: usize) -> Result<JsValue, JsError> {
         let ev = self.heatmap(id, image)?;
         let b = self.bagnet(id)?;
         let k = b.cfg.classes;
@@ -160,9 +191,9 @@ impl BagnetLab {
         let n = ev.len() / k;
         let ow = bag::map_side(SIDE, b.cfg.q).map_err(js_err)?;
         let top = top_patches(&ev[class * n..(class + 1) * n], ow, count.min(n));
-        let v: Vec<serde_json::Value> =
-            top.iter().map(|&(r, c, e)| serde_json::json!({"row": r, "col": c, "y": bag::STRIDE * r, "x": bag::STRIDE * c, "size": b.cfg.q, "evidence": e})).collect();
-        Ok(serde_json::to_string(&v).expect("serialises"))
+        let v: Vec<Patch> =
+            top.iter().map(|&(row, col, evidence)| Patch { row, col, y: bag::STRIDE * row, x: bag::STRIDE * col, size: b.cfg.q, evidence }).collect();
+        to_js(&v)
     }
 
     /// `image` with its `tile x tile` squares shuffled by `seed` (tile divides 28: 2, 4, 7, 14).
@@ -196,8 +227,10 @@ impl BagnetLab {
         Ok(())
     }
 
-    /// Classifies up to `count` more images of the run: `[done, total, correct]`. Throws when no run was started.
-    pub fn eval_step(&mut self, count: usize) -> Result<Vec<f64>, JsError> {
+    /// Classifies up to `count` more images of the run: `{done, total, correct}` (images). Throws when no run was
+    /// started.
+    #[wasm_bindgen(unchecked_return_type = "BagnetEvalStep")]
+    pub fn eval_step(&mut self, count: usize) -> Result<JsValue, JsError> {
         let run = self.run.take().ok_or_else(|| js_err(Error::range("accuracy run", "none started; call eval_start first")))?;
         let end = (run.done + count.max(1)).min(run.total);
         let mut x = Vec::with_capacity((end - run.done) * PIXELS);
@@ -206,21 +239,22 @@ impl BagnetLab {
         }
         let pred = bag::predict(self.model(&run.model)?, &x, SIDE, SIDE, end - run.done).map_err(js_err)?;
         let correct = run.correct + pred.iter().zip(run.done..end).filter(|(p, i)| **p == usize::from(self.test.labels[*i])).count();
-        let out = vec![end as f64, run.total as f64, correct as f64];
+        let out = EvalStep { done: end, total: run.total, correct };
         self.run = Some(EvalRun { done: end, correct, ..run });
-        Ok(out)
+        to_js(&out)
     }
 
     /// The masking experiment on the first `n` test images (BagNet `bag_id` picks the patches, `cnn_id` is
-    /// compared) for each k in `ks`: JSON list of `{k, bagnet, cnn, bagnet_random, cnn_random, correlation}`.
-    pub fn mask_experiment(&self, bag_id: &str, cnn_id: &str, n: usize, ks: &[u32], seed: u32) -> Result<String, JsError> {
+    /// compared) for each k in `ks`: `[{k, bagnet, cnn, bagnet_random, cnn_random, correlation}, ...]`
+    /// (`labs::bagnet::MaskResult`; accuracies as fractions).
+    #[wasm_bindgen(unchecked_return_type = "BagnetMaskResult[]")]
+    pub fn mask_experiment(&self, bag_id: &str, cnn_id: &str, n: usize, ks: &[u32], seed: u32) -> Result<JsValue, JsError> {
         let b = self.bagnet(bag_id)?;
         let c = match self.model(cnn_id)? {
             Model::Cnn(c) => c,
             Model::BagNet(_) => return Err(js_err(Error::range("model", format!("`{cnn_id}` is not the CNN")))),
         };
         let ks: Vec<usize> = ks.iter().map(|&k| k as usize).collect();
-        let r = bag::mask_experiment(b, c, &self.test, n.max(1), &ks, u64::from(seed)).map_err(js_err)?;
-        Ok(serde_json::to_string(&r).expect("serialises"))
+        to_js(&bag::mask_experiment(b, c, &self.test, n.max(1), &ks, u64::from(seed)).map_err(js_err)?)
     }
 }

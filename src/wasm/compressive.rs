@@ -2,11 +2,13 @@
 //! Scores pasted text character by character, shows one layer's attention over [compressed memory; memory;
 //! segment], samples a character at a time, and fine-tunes in small steps the page drives (progress, cancel).
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
 use crate::labs::compressive::train::{TrainConfig, Trainer};
+use crate::labs::compressive::manifest::ConfigRecord;
 use crate::labs::compressive::{recall, Memory, Model};
 use crate::nn::Rng;
 use crate::Error;
@@ -18,6 +20,43 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub const RECALL_TRAIN_CHARS: usize = 200_000;
 /// Characters of the recall held-out text generated for validation and the page's examples.
 pub const RECALL_VAL_CHARS: usize = 20_000;
+
+/// [`CompressiveLab::config`]: the model's sizes (as the manifests write them, `fc_loss` always there) and two derived
+/// ones (`CompressiveConfig` in results.d.ts).
+#[derive(Serialize)]
+struct ConfigView {
+    #[serde(flatten)]
+    sizes: ConfigRecord,
+    /// n_m + c * n_cm.
+    temporal_range: usize,
+    /// n_m + n_cm.
+    attention_size: usize,
+}
+
+/// [`CompressiveLab::attention`] (`CompressiveAttention` in results.d.ts).
+#[derive(Serialize)]
+struct Attention {
+    /// Queries T (the last segment's characters) and keys S = n_cm' + n_m' + T.
+    t: usize,
+    s: usize,
+    /// Compressed-memory and memory rows filled (n_cm' <= n_cm, n_m' <= n_m).
+    cm_rows: usize,
+    m_rows: usize,
+    /// Mean over queries of the attention on the compressed memory, the memory and the segment (sum 1).
+    mass_cm: f32,
+    mass_m: f32,
+    mass_seg: f32,
+}
+
+/// [`CompressiveLab::finetune_step`] (`CompressiveFinetuneStep` in results.d.ts).
+#[derive(Serialize)]
+struct FinetuneStep {
+    done: usize,
+    /// Mean training bits/char of the steps of this call (NaN when none was left).
+    train_bpc: f32,
+    /// Attention-reconstruction loss of the last step.
+    attn_loss: f32,
+}
 
 /// A loaded model, its vocabulary and the shipped text (training part for fine-tuning, validation part for checks).
 #[wasm_bindgen]
@@ -99,13 +138,12 @@ impl CompressiveLab {
         self.vocab.decode(&self.val[..n.min(self.val.len())])
     }
 
-    /// JSON of the model's configuration plus `temporal_range` and `attention_size`.
-    pub fn config(&self) -> String {
+    /// The model's configuration `{vocab, d, heads, ff, layers, seg, mem, cmem, rate, func, fc_loss}` plus
+    /// `temporal_range` (n_m + c n_cm) and `attention_size` (n_m + n_cm).
+    #[wasm_bindgen(unchecked_return_type = "CompressiveConfig")]
+    pub fn config(&self) -> Result<JsValue, JsError> {
         let c = &self.model().cfg;
-        let mut v = serde_json::to_value(c).expect("config serialises");
-        v["temporal_range"] = c.temporal_range().into();
-        v["attention_size"] = c.attention_size().into();
-        v.to_string()
+        to_js(&ConfigView { sizes: c.into(), temporal_range: c.temporal_range(), attention_size: c.attention_size() })
     }
 
     /// The characters of the vocabulary, in token order.
@@ -141,9 +179,11 @@ impl CompressiveLab {
     }
 
     /// Reads `text` as one stream and keeps layer `layer`'s attention over the last segment. Returns
-    /// `[T, S, n_cm', n_m', mass_cm, mass_m, mass_seg]` for head `head` (the mass is the mean over queries of the
-    /// attention on each part); the probabilities (T x S) come from [`CompressiveLab::attention_probs`].
-    pub fn attention(&mut self, text: &str, layer: usize, head: usize) -> Result<Vec<f32>, JsError> {
+    /// `{t, s, cm_rows, m_rows, mass_cm, mass_m, mass_seg}` for head `head` (T queries, S keys, n_cm' and n_m' rows
+    /// filled; the mass is the mean over queries of the attention on each part); the probabilities (T x S) come
+    /// from [`CompressiveLab::attention_probs`].
+    #[wasm_bindgen(unchecked_return_type = "CompressiveAttention")]
+    pub fn attention(&mut self, text: &str, layer: usize, head: usize) -> Result<JsValue, JsError> {
         let toks = self.tokens(text)?;
         let m = self.model();
         let cfg = &m.cfg;
@@ -173,7 +213,7 @@ impl CompressiveLab {
         }
         self.attn = a;
         self.attn_meta = [t as u32, s as u32, v.cm_rows as u32, v.m_rows as u32];
-        Ok([t as f32, s as f32, v.cm_rows as f32, v.m_rows as f32].into_iter().chain(mass).collect())
+        to_js(&Attention { t, s, cm_rows: v.cm_rows, m_rows: v.m_rows, mass_cm: mass[0], mass_m: mass[1], mass_seg: mass[2] })
     }
 
     /// The probabilities of the last [`CompressiveLab::attention`] call, T x S row-major (query i, key j).
@@ -242,9 +282,10 @@ impl CompressiveLab {
         Ok(())
     }
 
-    /// Runs up to `n` fine-tuning steps; returns `[steps done, mean train bits/char of these steps,
-    /// attention-reconstruction loss of the last step]`.
-    pub fn finetune_step(&mut self, n: usize) -> Result<Vec<f32>, JsError> {
+    /// Runs up to `n` fine-tuning steps; returns `{done, train_bpc, attn_loss}`: steps done, the mean training
+    /// bits/char of these steps, the attention-reconstruction loss of the last step.
+    #[wasm_bindgen(unchecked_return_type = "CompressiveFinetuneStep")]
+    pub fn finetune_step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let tr = self.trainer.as_mut().ok_or_else(|| js_err(Error::range("fine-tune", "not started; call finetune_start first")))?;
         let (mut s, mut k, mut al) = (0.0, 0, 0.0);
         for _ in 0..n {
@@ -256,7 +297,7 @@ impl CompressiveLab {
             k += 1;
             al = st.attn_loss;
         }
-        Ok(vec![tr.steps_done() as f32, if k > 0 { s / k as f32 } else { f32::NAN }, al])
+        to_js(&FinetuneStep { done: tr.steps_done(), train_bpc: if k > 0 { s / k as f32 } else { f32::NAN }, attn_loss: al })
     }
 
     /// Ends the fine-tuning run: with `keep`, the fine-tuned weights replace the loaded ones; otherwise they are

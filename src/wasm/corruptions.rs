@@ -2,14 +2,40 @@
 //! perturbation sequences with their flips on a digit, and the robustness benchmark stepped cell by cell.
 //! Thin: decoding, corruption, sequences and metrics all live in `crate::labs::corruptions`.
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::corruptions::bench::{predict, Benchmark};
 use crate::labs::corruptions::perturb::{flips, sequence, Perturbation};
 use crate::labs::corruptions::{corrupt, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::nn::{Mlp, Rng};
+
+/// [`CorruptionsLab::digit_sequence`] (`CorruptionsDigitSequence` in results.d.ts).
+#[derive(Serialize)]
+struct DigitSequence {
+    frames: usize,
+    noise: bool,
+    /// Per model, the predicted class of every frame.
+    preds: Vec<Vec<usize>>,
+    /// Per model, the frames whose prediction flipped (see `perturb::flips`).
+    flips: Vec<Vec<usize>>,
+}
+
+/// One entry of [`corruption_names`] (`CorruptionName` in results.d.ts).
+#[derive(Serialize)]
+struct CorruptionName {
+    name: &'static str,
+    title: &'static str,
+}
+
+/// One entry of [`perturbation_names`] (`PerturbationName` in results.d.ts).
+#[derive(Serialize)]
+struct PerturbationName {
+    name: &'static str,
+    noise: bool,
+}
 
 /// One lab session: the current photo, the frost pictures, the digits, the models and a running benchmark.
 #[wasm_bindgen]
@@ -53,9 +79,9 @@ impl CorruptionsLab {
         CorruptionsLab { photo: None, frost_files: Vec::new(), frost: None, digits: None, models: Vec::new(), bench: None }
     }
 
-    /// Names of the loaded models, in order, as JSON.
-    pub fn model_names(&self) -> String {
-        serde_json::to_string(&self.models.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()).expect("names serialise")
+    /// Names of the loaded models, in order.
+    pub fn model_names(&self) -> Vec<String> {
+        self.models.iter().map(|(n, _)| n.clone()).collect()
     }
 
     /// Adds one frost picture's file (call in the order frost1.png .. frost6.jpg); the pictures are decoded once
@@ -127,9 +153,11 @@ impl CorruptionsLab {
         Ok(self.models.len() - 1)
     }
 
-    /// The perturbation sequence `name` of test digit `i` (CIFAR-P settings): a JSON record
-    /// `{frames, preds: [[..] per model], flips: [[..] per model]}`; the pixels come from [`Self::digit_frames`].
-    pub fn digit_sequence(&self, i: usize, name: &str, seed: u32) -> Result<String, JsError> {
+    /// The perturbation sequence `name` of test digit `i` (CIFAR-P settings):
+    /// `{frames, noise, preds: [[..] per model], flips: [[..] per model]}`; the pixels come from
+    /// [`Self::digit_frames`].
+    #[wasm_bindgen(unchecked_return_type = "CorruptionsDigitSequence")]
+    pub fn digit_sequence(&self, i: usize, name: &str, seed: u32) -> Result<JsValue, JsError> {
         let (frames, p) = self.digit_frames_inner(i, name, seed)?;
         let n = frames.len() / 784;
         let mut preds = Vec::new();
@@ -139,7 +167,7 @@ impl CorruptionsLab {
             fl.push(flips(&pr, p.is_noise()));
             preds.push(pr);
         }
-        Ok(serde_json::json!({ "frames": n, "noise": p.is_noise(), "preds": preds, "flips": fl }).to_string())
+        to_js(&DigitSequence { frames: n, noise: p.is_noise(), preds, flips: fl })
     }
 
     /// The frames of [`Self::digit_sequence`] as bytes (`frames * 784`).
@@ -169,19 +197,20 @@ impl CorruptionsLab {
         Ok(total)
     }
 
-    /// Runs the next benchmark cell: its JSON record (`{index, total, name, severity, values}`), or `"null"` when
-    /// all are done.
-    pub fn bench_step(&mut self) -> Result<String, JsError> {
+    /// Runs the next benchmark cell: its record (`{index, total, name, severity, values}`, `bench::Cell`), or null
+    /// when all are done.
+    #[wasm_bindgen(unchecked_return_type = "CorruptionsCell | null")]
+    pub fn bench_step(&mut self) -> Result<JsValue, JsError> {
         let b = self.bench.as_mut().ok_or_else(|| JsError::new("no benchmark running; start one first"))?;
-        let cell = b.step().map_err(js_err)?;
-        Ok(serde_json::to_string(&cell).expect("cell serialises"))
+        to_js(&b.step().map_err(js_err)?)
     }
 
-    /// The benchmark's results so far, one JSON record per model (clean, errors, ce, rel_ce, mce, rel_mce, fp, fr,
-    /// mfr).
-    pub fn bench_report(&self) -> Result<String, JsError> {
+    /// The benchmark's results so far, one record per model (`bench::ModelReport`: clean, errors, ce, rel_ce, mce,
+    /// rel_mce, fp, fr, mfr; null where a cell has not run yet).
+    #[wasm_bindgen(unchecked_return_type = "CorruptionsModelReport[]")]
+    pub fn bench_report(&self) -> Result<JsValue, JsError> {
         let b = self.bench.as_ref().ok_or_else(|| JsError::new("no benchmark running; start one first"))?;
-        Ok(serde_json::to_string(&b.report()).expect("report serialises"))
+        to_js(&b.report())
     }
 
     /// Drops the running benchmark (cancel).
@@ -190,17 +219,14 @@ impl CorruptionsLab {
     }
 }
 
-/// Names of the 19 corruptions in the reference's order (the first 15 are ImageNet-C's), as JSON
-/// `[{name, title}]`.
-#[wasm_bindgen]
-pub fn corruption_names() -> String {
-    let v: Vec<_> = Corruption::ALL.iter().map(|c| serde_json::json!({ "name": c.name(), "title": c.title() })).collect();
-    serde_json::Value::Array(v).to_string()
+/// Names of the 19 corruptions in the reference's order (the first 15 are ImageNet-C's): `[{name, title}]`.
+#[wasm_bindgen(unchecked_return_type = "CorruptionName[]")]
+pub fn corruption_names() -> Result<JsValue, JsError> {
+    to_js(&Corruption::ALL.iter().map(|c| CorruptionName { name: c.name(), title: c.title() }).collect::<Vec<_>>())
 }
 
-/// Names of the 10 perturbations, as JSON `[{name, noise}]`.
-#[wasm_bindgen]
-pub fn perturbation_names() -> String {
-    let v: Vec<_> = Perturbation::ALL.iter().map(|p| serde_json::json!({ "name": p.name(), "noise": p.is_noise() })).collect();
-    serde_json::Value::Array(v).to_string()
+/// Names of the 10 perturbations: `[{name, noise}]`.
+#[wasm_bindgen(unchecked_return_type = "PerturbationName[]")]
+pub fn perturbation_names() -> Result<JsValue, JsError> {
+    to_js(&Perturbation::ALL.iter().map(|p| PerturbationName { name: p.name(), noise: p.is_noise() }).collect::<Vec<_>>())
 }

@@ -3,6 +3,7 @@
 //! score it on the lab's test sentences (perplexity, parse F1), sample from it, and train a fresh one in small steps
 //! the page drives (progress, cancel). No math here: see `crate::labs::onlstm`.
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
@@ -11,6 +12,24 @@ use crate::labs::onlstm::model::{evaluate, sample, Lm, LmConfig, TrainConfig, Tr
 use crate::labs::onlstm::{analyze, baseline_f1};
 use crate::nn::Rng;
 use crate::Error;
+
+/// [`OnlstmLab::baselines`] (`OnlstmBaselines` in results.d.ts).
+#[derive(Serialize)]
+struct Baselines {
+    right_branching: f64,
+    left_branching: f64,
+    random: f64,
+}
+
+/// [`OnlstmLab::train_step`] (`OnlstmTrainStep` in results.d.ts).
+#[derive(Serialize)]
+struct TrainStep {
+    done: usize,
+    total: usize,
+    /// Mean training cross-entropy (nats per token) of the steps of this call; NaN when none was left.
+    train_ce: f64,
+    tokens: usize,
+}
 
 /// A lab session: the corpus (regenerated from its seed, identical to the native one), the current model, and a
 /// training run when one is going.
@@ -34,14 +53,15 @@ impl OnlstmLab {
         Ok(OnlstmLab { lm, train, test, trainer: None })
     }
 
-    /// JSON of the current model's sizes `{chunk, e, h, layers, v}` (chunk 0 = LSTM).
-    pub fn config(&self) -> String {
-        serde_json::to_string(&self.lm.cfg).expect("config serialises")
+    /// The current model's sizes `{chunk, e, h, layers, v}` (chunk 0 = LSTM; `labs::onlstm::model::LmConfig`).
+    #[wasm_bindgen(unchecked_return_type = "OnlstmConfig")]
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(&self.lm.cfg)
     }
 
-    /// JSON list of the vocabulary (id order; `<eos>` and `<unk>` first).
-    pub fn vocab(&self) -> String {
-        serde_json::to_string(&*VOCAB).expect("vocab serialises")
+    /// The vocabulary's words in id order (`<eos>` and `<unk>` first).
+    pub fn vocab(&self) -> Vec<String> {
+        VOCAB.iter().map(|w| w.to_string()).collect()
     }
 
     /// Reads `text` as one sentence: `{tokens: {words, ids, unknown}, distances: [L][n], gates: [L][n*W],
@@ -52,19 +72,20 @@ impl OnlstmLab {
     }
 
     /// Perplexity and the parse F1 of every layer on the first `n` test sentences (all 1,000 when `n` is 0 or
-    /// larger): `[ppl, f1_layer1, f1_layer2, ...]` (F1 as fractions).
-    pub fn evaluate(&self, n: usize) -> Result<Vec<f64>, JsError> {
+    /// larger): `{ppl, f1_by_layer}` (`labs::onlstm::model::EvalResult`; F1 as fractions).
+    #[wasm_bindgen(unchecked_return_type = "OnlstmEval")]
+    pub fn evaluate(&self, n: usize) -> Result<JsValue, JsError> {
         let k = if n == 0 { self.test.len() } else { n.min(self.test.len()) };
-        let r = evaluate(&self.lm, &self.test[..k]).map_err(js_err)?;
-        Ok(std::iter::once(r.ppl).chain(r.f1_by_layer).collect())
+        to_js(&evaluate(&self.lm, &self.test[..k]).map_err(js_err)?)
     }
 
     /// Right-branching, left-branching and random-tree F1 (fractions) on the first `n` test sentences (all when 0),
-    /// the random one averaged over 5 trees per sentence.
-    pub fn baselines(&self, n: usize) -> Vec<f64> {
+    /// the random one averaged over 5 trees per sentence: `{right_branching, left_branching, random}`.
+    #[wasm_bindgen(unchecked_return_type = "OnlstmBaselines")]
+    pub fn baselines(&self, n: usize) -> Result<JsValue, JsError> {
         let k = if n == 0 { self.test.len() } else { n.min(self.test.len()) };
-        let (r, l, x) = baseline_f1(&self.test[..k], 5);
-        vec![r, l, x]
+        let (right_branching, left_branching, random) = baseline_f1(&self.test[..k], 5);
+        to_js(&Baselines { right_branching, left_branching, random })
     }
 
     /// `count` sentences sampled at `temperature` (> 0) with `seed`, one per line.
@@ -91,9 +112,11 @@ impl OnlstmLab {
         Ok(())
     }
 
-    /// Does up to `n` training steps; returns `[steps_done, total_steps, mean training cross-entropy (nats per
-    /// token) of these steps, tokens predicted so far]`. Throws when no run was started.
-    pub fn train_step(&mut self, n: usize) -> Result<Vec<f64>, JsError> {
+    /// Does up to `n` training steps; returns `{done, total, train_ce, tokens}`: steps done and in all, the mean
+    /// training cross-entropy (nats per token) of these steps, tokens predicted so far. Throws when no run was
+    /// started.
+    #[wasm_bindgen(unchecked_return_type = "OnlstmTrainStep")]
+    pub fn train_step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let tr = self.trainer.as_mut().ok_or_else(|| js_err(Error::range("training run", "none started; call train_start first")))?;
         let todo = n.clamp(1, 10_000).min(tr.tc.steps.saturating_sub(tr.steps_done()));
         let mut s = 0.0f64;
@@ -101,7 +124,7 @@ impl OnlstmLab {
             s += tr.step(&self.train).map_err(js_err)? as f64;
         }
         self.lm = tr.lm.clone();
-        Ok(vec![tr.steps_done() as f64, tr.tc.steps as f64, if todo > 0 { s / todo as f64 } else { f64::NAN }, tr.tokens_done() as f64])
+        to_js(&TrainStep { done: tr.steps_done(), total: tr.tc.steps, train_ce: if todo > 0 { s / todo as f64 } else { f64::NAN }, tokens: tr.tokens_done() })
     }
 
     /// The current model as safetensors bytes (to download a live-trained model).

@@ -3,7 +3,6 @@
 // `unchecked_param_type`. Numbers are JS numbers (64-bit integers included: the facades serialise with
 // serde-wasm-bindgen's JSON-compatible serializer); `null` stands for a Rust `None`; NaN is a number.
 // Each interface is checked against what the facade really returns by the wasm tests (tests/wasm/types.rs).
-// The methods that return JSON text (a `string`) are listed in the README's "The engine as a package".
 
 /** `TemplateLab.step`: the running Monte-Carlo estimate (`labs::_template::Estimate`). */
 export interface TemplateStep {
@@ -239,4 +238,259 @@ export interface OnlstmAnalysis {
   spans: [number, number][][];
   nll: number[];
   ppl: number;
+}
+
+/** `OnlstmLab.config`: the current model's sizes (`labs::onlstm::model::LmConfig`). */
+export interface OnlstmConfig {
+  /** ON-LSTM chunk size C (divides h), or 0 for the plain LSTM. */
+  chunk: number;
+  /** Embedding width E. */
+  e: number;
+  /** Hidden width H of every layer. */
+  h: number;
+  layers: number;
+  /** Vocabulary size V. */
+  v: number;
+}
+
+/** A BagNet's sizes in a model file (`labs::bagnet::BagNetConfig`, tagged `kind: "bagnet"`). */
+export interface BagnetNetConfig {
+  kind: "bagnet";
+  /** Patch size q (the receptive field of every output location), 5 + 4n. */
+  q: number;
+  width: number;
+  classes: number;
+}
+
+/** The baseline CNN's sizes (`labs::bagnet::CnnConfig`, tagged `kind: "cnn"`). */
+export interface BagnetCnnConfig {
+  kind: "cnn";
+  width: number;
+  classes: number;
+}
+
+export type BagnetModelConfig = BagnetNetConfig | BagnetCnnConfig;
+
+/** One entry of `BagnetLab.ids`: a loaded model's id (`q5` .. `q17`, `cnn`), sizes and parameter count. */
+export interface BagnetModelInfo {
+  id: string;
+  config: BagnetModelConfig;
+  params: number;
+}
+
+/** One entry of `BagnetLab.top_patches`, best first: the patch at map cell (row, col), its top-left pixel (y, x),
+ *  its side q in pixels and its class evidence (logit minus the mean over classes). */
+export interface BagnetPatch {
+  row: number;
+  col: number;
+  y: number;
+  x: number;
+  size: number;
+  evidence: number;
+}
+
+/** One k of `BagnetLab.mask_experiment` (`labs::bagnet::MaskResult`): accuracies (fractions) with the k patches of
+ *  most evidence masked, with k random ones masked, and the correlation of the two models' margin drops. */
+export interface BagnetMaskResult {
+  k: number;
+  bagnet: number;
+  cnn: number;
+  bagnet_random: number;
+  cnn_random: number;
+  correlation: number;
+}
+
+export type CompressiveFunc = "max" | "mean" | "conv" | "dilated" | "most-used";
+export type CompressiveFcLoss = "attention" | "autoencoder" | "none";
+
+/** `CompressiveLab.config`: the model's sizes (`labs::compressive::Config`; cmem 0 = Transformer-XL) and two
+ *  derived ones. */
+export interface CompressiveConfig {
+  vocab: number;
+  d: number;
+  heads: number;
+  ff: number;
+  layers: number;
+  /** Segment length n_s, characters. */
+  seg: number;
+  /** Memory size n_m (rows per layer). */
+  mem: number;
+  /** Compressed memory size n_cm (rows per layer). */
+  cmem: number;
+  /** Compression rate c. */
+  rate: number;
+  func: CompressiveFunc;
+  fc_loss: CompressiveFcLoss;
+  /** n_m + c n_cm. */
+  temporal_range: number;
+  /** n_m + n_cm. */
+  attention_size: number;
+}
+
+export type UcbMethod = "finetune" | "bbb" | "ucb" | "ucb-flat";
+export type UcbMode = "task" | "class" | "perm";
+
+/** The scale-mixture prior of a UCB run (`labs::ucb::Prior`). */
+export interface UcbPrior {
+  pi: number;
+  sigma1: number;
+  sigma2: number;
+}
+
+/** `UcbLab.config`: everything that defines the current run (`labs::ucb::Config`). */
+export interface UcbConfig {
+  method: UcbMethod;
+  mode: UcbMode;
+  hidden: number[];
+  epochs: number;
+  batch: number;
+  lr: number;
+  lr_rho: number;
+  samples: number;
+  test_samples: number;
+  rho_init: number;
+  mu_init_std: number;
+  prior: UcbPrior;
+  kl_weight: number;
+  seed: number;
+  normalised_rule: boolean;
+}
+
+/** A dense layer's map in `VerifyModelInfo.ops`. */
+export interface VerifyDense {
+  ni: number;
+  no: number;
+}
+
+/** A convolution's map in `VerifyModelInfo.ops`: `c x h x w` to `o` channels, kernel k, stride, zero padding. */
+export interface VerifyConv {
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+export interface VerifyOpDense {
+  Dense: VerifyDense;
+}
+
+export interface VerifyOpConv {
+  Conv: VerifyConv;
+}
+
+/** One layer map of a conv net (`labs::verify::Op`, serde's externally tagged form). */
+export type VerifyOp = VerifyOpDense | VerifyOpConv;
+
+/** `VerifyLab.model_info`: the loaded model's file id and label (null when absent), architecture, widths (input,
+ *  then every affine layer's outputs), conv maps (empty for an MLP), training ε (null when not recorded) and
+ *  parameter count. */
+export interface VerifyModelInfo {
+  name: string | null;
+  label: string | null;
+  arch: "mlp" | "cnn";
+  dims: number[];
+  ops: VerifyOp[];
+  train_eps: number | null;
+  params: number;
+}
+
+/** `CorruptionsLab.digit_sequence`: a digit's perturbation sequence, per model the predicted class of every frame
+ *  and the frames whose prediction flipped. */
+export interface CorruptionsDigitSequence {
+  frames: number;
+  noise: boolean;
+  preds: number[][];
+  flips: number[][];
+}
+
+/** `CorruptionsLab.bench_step`: the benchmark cell just run (`bench::Cell`; severity 0 for a perturbation), its
+ *  error (corruption) or flip probability (perturbation) per model. */
+export interface CorruptionsCell {
+  index: number;
+  total: number;
+  name: string;
+  severity: number;
+  values: number[];
+}
+
+/** One model of `CorruptionsLab.bench_report` (`bench::ModelReport`): fractions; CE and FR relative to the
+ *  baseline (1 = the baseline's); null where a cell has not run yet. */
+export interface CorruptionsModelReport {
+  name: string;
+  clean: number;
+  /** Per corruption (the 15 common ones, the paper's order), the error at severities 1..5. */
+  errors: [number | null, number | null, number | null, number | null, number | null][];
+  ce: (number | null)[];
+  rel_ce: (number | null)[];
+  mce: number | null;
+  rel_mce: number | null;
+  /** Flip probability per perturbation. */
+  fp: (number | null)[];
+  fr: (number | null)[];
+  mfr: number | null;
+}
+
+/** One entry of `corruption_names()`. */
+export interface CorruptionName {
+  name: string;
+  title: string;
+}
+
+/** One entry of `perturbation_names()`. */
+export interface PerturbationName {
+  name: string;
+  noise: boolean;
+}
+
+/** `OnlstmLab.evaluate`: perplexity and each layer's parse F1 (fraction) on test sentences
+ *  (`labs::onlstm::model::EvalResult`). */
+export interface OnlstmEval {
+  ppl: number;
+  f1_by_layer: number[];
+}
+
+/** `OnlstmLab.baselines`: the trivial trees' parse F1 (fractions; random: the mean of 5 trees per sentence). */
+export interface OnlstmBaselines {
+  right_branching: number;
+  left_branching: number;
+  random: number;
+}
+
+/** `OnlstmLab.train_step`: steps done and in all, the mean training cross-entropy (nats per token; NaN when no
+ *  step was left) of the call's steps, tokens predicted so far. */
+export interface OnlstmTrainStep {
+  done: number;
+  total: number;
+  train_ce: number;
+  tokens: number;
+}
+
+/** `BagnetLab.eval_step`: images classified so far, in the run, and correctly. */
+export interface BagnetEvalStep {
+  done: number;
+  total: number;
+  correct: number;
+}
+
+/** `CompressiveLab.attention`: T queries over S = cm_rows + m_rows + T keys, and the mean attention mass on the
+ *  compressed memory, the memory and the segment. */
+export interface CompressiveAttention {
+  t: number;
+  s: number;
+  cm_rows: number;
+  m_rows: number;
+  mass_cm: number;
+  mass_m: number;
+  mass_seg: number;
+}
+
+/** `CompressiveLab.finetune_step`: steps done, the mean training bits/char of the call's steps (NaN when none was
+ *  left) and the last step's attention-reconstruction loss. */
+export interface CompressiveFinetuneStep {
+  done: number;
+  train_bpc: number;
+  attn_loss: number;
 }

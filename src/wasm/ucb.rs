@@ -53,9 +53,10 @@ impl UcbLab {
         self.run.as_ref().ok_or_else(|| js_err(Error::range("run", "no run started; call start(method, mode, seed) first")))
     }
 
-    /// JSON of the current run's configuration.
-    pub fn config(&self) -> Result<String, JsError> {
-        Ok(serde_json::to_string(self.run()?.config()).expect("config serialises"))
+    /// The current run's configuration (`labs::ucb::Config`). Throws when no run was started.
+    #[wasm_bindgen(unchecked_return_type = "UcbConfig")]
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(self.run()?.config())
     }
 
     /// Training steps of the whole run.

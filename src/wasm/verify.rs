@@ -1,20 +1,38 @@
 //! The `verify` lab's facade (CROWN-IBP): one model and the 2,000 MNIST test digits, with small calls the page drives
 //! in chunks so it can show progress and cancel.
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::js_err;
+use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::verify::{pgd, pgd_count, verify_counts, LowerSlope, Method, Net, Op, Verifiable};
 use crate::nn::flat::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 
+/// [`VerifyLab::model_info`] (`VerifyModelInfo` in results.d.ts).
+#[derive(Serialize)]
+struct ModelInfo {
+    /// The file's `id` and `label` metadata (null when absent).
+    name: Option<String>,
+    label: Option<String>,
+    /// `mlp` or `cnn`.
+    arch: &'static str,
+    /// Widths: the input, then every affine layer's outputs.
+    dims: Vec<usize>,
+    /// The conv net's layer maps (empty for an MLP).
+    ops: Vec<Op>,
+    /// The ε the model was trained at (null when the file does not say).
+    train_eps: Option<f32>,
+    params: usize,
+}
+
 /// A verified-robustness lab session: a loaded model (an MLP or a conv net) and the test digits.
 #[wasm_bindgen]
 pub struct VerifyLab {
     model: Box<dyn Verifiable>,
-    info: String,
+    info: ModelInfo,
     x: Vec<f32>,
     bytes: Vec<u8>,
     labels: Vec<u8>,
@@ -60,16 +78,15 @@ impl VerifyLab {
         let data = Mnist::from_gz_bytes(data_gz).map_err(js_err)?;
         let idx: Vec<usize> = (0..data.test.n).collect();
         let x = data.test.batch_f32(&idx);
-        let info = serde_json::json!({
-            "name": meta.get("id"),
-            "label": meta.get("label"),
-            "arch": if arch == "net" { "cnn" } else { "mlp" },
-            "dims": dims,
-            "ops": ops,
-            "train_eps": meta.get("train_eps").and_then(|s| s.parse::<f32>().ok()),
-            "params": params,
-        })
-        .to_string();
+        let info = ModelInfo {
+            name: meta.get("id").cloned(),
+            label: meta.get("label").cloned(),
+            arch: if arch == "net" { "cnn" } else { "mlp" },
+            dims,
+            ops,
+            train_eps: meta.get("train_eps").and_then(|s| s.parse::<f32>().ok()),
+            params,
+        };
         Ok(VerifyLab { model, info, x, bytes: data.test.images.clone(), labels: data.test.labels.clone(), slope: LowerSlope::Adaptive })
     }
 
@@ -113,9 +130,10 @@ impl VerifyLab {
         Ok(self.bytes[i * 784..(i + 1) * 784].to_vec())
     }
 
-    /// JSON with the model's name, arch (`mlp` or `cnn`), layer widths, conv ops, train epsilon and parameter count.
-    pub fn model_info(&self) -> String {
-        self.info.clone()
+    /// The model's name, label, arch (`mlp` or `cnn`), layer widths, conv ops, train epsilon and parameter count.
+    #[wasm_bindgen(unchecked_return_type = "VerifyModelInfo")]
+    pub fn model_info(&self) -> Result<JsValue, JsError> {
+        to_js(&self.info)
     }
 
     /// The 10 clean logits of test digit `i`.

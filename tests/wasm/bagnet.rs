@@ -29,11 +29,14 @@ fn shipped_models_match_their_native_accuracy() {
     let mut lab = lab();
     for (id, file_id) in [("q9", "bagnet-q9-mnist"), ("cnn", "cnn-mnist")] {
         lab.eval_start(id, 0, 0, 0, "", 1).unwrap();
-        let mut s = vec![0.0; 3];
-        while s[0] < s[1] || s[1] == 0.0 {
-            s = lab.eval_step(333).unwrap();
+        let (mut done, mut total, mut correct) = (0, 1, 0);
+        while done < total {
+            let s = lab.eval_step(333).unwrap();
+            crate::types::check(&s, "BagnetEvalStep");
+            let s: serde_json::Value = serde_wasm_bindgen::from_value(s).unwrap();
+            (done, total, correct) = (s["done"].as_u64().unwrap(), s["total"].as_u64().unwrap(), s["correct"].as_u64().unwrap());
         }
-        let acc = s[2] / s[1];
+        let acc = correct as f64 / total as f64;
         assert!((acc - seed1_acc(file_id)).abs() < 1e-9, "{id}: accuracy in wasm {acc} vs native {}", seed1_acc(file_id));
     }
     let img = lab.test_image(0).unwrap();
@@ -61,6 +64,24 @@ fn facade_reports_bad_input() {
     assert!(lab.eval_step(10).is_err(), "no run yet");
     assert!(lab.eval_start("cnn", 10, 3, 0, "", 1).is_err());
     assert!(lab.test_image(1_000_000).is_err());
-    let r: serde_json::Value = serde_json::from_str(&lab.mask_experiment("q9", "cnn", 20, &[1, 4], 1).unwrap()).unwrap();
-    assert_eq!(r.as_array().unwrap().len(), 2);
+    let r = lab.mask_experiment("q9", "cnn", 20, &[1, 4], 1).unwrap();
+    crate::types::check(&r, "BagnetMaskResult[]");
+    assert_eq!(js_sys::Array::from(&r).length(), 2);
+}
+
+#[wasm_bindgen_test]
+fn records_match_their_declarations() {
+    let lab = lab();
+    let ids = lab.ids().unwrap();
+    crate::types::check(&ids, "BagnetModelInfo[]");
+    let ids: serde_json::Value = serde_wasm_bindgen::from_value(ids).unwrap();
+    let kinds: Vec<(&str, &str)> = ids.as_array().unwrap().iter().map(|m| (m["id"].as_str().unwrap(), m["config"]["kind"].as_str().unwrap())).collect();
+    assert_eq!(kinds, [("q5", "bagnet"), ("q9", "bagnet"), ("q13", "bagnet"), ("q17", "bagnet"), ("cnn", "cnn")]);
+    let img = lab.test_image(0).unwrap();
+    let top = lab.top_patches("q9", &img, usize::from(lab.test_label(0).unwrap()), 3).unwrap();
+    crate::types::check(&top, "BagnetPatch[]");
+    let top: serde_json::Value = serde_wasm_bindgen::from_value(top).unwrap();
+    let ev: Vec<f64> = top.as_array().unwrap().iter().map(|p| p["evidence"].as_f64().unwrap()).collect();
+    assert!(ev.len() == 3 && ev.windows(2).all(|w| w[0] >= w[1]), "best first: {ev:?}");
+    assert_eq!((top[1]["y"].as_u64(), top[1]["size"].as_u64()), (top[1]["row"].as_u64().map(|r| 2 * r), Some(9)));
 }

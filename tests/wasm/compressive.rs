@@ -29,15 +29,24 @@ fn attention_masses_sampling_and_finetune() {
                 and nothing particular to interest me on shore, I thought I would sail about a little and see the watery \
                 part of the world. It is a way I have of driving off the spleen and regulating the circulation.";
     let a = lab.attention(text, 1, 0).map_err(|_| "attention").unwrap();
-    let (t, s, ncm, nm) = (a[0] as usize, a[1] as usize, a[2] as usize, a[3] as usize);
+    crate::types::check(&a, "CompressiveAttention");
+    let a: serde_json::Value = serde_wasm_bindgen::from_value(a).unwrap();
+    let n = |k: &str| a[k].as_f64().unwrap();
+    let (t, s, ncm, nm) = (n("t") as usize, n("s") as usize, n("cm_rows") as usize, n("m_rows") as usize);
     assert!(ncm > 0 && nm > 0, "a long text fills both memories: cm {ncm}, m {nm}");
     assert_eq!(s, ncm + nm + t);
-    assert!((a[4] + a[5] + a[6] - 1.0).abs() < 1e-4, "masses {:?}", &a[4..]);
+    assert!((n("mass_cm") + n("mass_m") + n("mass_seg") - 1.0).abs() < 1e-4, "masses {a}");
     assert_eq!(lab.attention_probs().len(), t * s);
     let bits = lab.score(text).map_err(|_| "score").unwrap();
     assert_eq!(bits.len(), text.chars().count() - 1);
     assert!(lab.score("").is_err() && lab.score("x").is_err());
     assert_eq!(lab.unknown_chars("naïve €"), "ï€");
+    let cfg = lab.config().map_err(|_| "config").unwrap();
+    crate::types::check(&cfg, "CompressiveConfig");
+    let cfg: serde_json::Value = serde_wasm_bindgen::from_value(cfg).unwrap();
+    assert_eq!((cfg["func"].as_str(), cfg["rate"].as_u64(), cfg["fc_loss"].as_str()), (Some("conv"), Some(4), Some("attention")));
+    let (m, cm) = (cfg["mem"].as_u64().unwrap(), cfg["cmem"].as_u64().unwrap());
+    assert_eq!((cfg["temporal_range"].as_u64(), cfg["attention_size"].as_u64()), (Some(m + 4 * cm), Some(m + cm)));
     lab.sample_start("The whale", 0.8, 7).map_err(|_| "sample").unwrap();
     let s1 = lab.sample_next(80).map_err(|_| "sample").unwrap();
     lab.sample_start("The whale", 0.8, 7).map_err(|_| "sample").unwrap();
@@ -45,7 +54,9 @@ fn attention_masses_sampling_and_finetune() {
     assert_eq!(s1, s2, "sampling in pieces = sampling at once");
     lab.finetune_start(2, 2, 1e-3, 1).map_err(|_| "ft").unwrap();
     let st = lab.finetune_step(5).map_err(|_| "ft").unwrap();
-    assert_eq!(st[0], 2.0);
-    assert!(st[1].is_finite());
+    crate::types::check(&st, "CompressiveFinetuneStep");
+    let st: serde_json::Value = serde_wasm_bindgen::from_value(st).unwrap();
+    assert_eq!(st["done"].as_u64(), Some(2));
+    assert!(st["train_bpc"].as_f64().unwrap().is_finite());
     lab.finetune_stop(false);
 }

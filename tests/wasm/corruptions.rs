@@ -47,11 +47,35 @@ fn short_benchmark_runs_to_the_end() {
     lab.add_model("crown-ibp", CROWN).unwrap();
     let total = lab.bench_start(20, 0, 1, 0).unwrap();
     assert_eq!(total, 75);
+    let names = lab.model_names();
+    assert_eq!(names, ["natural", "crown-ibp"]);
     let mut cells = 0;
-    while lab.bench_step().unwrap() != "null" {
+    loop {
+        let cell = lab.bench_step().unwrap();
+        crate::types::check(&cell, "CorruptionsCell | null");
+        if cell.is_null() {
+            break;
+        }
         cells += 1;
+        if cells == 1 {
+            // A partial report: the cells not run yet are null, not NaN.
+            let rep = lab.bench_report().unwrap();
+            crate::types::check(&rep, "CorruptionsModelReport[]");
+            let rep: serde_json::Value = serde_wasm_bindgen::from_value(rep).unwrap();
+            assert!(rep[0]["errors"][0][0].is_number() && rep[0]["errors"][1][0].is_null() && rep[0]["mce"].is_null(), "{}", rep[0]);
+        }
     }
     assert_eq!(cells, 75);
-    let rep: serde_json::Value = serde_json::from_str(&lab.bench_report().unwrap()).unwrap();
+    let rep = lab.bench_report().unwrap();
+    crate::types::check(&rep, "CorruptionsModelReport[]");
+    let rep: serde_json::Value = serde_wasm_bindgen::from_value(rep).unwrap();
     assert!((rep[0]["mce"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!(rep[0]["fp"][0].is_null(), "no flip digits: FP not run");
+    let seq = lab.digit_sequence(3, "translate", 1).unwrap();
+    crate::types::check(&seq, "CorruptionsDigitSequence");
+    let seq: serde_json::Value = serde_wasm_bindgen::from_value(seq).unwrap();
+    assert_eq!(seq["preds"].as_array().unwrap().len(), 2);
+    assert_eq!(seq["frames"].as_u64().unwrap() as usize * 784, lab.digit_frames(3, "translate", 1).unwrap().len());
+    crate::types::check(&paperlab::wasm::corruptions::corruption_names().unwrap(), "CorruptionName[]");
+    crate::types::check(&paperlab::wasm::corruptions::perturbation_names().unwrap(), "PerturbationName[]");
 }

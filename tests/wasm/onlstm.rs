@@ -5,7 +5,14 @@
 
 use paperlab::kernels::cumax::{cumax_naive, cumax_rows};
 use paperlab::wasm::onlstm::OnlstmLab;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
+
+/// A facade record checked against its declaration in results.d.ts, then as JSON to read fields from.
+fn record(v: JsValue, ty: &str) -> serde_json::Value {
+    crate::types::check(&v, ty);
+    serde_wasm_bindgen::from_value(v).unwrap()
+}
 
 static MODEL: &[u8] = include_bytes!("../../www/models/onlstm/onlstm-c8.safetensors");
 static MANIFEST: &str = include_str!("../../www/models/onlstm/manifest.json");
@@ -34,14 +41,19 @@ fn shipped_model_matches_its_native_numbers() {
     let ppl = e["metrics"]["test_ppl"].as_f64().unwrap();
     let f1: Vec<f64> = e["metrics"]["test_f1_by_layer"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let lab = OnlstmLab::new(MODEL).unwrap();
-    let got = lab.evaluate(0).unwrap();
-    assert!((got[0] - ppl).abs() < 1e-3 * ppl, "test perplexity in wasm {} vs native {ppl}", got[0]);
+    let got = record(lab.evaluate(0).unwrap(), "OnlstmEval");
+    let got_ppl = got["ppl"].as_f64().unwrap();
+    assert!((got_ppl - ppl).abs() < 1e-3 * ppl, "test perplexity in wasm {got_ppl} vs native {ppl}");
+    assert_eq!(got["f1_by_layer"].as_array().unwrap().len(), f1.len());
     for (l, want) in f1.iter().enumerate() {
-        assert!((got[1 + l] - want).abs() < 0.005, "layer {} F1 in wasm {} vs native {want}", l + 1, got[1 + l]);
+        let f = got["f1_by_layer"][l].as_f64().unwrap();
+        assert!((f - want).abs() < 0.005, "layer {} F1 in wasm {f} vs native {want}", l + 1);
     }
-    let b = lab.baselines(0);
-    let rb = m["baselines_test_f1"]["right_branching"].as_f64().unwrap();
-    assert!((b[0] - rb).abs() < 1e-9, "the corpus regenerated in wasm differs: right-branching {} vs {rb}", b[0]);
+    let b = record(lab.baselines(0).unwrap(), "OnlstmBaselines");
+    for key in ["right_branching", "left_branching", "random"] {
+        let (here, native) = (b[key].as_f64().unwrap(), m["baselines_test_f1"][key].as_f64().unwrap());
+        assert!((here - native).abs() < 1e-9, "the corpus regenerated in wasm differs: {key} {here} vs {native}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -52,13 +64,22 @@ fn facade_reports_bad_input() {
     assert!(lab.analyze(&"the dog ".repeat(30)).is_err());
     let a = lab.analyze("the dog sees a zebra").unwrap();
     crate::types::check(&a, "OnlstmAnalysis");
+    crate::types::check(&lab.config().unwrap(), "OnlstmConfig");
+    let cfg: serde_json::Value = serde_wasm_bindgen::from_value(lab.config().unwrap()).unwrap();
+    let vocab = lab.vocab();
+    assert_eq!((cfg["chunk"].as_u64(), cfg["v"].as_u64()), (Some(8), Some(vocab.len() as u64)));
+    assert_eq!(&vocab[..2], ["<eos>", "<unk>"]);
     let a: serde_json::Value = serde_wasm_bindgen::from_value(a).unwrap();
     assert_eq!(a["tokens"]["unknown"][4], true);
     assert!(lab.sample(1, 0.0, 1).is_err());
     assert!(lab.train_step(1).is_err(), "no run yet");
     assert!(lab.train_start(7, 10, 1).is_err(), "7 does not divide 64");
     lab.train_start(16, 3, 1).unwrap();
+    let s = record(lab.train_step(10).unwrap(), "OnlstmTrainStep");
+    assert_eq!((s["done"].as_u64(), s["total"].as_u64()), (Some(3), Some(3)));
+    assert!(s["train_ce"].as_f64().unwrap().is_finite() && s["tokens"].as_u64().unwrap() > 0);
+    // No step left: the mean of no steps is NaN (still a number).
     let s = lab.train_step(10).unwrap();
-    assert_eq!((s[0], s[1]), (3.0, 3.0));
-    assert!(s[2].is_finite());
+    crate::types::check(&s, "OnlstmTrainStep");
+    assert!(js_sys::Reflect::get(&s, &"train_ce".into()).unwrap().as_f64().unwrap().is_nan());
 }

@@ -182,6 +182,23 @@ fn the_checker_accepts_a_match_and_names_each_kind_of_mismatch() {
     }
 }
 
+/// The verify lab (no wasm module of its own): `model_info` of the shipped MLP and of a conv net.
+#[wasm_bindgen_test]
+fn verify_model_info_matches_its_declaration() {
+    use paperlab::wasm::verify::VerifyLab;
+    static DATA: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
+    static MLP: &[u8] = include_bytes!("../../www/models/verify/mlp-crownibp.safetensors");
+    static CNN: &[u8] = include_bytes!("../../www/models/verify/cnn-natural.safetensors");
+    for (bytes, arch) in [(MLP, "mlp"), (CNN, "cnn")] {
+        let info = VerifyLab::new(bytes, DATA).unwrap().model_info().unwrap();
+        check(&info, "VerifyModelInfo");
+        let info: serde_json::Value = serde_wasm_bindgen::from_value(info).unwrap();
+        assert_eq!(info["arch"], arch);
+        assert_eq!(info["dims"][0], 784);
+        assert_eq!(info["ops"].as_array().unwrap().is_empty(), arch == "mlp");
+    }
+}
+
 /// The records of the template lab's facade and of the molecules GA (whose facade needs RDKit's chemistry to
 /// step, so its generation records come from a stand-in run, serialised as the facade does).
 #[wasm_bindgen_test]

@@ -33,7 +33,9 @@ fn the_facade_trains_the_first_task_and_fills_its_row() {
     assert!(lab.start("nonsense", "task", 1).is_err());
     assert!(lab.start("ucb", "sideways", 1).is_err());
     assert!(lab.step(1).is_err(), "no run yet");
+    assert!(lab.config().is_err(), "no run yet");
     lab.start("ucb", "task", 1).unwrap();
+    crate::types::check(&lab.config().unwrap(), "UcbConfig");
     let total = lab.total_steps().unwrap() as f32;
     let mut row = Vec::new();
     // Train task 1, then evaluate its row (five cells).

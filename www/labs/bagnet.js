@@ -233,7 +233,7 @@ class BagnetLabPage extends LabPage {
       const pcnn = Array.from((await lab.call('probabilities', ['cnn', image])).value);
       const bagCls = argmax(pb);
       const cls = v.cls === 'auto' ? bagCls : Number(v.cls);
-      const top = JSON.parse((await lab.call('top_patches', [id, image, cls, TOP])).value);
+      const top = (await lab.call('top_patches', [id, image, cls, TOP])).value;
       const scr = (await lab.call('scramble', [image, Number(v.tile), v.seed])).value;
       const sb = Array.from((await lab.call('probabilities', [id, scr])).value);
       const sc = Array.from((await lab.call('probabilities', ['cnn', scr])).value);
@@ -365,7 +365,7 @@ class BagnetLabPage extends LabPage {
           started = true;
         }
         const { value, ms } = await lab.call('eval_step', [Math.max(1, n)]);
-        const [done, total, correct] = Array.from(value);
+        const { done, total, correct } = value;
         const prevDone = res[c.key]?.done ?? 0;
         res[c.key] = { label: c.label, done, total, correct, acc: correct / Math.max(1, done), ms: (res[c.key]?.ms ?? 0) + ms };
         if (done >= total) {

@@ -149,7 +149,7 @@ export function fidelityRows(xl, c3, tr, fmtBpc, fmtRate) {
 export function exportRows(models, recall) {
   const head = ['id', 'label', 'seg', 'mem', 'cmem', 'rate', 'func', ...(recall ? ['fc_loss'] : []), 'temporal_range', recall ? 'recall_bits_mean' : 'val_bpc'];
   return [head, ...models.map((m) => [m.id, m.label, m.config.seg, m.config.mem, m.config.cmem, m.config.rate, m.config.cmem ? m.config.func : '',
-    ...(recall ? [m.config.cmem ? m.config.fc_loss ?? 'attention' : ''] : []), m.temporal_range, recall ? m.recall_bits_mean : m.val_bpc])];
+    ...(recall ? [m.config.cmem ? m.config.fc_loss : ''] : []), m.temporal_range, recall ? m.recall_bits_mean : m.val_bpc])];
 }
 
 /** Where the query that reads the "=" looks hardest: the last row (S keys) of the last segment's attention. */

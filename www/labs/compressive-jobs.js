@@ -51,8 +51,8 @@ export function finetuneJob(page) {
     },
     step: async (n) => {
       const { value, ms } = await hnd.call('finetune_step', [n]);
-      done = value[0];
-      box.text.textContent = `step ${done}: train ${fmtBpc(value[1])} bits/char`;
+      done = value.done;
+      box.text.textContent = `step ${done}: train ${fmtBpc(value.train_bpc)} bits/char`;
       if (done < v.steps) return { done, ms };
       const dt = (performance.now() - t0) / 1000;
       await hnd.call('finetune_stop', [true]);

@@ -72,7 +72,7 @@ export function drawMemory(page) {
     h('div', { class: 'sub' }, `Model: ${e.label}${page.tuned.has(e.id) ? ' (fine-tuned here)' : ''}`),
     h('table', { class: 'cmp-mem' }, h('tbody', {}, row('segment n_s', `${cfg.seg}`), row('memory n_m', `${cfg.mem}`),
       row('compressed n_cm', `${cfg.cmem}`), row('rate c', cfg.cmem ? `${cfg.rate}` : '–'), row('f_c', cfg.cmem ? funcName(cfg.func) : '–'),
-      ...(cfg.cmem && cfg.fc_loss ? [row('f_c loss', lossName(cfg.fc_loss))] : []),
+      ...(cfg.cmem && cfg.fc_loss !== 'attention' ? [row('f_c loss', lossName(cfg.fc_loss))] : []),
       row('temporal range', `${e.temporal_range} chars / layer`, { em: true }))),
     h('div', { class: 'hint' }, cfg.cmem ? `n_m + c·n_cm = ${cfg.mem} + ${cfg.rate}·${cfg.cmem}` : 'n_m (overflow discarded)'));
 }
@@ -99,7 +99,7 @@ export function drawColored(page) {
 
 /** One head's attention over [compressed memory; memory; segment] and, at a recall, the slot it reads. */
 export function drawAttention(page, meta, probs) {
-  const [t, s, ncm, nm, mcm, mm, mseg] = Array.from(meta);
+  const { t, s, cm_rows: ncm, m_rows: nm, mass_cm: mcm, mass_m: mm, mass_seg: mseg } = meta;
   const head = page.values.head;
   const layer = Math.min(page.values.layer, page.model()?.config?.layers ?? 2);
   probImage(page.el.attnCanvas, probs, t, s, (i, j) => j > s - t + i); // grey: future positions

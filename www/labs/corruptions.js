@@ -167,7 +167,7 @@ class CorruptionsLab extends LabPage {
   async giveDigits([data, ...models]) {
     await this.lab.call('load_digits', [data]);
     for (let i = 0; i < models.length; i++) await this.lab.call('add_model', [MODEL_NAMES[i], models[i]]);
-    this.models = JSON.parse((await this.lab.call('model_names', [])).value);
+    this.models = (await this.lab.call('model_names', [])).value;
   }
 
   restarted() {
@@ -343,9 +343,9 @@ class CorruptionsLab extends LabPage {
     const token = (this.dToken = (this.dToken || 0) + 1);
     try {
       const { value: frames } = await this.lab.call('digit_frames', [v.digit, v.perturbation, v.seed]);
-      const { value: json } = await this.lab.call('digit_sequence', [v.digit, v.perturbation, v.seed]);
+      const { value: seq } = await this.lab.call('digit_sequence', [v.digit, v.perturbation, v.seed]);
       if (token !== this.dToken) return;
-      this.seq = { pixels: frames, ...JSON.parse(json) };
+      this.seq = { pixels: frames, ...seq };
       this.root.dataset.seq = `${v.perturbation}|${this.seq.frames}`;
       this.showFrame();
       this.refreshNotice();
@@ -389,13 +389,12 @@ class CorruptionsLab extends LabPage {
       },
       // One cell (one corruption x severity, or one perturbation) per engine call, whatever n is.
       step: async () => {
-        const { value, ms } = await this.lab.call('bench_step', []);
-        const cell = JSON.parse(value);
+        const { value: cell, ms } = await this.lab.call('bench_step', []);
         const done = cell ? cell.index + 1 : this.benchTotal;
         return { cell, done, finished: done >= this.benchTotal, ms, adapt: false };
       },
       onStep: async () => {
-        this.report = JSON.parse((await this.lab.call('bench_report', [])).value);
+        this.report = (await this.lab.call('bench_report', [])).value;
         this.reportSource = 'live';
         this.reportInfo = { n: v.digits, n_flip: nFlip, seed: v.seed };
         this.drawReport();

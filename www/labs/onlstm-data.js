@@ -45,7 +45,7 @@ export function f1Table(m) {
   const b = m.baselines_test_f1 || {};
   const spread = (e, k) => (seedStats(e, k) ? range(seedStats(e, k)).replace(/%/g, '') : '');
   const f1 = (e, k) => f1pct(e.metrics.test_f1_by_layer[k]);
-  const base = [['right-branching', b.right_branching], ['left-branching', b.left_branching], [`random trees (mean of ${b.random_trees_per_sentence || 5})`, b.random]];
+  const base = [['right-branching', b.right_branching], ['left-branching', b.left_branching], [`random trees (mean of ${b.random_trees_per_sentence})`, b.random]];
   const paper = [['ON-LSTM, 2nd layer (paper, WSJ test)', PAPER.f1.onlstm], ['right-branching (paper, WSJ test)', PAPER.f1.right], ['random trees (paper, WSJ test)', PAPER.f1.random]];
   const rows = [
     ...m.models.map((e) => [modelName(e.id), sig3(e.metrics.test_ppl), f1(e, 0), f1(e, 1), spread(e, 0), spread(e, 1)]),

@@ -252,8 +252,8 @@ class OnlstmLab extends LabPage {
 
   fillFooter() {
     const m = this.shipped;
-    this.el.footData.append('Data: generated in this project by a small English-like probabilistic grammar (src/labs/onlstm/grammar.rs, seed '
-      + `${m?.data?.seed ?? 2019}), ${(m?.data?.train_valid_test || [8000, 1000, 1000]).join(' / ')} sentences for training / validation / test, with gold trees. Models: `,
+    this.el.footData.append('Data: generated in this project by a small English-like probabilistic grammar (src/labs/onlstm/grammar.rs'
+      + `${m ? `, seed ${m.data.seed}), ${m.data.train_valid_test.join(' / ')} sentences` : '), sentences'} for training / validation / test, with gold trees. Models: `,
     h('a', { href: MANIFEST_URL.href }, 'www/models/onlstm/manifest.json'), ', made by paperlab train onlstm.');
   }
 
@@ -373,16 +373,19 @@ class OnlstmLab extends LabPage {
         return total;
       },
       step: async (n) => {
-        const { value, ms } = await hnd.call('train_step', [n]);
-        const [, , ce, tokens] = value;
-        done = value[0];
+        const { value: st, ms } = await hnd.call('train_step', [n]);
+        done = st.done;
         xs.push(done);
-        ys.push(ce);
+        ys.push(st.train_ce);
         if (done < total) return { done, ms };
         const secs = (performance.now() - t0) / 1000;
-        const ev = Array.from((await hnd.call('evaluate', [LIVE_SENTENCES])).value);
-        const base = Array.from((await hnd.call('baselines', [LIVE_SENTENCES])).value);
-        const shipped = await this.handleFor(v).call('evaluate', [LIVE_SENTENCES]).then((r) => Array.from(r.value), () => null);
+        // liveSentence reads [ppl, F1 per layer] and [right, left, random] (onlstm-findings.js).
+        const row = (e) => [e.ppl, ...e.f1_by_layer];
+        const ev = row((await hnd.call('evaluate', [LIVE_SENTENCES])).value);
+        const b = (await hnd.call('baselines', [LIVE_SENTENCES])).value;
+        const base = [b.right_branching, b.left_branching, b.random];
+        const shipped = await this.handleFor(v).call('evaluate', [LIVE_SENTENCES]).then((r) => row(r.value), () => null);
+        const tokens = st.tokens;
         return { done, finished: true, ms, secs, tps: tokens / secs, ev, base, shipped };
       },
       onStep: () => this.lossPlot.update(xs.slice(), [ys.slice()]),
@@ -391,7 +394,7 @@ class OnlstmLab extends LabPage {
         this.liveModel = { chunk, steps: total, seed: v.seed, ppl: r.ev[0], f1: [r.ev[1], r.ev[2]], seconds: r.secs, tokensPerS: r.tps };
         const st = seedStats(this.model(modelId(v)), 1);
         this.el.runResult.replaceChildren(liveSentence({ live: r.ev, shipped: r.shipped, base: r.base, steps: total, sentences: LIVE_SENTENCES,
-          shippedSteps: this.model(modelId(v))?.train?.steps ?? 6000, shippedName: modelName(modelId(v)), spreadPts: st ? 100 * (st.max - st.min) : NaN }));
+          shippedSteps: this.model(modelId(v))?.train.steps, shippedName: modelName(modelId(v)), spreadPts: st ? 100 * (st.max - st.min) : NaN }));
         this.el.useLive.disabled = false;
         this.drawF1();
         if (this.useLive) this.scheduleAnalysis();

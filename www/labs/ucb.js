@@ -330,7 +330,7 @@ class UcbLab extends LabPage {
         this.redraw();
         await this.handle.open();
         await this.handle.call('start', [v.method, v.mode, v.seed]);
-        entry.config = JSON.parse((await this.handle.call('config', [])).value);
+        entry.config = (await this.handle.call('config', [])).value;
         entry.threads = this.engine.backend?.threads || 1;
         return (await this.handle.call('total_steps', [])).value + TASKS * TASKS;
       },

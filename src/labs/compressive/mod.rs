@@ -44,6 +44,7 @@
 //! layer's own (fixed) projections, trains only f_c. Both are computed here; the two gradients are kept apart in
 //! [`Grads::lm`] and [`Grads::fc`]. `tests/compressive_grad.rs` proves the separation in both directions.
 
+pub mod manifest;
 pub mod recall;
 pub mod train;
 

@@ -193,9 +193,8 @@ mod cli {
     use std::path::PathBuf;
     use std::time::Instant;
 
-    use serde_json::{json, Value};
-
     use super::*;
+    use crate::labs::compressive::manifest::{self, Check, Manifest, ModelEntry, TextData};
     use crate::data::text::{gunzip_text, Vocab, TRAIN_CHARS};
     use crate::labs::cli::Args;
 
@@ -228,12 +227,12 @@ mod cli {
         tc.seed = seed;
         let only: Option<Vec<&str>> = args.get("only").map(|s| s.split(',').collect());
         let mpath = out.join("manifest.json");
-        let old_manifest: Value = std::fs::read(&mpath).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).unwrap_or(Value::Null);
-        let old: Vec<Value> = old_manifest["models"].as_array().cloned().unwrap_or_default();
-        let mut entries: Vec<Value> = Vec::new();
+        let old_manifest: Option<Manifest> = std::fs::read_to_string(&mpath).ok().and_then(|t| manifest::parse("compressive manifest.json", &t).ok());
+        let old: Vec<ModelEntry> = old_manifest.as_ref().map(|m| m.models.clone()).unwrap_or_default();
+        let mut entries: Vec<ModelEntry> = Vec::new();
         for (id, label, cfg) in shipped_configs(vocab.len()) {
             if only.as_ref().is_some_and(|o| !o.contains(&id.as_str())) {
-                if let Some(e) = old.iter().find(|e| e["id"] == id.as_str()) {
+                if let Some(e) = old.iter().find(|e| e.id == id) {
                     entries.push(e.clone());
                 }
                 continue;
@@ -250,7 +249,7 @@ mod cli {
                 if (s + 1) % 100 == 0 || s + 1 == tc.steps {
                     let mean = acc.0 / acc.1 as f64;
                     eprintln!("  step {:5}  train {:.3} bits/char  attn-rec {:.5}  lr {:.2e}  {:.0}s", s + 1, mean, st.attn_loss, st.lr, t0.elapsed().as_secs_f32());
-                    curve.push(json!([s + 1, (mean * 1e4).round() / 1e4]));
+                    curve.push((s + 1, (mean * 1e4).round() / 1e4));
                     acc = (0.0, 0);
                 }
             }
@@ -266,30 +265,33 @@ mod cli {
             let file = format!("{id}.safetensors");
             std::fs::write(out.join(&file), tr.model.to_safetensors(&vocab.chars, &meta)?)?;
             let params: usize = tr.model.p.all().iter().map(|v| v.len()).sum();
-            entries.push(json!({
-                "id": id, "label": label, "file": file, "config": cfg,
-                "temporal_range": cfg.temporal_range(), "attention_size": cfg.attention_size(), "params": params,
-                "val_bpc": (bpc * 1e4).round() / 1e4,
-                "check_bpc": check_mean / std::f64::consts::LN_2,
-                "train_seconds": train_s.round(), "eval_seconds": (eval_s * 10.0).round() / 10.0,
-                "train_curve": curve,
-            }));
+            entries.push(ModelEntry {
+                id,
+                label,
+                file,
+                config: (&cfg).into(),
+                temporal_range: cfg.temporal_range(),
+                attention_size: cfg.attention_size(),
+                params,
+                val_bpc: (bpc * 1e4).round() / 1e4,
+                check_bpc: check_mean / std::f64::consts::LN_2,
+                train_seconds: train_s.round(),
+                eval_seconds: (eval_s * 10.0).round() / 10.0,
+                train_curve: curve,
+            });
         }
-        let manifest = json!({
-            "lab": "compressive",
-            "made_by": "paperlab train compressive (cargo run --release --features parallel --bin paperlab -- train compressive)",
-            "data": { "file": "www/data/moby-dick-200k.txt.gz", "train_chars": TRAIN_CHARS, "val_chars": val.len(), "vocab": vocab.len() },
-            "train": tc,
-            "check": { "chars": CHECK_CHARS, "what": "bits/char of the first CHECK_CHARS validation characters read as one stream; check_bpc per model" },
-            "threads": crate::par::threads(),
-            "models": entries,
-        });
-        // The run-to-run spread (other seeds, measured with --seed into another directory) is kept as it was.
-        let mut manifest = manifest;
-        if !old_manifest["spread"].is_null() {
-            manifest["spread"] = old_manifest["spread"].clone();
-        }
-        std::fs::write(&mpath, serde_json::to_string_pretty(&manifest).expect("json") + "\n")?;
+        let manifest = Manifest {
+            lab: "compressive".into(),
+            made_by: "paperlab train compressive (cargo run --release --features parallel --bin paperlab -- train compressive)".into(),
+            data: TextData { file: "www/data/moby-dick-200k.txt.gz".into(), train_chars: TRAIN_CHARS, val_chars: val.len(), vocab: vocab.len() },
+            train: tc,
+            check: Check { chars: CHECK_CHARS, what: "bits/char of the first CHECK_CHARS validation characters read as one stream; check_bpc per model".into() },
+            threads: crate::par::threads(),
+            models: entries,
+            // The run-to-run spread (other seeds, measured with --seed into another directory) is kept as it was.
+            spread: old_manifest.and_then(|m| m.spread),
+        };
+        std::fs::write(&mpath, manifest::to_text(&manifest))?;
         eprintln!("wrote {}", mpath.display());
         Ok(())
     }

@@ -105,7 +105,18 @@ fn mean_all(v: &[Option<f64>]) -> Option<f64> {
     Some(v.iter().flatten().sum::<f64>() / v.len() as f64)
 }
 
-/// One model's results.
+/// `v` with every NaN (a cell not run yet) written as null, by any serializer: serde_json does so already, a
+/// JS-object serializer would otherwise give NaN.
+fn nan_as_null<S: serde::Serializer>(v: &[f64], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }))
+}
+
+/// [`nan_as_null`] for each row of five severities.
+fn rows_nan_as_null<S: serde::Serializer>(v: &[[f64; 5]], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|row| row.map(|x| if x.is_nan() { None } else { Some(x) })))
+}
+
+/// One model's results (serialised with null, not NaN, for a cell not run yet).
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelReport {
     /// Model name.
@@ -113,6 +124,7 @@ pub struct ModelReport {
     /// Clean top-1 error (fraction).
     pub clean: f64,
     /// `errors[c][s-1]`: error on corruption `c` (in [`Corruption::common`] order) at severity `s`; NaN if not run yet.
+    #[serde(serialize_with = "rows_nan_as_null")]
     pub errors: Vec<[f64; 5]>,
     /// CE per corruption (fraction; 1.0 = the baseline's).
     pub ce: Vec<Option<f64>>,
@@ -123,6 +135,7 @@ pub struct ModelReport {
     /// Relative mCE.
     pub rel_mce: Option<f64>,
     /// Flip probability per perturbation (in [`Perturbation::ALL`] order); NaN if not run yet.
+    #[serde(serialize_with = "nan_as_null")]
     pub fp: Vec<f64>,
     /// Flip rate per perturbation (FP / baseline FP).
     pub fr: Vec<Option<f64>>,

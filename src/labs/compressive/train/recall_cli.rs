@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::{json, Value};
-
 use super::{TrainConfig, Trainer};
 use crate::error::Result;
 use crate::labs::cli::Args;
 use crate::labs::compressive::recall::{self, D_MAX, HELDOUT_SEED, TRAIN_SEED};
+use crate::labs::compressive::manifest::{self, RecallData, RecallEntry, RecallManifest, RecallRun};
 use crate::labs::compressive::Model;
 
 /// Characters of the shipped recall training text.
@@ -56,7 +55,7 @@ pub fn train_recall_cli(rest: &[&str]) -> Result<()> {
                 if (s + 1) % 250 == 0 || s + 1 == tc.steps {
                     let mean = acc.0 / acc.1 as f64;
                     eprintln!("  step {:5}  train {:.3} bits/char  attn-rec {:.5}  {:.0}s", s + 1, mean, st.attn_loss, t0.elapsed().as_secs_f32());
-                    curve.push(json!([s + 1, (mean * 1e4).round() / 1e4]));
+                    curve.push((s + 1, (mean * 1e4).round() / 1e4));
                     acc = (0.0, 0);
                 }
             }
@@ -74,44 +73,62 @@ pub fn train_recall_cli(rest: &[&str]) -> Result<()> {
                 std::fs::write(out.join(format!("{id}.safetensors")), tr.model.to_safetensors(&vocab.chars, &meta)?)?;
             }
             let r4 = |x: f64| (x * 1e4).round() / 1e4;
-            runs.push(json!({
-                "seed": seed, "recall_bits": r4(mean), "train_seconds": train_s.round(), "train_curve": curve,
-                "by_distance": bins.iter().map(|b| json!([b.0, r4(b.1), b.2])).collect::<Vec<_>>(),
-            }));
+            runs.push(RecallRun {
+                seed,
+                recall_bits: r4(mean),
+                train_seconds: train_s.round(),
+                train_curve: curve,
+                by_distance: bins.iter().map(|b| (b.0, r4(b.1), b.2)).collect(),
+            });
         }
-        let vals: Vec<f64> = runs.iter().map(|r| r["recall_bits"].as_f64().unwrap_or(f64::NAN)).collect();
+        let vals: Vec<f64> = runs.iter().map(|r| r.recall_bits).collect();
         let mean = vals.iter().sum::<f64>() / vals.len() as f64;
         let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| (a.0.min(v), a.1.max(v)));
         let params: usize = Model::new(cfg.clone(), 1)?.p.all().iter().map(|v| v.len()).sum();
-        let entry = json!({
-            "id": id, "label": label, "file": format!("{id}.safetensors"), "config": cfg,
-            "temporal_range": cfg.temporal_range(), "attention_size": cfg.attention_size(), "params": params,
-            "recall_bits_mean": (mean * 1e4).round() / 1e4, "recall_bits_spread": ((hi - lo) * 1e4).round() / 1e4,
-            "runs": runs,
-        });
-        std::fs::write(out.join(format!("{id}.json")), serde_json::to_string_pretty(&entry).expect("json") + "\n")?;
+        let entry = RecallEntry {
+            id: id.clone(),
+            label,
+            file: format!("{id}.safetensors"),
+            config: (&cfg).into(),
+            temporal_range: cfg.temporal_range(),
+            attention_size: cfg.attention_size(),
+            params,
+            recall_bits_mean: (mean * 1e4).round() / 1e4,
+            recall_bits_spread: ((hi - lo) * 1e4).round() / 1e4,
+            runs,
+        };
+        std::fs::write(out.join(format!("{id}.json")), manifest::to_text(&entry))?;
     }
     // assemble the manifest from every model's results in `out`, in the shipped order
-    let mut models: Vec<Value> = Vec::new();
+    let mut models: Vec<RecallEntry> = Vec::new();
     for (id, _, _) in recall::shipped_configs() {
-        if let Ok(b) = std::fs::read(out.join(format!("{id}.json"))) {
-            if let Ok(v) = serde_json::from_slice::<Value>(&b) {
-                models.push(v);
-            }
+        if let Ok(t) = std::fs::read_to_string(out.join(format!("{id}.json"))) {
+            models.push(manifest::parse(&format!("recall/{id}.json"), &t)?);
         }
     }
-    let manifest = json!({
-        "lab": "compressive", "setting": "recall",
-        "made_by": "paperlab train compressive recall (cargo run --release --features parallel --bin paperlab -- train compressive recall)",
-        "data": {
-            "what": "each line: a capital key written 8 times, D-1 random small letters, '=', the key again, newline",
-            "key_run": recall::KEY_RUN, "d_min": 1, "d_max": D_MAX, "vocab": vocab.len(),
-            "train_seed": TRAIN_SEED, "train_chars": train.len(), "heldout_seed": HELDOUT_SEED, "heldout_chars": held.text.len(),
-            "heldout_recalls": held.recalls.len(), "bin": BIN,
+    let manifest = RecallManifest {
+        lab: "compressive".into(),
+        setting: "recall".into(),
+        made_by: "paperlab train compressive recall (cargo run --release --features parallel --bin paperlab -- train compressive recall)".into(),
+        data: RecallData {
+            what: "each line: a capital key written 8 times, D-1 random small letters, '=', the key again, newline".into(),
+            key_run: recall::KEY_RUN,
+            d_min: 1,
+            d_max: D_MAX,
+            vocab: vocab.len(),
+            train_seed: TRAIN_SEED,
+            train_chars: train.len(),
+            heldout_seed: HELDOUT_SEED,
+            heldout_chars: held.text.len(),
+            heldout_recalls: held.recalls.len(),
+            bin: BIN,
         },
-        "train": tc, "seeds": seeds, "threads": crate::par::threads(), "models": models,
-    });
-    std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&manifest).expect("json") + "\n")?;
+        train: tc,
+        seeds,
+        threads: crate::par::threads(),
+        models,
+    };
+    std::fs::write(out.join("manifest.json"), manifest::to_text(&manifest))?;
     eprintln!("wrote {}", out.join("manifest.json").display());
     Ok(())
 }
