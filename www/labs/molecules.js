@@ -17,12 +17,16 @@ import { LabPage, mountLab, panel, downloadText, csvText, fetchJson } from '../u
 import { LiveRun } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { Lazy } from '../ui/lazy.js';
+import { shippedNotice, settingName } from './molecules-findings.js';
 
 const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
 const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
 const REF_N = 300;
+// The precomputed settings, their colours, and which of them the small plots (logP, distances) draw too.
+const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['adaptive', 'bad']];
+const PRE_SMALL = ['beta=0', 'beta=100'];
 
 /** A promise-based wrapper around the chemistry worker. */
 class Chem {
@@ -155,12 +159,13 @@ class MoleculesLab extends LabPage {
     this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
   }
 
-  /** Before any run: the best molecule of each precomputed run, as SMILES (drawn once MinimalLib is up). */
+  /** Before any run: the last generation's best molecule of each precomputed setting's seed 1, as SMILES. */
   drawPrecomputedGallery() {
-    const runs = this.shipped?.runs || [];
-    if (!runs.length || this.history.length) return;
-    this.gallery.replaceChildren(...runs.map((r) => h('figure', { class: 'mol' },
-      h('figcaption', {}, h('b', {}, `precomputed ${r.label}`), ` · best J ${f3(Math.max(...r.best_j))}`, h('br'), h('code', {}, r.best)))));
+    const sets = this.shipped?.settings || [];
+    if (!sets.length || this.history.length) return;
+    this.gallery.replaceChildren(...sets.map((s) => h('figure', { class: 'mol' },
+      h('figcaption', {}, h('b', {}, `precomputed ${settingName(s.label)}`), ` (seed ${s.seeds[0].seed}) · mean logP ${f3(s.seeds[0].mean_logp)}`,
+        h('br'), h('code', {}, s.seeds[0].best)))));
   }
 
   /** Canonicalises the start SMILES with RDKit (loading it first) and encodes it as SELFIES; shows what is wrong
@@ -197,23 +202,27 @@ class MoleculesLab extends LabPage {
       return [min - pad, max + pad];
     };
     const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, yRange, series });
+    const pre = (labels, what) => PRE.filter(([l]) => labels.includes(l)).map(([l, color]) => (
+      { key: `p-${l}`, label: `precomputed ${settingName(l)}${what}`, color, dash: [4, 4], points: false }));
+    const shippedLabels = (this.shipped?.settings || []).map((s) => s.label);
+    this.preFit = PRE.map(([l]) => l).filter((l) => shippedLabels.includes(l));
+    this.preSmall = PRE_SMALL.filter((l) => shippedLabels.includes(l));
     this.plots = {
       fit: mk(this.boxes.fit, 'J', [
         { key: 'best', label: 'best J', color: 'ibp', width: 2 },
         { key: 'mean', label: 'mean J', color: 'crown', width: 2 },
-        { key: 'p0', label: 'precomputed β=0 (best J)', color: 'clean', dash: [4, 4], points: false },
-        { key: 'p1', label: 'precomputed β=1', color: 'crownibp', dash: [4, 4], points: false },
-        { key: 'p10', label: 'precomputed β=10', color: 'good', dash: [4, 4], points: false },
-        { key: 'pa', label: 'precomputed adaptive', color: 'bad', dash: [4, 4], points: false },
+        ...pre(this.preFit, ' (mean J, seed mean)'),
       ]),
       logp: mk(this.boxes.logp, 'logP', [
-        { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 }]),
+        { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 },
+        ...pre(this.preSmall, ' (mean)')]),
       sa: mk(this.boxes.sa, 'score', [
         { key: 'sa', label: 'mean SA', color: 'crownibp', width: 2 }, { key: 'min', label: 'min SA', color: 'good' },
         { key: 'rp', label: 'mean ring penalty', color: 'bad' }]),
       div: mk(this.boxes.div, 'distance', [
         { key: 'div', label: 'population diversity', color: 'ibp', width: 2 },
-        { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 }]),
+        { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 },
+        ...pre(this.preSmall, ' (to reference)')]),
     };
   }
 
@@ -231,13 +240,13 @@ class MoleculesLab extends LabPage {
     this.draw();
   }
 
-  precomputedSeries(n) {
-    const runs = this.shipped?.runs || [];
-    const pick = (label) => {
-      const r = runs.find((x) => x.label === label);
-      return r ? Array.from({ length: n }, (_, i) => r.best_j[i] ?? null) : Array(n).fill(null);
-    };
-    return ['beta=0', 'beta=1', 'beta=10', 'adaptive'].map(pick);
+  /** Seed-mean precomputed curves of `key` for `labels`, padded with nulls to n generations. */
+  precomputedSeries(n, labels, key) {
+    const sets = this.shipped?.settings || [];
+    return labels.map((label) => {
+      const c = sets.find((x) => x.label === label)?.curves?.[key] || [];
+      return Array.from({ length: n }, (_, i) => c[i] ?? null);
+    });
   }
 
   draw() {
@@ -246,10 +255,11 @@ class MoleculesLab extends LabPage {
     const xs = Array.from({ length: n }, (_, i) => i + 1);
     const col = (f) => xs.map((_, i) => (hs[i] ? f(hs[i]) : null));
     const fin = (x) => (Number.isFinite(x) ? x : null);
-    this.plots.fit.update(xs, [col((s) => s.best_j), col((s) => s.mean_j), ...this.precomputedSeries(n)]);
-    this.plots.logp.update(xs, [col((s) => s.best_logp), col((s) => s.mean_logp)]);
+    this.plots.fit.update(xs, [col((s) => s.best_j), col((s) => s.mean_j), ...this.precomputedSeries(n, this.preFit, 'mean_j')]);
+    this.plots.logp.update(xs, [col((s) => s.best_logp), col((s) => s.mean_logp), ...this.precomputedSeries(n, this.preSmall, 'mean_logp')]);
     this.plots.sa.update(xs, [col((s) => s.mean_sa), col((s) => s.min_sa), col((s) => s.mean_ring_penalty)]);
-    this.plots.div.update(xs, [col((s) => fin(s.diversity)), col((s) => fin(s.ref_distance))]);
+    this.plots.div.update(xs, [col((s) => fin(s.diversity)), col((s) => fin(s.ref_distance)),
+      ...this.precomputedSeries(n, this.preSmall, 'ref_distance')]);
   }
 
   async drawGallery(stats) {
@@ -328,12 +338,7 @@ class MoleculesLab extends LabPage {
     const hs = this.history;
     const out = [];
     if (!hs.length) {
-      const runs = this.shipped?.runs || [];
-      if (runs.length) {
-        const best = runs.map((r) => [r.label, Math.max(...r.best_j)]).sort((a, b) => b[1] - a[1]);
-        out.push(`In the precomputed runs (N = ${this.shipped.population}, ${this.shipped.generations} generations), `
-          + `${best[0][0]} reached the highest J (${best[0][1].toFixed(2)}); ${best[best.length - 1][0]} the lowest (${best[best.length - 1][1].toFixed(2)}).`);
-      }
+      out.push(...shippedNotice(this.shipped));
       out.push('Run the GA: it starts from the SMILES on the left and mutates SELFIES strings, so every offspring is a valid molecule.');
       return out;
     }
