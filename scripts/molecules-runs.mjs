@@ -4,8 +4,8 @@
 // the last --tail generations), says which differences between settings lie beyond the seed spread (every seed of
 // one setting beyond every seed of the other), and prints molecules evaluated per second.
 //
-//   node scripts/molecules-runs.mjs [--population 60] [--generations 25] [--seeds 3] [--after 10] [--tail 5]
-//        [--settings beta=0,beta=1,beta=10,beta=100,adaptive] [--jsonl runs.jsonl] [--from a.jsonl,b.jsonl] [--write]
+//   node scripts/molecules-runs.mjs [--population 60] [--generations 25] [--seeds 3] [--first-seed 1] [--after 10] [--tail 5]
+//        [--settings beta=0,beta=1,beta=10,beta=100,beta=1000,adaptive] [--jsonl runs.jsonl] [--from a.jsonl,b.jsonl] [--write]
 //
 // --jsonl appends one line per run as it finishes (a long sweep keeps what it has made); --from reads runs made
 // that way (those with the same population, generations and a listed setting) instead of running; --write writes the page's
@@ -23,11 +23,12 @@ const arg = (name, d) => {
 const N = Number(arg('population', 60));
 const G = Number(arg('generations', 25));
 const SEEDS = Number(arg('seeds', 3));
+const FIRST = Number(arg('first-seed', 1));
 const AFTER = Number(arg('after', 10));
 const TAIL = Number(arg('tail', 5));
 const JSONL = arg('jsonl', null);
 const write = process.argv.includes('--write');
-const ALL = { 'beta=0': 'beta=0', 'beta=1': 'beta=1', 'beta=10': 'beta=10', 'beta=100': 'beta=100', adaptive: `beta=0&adaptive=1&after=${AFTER}` };
+const ALL = { 'beta=0': 'beta=0', 'beta=1': 'beta=1', 'beta=10': 'beta=10', 'beta=100': 'beta=100', 'beta=1000': 'beta=1000', adaptive: `beta=0&adaptive=1&after=${AFTER}` };
 const labels = arg('settings', Object.keys(ALL).join(',')).split(',');
 const FROM = arg('from', null);
 for (const l of labels) if (!ALL[l]) throw new Error(`unknown setting '${l}': use ${Object.keys(ALL).join(', ')}`);
@@ -51,7 +52,7 @@ if (FROM) {
 const srv = FROM ? null : await servers();
 const ctx = FROM ? null : await launch();
 for (const label of FROM ? [] : labels) {
-  for (let seed = 1; seed <= SEEDS; seed++) {
+  for (let seed = FIRST; seed <= SEEDS; seed++) {
     const { page, errors } = await open(ctx, `${srv.isolated}/?single=1&relaxed=0#/molecules?population=${N}&generations=${G}&seed=${seed}&${ALL[label]}`);
     await ready(page, 180000);
     const t0 = Date.now();
@@ -81,7 +82,7 @@ for (const label of FROM ? [] : labels) {
 }
 
 const sum = summarise(runs);
-console.log(`\nN = ${N}, ${G} generations, ${SEEDS} seeds; numbers are means over the last ${TAIL} generations; mean ± sd over seeds`);
+console.log(`\nN = ${N}, ${G} generations, seeds up to ${SEEDS}; numbers are means over the last ${TAIL} generations; mean ± sd over seeds`);
 console.log(`| setting | ${METRICS.map(([, name]) => name).join(' | ')} | molecules/s |`);
 console.log(`|---|${METRICS.map(() => '---|').join('')}---|`);
 for (const s of sum) {

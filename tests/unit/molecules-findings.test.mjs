@@ -62,8 +62,12 @@ test('shippedNotice: compares the largest β with β = 0; the adaptive sentence 
   const out = shippedNotice(f);
   assert.match(out[0], /N = 100, 40 generations, 3 seeds per setting, numbers averaged over the last 5 generations/);
   assert.ok(out.some((s) => /^The distance of the population to the nearest reference molecule is lower with β = 100 than with β = 0 in every seed/.test(s)), out.join('\n'));
-  assert.ok(!out.some((s) => /β = 10 /.test(s)), 'β = 10 is not the one compared when β = 100 is there');
+  assert.ok(!out.some((s) => /^The distance.*with β = 10 than/.test(s)), 'β = 10 is not the one compared when β = 100 is there');
   assert.ok(out.some((s) => /^Adaptive β switched to 1000 in 1 of 3 seeds \(0, 3, 0 generations\)/.test(s)), out.join('\n'));
+  assert.ok(out.some((s) => /^The mean J with the other β against β = 0 \(0\.50 ± 0\.00\): β = 10 0\.50 ± 0\.00, within the seed spread\.$/.test(s)), out.join('\n'));
+  const two = shippedNotice(shipped('mean_j', { 'beta=0': [1, 1.2], 'beta=10': [0.1, 0.2], 'beta=1000': [-1, -2] }));
+  assert.ok(two.some((s) => /β = 10 0\.15 ± 0\.07, lower in every seed/.test(s)), two.join('\n'));
+  assert.ok(two.some((s) => /^The population's mean penalised logP J is lower with β = 1000 than with β = 0 in every seed/.test(s)), two.join('\n'));
   const never = shippedNotice(shipped('best_j', { 'beta=0': [1, 2], adaptive: [1, 2] }, { adaptive: [{ boosts: 0 }, { boosts: 0 }] }));
   assert.deepEqual(never.length, 1, 'no β > 0 setting: only the header');
   assert.deepEqual(shippedNotice(null), []);

@@ -79,19 +79,29 @@ const cap = (s) => `${s[0].toUpperCase()}${s.slice(1)}`;
 export function shippedNotice(shipped) {
   const sum = summariseShipped(shipped);
   if (!sum.length) return [];
-  const n = Math.min(...sum.map((s) => s.best_j.values.length));
+  const ns = sum.map((s) => s.best_j.values.length);
+  const n = Math.min(...ns) === Math.max(...ns) ? `${ns[0]}` : `${Math.min(...ns)}–${Math.max(...ns)}`;
   const out = [`Precomputed runs: N = ${shipped.population}, ${shipped.generations} generations, ${n} seeds per setting, `
     + `numbers averaged over the last ${shipped.tail} generations, mean ± sd over the seeds.`];
-  const hi = ['beta=100', 'beta=10', 'beta=1'].find((l) => sum.some((s) => s.label === l));
+  const hi = ['beta=1000', 'beta=100', 'beta=10', 'beta=1'].find((l) => sum.some((s) => s.label === l));
   if (!hi || !sum.some((s) => s.label === 'beta=0')) return out;
   for (const [key, what] of [
-    ['ref_distance', 'the distance of the population to the nearest reference molecule'],
-    ['mean_d', 'the mean discriminator output D'],
-    ['mean_logp', 'the mean logP'],
+    ['mean_j', 'the population\'s mean penalised logP J'],
     ['best_j', 'the best J'],
+    ['mean_logp', 'the mean logP'],
+    ['ref_distance', 'the distance of the population to the nearest reference molecule'],
+    ['diversity', 'the diversity'],
   ]) {
     const s = compare(sum, key, hi, 'beta=0', what);
     if (s) out.push(s);
+  }
+  const others = sum.filter((s) => /^beta=/.test(s.label) && s.label !== 'beta=0' && s.label !== hi);
+  const b0 = sum.find((s) => s.label === 'beta=0');
+  if (others.length) {
+    out.push(`The mean J with the other β against β = 0 (${ms(b0.mean_j)}): ${others.map((s) => {
+      const d = beyondSpread(s.mean_j.values, b0.mean_j.values);
+      return `${settingName(s.label)} ${ms(s.mean_j)}, ${d ? `${d > 0 ? 'higher' : 'lower'} in every seed` : 'within the seed spread'}`;
+    }).join('; ')}.`);
   }
   const ad = (shipped.settings || []).find((s) => s.label === 'adaptive');
   if (ad && ad.seeds.every((x) => Number.isFinite(x.boosts))) {

@@ -25,8 +25,7 @@ const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
 const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
 const REF_N = 300;
 // The precomputed settings, their colours, and which of them the small plots (logP, distances) draw too.
-const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['adaptive', 'bad']];
-const PRE_SMALL = ['beta=0', 'beta=100'];
+const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['beta=1000', 'accent'], ['adaptive', 'bad']];
 
 /** A promise-based wrapper around the chemistry worker. */
 class Chem {
@@ -69,7 +68,7 @@ class MoleculesLab extends LabPage {
 
   spec() {
     return [
-      { name: 'beta', type: 'number', min: 0, max: 100, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; arrow keys step 0.5, shift+arrows 5' },
+      { name: 'beta', type: 'number', min: 0, max: 1000, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; adaptive β uses 1000; arrow keys step 0.5, shift+arrows 5' },
       { name: 'adaptive', type: 'bool', default: false, label: 'adaptive β (1000 when the best J stalls 5 generations)' },
       { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
       { name: 'population', type: 'int', min: 10, max: 500, default: 60, label: 'Population size N', hint: 'the paper: 500' },
@@ -206,7 +205,9 @@ class MoleculesLab extends LabPage {
       { key: `p-${l}`, label: `precomputed ${settingName(l)}${what}`, color, dash: [4, 4], points: false }));
     const shippedLabels = (this.shipped?.settings || []).map((s) => s.label);
     this.preFit = PRE.map(([l]) => l).filter((l) => shippedLabels.includes(l));
-    this.preSmall = PRE_SMALL.filter((l) => shippedLabels.includes(l));
+    // The small plots: β = 0 and the largest fixed β shipped.
+    const fixed = this.preFit.filter((l) => l.startsWith('beta='));
+    this.preSmall = fixed.length > 1 ? [fixed[0], fixed[fixed.length - 1]] : fixed;
     this.plots = {
       fit: mk(this.boxes.fit, 'J', [
         { key: 'best', label: 'best J', color: 'ibp', width: 2 },
