@@ -101,7 +101,7 @@ for (const [k, name] of METRICS) {
 if (write) {
   const out = {
     population: N, generations: G, seeds: SEEDS, adaptive_after: AFTER, tail: TAIL,
-    made_by: `node scripts/molecules-runs.mjs --population ${N} --generations ${G} --seeds ${SEEDS} --after ${AFTER} --tail ${TAIL} --write`,
+    made_by: `node scripts/molecules-runs.mjs --population ${N} --generations ${G} --seeds ${SEEDS} --after ${AFTER} --tail ${TAIL} --settings ${labels.join(',')}${FROM ? ' --from <runs.jsonl>' : ''} --write (docs/labs/molecules.md)`,
     settings: labels.map((label) => {
       const rs = runs.filter((r) => r.label === label);
       const meanCurve = (k) => rs[0].curves[k].map((_, g) => r3(rs.reduce((a, r) => a + r.curves[k][g], 0) / rs.length));
