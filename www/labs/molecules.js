@@ -71,8 +71,8 @@ class MoleculesLab extends LabPage {
       { name: 'beta', type: 'number', min: 0, max: 1000, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; adaptive β uses 1000; arrow keys step 0.5, shift+arrows 5' },
       { name: 'adaptive', type: 'bool', default: false, label: 'adaptive β (1000 when the best J stalls 5 generations)' },
       { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
-      { name: 'population', type: 'int', min: 10, max: 500, default: 60, label: 'Population size N', hint: 'the paper: 500' },
-      { name: 'generations', type: 'int', min: 1, max: 1000, default: 25, label: 'Generations' },
+      { name: 'population', type: 'int', min: 10, max: 500, default: 100, label: 'Population size N', hint: 'the paper: 500' },
+      { name: 'generations', type: 'int', min: 1, max: 1000, default: 40, label: 'Generations' },
       { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
       { name: 'start', type: 'text', default: 'C', maxLength: 200, label: 'Start from SMILES', hint: 'the paper starts from methane, C' },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
@@ -105,7 +105,7 @@ class MoleculesLab extends LabPage {
         this.run.start(this.job());
       }
     });
-    this.readout = h('p', { class: 'readout', 'data-testid': 'gen-readout', 'aria-live': 'polite' }, 'Not run yet: the curves show precomputed runs.');
+    this.readout = h('p', { class: 'readout', 'data-testid': 'gen-readout', 'aria-live': 'polite' }, 'Not run yet. Dashed ("pre"): precomputed runs, the mean over their seeds — mean J here, mean logP and the distance to the reference set below.');
     this.boxes = {
       fit: h('div', { class: 'plot', 'aria-label': 'fitness per generation' }),
       logp: h('div', { class: 'plot small', 'aria-label': 'logP per generation' }),
@@ -191,8 +191,13 @@ class MoleculesLab extends LabPage {
     }
   }
 
+  /** The plots' last generation: the run's, or the precomputed runs' if they are longer. */
+  xMax() {
+    return Math.max(2, this.values.generations, this.shipped?.generations || 0);
+  }
+
   makePlots() {
-    const x = [1, Math.max(2, this.values.generations)];
+    const x = [1, this.xMax()];
     // uPlot needs a finite, non-empty y range (a flat series, e.g. a ring penalty of 0 throughout, has none).
     const yRange = (min, max) => {
       if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
@@ -201,8 +206,9 @@ class MoleculesLab extends LabPage {
       return [min - pad, max + pad];
     };
     const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, yRange, series });
-    const pre = (labels, what) => PRE.filter(([l]) => labels.includes(l)).map(([l, color]) => (
-      { key: `p-${l}`, label: `precomputed ${settingName(l)}${what}`, color, dash: [4, 4], points: false }));
+    // Short legend labels (they wrap at 375 px): "pre β=100"; the readout says what the dashed curves are.
+    const pre = (labels) => PRE.filter(([l]) => labels.includes(l)).map(([l, color]) => (
+      { key: `p-${l}`, label: `pre ${settingName(l).replace(' = ', '=')}`, color, dash: [4, 4], points: false }));
     const shippedLabels = (this.shipped?.settings || []).map((s) => s.label);
     this.preFit = PRE.map(([l]) => l).filter((l) => shippedLabels.includes(l));
     // The small plots: β = 0 and the largest fixed β shipped.
@@ -212,18 +218,18 @@ class MoleculesLab extends LabPage {
       fit: mk(this.boxes.fit, 'J', [
         { key: 'best', label: 'best J', color: 'ibp', width: 2 },
         { key: 'mean', label: 'mean J', color: 'crown', width: 2 },
-        ...pre(this.preFit, ' (mean J, seed mean)'),
+        ...pre(this.preFit),
       ]),
       logp: mk(this.boxes.logp, 'logP', [
         { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 },
-        ...pre(this.preSmall, ' (mean)')]),
+        ...pre(this.preSmall)]),
       sa: mk(this.boxes.sa, 'score', [
         { key: 'sa', label: 'mean SA', color: 'crownibp', width: 2 }, { key: 'min', label: 'min SA', color: 'good' },
         { key: 'rp', label: 'mean ring penalty', color: 'bad' }]),
       div: mk(this.boxes.div, 'distance', [
         { key: 'div', label: 'population diversity', color: 'ibp', width: 2 },
         { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 },
-        ...pre(this.preSmall, ' (to reference)')]),
+        ...pre(this.preSmall)]),
     };
   }
 
@@ -236,7 +242,7 @@ class MoleculesLab extends LabPage {
       this.paused = false;
       this.pauseBtn.textContent = 'pause';
     }
-    for (const p of Object.values(this.plots)) p.opts.xRange = [1, Math.max(2, v.generations)];
+    for (const p of Object.values(this.plots)) p.opts.xRange = [1, this.xMax()];
     if (prev && prev.start !== v.start && this.lab) this.checkStart();
     this.draw();
   }
@@ -358,8 +364,8 @@ class MoleculesLab extends LabPage {
 
   fidelity() {
     return [
-      ['population N', '500', String(this.values?.population ?? 60), 'smaller: seconds per run'],
-      ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 25), 'fewer'],
+      ['population N', '500', String(this.values?.population ?? 100), 'smaller: seconds per run'],
+      ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 40), 'fewer'],
       ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
       ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
       ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
