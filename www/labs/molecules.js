@@ -359,6 +359,9 @@ class MoleculesLab extends LabPage {
     }
     const boosts = hs.filter((s) => s.beta >= 1000).length;
     if (this.values.adaptive) out.push(boosts ? `Adaptive β switched to 1000 in ${boosts} generation(s).` : 'Adaptive β has not switched on (the best J has not stalled for 5 generations after the start generation).');
+    // The precomputed runs' main finding stays in view (the dashed curves): the largest β against β = 0 on mean J.
+    const pre = shippedNotice(this.shipped)[1];
+    if (pre) out.push(`In the precomputed runs: ${pre[0].toLowerCase()}${pre.slice(1)}`);
     return out;
   }
 
