@@ -26,7 +26,10 @@ test('molecules: a short run finishes, is reproducible, and MinimalLib accepts r
   await page.waitForTimeout(500);
   assert.ok(!fetched.some((p) => /RDKit_minimal/.test(p)), 'no MinimalLib for the first view');
   assert.equal(await page.evaluate(() => document.getElementById('lab').dataset.chemStatus), 'idle');
-  assert.match(await page.textContent('[data-testid=gallery]'), /precomputed beta=0 · best J/);
+  assert.match(await page.textContent('[data-testid=gallery]'), /precomputed β = 0 \(seed 1\) · mean logP -?\d/);
+  // "What to notice" before any run: the precomputed runs' seed-spread sentences (www/labs/molecules-findings.js).
+  assert.match(await page.textContent('body'), /Precomputed runs: N = \d+, \d+ generations/);
+  assert.match(await page.textContent('body'), /(in every seed|within the seed spread)/);
   const a = await runOnce(page);
   assert.match(await page.textContent('[data-testid=chem]'), /RDKit MinimalLib 2026\.09\.1/);
   assert.ok(fetched.some((p) => p.endsWith('RDKit_minimal.wasm')));

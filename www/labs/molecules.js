@@ -17,12 +17,15 @@ import { LabPage, mountLab, panel, downloadText, csvText, fetchJson } from '../u
 import { LiveRun } from '../ui/liverun.js';
 import { CurvePlot } from '../ui/plots.js';
 import { Lazy } from '../ui/lazy.js';
+import { shippedNotice, settingName } from './molecules-findings.js';
 
 const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
 const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
 const REF_N = 300;
+// The precomputed settings, their colours, and which of them the small plots (logP, distances) draw too.
+const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['beta=1000', 'accent'], ['adaptive', 'bad']];
 
 /** A promise-based wrapper around the chemistry worker. */
 class Chem {
@@ -65,11 +68,11 @@ class MoleculesLab extends LabPage {
 
   spec() {
     return [
-      { name: 'beta', type: 'number', min: 0, max: 100, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; arrow keys step 0.5, shift+arrows 5' },
+      { name: 'beta', type: 'number', min: 0, max: 1000, step: 0.5, default: 1, label: 'β (weight of the discriminator D)', hint: 'F = J + β·D; adaptive β uses 1000; arrow keys step 0.5, shift+arrows 5' },
       { name: 'adaptive', type: 'bool', default: false, label: 'adaptive β (1000 when the best J stalls 5 generations)' },
       { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
-      { name: 'population', type: 'int', min: 10, max: 500, default: 60, label: 'Population size N', hint: 'the paper: 500' },
-      { name: 'generations', type: 'int', min: 1, max: 1000, default: 25, label: 'Generations' },
+      { name: 'population', type: 'int', min: 10, max: 500, default: 100, label: 'Population size N', hint: 'the paper: 500' },
+      { name: 'generations', type: 'int', min: 1, max: 1000, default: 40, label: 'Generations' },
       { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
       { name: 'start', type: 'text', default: 'C', maxLength: 200, label: 'Start from SMILES', hint: 'the paper starts from methane, C' },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
@@ -102,7 +105,7 @@ class MoleculesLab extends LabPage {
         this.run.start(this.job());
       }
     });
-    this.readout = h('p', { class: 'readout', 'data-testid': 'gen-readout', 'aria-live': 'polite' }, 'Not run yet: the curves show precomputed runs.');
+    this.readout = h('p', { class: 'readout', 'data-testid': 'gen-readout', 'aria-live': 'polite' }, 'Not run yet. Dashed ("pre"): precomputed runs, the mean over their seeds — mean J here, mean logP and the distance to the reference set below.');
     this.boxes = {
       fit: h('div', { class: 'plot', 'aria-label': 'fitness per generation' }),
       logp: h('div', { class: 'plot small', 'aria-label': 'logP per generation' }),
@@ -155,12 +158,13 @@ class MoleculesLab extends LabPage {
     this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
   }
 
-  /** Before any run: the best molecule of each precomputed run, as SMILES (drawn once MinimalLib is up). */
+  /** Before any run: the last generation's best molecule of each precomputed setting's seed 1, as SMILES. */
   drawPrecomputedGallery() {
-    const runs = this.shipped?.runs || [];
-    if (!runs.length || this.history.length) return;
-    this.gallery.replaceChildren(...runs.map((r) => h('figure', { class: 'mol' },
-      h('figcaption', {}, h('b', {}, `precomputed ${r.label}`), ` · best J ${f3(Math.max(...r.best_j))}`, h('br'), h('code', {}, r.best)))));
+    const sets = this.shipped?.settings || [];
+    if (!sets.length || this.history.length) return;
+    this.gallery.replaceChildren(...sets.map((s) => h('figure', { class: 'mol' },
+      h('figcaption', {}, h('b', {}, `precomputed ${settingName(s.label)}`), ` (seed ${s.seeds[0].seed}) · mean logP ${f3(s.seeds[0].mean_logp)}`,
+        h('br'), h('code', {}, s.seeds[0].best)))));
   }
 
   /** Canonicalises the start SMILES with RDKit (loading it first) and encodes it as SELFIES; shows what is wrong
@@ -187,8 +191,13 @@ class MoleculesLab extends LabPage {
     }
   }
 
+  /** The plots' last generation: the run's, or the precomputed runs' if they are longer. */
+  xMax() {
+    return Math.max(2, this.values.generations, this.shipped?.generations || 0);
+  }
+
   makePlots() {
-    const x = [1, Math.max(2, this.values.generations)];
+    const x = [1, this.xMax()];
     // uPlot needs a finite, non-empty y range (a flat series, e.g. a ring penalty of 0 throughout, has none).
     const yRange = (min, max) => {
       if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
@@ -197,23 +206,30 @@ class MoleculesLab extends LabPage {
       return [min - pad, max + pad];
     };
     const mk = (el, yLabel, series) => new CurvePlot(el, { xLabel: 'generation', yLabel, xRange: x, yRange, series });
+    // Short legend labels (they wrap at 375 px): "pre β=100"; the readout says what the dashed curves are.
+    const pre = (labels) => PRE.filter(([l]) => labels.includes(l)).map(([l, color]) => (
+      { key: `p-${l}`, label: `pre ${settingName(l).replace(' = ', '=')}`, color, dash: [4, 4], points: false }));
+    const shippedLabels = (this.shipped?.settings || []).map((s) => s.label);
+    this.preFit = PRE.map(([l]) => l).filter((l) => shippedLabels.includes(l));
+    // The small plots: β = 0 and the largest fixed β shipped.
+    const fixed = this.preFit.filter((l) => l.startsWith('beta='));
+    this.preSmall = fixed.length > 1 ? [fixed[0], fixed[fixed.length - 1]] : fixed;
     this.plots = {
       fit: mk(this.boxes.fit, 'J', [
         { key: 'best', label: 'best J', color: 'ibp', width: 2 },
         { key: 'mean', label: 'mean J', color: 'crown', width: 2 },
-        { key: 'p0', label: 'precomputed β=0 (best J)', color: 'clean', dash: [4, 4], points: false },
-        { key: 'p1', label: 'precomputed β=1', color: 'crownibp', dash: [4, 4], points: false },
-        { key: 'p10', label: 'precomputed β=10', color: 'good', dash: [4, 4], points: false },
-        { key: 'pa', label: 'precomputed adaptive', color: 'bad', dash: [4, 4], points: false },
+        ...pre(this.preFit),
       ]),
       logp: mk(this.boxes.logp, 'logP', [
-        { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 }]),
+        { key: 'best', label: 'best', color: 'ibp', width: 2 }, { key: 'mean', label: 'mean', color: 'crown', width: 2 },
+        ...pre(this.preSmall)]),
       sa: mk(this.boxes.sa, 'score', [
         { key: 'sa', label: 'mean SA', color: 'crownibp', width: 2 }, { key: 'min', label: 'min SA', color: 'good' },
         { key: 'rp', label: 'mean ring penalty', color: 'bad' }]),
       div: mk(this.boxes.div, 'distance', [
         { key: 'div', label: 'population diversity', color: 'ibp', width: 2 },
-        { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 }]),
+        { key: 'ref', label: 'to nearest reference molecule', color: 'crown', width: 2 },
+        ...pre(this.preSmall)]),
     };
   }
 
@@ -226,18 +242,18 @@ class MoleculesLab extends LabPage {
       this.paused = false;
       this.pauseBtn.textContent = 'pause';
     }
-    for (const p of Object.values(this.plots)) p.opts.xRange = [1, Math.max(2, v.generations)];
+    for (const p of Object.values(this.plots)) p.opts.xRange = [1, this.xMax()];
     if (prev && prev.start !== v.start && this.lab) this.checkStart();
     this.draw();
   }
 
-  precomputedSeries(n) {
-    const runs = this.shipped?.runs || [];
-    const pick = (label) => {
-      const r = runs.find((x) => x.label === label);
-      return r ? Array.from({ length: n }, (_, i) => r.best_j[i] ?? null) : Array(n).fill(null);
-    };
-    return ['beta=0', 'beta=1', 'beta=10', 'adaptive'].map(pick);
+  /** Seed-mean precomputed curves of `key` for `labels`, padded with nulls to n generations. */
+  precomputedSeries(n, labels, key) {
+    const sets = this.shipped?.settings || [];
+    return labels.map((label) => {
+      const c = sets.find((x) => x.label === label)?.curves?.[key] || [];
+      return Array.from({ length: n }, (_, i) => c[i] ?? null);
+    });
   }
 
   draw() {
@@ -246,10 +262,11 @@ class MoleculesLab extends LabPage {
     const xs = Array.from({ length: n }, (_, i) => i + 1);
     const col = (f) => xs.map((_, i) => (hs[i] ? f(hs[i]) : null));
     const fin = (x) => (Number.isFinite(x) ? x : null);
-    this.plots.fit.update(xs, [col((s) => s.best_j), col((s) => s.mean_j), ...this.precomputedSeries(n)]);
-    this.plots.logp.update(xs, [col((s) => s.best_logp), col((s) => s.mean_logp)]);
+    this.plots.fit.update(xs, [col((s) => s.best_j), col((s) => s.mean_j), ...this.precomputedSeries(n, this.preFit, 'mean_j')]);
+    this.plots.logp.update(xs, [col((s) => s.best_logp), col((s) => s.mean_logp), ...this.precomputedSeries(n, this.preSmall, 'mean_logp')]);
     this.plots.sa.update(xs, [col((s) => s.mean_sa), col((s) => s.min_sa), col((s) => s.mean_ring_penalty)]);
-    this.plots.div.update(xs, [col((s) => fin(s.diversity)), col((s) => fin(s.ref_distance))]);
+    this.plots.div.update(xs, [col((s) => fin(s.diversity)), col((s) => fin(s.ref_distance)),
+      ...this.precomputedSeries(n, this.preSmall, 'ref_distance')]);
   }
 
   async drawGallery(stats) {
@@ -328,12 +345,7 @@ class MoleculesLab extends LabPage {
     const hs = this.history;
     const out = [];
     if (!hs.length) {
-      const runs = this.shipped?.runs || [];
-      if (runs.length) {
-        const best = runs.map((r) => [r.label, Math.max(...r.best_j)]).sort((a, b) => b[1] - a[1]);
-        out.push(`In the precomputed runs (N = ${this.shipped.population}, ${this.shipped.generations} generations), `
-          + `${best[0][0]} reached the highest J (${best[0][1].toFixed(2)}); ${best[best.length - 1][0]} the lowest (${best[best.length - 1][1].toFixed(2)}).`);
-      }
+      out.push(...shippedNotice(this.shipped));
       out.push('Run the GA: it starts from the SMILES on the left and mutates SELFIES strings, so every offspring is a valid molecule.');
       return out;
     }
@@ -347,13 +359,16 @@ class MoleculesLab extends LabPage {
     }
     const boosts = hs.filter((s) => s.beta >= 1000).length;
     if (this.values.adaptive) out.push(boosts ? `Adaptive β switched to 1000 in ${boosts} generation(s).` : 'Adaptive β has not switched on (the best J has not stalled for 5 generations after the start generation).');
+    // The precomputed runs' main finding stays in view (the dashed curves): the largest β against β = 0 on mean J.
+    const pre = shippedNotice(this.shipped)[1];
+    if (pre) out.push(`In the precomputed runs: ${pre[0].toLowerCase()}${pre.slice(1)}`);
     return out;
   }
 
   fidelity() {
     return [
-      ['population N', '500', String(this.values?.population ?? 60), 'smaller: seconds per run'],
-      ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 25), 'fewer'],
+      ['population N', '500', String(this.values?.population ?? 100), 'smaller: seconds per run'],
+      ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 40), 'fewer'],
       ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
       ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
       ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
