@@ -8,9 +8,63 @@ use common::check_grad;
 use paperlab::labs::compressive::train::{TrainConfig, Trainer};
 use paperlab::labs::compressive::{
     ae_reconstruction, attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward,
-    most_used, Compression, Config, FcLoss, Memory, Model,
+    most_used, AttnCache, Compression, Config, FcLoss, Memory, Model,
 };
+use ndarray::{aview1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use paperlab::nn::Rng;
+
+// The oracles here work on flat vectors; these call the public ndarray functions with the shapes spelled out.
+fn v2<'a>(x: &'a [f32], cols: usize) -> ArrayView2<'a, f32> {
+    ArrayView2::from_shape((x.len() / cols, cols), x).unwrap()
+}
+
+fn m2<'a>(x: &'a mut [f32], cols: usize) -> ArrayViewMut2<'a, f32> {
+    let rows = x.len() / cols;
+    ArrayViewMut2::from_shape((rows, cols), x).unwrap()
+}
+
+fn flat(a: ndarray::Array2<f32>) -> Vec<f32> {
+    a.iter().copied().collect()
+}
+
+fn ln_fwd(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (y, xh, rs) = layernorm_forward(v2(x, g.len()), aview1(g), aview1(b)).unwrap();
+    (flat(y), flat(xh), rs.to_vec())
+}
+
+fn ln_bwd(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
+    let d = g.len();
+    flat(layernorm_backward(v2(dy, d), v2(xhat, d), aview1(rstd), aview1(g), ArrayViewMut1::from(dg), ArrayViewMut1::from(db)).unwrap())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attn_fwd(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> paperlab::Result<(Vec<f32>, AttnCache)> {
+    let d = z.len() / s;
+    let (o, c) = attention_forward(v2(z, d), t, [v2(wq, d), v2(wk, d), v2(wv, d), v2(wo, d)], v2(rel, rel.len() / heads))?;
+    Ok((flat(o), c))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attn_bwd(dout: &[f32], c: &AttnCache, z: &[f32], s: usize, _t: usize, heads: usize, w: [&[f32]; 4], dw: [&mut [f32]; 4], drel: &mut [f32]) -> paperlab::Result<Vec<f32>> {
+    let d = z.len() / s;
+    let r = drel.len() / heads;
+    let [a, b, e, f] = dw;
+    let dz = attention_backward(v2(dout, d), c, v2(z, d), w.map(|m| v2(m, d)), [m2(a, d), m2(b, d), m2(e, d), m2(f, d)], m2(drel, r))?;
+    Ok(flat(dz))
+}
+
+fn comp_fwd(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> paperlab::Result<Vec<f32>> {
+    Ok(flat(compress_forward(func, c, v2(old, d), aview1(usage), fc)?))
+}
+
+fn comp_bwd(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) -> paperlab::Result<()> {
+    compress_backward(func, c, v2(dy, d), v2(old, d), fc, dfc)
+}
+
+fn ae_rec(d: usize, old: &[f32], cm: &[f32], w: &[f32], b: &[f32], dw: &mut [f32], db: &mut [f32]) -> paperlab::Result<(f32, Vec<f32>)> {
+    let (l, dcm) = ae_reconstruction(v2(old, d), v2(cm, d), v2(w, d), aview1(b), m2(dw, d), ArrayViewMut1::from(db))?;
+    Ok((l, flat(dcm)))
+}
 
 fn rv(rng: &mut Rng, n: usize, s: f32) -> Vec<f32> {
     (0..n).map(|_| s * rng.uniform_in(-1.0, 1.0)).collect()
@@ -32,14 +86,14 @@ fn layernorm_backward_matches_fd() {
     let g = rv(&mut rng, d, 1.5);
     let b = rv(&mut rng, d, 0.5);
     let r = rv(&mut rng, n * d, 1.0);
-    let (_, xh, rs) = layernorm_forward(&x, &g, &b);
+    let (_, xh, rs) = ln_fwd(&x, &g, &b);
     let (mut dg, mut db) = (vec![0.0; d], vec![0.0; d]);
-    let dx = layernorm_backward(&r, &xh, &rs, &g, &mut dg, &mut db);
-    check_grad("ln dx", &mut |v| proj(&layernorm_forward(v, &g, &b).0, &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
-    check_grad("ln dg", &mut |v| proj(&layernorm_forward(&x, v, &b).0, &r), &g, &dg, &all(d), 1e-2, 1e-3, 1e-3, 0.0);
-    check_grad("ln db", &mut |v| proj(&layernorm_forward(&x, &g, v).0, &r), &b, &db, &all(d), 1e-2, 1e-3, 1e-3, 0.0);
+    let dx = ln_bwd(&r, &xh, &rs, &g, &mut dg, &mut db);
+    check_grad("ln dx", &mut |v| proj(&ln_fwd(v, &g, &b).0, &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ln dg", &mut |v| proj(&ln_fwd(&x, v, &b).0, &r), &g, &dg, &all(d), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("ln db", &mut |v| proj(&ln_fwd(&x, &g, v).0, &r), &b, &db, &all(d), 1e-2, 1e-3, 1e-3, 0.0);
     // closed form: each output row has mean b-mean... with g = 1, b = 0 it has mean 0 and variance ~1
-    let (y, _, _) = layernorm_forward(&x, &vec![1.0; d], &vec![0.0; d]);
+    let (y, _, _) = ln_fwd(&x, &vec![1.0; d], &vec![0.0; d]);
     for row in y.chunks(d) {
         let m: f32 = row.iter().sum::<f32>() / d as f32;
         let v: f32 = row.iter().map(|a| (a - m) * (a - m)).sum::<f32>() / d as f32;
@@ -56,7 +110,7 @@ fn attention_backward_matches_fd_with_memory() {
     let w: Vec<Vec<f32>> = (0..4).map(|_| rv(&mut rng, d * d, 0.6)).collect();
     let rel = rv(&mut rng, heads * r, 0.8);
     let rr = rv(&mut rng, t * d, 1.0);
-    let (_, cache) = attention_forward(&z, s, t, heads, &w[0], &w[1], &w[2], &w[3], &rel).unwrap();
+    let (_, cache) = attn_fwd(&z, s, t, heads, &w[0], &w[1], &w[2], &w[3], &rel).unwrap();
     // causal mask: probabilities vanish beyond P + i and rows sum to 1
     for h in 0..heads {
         for i in 0..t {
@@ -69,9 +123,9 @@ fn attention_backward_matches_fd_with_memory() {
     let mut drel = vec![0.0; heads * r];
     let dz = {
         let [a, b, c, e] = &mut dw[..] else { unreachable!() };
-        attention_backward(&rr, &cache, &z, s, t, heads, [&w[0], &w[1], &w[2], &w[3]], [a, b, c, e], &mut drel).unwrap()
+        attn_bwd(&rr, &cache, &z, s, t, heads, [&w[0], &w[1], &w[2], &w[3]], [a, b, c, e], &mut drel).unwrap()
     };
-    let f = |z: &[f32], w: &[Vec<f32>], rel: &[f32]| proj(&attention_forward(z, s, t, heads, &w[0], &w[1], &w[2], &w[3], rel).unwrap().0, &rr);
+    let f = |z: &[f32], w: &[Vec<f32>], rel: &[f32]| proj(&attn_fwd(z, s, t, heads, &w[0], &w[1], &w[2], &w[3], rel).unwrap().0, &rr);
     check_grad("attn dz", &mut |v| f(v, &w, &rel), &z, &dz, &all(z.len()), 1e-2, 2e-3, 2e-3, 0.0);
     for k in 0..4 {
         let name = ["dWq", "dWk", "dWv", "dWo"][k];
@@ -92,8 +146,8 @@ fn compression_functions_match_brute_force_and_fd() {
     let usage: Vec<f32> = (0..g * c).map(|i| ((i * 7) % 5) as f32).collect();
     let row = |i: usize| &old[i * d..(i + 1) * d];
     // pooling by hand
-    let mx = compress_forward(Compression::Max, c, d, &old, &usage, &[]).unwrap();
-    let mn = compress_forward(Compression::Mean, c, d, &old, &usage, &[]).unwrap();
+    let mx = comp_fwd(Compression::Max, c, d, &old, &usage, &[]).unwrap();
+    let mn = comp_fwd(Compression::Mean, c, d, &old, &usage, &[]).unwrap();
     for gi in 0..g {
         for j in 0..d {
             let vals: Vec<f32> = (0..c).map(|t| row(gi * c + t)[j]).collect();
@@ -103,12 +157,12 @@ fn compression_functions_match_brute_force_and_fd() {
     }
     // most-used: usage (i*7)%5 over 12 rows = 0,2,4,1,3,0,2,4,1,3,0,2 -> the 4 largest are rows 2, 4, 7, 9 (4,3,4,3)
     assert_eq!(most_used(&usage, g * c, g), vec![2, 4, 7, 9]);
-    let mu = compress_forward(Compression::MostUsed, c, d, &old, &usage, &[]).unwrap();
+    let mu = comp_fwd(Compression::MostUsed, c, d, &old, &usage, &[]).unwrap();
     assert_eq!(&mu[..d], row(2));
     assert_eq!(&mu[3 * d..], row(9));
     // conv (kernel = stride = c): one output is W . concat(group) + b, by explicit sums
     let fc = vec![rv(&mut rng, d * c * d, 0.5), rv(&mut rng, d, 0.5)];
-    let y = compress_forward(Compression::Conv, c, d, &old, &usage, &fc).unwrap();
+    let y = comp_fwd(Compression::Conv, c, d, &old, &usage, &fc).unwrap();
     for gi in 0..g {
         for o in 0..d {
             let mut s = fc[1][o];
@@ -122,7 +176,7 @@ fn compression_functions_match_brute_force_and_fd() {
     }
     // dilated (kernel 2, dilation floor(c/2) = 1, outputs (0,1), (1,2) averaged)
     let fd = vec![rv(&mut rng, d * d, 0.5), rv(&mut rng, d * d, 0.5), rv(&mut rng, d, 0.5)];
-    let y = compress_forward(Compression::Dilated, c, d, &old, &usage, &fd).unwrap();
+    let y = comp_fwd(Compression::Dilated, c, d, &old, &usage, &fd).unwrap();
     for gi in 0..g {
         for o in 0..d {
             let mut s = fd[2][o];
@@ -138,9 +192,9 @@ fn compression_functions_match_brute_force_and_fd() {
     let r = rv(&mut rng, g * d, 1.0);
     for (func, p) in [(Compression::Conv, fc), (Compression::Dilated, fd)] {
         let mut dp: Vec<Vec<f32>> = p.iter().map(|v| vec![0.0; v.len()]).collect();
-        compress_backward(func, c, d, &r, &old, &p, &mut dp).unwrap();
+        comp_bwd(func, c, d, &r, &old, &p, &mut dp).unwrap();
         for k in 0..p.len() {
-            check_grad(&format!("{} param {k}", func.name()), &mut |v| { let mut pp = p.clone(); pp[k].copy_from_slice(v); proj(&compress_forward(func, c, d, &old, &usage, &pp).unwrap(), &r) }, &p[k], &dp[k], &all(p[k].len()), 1e-2, 1e-3, 1e-3, 0.0);
+            check_grad(&format!("{} param {k}", func.name()), &mut |v| { let mut pp = p.clone(); pp[k].copy_from_slice(v); proj(&comp_fwd(func, c, d, &old, &usage, &pp).unwrap(), &r) }, &p[k], &dp[k], &all(p[k].len()), 1e-2, 1e-3, 1e-3, 0.0);
         }
     }
 }
@@ -285,7 +339,7 @@ fn autoencoding_loss_matches_closed_form_and_fd() {
     let old = rv(&mut rng, g * c * d, 1.0);
     // Closed form: with the decoder at its start ([I; I; I], b = 0) and cm the group means, the loss is the mean
     // squared deviation of every row from its group's mean.
-    let mean = compress_forward(Compression::Mean, c, d, &old, &[], &[]).unwrap();
+    let mean = comp_fwd(Compression::Mean, c, d, &old, &[], &[]).unwrap();
     let mut w0 = vec![0.0; c * d * d];
     for t in 0..c {
         for o in 0..d {
@@ -293,7 +347,7 @@ fn autoencoding_loss_matches_closed_form_and_fd() {
         }
     }
     let (mut dw, mut db) = (vec![0.0; c * d * d], vec![0.0; c * d]);
-    let (l, _) = ae_reconstruction(d, &old, &mean, &w0, &vec![0.0; c * d], &mut dw, &mut db).unwrap();
+    let (l, _) = ae_rec(d, &old, &mean, &w0, &vec![0.0; c * d], &mut dw, &mut db).unwrap();
     let mut want = 0.0f64;
     for gi in 0..g {
         for t in 0..c {
@@ -310,16 +364,16 @@ fn autoencoding_loss_matches_closed_form_and_fd() {
     let w = rv(&mut rng, c * d * d, 0.5);
     let b = rv(&mut rng, c * d, 0.5);
     let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
-    let (_, dcm) = ae_reconstruction(d, &old, &cm, &w, &b, &mut dw, &mut db).unwrap();
+    let (_, dcm) = ae_rec(d, &old, &cm, &w, &b, &mut dw, &mut db).unwrap();
     let f = |cm: &[f32], w: &[f32], b: &[f32]| {
         let (mut a, mut e) = (vec![0.0; w.len()], vec![0.0; b.len()]);
-        ae_reconstruction(d, &old, cm, w, b, &mut a, &mut e).unwrap().0 as f64
+        ae_rec(d, &old, cm, w, b, &mut a, &mut e).unwrap().0 as f64
     };
     check_grad("ae dcm", &mut |v| f(v, &w, &b), &cm, &dcm, &all(cm.len()), 1e-2, 1e-3, 1e-3, 0.0);
     check_grad("ae dW", &mut |v| f(&cm, v, &b), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
     check_grad("ae db", &mut |v| f(&cm, &w, v), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
     // Shapes that do not fit are errors.
-    assert!(ae_reconstruction(d, &old[..d], &cm, &w, &b, &mut dw, &mut db).is_err());
+    assert!(ae_rec(d, &old[..d], &cm, &w, &b, &mut dw, &mut db).is_err());
 }
 
 #[test]

@@ -50,7 +50,10 @@ pub mod train;
 
 use std::collections::BTreeMap;
 
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2};
+
 use crate::error::{Error, Result};
+use crate::nd;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::nn::Rng;
 
@@ -465,7 +468,7 @@ impl LayerMem {
         if cfg.cmem == 0 {
             return Ok(None);
         }
-        let new_cm = compress_forward(cfg.func, cfg.rate, d, &old, &used, fc)?;
+        let new_cm = compress_forward_flat(cfg.func, cfg.rate, d, &old, &used, fc)?;
         self.cm.extend_from_slice(&new_cm);
         let ncm = self.cm.len() / d;
         if ncm > cfg.cmem {
@@ -553,7 +556,7 @@ fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut
 }
 
 /// Layer norm over rows of width D: `y = (x - mean) * rstd * g + b`. Returns `(y, xhat, rstd)`.
-pub fn layernorm_forward(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+fn layernorm_forward_flat(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let d = g.len();
     let n = x.len() / d;
     let mut y = vec![0.0; x.len()];
@@ -575,7 +578,7 @@ pub fn layernorm_forward(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>
 }
 
 /// Backward of [`layernorm_forward`]: accumulates `dg`, `db`; returns `dx`.
-pub fn layernorm_backward(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
+fn layernorm_backward_flat(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
     let d = g.len();
     let mut dx = vec![0.0; dy.len()];
     for (r, &rs) in rstd.iter().enumerate() {
@@ -620,10 +623,10 @@ pub struct AttnCache {
 /// [`Error::Shape`] when the window is empty, shorter than the segment or longer than the relative table (R < S),
 /// or a matrix does not fit.
 #[allow(clippy::too_many_arguments)]
-pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> Result<(Vec<f32>, AttnCache)> {
+fn attention_forward_flat(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32], wk: &[f32], wv: &[f32], wo: &[f32], rel: &[f32]) -> Result<(Vec<f32>, AttnCache)> {
     let r = rel.len().checked_div(heads).unwrap_or(0);
     if s == 0 || t > s || r < s || z.len() % s != 0 {
-        return Err(Error::shape("attention_forward", format!("{} values as a window of {s} keys with a segment of {t} and a relative table of {r}; need 1 <= T <= S <= R", z.len())));
+        return Err(Error::shape("attention_forward_flat", format!("{} values as a window of {s} keys with a segment of {t} and a relative table of {r}; need 1 <= T <= S <= R", z.len())));
     }
     let d = z.len() / s;
     let e = d / heads;
@@ -660,7 +663,7 @@ pub fn attention_forward(z: &[f32], s: usize, t: usize, heads: usize, wq: &[f32]
 /// # Errors
 /// [`Error::Shape`] when a matrix does not fit.
 #[allow(clippy::too_many_arguments)]
-pub fn attention_backward(
+fn attention_backward_flat(
     dout: &[f32],
     c: &AttnCache,
     z: &[f32],
@@ -767,10 +770,10 @@ fn content_attn_back(dout: &[f32], q: &[f32], _k: &[f32], v: &[f32], a: &[f32], 
 /// # Errors
 /// [`Error::Shape`] when `old` is not a whole number of groups of c rows of width D, or `fc` does not hold the
 /// function's parameters ([`Config::fc_shapes`]).
-pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> Result<Vec<f32>> {
+fn compress_forward_flat(func: Compression, c: usize, d: usize, old: &[f32], usage: &[f32], fc: &[Vec<f32>]) -> Result<Vec<f32>> {
     let n = old.len().checked_div(d).unwrap_or(0);
     if c == 0 || d == 0 || old.len() != n * d || n % c != 0 {
-        return Err(Error::shape("compress_forward", format!("{} values are not whole groups of c = {c} memories of width {d}", old.len())));
+        return Err(Error::shape("compress_forward_flat", format!("{} values are not whole groups of c = {c} memories of width {d}", old.len())));
     }
     let need = match func {
         Compression::Conv => 2,
@@ -778,7 +781,7 @@ pub fn compress_forward(func: Compression, c: usize, d: usize, old: &[f32], usag
         _ => 0,
     };
     if fc.len() < need {
-        return Err(Error::shape("compress_forward", format!("{} takes {need} parameter tensors, got {}", func.name(), fc.len())));
+        return Err(Error::shape("compress_forward_flat", format!("{} takes {need} parameter tensors, got {}", func.name(), fc.len())));
     }
     let g = n / c;
     Ok(match func {
@@ -842,10 +845,10 @@ pub fn most_used(usage: &[f32], n: usize, keep: usize) -> Vec<usize> {
 ///
 /// # Errors
 /// [`Error::Shape`] when `fc` or `dfc` does not hold the function's parameters, or a matrix does not fit.
-pub fn compress_backward(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) -> Result<()> {
+fn compress_backward_flat(func: Compression, c: usize, d: usize, dy: &[f32], old: &[f32], fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) -> Result<()> {
     let g = dy.len().checked_div(d).unwrap_or(0);
     let msg = format!("{}: {} parameter tensors and {} gradients do not hold its parameters", func.name(), fc.len(), dfc.len());
-    let bad = move || Error::shape("compress_backward", msg);
+    let bad = move || Error::shape("compress_backward_flat", msg);
     match func {
         Compression::Conv => {
             let [dw, db, ..] = dfc else { return Err(bad()) };
@@ -862,6 +865,160 @@ pub fn compress_backward(func: Compression, c: usize, d: usize, dy: &[f32], old:
         _ => {}
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+
+// ------------------------------------------------------------------------------------------------------------------
+// The building blocks' public forms: `ndarray` in and out (see `crate::nd`), over the flat implementations above,
+// which the layer code calls on its own flat buffers.
+
+fn rows_mut<'a>(op: &'static str, a: &'a mut ArrayViewMut<'_, f32, impl ndarray::Dimension>) -> Result<&'a mut [f32]> {
+    a.as_slice_mut().ok_or_else(|| Error::shape(op, "a gradient buffer is not row-major"))
+}
+
+/// Layer norm over the rows of `x` (N x D) with gain `g` and bias `b` (D each): `y = (x - mean) * rstd * g + b`.
+/// Returns `(y, xhat, rstd)`: N x D, N x D and N.
+///
+/// # Errors
+/// [`Error::Shape`] when `g` or `b` is not D long.
+pub fn layernorm_forward(x: ArrayView2<f32>, g: ArrayView1<f32>, b: ArrayView1<f32>) -> Result<(Array2<f32>, Array2<f32>, Array1<f32>)> {
+    let (n, d) = x.dim();
+    if g.len() != d || b.len() != d || d == 0 {
+        return Err(Error::shape("layernorm_forward", format!("rows of {d} with gain {} and bias {}", g.len(), b.len())));
+    }
+    let (x, g, b) = (nd::standard(x), nd::standard(g), nd::standard(b));
+    let op = "layernorm_forward";
+    let (y, xh, rs) = layernorm_forward_flat(nd::slice_of(op, &x)?, nd::slice_of(op, &g)?, nd::slice_of(op, &b)?);
+    Ok((nd::array(op, y, (n, d))?, nd::array(op, xh, (n, d))?, Array1::from(rs)))
+}
+
+/// Backward of [`layernorm_forward`] from `dy` (N x D) with its `xhat` (N x D) and `rstd` (N): accumulates `dg`
+/// and `db` (D each); returns `dx` (N x D).
+///
+/// # Errors
+/// [`Error::Shape`] when the shapes do not fit together.
+pub fn layernorm_backward(
+    dy: ArrayView2<f32>,
+    xhat: ArrayView2<f32>,
+    rstd: ArrayView1<f32>,
+    g: ArrayView1<f32>,
+    mut dg: ArrayViewMut1<f32>,
+    mut db: ArrayViewMut1<f32>,
+) -> Result<Array2<f32>> {
+    let (n, d) = dy.dim();
+    if xhat.dim() != (n, d) || rstd.len() != n || g.len() != d || dg.len() != d || db.len() != d {
+        return Err(Error::shape("layernorm_backward", format!("dy {n} x {d} needs xhat of the same shape, rstd of {n}, g, dg and db of {d}")));
+    }
+    let op = "layernorm_backward";
+    let (dy, xhat, rstd, g) = (nd::standard(dy), nd::standard(xhat), nd::standard(rstd), nd::standard(g));
+    let dx = layernorm_backward_flat(nd::slice_of(op, &dy)?, nd::slice_of(op, &xhat)?, nd::slice_of(op, &rstd)?, nd::slice_of(op, &g)?, rows_mut(op, &mut dg)?, rows_mut(op, &mut db)?);
+    nd::array(op, dx, (n, d))
+}
+
+/// Multi-head causal attention of a segment of `t` rows over its window `z` (S x D, the segment its last T rows),
+/// with `w` = [W_q, W_k, W_v, W_o] (D x D each) and relative-position biases `rel` (H x R, R >= S): the function
+/// described at the flat form, [`attention_forward_flat`]. Returns the output (T x D) and the cache.
+///
+/// # Errors
+/// [`Error::Shape`] when the window is empty, shorter than the segment or longer than the relative table, or a
+/// matrix does not fit.
+pub fn attention_forward(z: ArrayView2<f32>, t: usize, w: [ArrayView2<f32>; 4], rel: ArrayView2<f32>) -> Result<(Array2<f32>, AttnCache)> {
+    let (s, d) = z.dim();
+    let heads = rel.nrows();
+    if w.iter().any(|m| m.dim() != (d, d)) || heads == 0 || d % heads != 0 {
+        return Err(Error::shape("attention_forward", format!("W_q, W_k, W_v, W_o must be {d} x {d} and the {heads} heads must divide {d}")));
+    }
+    let op = "attention_forward";
+    let (z, rel) = (nd::standard(z), nd::standard(rel));
+    let ws = w.map(nd::standard);
+    let (out, cache) = attention_forward_flat(
+        nd::slice_of(op, &z)?,
+        s,
+        t,
+        heads,
+        nd::slice_of(op, &ws[0])?,
+        nd::slice_of(op, &ws[1])?,
+        nd::slice_of(op, &ws[2])?,
+        nd::slice_of(op, &ws[3])?,
+        nd::slice_of(op, &rel)?,
+    )?;
+    Ok((nd::array(op, out, (t, d))?, cache))
+}
+
+/// Backward of [`attention_forward`] from `dout` (T x D): accumulates `dw` (the four D x D weight gradients) and
+/// `drel` (H x R); returns `dz` (S x D).
+///
+/// # Errors
+/// [`Error::Shape`] when a matrix does not fit.
+pub fn attention_backward(dout: ArrayView2<f32>, c: &AttnCache, z: ArrayView2<f32>, w: [ArrayView2<f32>; 4], dw: [ArrayViewMut2<f32>; 4], mut drel: ArrayViewMut2<f32>) -> Result<Array2<f32>> {
+    let ((t, d), (s, dz)) = (dout.dim(), z.dim());
+    let heads = drel.nrows();
+    if dz != d || t > s || w.iter().any(|m| m.dim() != (d, d)) || dw.iter().any(|m| m.dim() != (d, d)) || heads == 0 || c.a.len() != heads * t * s {
+        return Err(Error::shape("attention_backward", format!("dout {t} x {d}, window {s} x {dz}, {heads} heads: the weights and gradients must be {d} x {d}")));
+    }
+    let op = "attention_backward";
+    let (dout, z) = (nd::standard(dout), nd::standard(z));
+    let ws = w.map(nd::standard);
+    let [mut g0, mut g1, mut g2, mut g3] = dw;
+    let dz = attention_backward_flat(
+        nd::slice_of(op, &dout)?,
+        c,
+        nd::slice_of(op, &z)?,
+        s,
+        t,
+        heads,
+        [nd::slice_of(op, &ws[0])?, nd::slice_of(op, &ws[1])?, nd::slice_of(op, &ws[2])?, nd::slice_of(op, &ws[3])?],
+        [rows_mut(op, &mut g0)?, rows_mut(op, &mut g1)?, rows_mut(op, &mut g2)?, rows_mut(op, &mut g3)?],
+        rows_mut(op, &mut drel)?,
+    )?;
+    nd::array(op, dz, (s, d))
+}
+
+/// f_c on `old` (G·c x D, time order) with the layer's f_c parameters `fc` ([`Config::fc_shapes`], a flat parameter
+/// list) and, for most-used, the usage of each row (G·c). Returns the compressed memories, G x D.
+///
+/// # Errors
+/// [`Error::Shape`] when `old` is not a whole number of groups of c rows, or `fc` does not hold the function's
+/// parameters.
+pub fn compress_forward(func: Compression, c: usize, old: ArrayView2<f32>, usage: ArrayView1<f32>, fc: &[Vec<f32>]) -> Result<Array2<f32>> {
+    let (n, d) = old.dim();
+    let op = "compress_forward";
+    let (old, usage) = (nd::standard(old), nd::standard(usage));
+    let y = compress_forward_flat(func, c, d, nd::slice_of(op, &old)?, nd::slice_of(op, &usage)?, fc)?;
+    nd::array(op, y, (n.checked_div(c).unwrap_or(0), d))
+}
+
+/// Backward of [`compress_forward`] from `dy` (G x D) to f_c's parameters only (the old memories are fixed):
+/// accumulates into `dfc` (the shapes of `fc`).
+///
+/// # Errors
+/// [`Error::Shape`] when `fc` or `dfc` does not hold the function's parameters, or a matrix does not fit.
+pub fn compress_backward(func: Compression, c: usize, dy: ArrayView2<f32>, old: ArrayView2<f32>, fc: &[Vec<f32>], dfc: &mut [Vec<f32>]) -> Result<()> {
+    let d = dy.ncols();
+    if old.ncols() != d || old.nrows() != dy.nrows() * c {
+        return Err(Error::shape("compress_backward", format!("dy {:?} and old {:?}: need G x D and G·c x D", dy.dim(), old.dim())));
+    }
+    let op = "compress_backward";
+    let (dy, old) = (nd::standard(dy), nd::standard(old));
+    compress_backward_flat(func, c, d, nd::slice_of(op, &dy)?, nd::slice_of(op, &old)?, fc, dfc)
+}
+
+/// `(L_ae, dL/dcm)` of the lossless autoencoding loss (sec. 3.2; see [`ae_reconstruction_flat`]): `old` G·c x D,
+/// `cm` G x D, decoder `w` cD x D and `b` cD, whose gradients accumulate into `dw` and `db`. Returns the loss and
+/// `dcm` (G x D).
+///
+/// # Errors
+/// [`Error::Shape`] when `old` does not have c rows per compressed row, or a matrix does not fit.
+pub fn ae_reconstruction(old: ArrayView2<f32>, cm: ArrayView2<f32>, w: ArrayView2<f32>, b: ArrayView1<f32>, mut dw: ArrayViewMut2<f32>, mut db: ArrayViewMut1<f32>) -> Result<(f32, Array2<f32>)> {
+    let (g, d) = cm.dim();
+    if w.dim() != (b.len(), d) || dw.dim() != w.dim() || db.len() != b.len() || old.ncols() != d {
+        return Err(Error::shape("ae_reconstruction", format!("cm {g} x {d}, decoder {:?} and bias {}: need W = cD x D, b = cD, old = G·c x D", w.dim(), b.len())));
+    }
+    let op = "ae_reconstruction";
+    let (old, cm, w, b) = (nd::standard(old), nd::standard(cm), nd::standard(w), nd::standard(b));
+    let (l, dcm) = ae_reconstruction_flat(d, nd::slice_of(op, &old)?, nd::slice_of(op, &cm)?, nd::slice_of(op, &w)?, nd::slice_of(op, &b)?, rows_mut(op, &mut dw)?, rows_mut(op, &mut db)?)?;
+    Ok((l, nd::array(op, dcm, (g, d))?))
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -896,10 +1053,10 @@ fn layer_forward(lp: &Layer, cfg: &Config, lm: &LayerMem, h: Vec<f32>) -> Result
     let (d, t) = (cfg.d, h.len() / cfg.d);
     let ctx: Vec<f32> = lm.cm.iter().chain(&lm.m).chain(&h).copied().collect();
     let s = ctx.len() / d;
-    let (z, xh1, rs1) = layernorm_forward(&ctx, &lp.ln1_g, &lp.ln1_b);
-    let (att, attn) = attention_forward(&z, s, t, cfg.heads, &lp.wq, &lp.wk, &lp.wv, &lp.wo, &lp.rel)?;
+    let (z, xh1, rs1) = layernorm_forward_flat(&ctx, &lp.ln1_g, &lp.ln1_b);
+    let (att, attn) = attention_forward_flat(&z, s, t, cfg.heads, &lp.wq, &lp.wk, &lp.wv, &lp.wo, &lp.rel)?;
     let h1: Vec<f32> = h.iter().zip(&att).map(|(a, b)| a + b).collect();
-    let (x2, xh2, rs2) = layernorm_forward(&h1, &lp.ln2_g, &lp.ln2_b);
+    let (x2, xh2, rs2) = layernorm_forward_flat(&h1, &lp.ln2_g, &lp.ln2_b);
     let u = lin(&x2, t, &lp.w1, &lp.b1, cfg.ff)?;
     let r: Vec<f32> = u.iter().map(|&x| x.max(0.0)).collect();
     let f = lin(&r, t, &lp.w2, &lp.b2, d)?;
@@ -918,11 +1075,11 @@ fn layer_backward(lp: &Layer, cfg: &Config, c: &LayerCache, dh2: &[f32], g: &mut
     let dr = lin_back(dh2, &c.r, t, &lp.w2, &mut g.w2, &mut g.b2, d, true)?;
     let du: Vec<f32> = dr.iter().zip(&c.u).map(|(g, &u)| if u > 0.0 { *g } else { 0.0 }).collect();
     let dx2 = lin_back(&du, &c.x2, t, &lp.w1, &mut g.w1, &mut g.b1, cfg.ff, true)?;
-    let dh1x = layernorm_backward(&dx2, &c.xh2, &c.rs2, &lp.ln2_g, &mut g.ln2_g, &mut g.ln2_b);
+    let dh1x = layernorm_backward_flat(&dx2, &c.xh2, &c.rs2, &lp.ln2_g, &mut g.ln2_g, &mut g.ln2_b);
     let mut dh1: Vec<f32> = dh2.iter().zip(&dh1x).map(|(a, b)| a + b).collect();
     // h1 = h + Attn(LN1([cm; m; h]))
-    let dz = attention_backward(&dh1, &c.attn, &c.z, c.s, t, cfg.heads, [&lp.wq, &lp.wk, &lp.wv, &lp.wo], [&mut g.wq, &mut g.wk, &mut g.wv, &mut g.wo], &mut g.rel)?;
-    let dctx = layernorm_backward(&dz, &c.xh1, &c.rs1, &lp.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
+    let dz = attention_backward_flat(&dh1, &c.attn, &c.z, c.s, t, cfg.heads, [&lp.wq, &lp.wk, &lp.wv, &lp.wo], [&mut g.wq, &mut g.wk, &mut g.wv, &mut g.wo], &mut g.rel)?;
+    let dctx = layernorm_backward_flat(&dz, &c.xh1, &c.rs1, &lp.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
     // Stop-gradient: the rows of cm and m get nothing; the segment's rows pass to h.
     let p = c.s - t;
     for (a, b) in dh1.iter_mut().zip(&dctx[p * d..]) {
@@ -1069,7 +1226,7 @@ impl Model {
             caches.push(c);
             h = h2;
         }
-        let (y, xhf, rsf) = layernorm_forward(&h, &self.p.lnf_g, &self.p.lnf_b);
+        let (y, xhf, rsf) = layernorm_forward_flat(&h, &self.p.lnf_g, &self.p.lnf_b);
         let logits = lin(&y, t, &self.p.w_out, &self.p.b_out, v)?;
         let (losses, dlogits) = cross_entropy(&logits, tgt, v, t, grad);
         let last_logits = logits[(t - 1) * v..].to_vec();
@@ -1078,7 +1235,7 @@ impl Model {
         let grads = if grad && !tgt.is_empty() {
             let mut g = Tensors::zeros(cfg);
             let dy = lin_back(&dlogits, &y, t, &self.p.w_out, &mut g.w_out, &mut g.b_out, v, true)?;
-            let mut dh = layernorm_backward(&dy, &xhf, &rsf, &self.p.lnf_g, &mut g.lnf_g, &mut g.lnf_b);
+            let mut dh = layernorm_backward_flat(&dy, &xhf, &rsf, &self.p.lnf_g, &mut g.lnf_g, &mut g.lnf_b);
             for ((lp, c), gl) in self.p.layers.iter().zip(&caches).zip(&mut g.layers).rev() {
                 dh = layer_backward(lp, cfg, c, &dh, gl)?;
             }
@@ -1104,16 +1261,16 @@ impl Model {
                 FcLoss::Attention => {
                     let (l, dnew) = attn_reconstruction(&self.p.layers[li], cfg.heads, &c.h, &old, &new_cm)?;
                     attn_loss += l;
-                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li])?;
+                    compress_backward_flat(cfg.func, cfg.rate, d, &dnew, &old, fcp, &mut gfc.fc[li])?;
                 }
                 FcLoss::Autoencoder => {
                     // f_c's tensors, then the decoder's two
                     let nf = fcp.len().saturating_sub(2);
                     let (gf, gdec) = gfc.fc[li].split_at_mut(nf);
                     let [dw, db] = gdec else { return Err(Error::Model(format!("layer {li}: the autoencoder's decoder is missing"))) };
-                    let (l, dnew) = ae_reconstruction(d, &old, &new_cm, &fcp[nf], &fcp[nf + 1], dw, db)?;
+                    let (l, dnew) = ae_reconstruction_flat(d, &old, &new_cm, &fcp[nf], &fcp[nf + 1], dw, db)?;
                     attn_loss += l;
-                    compress_backward(cfg.func, cfg.rate, d, &dnew, &old, &fcp[..nf], gf)?;
+                    compress_backward_flat(cfg.func, cfg.rate, d, &dnew, &old, &fcp[..nf], gf)?;
                 }
                 FcLoss::None => {}
             }
@@ -1235,12 +1392,12 @@ impl Model {
 fn attn_reconstruction(lp: &Layer, heads: usize, h: &[f32], old: &[f32], cm: &[f32]) -> Result<(f32, Vec<f32>)> {
     let d = lp.ln1_g.len();
     let (t, n, g) = (h.len() / d, old.len() / d, cm.len() / d);
-    let (zh, _, _) = layernorm_forward(h, &lp.ln1_g, &lp.ln1_b);
+    let (zh, _, _) = layernorm_forward_flat(h, &lp.ln1_g, &lp.ln1_b);
     let q = lin(&zh, t, &lp.wq, &[], d)?;
-    let (zo, _, _) = layernorm_forward(old, &lp.ln1_g, &lp.ln1_b);
+    let (zo, _, _) = layernorm_forward_flat(old, &lp.ln1_g, &lp.ln1_b);
     let (ko, vo) = (lin(&zo, n, &lp.wk, &[], d)?, lin(&zo, n, &lp.wv, &[], d)?);
     let (target, _) = content_attn(&q, &ko, &vo, t, n, heads)?;
-    let (zc, xhc, rsc) = layernorm_forward(cm, &lp.ln1_g, &lp.ln1_b);
+    let (zc, xhc, rsc) = layernorm_forward_flat(cm, &lp.ln1_g, &lp.ln1_b);
     let (kc, vc) = (lin(&zc, g, &lp.wk, &[], d)?, lin(&zc, g, &lp.wv, &[], d)?);
     let (got, a) = content_attn(&q, &kc, &vc, t, g, heads)?;
     let m = (t * d) as f32;
@@ -1260,7 +1417,7 @@ fn attn_reconstruction(lp: &Layer, heads: usize, h: &[f32], old: &[f32], cm: &[f
     let dzv = lin_back(&dv, &zc, g, &lp.wv, &mut scratch, &mut [], d, true)?;
     dz.iter_mut().zip(&dzv).for_each(|(a, b)| *a += b);
     let (mut sg, mut sb) = (vec![0.0; d], vec![0.0; d]);
-    let dcm = layernorm_backward(&dz, &xhc, &rsc, &lp.ln1_g, &mut sg, &mut sb);
+    let dcm = layernorm_backward_flat(&dz, &xhc, &rsc, &lp.ln1_g, &mut sg, &mut sb);
     Ok((loss / m, dcm))
 }
 
@@ -1271,11 +1428,11 @@ fn attn_reconstruction(lp: &Layer, heads: usize, h: &[f32], old: &[f32], cm: &[f
 ///
 /// # Errors
 /// [`Error::Shape`] when `old` does not have c rows per compressed row, or a matrix does not fit.
-pub fn ae_reconstruction(d: usize, old: &[f32], cm: &[f32], w: &[f32], b: &[f32], dw: &mut [f32], db: &mut [f32]) -> Result<(f32, Vec<f32>)> {
+fn ae_reconstruction_flat(d: usize, old: &[f32], cm: &[f32], w: &[f32], b: &[f32], dw: &mut [f32], db: &mut [f32]) -> Result<(f32, Vec<f32>)> {
     let g = cm.len().checked_div(d).unwrap_or(0);
     let cd = b.len();
     if g == 0 || old.len() != g * cd || w.len() != cd * d {
-        return Err(Error::shape("ae_reconstruction", format!("{} old values, {} compressed, decoder {} x {}: need old = G·c x D, cm = G x D, W = cD x D", old.len(), cm.len(), cd, w.len().checked_div(cd.max(1)).unwrap_or(0))));
+        return Err(Error::shape("ae_reconstruction_flat", format!("{} old values, {} compressed, decoder {} x {}: need old = G·c x D, cm = G x D, W = cD x D", old.len(), cm.len(), cd, w.len().checked_div(cd.max(1)).unwrap_or(0))));
     }
     let rec = lin(cm, g, w, b, cd)?;
     let m = old.len() as f32;
