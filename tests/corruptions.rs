@@ -4,9 +4,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
-use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, Border};
+use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, zoom_linear_window, Border};
 use paperlab::labs::corruptions::perturb::{flip_probability, flips, mean_flip_rate, mean_top5_distance, sequence, top5_distance, Perturbation};
-use paperlab::labs::corruptions::{corrupt, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
+use paperlab::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
 use paperlab::nn::{Mlp, Rng};
 
 fn root() -> std::path::PathBuf {
@@ -189,6 +189,39 @@ fn a_grid_row_is_five_single_calls() {
         }
     }
     assert!(corrupt_severities(&img, Corruption::Frost, Tables::Cifar, 7, None).is_err(), "frost without pictures is an error");
+}
+
+#[test]
+fn the_flat_grid_is_the_rows() {
+    // One call for several rows (cells scheduled longest first across threads) gives each row's images exactly.
+    let frost = FrostPictures::load_dir(&root().join("www/data/frost")).unwrap();
+    let img = Image::new(70, 66, 3, plane(70, 66 * 3, 11).iter().map(|v| v.round()).collect()).unwrap();
+    let cs = [Corruption::ShotNoise, Corruption::Frost, Corruption::DefocusBlur, Corruption::MotionBlur, Corruption::ZoomBlur, Corruption::GlassBlur];
+    let t = Tables::for_size(img.w, img.h);
+    let grid = corrupt_grid(&img, &cs, t, 5, Some(&frost)).unwrap();
+    assert_eq!(grid.len(), cs.len());
+    for (c, row) in cs.iter().zip(&grid) {
+        let want = corrupt_severities(&img, *c, t, 5, Some(&frost)).unwrap();
+        assert_eq!(row.len(), 5);
+        for (k, (a, b)) in row.iter().zip(&want).enumerate() {
+            check(&format!("grid {} s{}", c.name(), k + 1), &a.data, &b.data, 0.0);
+        }
+    }
+    assert!(corrupt_grid(&img, &[Corruption::Frost], t, 5, None).is_err(), "frost without pictures is an error");
+    assert!(corrupt_grid(&img, &[], t, 5, None).unwrap().is_empty());
+}
+
+#[test]
+fn zoom_window_is_the_top_left_of_the_full_zoom() {
+    let (w, h) = (37, 29);
+    let p = plane(w, h, 3);
+    for z in [1.0, 1.01, 1.13, 1.3, 0.8] {
+        let (full, ow, oh) = zoom_linear(&p, w, h, z, z);
+        let (win, kw, kh) = zoom_linear_window(&p, w, h, z, z, 33, 31);
+        assert_eq!((kw, kh), (ow.min(33), oh.min(31)), "z {z}");
+        let want: Vec<f32> = (0..kh).flat_map(|y| full[y * ow..y * ow + kw].to_vec()).collect();
+        check(&format!("zoom window z {z}"), &win, &want, 0.0);
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::js_err;
 use crate::data::mnist::Mnist;
 use crate::labs::corruptions::bench::{predict, Benchmark};
 use crate::labs::corruptions::perturb::{flips, sequence, Perturbation};
-use crate::labs::corruptions::{corrupt, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
+use crate::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::nn::{Mlp, Rng};
 
 /// One lab session: the current photo, the frost pictures, the digits, the models and a running benchmark.
@@ -101,6 +101,22 @@ impl CorruptionsLab {
         let c = Corruption::from_name(name).map_err(js_err)?;
         let out = corrupt_severities(img, c, Tables::for_size(img.w, img.h), u64::from(seed), self.frost.as_ref()).map_err(js_err)?;
         Ok(out.iter().flat_map(Image::to_rgba8).collect())
+    }
+
+    /// Several rows of the grid in one call: `names` comma-separated (e.g. `"gaussian_noise,shot_noise"`), each at
+    /// severities 1..=5, each cell exactly as [`Self::corrupt`] with the same seed, as RGBA bytes row after row, the
+    /// five severities of a row one after the other (`5 * rows * w * h * 4`). The `5 * rows` cells are one list run
+    /// longest first, so on the threaded build the threads share them evenly.
+    pub fn corrupt_grid(&self, names: &str, seed: u32) -> Result<Vec<u8>, JsError> {
+        let img = self.photo.as_ref().ok_or_else(no_photo)?;
+        let cs = names.split(',').filter(|n| !n.is_empty()).map(Corruption::from_name).collect::<crate::Result<Vec<_>>>().map_err(js_err)?;
+        let grid = corrupt_grid(img, &cs, Tables::for_size(img.w, img.h), u64::from(seed), self.frost.as_ref()).map_err(js_err)?;
+        let n = img.w * img.h * 4;
+        let mut out = Vec::with_capacity(grid.len() * 5 * n);
+        for cell in grid.iter().flatten() {
+            out.extend_from_slice(&cell.to_rgba8());
+        }
+        Ok(out)
     }
 
     /// The perturbation sequence `name` of the photo, frames one after the other as RGBA bytes

@@ -69,13 +69,11 @@ test('flipSentence names the perturbation with the highest flip probability', ()
   assert.equal(flipSentence(r), null, 'not before every perturbation has run');
 });
 
-test('speedSentence: total and slowest row from the measured times', () => {
-  const ms = Array(15).fill(100);
-  ms[6] = 280;
-  assert.equal(speedSentence(ms, 1), 'The 15 × 5 grid took 1.68 s here (1 thread); the slowest row is zoom blur (280 ms for its 5 severities).');
-  ms[1] = 300;
-  assert.match(speedSentence(ms, 2), /1\.88 s here \(2 threads\); the slowest row is shot noise \(300 ms/);
-  assert.equal(speedSentence(ms.slice(0, 14), 1), null);
+test('speedSentence: the grid time and the mean per cell', () => {
+  assert.equal(speedSentence(1500, 1), 'The 15 × 5 grid took 1.50 s here (1 thread): 20.0 ms a cell on average.');
+  assert.equal(speedSentence(225, 2), 'The 15 × 5 grid took 0.225 s here (2 threads, the 75 cells shared by the 2 threads): 3.00 ms a cell on average.');
+  assert.equal(speedSentence(NaN, 1), null);
+  assert.equal(speedSentence(0, 1), null);
   assert.equal(speedSentence(null, 1), null);
 });
 
@@ -87,9 +85,9 @@ test('sequenceSentence: the flip counts and the rule of the sequence', () => {
 });
 
 test('findings: only the sentences whose numbers are in, in order', () => {
-  assert.deepEqual(findings({ report: null, severity: 3, rowMs: null, threads: 1, seq: null, models: [] }), []);
+  assert.deepEqual(findings({ report: null, severity: 3, gridMs: null, threads: 1, seq: null, models: [] }), []);
   const r = [model('base'), model('cert', { ce: Array(15).fill(1.5), rel: Array(15).fill(2) }), model('ticket', { ce: Array(15).fill(0.8), rel: Array(15).fill(0.7) })];
-  const f = findings({ report: r, severity: 2, rowMs: Array(15).fill(50), threads: 1, seq: null, models: [] });
+  const f = findings({ report: r, severity: 2, gridMs: 750, threads: 1, seq: null, models: [] });
   assert.equal(f.length, 5);
   assert.match(f[0], /^At severity 2/);
   assert.match(f[1], /certified training \(CROWN-IBP\) change robustness\? Here it costs/);

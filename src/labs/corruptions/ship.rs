@@ -39,6 +39,38 @@ pub fn time_grid(img: &Image, frost: &FrostPictures) -> Result<(f64, Vec<(&'stat
     Ok((t0.elapsed().as_secs_f64(), per))
 }
 
+/// Milliseconds of every cell of the 15 x 5 grid on `img`, one cell at a time on the calling thread (the fastest
+/// of `repeats` runs of each), in [`Corruption::common`] order: what [`super::cell_cost`] estimates.
+///
+/// # Errors
+/// Errors of the corruptions.
+pub fn time_cells(img: &Image, frost: &FrostPictures, repeats: usize) -> Result<Vec<(&'static str, [f64; 5])>> {
+    let mut out = Vec::new();
+    for (ci, &c) in Corruption::common().iter().enumerate() {
+        let mut ms = [f64::INFINITY; 5];
+        for (k, m) in ms.iter_mut().enumerate() {
+            for _ in 0..repeats.max(1) {
+                let t = Instant::now();
+                super::corrupt(img, c, k + 1, Tables::ImageNet, &mut crate::nn::Rng::new(ci as u64), Some(frost))?;
+                *m = m.min(1000.0 * t.elapsed().as_secs_f64());
+            }
+        }
+        out.push((c.name(), ms));
+    }
+    Ok(out)
+}
+
+/// Seconds for the whole 15 x 5 grid on `img` in one [`super::corrupt_grid`] call (the page's call: 75 cells
+/// longest first, shared by the threads with `--features parallel`).
+///
+/// # Errors
+/// Errors of the corruptions.
+pub fn time_grid_flat(img: &Image, frost: &FrostPictures) -> Result<f64> {
+    let t0 = Instant::now();
+    super::corrupt_grid(img, Corruption::common(), Tables::ImageNet, 1, Some(frost))?;
+    Ok(t0.elapsed().as_secs_f64())
+}
+
 /// The shipped digit models the benchmark compares, with their files: the verify lab's two MLPs and the lottery
 /// lab's winning ticket.
 pub const MODELS: [(&str, &str); 3] = [
