@@ -13,8 +13,9 @@ fn main() -> paperlab::Result<()> {
     let argv: Vec<String> = std::env::args().collect();
     if let Some(i) = argv.iter().position(|a| a == "--json") {
         let path = argv.get(i + 1).ok_or_else(|| paperlab::Error::range("--json", "needs a file name"))?;
-        std::fs::write(path, robustness_json(&root, n, n_flip, 2019)?)?;
-        println!("wrote {path}");
+        let (json, table) = robustness_json(&root, n, n_flip, 2019)?;
+        std::fs::write(path, json)?;
+        println!("wrote {path}\n\n{table}");
         return Ok(());
     }
     let img = chelsea224(&root)?;

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_err;
 use crate::data::mnist::Mnist;
-use crate::labs::corruptions::bench::{predict, Benchmark};
+use crate::labs::corruptions::bench::{predict, Benchmark, DigitModel};
 use crate::labs::corruptions::perturb::{flips, sequence, Perturbation};
 use crate::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::nn::{Mlp, Rng};
@@ -18,7 +18,7 @@ pub struct CorruptionsLab {
     frost_files: Vec<Vec<u8>>,
     frost: Option<FrostPictures>,
     digits: Option<Mnist>,
-    models: Vec<(String, Mlp)>,
+    models: Vec<(String, DigitModel)>,
     bench: Option<Benchmark>,
 }
 
@@ -139,6 +139,14 @@ impl CorruptionsLab {
     /// Adds a digit model (an MLP safetensors file taking 784 inputs in [0, 1]) under `name`. Returns its index.
     pub fn add_model(&mut self, name: &str, bytes: &[u8]) -> Result<usize, JsError> {
         let (m, _) = Mlp::from_safetensors(bytes).map_err(js_err)?;
+        self.models.push((name.to_string(), m.into()));
+        Ok(self.models.len() - 1)
+    }
+
+    /// Adds any shipped digit model under `name`: `kind` `"mlp"`, `"bagnet"` (the bagnet lab's BagNets and CNN) or
+    /// `"cnn"` (the blindspot lab's CNNs), `bytes` its safetensors file. Returns its index.
+    pub fn add_digit_model(&mut self, name: &str, kind: &str, bytes: &[u8]) -> Result<usize, JsError> {
+        let m = DigitModel::from_safetensors(kind, bytes).map_err(js_err)?;
         self.models.push((name.to_string(), m));
         Ok(self.models.len() - 1)
     }

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  errorAtSeverity, questionSentence, severitySentence, flipSentence, speedSentence, sequenceSentence, findings, pc, list,
+  errorAtSeverity, questionSentence, severitySentence, flipSentence, speedSentence, sequenceSentence, pairSentence, rankingSentence, findings, pc, list,
+  DIGIT_MODELS,
 } from '../../www/labs/corruptions-findings.js';
 
 /** A model report: `err(c, s)` its error on corruption c at severity s. */
@@ -94,4 +95,37 @@ test('findings: only the sentences whose numbers are in, in order', () => {
   assert.match(f[2], /sparse lottery ticket .* Here it buys/);
   assert.match(f[3], /flips the baseline/);
   assert.match(f[4], /0\.750 s here/);
+});
+
+test('pairSentence: the direct comparison of two models, where it helps most and least', () => {
+  const ce = Array(15).fill(0.5);
+  ce[3] = 0.2; // defocus: helps most
+  ce[9] = 0.9; // fog: hurts
+  const pgd = model('CNN PGD', { clean: 0.02, ce });
+  const nat = model('CNN nat', { clean: 0.03, ce: Array(15).fill(0.6) });
+  assert.equal(pairSentence(pgd, nat, 'PGD'),
+    'PGD lowers the mCE: CNN PGD 50.7% vs CNN nat 60.0% (clean error 2.00% vs 3.00%); it helps most on defocus blur (CE 20.0% vs 60.0%) and hurts on fog (CE 90.0% vs 60.0%).');
+  const worse = model('B', { ce: Array(15).fill(0.7) });
+  worse.ce[0] = 0.65;
+  assert.match(pairSentence(worse, nat, 'X'), /^X raises the mCE: .* helps most on gaussian noise .* hurts on shot noise/);
+  const better = model('C', { ce: Array(15).fill(0.3) });
+  assert.match(pairSentence(better, nat, 'X'), /helps least on/);
+  assert.equal(pairSentence(undefined, nat, 'X'), null);
+  const missing = model('D', { ce: [...Array(14).fill(0.3), null] });
+  assert.equal(pairSentence(missing, nat, 'X'), null);
+});
+
+test('rankingSentence: models by mCE, and how many CNNs beat every MLP', () => {
+  const r = [model('MLP a', { ce: Array(15).fill(1) }), model('MLP b', { ce: Array(15).fill(0.8) }),
+    model('CNN x', { ce: Array(15).fill(0.5) }), model('BagNet y', { ce: Array(15).fill(1.2) })];
+  assert.equal(rankingSentence(r), 'Ranked by mCE: CNN x 50.0%, MLP b 80.0%, MLP a 100% and BagNet y 120%. 1 of the 2 convolutional models has a lower mCE than every MLP.');
+  r[3] = model('BagNet y', { ce: Array(15).fill(0.6) });
+  assert.match(rankingSentence(r), /All 2 convolutional models have a lower mCE/);
+  assert.equal(rankingSentence(r.slice(0, 2)), null, 'MLPs only');
+  assert.equal(rankingSentence([...r.slice(0, 3), model('CNN z', { ce: [null, ...Array(14).fill(1)] })]), null);
+});
+
+test('DIGIT_MODELS: the baseline first, one loader kind each', () => {
+  assert.equal(DIGIT_MODELS[0].name, 'MLP natural (baseline)');
+  assert.ok(DIGIT_MODELS.every((m) => ['mlp', 'bagnet', 'cnn'].includes(m.kind) && m.file.endsWith('.safetensors')));
 });

@@ -26,17 +26,15 @@ import { FramePlayer } from '../ui/player.js';
 import { ImageGrid } from '../ui/imagegrid.js';
 import { groupBars } from '../ui/groupbars.js';
 import { uploadProblem, uploadBox } from '../ui/upload.js';
-import { COMMON, TITLES, PERTURBATIONS, PTITLES, findings } from './corruptions-findings.js';
+import { COMMON, TITLES, PERTURBATIONS, PTITLES, DIGIT_MODELS, findings } from './corruptions-findings.js';
 import { VIEWS, FLIP_DIGITS, title, ptitle, bigCaption, benchRunText, benchSourceText, benchTable, benchBars, benchCsv, digitFrame, fidelityRows, FIDELITY_NOTE } from './corruptions-views.js';
 
 const url = (p) => new URL(p, import.meta.url).href;
 const FROST = ['frost1.png', 'frost2.png', 'frost3.png', 'frost4.jpg', 'frost5.jpg'].map((f) => url(`../data/frost/${f}`));
 const DATA_URL = url('../data/mnist-10k.safetensors.gz');
 const SHIPPED_URL = url('../data/corruptions-bench.json');
-const MODELS = [url('../models/verify/mlp-natural.safetensors'), url('../models/verify/mlp-crownibp.safetensors'),
-  url('../models/lottery/vision-ticket.safetensors')];
-/** The models' names in the benchmark (the baseline first), as the engine's full constructor names them. */
-const MODEL_NAMES = ['MLP natural (baseline)', 'MLP CROWN-IBP', 'LeNet-300-100 ticket 21.1%'];
+/** The benchmark's digit models (the baseline first): MLPs, BagNets and CNNs (corruptions-findings.js). */
+const MODELS = DIGIT_MODELS.map((m) => url(`../models/${m.file}`));
 const PHOTOS = ['chelsea', 'coffee', 'astronaut'];
 const PHOTO_LABEL = { chelsea: 'Chelsea the cat', coffee: 'a cup of coffee', astronaut: 'astronaut Eileen Collins' };
 /** The longer side a photo is fitted to (ImageNet-C's 224 px). */
@@ -97,8 +95,8 @@ class CorruptionsLab extends LabPage {
       },
     });
     this.digits = new Lazy({
-      root: this.root, name: 'digits', what: 'the digits and the three models', button: 'load the digits and models',
-      why: 'The digit player and the live benchmark need the 2,000 test digits and the three digit models (about 4 MB).',
+      root: this.root, name: 'digits', what: `the digits and the ${DIGIT_MODELS.length} models`, button: 'load the digits and models',
+      why: `The digit player and the live benchmark need the 2,000 test digits and the ${DIGIT_MODELS.length} digit models (MLPs, BagNets, CNNs; about 5 MB).`,
       files: [DATA_URL, ...MODELS], use: (bytes) => this.giveDigits(bytes), after: () => this.drawDigitSequence(),
     });
 
@@ -163,10 +161,10 @@ class CorruptionsLab extends LabPage {
     for (const b of bytes) await this.lab.call('add_frost', [b]);
   }
 
-  /** Hands the digits and the three models to the session. */
+  /** Hands the digits and the digit models to the session. */
   async giveDigits([data, ...models]) {
     await this.lab.call('load_digits', [data]);
-    for (let i = 0; i < models.length; i++) await this.lab.call('add_model', [MODEL_NAMES[i], models[i]]);
+    for (let i = 0; i < models.length; i++) await this.lab.call('add_digit_model', [DIGIT_MODELS[i].name, DIGIT_MODELS[i].kind, models[i]]);
     this.models = JSON.parse((await this.lab.call('model_names', [])).value);
   }
 
@@ -190,7 +188,7 @@ class CorruptionsLab extends LabPage {
   changed(prev) {
     this.markSeverity();
     this.drawReport();
-    this.benchBox.text.textContent = benchRunText(this.values.digits);
+    this.benchBox.text.textContent = benchRunText(this.values.digits, DIGIT_MODELS.length);
     if (!this.engineUp) return;
     const v = this.values;
     if (prev && prev.photo !== v.photo) {
