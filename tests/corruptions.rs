@@ -3,7 +3,7 @@
 //! hand-made predictions, and the benchmark's CE against a brute-force recount.
 #![cfg(not(target_arch = "wasm32"))]
 
-use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
+use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, predict, Benchmark, DigitModel};
 use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, zoom_linear_window, Border};
 use paperlab::labs::corruptions::perturb::{flip_probability, flips, mean_flip_rate, mean_top5_distance, sequence, top5_distance, Perturbation};
 use paperlab::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
@@ -336,4 +336,30 @@ fn benchmark_ce_matches_a_brute_force_recount() {
     let ci = Corruption::ALL.iter().position(|&c| c == Corruption::Snow).unwrap();
     let o = corrupt(&Image::from_u8(28, 28, 1, &images[3 * 784..4 * 784]).unwrap(), Corruption::Snow, 3, Tables::Cifar, &mut Rng::new(digit_seed(7, ci, 3, 3)), None).unwrap();
     check("batch vs single", &x[3 * 784..4 * 784], &o.data.iter().map(|v| v / 255.0).collect::<Vec<_>>(), 0.0);
+}
+
+#[test]
+fn digit_models_predict_as_their_own_labs() {
+    // 150 test digits (across the 100-digit chunks of the convolutional models): the benchmark's predictions equal
+    // those of each lab's own prediction path (bagnet::predict; the blindspot CNN's logits, argmax).
+    let d = paperlab::data::mnist::Mnist::load_default().unwrap();
+    let n = 150;
+    let x: Vec<f32> = d.test.images[..n * 784].iter().map(|&b| f32::from(b) / 255.0).collect();
+    let bag_bytes = std::fs::read(root().join("www/models/bagnet/bagnet-q9-mnist.safetensors")).unwrap();
+    let bag = paperlab::labs::bagnet::Model::from_safetensors(&bag_bytes).unwrap().0;
+    let want = paperlab::labs::bagnet::predict(&bag, &x, 28, 28, n).unwrap();
+    assert_eq!(predict(&DigitModel::from_safetensors("bagnet", &bag_bytes).unwrap(), &x, n).unwrap(), want);
+    let cnn_bytes = std::fs::read(root().join("www/models/blindspot/cnn-madry.safetensors")).unwrap();
+    let cnn = paperlab::labs::blindspot::cnn::Cnn::from_safetensors(&cnn_bytes).unwrap().0;
+    let logits = cnn.logits(&x, n).unwrap();
+    let want: Vec<usize> = logits.chunks(10).map(|r| (0..10).fold(0, |b, j| if r[j] > r[b] { j } else { b })).collect();
+    let got = predict(&DigitModel::from_safetensors("cnn", &cnn_bytes).unwrap(), &x, n).unwrap();
+    assert_eq!(got, want);
+    // Sanity: a trained digit model gets most of them right.
+    let right = got.iter().zip(&d.test.labels).filter(|(p, &l)| **p == usize::from(l)).count();
+    assert!(right > 120, "{right} of {n}");
+    // A file of the wrong kind, or an unknown kind, is an error, not a panic.
+    assert!(DigitModel::from_safetensors("cnn", &bag_bytes).is_err());
+    assert!(DigitModel::from_safetensors("mlp", &cnn_bytes).is_err());
+    assert!(DigitModel::from_safetensors("alexnet", &cnn_bytes).is_err());
 }
