@@ -111,12 +111,10 @@ impl CorruptionsLab {
         let img = self.photo.as_ref().ok_or_else(no_photo)?;
         let cs = names.split(',').filter(|n| !n.is_empty()).map(Corruption::from_name).collect::<crate::Result<Vec<_>>>().map_err(js_err)?;
         let grid = corrupt_grid(img, &cs, Tables::for_size(img.w, img.h), u64::from(seed), self.frost.as_ref()).map_err(js_err)?;
-        let n = img.w * img.h * 4;
-        let mut out = Vec::with_capacity(grid.len() * 5 * n);
-        for cell in grid.iter().flatten() {
-            out.extend_from_slice(&cell.to_rgba8());
-        }
-        Ok(out)
+        let cells: Vec<&Image> = grid.iter().flatten().collect();
+        // The RGBA conversion of the cells is shared by the threads too.
+        let rgba = crate::par::map_range(cells.len(), |i| cells[i].to_rgba8());
+        Ok(rgba.concat())
     }
 
     /// The perturbation sequence `name` of the photo, frames one after the other as RGBA bytes
