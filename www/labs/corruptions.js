@@ -96,7 +96,7 @@ class CorruptionsLab extends LabPage {
     });
     this.digits = new Lazy({
       root: this.root, name: 'digits', what: `the digits and the ${DIGIT_MODELS.length} models`, button: 'load the digits and models',
-      why: `The digit player and the live benchmark need the 2,000 test digits and the ${DIGIT_MODELS.length} digit models (MLPs, BagNets, CNNs; about 5 MB).`,
+      why: `The digit player and the live benchmark need the 2,000 test digits and the ${DIGIT_MODELS.length} digit models (MLPs, BagNets, CNNs; about 4.9 MB).`,
       files: [DATA_URL, ...MODELS], use: (bytes) => this.giveDigits(bytes), after: () => this.drawDigitSequence(),
     });
 
