@@ -3,10 +3,10 @@
 //! hand-made predictions, and the benchmark's CE against a brute-force recount.
 #![cfg(not(target_arch = "wasm32"))]
 
-use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, Benchmark};
-use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, Border};
+use paperlab::labs::corruptions::bench::{corrupt_digits, corruption_error, digit_seed, predict, Benchmark, DigitModel};
+use paperlab::labs::corruptions::filters::{filter2d, filter2d_sparse, gaussian_plane, gaussian_plane_naive, zoom_linear, zoom_linear_naive, zoom_linear_window, Border};
 use paperlab::labs::corruptions::perturb::{flip_probability, flips, mean_flip_rate, mean_top5_distance, sequence, top5_distance, Perturbation};
-use paperlab::labs::corruptions::{corrupt, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
+use paperlab::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, motion_blur_plane, Corruption, FrostPictures, Image, Tables};
 use paperlab::nn::{Mlp, Rng};
 
 fn root() -> std::path::PathBuf {
@@ -192,6 +192,39 @@ fn a_grid_row_is_five_single_calls() {
 }
 
 #[test]
+fn the_flat_grid_is_the_rows() {
+    // One call for several rows (cells scheduled longest first across threads) gives each row's images exactly.
+    let frost = FrostPictures::load_dir(&root().join("www/data/frost")).unwrap();
+    let img = Image::new(70, 66, 3, plane(70, 66 * 3, 11).iter().map(|v| v.round()).collect()).unwrap();
+    let cs = [Corruption::ShotNoise, Corruption::Frost, Corruption::DefocusBlur, Corruption::MotionBlur, Corruption::ZoomBlur, Corruption::GlassBlur];
+    let t = Tables::for_size(img.w, img.h);
+    let grid = corrupt_grid(&img, &cs, t, 5, Some(&frost)).unwrap();
+    assert_eq!(grid.len(), cs.len());
+    for (c, row) in cs.iter().zip(&grid) {
+        let want = corrupt_severities(&img, *c, t, 5, Some(&frost)).unwrap();
+        assert_eq!(row.len(), 5);
+        for (k, (a, b)) in row.iter().zip(&want).enumerate() {
+            check(&format!("grid {} s{}", c.name(), k + 1), &a.data, &b.data, 0.0);
+        }
+    }
+    assert!(corrupt_grid(&img, &[Corruption::Frost], t, 5, None).is_err(), "frost without pictures is an error");
+    assert!(corrupt_grid(&img, &[], t, 5, None).unwrap().is_empty());
+}
+
+#[test]
+fn zoom_window_is_the_top_left_of_the_full_zoom() {
+    let (w, h) = (37, 29);
+    let p = plane(w, h, 3);
+    for z in [1.0, 1.01, 1.13, 1.3, 0.8] {
+        let (full, ow, oh) = zoom_linear(&p, w, h, z, z);
+        let (win, kw, kh) = zoom_linear_window(&p, w, h, z, z, 33, 31);
+        assert_eq!((kw, kh), (ow.min(33), oh.min(31)), "z {z}");
+        let want: Vec<f32> = (0..kh).flat_map(|y| full[y * ow..y * ow + kw].to_vec()).collect();
+        check(&format!("zoom window z {z}"), &win, &want, 0.0);
+    }
+}
+
+#[test]
 fn flip_probability_on_hand_made_predictions() {
     // Noise: every frame against the first; otherwise against the previous frame.
     let a = vec![3, 3, 5, 3, 5];
@@ -303,4 +336,30 @@ fn benchmark_ce_matches_a_brute_force_recount() {
     let ci = Corruption::ALL.iter().position(|&c| c == Corruption::Snow).unwrap();
     let o = corrupt(&Image::from_u8(28, 28, 1, &images[3 * 784..4 * 784]).unwrap(), Corruption::Snow, 3, Tables::Cifar, &mut Rng::new(digit_seed(7, ci, 3, 3)), None).unwrap();
     check("batch vs single", &x[3 * 784..4 * 784], &o.data.iter().map(|v| v / 255.0).collect::<Vec<_>>(), 0.0);
+}
+
+#[test]
+fn digit_models_predict_as_their_own_labs() {
+    // 150 test digits (across the 100-digit chunks of the convolutional models): the benchmark's predictions equal
+    // those of each lab's own prediction path (bagnet::predict; the blindspot CNN's logits, argmax).
+    let d = paperlab::data::mnist::Mnist::load_default().unwrap();
+    let n = 150;
+    let x: Vec<f32> = d.test.images[..n * 784].iter().map(|&b| f32::from(b) / 255.0).collect();
+    let bag_bytes = std::fs::read(root().join("www/models/bagnet/bagnet-q9-mnist.safetensors")).unwrap();
+    let bag = paperlab::labs::bagnet::Model::from_safetensors(&bag_bytes).unwrap().0;
+    let want = paperlab::labs::bagnet::predict(&bag, &x, 28, 28, n).unwrap();
+    assert_eq!(predict(&DigitModel::from_safetensors("bagnet", &bag_bytes).unwrap(), &x, n).unwrap(), want);
+    let cnn_bytes = std::fs::read(root().join("www/models/blindspot/cnn-madry.safetensors")).unwrap();
+    let cnn = paperlab::labs::blindspot::cnn::Cnn::from_safetensors(&cnn_bytes).unwrap().0;
+    let logits = cnn.logits(&x, n).unwrap();
+    let want: Vec<usize> = logits.chunks(10).map(|r| (0..10).fold(0, |b, j| if r[j] > r[b] { j } else { b })).collect();
+    let got = predict(&DigitModel::from_safetensors("cnn", &cnn_bytes).unwrap(), &x, n).unwrap();
+    assert_eq!(got, want);
+    // Sanity: a trained digit model gets most of them right.
+    let right = got.iter().zip(&d.test.labels).filter(|(p, &l)| **p == usize::from(l)).count();
+    assert!(right > 120, "{right} of {n}");
+    // A file of the wrong kind, or an unknown kind, is an error, not a panic.
+    assert!(DigitModel::from_safetensors("cnn", &bag_bytes).is_err());
+    assert!(DigitModel::from_safetensors("mlp", &cnn_bytes).is_err());
+    assert!(DigitModel::from_safetensors("alexnet", &cnn_bytes).is_err());
 }

@@ -7,9 +7,9 @@ use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
-use crate::labs::corruptions::bench::{predict, Benchmark};
+use crate::labs::corruptions::bench::{predict, Benchmark, DigitModel};
 use crate::labs::corruptions::perturb::{flips, sequence, Perturbation};
-use crate::labs::corruptions::{corrupt, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
+use crate::labs::corruptions::{corrupt, corrupt_grid, corrupt_severities, decode, Corruption, FrostPictures, Image, Tables};
 use crate::nn::{Mlp, Rng};
 
 /// [`CorruptionsLab::digit_sequence`] (`CorruptionsDigitSequence` in results.d.ts).
@@ -44,7 +44,7 @@ pub struct CorruptionsLab {
     frost_files: Vec<Vec<u8>>,
     frost: Option<FrostPictures>,
     digits: Option<Mnist>,
-    models: Vec<(String, Mlp)>,
+    models: Vec<(String, DigitModel)>,
     bench: Option<Benchmark>,
 }
 
@@ -129,6 +129,20 @@ impl CorruptionsLab {
         Ok(out.iter().flat_map(Image::to_rgba8).collect())
     }
 
+    /// Several rows of the grid in one call: `names` comma-separated (e.g. `"gaussian_noise,shot_noise"`), each at
+    /// severities 1..=5, each cell exactly as [`Self::corrupt`] with the same seed, as RGBA bytes row after row, the
+    /// five severities of a row one after the other (`5 * rows * w * h * 4`). The `5 * rows` cells are one list run
+    /// longest first, so on the threaded build the threads share them evenly.
+    pub fn corrupt_grid(&self, names: &str, seed: u32) -> Result<Vec<u8>, JsError> {
+        let img = self.photo.as_ref().ok_or_else(no_photo)?;
+        let cs = names.split(',').filter(|n| !n.is_empty()).map(Corruption::from_name).collect::<crate::Result<Vec<_>>>().map_err(js_err)?;
+        let grid = corrupt_grid(img, &cs, Tables::for_size(img.w, img.h), u64::from(seed), self.frost.as_ref()).map_err(js_err)?;
+        let cells: Vec<&Image> = grid.iter().flatten().collect();
+        // The RGBA conversion of the cells is shared by the threads too.
+        let rgba = crate::par::map_range(cells.len(), |i| cells[i].to_rgba8());
+        Ok(rgba.concat())
+    }
+
     /// The perturbation sequence `name` of the photo, frames one after the other as RGBA bytes
     /// (`frames * w * h * 4`).
     pub fn photo_sequence(&self, name: &str, seed: u32) -> Result<Vec<u8>, JsError> {
@@ -149,6 +163,14 @@ impl CorruptionsLab {
     /// Adds a digit model (an MLP safetensors file taking 784 inputs in [0, 1]) under `name`. Returns its index.
     pub fn add_model(&mut self, name: &str, bytes: &[u8]) -> Result<usize, JsError> {
         let (m, _) = Mlp::from_safetensors(bytes).map_err(js_err)?;
+        self.models.push((name.to_string(), m.into()));
+        Ok(self.models.len() - 1)
+    }
+
+    /// Adds any shipped digit model under `name`: `kind` `"mlp"`, `"bagnet"` (the bagnet lab's BagNets and CNN) or
+    /// `"cnn"` (the blindspot lab's CNNs), `bytes` its safetensors file. Returns its index.
+    pub fn add_digit_model(&mut self, name: &str, kind: &str, bytes: &[u8]) -> Result<usize, JsError> {
+        let m = DigitModel::from_safetensors(kind, bytes).map_err(js_err)?;
         self.models.push((name.to_string(), m));
         Ok(self.models.len() - 1)
     }

@@ -68,7 +68,9 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   let d = await data(page);
   assert.equal(d.photo, '224x149', 'chelsea.png (451 x 300) fitted to 224 px');
   assert.equal(d.benchSource, 'shipped');
-  assert.equal(await page.locator('[data-testid=bench-table] tbody tr').count(), 3);
+  // The shipped table: the three MLPs, the bagnet lab's two BagNets and CNN, the blindspot lab's two CNNs.
+  assert.equal(await page.locator('[data-testid=bench-table] tbody tr').count(), 8);
+  assert.match(await text(page, 'bench-table'), /BagNet-17.*CNN PGD \(blindspot\)/s);
   assert.match(await text(page, 'bench-source'), /Shipped result, computed natively: 2000 test digits/);
   assert.match(await text(page, 'big-caption'), /^Fog, severity 2, on chelsea\.png .*224×149; the ImageNet-C parameter tables\) — [\d.]+ ms$/);
   assert.match(await text(page, 'fidelity'), /76\.7%/);
@@ -80,7 +82,9 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   await page.waitForSelector('#lab[data-grid="done"]', { timeout: 120000 });
   assert.equal(await page.locator('[data-testid=grid] canvas[data-done="1"]').count(), 75);
   assert.ok(Number((await data(page)).gridMs) > 0);
-  assert.match(await text(page, 'notice'), /The 15 × 5 grid took [\d.]+ s here \(1 thread\)/);
+  assert.match(await text(page, 'notice'), /The 15 × 5 grid took [\d.]+ s here \(1 thread\): [\d.]+ ms a cell on average/);
+  assert.match(await text(page, 'notice'), /PGD adversarial training .* the mCE: CNN PGD \(blindspot\)/);
+  assert.match(await text(page, 'notice'), /Ranked by mCE: /);
   await shot(page, 'corruptions');
 
   // Severity by keyboard: URL, large view, the outlined column and the severity sentence follow.
@@ -102,8 +106,8 @@ test('corruptions: grid, large view, players, benchmark, uploads, bad URL values
   // The players: rotate has 31 frames on the digit; the flip table has a row per model and marks the frame.
   await page.click('[data-testid=digits-load]');
   await page.waitForSelector('#lab[data-seq="rotate|31"]', { timeout: 60000 });
-  assert.equal(await page.locator('.corr-flip-table tbody tr').count(), 3);
-  assert.equal(await page.locator('.corr-flip-table td.cur').count(), 3);
+  assert.equal(await page.locator('.corr-flip-table tbody tr').count(), 8);
+  assert.equal(await page.locator('.corr-flip-table td.cur').count(), 8);
   assert.match(await text(page, 'sequence'), /^Digit 3, frame 5 of 30: MLP natural \(baseline\) predicts \d/);
   await page.waitForFunction(() => /frame 5 of 30 \(ImageNet-P/.test(document.querySelector('[data-testid=photo-sequence]').textContent));
   await page.focus('#frame');
@@ -244,7 +248,7 @@ test('corruptions: a damaged model is named in the digit player\'s box', { timeo
   const damaged = await damageFiles(page.context(), '**/mlp-crownibp.safetensors');
   await page.click('[data-testid=digits-load]');
   await page.waitForSelector('#lab[data-digits-status="error"]', { timeout: 60000 });
-  assert.match(await text(page, 'digits-error'), /^Could not load the digits and the three models: www\/models\/verify\/mlp-crownibp\.safetensors is damaged or out of date/);
+  assert.match(await text(page, 'digits-error'), /^Could not load the digits and the 8 models: www\/models\/verify\/mlp-crownibp\.safetensors is damaged or out of date/);
   await damaged.stop();
   assert.deepEqual(errors, []);
   await page.close();

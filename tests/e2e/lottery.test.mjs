@@ -35,12 +35,27 @@ test('loads with precomputed curves, live verification of the pruned certified n
   assert.ok(Number(d.verifyVerified) >= Number(d.verifyClean), 'verified errors include the clean errors');
   assert.match(await page.textContent('[data-testid=verify-readout]'), /verified error \d/);
   assert.match(await page.textContent('[data-testid=mask-caption]'), /Precomputed winning ticket/);
+  // The engine paints the mask (ImageData from the worker): one ink pixel per kept weight, in either scheme.
+  const inkOf = () => page.evaluate(() => {
+    const { masks } = window.paperlab.lab;
+    const c = document.querySelector('.mask-grid');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    const ink = dark ? [31, 191, 143] : [0, 110, 80];
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) n += px[i] === ink[0] && px[i + 1] === ink[1] && px[i + 2] === ink[2];
+    return { ink: n, kept: masks.shown().summary.kept };
+  });
+  const light = await inkOf();
+  assert.ok(light.kept > 0 && light.ink === light.kept, `ink pixels ${light.ink} vs kept weights ${light.kept}`);
   // The mask sentence is worded from the engine's count of the shipped mask's border and centre.
   assert.match(await page.textContent('[data-testid=notice]'), /the border \(the outer 4 pixels.*\) keeps [\d.]+% of its weights, the centre [\d.]+%/);
   await shot(page, 'lottery');
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForTimeout(200);
   await shot(page, 'lottery-dark');
+  const dark = await inkOf();
+  assert.ok(dark.ink === dark.kept, `dark scheme: ink pixels ${dark.ink} vs kept weights ${dark.kept}`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -136,6 +151,14 @@ test('a short live run produces its points; the page and the engine agree on the
   }
   assert.equal((await dataset(page)).runPoints, '5');
   assert.match(await page.textContent('[data-testid=mask-caption]'), /Your run: the mask of the network trained at level 2 \(64\.\d% /);
+  const runInk = await page.evaluate(() => {
+    const c = document.querySelector('.mask-grid');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) n += px[i] === 0 && px[i + 1] === 110 && px[i + 2] === 80;
+    return { ink: n, kept: window.paperlab.lab.run.mask.summary.kept };
+  });
+  assert.equal(runInk.ink, runInk.kept, 'the run\'s mask picture has one ink pixel per kept weight');
   const live = await page.evaluate(() => window.paperlab.lab.plot.live.map((s) => [s.key, s.points.length]));
   assert.deepEqual(live.sort(), [['reinit', 2], ['ticket', 3]]);
   await shot(page, 'lottery-run');

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  errorAtSeverity, questionSentence, severitySentence, flipSentence, speedSentence, sequenceSentence, findings, pc, list,
+  errorAtSeverity, questionSentence, severitySentence, flipSentence, speedSentence, sequenceSentence, pairSentence, rankingSentence, findings, pc, list,
+  DIGIT_MODELS,
 } from '../../www/labs/corruptions-findings.js';
 
 /** A model report: `err(c, s)` its error on corruption c at severity s. */
@@ -69,13 +70,11 @@ test('flipSentence names the perturbation with the highest flip probability', ()
   assert.equal(flipSentence(r), null, 'not before every perturbation has run');
 });
 
-test('speedSentence: total and slowest row from the measured times', () => {
-  const ms = Array(15).fill(100);
-  ms[6] = 280;
-  assert.equal(speedSentence(ms, 1), 'The 15 × 5 grid took 1.68 s here (1 thread); the slowest row is zoom blur (280 ms for its 5 severities).');
-  ms[1] = 300;
-  assert.match(speedSentence(ms, 2), /1\.88 s here \(2 threads\); the slowest row is shot noise \(300 ms/);
-  assert.equal(speedSentence(ms.slice(0, 14), 1), null);
+test('speedSentence: the grid time and the mean per cell', () => {
+  assert.equal(speedSentence(1500, 1), 'The 15 × 5 grid took 1.50 s here (1 thread): 20.0 ms a cell on average.');
+  assert.equal(speedSentence(225, 2), 'The 15 × 5 grid took 0.225 s here (2 threads, the 75 cells shared by the 2 threads): 3.00 ms a cell on average.');
+  assert.equal(speedSentence(NaN, 1), null);
+  assert.equal(speedSentence(0, 1), null);
   assert.equal(speedSentence(null, 1), null);
 });
 
@@ -87,13 +86,46 @@ test('sequenceSentence: the flip counts and the rule of the sequence', () => {
 });
 
 test('findings: only the sentences whose numbers are in, in order', () => {
-  assert.deepEqual(findings({ report: null, severity: 3, rowMs: null, threads: 1, seq: null, models: [] }), []);
+  assert.deepEqual(findings({ report: null, severity: 3, gridMs: null, threads: 1, seq: null, models: [] }), []);
   const r = [model('base'), model('cert', { ce: Array(15).fill(1.5), rel: Array(15).fill(2) }), model('ticket', { ce: Array(15).fill(0.8), rel: Array(15).fill(0.7) })];
-  const f = findings({ report: r, severity: 2, rowMs: Array(15).fill(50), threads: 1, seq: null, models: [] });
+  const f = findings({ report: r, severity: 2, gridMs: 750, threads: 1, seq: null, models: [] });
   assert.equal(f.length, 5);
   assert.match(f[0], /^At severity 2/);
   assert.match(f[1], /certified training \(CROWN-IBP\) change robustness\? Here it costs/);
   assert.match(f[2], /sparse lottery ticket .* Here it buys/);
   assert.match(f[3], /flips the baseline/);
   assert.match(f[4], /0\.750 s here/);
+});
+
+test('pairSentence: the direct comparison of two models, where it helps most and least', () => {
+  const ce = Array(15).fill(0.5);
+  ce[3] = 0.2; // defocus: helps most
+  ce[9] = 0.9; // fog: hurts
+  const pgd = model('CNN PGD', { clean: 0.02, ce });
+  const nat = model('CNN nat', { clean: 0.03, ce: Array(15).fill(0.6) });
+  assert.equal(pairSentence(pgd, nat, 'PGD'),
+    'PGD lowers the mCE: CNN PGD 50.7% vs CNN nat 60.0% (clean error 2.00% vs 3.00%); it helps most on defocus blur (CE 20.0% vs 60.0%) and hurts on fog (CE 90.0% vs 60.0%).');
+  const worse = model('B', { ce: Array(15).fill(0.7) });
+  worse.ce[0] = 0.65;
+  assert.match(pairSentence(worse, nat, 'X'), /^X raises the mCE: .* helps most on gaussian noise .* hurts on shot noise/);
+  const better = model('C', { ce: Array(15).fill(0.3) });
+  assert.match(pairSentence(better, nat, 'X'), /helps least on/);
+  assert.equal(pairSentence(undefined, nat, 'X'), null);
+  const missing = model('D', { ce: [...Array(14).fill(0.3), null] });
+  assert.equal(pairSentence(missing, nat, 'X'), null);
+});
+
+test('rankingSentence: models by mCE, and how many CNNs beat every MLP', () => {
+  const r = [model('MLP a', { ce: Array(15).fill(1) }), model('MLP b', { ce: Array(15).fill(0.8) }),
+    model('CNN x', { ce: Array(15).fill(0.5) }), model('BagNet y', { ce: Array(15).fill(1.2) })];
+  assert.equal(rankingSentence(r), 'Ranked by mCE: CNN x 50.0%, MLP b 80.0%, MLP a 100% and BagNet y 120%. 1 of the 2 convolutional models has a lower mCE than every MLP.');
+  r[3] = model('BagNet y', { ce: Array(15).fill(0.6) });
+  assert.match(rankingSentence(r), /All 2 convolutional models have a lower mCE/);
+  assert.equal(rankingSentence(r.slice(0, 2)), null, 'MLPs only');
+  assert.equal(rankingSentence([...r.slice(0, 3), model('CNN z', { ce: [null, ...Array(14).fill(1)] })]), null);
+});
+
+test('DIGIT_MODELS: the baseline first, one loader kind each', () => {
+  assert.equal(DIGIT_MODELS[0].name, 'MLP natural (baseline)');
+  assert.ok(DIGIT_MODELS.every((m) => ['mlp', 'bagnet', 'cnn'].includes(m.kind) && m.file.endsWith('.safetensors')));
 });

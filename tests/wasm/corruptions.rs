@@ -1,6 +1,7 @@
 //! The corruptions lab inside WebAssembly: the facade's corruption of a photo equals the library's native result
-//! for the same seed (one deterministic and one random corruption), a grid row equals five single calls, a bad file gets a clear error, and a short
-//! benchmark steps to the end with the baseline's mCE at 100%.
+//! for the same seed (one deterministic and one random corruption), a grid row equals five single calls and the
+//! one-call grid its rows, a bad file gets a clear error, and a short benchmark (MLPs, a CNN, a BagNet) steps to the
+//! end with the baseline's mCE at 100%.
 #![cfg(target_arch = "wasm32")]
 
 use paperlab::labs::corruptions::{corrupt, decode, Corruption, Tables};
@@ -12,6 +13,8 @@ static PHOTO: &[u8] = include_bytes!("../fixtures/corruptions/astronaut64/input.
 static MNIST_GZ: &[u8] = include_bytes!("../../www/data/mnist-10k.safetensors.gz");
 static NATURAL: &[u8] = include_bytes!("../../www/models/verify/mlp-natural.safetensors");
 static CROWN: &[u8] = include_bytes!("../../www/models/verify/mlp-crownibp.safetensors");
+static CNN: &[u8] = include_bytes!("../../www/models/blindspot/cnn-natural.safetensors");
+static BAGNET: &[u8] = include_bytes!("../../www/models/bagnet/bagnet-q9-mnist.safetensors");
 static FROST1: &[u8] = include_bytes!("../../www/data/frost/frost1.png");
 static FROST2: &[u8] = include_bytes!("../../www/data/frost/frost2.png");
 static FROST3: &[u8] = include_bytes!("../../www/data/frost/frost3.png");
@@ -32,6 +35,11 @@ fn facade_matches_the_library() {
         let singles: Vec<u8> = (1..=5).flat_map(|s| lab.corrupt(name, s, 7).unwrap()).collect();
         assert_eq!(row, singles, "{name} row");
     }
+    // The grid in one call (cells longest first) is its rows one after the other.
+    let grid = lab.corrupt_grid("defocus_blur,gaussian_noise", 7).unwrap();
+    let rows: Vec<u8> = ["defocus_blur", "gaussian_noise"].iter().flat_map(|n| lab.corrupt_row(n, 7).unwrap()).collect();
+    assert_eq!(grid, rows, "grid");
+    assert!(lab.corrupt_grid("defocus_blur,nope", 7).is_err());
     assert!(lab.load_photo(b"GIF89a....", 224).is_err());
 }
 
@@ -45,6 +53,11 @@ fn short_benchmark_runs_to_the_end() {
     lab.load_digits(MNIST_GZ).unwrap();
     lab.add_model("natural", NATURAL).unwrap();
     lab.add_model("crown-ibp", CROWN).unwrap();
+    // The convolutional models through their own labs' forward passes; a wrong kind is an error.
+    assert_eq!(lab.add_digit_model("cnn", "cnn", CNN).unwrap(), 2);
+    assert_eq!(lab.add_digit_model("bagnet", "bagnet", BAGNET).unwrap(), 3);
+    assert!(lab.add_digit_model("x", "cnn", NATURAL).is_err());
+    assert!(lab.add_digit_model("x", "alexnet", CNN).is_err());
     let total = lab.bench_start(20, 0, 1, 0).unwrap();
     assert_eq!(total, 75);
     let names = lab.model_names();

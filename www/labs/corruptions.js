@@ -11,7 +11,7 @@
 // the live benchmark) are fetched when the user first asks for them (ui/lazy.js), and added to the session.
 //
 // Test hooks: body[data-ready="1"] once the large view is painted; [data-testid=grid] holds 75 canvases
-// (data-done="1" when painted), #lab[data-grid="done"] and #lab[data-grid-ms] (worker time of the 15 rows, ms) when
+// (data-done="1" when painted), #lab[data-grid="done"] and #lab[data-grid-ms] (worker time of the grid call, ms) when
 // the whole grid is in ("partial" while the frost row waits for its pictures); [data-testid=photo-error] an
 // upload's error; #lab[data-photo] "w x h"; #lab[data-bench-status] the live benchmark; [data-testid=bench-table]
 // its table, #lab[data-bench-source] "shipped" | "live"; [data-testid=flips] the flip markers; #lab[data-seq]
@@ -26,17 +26,15 @@ import { FramePlayer } from '../ui/player.js';
 import { ImageGrid } from '../ui/imagegrid.js';
 import { groupBars } from '../ui/groupbars.js';
 import { uploadProblem, uploadBox } from '../ui/upload.js';
-import { COMMON, TITLES, PERTURBATIONS, PTITLES, findings } from './corruptions-findings.js';
+import { COMMON, TITLES, PERTURBATIONS, PTITLES, DIGIT_MODELS, findings } from './corruptions-findings.js';
 import { VIEWS, FLIP_DIGITS, title, ptitle, bigCaption, benchRunText, benchSourceText, benchTable, benchBars, benchCsv, digitFrame, fidelityRows, FIDELITY_NOTE } from './corruptions-views.js';
 
 const url = (p) => new URL(p, import.meta.url).href;
 const FROST = ['frost1.png', 'frost2.png', 'frost3.png', 'frost4.jpg', 'frost5.jpg'].map((f) => url(`../data/frost/${f}`));
 const DATA_URL = url('../data/mnist-10k.safetensors.gz');
 const SHIPPED_URL = url('../data/corruptions-bench.json');
-const MODELS = [url('../models/verify/mlp-natural.safetensors'), url('../models/verify/mlp-crownibp.safetensors'),
-  url('../models/lottery/vision-ticket.safetensors')];
-/** The models' names in the benchmark (the baseline first), as the engine's full constructor names them. */
-const MODEL_NAMES = ['MLP natural (baseline)', 'MLP CROWN-IBP', 'LeNet-300-100 ticket 21.1%'];
+/** The benchmark's digit models (the baseline first): MLPs, BagNets and CNNs (corruptions-findings.js). */
+const MODELS = DIGIT_MODELS.map((m) => url(`../models/${m.file}`));
 const PHOTOS = ['chelsea', 'coffee', 'astronaut'];
 const PHOTO_LABEL = { chelsea: 'Chelsea the cat', coffee: 'a cup of coffee', astronaut: 'astronaut Eileen Collins' };
 /** The longer side a photo is fitted to (ImageNet-C's 224 px). */
@@ -97,8 +95,8 @@ class CorruptionsLab extends LabPage {
       },
     });
     this.digits = new Lazy({
-      root: this.root, name: 'digits', what: 'the digits and the three models', button: 'load the digits and models',
-      why: 'The digit player and the live benchmark need the 2,000 test digits and the three digit models (about 4 MB).',
+      root: this.root, name: 'digits', what: `the digits and the ${DIGIT_MODELS.length} models`, button: 'load the digits and models',
+      why: `The digit player and the live benchmark need the 2,000 test digits and the ${DIGIT_MODELS.length} digit models (MLPs, BagNets, CNNs; about 4.9 MB).`,
       files: [DATA_URL, ...MODELS], use: (bytes) => this.giveDigits(bytes), after: () => this.drawDigitSequence(),
     });
 
@@ -163,10 +161,10 @@ class CorruptionsLab extends LabPage {
     for (const b of bytes) await this.lab.call('add_frost', [b]);
   }
 
-  /** Hands the digits and the three models to the session. */
+  /** Hands the digits and the digit models to the session. */
   async giveDigits([data, ...models]) {
     await this.lab.call('load_digits', [data]);
-    for (let i = 0; i < models.length; i++) await this.lab.call('add_model', [MODEL_NAMES[i], models[i]]);
+    for (let i = 0; i < models.length; i++) await this.lab.call('add_digit_model', [DIGIT_MODELS[i].name, DIGIT_MODELS[i].kind, models[i]]);
     this.models = (await this.lab.call('model_names', [])).value;
   }
 
@@ -190,7 +188,7 @@ class CorruptionsLab extends LabPage {
   changed(prev) {
     this.markSeverity();
     this.drawReport();
-    this.benchBox.text.textContent = benchRunText(this.values.digits);
+    this.benchBox.text.textContent = benchRunText(this.values.digits, DIGIT_MODELS.length);
     if (!this.engineUp) return;
     const v = this.values;
     if (prev && prev.photo !== v.photo) {
@@ -206,7 +204,7 @@ class CorruptionsLab extends LabPage {
   }
 
   notice() {
-    return findings({ report: this.report, severity: this.values.severity, rowMs: this.rowMs, threads: this.engine.backend?.threads || 1, seq: this.seq, models: this.models });
+    return findings({ report: this.report, severity: this.values.severity, gridMs: this.gridMs, threads: this.engine.backend?.threads || 1, seq: this.seq, models: this.models });
   }
 
   // ---- the photo ------------------------------------------------------------------------------------------
@@ -262,8 +260,8 @@ class CorruptionsLab extends LabPage {
     }
   }
 
-  /** The 15 rows, one engine call each (its five severities, in parallel on the threaded build); the frost row
-   *  once its pictures are in. */
+  /** The 15 rows in one engine call (75 cells in one list, longest first: on the threaded build the threads
+   *  share them evenly); the frost row once its pictures are in. */
   async drawGrid() {
     if (!this.w) return;
     const token = (this.gridToken = (this.gridToken || 0) + 1);
@@ -271,35 +269,31 @@ class CorruptionsLab extends LabPage {
     this.grid.reset();
     this.root.dataset.grid = 'running';
     delete this.root.dataset.gridMs;
-    this.rowMs = null;
-    const rowMs = [];
+    this.gridMs = null;
     const rows = COMMON.map((c, i) => i).filter((i) => COMMON[i] !== 'frost' || this.frost.done);
     this.gridBar.start(rows.length);
-    for (const c of rows) {
-      let res;
-      try {
-        res = await this.lab.call('corrupt_row', [COMMON[c], this.values.seed]);
-      } catch (e) {
-        if (token === this.gridToken) {
-          this.gridBar.fail('stopped');
-          this.root.dataset.grid = 'error';
-          this.fail(`The ${TITLES[c].toLowerCase()} row failed`, e);
-        }
-        return;
+    let res;
+    try {
+      res = await this.lab.call('corrupt_grid', [rows.map((c) => COMMON[c]).join(','), this.values.seed]);
+    } catch (e) {
+      if (token === this.gridToken) {
+        this.gridBar.fail('stopped');
+        this.root.dataset.grid = 'error';
+        this.fail('The grid failed', e);
       }
-      if (token !== this.gridToken || res.value.length !== 5 * w * ht * 4) return;
-      this.grid.paintRow(c, res.value, w, ht);
-      rowMs.push(res.ms);
-      this.gridBar.update(rowMs.length);
+      return;
     }
-    const total = rowMs.reduce((a, b) => a + b, 0);
-    this.gridBar.done(`${5 * rows.length} cells in ${sig3(total / 1000)} s (engine time)`);
+    const n = 5 * w * ht * 4;
+    if (token !== this.gridToken || res.value.length !== rows.length * n) return;
+    rows.forEach((c, k) => this.grid.paintRow(c, res.value.subarray(k * n, (k + 1) * n), w, ht));
+    this.gridBar.update(rows.length);
+    this.gridBar.done(`${5 * rows.length} cells in ${sig3(res.ms / 1000)} s (engine time)`);
     if (rows.length < 15) {
       this.root.dataset.grid = 'partial';
       return;
     }
-    this.rowMs = rowMs;
-    this.root.dataset.gridMs = total.toFixed(1);
+    this.gridMs = res.ms;
+    this.root.dataset.gridMs = res.ms.toFixed(1);
     this.root.dataset.grid = 'done';
     this.refreshNotice();
   }

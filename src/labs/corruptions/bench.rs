@@ -57,14 +57,95 @@ pub fn corrupt_digits(images: &[u8], n: usize, c: Corruption, s: usize, seed: u6
     Ok(x)
 }
 
+/// A digit classifier of the benchmark: any of the project's shipped digit models, each called through its own
+/// lab's forward pass. All take 28x28 digits as 784 values in [0, 1] (row-major) and give 10 logits.
+#[derive(Clone, Debug)]
+pub enum DigitModel {
+    /// An MLP (the verify lab's natural and CROWN-IBP nets, the lottery ticket): [`Mlp::logits`].
+    Mlp(Mlp),
+    /// A BagNet-q or the baseline CNN of the bagnet lab: [`crate::labs::bagnet::Model::logits`].
+    BagNet(Box<crate::labs::bagnet::Model>),
+    /// A CNN of the blindspot lab (natural or PGD-trained): [`crate::labs::blindspot::cnn::Cnn::logits`].
+    Cnn(Box<crate::labs::blindspot::cnn::Cnn>),
+}
+
+impl From<Mlp> for DigitModel {
+    fn from(m: Mlp) -> Self {
+        DigitModel::Mlp(m)
+    }
+}
+
+impl DigitModel {
+    /// Which loader reads a file: `"mlp"`, `"bagnet"` (the bagnet lab's files, BagNet or CNN) or `"cnn"` (the
+    /// blindspot lab's CNNs).
+    pub const KINDS: [&'static str; 3] = ["mlp", "bagnet", "cnn"];
+
+    /// Loads a safetensors file of `kind` (see [`Self::KINDS`]).
+    ///
+    /// # Errors
+    /// [`Error::Range`] for an unknown kind; the loader's error for a file that is not of that kind; [`Error::Shape`]
+    /// if the model does not take 784 inputs or give 10 classes.
+    pub fn from_safetensors(kind: &str, bytes: &[u8]) -> Result<Self> {
+        let m = match kind {
+            "mlp" => DigitModel::Mlp(Mlp::from_safetensors(bytes)?.0),
+            "bagnet" => DigitModel::BagNet(Box::new(crate::labs::bagnet::Model::from_safetensors(bytes)?.0)),
+            "cnn" => DigitModel::Cnn(Box::new(crate::labs::blindspot::cnn::Cnn::from_safetensors(bytes)?.0)),
+            _ => return Err(Error::range("model kind", format!("'{kind}' is not one of {}", Self::KINDS.join(", ")))),
+        };
+        if m.inputs() != PIXELS || m.classes() != 10 {
+            return Err(Error::shape("digit model", format!("takes {} inputs and gives {} classes; the benchmark needs {PIXELS} and 10", m.inputs(), m.classes())));
+        }
+        Ok(m)
+    }
+
+    /// Inputs per example (784 for the convolutional models, which read 28x28 digits).
+    pub fn inputs(&self) -> usize {
+        match self {
+            DigitModel::Mlp(m) => m.inputs(),
+            DigitModel::BagNet(_) | DigitModel::Cnn(_) => PIXELS,
+        }
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        match self {
+            DigitModel::Mlp(m) => m.classes(),
+            DigitModel::BagNet(m) => m.classes(),
+            DigitModel::Cnn(_) => 10,
+        }
+    }
+
+    /// Logits (B x classes) of B digits (`x` B x 784, values in [0, 1]).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] from the model's forward pass.
+    pub fn logits(&self, x: ndarray::ArrayView2<f32>) -> Result<ndarray::Array2<f32>> {
+        let batch = x.nrows();
+        let flat = |x: ndarray::ArrayView2<f32>| x.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
+        match self {
+            DigitModel::Mlp(m) => m.logits(x),
+            DigitModel::BagNet(m) => crate::nd::array("bagnet logits", m.logits(&flat(x), SIDE, SIDE, batch)?, (batch, 10)),
+            DigitModel::Cnn(m) => crate::nd::array("cnn logits", m.logits(&flat(x), batch)?, (batch, 10)),
+        }
+    }
+
+    /// Digits per forward call: 500 for an MLP, 100 for the convolutional models (their activations are larger).
+    fn chunk(&self) -> usize {
+        match self {
+            DigitModel::Mlp(_) => 500,
+            _ => 100,
+        }
+    }
+}
+
 /// Predicted classes (argmax of the logits, first maximum on ties) for `n` inputs of 784 values.
 ///
 /// # Errors
 /// [`Error::Shape`] from the model.
-pub fn predict(m: &Mlp, x: &[f32], n: usize) -> Result<Vec<usize>> {
+pub fn predict(m: &DigitModel, x: &[f32], n: usize) -> Result<Vec<usize>> {
     let mut preds = Vec::with_capacity(n);
-    for start in (0..n).step_by(500) {
-        let b = (n - start).min(500);
+    for start in (0..n).step_by(m.chunk()) {
+        let b = (n - start).min(m.chunk());
         let logits = m.logits(crate::nd::view("digits", &x[start * PIXELS..(start + b) * PIXELS], (b, PIXELS))?)?;
         let k = m.classes();
         for row in logits.rows() {
@@ -84,7 +165,7 @@ pub fn predict(m: &Mlp, x: &[f32], n: usize) -> Result<Vec<usize>> {
 ///
 /// # Errors
 /// As [`predict`].
-pub fn error_rate(m: &Mlp, x: &[f32], labels: &[u8], n: usize) -> Result<f64> {
+pub fn error_rate(m: &DigitModel, x: &[f32], labels: &[u8], n: usize) -> Result<f64> {
     let p = predict(m, x, n)?;
     Ok(p.iter().zip(labels).filter(|(a, &b)| **a != usize::from(b)).count() as f64 / n as f64)
 }
@@ -166,7 +247,7 @@ pub struct Benchmark {
     n: usize,
     n_flip: usize,
     seed: u64,
-    models: Vec<(String, Mlp)>,
+    models: Vec<(String, DigitModel)>,
     baseline: usize,
     frost: Option<FrostPictures>,
     clean: Vec<f64>,
@@ -176,12 +257,14 @@ pub struct Benchmark {
 }
 
 impl Benchmark {
-    /// A benchmark of `models` (name, network taking 784 inputs in [0, 1]) on the first `n` of `images`/`labels`,
+    /// A benchmark of `models` (name, network taking 784 inputs in [0, 1]: a [`DigitModel`] or an [`Mlp`]) on the
+    /// first `n` of `images`/`labels`,
     /// flip rates on the first `n_flip`, normalised by `models[baseline]`. Computes the clean errors.
     ///
     /// # Errors
     /// [`Error::Shape`] or [`Error::Range`] on inconsistent inputs.
-    pub fn new(images: &[u8], labels: &[u8], n: usize, n_flip: usize, seed: u64, models: Vec<(String, Mlp)>, baseline: usize, frost: Option<FrostPictures>) -> Result<Self> {
+    pub fn new<M: Into<DigitModel>>(images: &[u8], labels: &[u8], n: usize, n_flip: usize, seed: u64, models: Vec<(String, M)>, baseline: usize, frost: Option<FrostPictures>) -> Result<Self> {
+        let models: Vec<(String, DigitModel)> = models.into_iter().map(|(name, m)| (name, m.into())).collect();
         if n == 0 || images.len() < n * PIXELS || labels.len() < n {
             return Err(Error::shape("benchmark", format!("{n} digits need {} bytes and {n} labels", n * PIXELS)));
         }

@@ -1,7 +1,7 @@
 //! Blur corruptions (paper sec. 3, "Blur"): defocus (disk kernel), frosted glass, motion (ImageMagick's kernel),
 //! zoom, and the held-out Gaussian blur.
 
-use super::filters::{filter2d_sparse, gaussian_plane, zoom_linear, Border};
+use super::filters::{filter2d_sparse, gaussian_plane, zoom_linear, zoom_linear_window, Border};
 use super::{Image, Tables};
 use crate::nn::Rng;
 
@@ -66,7 +66,12 @@ pub fn disk_kernel(radius: f64, alias_blur: f64) -> (Vec<f32>, usize) {
     let gs: f64 = g.iter().sum();
     let g: Vec<f32> = g.iter().map(|v| (v / gs) as f32).collect();
     let t = super::filters::correlate_cols(&k, n, n, &g, Border::Reflect101);
-    (super::filters::correlate_rows(&t, n, n, &g, Border::Reflect101), n)
+    let mut k = super::filters::correlate_rows(&t, n, n, &g, Border::Reflect101);
+    // A sharp `alias_blur` (0.1 at severity 1) leaves weights of ~1e-44 at the disk's corners: subnormal floats,
+    // which are many times slower to multiply on x86 and in wasm. They are set to zero (as a flush-to-zero FPU
+    // would); each weighs less than 1e-38 of a pixel, far below the truncation to integers.
+    k.iter_mut().filter(|v| v.abs() < f32::MIN_POSITIVE).for_each(|v| *v = 0.0);
+    (k, n)
 }
 
 /// Defocus blur: each channel correlated with [`disk_kernel`] (OpenCV `filter2D`, border reflect-101).
@@ -97,14 +102,21 @@ pub fn motion_blur_plane(p: &[f32], w: usize, h: usize, radius: f64, sigma: f64,
             break;
         }
         let wi = ki / ks;
+        // Columns whose tap `x + ox` is inside the row: `lo..hi`; left of it the tap reads the first pixel, right of
+        // it the last (edge repeated). The same sums as a clamp per pixel, in the same order, as contiguous slices.
+        let lo = (-ox).clamp(0, w as isize) as usize;
+        let hi = (w as isize - ox).clamp(lo as isize, w as isize) as usize;
         for y in 0..h {
             let sy = (y as isize + oy).clamp(0, h as isize - 1) as usize;
             let src = &p[sy * w..(sy + 1) * w];
             let dst = &mut out[y * w..(y + 1) * w];
-            for (x, d) in dst.iter_mut().enumerate() {
-                let sx = (x as isize + ox).clamp(0, w as isize - 1) as usize;
-                *d += wi * f64::from(src[sx]);
+            let (first, last) = (wi * f64::from(src[0]), wi * f64::from(src[w - 1]));
+            dst[..lo].iter_mut().for_each(|d| *d += first);
+            let s0 = (lo as isize + ox) as usize;
+            for (d, &s) in dst[lo..hi].iter_mut().zip(&src[s0..s0 + (hi - lo)]) {
+                *d += wi * f64::from(s);
             }
+            dst[hi..].iter_mut().for_each(|d| *d += last);
         }
     }
     out.into_iter().map(|v| v as f32).collect()
@@ -128,6 +140,20 @@ pub(super) fn clipped_zoom_imagenet(p: &[f32], w: usize, h: usize, z: f64) -> (V
     let (t0, l0) = ((h - ch) / 2, (w - cw) / 2);
     let crop: Vec<f32> = (0..ch).flat_map(|y| p[(t0 + y) * w + l0..(t0 + y) * w + l0 + cw].iter().copied()).collect();
     zoom_linear(&crop, cw, ch, z, z)
+}
+
+/// [`clipped_zoom_imagenet`] followed by [`top_left`] (`h x w`), computing only the pixels that are kept: the same
+/// values (the same taps of the full zoom), without the zoomed rows and columns that the crop drops.
+pub(super) fn clipped_zoom_imagenet_top_left(p: &[f32], w: usize, h: usize, z: f64) -> Vec<f32> {
+    let ch = ((h as f64) / z).ceil() as usize;
+    let cw = ((w as f64) / z).ceil() as usize;
+    let (t0, l0) = ((h - ch) / 2, (w - cw) / 2);
+    let crop: Vec<f32> = (0..ch).flat_map(|y| p[(t0 + y) * w + l0..(t0 + y) * w + l0 + cw].iter().copied()).collect();
+    let (zm, kw, kh) = zoom_linear_window(&crop, cw, ch, z, z, w, h);
+    if kw == w && kh == h {
+        return zm;
+    }
+    top_left(&zm, kw, kh, w, h)
 }
 
 /// `clipped_zoom` of `make_cifar_c.py`: as above, but the zoomed crop is trimmed back to `h x w` around its centre.
@@ -166,10 +192,7 @@ pub fn zoom_blur(img: &Image, zooms: &[f64], t: Tables) -> Image {
         let mut acc = x.clone();
         for &z in zooms {
             let layer = match t {
-                Tables::ImageNet => {
-                    let (zm, zw, zh) = clipped_zoom_imagenet(&x, w, h, z);
-                    top_left(&zm, zw, zh, w, h)
-                }
+                Tables::ImageNet => clipped_zoom_imagenet_top_left(&x, w, h, z),
                 Tables::Cifar => clipped_zoom_cifar(&x, w, h, z),
             };
             acc.iter_mut().zip(&layer).for_each(|(a, b)| *a += b);

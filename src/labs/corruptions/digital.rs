@@ -1,7 +1,7 @@
 //! Digital corruptions (paper sec. 3, "Digital"): contrast, elastic transform, pixelate, JPEG; brightness (listed
 //! under weather in the paper) and the held-out saturate, which work in HSV as `skimage.color` does.
 
-use super::filters::{gaussian_plane, sample_bilinear, Border};
+use super::filters::{border_index, gaussian_plane, sample_bilinear, Border};
 use super::Image;
 use crate::error::{Error, Result};
 use crate::nn::Rng;
@@ -219,14 +219,29 @@ fn displacement(w: usize, h: usize, m: f32, sigma: (f64, f64), alpha: f32, rng: 
 
 /// Resamples every channel at `(y + dy, x + dx)`, bilinear, mirrored outside (scipy `map_coordinates(order=1,
 /// mode='reflect')`, up to how scipy mirrors a coordinate within half a pixel of the edge).
+///
+/// The sampling positions are the same for every channel: their taps (the four indices and two weights of
+/// [`sample_bilinear`], computed the same way) are found once and applied to each plane.
 fn warp(img: &Image, dx: &[f32], dy: &[f32]) -> Image {
     let (w, h) = (img.w, img.h);
+    let taps: Vec<([usize; 4], f32, f32)> = (0..w * h)
+        .map(|i| {
+            let (y, x) = ((i / w) as f64 + f64::from(dy[i]), (i % w) as f64 + f64::from(dx[i]));
+            let (y0, x0) = (y.floor(), x.floor());
+            let (fy, fx) = ((y - y0) as f32, (x - x0) as f32);
+            let (y0, x0) = (y0 as isize, x0 as isize);
+            let (ya, yb) = (border_index(y0, h, Border::Reflect), border_index(y0 + 1, h, Border::Reflect));
+            let (xa, xb) = (border_index(x0, w, Border::Reflect), border_index(x0 + 1, w, Border::Reflect));
+            ([ya * w + xa, ya * w + xb, yb * w + xa, yb * w + xb], fy, fx)
+        })
+        .collect();
     img.map_planes(|p| {
         let x: Vec<f32> = p.iter().map(|v| v / 255.0).collect();
-        (0..w * h)
-            .map(|i| {
-                let (yy, xx) = ((i / w) as f64 + f64::from(dy[i]), (i % w) as f64 + f64::from(dx[i]));
-                sample_bilinear(&x, w, h, yy, xx, Border::Reflect).clamp(0.0, 1.0) * 255.0
+        taps.iter()
+            .map(|&([a, b, c, d], fy, fx)| {
+                let top = x[a] + (x[b] - x[a]) * fx;
+                let bot = x[c] + (x[d] - x[c]) * fx;
+                (top + (bot - top) * fy).clamp(0.0, 1.0) * 255.0
             })
             .collect()
     })

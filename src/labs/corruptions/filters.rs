@@ -205,6 +205,32 @@ pub fn zoom_linear(p: &[f32], w: usize, h: usize, zy: f64, zx: f64) -> (Vec<f32>
     (out, ow, oh)
 }
 
+/// The top-left `keep_h x keep_w` window of [`zoom_linear`] (or less where the zoom is smaller): the same taps of
+/// the full zoom, only the kept pixels computed. Returns (plane, window w, window h).
+pub fn zoom_linear_window(p: &[f32], w: usize, h: usize, zy: f64, zx: f64, keep_w: usize, keep_h: usize) -> (Vec<f32>, usize, usize) {
+    let (ow, oh) = (zoom_size(w, zx), zoom_size(h, zy));
+    let (kw, kh) = (ow.min(keep_w), oh.min(keep_h));
+    let tx = &zoom_taps(w, ow)[..kw];
+    let ty = &zoom_taps(h, oh)[..kh];
+    // Only the input rows the kept output rows read.
+    let rows = ty.iter().map(|t| t.1).max().map_or(0, |m| m + 1);
+    let mut tmp = vec![0.0f32; kw * rows];
+    for y in 0..rows {
+        let src = &p[y * w..(y + 1) * w];
+        for (d, &(a, b, f)) in tmp[y * kw..(y + 1) * kw].iter_mut().zip(tx) {
+            *d = src[a] + (src[b] - src[a]) * f;
+        }
+    }
+    let mut out = vec![0.0f32; kw * kh];
+    for (y, &(a, b, f)) in ty.iter().enumerate() {
+        let (ra, rb) = (&tmp[a * kw..(a + 1) * kw], &tmp[b * kw..(b + 1) * kw]);
+        for ((d, &u), &v) in out[y * kw..(y + 1) * kw].iter_mut().zip(ra).zip(rb) {
+            *d = u + (v - u) * f;
+        }
+    }
+    (out, kw, kh)
+}
+
 /// Naive twin of [`zoom_linear`]: every output pixel by [`sample_bilinear`] at its input coordinate.
 pub fn zoom_linear_naive(p: &[f32], w: usize, h: usize, zy: f64, zx: f64) -> (Vec<f32>, usize, usize) {
     let (ow, oh) = (zoom_size(w, zx), zoom_size(h, zy));

@@ -465,6 +465,61 @@ pub fn corrupt_severities(img: &Image, corruption: Corruption, tables: Tables, s
     crate::par::map_range(5, |k| corrupt(img, corruption, k + 1, tables, &mut Rng::new(seed), frost)).into_iter().collect()
 }
 
+/// Estimated cost of one cell of the grid, relative units (milliseconds for a 224x224 RGB photo, ImageNet tables,
+/// native, one thread), used only to order the cells of [`corrupt_grid`] longest first. Measured with
+/// `cargo run --profile fast-test --example corruptions -- --cells`; a wrong estimate only costs balance, never
+/// correctness.
+pub fn cell_cost(corruption: Corruption, severity: usize) -> f32 {
+    use Corruption::*;
+    let s = severity.clamp(1, 5) - 1;
+    let row: [f32; 5] = match corruption {
+        GaussianNoise => [1.6; 5],
+        ShotNoise => [3.0, 3.0, 2.6, 2.2, 2.0],
+        ImpulseNoise => [0.8; 5],
+        SpeckleNoise => [1.6; 5],
+        DefocusBlur => [4.0, 5.0, 8.0, 11.0, 14.0],
+        GlassBlur => [3.0, 3.5, 6.0, 6.0, 6.0],
+        MotionBlur => [2.0, 3.0, 3.0, 3.0, 4.0],
+        ZoomBlur => [2.5, 3.5, 2.5, 3.0, 2.5],
+        Snow => [4.0; 5],
+        Frost => [3.0; 5],
+        Fog => [1.5; 5],
+        Brightness => [1.0; 5],
+        Contrast => [0.4; 5],
+        ElasticTransform => [3.0; 5],
+        Pixelate => [0.8; 5],
+        JpegCompression => [1.5; 5],
+        GaussianBlur => [1.0, 1.5, 2.0, 2.5, 3.5],
+        Spatter => [3.0; 5],
+        Saturate => [1.0; 5],
+    };
+    row[s]
+}
+
+/// Several rows of the 15 x 5 grid in one call: `out[i][s - 1]` is `corruptions[i]` at severity `s`, each exactly
+/// as [`corrupt_severities`] (so as a single [`corrupt`] with `Rng::new(seed)`). The `5 * corruptions.len()` cells
+/// are one flat list handed to the threads longest first ([`cell_cost`], greedy list scheduling through
+/// [`crate::par::run_tasks`]), so two threads share the work evenly instead of a row waiting for its slowest
+/// severity.
+///
+/// # Errors
+/// As [`corrupt`] (the first failing cell's error, in row order).
+pub fn corrupt_grid(img: &Image, corruptions: &[Corruption], tables: Tables, seed: u64, frost: Option<&FrostPictures>) -> Result<Vec<Vec<Image>>> {
+    let n = 5 * corruptions.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| cell_cost(corruptions[b / 5], b % 5 + 1).total_cmp(&cell_cost(corruptions[a / 5], a % 5 + 1)));
+    let slots: Vec<std::sync::Mutex<Option<Result<Image>>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    crate::par::run_tasks(n, |t| {
+        let cell = order[t];
+        let r = corrupt(img, corruptions[cell / 5], cell % 5 + 1, tables, &mut Rng::new(seed), frost);
+        if let Ok(mut slot) = slots[cell].lock() {
+            *slot = Some(r);
+        }
+    });
+    let mut cells = slots.into_iter().map(|m| m.into_inner().ok().flatten().unwrap_or_else(|| Err(Error::range("grid", "a cell was not computed"))));
+    (0..corruptions.len()).map(|_| cells.by_ref().take(5).collect::<Result<Vec<_>>>()).collect()
+}
+
 /// [`corrupt`] with some random draws fixed (see [`Draws`]).
 ///
 /// # Errors

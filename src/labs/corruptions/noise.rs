@@ -139,7 +139,10 @@ impl PoissonParams {
 /// `ln(k!)` for integer `k >= 0`: exact sum below 20, Stirling's series (error < 1e-10) above.
 pub fn ln_factorial(k: f64) -> f64 {
     if k < 20.0 {
-        return (2..=k as u64).map(|i| (i as f64).ln()).sum();
+        // The sums, computed once (the same values: the same additions in the same order).
+        static SMALL: std::sync::OnceLock<[f64; 20]> = std::sync::OnceLock::new();
+        let t = SMALL.get_or_init(|| std::array::from_fn(|j| (2..=j as u64).map(|i| (i as f64).ln()).sum()));
+        return t[(k.max(0.0)) as usize];
     }
     let n = k + 1.0;
     (n - 0.5) * n.ln() - n + 0.5 * (2.0 * std::f64::consts::PI).ln() + 1.0 / (12.0 * n) - 1.0 / (360.0 * n * n * n)

@@ -124,11 +124,15 @@ pub fn snow(img: &Image, c: [f64; 7], t: Tables, rng: &mut Rng) -> Image {
     let cc = img.c;
     let mut data = Vec::with_capacity(img.data.len());
     for (i, px) in img.data.chunks_exact(cc).enumerate() {
-        let x: Vec<f32> = px.iter().map(|v| v / 255.0).collect();
+        let mut x = [0.0f32; 3];
+        for (d, v) in x.iter_mut().zip(px) {
+            *d = v / 255.0;
+        }
+        let x = &x[..cc];
         let gray = if cc == 3 { 0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2] } else { x[0] };
         let (y, xx) = (i / w, i % w);
         let s = snow[i] + snow[(h - 1 - y) * w + (w - 1 - xx)];
-        for &v in &x {
+        for &v in x {
             let washed = mix * v + (1.0 - mix) * v.max(gray * 1.5 + 0.5);
             data.push((washed + s).clamp(0.0, 1.0) * 255.0);
         }
