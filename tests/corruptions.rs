@@ -363,3 +363,20 @@ fn digit_models_predict_as_their_own_labs() {
     assert!(DigitModel::from_safetensors("mlp", &cnn_bytes).is_err());
     assert!(DigitModel::from_safetensors("alexnet", &cnn_bytes).is_err());
 }
+
+#[test]
+fn image_round_trips_through_ndarray_h_w_c() {
+    // Element (y, x, k) of the H x W x C view is data[(y w + x) c + k], the interleaved layout, both ways.
+    let (w, h) = (30usize, 29usize);
+    let data: Vec<f32> = (0..w * h * 3).map(|i| (i % 256) as f32).collect();
+    let img = Image::new(w, h, 3, data.clone()).unwrap();
+    let v = img.view().unwrap();
+    assert_eq!(v.dim(), (h, w, 3));
+    for (y, x, k) in [(0, 0, 0), (5, 7, 2), (h - 1, w - 1, 1)] {
+        assert_eq!(v[[y, x, k]], data[(y * w + x) * 3 + k]);
+    }
+    assert_eq!(Image::from_array(v).unwrap(), img);
+    // The checks of Image::new hold: too small, or 2 channels.
+    assert!(Image::from_array(ndarray::Array3::<f32>::zeros((10, 40, 3)).view()).is_err());
+    assert!(Image::from_array(ndarray::Array3::<f32>::zeros((28, 28, 2)).view()).is_err());
+}

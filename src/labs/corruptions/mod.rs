@@ -75,6 +75,24 @@ impl Image {
         Ok(Image { w, h, c, data })
     }
 
+    /// An image from an `ndarray` of shape H x W x C (values 0..=255; C = 1 or 3), the crate's shaped-data type at
+    /// module boundaries; the checks of [`Image::new`] apply.
+    ///
+    /// # Errors
+    /// As [`Image::new`].
+    pub fn from_array(a: ndarray::ArrayView3<f32>) -> Result<Self> {
+        let (h, w, c) = a.dim();
+        Image::new(w, h, c, a.iter().copied().collect())
+    }
+
+    /// The image as an H x W x C `ndarray` view of its data (no copy).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the fields were changed so that `data` no longer holds `h * w * c` values.
+    pub fn view(&self) -> Result<ndarray::ArrayView3<'_, f32>> {
+        crate::nd::view("image", &self.data, (self.h, self.w, self.c))
+    }
+
     /// An image from bytes (`h*w*c` values 0..=255).
     ///
     /// # Errors
