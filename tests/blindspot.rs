@@ -264,7 +264,7 @@ fn certificates_are_never_broken_by_the_attack() {
     let y = &data.test.labels[..n];
     for (a, b) in [(1.0, 0.0), (0.7, 0.2)] {
         let x = transform(&x0, a, b).unwrap();
-        let v = verified_error(&mlp, &x, y, 0.3).unwrap();
+        let v = verified_error(&mlp, paperlab::nd::view("x", &x, (y.len(), 784)).unwrap(), y, 0.3).unwrap();
         let r = success_rate(&attack(&mlp, &x, y, 0, &AttackConfig::pgd(0.3, 20, 1, 3)).unwrap());
         let attacked = (r.n - r.correct + r.fooled) as f64 / n as f64;
         assert!(v.verified_err as f64 / n as f64 >= attacked, "α {a} β {b}: verified error {} below attack error {attacked}", v.verified_err);

@@ -27,6 +27,7 @@ pub mod cnn;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
 
+use ndarray::{s, ArrayView2};
 use serde::Serialize;
 
 pub use cnn::{Cnn, CnnCache, CnnGrads};
@@ -35,6 +36,7 @@ use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::labs::verify::{margin_bounds, LowerSlope, Method};
+use crate::nd;
 use crate::nn::flat::argmax_rows;
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::rng::Rng;
@@ -568,18 +570,18 @@ pub struct Verified {
 ///
 /// # Errors
 /// As [`crate::labs::verify::margin_bounds`].
-pub fn verified_error(m: &Mlp, x: &[f32], labels: &[u8], eps: f32) -> Result<Verified> {
+pub fn verified_error(m: &Mlp, x: ArrayView2<f32>, labels: &[u8], eps: f32) -> Result<Verified> {
     let (i, k) = (m.inputs(), m.classes());
-    if x.len() != labels.len() * i {
-        return Err(Error::shape("verified_error", format!("x must be {}x{i}", labels.len())));
+    if x.dim() != (labels.len(), i) {
+        return Err(Error::shape("verified_error", format!("x must be {}x{i}, is {}x{}", labels.len(), x.nrows(), x.ncols())));
     }
     let chunk = 100;
     let parts = crate::par::map_range(labels.len().div_ceil(chunk), |p| -> Result<Verified> {
         let (s, e) = (p * chunk, ((p + 1) * chunk).min(labels.len()));
-        let (xs, ys) = (&x[s * i..e * i], &labels[s..e]);
-        let pred = argmax_rows(&m.logits_flat(xs, e - s)?, k);
-        let (lo_ibp, _) = margin_bounds(m, xs, ys, eps, Method::Ibp, 1.0, LowerSlope::Adaptive)?;
-        let (lo_ci, _) = margin_bounds(m, xs, ys, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive)?;
+        let (xs, ys) = (x.slice(s![s..e, ..]), &labels[s..e]);
+        let pred = crate::nn::layers::argmax_rows(Mlp::logits(m, xs)?.view());
+        let lo_ibp = nd::into_vec(margin_bounds(m, xs, ys, eps, Method::Ibp, 1.0, LowerSlope::Adaptive)?.0);
+        let lo_ci = nd::into_vec(margin_bounds(m, xs, ys, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive)?.0);
         let mut v = Verified { n: e - s, ..Default::default() };
         for b in 0..e - s {
             let y = ys[b] as usize;

@@ -217,7 +217,7 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
                 let kl = kde_kl(tr2, &pca.project(&q)?, None)?;
                 let knn_mean = knn.iter().map(|&v| f64::from(v)).sum::<f64>() / knn.len() as f64;
                 let ver = if *id == "mlp-crownibp" {
-                    let v = verified_error(&mlp, &xp, yte, EPS)?;
+                    let v = verified_error(&mlp, crate::nd::view("eval blindspot", &xp, (yte.len(), PIXELS))?, yte, EPS)?;
                     Some(v.verified_err as f64 / v.n as f64)
                 } else {
                     None
