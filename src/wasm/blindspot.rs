@@ -224,8 +224,8 @@ impl BlindspotLab {
         let pts = self.embedding2d(model, alpha, beta, n_train, n_test)?;
         let n_train = n_train.min(self.train_labels.len());
         let (tr, te) = pts.split_at(2 * n_train);
-        let view2 = |v: &[f32]| nd::view("blindspot 2-D points", v, (v.len() / 2, 2)).map_err(js_err);
-        kde_kl(view2(tr)?, view2(te)?, None).map_err(js_err)
+        let (tr, te) = (nd::view("blindspot 2-D points", tr, (tr.len() / 2, 2)).map_err(js_err)?, nd::view("blindspot 2-D points", te, (te.len() / 2, 2)).map_err(js_err)?);
+        kde_kl(tr, te, None).map_err(js_err)
     }
 
     /// One digit under one model: runs PGD at ε = 0.3 on its transformed version and returns `{ label, pred_clean,
