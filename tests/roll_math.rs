@@ -286,7 +286,7 @@ fn roll_loss_and_gradient_match_an_f64_reference_and_finite_differences() {
     let y = vec![0u8, 2, 1, 2];
     for (probes, label) in [(Probes::basis(3), "basis"), (Probes::random_coords(3, 2, &mut Rng::new(3)), "2 random coordinates")] {
         for cfg in [RollConfig { lambda: 0.7, c: 2.0, gamma: 50.0 }, RollConfig { lambda: 1.5, c: 0.3, gamma: 100.0 }, RollConfig { lambda: 0.0, c: 1.0, gamma: 10.0 }] {
-            let (loss, g) = roll_loss(&m, rows(&x, 2), &y, &probes, &cfg).unwrap();
+            let (loss, g) = roll_loss(&m, rows(&x, 3), &y, &probes, &cfg).unwrap();
             let n64 = Net64 {
                 dims: dims.to_vec(),
                 w: m.w.iter().map(|w| w.iter().map(|&v| v as f64).collect()).collect(),
