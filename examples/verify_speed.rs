@@ -19,7 +19,7 @@ fn main() -> paperlab::Result<()> {
     for (method, chunk, count) in [(Method::Ibp, 250, n), (Method::CrownIbp, 100, n), (Method::Crown, 8, n_crown)] {
         for eps in [0.1f32, 0.3] {
             let t = Instant::now();
-            let c = verify_counts(&m, &x[..count * 784], &data.test.labels[..count], eps, method, 1.0, LowerSlope::Adaptive, chunk)?;
+            let c = verify_counts(&m, paperlab::nd::view("x", &x[..count * 784], (count, 784))?, &data.test.labels[..count], eps, method, 1.0, LowerSlope::Adaptive, chunk)?;
             println!("{file} {:9} eps {eps}: {count} digits in {:.2} s, verified error {:.2}%", method.name(), t.elapsed().as_secs_f64(), 100.0 * c.verified_err as f64 / count as f64);
         }
     }

@@ -347,12 +347,12 @@ fn digit_models_predict_as_their_own_labs() {
     let x: Vec<f32> = d.test.images[..n * 784].iter().map(|&b| f32::from(b) / 255.0).collect();
     let bag_bytes = std::fs::read(root().join("www/models/bagnet/bagnet-q9-mnist.safetensors")).unwrap();
     let bag = paperlab::labs::bagnet::Model::from_safetensors(&bag_bytes).unwrap().0;
-    let want = paperlab::labs::bagnet::predict(&bag, &x, 28, 28, n).unwrap();
+    let want = paperlab::labs::bagnet::predict(&bag, ndarray::ArrayView4::from_shape((n, 1, 28, 28), &x).unwrap()).unwrap().to_vec();
     assert_eq!(predict(&DigitModel::from_safetensors("bagnet", &bag_bytes).unwrap(), &x, n).unwrap(), want);
     let cnn_bytes = std::fs::read(root().join("www/models/blindspot/cnn-madry.safetensors")).unwrap();
     let cnn = paperlab::labs::blindspot::cnn::Cnn::from_safetensors(&cnn_bytes).unwrap().0;
-    let logits = cnn.logits(&x, n).unwrap();
-    let want: Vec<usize> = logits.chunks(10).map(|r| (0..10).fold(0, |b, j| if r[j] > r[b] { j } else { b })).collect();
+    let logits = cnn.logits(ndarray::ArrayView2::from_shape((n, 784), &x).unwrap()).unwrap();
+    let want: Vec<usize> = logits.rows().into_iter().map(|r| (0..10).fold(0, |b, j| if r[j] > r[b] { j } else { b })).collect();
     let got = predict(&DigitModel::from_safetensors("cnn", &cnn_bytes).unwrap(), &x, n).unwrap();
     assert_eq!(got, want);
     // Sanity: a trained digit model gets most of them right.

@@ -90,12 +90,13 @@ fn pruned_certified_network_matches_the_manifest() {
     let n = v["test_digits"].as_u64().unwrap() as usize;
     let x = data.test.batch_f32(&(0..n).collect::<Vec<_>>());
     let y = &data.test.labels[..n];
+    let xv = paperlab::nd::view("x", &x, (n, 784)).unwrap();
     let levels: Vec<u64> = v["levels"].as_array().unwrap().iter().map(|l| l.as_u64().unwrap()).collect();
     let i = levels.len() / 2;
     let e = v["eps"].as_array().unwrap().iter().position(|e| (e.as_f64().unwrap() - 0.3).abs() < 1e-6).expect("eps 0.3 is precomputed");
     let p = prune_mlp(&model, 0.2, 0.1, levels[i] as usize).unwrap();
-    let ibp = verify_counts(&p, &x, y, 0.3, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
-    let cib = verify_counts(&p, &x, y, 0.3, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
+    let ibp = verify_counts(&p, xv, y, 0.3, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
+    let cib = verify_counts(&p, xv, y, 0.3, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
     let close = |what: &str, got: u32, want: &Value| {
         let want = want.as_f64().unwrap();
         assert!((got as f64 / n as f64 - want).abs() <= 0.001 + 1e-9, "{what} at level {}: {} vs manifest {want}", levels[i], got as f64 / n as f64);

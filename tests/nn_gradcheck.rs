@@ -3,8 +3,10 @@
 
 mod common;
 use common::check_grad;
+use ndarray::aview1;
+use paperlab::nd::{into_vec, view, view_mut};
 use paperlab::nn::conv::Conv2d;
-use paperlab::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use paperlab::nn::layers::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
 
@@ -27,11 +29,22 @@ fn linear_backward_matches_fd() {
     let r = rv(&mut rng, bt * o);
     let mut dw = vec![0.0; o * i];
     let mut db = vec![0.0; o];
-    let dx = linear_backward(&r, &x, &w, &mut dw, &mut db, bt, i, o, true).unwrap();
+    let dx = linear_backward(
+        view("dy", &r, (bt, o)).unwrap(),
+        view("x", &x, (bt, i)).unwrap(),
+        view("W", &w, (o, i)).unwrap(),
+        view_mut("dW", &mut dw, (o, i)).unwrap(),
+        view_mut("db", &mut db, o).unwrap(),
+        true,
+    )
+    .unwrap()
+    .map(into_vec)
+    .unwrap();
+    let fwd = |x: &[f32], w: &[f32], b: &[f32]| into_vec(linear_forward(view("x", x, (bt, i)).unwrap(), view("W", w, (o, i)).unwrap(), aview1(b)).unwrap());
     let all = |n: usize| (0..n).collect::<Vec<_>>();
-    check_grad("linear dx", &mut |xx| proj(&linear_forward(xx, &w, &b, bt, i, o).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
-    check_grad("linear dW", &mut |ww| proj(&linear_forward(&x, ww, &b, bt, i, o).unwrap(), &r), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
-    check_grad("linear db", &mut |bb| proj(&linear_forward(&x, &w, bb, bt, i, o).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("linear dx", &mut |xx| proj(&fwd(xx, &w, &b), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("linear dW", &mut |ww| proj(&fwd(&x, ww, &b), &r), &w, &dw, &all(w.len()), 1e-2, 1e-3, 1e-3, 0.0);
+    check_grad("linear db", &mut |bb| proj(&fwd(&x, &w, bb), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
 }
 
 #[test]
@@ -39,21 +52,23 @@ fn relu_and_cross_entropy_match_fd() {
     let mut rng = Rng::new(2);
     let x = rv(&mut rng, 40);
     let r = rv(&mut rng, 40);
-    let dx = relu_backward(&r, &x);
+    let dx = into_vec(relu_backward(aview1(&r), aview1(&x)).unwrap());
     let idx: Vec<usize> = (0..40).collect();
-    check_grad("relu", &mut |xx| proj(&relu_forward(xx), &r), &x, &dx, &idx, 1e-3, 1e-3, 1e-3, 0.1);
+    check_grad("relu", &mut |xx| proj(&into_vec(relu_forward(aview1(xx))), &r), &x, &dx, &idx, 1e-3, 1e-3, 1e-3, 0.1);
 
     let (bt, k) = (5, 4);
     let z: Vec<f32> = rv(&mut rng, bt * k).iter().map(|v| 3.0 * v).collect();
     let labels = [0u8, 3, 1, 2, 3];
-    let (_, dz) = softmax_cross_entropy(&z, &labels, k).unwrap();
+    let ce = |z: &[f32], labels: &[u8]| softmax_cross_entropy(view("logits", z, (labels.len(), k)).unwrap(), aview1(labels)).unwrap();
+    let (_, dz) = ce(&z, &labels);
+    let dz = into_vec(dz);
     let idx: Vec<usize> = (0..bt * k).collect();
-    check_grad("cross-entropy", &mut |zz| softmax_cross_entropy(zz, &labels, k).unwrap().0 as f64, &z, &dz, &idx, 1e-2, 1e-4, 1e-3, 0.0);
+    check_grad("cross-entropy", &mut |zz| ce(zz, &labels).0 as f64, &z, &dz, &idx, 1e-2, 1e-4, 1e-3, 0.0);
     // closed form: uniform logits give log K
-    let (l, _) = softmax_cross_entropy(&vec![0.7; bt * k], &labels, k).unwrap();
+    let (l, _) = ce(&vec![0.7; bt * k], &labels);
     assert!((l - (k as f32).ln()).abs() < 1e-6);
     // huge logits stay finite
-    let (l, d) = softmax_cross_entropy(&[1e30, -1e30, 0.0, 5e29], &[1], 4).unwrap();
+    let (l, d) = ce(&[1e30, -1e30, 0.0, 5e29], &[1]);
     assert!(l.is_finite() || l == f32::INFINITY, "{l}");
     assert!(d.iter().all(|v| v.is_finite()));
 }
@@ -71,11 +86,16 @@ fn conv2d_backward_matches_fd() {
         let r = rv(&mut rng, ny);
         let mut dw = vec![0.0; wt.len()];
         let mut db = vec![0.0; b.len()];
-        let dx = cv.backward_flat(&r, &x, &wt, &mut dw, &mut db, bt).unwrap();
+        let (xs, ws, ys) = ((bt, cv.c, cv.h, cv.w), (cv.o, cv.c, cv.kh, cv.kw), (bt, cv.o, cv.oh(), cv.ow()));
+        let dx = cv
+            .backward(view("dy", &r, ys).unwrap(), view("x", &x, xs).unwrap(), view("W", &wt, ws).unwrap(), view_mut("dW", &mut dw, ws).unwrap(), view_mut("db", &mut db, cv.o).unwrap())
+            .unwrap();
+        let dx = into_vec(dx);
+        let fwd = |x: &[f32], w: &[f32], b: &[f32]| into_vec(cv.forward(view("x", x, xs).unwrap(), view("W", w, ws).unwrap(), aview1(b)).unwrap());
         let all = |n: usize| (0..n).collect::<Vec<_>>();
-        check_grad("conv dx", &mut |xx| proj(&cv.forward_flat(xx, &wt, &b, bt).unwrap(), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
-        check_grad("conv dW", &mut |ww| proj(&cv.forward_flat(&x, ww, &b, bt).unwrap(), &r), &wt, &dw, &all(wt.len()), 1e-2, 1e-3, 1e-3, 0.0);
-        check_grad("conv db", &mut |bb| proj(&cv.forward_flat(&x, &wt, bb, bt).unwrap(), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv dx", &mut |xx| proj(&fwd(xx, &wt, &b), &r), &x, &dx, &all(x.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv dW", &mut |ww| proj(&fwd(&x, ww, &b), &r), &wt, &dw, &all(wt.len()), 1e-2, 1e-3, 1e-3, 0.0);
+        check_grad("conv db", &mut |bb| proj(&fwd(&x, &wt, bb), &r), &b, &db, &all(b.len()), 1e-2, 1e-3, 1e-3, 0.0);
     }
 }
 
@@ -87,7 +107,8 @@ fn conv2d_forward_matches_direct_sum() {
     let x = rv(&mut rng, cv.c * cv.h * cv.w);
     let wt = rv(&mut rng, cv.o * cv.c * 9);
     let b = rv(&mut rng, cv.o);
-    let y = cv.forward_flat(&x, &wt, &b, 1).unwrap();
+    let y = cv.forward(view("x", &x, (1, cv.c, cv.h, cv.w)).unwrap(), view("W", &wt, (cv.o, cv.c, 3, 3)).unwrap(), aview1(&b)).unwrap();
+    let y = into_vec(y);
     for o in 0..cv.o {
         for oi in 0..cv.oh() {
             for oj in 0..cv.ow() {
@@ -117,13 +138,13 @@ fn mlp_backward_matches_fd() {
     let x: Vec<f32> = (0..bt * 6).map(|_| rng.uniform()).collect();
     let labels = [0u8, 2, 1, 2];
     let loss = |m: &Mlp, x: &[f32]| -> f64 {
-        let z = m.logits_flat(x, bt).unwrap();
-        softmax_cross_entropy(&z, &labels, 3).unwrap().0 as f64
+        let z = m.logits(view("x", x, (bt, 6)).unwrap()).unwrap();
+        softmax_cross_entropy(z.view(), aview1(&labels)).unwrap().0 as f64
     };
-    let (z, cache) = m.forward_flat(&x, bt).unwrap();
-    let (_, dz) = softmax_cross_entropy(&z, &labels, 3).unwrap();
+    let (z, cache) = m.forward(view("x", &x, (bt, 6)).unwrap()).unwrap();
+    let (_, dz) = softmax_cross_entropy(z.view(), aview1(&labels)).unwrap();
     let mut g = MlpGrads::zeros(&m);
-    let dx = m.backward_flat(&cache, &dz, &mut g, true).unwrap();
+    let dx = into_vec(m.backward(&cache, dz.view(), &mut g, true).unwrap().unwrap());
     let idx: Vec<usize> = (0..x.len()).collect();
     check_grad("mlp dx", &mut |xx| loss(&m, xx), &x, &dx, &idx, 3e-3, 3e-4, 5e-3, 0.1);
     for l in 0..m.layers() {

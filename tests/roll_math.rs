@@ -10,7 +10,14 @@ use common::assert_close;
 use paperlab::labs::roll::{
     directional_margin, linearize, margins, neuron_gradients, neuron_gradients_backward, patterns, region_map, roll_loss, Probes, RollConfig,
 };
+use ndarray::{aview1, ArrayView2};
+use paperlab::nd::into_vec;
 use paperlab::nn::{Mlp, Rng};
+
+/// `x` as rows of `d` values (B x D).
+fn rows(x: &[f32], d: usize) -> ArrayView2<'_, f32> {
+    paperlab::nd::view("test x", x, (x.len() / d, d)).unwrap()
+}
 
 fn net(dims: &[usize], seed: u64) -> Mlp {
     let mut m = Mlp::new(dims, &mut Rng::new(seed)).unwrap();
@@ -31,8 +38,8 @@ fn batched_gradients_equal_per_neuron_backward_passes() {
         let mut r = Rng::new(seed + 7);
         for _ in 0..3 {
             let x: Vec<f32> = (0..dims[0]).map(|_| r.uniform_in(-1.0, 1.0)).collect();
-            let fast = neuron_gradients(&m, &x).unwrap();
-            let slow = neuron_gradients_backward(&m, &x).unwrap();
+            let fast = neuron_gradients(&m, aview1(&x[..])).unwrap();
+            let slow = neuron_gradients_backward(&m, aview1(&x[..])).unwrap();
             assert_eq!(fast.widths, slow.widths);
             assert_close("z", &fast.z, &slow.z, 1e-5, 1e-5);
             assert_close("neuron gradients", &fast.grad, &slow.grad, 1e-5, 1e-5);
@@ -46,11 +53,11 @@ fn batched_gradients_equal_per_neuron_backward_passes() {
                 let (mut xp, mut xm) = (x.clone(), x.clone());
                 xp[i] += h;
                 xm[i] -= h;
-                let same = patterns(&m, &xp, 1).unwrap() == patterns(&m, &x, 1).unwrap() && patterns(&m, &xm, 1).unwrap() == patterns(&m, &x, 1).unwrap();
+                let same = patterns(&m, rows(&xp, m.inputs())).unwrap() == patterns(&m, rows(&x, m.inputs())).unwrap() && patterns(&m, rows(&xm, m.inputs())).unwrap() == patterns(&m, rows(&x, m.inputs())).unwrap();
                 if !same {
                     continue;
                 }
-                let (lp, lm) = (m.logits_flat(&xp, 1).unwrap(), m.logits_flat(&xm, 1).unwrap());
+                let (lp, lm) = (m.logits(rows(&xp, m.inputs())).map(into_vec).unwrap(), m.logits(rows(&xm, m.inputs())).map(into_vec).unwrap());
                 for k in 0..m.classes() {
                     let fd = (lp[k] - lm[k]) / (2.0 * h);
                     let g = fast.logit_grad[k * dims[0] + i];
@@ -71,9 +78,13 @@ fn grid_patterns(m: &Mlp, c: [f32; 2], half: f32, side: usize) -> (Vec<[f32; 2]>
         }
     }
     let flat: Vec<f32> = pts.iter().flatten().copied().collect();
-    let pat = patterns(m, &flat, pts.len()).unwrap();
-    let n = pat.len() / pts.len();
-    (pts, pat.chunks(n).map(|c| c.to_vec()).collect())
+    let pat = patterns(m, rows(&flat, 2)).unwrap();
+    (pts, pat.rows().into_iter().map(|c| c.to_vec()).collect())
+}
+
+/// The row-major values of a boolean array.
+fn into_vec_bool(a: ndarray::Array2<bool>) -> Vec<bool> {
+    a.iter().copied().collect()
 }
 
 fn dist(p: usize, a: [f32; 2], b: [f32; 2]) -> f32 {
@@ -93,9 +104,9 @@ fn margin_balls_stay_in_the_region_and_are_tight() {
         let mut r = Rng::new(seed * 31);
         for _ in 0..4 {
             let x = [r.uniform_in(-0.8, 0.8), r.uniform_in(-0.8, 0.8)];
-            let lin = neuron_gradients(&m, &x).unwrap();
+            let lin = neuron_gradients(&m, aview1(&x[..])).unwrap();
             let mg = margins(&lin);
-            let own = patterns(&m, &x, 1).unwrap();
+            let own = patterns(&m, rows(&x, 2)).unwrap().row(0).to_vec();
             let big = mg.eps.iter().cloned().fold(0.0f32, f32::max);
             assert!(big.is_finite() && mg.eps.iter().all(|&e| e > 0.0), "margins {:?}", mg.eps);
             // A grid over the box of the largest ball, 1.1x, with spacing well below 2% of the smallest margin.
@@ -140,13 +151,13 @@ fn directional_and_decision_margins_match_brute_force() {
             break;
         }
         let x = [r.uniform_in(-0.8, 0.8), r.uniform_in(-0.8, 0.8)];
-        let lin = neuron_gradients(&m, &x).unwrap();
-        let own = patterns(&m, &x, 1).unwrap();
+        let lin = neuron_gradients(&m, aview1(&x[..])).unwrap();
+        let own = patterns(&m, rows(&x, m.inputs())).unwrap();
         let a = r.uniform_in(0.0, std::f32::consts::TAU);
         let dir = [a.cos() * 0.3, a.sin() * 0.3];
-        let t = directional_margin(&lin, &dir).unwrap();
+        let t = directional_margin(&lin, aview1(&dir[..])).unwrap();
         if t.is_finite() && trial < 20 {
-            let at = |s: f32| patterns(&m, &[x[0] + s * dir[0], x[1] + s * dir[1]], 1).unwrap();
+            let at = |s: f32| patterns(&m, rows(&[x[0] + s * dir[0], x[1] + s * dir[1]], 2)).unwrap();
             for k in 1..=50 {
                 assert_eq!(at(t * 0.999 * k as f32 / 50.0), own, "the ray leaves the region before t = {t}");
             }
@@ -164,7 +175,7 @@ fn directional_and_decision_margins_match_brute_force() {
         for k in 0..64 {
             let ang = k as f32 * std::f32::consts::TAU / 64.0;
             let p = [x[0] + 0.999 * rad * ang.cos(), x[1] + 0.999 * rad * ang.sin()];
-            let l = m.logits_flat(&p, 1).unwrap();
+            let l = m.logits(rows(&p, m.inputs())).map(into_vec).unwrap();
             assert_eq!(usize::from(l[1] > l[0]), c, "prediction changes inside the certified l2 radius {rad}");
         }
         if d2 < e2 {
@@ -172,10 +183,10 @@ fn directional_and_decision_margins_match_brute_force() {
             let g: Vec<f32> = (0..2).map(|i| lin.logit_grad[c * 2 + i] - lin.logit_grad[j * 2 + i]).collect();
             let n = (g[0] * g[0] + g[1] * g[1]).sqrt();
             let p = [x[0] - 1.001 * d2 * g[0] / n, x[1] - 1.001 * d2 * g[1] / n];
-            let l = m.logits_flat(&p, 1).unwrap();
+            let l = m.logits(rows(&p, m.inputs())).map(into_vec).unwrap();
             assert_ne!(usize::from(l[1] > l[0]), c, "just past the l2 decision margin {d2} the class should flip");
             let p = [x[0] - 0.999 * d2 * g[0] / n, x[1] - 0.999 * d2 * g[1] / n];
-            let l = m.logits_flat(&p, 1).unwrap();
+            let l = m.logits(rows(&p, m.inputs())).map(into_vec).unwrap();
             assert_eq!(usize::from(l[1] > l[0]), c);
             boundary_checked += 1;
         }
@@ -188,13 +199,13 @@ fn random_coordinates_estimate_the_gradient_norm_without_bias() {
     let d = 24;
     let m = net(&[d, 16, 16, 3], 4);
     let x: Vec<f32> = (0..d).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.1).collect();
-    let exact = neuron_gradients(&m, &x).unwrap();
+    let exact = neuron_gradients(&m, aview1(&x[..])).unwrap();
     let n = exact.z.len();
     let norm2: Vec<f64> = exact.grad.chunks(d).map(|g| g.iter().map(|v| (*v as f64).powi(2)).sum()).collect();
     // All D coordinates: the exact norm.
     let mut rng = Rng::new(1);
     let p = Probes::random_coords(d, d, &mut rng);
-    let st = linearize(&m, &x, 1, &p).unwrap();
+    let st = linearize(&m, rows(&x, d), &p).unwrap();
     let est = st.point(&m, 0).unwrap();
     for j in 0..n {
         let e: f64 = est.grad[j * d..(j + 1) * d].iter().map(|v| (*v as f64).powi(2)).sum::<f64>() * p.scale as f64;
@@ -205,7 +216,7 @@ fn random_coordinates_estimate_the_gradient_norm_without_bias() {
     let mut mean = vec![0.0f64; n];
     for _ in 0..draws {
         let p = Probes::random_coords(d, 4, &mut rng);
-        let st = linearize(&m, &x, 1, &p).unwrap();
+        let st = linearize(&m, rows(&x, d), &p).unwrap();
         let est = st.point(&m, 0).unwrap();
         for j in 0..n {
             mean[j] += est.grad[j * 4..(j + 1) * 4].iter().map(|v| (*v as f64).powi(2)).sum::<f64>() * p.scale as f64 / draws as f64;
@@ -275,7 +286,7 @@ fn roll_loss_and_gradient_match_an_f64_reference_and_finite_differences() {
     let y = vec![0u8, 2, 1, 2];
     for (probes, label) in [(Probes::basis(3), "basis"), (Probes::random_coords(3, 2, &mut Rng::new(3)), "2 random coordinates")] {
         for cfg in [RollConfig { lambda: 0.7, c: 2.0, gamma: 50.0 }, RollConfig { lambda: 1.5, c: 0.3, gamma: 100.0 }, RollConfig { lambda: 0.0, c: 1.0, gamma: 10.0 }] {
-            let (loss, g) = roll_loss(&m, &x, &y, &probes, &cfg).unwrap();
+            let (loss, g) = roll_loss(&m, rows(&x, 3), &y, &probes, &cfg).unwrap();
             let n64 = Net64 {
                 dims: dims.to_vec(),
                 w: m.w.iter().map(|w| w.iter().map(|&v| v as f64).collect()).collect(),
@@ -325,9 +336,9 @@ fn region_map_ids_are_the_activation_patterns() {
     assert_eq!(map.ids.len(), g * g);
     assert_eq!(map.hashes.len(), *map.ids.iter().max().unwrap() as usize + 1);
     let pts: Vec<f32> = (0..g * g).flat_map(|i| paperlab::labs::roll::cell_centre([-1.0, -1.0], [1.0, 1.0], g, i / g, i % g)).collect();
-    let pats = patterns(&m, &pts, g * g).unwrap();
+    let pats = into_vec_bool(patterns(&m, rows(&pts, 2)).unwrap());
     let n = pats.len() / (g * g);
-    let logits = m.logits_flat(&pts, g * g).unwrap();
+    let logits = into_vec(m.logits(rows(&pts, 2)).unwrap());
     for a in 0..g * g {
         assert!((map.score[a] - (logits[2 * a + 1] - logits[2 * a])).abs() < 1e-5);
         for b in (a + 1..g * g).step_by(37) {
@@ -340,21 +351,21 @@ fn region_map_ids_are_the_activation_patterns() {
 #[test]
 fn bad_input_gives_errors() {
     let m = net(&[2, 4, 2], 1);
-    assert!(neuron_gradients(&m, &[0.0; 3]).is_err());
-    assert!(neuron_gradients(&m, &[f32::NAN, 0.0]).is_err());
-    assert!(linearize(&m, &[0.0; 4], 2, &Probes::basis(3)).is_err());
-    assert!(roll_loss(&m, &[0.0; 4], &[0, 1], &Probes::basis(2), &RollConfig { lambda: -1.0, c: 1.0, gamma: 10.0 }).is_err());
-    assert!(roll_loss(&m, &[0.0; 4], &[0, 1], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 0.0 }).is_err());
-    assert!(roll_loss(&m, &[0.0; 4], &[0, 5], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 10.0 }).is_err());
-    assert!(roll_loss(&m, &[0.0; 4], &[0], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 10.0 }).is_err());
-    let lin = neuron_gradients(&m, &[0.1, 0.2]).unwrap();
-    assert!(directional_margin(&lin, &[1.0]).is_err());
+    assert!(neuron_gradients(&m, aview1(&[0.0; 3][..])).is_err());
+    assert!(neuron_gradients(&m, aview1(&[f32::NAN, 0.0][..])).is_err());
+    assert!(linearize(&m, rows(&[0.0; 4], 2), &Probes::basis(3)).is_err());
+    assert!(roll_loss(&m, rows(&[0.0; 4], 2), &[0, 1], &Probes::basis(2), &RollConfig { lambda: -1.0, c: 1.0, gamma: 10.0 }).is_err());
+    assert!(roll_loss(&m, rows(&[0.0; 4], 2), &[0, 1], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 0.0 }).is_err());
+    assert!(roll_loss(&m, rows(&[0.0; 4], 2), &[0, 5], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 10.0 }).is_err());
+    assert!(roll_loss(&m, rows(&[0.0; 4], 2), &[0], &Probes::basis(2), &RollConfig { lambda: 1.0, c: 1.0, gamma: 10.0 }).is_err());
+    let lin = neuron_gradients(&m, aview1(&[0.1, 0.2][..])).unwrap();
+    assert!(directional_margin(&lin, aview1(&[1.0][..])).is_err());
     assert!(region_map(&net(&[3, 4, 2], 1), [-1.0; 2], [1.0; 2], 8).is_err());
     assert!(region_map(&m, [1.0; 2], [-1.0; 2], 8).is_err());
     assert!(region_map(&m, [-1.0; 2], [1.0; 2], 0).is_err());
     let mut broken = m.clone();
     broken.w[0].pop();
-    assert!(neuron_gradients(&broken, &[0.0, 0.0]).is_err());
+    assert!(neuron_gradients(&broken, aview1(&[0.0, 0.0][..])).is_err());
     assert!(paperlab::labs::roll::toy::make(paperlab::labs::roll::toy::Toy::Xor, 1, 0.0, 1).is_err());
     assert!(paperlab::labs::roll::toy::Toy::parse("rings").is_err());
 }

@@ -49,8 +49,8 @@ fn roll_widens_the_margins_of_test_digits() {
     let idx: Vec<usize> = (0..n).collect();
     let x = data.test.batch_f32(&idx);
     let med = |file: &str| {
-        let (eps, _) = paperlab::labs::roll::batch_margins(&load(file), &x, n, 8).unwrap();
-        quantiles(&eps.iter().map(|e| e[1]).collect::<Vec<_>>()).p50
+        let (eps, _) = paperlab::labs::roll::batch_margins(&load(file), paperlab::nd::view("x", &x, (n, 784)).unwrap(), 8).unwrap();
+        quantiles(&eps.column(1).to_vec()).p50
     };
     let (plain, roll) = (med(&m.models[0].file), med(&strongest.file));
     assert!(roll > 2.0 * plain, "median eps_2 on {n} test digits: {} {roll} vs plain {plain}", strongest.id);

@@ -24,7 +24,7 @@ fn data_sets_are_seeded_balanced_and_in_the_square() {
 }
 
 fn median_l2_margin(tr: &ToyTrainer) -> f64 {
-    let eps: Vec<f32> = tr.x.chunks(2).map(|p| margins(&neuron_gradients(&tr.mlp, p).unwrap()).eps[1]).collect();
+    let eps: Vec<f32> = tr.x.chunks(2).map(|p| margins(&neuron_gradients(&tr.mlp, p.into()).unwrap()).eps[1]).collect();
     quantiles(&eps).p50
 }
 

@@ -5,9 +5,19 @@
 mod common;
 use common::check_grad;
 use paperlab::labs::verify::{margin_bounds, pgd, pgd_count, robust_loss_grad, verify_counts, LowerSlope, Method, RobustLoss};
-use paperlab::nn::flat::softmax_cross_entropy;
+use paperlab::nn::layers::{argmax_rows, softmax_cross_entropy};
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
+
+/// `x` as rows of `i` values (B x I).
+fn rows(x: &[f32], i: usize) -> ndarray::ArrayView2<'_, f32> {
+    paperlab::nd::view("test x", x, (x.len() / i, i)).unwrap()
+}
+
+/// Margin bounds as flat row-major B x K vectors.
+fn vecs((lo, up): (ndarray::Array2<f32>, ndarray::Array2<f32>)) -> (Vec<f32>, Vec<f32>) {
+    (paperlab::nd::into_vec(lo), paperlab::nd::into_vec(up))
+}
 
 const METHODS: [Method; 3] = [Method::Ibp, Method::Crown, Method::CrownIbp];
 const SLOPES: [LowerSlope; 4] = [LowerSlope::Adaptive, LowerSlope::Zero, LowerSlope::One, LowerSlope::Parallel];
@@ -18,7 +28,7 @@ fn net(dims: &[usize], seed: u64) -> Mlp {
 }
 
 fn margins(m: &Mlp, x: &[f32], y: u8) -> Vec<f32> {
-    let z = m.logits_flat(x, 1).unwrap();
+    let z = paperlab::nd::into_vec(m.logits(rows(x, x.len())).unwrap());
     z.iter().map(|&zj| z[y as usize] - zj).collect()
 }
 
@@ -34,7 +44,7 @@ fn bounds_contain_every_sampled_margin() {
             let y = (trial % dims[dims.len() - 1]) as u8;
             for &eps in &[0.01f32, 0.05, 0.2] {
                 for (method, slope) in METHODS.iter().flat_map(|&me| SLOPES.iter().map(move |&sl| (me, sl))) {
-                    let (lo, up) = margin_bounds(&m, &x, &[y], eps, method, 1.0, slope).unwrap();
+                    let (lo, up) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, method, 1.0, slope).map(vecs).unwrap();
                     for _ in 0..400 {
                         // corners are where bounds are tightest, so sample corners half the time
                         let xp: Vec<f32> = x
@@ -63,7 +73,7 @@ fn eps_zero_gives_the_exact_margin() {
     let x: Vec<f32> = (0..12).map(|_| rng.uniform()).collect();
     let mg = margins(&m, &x, 2);
     for method in METHODS {
-        let (lo, up) = margin_bounds(&m, &x, &[2], 0.0, method, 1.0, LowerSlope::Adaptive).unwrap();
+        let (lo, up) = margin_bounds(&m, rows(&x, m.inputs()), &[2], 0.0, method, 1.0, LowerSlope::Adaptive).map(vecs).unwrap();
         for j in 0..4 {
             assert!((lo[j] - mg[j]).abs() < 1e-5 && (up[j] - mg[j]).abs() < 1e-5, "{method:?}: [{}, {}] vs {}", lo[j], up[j], mg[j]);
         }
@@ -93,8 +103,8 @@ fn bounds_against_brute_force_on_a_two_pixel_net() {
             }
         }
     }
-    let (ilo, iup) = margin_bounds(&m, &x, &[y], eps, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
-    let (clo, cup) = margin_bounds(&m, &x, &[y], eps, Method::Crown, 1.0, LowerSlope::Adaptive).unwrap();
+    let (ilo, iup) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, Method::Ibp, 1.0, LowerSlope::Adaptive).map(vecs).unwrap();
+    let (clo, cup) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, Method::Crown, 1.0, LowerSlope::Adaptive).map(vecs).unwrap();
     for j in 0..3 {
         assert!(ilo[j] <= exact_lo[j] + 1e-5 && iup[j] >= exact_up[j] - 1e-5);
         assert!(clo[j] <= exact_lo[j] + 1e-5 && cup[j] >= exact_up[j] - 1e-5);
@@ -107,14 +117,14 @@ fn crown_ibp_with_beta_zero_is_ibp_and_bad_input_is_an_error() {
     let m = net(&[10, 8, 6, 3], 6);
     let x = vec![0.5f32; 20];
     let labels = [0u8, 2];
-    let a = margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 0.0, LowerSlope::Adaptive).unwrap();
-    let b = margin_bounds(&m, &x, &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
+    let a = margin_bounds(&m, rows(&x, m.inputs()), &labels, 0.1, Method::CrownIbp, 0.0, LowerSlope::Adaptive).unwrap();
+    let b = margin_bounds(&m, rows(&x, m.inputs()), &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
     assert_eq!(a, b);
-    assert!(margin_bounds(&m, &x, &labels, f32::NAN, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
-    assert!(margin_bounds(&m, &x, &labels, -0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
-    assert!(margin_bounds(&m, &x, &labels, 0.1, Method::CrownIbp, 1.5, LowerSlope::Adaptive).is_err());
-    assert!(margin_bounds(&m, &x, &[0u8, 7], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
-    assert!(margin_bounds(&m, &x[..15], &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, rows(&x, m.inputs()), &labels, f32::NAN, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, rows(&x, m.inputs()), &labels, -0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, rows(&x, m.inputs()), &labels, 0.1, Method::CrownIbp, 1.5, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, rows(&x, m.inputs()), &[0u8, 7], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(margin_bounds(&m, rows(&x[..15], 15), &labels, 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
     assert!("crown-ibp".parse::<Method>().is_ok() && "foo".parse::<Method>().is_err());
 }
 
@@ -124,17 +134,17 @@ fn verified_error_grows_with_eps_and_exceeds_pgd_error() {
     let mut rng = Rng::new(8);
     let n = 64;
     let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
-    let clean = paperlab::nn::flat::argmax_rows(&m.logits_flat(&x, n).unwrap(), 4);
+    let clean = argmax_rows(m.logits(rows(&x, 16)).unwrap().view());
     let labels: Vec<u8> = clean.iter().map(|&c| c as u8).collect(); // the net's own predictions: clean error 0
     for method in METHODS {
         let mut last = 0;
         for &eps in &[0.0f32, 0.01, 0.03, 0.1, 0.3] {
-            let c = verify_counts(&m, &x, &labels, eps, method, 1.0, LowerSlope::Adaptive, 7).unwrap();
+            let c = verify_counts(&m, rows(&x, m.inputs()), &labels, eps, method, 1.0, LowerSlope::Adaptive, 7).unwrap();
             assert_eq!(c.clean_err, 0);
             assert!(c.verified_err >= last, "{method:?}: verified error fell from {last} to {} at eps {eps}", c.verified_err);
             last = c.verified_err;
             // PGD finds only real counterexamples, so its error can never exceed the verified error.
-            let (adv, fooled) = pgd(&m, &x, &labels, 0, eps, 10, 1).unwrap();
+            let (adv, fooled) = pgd(&m, rows(&x, m.inputs()), &labels, 0, eps, 10, 1).unwrap();
             assert!(fooled.iter().filter(|&&f| f).count() as u32 <= c.verified_err);
             for (a, b) in adv.iter().zip(&x) {
                 assert!((a - b).abs() <= eps + 1e-6 && (0.0..=1.0).contains(a));
@@ -174,7 +184,7 @@ fn robust_loss_gradient_matches_fd() {
         let x: Vec<f32> = (0..bt * dims[0]).map(|_| rng.uniform()).collect();
         let labels: Vec<u8> = (0..bt).map(|b| (b % k) as u8).collect();
         let mut g = MlpGrads::zeros(&m);
-        robust_loss_grad(&m, &x, &labels, opt, &mut g).unwrap();
+        robust_loss_grad(&m, rows(&x, m.inputs()), &labels, opt, &mut g).unwrap();
         let grad: Vec<f32> = g.dw.iter().zip(&g.db).flat_map(|(w, b)| w.iter().chain(b).cloned().collect::<Vec<_>>()).collect();
         let p0 = flat(&m);
         let mut mm = m.clone();
@@ -184,7 +194,7 @@ fn robust_loss_gradient_matches_fd() {
             &mut |p| {
                 unflat(&mut mm, p);
                 let mut gg = MlpGrads::zeros(&mm);
-                robust_loss_grad(&mm, &x, &labels, opt, &mut gg).unwrap().0 as f64
+                robust_loss_grad(&mm, rows(&x, mm.inputs()), &labels, opt, &mut gg).unwrap().0 as f64
             },
             &p0,
             &grad,
@@ -204,8 +214,8 @@ fn natural_part_of_robust_loss_is_cross_entropy() {
     let x = vec![0.3f32; 16];
     let labels = [1u8, 2];
     let mut g = MlpGrads::zeros(&m);
-    let (loss, nat, _) = robust_loss_grad(&m, &x, &labels, RobustLoss { eps: 0.1, kappa: 1.0, beta: 1.0 }, &mut g).unwrap();
-    let (ce, _) = softmax_cross_entropy(&m.logits_flat(&x, 2).unwrap(), &labels, 3).unwrap();
+    let (loss, nat, _) = robust_loss_grad(&m, rows(&x, m.inputs()), &labels, RobustLoss { eps: 0.1, kappa: 1.0, beta: 1.0 }, &mut g).unwrap();
+    let (ce, _) = softmax_cross_entropy(m.logits(rows(&x, 8)).unwrap().view(), (&labels[..]).into()).unwrap();
     assert_eq!(loss, ce);
     assert_eq!(nat, ce);
 }
@@ -217,14 +227,14 @@ fn pgd_does_not_depend_on_how_the_set_is_split() {
     let n = 150;
     let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
     let labels: Vec<u8> = (0..n).map(|b| (b % 4) as u8).collect();
-    let whole = pgd_count(&m, &x, &labels, 0, 0.1, 8, 5).unwrap();
+    let whole = pgd_count(&m, rows(&x, m.inputs()), &labels, 0, 0.1, 8, 5).unwrap();
     let mut parts = 0;
     for (s, e) in [(0, 37), (37, 100), (100, 150)] {
-        parts += pgd_count(&m, &x[s * 16..e * 16], &labels[s..e], s, 0.1, 8, 5).unwrap();
+        parts += pgd_count(&m, rows(&x[s * 16..e * 16], m.inputs()), &labels[s..e], s, 0.1, 8, 5).unwrap();
     }
     assert_eq!(whole, parts);
-    let (_, one) = pgd(&m, &x[40 * 16..41 * 16], &labels[40..41], 40, 0.1, 8, 5).unwrap();
-    let (_, all) = pgd(&m, &x, &labels, 0, 0.1, 8, 5).unwrap();
+    let (_, one) = pgd(&m, rows(&x[40 * 16..41 * 16], m.inputs()), &labels[40..41], 40, 0.1, 8, 5).unwrap();
+    let (_, all) = pgd(&m, rows(&x, m.inputs()), &labels, 0, 0.1, 8, 5).unwrap();
     assert_eq!(one[0], all[40]);
 }
 

@@ -9,6 +9,16 @@ use paperlab::labs::verify::{margin_bounds, pgd, robust_loss_grad, LowerSlope, M
 use paperlab::nn::mlp::{Mlp, MlpGrads};
 use paperlab::nn::Rng;
 
+/// `x` as rows of `i` values (B x I).
+fn rows(x: &[f32], i: usize) -> ndarray::ArrayView2<'_, f32> {
+    paperlab::nd::view("test x", x, (x.len() / i, i)).unwrap()
+}
+
+/// Margin bounds as flat row-major B x K vectors.
+fn vecs((lo, up): (ndarray::Array2<f32>, ndarray::Array2<f32>)) -> (Vec<f32>, Vec<f32>) {
+    (paperlab::nd::into_vec(lo), paperlab::nd::into_vec(up))
+}
+
 const METHODS: [Method; 3] = [Method::Ibp, Method::Crown, Method::CrownIbp];
 const SLOPES: [LowerSlope; 4] = [LowerSlope::Adaptive, LowerSlope::Zero, LowerSlope::One, LowerSlope::Parallel];
 
@@ -94,7 +104,7 @@ fn dense_toeplitz_matches_the_conv_kernel_and_to_mlp() {
     let d = as_dense(&m);
     let mut rng = Rng::new(6);
     let x: Vec<f32> = (0..3 * 64).map(|_| rng.uniform()).collect();
-    assert_all_close("logits", &m.logits(&x, 3).unwrap(), &d.logits_flat(&x, 3).unwrap());
+    assert_all_close("logits", &paperlab::nd::into_vec(m.logits(rows(&x, 64)).unwrap()), &paperlab::nd::into_vec(d.logits(rows(&x, 64)).unwrap()));
     let via = m.to_mlp().unwrap();
     for l in 0..d.layers() {
         assert_all_close(&format!("to_mlp layer {l}"), &via.w[l], &d.w[l]);
@@ -114,8 +124,8 @@ fn conv_net_bounds_equal_those_of_the_same_net_written_dense() {
             for method in METHODS {
                 for slope in SLOPES {
                     for beta in [1.0f32, 0.4] {
-                        let (lo, up) = m.margin_bounds(&x, &y, eps, method, beta, slope).unwrap();
-                        let (dlo, dup) = margin_bounds(&d, &x, &y, eps, method, beta, slope).unwrap();
+                        let (lo, up) = m.margin_bounds(rows(&x, m.inputs()), &y, eps, method, beta, slope).map(vecs).unwrap();
+                        let (dlo, dup) = margin_bounds(&d, rows(&x, d.inputs()), &y, eps, method, beta, slope).map(vecs).unwrap();
                         let what = format!("seed {seed} eps {eps} {method:?} {slope:?} beta {beta}");
                         assert_all_close(&format!("{what} lower"), &lo, &dlo);
                         assert_all_close(&format!("{what} upper"), &up, &dup);
@@ -136,9 +146,9 @@ fn training_gradient_equals_the_dense_gradient_summed_over_shared_weights() {
     let y: Vec<u8> = (0..batch).map(|b| (b % 5) as u8).collect();
     for opt in [RobustLoss { eps: 0.1, kappa: 0.5, beta: 1.0 }, RobustLoss { eps: 0.2, kappa: 0.3, beta: 0.5 }, RobustLoss { eps: 0.1, kappa: 0.0, beta: 0.0 }, RobustLoss { eps: 0.0, kappa: 1.0, beta: 1.0 }] {
         let mut g = NetGrads::zeros(&m);
-        let (l, nat, _) = m.robust_loss_grad(&x, &y, opt, &mut g).unwrap();
+        let (l, nat, _) = m.robust_loss_grad(rows(&x, m.inputs()), &y, opt, &mut g).unwrap();
         let mut gd = MlpGrads::zeros(&d);
-        let (ld, natd, _) = robust_loss_grad(&d, &x, &y, opt, &mut gd).unwrap();
+        let (ld, natd, _) = robust_loss_grad(&d, rows(&x, d.inputs()), &y, opt, &mut gd).unwrap();
         assert!(close(l, ld) && close(nat, natd), "{opt:?}: loss {l} vs {ld}");
         for (li, layer) in m.layers.iter().enumerate() {
             match layer.op {
@@ -168,7 +178,7 @@ fn training_gradient_equals_the_dense_gradient_summed_over_shared_weights() {
 }
 
 fn margins(m: &Net, x: &[f32], y: u8) -> Vec<f32> {
-    let z = m.logits(x, 1).unwrap();
+    let z = paperlab::nd::into_vec(m.logits(rows(x, x.len())).unwrap());
     z.iter().map(|&zj| z[y as usize] - zj).collect()
 }
 
@@ -184,7 +194,7 @@ fn bounds_hold_on_ten_thousand_sampled_points_and_on_attack_points() {
             .iter()
             .flat_map(|&me| SLOPES.iter().map(move |&sl| (me, sl)))
             .map(|(me, sl)| {
-                let (lo, up) = m.margin_bounds(&x, &[y], eps, me, 1.0, sl).unwrap();
+                let (lo, up) = m.margin_bounds(rows(&x, m.inputs()), &[y], eps, me, 1.0, sl).map(vecs).unwrap();
                 (me, sl, lo, up)
             })
             .collect();
@@ -209,9 +219,9 @@ fn bounds_hold_on_ten_thousand_sampled_points_and_on_attack_points() {
         }
         for seed in 0..5 {
             for target_steps in [10, 40] {
-                let (adv, _) = pgd(&m, &x, &[y], 0, eps, target_steps, seed).unwrap();
+                let (adv, _) = pgd(&m, rows(&x, m.inputs()), &[y], 0, eps, target_steps, seed).unwrap();
                 assert!(adv.iter().zip(&x).all(|(a, b)| (a - b).abs() <= eps + 1e-6 && (0.0..=1.0).contains(a)), "PGD left the ball");
-                check(&adv, "PGD");
+                check(adv.as_slice().unwrap(), "PGD");
             }
         }
     }
@@ -223,13 +233,13 @@ fn crown_is_tighter_than_ibp_on_a_naturally_trained_cnn() {
     let idx: Vec<usize> = (0..1000).collect();
     let xtr = data.train.batch_f32(&idx);
     let cfg = TrainConfig { dims: vec![], robust: false, epochs: 1, warmup: 0, ramp: 0, train_eps: 0.0, kappa_end: 1.0, beta_end: 1.0, beta_start: 1.0, batch: 50, lr: 1e-3, lr_halve_at: vec![], seed: 1 };
-    let m = Net::train(&Net::small_cnn_ops(4, 8, 32), &cfg, &xtr, &data.train.labels[..1000], |_, _| {}).unwrap();
+    let m = Net::train(&Net::small_cnn_ops(4, 8, 32), &cfg, rows(&xtr, 784), &data.train.labels[..1000], |_, _| {}).unwrap();
     let n = 12;
     let x = data.test.batch_f32(&(0..n).collect::<Vec<_>>());
     let y = &data.test.labels[..n];
     for &eps in &[0.005f32, 0.02] {
         let width = |me: Method| {
-            let (lo, up) = m.margin_bounds(&x, y, eps, me, 1.0, LowerSlope::Adaptive).unwrap();
+            let (lo, up) = m.margin_bounds(rows(&x, m.inputs()), y, eps, me, 1.0, LowerSlope::Adaptive).map(vecs).unwrap();
             lo.iter().zip(&up).map(|(a, b)| (b - a) as f64).sum::<f64>()
         };
         let (wi, wc) = (width(Method::Ibp), width(Method::Crown));
@@ -250,7 +260,7 @@ fn bad_nets_and_files_are_errors() {
     m.layers[0].w[0] = f32::NAN;
     assert!(m.validate().is_err());
     let m = Net::new(&tiny_ops(), &mut Rng::new(1)).unwrap();
-    assert!(m.margin_bounds(&[0.0; 10], &[0], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
-    assert!(m.margin_bounds(&[0.0; 64], &[7], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
-    assert!(m.margin_bounds(&[0.0; 64], &[0], 1.5, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(m.margin_bounds(rows(&[0.0; 10], 10), &[0], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(m.margin_bounds(rows(&[0.0; 64], 64), &[7], 0.1, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
+    assert!(m.margin_bounds(rows(&[0.0; 64], 64), &[0], 1.5, Method::Ibp, 1.0, LowerSlope::Adaptive).is_err());
 }

@@ -7,6 +7,11 @@ use paperlab::data::mnist::Mnist;
 use paperlab::labs::verify::{pgd_count, verify_counts, LowerSlope, Method, Net, Verifiable};
 use paperlab::nn::Mlp;
 
+/// `x` as rows of `i` values (B x I).
+fn rows(x: &[f32], i: usize) -> ndarray::ArrayView2<'_, f32> {
+    paperlab::nd::view("test x", x, (x.len() / i, i)).unwrap()
+}
+
 fn models_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/verify")
 }
@@ -75,12 +80,12 @@ fn shipped_model_reaches_its_manifest_numbers(want_id: &str) {
     for &eps in &[0.1f64, 0.2, 0.3, 0.4] {
         let k = grid.iter().position(|g| (g - eps).abs() < 1e-6).expect("manifest grid has eps");
         let at = |name: &str| mt[name][k].as_f64().unwrap();
-        let ibp = verify_counts(m, &x, y, eps as f32, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
+        let ibp = verify_counts(m, rows(&x, m.n_inputs()), y, eps as f32, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
         check("clean error", ibp.clean_err as f64 / n, mt["clean_err"].as_f64().unwrap());
         check(&format!("IBP verified error at {eps}"), ibp.verified_err as f64 / n, at("ibp_err"));
-        let cib = verify_counts(m, &x, y, eps as f32, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
+        let cib = verify_counts(m, rows(&x, m.n_inputs()), y, eps as f32, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
         check(&format!("CROWN-IBP verified error at {eps}"), cib.verified_err as f64 / n, at("crownibp_err"));
-        let fooled = pgd_count(m, &x, y, 0, eps as f32, steps, seed).unwrap();
+        let fooled = pgd_count(m, rows(&x, m.n_inputs()), y, 0, eps as f32, steps, seed).unwrap();
         check(&format!("PGD error at {eps}"), fooled as f64 / n, at("pgd_err"));
         // Sanity that holds for any sound verifier: attack error <= verified error.
         assert!(fooled as u32 <= ibp.verified_err.min(cib.verified_err) + 2, "{id}: PGD found more errors than the verifier allows");
@@ -89,6 +94,6 @@ fn shipped_model_reaches_its_manifest_numbers(want_id: &str) {
     if mt["crown_err"][k].as_f64().is_none() {
         return; // full CROWN not in the manifest for this model
     }
-    let crown = verify_counts(m, &x, y, 0.1, Method::Crown, 1.0, LowerSlope::Adaptive, 16).unwrap();
+    let crown = verify_counts(m, rows(&x, m.n_inputs()), y, 0.1, Method::Crown, 1.0, LowerSlope::Adaptive, 16).unwrap();
     check("CROWN verified error at 0.1", crown.verified_err as f64 / n, mt["crown_err"][k].as_f64().unwrap());
 }

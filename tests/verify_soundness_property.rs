@@ -15,6 +15,16 @@ use paperlab::labs::verify::{margin_bounds, pgd, LowerSlope, Method};
 use paperlab::nn::mlp::Mlp;
 use paperlab::nn::Rng;
 
+/// `x` as rows of `i` values (B x I).
+fn rows(x: &[f32], i: usize) -> ndarray::ArrayView2<'_, f32> {
+    paperlab::nd::view("test x", x, (x.len() / i, i)).unwrap()
+}
+
+/// Margin bounds as flat row-major B x K vectors.
+fn vecs((lo, up): (ndarray::Array2<f32>, ndarray::Array2<f32>)) -> (Vec<f32>, Vec<f32>) {
+    (paperlab::nd::into_vec(lo), paperlab::nd::into_vec(up))
+}
+
 const SLOPES: [LowerSlope; 4] = [LowerSlope::Adaptive, LowerSlope::Zero, LowerSlope::One, LowerSlope::Parallel];
 
 fn random_net(rng: &mut Rng) -> Mlp {
@@ -35,7 +45,7 @@ fn random_net(rng: &mut Rng) -> Mlp {
 }
 
 fn margins(m: &Mlp, x: &[f32], y: u8) -> Vec<f32> {
-    let z = m.logits_flat(x, 1).unwrap();
+    let z = paperlab::nd::into_vec(m.logits(rows(x, x.len())).unwrap());
     z.iter().map(|&zj| z[y as usize] - zj).collect()
 }
 
@@ -61,14 +71,14 @@ fn bounds_hold_on_random_nets_boxes_and_points() {
         let y = rng.below(k) as u8;
         let eps = if rng.uniform() < 0.2 { 0.0 } else { rng.uniform().powi(2) };
         let exact = margins(&m, &x, y);
-        let (ibp_lo, ibp_up) = margin_bounds(&m, &x, &[y], eps, Method::Ibp, 1.0, LowerSlope::Adaptive).unwrap();
+        let (ibp_lo, ibp_up) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, Method::Ibp, 1.0, LowerSlope::Adaptive).map(vecs).unwrap();
         let mut all = vec![(format!("IBP eps={eps}"), ibp_lo.clone(), ibp_up.clone())];
         for slope in SLOPES {
-            let (lo, up) = margin_bounds(&m, &x, &[y], eps, Method::Crown, 1.0, slope).unwrap();
+            let (lo, up) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, Method::Crown, 1.0, slope).map(vecs).unwrap();
             all.push((format!("CROWN {slope:?} eps={eps}"), lo, up));
             let mut ends = Vec::new();
             for beta in [0.0f32, 0.5, 1.0] {
-                let (lo, up) = margin_bounds(&m, &x, &[y], eps, Method::CrownIbp, beta, slope).unwrap();
+                let (lo, up) = margin_bounds(&m, rows(&x, m.inputs()), &[y], eps, Method::CrownIbp, beta, slope).map(vecs).unwrap();
                 ends.push(lo.clone());
                 all.push((format!("CROWN-IBP {slope:?} beta={beta} eps={eps}"), lo, up));
             }
@@ -101,8 +111,8 @@ fn bounds_hold_on_random_nets_boxes_and_points() {
             })
             .collect();
         if eps > 0.0 {
-            let (adv, _) = pgd(&m, &x, &[y], cases, eps, 10, 7).unwrap();
-            pts.push(adv);
+            let (adv, _) = pgd(&m, rows(&x, m.inputs()), &[y], cases, eps, 10, 7).unwrap();
+            pts.push(paperlab::nd::into_vec(adv));
         }
         for p in &pts {
             let mg = margins(&m, p, y);

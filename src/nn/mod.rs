@@ -1,13 +1,13 @@
 //! Layers with forward and backward side by side, a seeded RNG, initialisation, Adam, and sampling from logits.
 //!
 //! Dimension legend used in every file: B batch, I inputs of a layer, O outputs, K classes, C channels,
-//! H/W height/width, KH/KW kernel size. Tensors are flat row-major `Vec<f32>`; each function opens with its shapes.
+//! H/W height/width, KH/KW kernel size. Tensors cross as `ndarray` views and arrays of those shapes (see
+//! [`crate::nd`]); parameters are stored flat, row-major. Each function's doc opens with its shapes.
 //! Gradient arguments start with `d` (`dx`, `dw`). Every backward is checked against finite differences in
 //! `tests/nn_gradcheck.rs`.
 
 pub mod adam;
 pub mod conv;
-pub mod flat;
 pub mod layers;
 pub mod lstm;
 pub mod mlp;

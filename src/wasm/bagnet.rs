@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{js_err, to_js};
 use crate::data::mnist::{Mnist, Split, PIXELS};
 use crate::labs::bagnet::{self as bag, evidence, mask_patches, scramble_tiles, top_patches, BagNet, Model, ModelConfig, SIDE};
+use crate::nd;
 use crate::nn::Rng;
 use crate::Error;
 
@@ -83,7 +84,7 @@ impl BagnetLab {
     fn prepared(&self, run: &EvalRun, i: usize) -> Result<Vec<f32>, JsError> {
         let mut x = self.test.image_f32(i);
         if run.tile > 0 {
-            x = scramble_tiles(&x, SIDE, run.tile, &mut Rng::new(run.seed.wrapping_add(i as u64))).map_err(js_err)?;
+            x = nd::into_vec(scramble_tiles(nd::view("bagnet image", &x, (SIDE, SIDE)).map_err(js_err)?, run.tile, &mut Rng::new(run.seed.wrapping_add(i as u64))).map_err(js_err)?);
         }
         if run.mask_k > 0 {
             x = self.masked(&run.mask_by, &x, usize::from(self.test.labels[i]), run.mask_k)?;
@@ -93,12 +94,14 @@ impl BagnetLab {
 
     fn masked(&self, bag_id: &str, image: &[f32], class: usize, k: usize) -> Result<Vec<f32>, JsError> {
         let b = self.bagnet(bag_id)?;
-        let (map, oh, ow) = b.patch_logits(image, SIDE, SIDE, 1).map_err(js_err)?;
-        let ev = evidence(&map, b.cfg.classes, oh * ow);
-        let n = oh * ow;
-        let top: Vec<(usize, usize)> = top_patches(&ev[class * n..(class + 1) * n], ow, k).into_iter().map(|(r, c, _)| (r, c)).collect();
+        let map = b.patch_logits(nd::view("bagnet image", image, (1, 1, SIDE, SIDE)).map_err(js_err)?).map_err(js_err)?;
+        let ev = evidence(map.index_axis(ndarray::Axis(0), 0));
+        if class >= ev.dim().0 {
+            return Err(js_err(Error::range("class", format!("{class} is not below {}", ev.dim().0))));
+        }
+        let top: Vec<(usize, usize)> = top_patches(ev.index_axis(ndarray::Axis(0), class), k).into_iter().map(|(r, c, _)| (r, c)).collect();
         let mut x = image.to_vec();
-        mask_patches(&mut x, SIDE, b.cfg.q, &top, 0.0);
+        mask_patches(nd::view_mut("bagnet image", &mut x, (SIDE, SIDE)).map_err(js_err)?, b.cfg.q, &top, 0.0);
         Ok(x)
     }
 }
@@ -167,15 +170,15 @@ impl BagnetLab {
     pub fn heatmap(&self, id: &str, image: &[f32]) -> Result<Vec<f32>, JsError> {
         Self::check_image(image)?;
         let b = self.bagnet(id)?;
-        let (map, oh, ow) = b.patch_logits(image, SIDE, SIDE, 1).map_err(js_err)?;
-        Ok(evidence(&map, b.cfg.classes, oh * ow))
+        let map = b.patch_logits(nd::view("bagnet image", image, (1, 1, SIDE, SIDE)).map_err(js_err)?).map_err(js_err)?;
+        Ok(nd::into_vec(evidence(map.index_axis(ndarray::Axis(0), 0))))
     }
 
     /// Class probabilities (softmax of the image logits) of `image` under model `id`: K values.
     pub fn probabilities(&self, id: &str, image: &[f32]) -> Result<Vec<f32>, JsError> {
         Self::check_image(image)?;
-        let l = self.model(id)?.logits(image, SIDE, SIDE, 1).map_err(js_err)?;
-        Ok(bag::softmax(&l))
+        let l = self.model(id)?.logits(nd::view("bagnet image", image, (1, 1, SIDE, SIDE)).map_err(js_err)?).map_err(js_err)?;
+        Ok(nd::into_vec(bag::softmax(l.row(0))))
     }
 
     /// The `count` patches with the most evidence for `class` in `image` under BagNet `id`, best first:
@@ -190,7 +193,7 @@ impl BagnetLab {
         }
         let n = ev.len() / k;
         let ow = bag::map_side(SIDE, b.cfg.q).map_err(js_err)?;
-        let top = top_patches(&ev[class * n..(class + 1) * n], ow, count.min(n));
+        let top = top_patches(nd::view("bagnet evidence", &ev[class * n..(class + 1) * n], (n / ow.max(1), ow)).map_err(js_err)?, count.min(n));
         let v: Vec<Patch> =
             top.iter().map(|&(row, col, evidence)| Patch { row, col, y: bag::STRIDE * row, x: bag::STRIDE * col, size: b.cfg.q, evidence }).collect();
         to_js(&v)
@@ -199,7 +202,7 @@ impl BagnetLab {
     /// `image` with its `tile x tile` squares shuffled by `seed` (tile divides 28: 2, 4, 7, 14).
     pub fn scramble(&self, image: &[f32], tile: usize, seed: u32) -> Result<Vec<f32>, JsError> {
         Self::check_image(image)?;
-        scramble_tiles(image, SIDE, tile, &mut Rng::new(u64::from(seed))).map_err(js_err)
+        scramble_tiles(nd::view("bagnet image", image, (SIDE, SIDE)).map_err(js_err)?, tile, &mut Rng::new(u64::from(seed))).map(nd::into_vec).map_err(js_err)
     }
 
     /// `image` with the `k` patches of most evidence for `class` under BagNet `id` set to background (0).
@@ -237,7 +240,7 @@ impl BagnetLab {
         for i in run.done..end {
             x.extend(self.prepared(&run, i)?);
         }
-        let pred = bag::predict(self.model(&run.model)?, &x, SIDE, SIDE, end - run.done).map_err(js_err)?;
+        let pred = bag::predict(self.model(&run.model)?, nd::view("bagnet images", &x, (end - run.done, 1, SIDE, SIDE)).map_err(js_err)?).map_err(js_err)?;
         let correct = run.correct + pred.iter().zip(run.done..end).filter(|(p, i)| **p == usize::from(self.test.labels[*i])).count();
         let out = EvalStep { done: end, total: run.total, correct };
         self.run = Some(EvalRun { done: end, correct, ..run });

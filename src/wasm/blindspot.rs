@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::data::mnist::{Mnist, PIXELS};
 use crate::labs::blindspot::{attack, kde_kl, knn_distance, pca2, success_rate, transform, verified_error, AttackConfig, Cnn, Model, Pca2, EPS};
-use crate::nn::flat::argmax_rows;
+use crate::nd;
+use crate::nn::layers::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 
@@ -61,6 +62,11 @@ struct Example {
     pred_transformed: usize,
     pred_adv: usize,
     success: bool,
+}
+
+/// `n` rows of 784 pixels from a flat buffer.
+fn rows(x: &[f32], n: usize) -> Result<ndarray::ArrayView2<'_, f32>, JsError> {
+    nd::view("blindspot digits", x, (n, PIXELS)).map_err(js_err)
 }
 
 fn model_index(i: usize) -> Result<usize, JsError> {
@@ -127,14 +133,14 @@ impl BlindspotLab {
     /// β ∉ [0, 0.5] or indices out of range.
     pub fn transformed(&self, first: usize, count: usize, alpha: f32, beta: f32) -> Result<Vec<f32>, JsError> {
         let end = first.checked_add(count).filter(|&e| e <= self.test_labels.len()).ok_or_else(|| js_err(Error::range("digits", format!("{first}+{count} exceeds {}", self.test_labels.len()))))?;
-        transform(&self.test_x[first * PIXELS..end * PIXELS], alpha, beta).map_err(js_err)
+        transform(rows(&self.test_x[first * PIXELS..end * PIXELS], count)?, alpha, beta).map(nd::into_vec).map_err(js_err)
     }
 
     /// Starts an evaluation of all three models on the first `digits` test digits at (α, β): PGD and C&W attacks at
     /// ε = 0.3 with `steps` steps, `restarts` restarts and `seed`, plus the CROWN-IBP MLP's verified error.
     pub fn start(&mut self, alpha: f32, beta: f32, digits: usize, steps: usize, restarts: usize, seed: u32) -> Result<usize, JsError> {
         let digits = digits.clamp(1, self.test_labels.len());
-        let x = transform(&self.test_x[..digits * PIXELS], alpha, beta).map_err(js_err)?;
+        let x = nd::into_vec(transform(rows(&self.test_x[..digits * PIXELS], digits)?, alpha, beta).map_err(js_err)?);
         let pgd = AttackConfig::pgd(EPS, steps, restarts, u64::from(seed));
         let cw = AttackConfig::cw(EPS, steps, restarts, u64::from(seed));
         self.run = Some(Run { x, digits, done: 0, pgd, cw, acc: [Acc::default(); 3] });
@@ -147,7 +153,7 @@ impl BlindspotLab {
     pub fn step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let mut run = self.run.take().ok_or_else(|| JsError::new("no run: call start first"))?;
         let (s, e) = (run.done, (run.done + n.max(1)).min(run.digits));
-        let (x, y) = (&run.x[s * PIXELS..e * PIXELS], &self.test_labels[s..e]);
+        let (x, y) = (rows(&run.x[s * PIXELS..e * PIXELS], e - s)?, &self.test_labels[s..e]);
         for (mi, acc) in run.acc.iter_mut().enumerate() {
             let m = self.model(mi);
             let rp = success_rate(&attack(m, x, y, s, &run.pgd).map_err(js_err)?);
@@ -169,13 +175,14 @@ impl BlindspotLab {
     fn ensure_embedding(&mut self, mi: usize) -> Result<(), JsError> {
         if self.emb[mi].is_none() {
             let n = self.train_labels.len();
-            let mut e = Vec::new();
+            let (mut e, mut d) = (Vec::new(), 0);
             for s in (0..n).step_by(500) {
                 let t = (s + 500).min(n);
-                e.extend(self.model(mi).embed(&self.train_x[s * PIXELS..t * PIXELS], t - s).map_err(js_err)?);
+                let part = self.model(mi).embed(rows(&self.train_x[s * PIXELS..t * PIXELS], t - s)?).map_err(js_err)?;
+                d = part.ncols();
+                e.extend(part.iter());
             }
-            let d = e.len() / n;
-            let p = pca2(&e, d).map_err(js_err)?;
+            let p = pca2(nd::view("blindspot embedding", &e, (n, d)).map_err(js_err)?).map_err(js_err)?;
             self.emb[mi] = Some((e, d, p));
         }
         Ok(())
@@ -187,10 +194,10 @@ impl BlindspotLab {
         let mi = model_index(model)?;
         self.ensure_embedding(mi)?;
         let count = count.clamp(1, self.test_labels.len());
-        let x = transform(&self.test_x[..count * PIXELS], alpha, beta).map_err(js_err)?;
-        let q = self.model(mi).embed(&x, count).map_err(js_err)?;
+        let x = transform(rows(&self.test_x[..count * PIXELS], count)?, alpha, beta).map_err(js_err)?;
+        let q = self.model(mi).embed(x.view()).map_err(js_err)?;
         let (e, d, _) = self.emb[mi].as_ref().expect("embedded above");
-        let v = knn_distance(e, &q, *d, k).map_err(js_err)?;
+        let v = knn_distance(nd::view("blindspot embedding", e, (e.len() / (*d).max(1), *d)).map_err(js_err)?, q.view(), k).map_err(js_err)?;
         Ok(v.iter().sum::<f32>() / v.len() as f32)
     }
 
@@ -202,11 +209,11 @@ impl BlindspotLab {
         self.ensure_embedding(mi)?;
         let n_train = n_train.min(self.train_labels.len());
         let n_test = n_test.clamp(1, self.test_labels.len());
-        let x = transform(&self.test_x[..n_test * PIXELS], alpha, beta).map_err(js_err)?;
-        let q = self.model(mi).embed(&x, n_test).map_err(js_err)?;
+        let x = transform(rows(&self.test_x[..n_test * PIXELS], n_test)?, alpha, beta).map_err(js_err)?;
+        let q = self.model(mi).embed(x.view()).map_err(js_err)?;
         let (e, d, p) = self.emb[mi].as_ref().expect("embedded above");
-        let mut out = p.project(&e[..n_train * d]).map_err(js_err)?;
-        out.extend(p.project(&q).map_err(js_err)?);
+        let mut out = nd::into_vec(p.project(nd::view("blindspot embedding", &e[..n_train * d], (n_train, *d)).map_err(js_err)?).map_err(js_err)?);
+        out.extend(p.project(q.view()).map_err(js_err)?.iter());
         Ok(out)
     }
 
@@ -217,6 +224,7 @@ impl BlindspotLab {
         let pts = self.embedding2d(model, alpha, beta, n_train, n_test)?;
         let n_train = n_train.min(self.train_labels.len());
         let (tr, te) = pts.split_at(2 * n_train);
+        let (tr, te) = (nd::view("blindspot 2-D points", tr, (tr.len() / 2, 2)).map_err(js_err)?, nd::view("blindspot 2-D points", te, (te.len() / 2, 2)).map_err(js_err)?);
         kde_kl(tr, te, None).map_err(js_err)
     }
 
@@ -226,7 +234,7 @@ impl BlindspotLab {
     pub fn example(&self, i: usize, model: usize, alpha: f32, beta: f32, steps: usize, seed: u32) -> Result<JsValue, JsError> {
         let (x0, xp, adv, success) = self.example_run(i, model, alpha, beta, steps, seed)?;
         let m = self.model(model);
-        let pred = |x: &[f32]| -> Result<usize, JsError> { Ok(argmax_rows(&m.logits(x, 1).map_err(js_err)?, 10)[0]) };
+        let pred = |x: &[f32]| -> Result<usize, JsError> { Ok(argmax_rows(m.logits(rows(x, 1)?).map_err(js_err)?.view())[0]) };
         to_js(&Example { label: self.test_labels[i], pred_clean: pred(&x0)?, pred_transformed: pred(&xp)?, pred_adv: pred(&adv)?, success })
     }
 
@@ -242,9 +250,9 @@ impl BlindspotLab {
     fn example_run(&self, i: usize, model: usize, alpha: f32, beta: f32, steps: usize, seed: u32) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>, bool), JsError> {
         let mi = model_index(model)?;
         let x0 = self.digit(i)?.to_vec();
-        let xp = transform(&x0, alpha, beta).map_err(js_err)?;
-        let r = attack(self.model(mi), &xp, &self.test_labels[i..=i], i, &AttackConfig::pgd(EPS, steps, 1, u64::from(seed))).map_err(js_err)?;
+        let xp = nd::into_vec(transform(rows(&x0, 1)?, alpha, beta).map_err(js_err)?);
+        let r = attack(self.model(mi), rows(&xp, 1)?, &self.test_labels[i..=i], i, &AttackConfig::pgd(EPS, steps, 1, u64::from(seed))).map_err(js_err)?;
         let ok = r.success[0];
-        Ok((x0, xp, r.adv, ok))
+        Ok((x0, xp, nd::into_vec(r.adv), ok))
     }
 }

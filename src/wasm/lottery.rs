@@ -387,7 +387,7 @@ impl LotteryVerify {
         }
         let (x, y) = (self.x[start * 784..end * 784].to_vec(), self.labels[start..end].to_vec());
         let m = self.pruned(level)?;
-        let c = verify_counts(m, &x, &y, eps, method, 1.0, LowerSlope::Adaptive, 64).map_err(js_err)?;
+        let c = verify_counts(m, crate::nd::view("lottery verify", &x, (y.len(), 784)).map_err(js_err)?, &y, eps, method, 1.0, LowerSlope::Adaptive, 64).map_err(js_err)?;
         Ok(vec![c.n, c.clean_err, c.verified_err])
     }
 }

@@ -144,7 +144,7 @@ impl RollLab {
     /// argmin: [...], grad: [∂(f_1 - f_0)/∂x, ∂/∂y]}` (`null` for an infinite margin or no constraining neuron).
     #[wasm_bindgen(unchecked_return_type = "RollPointMargins")]
     pub fn point_margins(&self, x: f32, y: f32) -> Result<JsValue, JsError> {
-        let lin = neuron_gradients(&self.toy.mlp, &[x, y]).map_err(js_err)?;
+        let lin = neuron_gradients(&self.toy.mlp, (&[x, y][..]).into()).map_err(js_err)?;
         let m = margins(&lin);
         let grad = [lin.logit_grad[2] - lin.logit_grad[0], lin.logit_grad[3] - lin.logit_grad[1]];
         let argmin = m.argmin.map(|a| (a != usize::MAX).then_some(a));
@@ -155,7 +155,7 @@ impl RollLab {
     pub fn median_margins(&self) -> Result<Vec<f32>, JsError> {
         let mut cols = [Vec::new(), Vec::new(), Vec::new()];
         for p in self.toy.x.chunks(2) {
-            let e = margins(&neuron_gradients(&self.toy.mlp, p).map_err(js_err)?).eps;
+            let e = margins(&neuron_gradients(&self.toy.mlp, p.into()).map_err(js_err)?).eps;
             for t in 0..3 {
                 cols[t].push(e[t]);
             }
@@ -191,7 +191,7 @@ impl RollLab {
     #[wasm_bindgen(unchecked_return_type = "RollDigitMargins")]
     pub fn digit_margins(&self, id: &str, i: usize) -> Result<JsValue, JsError> {
         let d = self.test_digits(i)?;
-        let lin = neuron_gradients(self.model(id)?, &d.test.image_f32(i)).map_err(js_err)?;
+        let lin = neuron_gradients(self.model(id)?, (&d.test.image_f32(i)[..]).into()).map_err(js_err)?;
         let m = margins(&lin);
         to_js(&DigitOut { label: d.test.labels[i], class: m.class, eps: finite(m.eps), decision: finite(m.decision) })
     }
@@ -203,7 +203,7 @@ impl RollLab {
         if class >= 10 {
             return Err(js_err(Error::range("class", format!("{class} must be 0..=9"))));
         }
-        let lin = neuron_gradients(self.model(id)?, &d.test.image_f32(i)).map_err(js_err)?;
+        let lin = neuron_gradients(self.model(id)?, (&d.test.image_f32(i)[..]).into()).map_err(js_err)?;
         Ok(lin.logit_grad[class * 784..(class + 1) * 784].to_vec())
     }
 }

@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::data::mnist::Mnist;
 use crate::labs::verify::{pgd, pgd_count, verify_counts, LowerSlope, Method, Net, Op, Verifiable};
-use crate::nn::flat::argmax_rows;
+use crate::nd;
+use crate::nn::layers::argmax_rows;
 use crate::nn::Mlp;
 use crate::Error;
 
@@ -118,6 +119,11 @@ impl VerifyLab {
         }
     }
 
+    /// Test digits `[start, end)` as a (end - start) x 784 view (the range is checked by the caller).
+    fn rows(&self, start: usize, end: usize) -> Result<ndarray::ArrayView2<'_, f32>, JsError> {
+        nd::view("verify digits", &self.x[start * 784..end * 784], (end - start, 784)).map_err(js_err)
+    }
+
     /// True label (0..9) of test digit `i`.
     pub fn label(&self, i: usize) -> Result<u8, JsError> {
         self.check_index(i)?;
@@ -139,7 +145,7 @@ impl VerifyLab {
     /// The 10 clean logits of test digit `i`.
     pub fn logits(&self, i: usize) -> Result<Vec<f32>, JsError> {
         self.check_index(i)?;
-        self.model.logits_of(&self.x[i * 784..(i + 1) * 784], 1).map_err(js_err)
+        self.model.logits_of(self.rows(i, i + 1)?).map(nd::into_vec).map_err(js_err)
     }
 
     /// Margin bounds of test digit `i` for `m_j = z_y - z_j` over the L-inf ball of radius `eps` (clamped to
@@ -149,11 +155,11 @@ impl VerifyLab {
         self.check_index(i)?;
         check_beta(beta)?;
         let method = parse_method(method)?;
-        let x = &self.x[i * 784..(i + 1) * 784];
+        let x = self.rows(i, i + 1)?;
         let y = self.labels[i];
         let (lo, up) = self.model.bounds(x, &[y], eps, method, beta, self.slope).map_err(js_err)?;
-        let z = self.model.logits_of(x, 1).map_err(js_err)?;
-        let mut out = lo;
+        let z = nd::into_vec(self.model.logits_of(x).map_err(js_err)?);
+        let mut out = nd::into_vec(lo);
         out.extend(up);
         out.extend(z.iter().map(|&zj| z[y as usize] - zj));
         Ok(out)
@@ -163,10 +169,10 @@ impl VerifyLab {
     /// `steps` is capped at 500.
     pub fn pgd_digit(&self, i: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<f32>, JsError> {
         self.check_index(i)?;
-        let x = &self.x[i * 784..(i + 1) * 784];
+        let x = self.rows(i, i + 1)?;
         let y = self.labels[i];
         let (adv, _) = pgd(&*self.model, x, &[y], i, eps, steps.min(500), seed as u64).map_err(js_err)?;
-        let z = self.model.logits_of(&adv, 1).map_err(js_err)?;
+        let z = nd::into_vec(self.model.logits_of(adv.view()).map_err(js_err)?);
         let mut out: Vec<f32> = z.iter().map(|&zj| z[y as usize] - zj).collect();
         out.extend(adv);
         Ok(out)
@@ -179,7 +185,7 @@ impl VerifyLab {
         check_beta(beta)?;
         let method = parse_method(method)?;
         let chunk = if method == Method::Crown { 8 } else { 64 };
-        let c = verify_counts(&*self.model, &self.x[start * 784..end * 784], &self.labels[start..end], eps, method, beta, self.slope, chunk).map_err(js_err)?;
+        let c = verify_counts(&*self.model, self.rows(start, end)?, &self.labels[start..end], eps, method, beta, self.slope, chunk).map_err(js_err)?;
         Ok(vec![c.n, c.clean_err, c.verified_err])
     }
 
@@ -188,14 +194,14 @@ impl VerifyLab {
     pub fn pgd_range(&self, start: usize, end: usize, eps: f32, steps: usize, seed: u32) -> Result<Vec<u32>, JsError> {
         self.check_range(start, end)?;
         let n = end - start;
-        let tot = pgd_count(&*self.model, &self.x[start * 784..end * 784], &self.labels[start..end], start, eps, steps.min(500), seed as u64).map_err(js_err)? as u32;
+        let tot = pgd_count(&*self.model, self.rows(start, end)?, &self.labels[start..end], start, eps, steps.min(500), seed as u64).map_err(js_err)? as u32;
         Ok(vec![n as u32, tot])
     }
 
     /// Clean predictions of digits `[start, end)` (for the digit picker).
     pub fn predictions(&self, start: usize, end: usize) -> Result<Vec<u8>, JsError> {
         self.check_range(start, end)?;
-        let z = self.model.logits_of(&self.x[start * 784..end * 784], end - start).map_err(js_err)?;
-        Ok(argmax_rows(&z, 10).into_iter().map(|p| p as u8).collect())
+        let z = self.model.logits_of(self.rows(start, end)?).map_err(js_err)?;
+        Ok(argmax_rows(z.view()).into_iter().map(|p| p as u8).collect())
     }
 }

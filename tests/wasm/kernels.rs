@@ -81,7 +81,7 @@ fn bounds_are_sound_in_wasm() {
     let m = Mlp::new(&[20, 16, 12, 5], &mut rng).unwrap();
     let x: Vec<f32> = (0..20).map(|_| rng.uniform()).collect();
     for method in [Method::Ibp, Method::Crown, Method::CrownIbp] {
-        let (lo, up) = margin_bounds(&m, &x, &[2], 0.05, method, 1.0, LowerSlope::Adaptive).unwrap();
+        let (lo, up) = margin_bounds(&m, paperlab::nd::view("x", &x, (1, 20)).unwrap(), &[2], 0.05, method, 1.0, LowerSlope::Adaptive).map(|(a, b)| (paperlab::nd::into_vec(a), paperlab::nd::into_vec(b))).unwrap();
         for _ in 0..500 {
             let xp: Vec<f32> = x.iter().map(|&v| (v + rng.uniform_in(-0.05, 0.05)).clamp(0.0, 1.0)).collect();
             let z = m.logits(ndarray::aview1(&xp).insert_axis(ndarray::Axis(0))).unwrap().row(0).to_vec();

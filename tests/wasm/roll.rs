@@ -22,13 +22,14 @@ fn shipped_model_matches_its_native_numbers() {
     let data = paperlab::data::mnist::Mnist::from_gz_bytes(MNIST_GZ).unwrap();
     let (mlp, _) = Mlp::from_safetensors(MODEL).unwrap();
     let idx: Vec<usize> = (0..n).collect();
-    let pred = paperlab::nn::flat::argmax_rows(&mlp.logits_flat(&data.test.batch_f32(&idx), n).unwrap(), 10);
+    let x = data.test.batch_f32(&idx);
+    let pred = paperlab::nn::layers::argmax_rows(mlp.logits(paperlab::nd::view("x", &x, (n, 784)).unwrap()).unwrap().view());
     let acc = pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count() as f64 / n as f64;
     let want = e["test_acc"].as_f64().unwrap();
     assert!((acc - want).abs() <= 0.001, "test accuracy in wasm {acc} vs native {want}");
     // Digit 0: batched vs per-neuron gradients, and the facade's margins equal the library's.
     let x = data.test.image_f32(0);
-    let (a, b) = (neuron_gradients(&mlp, &x).unwrap(), neuron_gradients_backward(&mlp, &x).unwrap());
+    let (a, b) = (neuron_gradients(&mlp, (&x[..]).into()).unwrap(), neuron_gradients_backward(&mlp, (&x[..]).into()).unwrap());
     for (p, q) in a.grad.iter().zip(&b.grad) {
         assert!((p - q).abs() <= 1e-5 + 1e-4 * q.abs(), "{p} vs {q}");
     }

@@ -30,17 +30,20 @@
 //! ```
 //!
 //! Legend: B batch, C channels (the width), H/W image height/width, K classes (10), OH/OW patch-map height/width,
-//! q patch size. Tensors are flat row-major `Vec<f32>`, images `B x 1 x H x W` with pixels in [0, 1].
+//! q patch size. Images are `B x 1 x H x W` (`ArrayView4`) with pixels in [0, 1]; public functions take and return
+//! `ndarray` arrays, the parameters and caches inside are flat row-major `Vec<f32>`.
 
 use std::collections::BTreeMap;
 
+use ndarray::{aview1, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::Split;
 use crate::error::{Error, Result};
 use crate::io;
+use crate::nd;
 use crate::nn::conv::Conv2d;
-use crate::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy};
+use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::{Adam, Rng};
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -103,6 +106,45 @@ pub trait Params: Clone + Send + Sync {
     fn count(&self) -> usize {
         self.tensors().iter().map(|t| t.len()).sum()
     }
+}
+
+/// `max(x, 0)` of a flat buffer, by [`crate::nn::layers::relu_forward`].
+fn relu_forward(x: &[f32]) -> Vec<f32> {
+    nd::into_vec(crate::nn::layers::relu_forward(aview1(x)))
+}
+
+/// `dy * [x > 0]` of two flat buffers of one length, by [`crate::nn::layers::relu_backward`].
+fn relu_backward(dy: &[f32], x: &[f32]) -> Result<Vec<f32>> {
+    Ok(nd::into_vec(crate::nn::layers::relu_backward(aview1(dy), aview1(x))?))
+}
+
+/// [`Conv2d::forward`] on flat `x` (B x C x H x W), `w` (O x C x KH x KW), `b` (O); returns the flat output.
+fn conv_forward(cv: &Conv2d, x: &[f32], w: &[f32], b: &[f32], batch: usize) -> Result<Vec<f32>> {
+    let y = cv.forward(nd::view("conv x", x, (batch, cv.c, cv.h, cv.w))?, nd::view("conv weight", w, (cv.o, cv.c, cv.kh, cv.kw))?, nd::view("conv bias", b, cv.o)?)?;
+    Ok(nd::into_vec(y))
+}
+
+/// [`Conv2d::backward`] on flat buffers: accumulates into `dw`, `db`; returns the flat `dx`.
+fn conv_backward(cv: &Conv2d, dy: &[f32], x: &[f32], w: &[f32], dw: &mut [f32], db: &mut [f32], batch: usize) -> Result<Vec<f32>> {
+    let ws = (cv.o, cv.c, cv.kh, cv.kw);
+    let dx = cv.backward(
+        nd::view("conv backward dy", dy, (batch, cv.o, cv.oh(), cv.ow()))?,
+        nd::view("conv backward x", x, (batch, cv.c, cv.h, cv.w))?,
+        nd::view("conv backward weight", w, ws)?,
+        nd::view_mut("conv backward dW", dw, ws)?,
+        nd::view_mut("conv backward db", db, cv.o)?,
+    )?;
+    Ok(nd::into_vec(dx))
+}
+
+/// The images of `x` (B x 1 x H x W) as a flat row-major buffer with (B, H, W), copied once only when `x` is not
+/// row-major.
+fn images<'a>(op: &'static str, x: &'a ndarray::CowArray<'_, f32, ndarray::Ix4>) -> Result<(&'a [f32], usize, usize, usize)> {
+    let (b, c, h, w) = x.dim();
+    if c != 1 {
+        return Err(Error::shape(op, format!("images must be B x 1 x H x W (one channel), got {b}x{c}x{h}x{w}")));
+    }
+    Ok((nd::slice_of(op, x)?, b, h, w))
 }
 
 fn he(rng: &mut Rng, n: usize, fan_in: usize, gain: f32) -> Vec<f32> {
@@ -248,9 +290,9 @@ pub struct BagNetCache {
     /// Per block: (u pre-activation, u, s pre-activation, output).
     blocks: Vec<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)>,
     /// Patch logits, B x K x OH x OW.
-    pub map: Vec<f32>,
+    pub map: Array4<f32>,
     /// Image logits, B x K: the spatial mean of `map`.
-    pub logits: Vec<f32>,
+    pub logits: Array2<f32>,
     /// Patch-map height OH.
     pub oh: usize,
     /// Patch-map width OW.
@@ -307,35 +349,42 @@ impl BagNet {
         Ok(BagGeo { stem, down, blocks, head: conv(c, hh, ww, k, 1, 1), oh, ow })
     }
 
-    /// Forward pass on `batch` images of `h x w` pixels (`x` B x 1 x H x W), keeping what backward needs.
+    /// Forward pass on B images of `H x W` pixels (`x` B x 1 x H x W), keeping what backward needs.
     ///
     /// # Errors
-    /// [`Error::Shape`] when an image is smaller than q x q or `x` has the wrong length.
-    pub fn forward(&self, x: &[f32], h: usize, w: usize, batch: usize) -> Result<BagNetCache> {
+    /// [`Error::Shape`] when an image is smaller than q x q or `x` has more than one channel.
+    pub fn forward(&self, x: ArrayView4<f32>) -> Result<BagNetCache> {
+        let xc = nd::standard(x);
+        let (x, batch, h, w) = images("bagnet forward", &xc)?;
+        self.forward_flat(x, h, w, batch)
+    }
+
+    fn forward_flat(&self, x: &[f32], h: usize, w: usize, batch: usize) -> Result<BagNetCache> {
         let g = self.geo(h, w)?;
         if x.len() != batch * h * w {
             return Err(Error::shape("bagnet forward", format!("x has {} values, expected {batch} images of {h}x{w}", x.len())));
         }
         let p = &self.p;
         let c = self.cfg.width;
-        let stem_z = g.stem.forward_flat(x, &p.stem_w, &p.stem_b, batch)?;
+        let stem_z = conv_forward(&g.stem, x, &p.stem_w, &p.stem_b, batch)?;
         let stem_a = relu_forward(&stem_z);
-        let down_z = g.down.forward_flat(&stem_a, &p.down_w, &p.down_b, batch)?;
+        let down_z = conv_forward(&g.down, &stem_a, &p.down_w, &p.down_b, batch)?;
         let down_a = relu_forward(&down_z);
         let mut blocks: Vec<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)> = Vec::with_capacity(BLOCKS);
         for (bp, (ck, c1, off)) in p.blocks.iter().zip(&g.blocks) {
             let xin = blocks.last().map_or(&down_a, |b| &b.3);
-            let uz = ck.forward_flat(xin, &bp.wk, &bp.bk, batch)?;
+            let uz = conv_forward(ck, xin, &bp.wk, &bp.bk, batch)?;
             let ua = relu_forward(&uz);
-            let mut s = c1.forward_flat(&ua, &bp.w1, &bp.b1, batch)?;
+            let mut s = conv_forward(c1, &ua, &bp.w1, &bp.b1, batch)?;
             let res = crop(xin, batch * c, ck.h, ck.w, *off);
             s.iter_mut().zip(&res).for_each(|(a, r)| *a += r);
             let y = relu_forward(&s);
             blocks.push((uz, ua, s, y));
         }
         let top = blocks.last().map_or(&down_a, |b| &b.3);
-        let map = g.head.forward_flat(top, &p.head_w, &p.head_b, batch)?;
-        let logits = spatial_mean(&map, g.oh * g.ow);
+        let map = conv_forward(&g.head, top, &p.head_w, &p.head_b, batch)?;
+        let logits = nd::array("bagnet forward", spatial_mean_flat(&map, g.oh * g.ow), (batch, self.cfg.classes))?;
+        let map = nd::array("bagnet forward", map, (batch, self.cfg.classes, g.oh, g.ow))?;
         Ok(BagNetCache { batch, h, w, x: x.to_vec(), stem_z, stem_a, down_z, down_a, blocks, map, logits, oh: g.oh, ow: g.ow })
     }
 
@@ -343,10 +392,10 @@ impl BagNet {
     ///
     /// # Errors
     /// [`Error::Shape`] when `dlogits` does not match the cache.
-    pub fn backward(&self, cache: &BagNetCache, dlogits: &[f32]) -> Result<BagNetParams> {
+    pub fn backward(&self, cache: &BagNetCache, dlogits: ArrayView2<f32>) -> Result<BagNetParams> {
         let (batch, k, c) = (cache.batch, self.cfg.classes, self.cfg.width);
-        if dlogits.len() != batch * k {
-            return Err(Error::shape("bagnet backward", format!("dlogits must be {batch}x{k}")));
+        if dlogits.dim() != (batch, k) {
+            return Err(Error::shape("bagnet backward", format!("dlogits must be {batch}x{k}, not {:?}", dlogits.dim())));
         }
         let g = self.geo(cache.h, cache.w)?;
         let p = &self.p;
@@ -355,33 +404,32 @@ impl BagNet {
         // logits = mean of the map: every location gets dlogits / (OH OW).
         let dmap: Vec<f32> = dlogits.iter().flat_map(|&v| std::iter::repeat_n(v / n as f32, n)).collect();
         let top = cache.blocks.last().map_or(&cache.down_a, |b| &b.3);
-        let mut dy = g.head.backward_flat(&dmap, top, &p.head_w, &mut d.head_w, &mut d.head_b, batch)?;
+        let mut dy = conv_backward(&g.head, &dmap, top, &p.head_w, &mut d.head_w, &mut d.head_b, batch)?;
         for b in (0..p.blocks.len()).rev() {
             let (ck, c1, off) = &g.blocks[b];
             let (uz, ua, s, _) = &cache.blocks[b];
             let xin = if b == 0 { &cache.down_a } else { &cache.blocks[b - 1].3 };
-            let ds = relu_backward(&dy, s);
+            let ds = relu_backward(&dy, s)?;
             let db = &mut d.blocks[b];
-            let dua = c1.backward_flat(&ds, ua, &p.blocks[b].w1, &mut db.w1, &mut db.b1, batch)?;
-            let duz = relu_backward(&dua, uz);
-            let mut dx = ck.backward_flat(&duz, xin, &p.blocks[b].wk, &mut db.wk, &mut db.bk, batch)?;
+            let dua = conv_backward(c1, &ds, ua, &p.blocks[b].w1, &mut db.w1, &mut db.b1, batch)?;
+            let duz = relu_backward(&dua, uz)?;
+            let mut dx = conv_backward(ck, &duz, xin, &p.blocks[b].wk, &mut db.wk, &mut db.bk, batch)?;
             uncrop_add(&ds, &mut dx, batch * c, ck.h, ck.w, *off);
             dy = dx;
         }
-        let ddz = relu_backward(&dy, &cache.down_z);
-        let dsa = g.down.backward_flat(&ddz, &cache.stem_a, &p.down_w, &mut d.down_w, &mut d.down_b, batch)?;
-        let dsz = relu_backward(&dsa, &cache.stem_z);
-        g.stem.backward_flat(&dsz, &cache.x, &p.stem_w, &mut d.stem_w, &mut d.stem_b, batch)?;
+        let ddz = relu_backward(&dy, &cache.down_z)?;
+        let dsa = conv_backward(&g.down, &ddz, &cache.stem_a, &p.down_w, &mut d.down_w, &mut d.down_b, batch)?;
+        let dsz = relu_backward(&dsa, &cache.stem_z)?;
+        conv_backward(&g.stem, &dsz, &cache.x, &p.stem_w, &mut d.stem_w, &mut d.stem_b, batch)?;
         Ok(d)
     }
 
-    /// Patch logits `B x K x OH x OW` and the map size `(OH, OW)` for `batch` images of `h x w`.
+    /// Patch logits `B x K x OH x OW` of `x` (B x 1 x H x W).
     ///
     /// # Errors
     /// As [`BagNet::forward`].
-    pub fn patch_logits(&self, x: &[f32], h: usize, w: usize, batch: usize) -> Result<(Vec<f32>, usize, usize)> {
-        let c = self.forward(x, h, w, batch)?;
-        Ok((c.map, c.oh, c.ow))
+    pub fn patch_logits(&self, x: ArrayView4<f32>) -> Result<Array4<f32>> {
+        Ok(self.forward(x)?.map)
     }
 
     /// Named tensors with their shapes, in [`Params::tensors`] order.
@@ -406,8 +454,20 @@ impl BagNet {
     }
 }
 
-/// `out[b, k] = mean_l map[b, k, l]` over the `n` locations of each of the B x K planes (summed in order, f32).
-pub fn spatial_mean(map: &[f32], n: usize) -> Vec<f32> {
+/// `out[b, k] = mean_l map[b, k, l]` over the OH x OW locations of each plane of `map` (B x K x OH x OW; summed in
+/// row-major order, f32); returns B x K.
+pub fn spatial_mean(map: ArrayView4<f32>) -> Array2<f32> {
+    let (b, k, oh, ow) = map.dim();
+    let n = oh * ow;
+    let mut out = Array2::zeros((b, k));
+    for ((bi, ki), v) in out.indexed_iter_mut() {
+        *v = map.slice(s![bi, ki, .., ..]).iter().sum::<f32>() / n as f32;
+    }
+    out
+}
+
+/// [`spatial_mean`] on a flat map of planes of `n` locations.
+fn spatial_mean_flat(map: &[f32], n: usize) -> Vec<f32> {
     map.chunks(n).map(|plane| plane.iter().sum::<f32>() / n as f32).collect()
 }
 
@@ -473,7 +533,7 @@ pub struct CnnCache {
     z: [Vec<f32>; 4],
     a: [Vec<f32>; 4],
     /// Logits, B x K.
-    pub logits: Vec<f32>,
+    pub logits: Array2<f32>,
 }
 
 /// The baseline CNN.
@@ -517,11 +577,13 @@ impl Cnn {
         [conv(1, 28, 1), conv(c, 28, 2), conv(c, 14, 1), conv(c, 14, 2)]
     }
 
-    /// Forward pass on `batch` 28x28 images (`x` B x 1 x 28 x 28).
+    /// Forward pass on B 28x28 images (`x` B x 1 x 28 x 28).
     ///
     /// # Errors
-    /// [`Error::Shape`] for other image sizes or a wrong length.
-    pub fn forward(&self, x: &[f32], h: usize, w: usize, batch: usize) -> Result<CnnCache> {
+    /// [`Error::Shape`] for other image sizes or channel counts.
+    pub fn forward(&self, x: ArrayView4<f32>) -> Result<CnnCache> {
+        let xc = nd::standard(x);
+        let (x, batch, h, w) = images("cnn forward", &xc)?;
         if (h, w) != (SIDE, SIDE) || x.len() != batch * SIDE * SIDE {
             return Err(Error::shape("cnn forward", format!("the CNN takes 28x28 images; got {batch} of {h}x{w} ({} values)", x.len())));
         }
@@ -530,12 +592,13 @@ impl Cnn {
         let (mut z, mut a): (Vec<Vec<f32>>, Vec<Vec<f32>>) = (Vec::new(), Vec::new());
         for (conv, (wt, b)) in self.convs().iter().zip(ws) {
             let xin: &[f32] = a.last().map_or(x, |v| v.as_slice());
-            let zi = conv.forward_flat(xin, wt, b, batch)?;
+            let zi = conv_forward(conv, xin, wt, b, batch)?;
             a.push(relu_forward(&zi));
             z.push(zi);
         }
         let inp = self.cfg.width * 49;
-        let logits = linear_forward(&a[3], &p.fc_w, &p.fc_b, batch, inp, self.cfg.classes)?;
+        let k = self.cfg.classes;
+        let logits = crate::nn::layers::linear_forward(nd::view("cnn fc", &a[3], (batch, inp))?, nd::view("cnn fc weight", &p.fc_w, (k, inp))?, aview1(&p.fc_b))?;
         let z: [Vec<f32>; 4] = z.try_into().expect("four layers");
         let a: [Vec<f32>; 4] = a.try_into().expect("four layers");
         Ok(CnnCache { batch, x: x.to_vec(), z, a, logits })
@@ -545,24 +608,32 @@ impl Cnn {
     ///
     /// # Errors
     /// [`Error::Shape`] when `dlogits` does not match the cache.
-    pub fn backward(&self, cache: &CnnCache, dlogits: &[f32]) -> Result<CnnParams> {
+    pub fn backward(&self, cache: &CnnCache, dlogits: ArrayView2<f32>) -> Result<CnnParams> {
         let (batch, k) = (cache.batch, self.cfg.classes);
-        if dlogits.len() != batch * k {
-            return Err(Error::shape("cnn backward", format!("dlogits must be {batch}x{k}")));
+        if dlogits.dim() != (batch, k) {
+            return Err(Error::shape("cnn backward", format!("dlogits must be {batch}x{k}, not {:?}", dlogits.dim())));
         }
         let p = &self.p;
         let mut d = p.zeros_like();
         let inp = self.cfg.width * 49;
-        let mut da = linear_backward(dlogits, &cache.a[3], &p.fc_w, &mut d.fc_w, &mut d.fc_b, batch, inp, k, true)?;
+        let da = crate::nn::layers::linear_backward(
+            dlogits,
+            nd::view("cnn fc backward", &cache.a[3], (batch, inp))?,
+            nd::view("cnn fc backward", &p.fc_w, (k, inp))?,
+            nd::view_mut("cnn fc backward", &mut d.fc_w, (k, inp))?,
+            nd::view_mut("cnn fc backward", &mut d.fc_b, k)?,
+            true,
+        )?;
+        let mut da = da.map(nd::into_vec).ok_or_else(|| Error::shape("cnn backward", "no input gradient"))?;
         let convs = self.convs();
         let ws = [&p.c1_w, &p.c2_w, &p.c3_w, &p.c4_w];
         let CnnParams { c1_w, c1_b, c2_w, c2_b, c3_w, c3_b, c4_w, c4_b, .. } = &mut d;
         let mut dws = [(c1_w, c1_b), (c2_w, c2_b), (c3_w, c3_b), (c4_w, c4_b)];
         for l in (0..4).rev() {
-            let dz = relu_backward(&da, &cache.z[l]);
+            let dz = relu_backward(&da, &cache.z[l])?;
             let xin = if l == 0 { &cache.x } else { &cache.a[l - 1] };
             let (dw, db) = &mut dws[l];
-            da = convs[l].backward_flat(&dz, xin, ws[l], dw, db, batch)?;
+            da = conv_backward(&convs[l], &dz, xin, ws[l], dw, db, batch)?;
         }
         Ok(d)
     }
@@ -641,14 +712,14 @@ impl Model {
         }
     }
 
-    /// Image logits, B x K, for `batch` images of `h x w` (any size >= q for a BagNet, 28x28 for the CNN).
+    /// Image logits, B x K, of `x` (B x 1 x H x W: any size >= q for a BagNet, 28x28 for the CNN).
     ///
     /// # Errors
     /// As the models' `forward`.
-    pub fn logits(&self, x: &[f32], h: usize, w: usize, batch: usize) -> Result<Vec<f32>> {
+    pub fn logits(&self, x: ArrayView4<f32>) -> Result<Array2<f32>> {
         Ok(match self {
-            Model::BagNet(m) => m.forward(x, h, w, batch)?.logits,
-            Model::Cnn(m) => m.forward(x, h, w, batch)?.logits,
+            Model::BagNet(m) => m.forward(x)?.logits,
+            Model::Cnn(m) => m.forward(x)?.logits,
         })
     }
 
@@ -658,23 +729,26 @@ impl Model {
     ///
     /// # Errors
     /// Shape errors; a label >= K.
-    pub fn loss_grad(&self, x: &[f32], labels: &[u8], norm: usize) -> Result<(f64, Vec<Vec<f32>>)> {
+    /// `x` is B x 1 x 28 x 28, `labels` B.
+    pub fn loss_grad(&self, x: ArrayView4<f32>, labels: &[u8], norm: usize) -> Result<(f64, Vec<Vec<f32>>)> {
         let n = labels.len();
+        if x.dim() != (n, 1, SIDE, SIDE) {
+            return Err(Error::shape("loss_grad", format!("x must be {n}x1x{SIDE}x{SIDE}, is {:?}", x.dim())));
+        }
         let scale = n as f32 / norm as f32;
-        let k = self.classes();
         let flat = |p: Vec<&Vec<f32>>| p.into_iter().cloned().collect::<Vec<_>>();
         match self {
             Model::BagNet(m) => {
-                let c = m.forward(x, SIDE, SIDE, n)?;
-                let (loss, mut d) = softmax_cross_entropy(&c.logits, labels, k)?;
-                d.iter_mut().for_each(|v| *v *= scale);
-                Ok((loss as f64 * n as f64, flat(m.backward(&c, &d)?.tensors())))
+                let c = m.forward(x)?;
+                let (loss, mut d) = softmax_cross_entropy(c.logits.view(), labels.into())?;
+                d.mapv_inplace(|v| v * scale);
+                Ok((loss as f64 * n as f64, flat(m.backward(&c, d.view())?.tensors())))
             }
             Model::Cnn(m) => {
-                let c = m.forward(x, SIDE, SIDE, n)?;
-                let (loss, mut d) = softmax_cross_entropy(&c.logits, labels, k)?;
-                d.iter_mut().for_each(|v| *v *= scale);
-                Ok((loss as f64 * n as f64, flat(m.backward(&c, &d)?.tensors())))
+                let c = m.forward(x)?;
+                let (loss, mut d) = softmax_cross_entropy(c.logits.view(), labels.into())?;
+                d.mapv_inplace(|v| v * scale);
+                Ok((loss as f64 * n as f64, flat(m.backward(&c, d.view())?.tensors())))
             }
         }
     }
@@ -776,7 +850,10 @@ pub fn train(model: &mut Model, split: &Split, cfg: &TrainConfig, mut on_epoch: 
         let mut total = 0.0f64;
         for mb in order.chunks(cfg.batch) {
             let m: &Model = model;
-            let parts = chunked(mb, |ix| m.loss_grad(&split.batch_f32(ix), &split.batch_labels(ix), mb.len()));
+            let parts = chunked(mb, |ix| {
+                let x = split.batch_f32(ix);
+                m.loss_grad(nd::view("train", &x, (ix.len(), 1, SIDE, SIDE))?, &split.batch_labels(ix), mb.len())
+            });
             let mut grad: Option<Vec<Vec<f32>>> = None;
             for part in parts {
                 let (l, g) = part?;
@@ -796,56 +873,55 @@ pub fn train(model: &mut Model, split: &Split, cfg: &TrainConfig, mut on_epoch: 
     Ok(())
 }
 
-/// Predicted class of every image in `x` (`batch` images of `h x w`), computed in chunks (in parallel where threads
-/// exist).
+/// The images `ix[0] ..= ix[last]` of `x` (B x 1 x H x W).
+fn rows_of<'a>(x: &ArrayView4<'a, f32>, ix: &[usize]) -> ArrayView4<'a, f32> {
+    x.slice_move(s![ix[0]..ix[ix.len() - 1] + 1, .., .., ..])
+}
+
+/// Predicted class of every image in `x` (B x 1 x H x W), computed in chunks (in parallel where threads exist).
 ///
 /// # Errors
 /// As [`Model::logits`].
-pub fn predict(model: &Model, x: &[f32], h: usize, w: usize, batch: usize) -> Result<Vec<usize>> {
-    let idx: Vec<usize> = (0..batch).collect();
-    let hw = h * w;
-    let parts = chunked(&idx, |ix| {
-        let (a, b) = (ix[0], ix[ix.len() - 1] + 1);
-        model.logits(&x[a * hw..b * hw], h, w, b - a).map(|l| crate::nn::flat::argmax_rows(&l, model.classes()))
-    });
-    let mut out = Vec::with_capacity(batch);
+pub fn predict(model: &Model, x: ArrayView4<f32>) -> Result<Array1<usize>> {
+    let idx: Vec<usize> = (0..x.dim().0).collect();
+    let parts = chunked(&idx, |ix| model.logits(rows_of(&x, ix)).map(|l| argmax_rows(l.view())));
+    let mut out = Vec::with_capacity(idx.len());
     for p in parts {
         out.extend(p?);
     }
-    Ok(out)
+    Ok(Array1::from(out))
 }
 
-/// Image logits of `batch` 28x28 images (B x K), computed in chunks of [`CHUNK`] (in parallel where threads exist,
+/// Image logits (B x K) of `x` (B x 1 x 28 x 28), computed in chunks of [`CHUNK`] (in parallel where threads exist,
 /// and without holding every image's activations at once).
 ///
 /// # Errors
 /// As [`Model::logits`].
-pub fn logits_chunked(model: &Model, x: &[f32], batch: usize) -> Result<Vec<f32>> {
+pub fn logits_chunked(model: &Model, x: ArrayView4<f32>) -> Result<Array2<f32>> {
+    let batch = x.dim().0;
     let idx: Vec<usize> = (0..batch).collect();
-    let hw = SIDE * SIDE;
-    let parts = chunked(&idx, |ix| model.logits(&x[ix[0] * hw..(ix[ix.len() - 1] + 1) * hw], SIDE, SIDE, ix.len()));
+    let parts = chunked(&idx, |ix| model.logits(rows_of(&x, ix)));
     let mut out = Vec::with_capacity(batch * model.classes());
     for p in parts {
-        out.extend(p?);
+        out.extend(p?.iter());
     }
-    Ok(out)
+    nd::array("logits_chunked", out, (batch, model.classes()))
 }
 
-/// Patch logits (B x K x OH x OW) of `batch` 28x28 images, in chunks as [`logits_chunked`]; returns `(map, OH, OW)`.
+/// Patch logits (B x K x OH x OW) of `x` (B x 1 x 28 x 28), in chunks as [`logits_chunked`].
 ///
 /// # Errors
 /// As [`BagNet::forward`].
-pub fn patch_logits_chunked(bagnet: &BagNet, x: &[f32], batch: usize) -> Result<(Vec<f32>, usize, usize)> {
+pub fn patch_logits_chunked(bagnet: &BagNet, x: ArrayView4<f32>) -> Result<Array4<f32>> {
+    let (batch, _, h, w) = x.dim();
+    let (oh, ow) = (map_side(h, bagnet.cfg.q)?, map_side(w, bagnet.cfg.q)?);
     let idx: Vec<usize> = (0..batch).collect();
-    let hw = SIDE * SIDE;
-    let parts = chunked(&idx, |ix| bagnet.patch_logits(&x[ix[0] * hw..(ix[ix.len() - 1] + 1) * hw], SIDE, SIDE, ix.len()));
-    let (mut out, mut oh, mut ow) = (Vec::new(), 0, 0);
+    let parts = chunked(&idx, |ix| bagnet.patch_logits(rows_of(&x, ix)));
+    let mut out = Vec::with_capacity(batch * bagnet.cfg.classes * oh * ow);
     for p in parts {
-        let (m, h, w) = p?;
-        out.extend(m);
-        (oh, ow) = (h, w);
+        out.extend(p?.iter());
     }
-    Ok((out, oh, ow))
+    nd::array("patch_logits_chunked", out, (batch, bagnet.cfg.classes, oh, ow))
 }
 
 /// Number of correct predictions on images `range` of `split` (28x28).
@@ -857,7 +933,8 @@ pub fn correct(model: &Model, split: &Split, range: std::ops::Range<usize>) -> R
         return Err(Error::range("image range", format!("{range:?} is not within the {} images", split.n)));
     }
     let ix: Vec<usize> = range.collect();
-    let pred = predict(model, &split.batch_f32(&ix), SIDE, SIDE, ix.len())?;
+    let x = split.batch_f32(&ix);
+    let pred = predict(model, nd::view("correct", &x, (ix.len(), 1, SIDE, SIDE))?)?;
     Ok(pred.iter().zip(&ix).filter(|(p, &i)| **p == usize::from(split.labels[i])).count())
 }
 
@@ -877,31 +954,38 @@ pub fn accuracy(model: &Model, split: &Split, n: usize) -> Result<f64> {
 /// Class evidence of every patch: the patch logits of one image (`K x OH x OW`) minus, at each location, their mean
 /// over the classes. The softmax of the image logits does not change when a constant is added to all classes at one
 /// location, so this centred map is what distinguishes classes; its spatial mean is the image logits minus their
-/// mean. Returns `K x OH x OW`.
-pub fn evidence(map: &[f32], k: usize, n: usize) -> Vec<f32> {
-    let mut out = map.to_vec();
-    for l in 0..n {
-        let m = (0..k).map(|c| map[c * n + l]).sum::<f32>() / k as f32;
-        (0..k).for_each(|c| out[c * n + l] -= m);
+/// mean. `map` and the result are `K x OH x OW`.
+pub fn evidence(map: ArrayView3<f32>) -> Array3<f32> {
+    let (k, oh, ow) = map.dim();
+    let mut out = map.to_owned();
+    for i in 0..oh {
+        for j in 0..ow {
+            let m = (0..k).map(|c| map[[c, i, j]]).sum::<f32>() / k as f32;
+            (0..k).for_each(|c| out[[c, i, j]] -= m);
+        }
     }
     out
 }
 
 /// The `count` locations of `plane` (one class's `OH x OW` evidence) with the largest values, largest first (ties by
-/// index): `(row, column, value)` in map coordinates. The patch of `(i, j)` starts at image pixel `(2i, 2j)`.
-pub fn top_patches(plane: &[f32], ow: usize, count: usize) -> Vec<(usize, usize, f32)> {
+/// row-major index): `(row, column, value)` in map coordinates. The patch of `(i, j)` starts at image pixel
+/// `(2i, 2j)`.
+pub fn top_patches(plane: ArrayView2<f32>, count: usize) -> Vec<(usize, usize, f32)> {
+    let ow = plane.ncols().max(1);
+    let plane: Vec<f32> = plane.iter().copied().collect();
     let mut ix: Vec<usize> = (0..plane.len()).collect();
     ix.sort_by(|&a, &b| plane[b].total_cmp(&plane[a]).then(a.cmp(&b)));
     ix.into_iter().take(count).map(|l| (l / ow, l % ow, plane[l])).collect()
 }
 
-/// Sets to `fill` every pixel of `img` (`side x side`) inside the q x q patch of each map location `(i, j)` in
-/// `patches` (pixels `2i..2i+q` x `2j..2j+q`).
-pub fn mask_patches(img: &mut [f32], side: usize, q: usize, patches: &[(usize, usize)], fill: f32) {
+/// Sets to `fill` every pixel of `img` (`H x W`) inside the q x q patch of each map location `(i, j)` in `patches`
+/// (pixels `2i..2i+q` x `2j..2j+q`, clipped to the image).
+pub fn mask_patches(mut img: ArrayViewMut2<f32>, q: usize, patches: &[(usize, usize)], fill: f32) {
+    let (h, w) = img.dim();
     for &(i, j) in patches {
-        for r in (STRIDE * i)..(STRIDE * i + q).min(side) {
-            for c in (STRIDE * j)..(STRIDE * j + q).min(side) {
-                img[r * side + c] = fill;
+        for r in (STRIDE * i)..(STRIDE * i + q).min(h) {
+            for c in (STRIDE * j)..(STRIDE * j + q).min(w) {
+                img[[r, c]] = fill;
             }
         }
     }
@@ -911,11 +995,17 @@ pub fn mask_patches(img: &mut [f32], side: usize, q: usize, patches: &[(usize, u
 /// permutation; `tile` must divide `side`).
 ///
 /// # Errors
-/// [`Error::Range`] when `tile` is 0 or does not divide `side`.
-pub fn scramble_tiles(img: &[f32], side: usize, tile: usize, rng: &mut Rng) -> Result<Vec<f32>> {
-    if tile == 0 || side % tile != 0 || img.len() != side * side {
+/// [`Error::Range`] when `tile` is 0 or does not divide `side`; [`Error::Shape`] for an image that is not square.
+pub fn scramble_tiles(img: ArrayView2<f32>, tile: usize, rng: &mut Rng) -> Result<Array2<f32>> {
+    let (side, w) = img.dim();
+    if side != w {
+        return Err(Error::shape("scramble_tiles", format!("the image must be square, is {side}x{w}")));
+    }
+    if tile == 0 || side % tile != 0 {
         return Err(Error::range("tile size", format!("{tile} must divide the image side {side}")));
     }
+    let imgc = nd::standard(img);
+    let img = nd::slice_of("scramble_tiles", &imgc)?;
     let t = side / tile;
     let mut perm: Vec<usize> = (0..t * t).collect();
     rng.shuffle(&mut perm);
@@ -926,7 +1016,7 @@ pub fn scramble_tiles(img: &[f32], side: usize, tile: usize, rng: &mut Rng) -> R
             out[(dr + r) * side + dc..(dr + r) * side + dc + tile].copy_from_slice(&img[(sr + r) * side + sc..(sr + r) * side + sc + tile]);
         }
     }
-    Ok(out)
+    nd::array("scramble_tiles", out, (side, side))
 }
 
 /// Accuracy in [0, 1] of `model` on the first `n` images of `split` with their `tile x tile` squares scrambled
@@ -938,9 +1028,10 @@ pub fn scrambled_accuracy(model: &Model, split: &Split, n: usize, tile: usize, s
     let n = n.min(split.n).max(1);
     let mut x = Vec::with_capacity(n * SIDE * SIDE);
     for i in 0..n {
-        x.extend(scramble_tiles(&split.image_f32(i), SIDE, tile, &mut Rng::new(seed.wrapping_add(i as u64)))?);
+        let img = split.image_f32(i);
+        x.extend(scramble_tiles(nd::view("scrambled_accuracy", &img, (SIDE, SIDE))?, tile, &mut Rng::new(seed.wrapping_add(i as u64)))?.iter());
     }
-    let pred = predict(model, &x, SIDE, SIDE, n)?;
+    let pred = predict(model, nd::view("scrambled_accuracy", &x, (n, 1, SIDE, SIDE))?)?;
     Ok(pred.iter().enumerate().filter(|(i, &p)| p == usize::from(split.labels[*i])).count() as f64 / n as f64)
 }
 
@@ -963,7 +1054,7 @@ pub struct MaskResult {
     pub correlation: f64,
 }
 
-fn margin(logits: &[f32], y: usize) -> f64 {
+fn margin(logits: ArrayView1<f32>, y: usize) -> f64 {
     logits[y] as f64 - logits.iter().map(|&v| v as f64).sum::<f64>() / logits.len() as f64
 }
 
@@ -990,12 +1081,13 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 pub fn mask_experiment(bagnet: &BagNet, cnn: &Cnn, split: &Split, n: usize, ks: &[usize], seed: u64) -> Result<Vec<MaskResult>> {
     let n = n.min(split.n).max(1);
     let q = bagnet.cfg.q;
-    let k_cls = bagnet.cfg.classes;
     let ix: Vec<usize> = (0..n).collect();
     let x = split.batch_f32(&ix);
+    let x = nd::array("mask_experiment", x, (n, 1, SIDE, SIDE))?;
     let (bm, cm) = (Model::BagNet(bagnet.clone()), Model::Cnn(cnn.clone()));
-    let (b0, c0) = (logits_chunked(&bm, &x, n)?, logits_chunked(&cm, &x, n)?);
-    let (map, oh, ow) = patch_logits_chunked(bagnet, &x, n)?;
+    let (b0, c0) = (logits_chunked(&bm, x.view())?, logits_chunked(&cm, x.view())?);
+    let map = patch_logits_chunked(bagnet, x.view())?;
+    let (oh, ow) = (map.dim().2, map.dim().3);
     let loc = oh * ow;
     let mut out = Vec::new();
     for &k in ks {
@@ -1003,21 +1095,21 @@ pub fn mask_experiment(bagnet: &BagNet, cnn: &Cnn, split: &Split, n: usize, ks: 
         let (mut xe, mut xr) = (x.clone(), x.clone());
         for i in 0..n {
             let y = usize::from(split.labels[i]);
-            let ev = evidence(&map[i * k_cls * loc..(i + 1) * k_cls * loc], k_cls, loc);
-            let top: Vec<(usize, usize)> = top_patches(&ev[y * loc..(y + 1) * loc], ow, k).into_iter().map(|(r, c, _)| (r, c)).collect();
-            mask_patches(&mut xe[i * SIDE * SIDE..(i + 1) * SIDE * SIDE], SIDE, q, &top, 0.0);
+            let ev = evidence(map.slice(s![i, .., .., ..]));
+            let top: Vec<(usize, usize)> = top_patches(ev.slice(s![y, .., ..]), k).into_iter().map(|(r, c, _)| (r, c)).collect();
+            mask_patches(xe.slice_mut(s![i, 0, .., ..]), q, &top, 0.0);
             let mut all: Vec<usize> = (0..loc).collect();
             Rng::new(seed.wrapping_add(i as u64)).shuffle(&mut all);
             let rnd: Vec<(usize, usize)> = all[..k].iter().map(|&l| (l / ow, l % ow)).collect();
-            mask_patches(&mut xr[i * SIDE * SIDE..(i + 1) * SIDE * SIDE], SIDE, q, &rnd, 0.0);
+            mask_patches(xr.slice_mut(s![i, 0, .., ..]), q, &rnd, 0.0);
         }
-        let acc = |l: &[f32]| crate::nn::flat::argmax_rows(l, k_cls).iter().enumerate().filter(|(i, &p)| p == usize::from(split.labels[*i])).count() as f64 / n as f64;
-        let (be, ce) = (logits_chunked(&bm, &xe, n)?, logits_chunked(&cm, &xe, n)?);
-        let (br, cr) = (logits_chunked(&bm, &xr, n)?, logits_chunked(&cm, &xr, n)?);
-        let drops = |before: &[f32], after: &[f32]| -> Vec<f64> {
+        let acc = |l: &Array2<f32>| argmax_rows(l.view()).iter().enumerate().filter(|(i, &p)| p == usize::from(split.labels[*i])).count() as f64 / n as f64;
+        let (be, ce) = (logits_chunked(&bm, xe.view())?, logits_chunked(&cm, xe.view())?);
+        let (br, cr) = (logits_chunked(&bm, xr.view())?, logits_chunked(&cm, xr.view())?);
+        let drops = |before: &Array2<f32>, after: &Array2<f32>| -> Vec<f64> {
             (0..n).map(|i| {
                 let y = usize::from(split.labels[i]);
-                margin(&before[i * k_cls..(i + 1) * k_cls], y) - margin(&after[i * k_cls..(i + 1) * k_cls], y)
+                margin(before.row(i), y) - margin(after.row(i), y)
             }).collect()
         };
         out.push(MaskResult { k, bagnet: acc(&be), cnn: acc(&ce), bagnet_random: acc(&br), cnn_random: acc(&cr), correlation: pearson(&drops(&b0, &be), &drops(&c0, &ce)) });
@@ -1026,7 +1118,7 @@ pub fn mask_experiment(bagnet: &BagNet, cnn: &Cnn, split: &Split, n: usize, ks: 
 }
 
 /// The softmax of one row of logits (the max is subtracted first): probabilities that sum to 1.
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
+pub fn softmax(logits: ArrayView1<f32>) -> Array1<f32> {
     let m = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
     let e: Vec<f32> = logits.iter().map(|&v| (v - m).exp()).collect();
     let s: f32 = e.iter().sum();

@@ -17,12 +17,15 @@
 
 use std::collections::BTreeMap;
 
+use ndarray::{aview1, Array2, ArrayView2};
+
 use crate::data::mnist::{CLASSES, PIXELS, SIDE};
 use crate::error::{Error, Result};
 use crate::io;
 use crate::kernels::conv::{conv2d_backward, ConvGrads, ConvShape};
+use crate::nd;
 use crate::nn::conv::Conv2d;
-use crate::nn::flat::{linear_backward, linear_forward, relu_backward, relu_forward};
+use crate::nn::layers::{linear_backward, linear_forward};
 use crate::nn::rng::Rng;
 
 /// Kernel size, stride and padding of both convolutions.
@@ -198,36 +201,50 @@ impl Cnn {
     ///
     /// # Errors
     /// [`Error::Shape`] when `x` is not B x 784.
-    pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, CnnCache)> {
+    pub fn forward(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, CnnCache)> {
+        let batch = x.nrows();
+        if x.ncols() != PIXELS {
+            return Err(Error::shape("CNN forward", format!("x must be B x {PIXELS} pixels, is {}x{}", x.nrows(), x.ncols())));
+        }
+        let xc = nd::standard(x);
+        let x = nd::slice_of("CNN forward", &xc)?;
         self.check_x(x, batch, "CNN forward")?;
-        let a1 = self.conv1().forward_flat(x, &self.w1, &self.b1, batch)?;
+        let a1 = conv_forward(&self.conv1(), x, &self.w1, &self.b1, batch)?;
         let h1 = relu_forward(&a1);
-        let a2 = self.conv2().forward_flat(&h1, &self.w2, &self.b2, batch)?;
+        let a2 = conv_forward(&self.conv2(), &h1, &self.w2, &self.b2, batch)?;
         let h2 = relu_forward(&a2);
-        let a3 = linear_forward(&h2, &self.w3, &self.b3, batch, self.flat(), self.hidden)?;
+        let a3 = dense_forward(&h2, &self.w3, &self.b3, batch, self.flat(), self.hidden)?;
         let h3 = relu_forward(&a3);
-        let z = linear_forward(&h3, &self.w4, &self.b4, batch, self.hidden, CLASSES)?;
-        Ok((z, CnnCache { batch, x: x.to_vec(), a1, h1, a2, h2, a3, h3 }))
+        let z = dense_forward(&h3, &self.w4, &self.b4, batch, self.hidden, CLASSES)?;
+        Ok((nd::array("CNN forward", z, (batch, CLASSES))?, CnnCache { batch, x: x.to_vec(), a1, h1, a2, h2, a3, h3 }))
     }
 
     /// Backward pass from `dz` (B x K): accumulates the weight gradients into `g` when given, and returns the input
-    /// gradient (B x 784) when `need_dx` (else an empty vector). Without `g` (an attack) no weight gradient is
-    /// computed for the convolutions.
+    /// gradient (B x 784) when `need_dx` (else `None`). Without `g` (an attack) no weight gradient is computed for
+    /// the convolutions.
     ///
     /// # Errors
     /// [`Error::Shape`] when `dz` does not match the cache.
-    pub fn backward(&self, cache: &CnnCache, dz: &[f32], mut g: Option<&mut CnnGrads>, need_dx: bool) -> Result<Vec<f32>> {
+    pub fn backward(&self, cache: &CnnCache, dz: ArrayView2<f32>, g: Option<&mut CnnGrads>, need_dx: bool) -> Result<Option<Array2<f32>>> {
         let b = cache.batch;
-        if dz.len() != b * CLASSES {
-            return Err(Error::shape("CNN backward", format!("dz must be {b}x{CLASSES}, has {} values", dz.len())));
+        if dz.dim() != (b, CLASSES) {
+            return Err(Error::shape("CNN backward", format!("dz must be {b}x{CLASSES}, is {:?}", dz.dim())));
         }
+        let dzc = nd::standard(dz);
+        let dx = self.backward_flat(cache, nd::slice_of("CNN backward", &dzc)?, g, need_dx)?;
+        Ok(if need_dx { Some(nd::array("CNN backward", dx, (b, PIXELS))?) } else { None })
+    }
+
+    /// [`Cnn::backward`] on a flat, checked `dz`; returns `dx` (empty unless `need_dx`).
+    fn backward_flat(&self, cache: &CnnCache, dz: &[f32], mut g: Option<&mut CnnGrads>, need_dx: bool) -> Result<Vec<f32>> {
+        let b = cache.batch;
         let (h, flat) = (self.hidden, self.flat());
         let dh3 = dense_backward(dz, &cache.h3, &self.w4, g.as_deref_mut().map(|g| (&mut g.w4[..], &mut g.b4[..])), b, h, CLASSES)?;
-        let da3 = relu_backward(&dh3, &cache.a3);
+        let da3 = relu_backward(&dh3, &cache.a3)?;
         let dh2 = dense_backward(&da3, &cache.h2, &self.w3, g.as_deref_mut().map(|g| (&mut g.w3[..], &mut g.b3[..])), b, flat, h)?;
-        let da2 = relu_backward(&dh2, &cache.a2);
+        let da2 = relu_backward(&dh2, &cache.a2)?;
         let dh1 = conv_backward(&self.conv2().shape(b), &cache.h1, &self.w2, &da2, g.as_deref_mut().map(|g| (&mut g.w2[..], &mut g.b2[..])), true)?;
-        let da1 = relu_backward(&dh1, &cache.a1);
+        let da1 = relu_backward(&dh1, &cache.a1)?;
         conv_backward(&self.conv1().shape(b), &cache.x, &self.w1, &da1, g.map(|g| (&mut g.w1[..], &mut g.b1[..])), need_dx)
     }
 
@@ -235,8 +252,8 @@ impl Cnn {
     ///
     /// # Errors
     /// As [`Cnn::forward`].
-    pub fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Ok(self.forward(x, batch)?.0)
+    pub fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        Ok(self.forward(x)?.0)
     }
 
     /// Safetensors bytes: tensors `conv1.weight` ... `fc2.bias` in PyTorch names and shapes, plus `metadata`.
@@ -297,11 +314,50 @@ impl Cnn {
 
 /// Backward of one dense layer `y = x W^T + b` (`x` B x I, `w` O x I, `dy` B x O): accumulates `dW`, `db` into
 /// `g` when given (else into scratch that is dropped) and returns `dx` (B x I).
+/// `max(x, 0)` of a flat buffer, by [`crate::nn::layers::relu_forward`].
+fn relu_forward(x: &[f32]) -> Vec<f32> {
+    nd::into_vec(crate::nn::layers::relu_forward(aview1(x)))
+}
+
+/// `dy * [x > 0]` of flat buffers of one length, by [`crate::nn::layers::relu_backward`].
+fn relu_backward(dy: &[f32], x: &[f32]) -> Result<Vec<f32>> {
+    Ok(nd::into_vec(crate::nn::layers::relu_backward(aview1(dy), aview1(x))?))
+}
+
+/// One convolution of the flat `x` (B x C x H x W) by [`Conv2d::forward`]; returns the flat output.
+fn conv_forward(cv: &Conv2d, x: &[f32], w: &[f32], b: &[f32], batch: usize) -> Result<Vec<f32>> {
+    let y = cv.forward(
+        nd::view("CNN conv x", x, (batch, cv.c, cv.h, cv.w))?,
+        nd::view("CNN conv weight", w, (cv.o, cv.c, cv.kh, cv.kw))?,
+        nd::view("CNN conv bias", b, cv.o)?,
+    )?;
+    Ok(nd::into_vec(y))
+}
+
+/// `x W^T + b` on flat `x` (B x I), `w` (O x I), `b` (O) by [`linear_forward`]; returns the flat B x O.
+fn dense_forward(x: &[f32], w: &[f32], b: &[f32], batch: usize, inp: usize, out: usize) -> Result<Vec<f32>> {
+    let y = linear_forward(nd::view("CNN dense x", x, (batch, inp))?, nd::view("CNN dense weight", w, (out, inp))?, nd::view("CNN dense bias", b, out)?)?;
+    Ok(nd::into_vec(y))
+}
+
 fn dense_backward(dy: &[f32], x: &[f32], w: &[f32], g: Option<(&mut [f32], &mut [f32])>, batch: usize, inp: usize, out: usize) -> Result<Vec<f32>> {
-    match g {
-        Some((dw, db)) => linear_backward(dy, x, w, dw, db, batch, inp, out, true),
-        None => linear_backward(dy, x, w, &mut vec![0.0; w.len()], &mut vec![0.0; out], batch, inp, out, true),
-    }
+    let (mut dw0, mut db0);
+    let (dw, db) = match g {
+        Some((dw, db)) => (dw, db),
+        None => {
+            (dw0, db0) = (vec![0.0; w.len()], vec![0.0; out]);
+            (&mut dw0[..], &mut db0[..])
+        }
+    };
+    let dx = linear_backward(
+        nd::view("CNN dense dy", dy, (batch, out))?,
+        nd::view("CNN dense x", x, (batch, inp))?,
+        nd::view("CNN dense weight", w, (out, inp))?,
+        nd::view_mut("CNN dense dW", dw, (out, inp))?,
+        nd::view_mut("CNN dense db", db, out)?,
+        true,
+    )?;
+    dx.map(nd::into_vec).ok_or_else(|| Error::shape("CNN dense backward", "no input gradient"))
 }
 
 /// Backward of one convolution of shape `s` on the crate's kernel: accumulates `dW`, `db` into `g` when given

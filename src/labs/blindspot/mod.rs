@@ -27,6 +27,7 @@ pub mod cnn;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ship;
 
+use ndarray::{s, Array1, Array2, ArrayView2};
 use serde::Serialize;
 
 pub use cnn::{Cnn, CnnCache, CnnGrads};
@@ -35,7 +36,8 @@ use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::labs::verify::{margin_bounds, LowerSlope, Method};
-use crate::nn::flat::argmax_rows;
+use crate::nd;
+use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::rng::Rng;
 
@@ -68,9 +70,9 @@ pub fn check_alpha_beta(alpha: f32, beta: f32) -> Result<()> {
 ///
 /// # Errors
 /// As [`check_alpha_beta`].
-pub fn transform(x: &[f32], alpha: f32, beta: f32) -> Result<Vec<f32>> {
+pub fn transform(x: ArrayView2<f32>, alpha: f32, beta: f32) -> Result<Array2<f32>> {
     check_alpha_beta(alpha, beta)?;
-    Ok(x.iter().map(|&v| (alpha * v + beta).clamp(0.0, 1.0)).collect())
+    Ok(x.mapv(|v| (alpha * v + beta).clamp(0.0, 1.0)))
 }
 
 /// A classifier the attacks can differentiate: logits, the input gradient of a loss given through its logit
@@ -83,32 +85,33 @@ pub trait Model: Sync {
     /// Logits, B x K, for `x` B x 784.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong input length.
-    fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>>;
+    /// [`Error::Shape`] for a wrong input width.
+    fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>>;
     /// Logits (B x K) and `∂L/∂x` (B x 784), where `dlogits(z)` returns `∂L/∂z` (B x K) from the logits.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong input length or a `dlogits` of the wrong length.
-    fn input_grad(&self, x: &[f32], batch: usize, dlogits: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)>;
+    /// [`Error::Shape`] for a wrong input width or a `dlogits` of the wrong shape.
+    fn input_grad(&self, x: ArrayView2<f32>, dlogits: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)>;
     /// Penultimate-layer activations (after the ReLU), B x D.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong input length.
-    fn embed(&self, x: &[f32], batch: usize) -> Result<Vec<f32>>;
+    /// [`Error::Shape`] for a wrong input width.
+    fn embed(&self, x: ArrayView2<f32>) -> Result<Array2<f32>>;
 }
 
 impl Model for Cnn {
-    fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Cnn::logits(self, x, batch)
+    fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        Cnn::logits(self, x)
     }
-    fn input_grad(&self, x: &[f32], batch: usize, dlogits: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (z, cache) = self.forward(x, batch)?;
-        let dz = dlogits(&z);
-        let dx = self.backward(&cache, &dz, None, true)?;
+    fn input_grad(&self, x: ArrayView2<f32>, dlogits: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+        let (z, cache) = self.forward(x)?;
+        let dz = dlogits(z.view());
+        let dx = self.backward(&cache, dz.view(), None, true)?.ok_or_else(|| Error::shape("input_grad", "the CNN returned no input gradient"))?;
         Ok((z, dx))
     }
-    fn embed(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Ok(self.forward(x, batch)?.1.h3)
+    fn embed(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        let (_, cache) = self.forward(x)?;
+        nd::array("embed", cache.h3, (x.nrows(), self.hidden))
     }
 }
 
@@ -116,20 +119,42 @@ impl Model for Mlp {
     fn classes(&self) -> usize {
         Mlp::classes(self)
     }
-    fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Mlp::logits_flat(self, x, batch)
+    fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        Mlp::logits(self, x)
     }
-    fn input_grad(&self, x: &[f32], batch: usize, dlogits: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (z, cache) = self.forward_flat(x, batch)?;
-        let dz = dlogits(&z);
+    fn input_grad(&self, x: ArrayView2<f32>, dlogits: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+        let (z, cache) = self.forward(x)?;
+        let dz = dlogits(z.view());
         let mut g = MlpGrads::zeros(self);
-        let dx = self.backward_flat(&cache, &dz, &mut g, true)?;
+        let dx = self.backward(&cache, dz.view(), &mut g, true)?.ok_or_else(|| Error::shape("input_grad", "the MLP returned no input gradient"))?;
         Ok((z, dx))
     }
-    fn embed(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        let (_, mut cache) = self.forward_flat(x, batch)?;
-        Ok(cache.acts.pop().map(crate::nd::into_vec).unwrap_or_default())
+    fn embed(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        let (_, mut cache) = self.forward(x)?;
+        Ok(cache.acts.pop().unwrap_or_default())
     }
+}
+
+/// `∂L/∂z` of the attack loss for every row of `z` (B x K), `ys` the B labels.
+fn logit_grads(loss: Loss, z: ArrayView2<f32>, ys: &[usize]) -> Array2<f32> {
+    let mut d = Array2::zeros(z.dim());
+    for ((zr, mut dr), &y) in z.rows().into_iter().zip(d.rows_mut()).zip(ys) {
+        let zr = zr.to_vec();
+        if let Some(ds) = dr.as_slice_mut() {
+            loss_grad(loss, &zr, y, ds);
+        }
+    }
+    d
+}
+
+/// The input gradient `dx` of `m` at `cur` (B x 784 values) as a flat vector of the same length.
+fn input_grad_flat(m: &dyn Model, cur: &[f32], batch: usize, dlogits: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Vec<f32>)> {
+    let (z, dx) = m.input_grad(nd::view("attack", cur, (batch, PIXELS))?, dlogits)?;
+    let dx = nd::into_vec(dx);
+    if dx.len() != cur.len() {
+        return Err(Error::shape("attack", format!("the input gradient has {} values for {batch}x{PIXELS} inputs", dx.len())));
+    }
+    Ok((z, dx))
 }
 
 /// The loss an attack ascends.
@@ -196,7 +221,7 @@ impl AttackConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttackResult {
     /// The adversarial inputs, B x 784: the first misclassified iterate, or the last iterate of the last restart.
-    pub adv: Vec<f32>,
+    pub adv: Array2<f32>,
     /// Per digit: classified correctly before the attack.
     pub clean_correct: Vec<bool>,
     /// Per digit: the attack found a misclassified point of the ball (false where `clean_correct` is false).
@@ -245,31 +270,27 @@ fn digit_rng(seed: u64, index: usize, restart: usize) -> Rng {
 ///
 /// # Errors
 /// [`Error::Range`] for a bad configuration or label; [`Error::Shape`] for mismatched lengths.
-pub fn attack(m: &dyn Model, x: &[f32], labels: &[u8], first: usize, cfg: &AttackConfig) -> Result<AttackResult> {
+pub fn attack(m: &dyn Model, x: ArrayView2<f32>, labels: &[u8], first: usize, cfg: &AttackConfig) -> Result<AttackResult> {
     cfg.check()?;
     let (k, batch) = (m.classes(), labels.len());
-    if x.len() != batch * PIXELS {
-        return Err(Error::shape("attack", format!("x must be {batch}x{PIXELS}, has {} values", x.len())));
+    if x.dim() != (batch, PIXELS) {
+        return Err(Error::shape("attack", format!("x must be {batch}x{PIXELS}, is {}x{}", x.nrows(), x.ncols())));
     }
     if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
         return Err(Error::range("label", format!("{y} is not below {k}")));
     }
-    let clean = argmax_rows(&m.logits(x, batch)?, k);
+    let xc = nd::standard(x);
+    let x = nd::slice_of("attack", &xc)?;
+    let clean = argmax_rows(m.logits(xc.view())?.view());
     let clean_correct: Vec<bool> = clean.iter().zip(labels).map(|(&p, &y)| p == y as usize).collect();
     let mut success = vec![false; batch];
     let mut adv = x.to_vec();
     if cfg.eps == 0.0 || cfg.steps == 0 {
-        return Ok(AttackResult { adv, clean_correct, success });
+        return Ok(AttackResult { adv: nd::array("attack", adv, (batch, PIXELS))?, clean_correct, success });
     }
     let step = cfg.step_size.unwrap_or(2.5 * cfg.eps / cfg.steps as f32);
     let ys: Vec<usize> = labels.iter().map(|&y| y as usize).collect();
-    let dlogits = |z: &[f32]| -> Vec<f32> {
-        let mut d = vec![0.0; z.len()];
-        for (b, &y) in ys.iter().enumerate() {
-            loss_grad(cfg.loss, &z[b * k..(b + 1) * k], y, &mut d[b * k..(b + 1) * k]);
-        }
-        d
-    };
+    let dlogits = |z: ArrayView2<f32>| logit_grads(cfg.loss, z, &ys);
     let mut done: Vec<bool> = clean_correct.iter().map(|&c| !c).collect();
     for r in 0..cfg.restarts {
         if done.iter().all(|&d| d) {
@@ -283,8 +304,8 @@ pub fn attack(m: &dyn Model, x: &[f32], labels: &[u8], first: usize, cfg: &Attac
             }
         }
         for t in 0..=cfg.steps {
-            let (z, dx) = m.input_grad(&cur, batch, &dlogits)?;
-            let pred = argmax_rows(&z, k);
+            let (z, dx) = input_grad_flat(m, &cur, batch, &dlogits)?;
+            let pred = argmax_rows(z.view());
             for b in 0..batch {
                 if !done[b] && pred[b] != ys[b] {
                     done[b] = true;
@@ -306,7 +327,7 @@ pub fn attack(m: &dyn Model, x: &[f32], labels: &[u8], first: usize, cfg: &Attac
             adv[b * PIXELS..(b + 1) * PIXELS].copy_from_slice(&cur[b * PIXELS..(b + 1) * PIXELS]);
         }
     }
-    Ok(AttackResult { adv, clean_correct, success })
+    Ok(AttackResult { adv: nd::array("attack", adv, (batch, PIXELS))?, clean_correct, success })
 }
 
 /// [`attack`] over many digits in blocks of `block` (run in parallel where threads exist); the same result as one
@@ -314,23 +335,23 @@ pub fn attack(m: &dyn Model, x: &[f32], labels: &[u8], first: usize, cfg: &Attac
 ///
 /// # Errors
 /// As [`attack`].
-pub fn attack_blocks(m: &dyn Model, x: &[f32], labels: &[u8], first: usize, cfg: &AttackConfig, block: usize) -> Result<AttackResult> {
+pub fn attack_blocks(m: &dyn Model, x: ArrayView2<f32>, labels: &[u8], first: usize, cfg: &AttackConfig, block: usize) -> Result<AttackResult> {
     let block = block.max(1);
-    if x.len() != labels.len() * PIXELS {
-        return Err(Error::shape("attack", format!("x must be {}x{PIXELS}, has {} values", labels.len(), x.len())));
+    if x.dim() != (labels.len(), PIXELS) {
+        return Err(Error::shape("attack", format!("x must be {}x{PIXELS}, is {}x{}", labels.len(), x.nrows(), x.ncols())));
     }
     let parts = crate::par::map_range(labels.len().div_ceil(block), |p| {
         let (s, e) = (p * block, ((p + 1) * block).min(labels.len()));
-        attack(m, &x[s * PIXELS..e * PIXELS], &labels[s..e], first + s, cfg)
+        attack(m, x.slice(s![s..e, ..]), &labels[s..e], first + s, cfg)
     });
-    let mut out = AttackResult { adv: Vec::with_capacity(x.len()), clean_correct: Vec::new(), success: Vec::new() };
+    let (mut adv, mut clean_correct, mut success) = (Vec::with_capacity(x.len()), Vec::new(), Vec::new());
     for p in parts {
         let p = p?;
-        out.adv.extend(p.adv);
-        out.clean_correct.extend(p.clean_correct);
-        out.success.extend(p.success);
+        adv.extend(p.adv.iter());
+        clean_correct.extend(p.clean_correct);
+        success.extend(p.success);
     }
-    Ok(out)
+    Ok(AttackResult { adv: nd::array("attack_blocks", adv, (labels.len(), PIXELS))?, clean_correct, success })
 }
 
 /// Summary counts of an attack.
@@ -364,9 +385,11 @@ pub fn success_rate(r: &AttackResult) -> Rates {
 /// Squared distances come from one GEMM (`‖q‖² + ‖r‖² − 2 q·r`, clamped at 0).
 ///
 /// # Errors
-/// [`Error::Shape`] for lengths that are not multiples of D; [`Error::Range`] for k = 0 or k > N.
-pub fn knn_distance(reference: &[f32], queries: &[f32], dim: usize, k: usize) -> Result<Vec<f32>> {
-    let (n, q) = knn_check(reference, queries, dim, k)?;
+/// [`Error::Shape`] when the widths differ or are 0; [`Error::Range`] for k = 0 or k > N.
+pub fn knn_distance(reference: ArrayView2<f32>, queries: ArrayView2<f32>, k: usize) -> Result<Array1<f32>> {
+    let (rc, qc) = (nd::standard(reference), nd::standard(queries));
+    let (reference, queries, dim) = (nd::slice_of("knn_distance", &rc)?, nd::slice_of("knn_distance", &qc)?, rc.ncols());
+    let (n, q) = knn_check(rc.view(), qc.view(), k)?;
     let sq = |v: &[f32]| -> Vec<f32> { v.chunks(dim).map(|r| r.iter().map(|a| a * a).sum()).collect() };
     let (rn, qn) = (sq(reference), sq(queries));
     let mut out = Vec::with_capacity(q);
@@ -382,32 +405,35 @@ pub fn knn_distance(reference: &[f32], queries: &[f32], dim: usize, k: usize) ->
             out.push(mean as f32);
         }
     }
-    Ok(out)
+    Ok(Array1::from(out))
 }
 
-fn knn_check(reference: &[f32], queries: &[f32], dim: usize, k: usize) -> Result<(usize, usize)> {
-    if dim == 0 || reference.len() % dim != 0 || queries.len() % dim != 0 {
-        return Err(Error::shape("knn_distance", format!("reference ({}) and queries ({}) must be rows of {dim} values", reference.len(), queries.len())));
+fn knn_check(reference: ArrayView2<f32>, queries: ArrayView2<f32>, k: usize) -> Result<(usize, usize)> {
+    let dim = reference.ncols();
+    if dim == 0 || queries.ncols() != dim {
+        return Err(Error::shape("knn_distance", format!("reference ({}x{dim}) and queries ({}x{}) must be rows of the same non-zero width", reference.nrows(), queries.nrows(), queries.ncols())));
     }
-    let n = reference.len() / dim;
+    let n = reference.nrows();
     if k == 0 || k > n {
         return Err(Error::range("k", format!("{k} must be in 1..={n} (the number of reference rows)")));
     }
-    Ok((n, queries.len() / dim))
+    Ok((n, queries.nrows()))
 }
 
 /// The brute-force twin of [`knn_distance`]: every distance in f64, a full sort. The test oracle.
 ///
 /// # Errors
 /// As [`knn_distance`].
-pub fn knn_distance_naive(reference: &[f32], queries: &[f32], dim: usize, k: usize) -> Result<Vec<f32>> {
-    knn_check(reference, queries, dim, k)?;
+pub fn knn_distance_naive(reference: ArrayView2<f32>, queries: ArrayView2<f32>, k: usize) -> Result<Array1<f32>> {
+    knn_check(reference, queries, k)?;
     Ok(queries
-        .chunks(dim)
+        .rows()
+        .into_iter()
         .map(|qr| {
             let mut d: Vec<f64> = reference
-                .chunks(dim)
-                .map(|rr| rr.iter().zip(qr).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum::<f64>().sqrt())
+                .rows()
+                .into_iter()
+                .map(|rr| rr.iter().zip(qr.iter()).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum::<f64>().sqrt())
                 .collect();
             d.sort_by(f64::total_cmp);
             (d[..k].iter().sum::<f64>() / k as f64) as f32
@@ -432,11 +458,14 @@ pub struct Pca2 {
 /// vector and 300 iterations; deflation for the second). Deterministic.
 ///
 /// # Errors
-/// [`Error::Shape`] / [`Error::Range`] for fewer than 2 rows or a ragged matrix.
-pub fn pca2(x: &[f32], dim: usize) -> Result<Pca2> {
-    if dim < 2 || x.len() % dim != 0 || x.len() / dim < 2 {
-        return Err(Error::shape("pca2", format!("need at least 2 rows of {dim} ≥ 2 values, have {}", x.len())));
+/// [`Error::Shape`] for fewer than 2 rows or columns.
+pub fn pca2(x: ArrayView2<f32>) -> Result<Pca2> {
+    let (rows, dim) = x.dim();
+    if dim < 2 || rows < 2 {
+        return Err(Error::shape("pca2", format!("need at least 2 rows of at least 2 values, have {rows}x{dim}")));
     }
+    let xc = nd::standard(x);
+    let x = nd::slice_of("pca2", &xc)?;
     let n = x.len() / dim;
     let mut mean = vec![0.0f64; dim];
     for r in x.chunks(dim) {
@@ -487,17 +516,17 @@ pub fn pca2(x: &[f32], dim: usize) -> Result<Pca2> {
 }
 
 impl Pca2 {
-    /// Projects rows of `x` (N x D) to N x 2 (interleaved `[p1, p2, p1, p2, ...]`).
+    /// Projects rows of `x` (N x D) to N x 2 (columns p1, p2).
     ///
     /// # Errors
-    /// [`Error::Shape`] when `x` is not rows of D.
-    pub fn project(&self, x: &[f32]) -> Result<Vec<f32>> {
+    /// [`Error::Shape`] when `x` does not have D columns.
+    pub fn project(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
         let dim = self.mean.len();
-        if x.len() % dim != 0 {
-            return Err(Error::shape("pca project", format!("x has {} values, not rows of {dim}", x.len())));
+        if x.ncols() != dim {
+            return Err(Error::shape("pca project", format!("x has {} columns, not {dim}", x.ncols())));
         }
-        let mut out = Vec::with_capacity(x.len() / dim * 2);
-        for r in x.chunks(dim) {
+        let mut out = Vec::with_capacity(x.nrows() * 2);
+        for r in x.rows() {
             let (mut a, mut b) = (0.0f32, 0.0f32);
             for i in 0..dim {
                 let c = r[i] - self.mean[i];
@@ -507,22 +536,22 @@ impl Pca2 {
             out.push(a);
             out.push(b);
         }
-        Ok(out)
+        nd::array("pca project", out, (x.nrows(), 2))
     }
 }
 
-/// KL(test ‖ train) between Gaussian kernel density estimates of two 2-D point sets (interleaved N x 2), estimated
+/// KL(test ‖ train) between Gaussian kernel density estimates of two 2-D point sets (N x 2 and M x 2), estimated
 /// at the test points: `mean_i log(p_test(t_i) / p_train(t_i))`, each density leaving the point itself out when it
 /// belongs to its own set. Bandwidth `h` (Silverman's rule on the train set when `None`). The paper estimates the
 /// same divergence on t-SNE embeddings (sec. 3.2).
 ///
 /// # Errors
 /// [`Error::Shape`] for sets with fewer than 2 points; [`Error::Range`] for a non-positive bandwidth.
-pub fn kde_kl(train: &[f32], test: &[f32], h: Option<f64>) -> Result<f64> {
-    if train.len() % 2 != 0 || test.len() % 2 != 0 || train.len() < 4 || test.len() < 4 {
-        return Err(Error::shape("kde_kl", "both sets need at least 2 points, interleaved x, y".to_string()));
+pub fn kde_kl(train: ArrayView2<f32>, test: ArrayView2<f32>, h: Option<f64>) -> Result<f64> {
+    if train.ncols() != 2 || test.ncols() != 2 || train.nrows() < 2 || test.nrows() < 2 {
+        return Err(Error::shape("kde_kl", format!("both sets need at least 2 points of (x, y), have {:?} and {:?}", train.dim(), test.dim())));
     }
-    let pts = |v: &[f32]| -> Vec<(f64, f64)> { v.chunks(2).map(|p| (f64::from(p[0]), f64::from(p[1]))).collect() };
+    let pts = |v: ArrayView2<f32>| -> Vec<(f64, f64)> { v.rows().into_iter().map(|p| (f64::from(p[0]), f64::from(p[1]))).collect() };
     let (tr, te) = (pts(train), pts(test));
     let h = match h {
         Some(h) if h > 0.0 && h.is_finite() => h,
@@ -568,18 +597,18 @@ pub struct Verified {
 ///
 /// # Errors
 /// As [`crate::labs::verify::margin_bounds`].
-pub fn verified_error(m: &Mlp, x: &[f32], labels: &[u8], eps: f32) -> Result<Verified> {
+pub fn verified_error(m: &Mlp, x: ArrayView2<f32>, labels: &[u8], eps: f32) -> Result<Verified> {
     let (i, k) = (m.inputs(), m.classes());
-    if x.len() != labels.len() * i {
-        return Err(Error::shape("verified_error", format!("x must be {}x{i}", labels.len())));
+    if x.dim() != (labels.len(), i) {
+        return Err(Error::shape("verified_error", format!("x must be {}x{i}, is {}x{}", labels.len(), x.nrows(), x.ncols())));
     }
     let chunk = 100;
     let parts = crate::par::map_range(labels.len().div_ceil(chunk), |p| -> Result<Verified> {
         let (s, e) = (p * chunk, ((p + 1) * chunk).min(labels.len()));
-        let (xs, ys) = (&x[s * i..e * i], &labels[s..e]);
-        let pred = argmax_rows(&m.logits_flat(xs, e - s)?, k);
-        let (lo_ibp, _) = margin_bounds(m, xs, ys, eps, Method::Ibp, 1.0, LowerSlope::Adaptive)?;
-        let (lo_ci, _) = margin_bounds(m, xs, ys, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive)?;
+        let (xs, ys) = (x.slice(s![s..e, ..]), &labels[s..e]);
+        let pred = argmax_rows(Mlp::logits(m, xs)?.view());
+        let lo_ibp = nd::into_vec(margin_bounds(m, xs, ys, eps, Method::Ibp, 1.0, LowerSlope::Adaptive)?.0);
+        let lo_ci = nd::into_vec(margin_bounds(m, xs, ys, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive)?.0);
         let mut v = Verified { n: e - s, ..Default::default() };
         for b in 0..e - s {
             let y = ys[b] as usize;
@@ -642,11 +671,13 @@ pub struct EpochStats {
 ///
 /// # Errors
 /// [`Error::Range`] for an empty set or a zero batch; errors of the layers.
-pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: impl FnMut(&EpochStats, &Cnn)) -> Result<Cnn> {
+pub fn train(cfg: &TrainConfig, images: ArrayView2<f32>, labels: &[u8], mut progress: impl FnMut(&EpochStats, &Cnn)) -> Result<Cnn> {
     let n = labels.len();
-    if n == 0 || cfg.batch == 0 || images.len() != n * PIXELS {
-        return Err(Error::range("training set", format!("{n} labels, {} pixels, batch {}: need N x 784 pixels and a batch ≥ 1", images.len(), cfg.batch)));
+    if n == 0 || cfg.batch == 0 || images.dim() != (n, PIXELS) {
+        return Err(Error::range("training set", format!("{n} labels, {}x{} pixels, batch {}: need N x 784 pixels and a batch ≥ 1", images.nrows(), images.ncols(), cfg.batch)));
     }
+    let images = nd::standard(images);
+    let images = nd::slice_of("train", &images)?;
     let mut rng = Rng::new(cfg.seed);
     let [c1, c2, h] = cfg.widths;
     let mut m = Cnn::new(c1, c2, h, &mut rng)?;
@@ -673,12 +704,12 @@ pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: imp
                 let acfg = AttackConfig { eps: eps_now, steps: cfg.pgd_steps, restarts: 1, step_size: None, loss: Loss::CrossEntropy, seed: cfg.seed ^ (epoch as u64) << 32 };
                 x = pgd_train_batch(&m, &x, &y, epoch * n + bi * cfg.batch, &acfg)?;
             }
-            let (z, cache) = m.forward(&x, b)?;
-            let (loss, dz) = crate::nn::flat::softmax_cross_entropy(&z, &y, CLASSES)?;
-            correct += argmax_rows(&z, CLASSES).iter().zip(&y).filter(|(&p, &t)| p == t as usize).count();
+            let (z, cache) = m.forward(nd::view("train", &x, (b, PIXELS))?)?;
+            let (loss, dz) = softmax_cross_entropy(z.view(), (&y[..]).into())?;
+            correct += argmax_rows(z.view()).iter().zip(&y).filter(|(&p, &t)| p == t as usize).count();
             loss_sum += f64::from(loss) * b as f64;
             let mut g = CnnGrads::zeros(&m);
-            m.backward(&cache, &dz, Some(&mut g), false)?;
+            m.backward(&cache, dz.view(), Some(&mut g), false)?;
             opt.step(&mut m.params_mut(), &g.as_slices());
             step += 1;
         }
@@ -700,15 +731,9 @@ fn pgd_train_batch(m: &Cnn, x: &[f32], labels: &[u8], first: usize, cfg: &Attack
         }
     }
     let step = 2.5 * cfg.eps / cfg.steps as f32;
-    let dlogits = |z: &[f32]| -> Vec<f32> {
-        let mut d = vec![0.0; z.len()];
-        for (bi, &y) in ys.iter().enumerate() {
-            loss_grad(Loss::CrossEntropy, &z[bi * CLASSES..(bi + 1) * CLASSES], y, &mut d[bi * CLASSES..(bi + 1) * CLASSES]);
-        }
-        d
-    };
+    let dlogits = |z: ArrayView2<f32>| logit_grads(Loss::CrossEntropy, z, &ys);
     for _ in 0..cfg.steps {
-        let (_, dx) = Model::input_grad(m, &cur, b, &dlogits)?;
+        let (_, dx) = input_grad_flat(m, &cur, b, &dlogits)?;
         for j in 0..cur.len() {
             let s = if dx[j] > 0.0 { step } else if dx[j] < 0.0 { -step } else { 0.0 };
             cur[j] = (cur[j] + s).clamp(x[j] - cfg.eps, x[j] + cfg.eps).clamp(0.0, 1.0);

@@ -11,12 +11,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use ndarray::{Array2, ArrayView2};
 use serde_json::{json, Value};
 
 use super::{attack_blocks, kde_kl, knn_distance, pca2, success_rate, train, transform, verified_error, AttackConfig, Cnn, Model, TrainConfig, EPS};
 use crate::data::mnist::{Mnist, PIXELS};
 use crate::error::{Error, Result};
 use crate::labs::cli::{kept_entries, Args};
+use crate::nd;
 use crate::nn::Mlp;
 
 /// The α values of the shipped table (the paper scans 1.0 down to 0.6).
@@ -87,6 +89,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let n_eval = if quick { 200 } else { data.test.n };
     let xte = data.test.batch_f32(&(0..n_eval).collect::<Vec<_>>());
     let yte = &data.test.labels[..n_eval];
+    let (xtr, xte) = (nd::view("train blindspot", &xtr, (data.train.n, PIXELS))?, nd::view("train blindspot", &xte, (n_eval, PIXELS))?);
     let only = args.get("only");
     let mut entries = kept_entries(&out.join("manifest.json"), only);
     for (id, label, cfg) in configs(quick, epochs, pgd_steps, widths) {
@@ -95,12 +98,12 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
         }
         eprintln!("== {id}: {label} ({} threads)", crate::par::threads());
         let t0 = Instant::now();
-        let m = train(&cfg, &xtr, &data.train.labels, |s, _| {
+        let m = train(&cfg, xtr, &data.train.labels, |s, _| {
             eprintln!("  epoch {:3}  loss {:.4}  train acc {:.2}%  eps {:.3}  {:.0}s", s.epoch, s.loss, 100.0 * s.acc, s.eps, t0.elapsed().as_secs_f32())
         })?;
         let train_s = t0.elapsed().as_secs_f32();
         let pgd = AttackConfig::pgd(EPS, 20, 1, ATTACK_SEED);
-        let r = success_rate(&attack_blocks(&m, &xte, yte, 0, &pgd, 50)?);
+        let r = success_rate(&attack_blocks(&m, xte, yte, 0, &pgd, 50)?);
         eprintln!("  test: clean acc {:.2}%  PGD-20 success {:.2}%  robust acc {:.2}%", 100.0 * r.clean_acc, 100.0 * r.success, 100.0 * (1.0 - r.robust_err));
         let mut meta = BTreeMap::new();
         meta.insert("id".to_string(), id.to_string());
@@ -173,30 +176,33 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
     let xtr = data.train.batch_f32(&(0..data.train.n).collect::<Vec<_>>());
     let xte = data.test.batch_f32(&(0..n).collect::<Vec<_>>());
     let yte = &data.test.labels[..n];
+    let (xtr, xte) = (nd::view("eval blindspot", &xtr, (data.train.n, PIXELS))?, nd::view("eval blindspot", &xte, (n, PIXELS))?);
     let nat = load_cnn(&dir, "cnn-natural")?;
     let mad = load_cnn(&dir, "cnn-madry")?;
     let (mlp, _) = Mlp::from_safetensors(&std::fs::read(crownibp_path())?)?;
     let models: [(&str, &dyn Model); 3] = [("cnn-natural", &nat), ("cnn-madry", &mad), ("mlp-crownibp", &mlp)];
-    let embed_all = |m: &dyn Model, x: &[f32]| -> Result<Vec<f32>> {
-        let parts = crate::par::map_range(x.len() / PIXELS / 500 + 1, |p| {
-            let (s, e) = (p * 500, ((p + 1) * 500).min(x.len() / PIXELS));
-            if s >= e { Ok(Vec::new()) } else { m.embed(&x[s * PIXELS..e * PIXELS], e - s) }
+    let embed_all = |m: &dyn Model, x: ArrayView2<f32>| -> Result<Array2<f32>> {
+        let rows = x.nrows();
+        let parts = crate::par::map_range(rows / 500 + 1, |p| {
+            let (s, e) = (p * 500, ((p + 1) * 500).min(rows));
+            if s >= e { Ok(None) } else { m.embed(x.slice(ndarray::s![s..e, ..])).map(Some) }
         });
-        let mut v = Vec::new();
-        for p in parts {
-            v.extend(p?);
+        let (mut v, mut d) = (Vec::new(), 0);
+        for p in parts.into_iter().flat_map(Result::transpose) {
+            let p = p?;
+            d = p.ncols();
+            v.extend(p.iter());
         }
-        Ok(v)
+        nd::array("embed", v, (rows, d))
     };
-    // Per model: the training embedding, its width, the PCA fitted on it and the first KL_TRAIN training digits in 2-D.
-    let train_emb: Vec<(Vec<f32>, usize, super::Pca2, Vec<f32>)> = models
+    // Per model: the training embedding, the PCA fitted on it and the first KL_TRAIN training digits in 2-D.
+    let train_emb: Vec<(Array2<f32>, super::Pca2, Array2<f32>)> = models
         .iter()
         .map(|(_, m)| {
-            let e = embed_all(*m, &xtr)?;
-            let d = e.len() / data.train.n;
-            let p = pca2(&e, d)?;
-            let tr2 = p.project(&e[..KL_TRAIN.min(data.train.n) * d])?;
-            Ok((e, d, p, tr2))
+            let e = embed_all(*m, xtr)?;
+            let p = pca2(e.view())?;
+            let tr2 = p.project(e.slice(ndarray::s![..KL_TRAIN.min(data.train.n), ..]))?;
+            Ok((e, p, tr2))
         })
         .collect::<Result<_>>()?;
     let pgd = AttackConfig::pgd(EPS, steps, restarts, ATTACK_SEED);
@@ -207,17 +213,17 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
     println!("|---|---|---|---|---|---|---|---|---|");
     for &beta in &betas {
         for &alpha in &alphas {
-            let xp = transform(&xte, alpha, beta)?;
+            let xp = transform(xte, alpha, beta)?;
             let mut cells = serde_json::Map::new();
-            for ((id, m), (te, d, pca, tr2)) in models.iter().zip(&train_emb) {
-                let rp = success_rate(&attack_blocks(*m, &xp, yte, 0, &pgd, 50)?);
-                let rc = success_rate(&attack_blocks(*m, &xp, yte, 0, &cw, 50)?);
-                let q = embed_all(*m, &xp)?;
-                let knn = knn_distance(te, &q, *d, KNN_K)?;
-                let kl = kde_kl(tr2, &pca.project(&q)?, None)?;
+            for ((id, m), (te, pca, tr2)) in models.iter().zip(&train_emb) {
+                let rp = success_rate(&attack_blocks(*m, xp.view(), yte, 0, &pgd, 50)?);
+                let rc = success_rate(&attack_blocks(*m, xp.view(), yte, 0, &cw, 50)?);
+                let q = embed_all(*m, xp.view())?;
+                let knn = knn_distance(te.view(), q.view(), KNN_K)?;
+                let kl = kde_kl(tr2.view(), pca.project(q.view())?.view(), None)?;
                 let knn_mean = knn.iter().map(|&v| f64::from(v)).sum::<f64>() / knn.len() as f64;
                 let ver = if *id == "mlp-crownibp" {
-                    let v = verified_error(&mlp, &xp, yte, EPS)?;
+                    let v = verified_error(&mlp, xp.view(), yte, EPS)?;
                     Some(v.verified_err as f64 / v.n as f64)
                 } else {
                     None

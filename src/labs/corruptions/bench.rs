@@ -120,12 +120,11 @@ impl DigitModel {
     /// # Errors
     /// [`Error::Shape`] from the model's forward pass.
     pub fn logits(&self, x: ndarray::ArrayView2<f32>) -> Result<ndarray::Array2<f32>> {
-        let batch = x.nrows();
-        let flat = |x: ndarray::ArrayView2<f32>| x.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
         match self {
             DigitModel::Mlp(m) => m.logits(x),
-            DigitModel::BagNet(m) => crate::nd::array("bagnet logits", m.logits(&flat(x), SIDE, SIDE, batch)?, (batch, 10)),
-            DigitModel::Cnn(m) => crate::nd::array("cnn logits", m.logits(&flat(x), batch)?, (batch, 10)),
+            // The bagnet lab's models take images B x 1 x H x W: the same buffer, reshaped.
+            DigitModel::BagNet(m) => m.logits(crate::nd::standard(x).view().into_shape_with_order((x.nrows(), 1, SIDE, SIDE))?),
+            DigitModel::Cnn(m) => m.logits(x),
         }
     }
 

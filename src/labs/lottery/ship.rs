@@ -516,8 +516,8 @@ fn train_verify_combo(quick: bool) -> Result<Value> {
         let kept: usize = p.w.iter().map(|w| w.iter().filter(|v| **v != 0.0).count()).sum();
         remaining.push(round4(kept as f64 / total as f64));
         for (e, &eps) in VERIFY_EPS.iter().enumerate() {
-            let a = verify_counts(&p, &x, y, eps, Method::Ibp, 1.0, LowerSlope::Adaptive, 250)?;
-            let b = verify_counts(&p, &x, y, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100)?;
+            let a = verify_counts(&p, crate::nd::view("lottery verify", &x, (n, 784))?, y, eps, Method::Ibp, 1.0, LowerSlope::Adaptive, 250)?;
+            let b = verify_counts(&p, crate::nd::view("lottery verify", &x, (n, 784))?, y, eps, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100)?;
             if e == 0 {
                 clean.push(round4(a.clean_err as f64 / n as f64));
             }

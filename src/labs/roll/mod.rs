@@ -38,11 +38,13 @@
 //! Legend: B batch, D inputs, H_l width of hidden layer l, N = Σ H_l hidden neurons, K classes, P probe rows (D for
 //! the exact basis), R = B (1 + P) stacked rows, G grid side.
 
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Dimension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::flat::softmax_cross_entropy;
+use crate::nd;
+use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -144,6 +146,23 @@ fn check_input(mlp: &Mlp, x: &[f32], batch: usize, op: &'static str) -> Result<(
     Ok(())
 }
 
+/// The row-major values of `x` (B x D rows, or one point of D values) after [`check_input`] and a check that its
+/// last axis is the net's input width D.
+fn input_values<'a, Dm: Dimension>(mlp: &Mlp, x: &'a CowArray<'_, f32, Dm>, op: &'static str) -> Result<(&'a [f32], usize)> {
+    let d = mlp.inputs();
+    let (batch, cols) = match *x.shape() {
+        [n] => (1, n),
+        [b, n] => (b, n),
+        _ => return Err(Error::shape(op, format!("x must be B x {d} or {d} values, is {:?}", x.shape()))),
+    };
+    if cols != d {
+        return Err(Error::shape(op, format!("x has {cols} values per point; this net takes {d}")));
+    }
+    let xs = nd::slice_of(op, x)?;
+    check_input(mlp, xs, batch, op)?;
+    Ok((xs, batch))
+}
+
 /// Pushes `x` (B x D) and, under each point, the probe rows through the network linearised at that point: one GEMM
 /// per layer on `R = B (1 + P)` rows. Biases are added to row 0 of each group only; every row of group `b` is masked
 /// with `b`'s activation pattern.
@@ -151,8 +170,14 @@ fn check_input(mlp: &Mlp, x: &[f32], batch: usize, op: &'static str) -> Result<(
 /// # Errors
 /// [`Error::Shape`] if `x` is not B x D or the probes are not P x D; [`Error::Range`] for NaN inputs;
 /// [`Error::Model`] for a malformed net.
-pub fn linearize(mlp: &Mlp, x: &[f32], batch: usize, probes: &Probes) -> Result<Stacked> {
-    check_input(mlp, x, batch, "linearize")?;
+pub fn linearize(mlp: &Mlp, x: ArrayView2<f32>, probes: &Probes) -> Result<Stacked> {
+    let xc = nd::standard(x);
+    let (x, batch) = input_values(mlp, &xc, "linearize")?;
+    linearize_flat(mlp, x, batch, probes)
+}
+
+/// [`linearize`] on checked row-major values.
+fn linearize_flat(mlp: &Mlp, x: &[f32], batch: usize, probes: &Probes) -> Result<Stacked> {
     let d = mlp.inputs();
     if probes.u.len() != probes.p * d {
         return Err(Error::shape("linearize", format!("probes must be {}x{d}, have {} values", probes.p, probes.u.len())));
@@ -250,12 +275,15 @@ impl Stacked {
     }
 }
 
-/// All neurons' input gradients at `x` (D values), exactly, by the batched pass of [`linearize`] on the basis.
+/// All neurons' input gradients at one point `x` (D values), exactly, by the batched pass of [`linearize`] on the
+/// basis.
 ///
 /// # Errors
 /// As [`linearize`].
-pub fn neuron_gradients(mlp: &Mlp, x: &[f32]) -> Result<Linearized> {
-    let st = linearize(mlp, x, 1, &Probes::basis(mlp.inputs()))?;
+pub fn neuron_gradients(mlp: &Mlp, x: ArrayView1<f32>) -> Result<Linearized> {
+    let xc = nd::standard(x);
+    let (x, _) = input_values(mlp, &xc, "neuron_gradients")?;
+    let st = linearize_flat(mlp, x, 1, &Probes::basis(mlp.inputs()))?;
     st.point(mlp, 0)
 }
 
@@ -264,8 +292,9 @@ pub fn neuron_gradients(mlp: &Mlp, x: &[f32]) -> Result<Linearized> {
 ///
 /// # Errors
 /// As [`linearize`].
-pub fn neuron_gradients_backward(mlp: &Mlp, x: &[f32]) -> Result<Linearized> {
-    check_input(mlp, x, 1, "neuron_gradients_backward")?;
+pub fn neuron_gradients_backward(mlp: &Mlp, x: ArrayView1<f32>) -> Result<Linearized> {
+    let xc = nd::standard(x);
+    let (x, _) = input_values(mlp, &xc, "neuron_gradients_backward")?;
     let layers = mlp.layers();
     // Forward with loops.
     let mut a = x.to_vec();
@@ -378,7 +407,7 @@ pub fn margins(lin: &Linearized) -> Margins {
 ///
 /// # Errors
 /// [`Error::Shape`] when `dir.len() != D`.
-pub fn directional_margin(lin: &Linearized, dir: &[f32]) -> Result<f32> {
+pub fn directional_margin(lin: &Linearized, dir: ArrayView1<f32>) -> Result<f32> {
     if dir.len() != lin.d {
         return Err(Error::shape("directional_margin", format!("direction has {} values, the input {}", dir.len(), lin.d)));
     }
@@ -455,10 +484,12 @@ pub struct RollLoss {
 ///
 /// # Errors
 /// As [`linearize`]; [`Error::Range`] for a bad [`RollConfig`] or a label `>= K`.
-pub fn roll_loss(mlp: &Mlp, x: &[f32], y: &[u8], probes: &Probes, cfg: &RollConfig) -> Result<(RollLoss, MlpGrads)> {
+pub fn roll_loss(mlp: &Mlp, x: ArrayView2<f32>, y: &[u8], probes: &Probes, cfg: &RollConfig) -> Result<(RollLoss, MlpGrads)> {
     cfg.validate()?;
-    let batch = y.len();
-    let st = linearize(mlp, x, batch, probes)?;
+    if x.nrows() != y.len() {
+        return Err(Error::shape("roll_loss", format!("{} labels for {} points", y.len(), x.nrows())));
+    }
+    let st = linearize(mlp, x, probes)?;
     roll_loss_stacked(mlp, &st, y, probes, cfg)
 }
 
@@ -477,8 +508,10 @@ pub fn roll_loss_stacked(mlp: &Mlp, st: &Stacked, y: &[u8], probes: &Probes, cfg
     // Cross-entropy on row 0 of each group.
     let logit_rows = &st.pre[layers - 1];
     let logits: Vec<f32> = (0..batch).flat_map(|b| logit_rows[b * group * k..(b * group + 1) * k].iter().copied()).collect();
-    let (ce, dlogits) = softmax_cross_entropy(&logits, y, k)?;
-    let acc = crate::nn::flat::argmax_rows(&logits, k).iter().zip(y).filter(|(a, b)| **a == **b as usize).count() as f32 / batch as f32;
+    let logits = nd::array("roll_loss", logits, (batch, k))?;
+    let (ce, dlogits) = softmax_cross_entropy(logits.view(), y.into())?;
+    let dlogits = nd::into_vec(dlogits);
+    let acc = argmax_rows(logits.view()).iter().zip(y).filter(|(a, b)| **a == **b as usize).count() as f32 / batch as f32;
 
     // The hinge on the selected neurons: its gradient with respect to every stacked pre-activation.
     let widths = &mlp.dims[1..layers];
@@ -613,16 +646,18 @@ fn pattern_keys(mlp: &Mlp, pre: &[ndarray::Array2<f32>], batch: usize) -> Vec<[u
 ///
 /// # Errors
 /// As [`linearize`].
-pub fn patterns(mlp: &Mlp, x: &[f32], batch: usize) -> Result<Vec<bool>> {
-    check_input(mlp, x, batch, "patterns")?;
-    let (_, cache) = mlp.forward_flat(x, batch)?;
-    let mut out = Vec::new();
+pub fn patterns(mlp: &Mlp, x: ArrayView2<f32>) -> Result<Array2<bool>> {
+    let xc = nd::standard(x);
+    let (_, batch) = input_values(mlp, &xc, "patterns")?;
+    let (_, cache) = mlp.forward(xc.view())?;
+    let n: usize = mlp.dims[1..mlp.layers()].iter().sum();
+    let mut out = Vec::with_capacity(batch * n);
     for b in 0..batch {
         for s in cache.pre.iter().take(mlp.layers() - 1) {
             out.extend(s.row(b).iter().map(|&v| v > 0.0));
         }
     }
-    Ok(out)
+    Ok(Array2::from_shape_vec((batch, n), out)?)
 }
 
 /// Region ids and the decision of a 2-input, 2-class net on a G x G grid over `[lo_x, hi_x] x [lo_y, hi_y]`, in one
@@ -649,7 +684,7 @@ pub fn region_map(mlp: &Mlp, lo: [f32; 2], hi: [f32; 2], g: usize) -> Result<Reg
             x.extend_from_slice(&cell_centre(lo, hi, g, r, c));
         }
     }
-    let (logits, cache) = mlp.forward_flat(&x, g * g)?;
+    let (logits, cache) = mlp.forward(nd::view("region_map", &x, (g * g, 2))?)?;
     let keys = pattern_keys(mlp, &cache.pre, g * g);
     let mut seen: std::collections::HashMap<[u64; 4], u32, std::hash::BuildHasherDefault<KeyHasher>> = std::collections::HashMap::default();
     let mut hashes = Vec::new();
@@ -663,7 +698,7 @@ pub fn region_map(mlp: &Mlp, lo: [f32; 2], hi: [f32; 2], g: usize) -> Result<Reg
             })
         })
         .collect();
-    let score = logits.chunks(2).map(|l| l[1] - l[0]).collect();
+    let score = logits.rows().into_iter().map(|l| l[1] - l[0]).collect();
     Ok(RegionMap { g, ids, score, hashes })
 }
 
@@ -724,25 +759,27 @@ pub fn quantiles(v: &[f32]) -> Quantiles {
 }
 
 /// The margins `ε̂_{x,p}` (p = 1, 2, ∞) of every row of `x` (B x D) by exact gradients, in chunks of `chunk` points
-/// (each chunk one [`linearize`] on `chunk (1 + D)` rows): returns B x 3 values and the B predicted classes.
+/// (each chunk one [`linearize`] on `chunk (1 + D)` rows): returns B x 3 margins (columns ℓ1, ℓ2, ℓ∞) and the B
+/// predicted classes.
 ///
 /// # Errors
 /// As [`linearize`].
-pub fn batch_margins(mlp: &Mlp, x: &[f32], batch: usize, chunk: usize) -> Result<(Vec<[f32; 3]>, Vec<usize>)> {
-    check_input(mlp, x, batch, "batch_margins")?;
+pub fn batch_margins(mlp: &Mlp, x: ArrayView2<f32>, chunk: usize) -> Result<(Array2<f32>, Array1<usize>)> {
+    let xc = nd::standard(x);
+    let (x, batch) = input_values(mlp, &xc, "batch_margins")?;
     let d = mlp.inputs();
     let probes = Probes::basis(d);
     let chunk = chunk.max(1);
-    let mut eps = Vec::with_capacity(batch);
+    let mut eps = Vec::with_capacity(batch * 3);
     let mut class = Vec::with_capacity(batch);
     for start in (0..batch).step_by(chunk) {
         let n = chunk.min(batch - start);
-        let st = linearize(mlp, &x[start * d..(start + n) * d], n, &probes)?;
+        let st = linearize_flat(mlp, &x[start * d..(start + n) * d], n, &probes)?;
         for b in 0..n {
             let m = margins(&st.point(mlp, b)?);
-            eps.push(m.eps);
+            eps.extend(m.eps);
             class.push(m.class);
         }
     }
-    Ok((eps, class))
+    Ok((nd::array("batch_margins", eps, (batch, 3))?, Array1::from(class)))
 }

@@ -17,7 +17,8 @@ use super::{batch_margins, linearize, margins, neuron_gradients, neuron_gradient
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::labs::cli::Args;
-use crate::nn::flat::argmax_rows;
+use crate::nd;
+use crate::nn::layers::argmax_rows;
 use crate::nn::{Adam, Mlp, Rng};
 
 /// Hidden layers of the digit MLP: the paper's 4 x 300 ReLU layers, narrowed to 100 units so that the exact margins
@@ -75,7 +76,7 @@ pub fn train_digits(data: &Mnist, roll: &RollConfig, t: &DigitTrain) -> Result<(
             let y = data.train.batch_labels(chunk);
             // Plain training needs no probe rows: one row per digit.
             let probes = if roll.lambda > 0.0 { Probes::random_coords(784, t.probes, &mut rng) } else { Probes { u: Vec::new(), p: 0, scale: 1.0, exact: false } };
-            let (loss, g) = roll_loss(&mlp, &x, &y, &probes, roll)?;
+            let (loss, g) = roll_loss(&mlp, nd::view("train roll", &x, (y.len(), 784))?, &y, &probes, roll)?;
             adam.step(&mut mlp.params_mut(), &g.as_slices());
             ce += loss.ce as f64;
             reg += loss.roll as f64;
@@ -94,8 +95,8 @@ pub fn train_digits(data: &Mnist, roll: &RollConfig, t: &DigitTrain) -> Result<(
 /// From the forward pass.
 pub fn test_accuracy(mlp: &Mlp, data: &Mnist) -> Result<f64> {
     let idx: Vec<usize> = (0..data.test.n).collect();
-    let logits = mlp.logits_flat(&data.test.batch_f32(&idx), data.test.n)?;
-    let pred = argmax_rows(&logits, 10);
+    let x = data.test.batch_f32(&idx);
+    let pred = argmax_rows(mlp.logits(nd::view("test_accuracy", &x, (data.test.n, 784))?)?.view());
     Ok(pred.iter().zip(&data.test.labels).filter(|(p, y)| **p == **y as usize).count() as f64 / data.test.n as f64)
 }
 
@@ -119,8 +120,9 @@ pub struct MarginStats {
 pub fn margin_stats(mlp: &Mlp, data: &Mnist, n: usize) -> Result<MarginStats> {
     let n = n.min(data.test.n);
     let idx: Vec<usize> = (0..n).collect();
-    let (eps, _) = batch_margins(mlp, &data.test.batch_f32(&idx), n, 8)?;
-    let col = |t: usize| eps.iter().map(|e| e[t]).collect::<Vec<f32>>();
+    let x = data.test.batch_f32(&idx);
+    let (eps, _) = batch_margins(mlp, nd::view("margin_stats", &x, (n, 784))?, 8)?;
+    let col = |t: usize| eps.column(t).to_vec();
     Ok(MarginStats { n, l1: quantiles(&col(0)), l2: quantiles(&col(1)), linf: quantiles(&col(2)) })
 }
 
@@ -145,10 +147,10 @@ pub fn projection_error(mlp: &Mlp, data: &Mnist, k: usize, digits: usize, seed: 
     let mut rng = Rng::new(seed);
     let (mut rel_norm, mut rel_eps) = (Vec::new(), Vec::new());
     for i in 0..digits.min(data.test.n) {
-        let x = data.test.image_f32(i);
-        let exact = neuron_gradients(mlp, &x)?;
+        let x = ndarray::Array1::from(data.test.image_f32(i));
+        let exact = neuron_gradients(mlp, x.view())?;
         let p = Probes::random_coords(784, k, &mut rng);
-        let est = linearize(mlp, &x, 1, &p)?.point(mlp, 0)?;
+        let est = linearize(mlp, x.view().insert_axis(ndarray::Axis(0)), &p)?.point(mlp, 0)?;
         let mut eps_est = f32::INFINITY;
         for (j, z) in exact.z.iter().enumerate() {
             let e2: f32 = exact.grad[j * 784..(j + 1) * 784].iter().map(|v| v * v).sum();
@@ -320,13 +322,14 @@ pub fn bench_cli(rest: &[&str]) -> Result<()> {
     dims.push(10);
     let mlp = Mlp::new(&dims, &mut rng)?;
     let xd: Vec<f32> = (0..784).map(|_| rng.uniform()).collect();
-    let par = median_ms(|| drop(neuron_gradients(&mlp, &xd)), 11);
-    let per = median_ms(|| drop(neuron_gradients_backward(&mlp, &xd)), 3);
+    let par = median_ms(|| drop(neuron_gradients(&mlp, (&xd[..]).into())), 11);
+    let per = median_ms(|| drop(neuron_gradients_backward(&mlp, (&xd[..]).into())), 3);
     let probes = Probes::random_coords(784, PROBES, &mut rng);
     let data = Mnist::load_default()?;
     let idx: Vec<usize> = (0..64).collect();
     let (xb, yb) = (data.train.batch_f32(&idx), data.train.batch_labels(&idx));
-    let roll_step = median_ms(|| drop(roll_loss(&mlp, &xb, &yb, &probes, &roll_config(2.0))), 11);
+    let xb = nd::view("bench roll", &xb, (64, 784))?;
+    let roll_step = median_ms(|| drop(roll_loss(&mlp, xb, &yb, &probes, &roll_config(2.0))), 11);
     println!("threads {}", crate::par::threads());
     println!("region map 256x256, toy net 2-16-16-16-2: {map:.2} ms");
     println!("toy training step (200 points, ROLL, exact gradients): {step:.3} ms");

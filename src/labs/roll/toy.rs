@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{roll_loss, Probes, RollConfig, RollLoss};
 use crate::error::{Error, Result};
+use crate::nd;
 use crate::nn::{Adam, Mlp, Rng};
 
 /// The toy sets.
@@ -198,7 +199,7 @@ impl ToyTrainer {
                 let idx: Vec<usize> = (0..bs).map(|_| self.rng.below(total)).collect();
                 (idx.iter().flat_map(|&i| [self.x[2 * i], self.x[2 * i + 1]]).collect(), idx.iter().map(|&i| self.y[i]).collect())
             };
-            let (loss, g) = roll_loss(&self.mlp, &xb, &yb, &probes, &self.cfg.roll)?;
+            let (loss, g) = roll_loss(&self.mlp, nd::view("ToyTrainer::step", &xb, (yb.len(), 2))?, &yb, &probes, &self.cfg.roll)?;
             let grads = g.as_slices();
             self.adam.step(&mut self.mlp.params_mut(), &grads);
             self.iter += 1;
@@ -212,6 +213,6 @@ impl ToyTrainer {
     /// # Errors
     /// As [`ToyTrainer::step`].
     pub fn evaluate(&self) -> Result<RollLoss> {
-        Ok(roll_loss(&self.mlp, &self.x, &self.y, &Probes::basis(2), &self.cfg.roll)?.0)
+        Ok(roll_loss(&self.mlp, nd::view("ToyTrainer::evaluate", &self.x, (self.y.len(), 2))?, &self.y, &Probes::basis(2), &self.cfg.roll)?.0)
     }
 }

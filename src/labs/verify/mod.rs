@@ -26,9 +26,12 @@
 
 use std::str::FromStr;
 
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
+use crate::nd;
+use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::mlp::{Mlp, MlpGrads};
 use crate::nn::Rng;
 
@@ -38,27 +41,43 @@ pub mod ship;
 
 pub use net::{Net, NetGrads, Op};
 
+/// The row-major values of `x` (from [`nd::standard`]) after checking that it is `batch x inputs`.
+///
+/// # Errors
+/// [`Error::Shape`] naming `op` when the rows are not one per label or the columns not the model's inputs.
+pub(crate) fn batch_rows<'a>(op: &'static str, x: &'a CowArray<'_, f32, Ix2>, batch: usize, inputs: usize) -> Result<&'a [f32]> {
+    if x.dim() != (batch, inputs) {
+        return Err(Error::shape(op, format!("x must be {batch}x{inputs} (one row of {inputs} pixels per label), is {}x{}", x.nrows(), x.ncols())));
+    }
+    nd::slice_of(op, x)
+}
+
+/// The (lower, upper) margin vectors (each B x K) as arrays.
+fn margin_arrays(op: &'static str, (lo, up): (Vec<f32>, Vec<f32>), batch: usize, k: usize) -> Result<(Array2<f32>, Array2<f32>)> {
+    Ok((nd::array(op, lo, (batch, k))?, nd::array(op, up, (batch, k))?))
+}
+
 /// What the attack and the counting loops need from a model: an MLP ([`Mlp`]) or a conv net ([`Net`]).
 pub trait Verifiable: Sync {
     /// Input width (784).
     fn n_inputs(&self) -> usize;
     /// Number of classes (10).
     fn n_classes(&self) -> usize;
-    /// Logits, B x K.
+    /// Logits, B x K, of `x` B x I.
     ///
     /// # Errors
-    /// [`Error::Shape`] when `x` is not B x I.
-    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>>;
-    /// Logits and the input gradient of the loss whose logit gradient `dl(logits)` returns.
+    /// [`Error::Shape`] when `x` does not have I columns.
+    fn logits_of(&self, x: ArrayView2<f32>) -> Result<Array2<f32>>;
+    /// Logits (B x K) and the input gradient (B x I) of the loss whose logit gradient `dl(logits)` (B x K) returns.
     ///
     /// # Errors
-    /// As [`Verifiable::logits_of`].
-    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)>;
+    /// As [`Verifiable::logits_of`], and [`Error::Shape`] when `dl` does not return B x K.
+    fn input_grad(&self, x: ArrayView2<f32>, dl: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)>;
     /// Margin bounds `(lower, upper)`, B x K (see [`margin_bounds`]).
     ///
     /// # Errors
     /// As [`margin_bounds`].
-    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)>;
+    fn bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)>;
 }
 
 impl Verifiable for Mlp {
@@ -68,17 +87,17 @@ impl Verifiable for Mlp {
     fn n_classes(&self) -> usize {
         self.classes()
     }
-    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        self.logits_flat(x, batch)
+    fn logits_of(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        self.logits(x)
     }
-    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (logits, cache) = self.forward_flat(x, batch)?;
-        let d = dl(&logits);
+    fn input_grad(&self, x: ArrayView2<f32>, dl: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+        let (logits, cache) = self.forward(x)?;
+        let d = dl(logits.view());
         let mut g = MlpGrads::zeros(self);
-        let dx = self.backward_flat(&cache, &d, &mut g, true)?;
+        let dx = self.backward(&cache, d.view(), &mut g, true)?.ok_or_else(|| Error::shape("input_grad", "the MLP returned no input gradient"))?;
         Ok((logits, dx))
     }
-    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+    fn bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
         margin_bounds(self, x, labels, eps, method, beta, slope)
     }
 }
@@ -90,17 +109,17 @@ impl Verifiable for Net {
     fn n_classes(&self) -> usize {
         self.classes()
     }
-    fn logits_of(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        self.logits(x, batch)
+    fn logits_of(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        self.logits(x)
     }
-    fn input_grad(&self, x: &[f32], batch: usize, dl: &dyn Fn(&[f32]) -> Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (logits, cache) = self.forward(x, batch)?;
-        let d = dl(&logits);
+    fn input_grad(&self, x: ArrayView2<f32>, dl: &dyn Fn(ArrayView2<f32>) -> Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+        let (logits, cache) = self.forward(x)?;
+        let d = dl(logits.view());
         let mut g = NetGrads::zeros(self);
-        let dx = self.backward(&cache, &d, &mut g, true)?;
+        let dx = self.backward(&cache, d.view(), &mut g, true)?.ok_or_else(|| Error::shape("input_grad", "the net returned no input gradient"))?;
         Ok((logits, dx))
     }
-    fn bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+    fn bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
         self.margin_bounds(x, labels, eps, method, beta, slope)
     }
 }
@@ -558,16 +577,15 @@ fn ibp_hidden_backward(m: &Mlp, absw: &[Vec<f32>], cache: &IbpCache, mut dc: Vec
 ///
 /// # Errors
 /// [`Error::Range`] for a bad epsilon, beta or label; [`Error::Shape`] for mismatched lengths.
-pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn margin_bounds(m: &Mlp, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
     check_eps(eps)?;
     if !(0.0..=1.0).contains(&beta) {
         return Err(Error::range("beta", format!("{beta} must be in [0, 1]")));
     }
     let (k, i) = (m.classes(), m.inputs());
     let batch = labels.len();
-    if x.len() != batch * i {
-        return Err(Error::shape("margin_bounds", format!("x must be {batch}x{i}, has {} values", x.len())));
-    }
+    let xc = nd::standard(x);
+    let x = batch_rows("margin_bounds", &xc, batch, i)?;
     if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
         return Err(Error::range("label", format!("{y} is not below {k}")));
     }
@@ -604,7 +622,7 @@ pub fn margin_bounds(m: &Mlp, x: &[f32], labels: &[u8], eps: f32, method: Method
             upper[b * k + j] = -lb[b * s + k + j];
         }
     }
-    Ok((lower, upper))
+    margin_arrays("margin_bounds", (lower, upper), batch, k)
 }
 
 /// Full-CROWN bounds of every hidden pre-activation, layer by layer, each intersected with IBP from the layer below.
@@ -693,16 +711,16 @@ pub struct RobustLoss {
 ///
 /// # Errors
 /// [`Error::Shape`] / [`Error::Range`] on bad input.
-pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &mut MlpGrads) -> Result<(f32, f32, f32)> {
+pub fn robust_loss_grad(m: &Mlp, x: ArrayView2<f32>, labels: &[u8], opt: RobustLoss, g: &mut MlpGrads) -> Result<(f32, f32, f32)> {
     let batch = labels.len();
     let k = m.classes();
+    let xc = nd::standard(x);
+    let x = batch_rows("robust_loss_grad", &xc, batch, m.inputs())?;
     // natural part
-    let (logits, cache) = m.forward_flat(x, batch)?;
-    let (ce_nat, mut dlogits) = softmax_cross_entropy(&logits, labels, k)?;
-    for v in &mut dlogits {
-        *v *= opt.kappa;
-    }
-    m.backward_flat(&cache, &dlogits, g, false)?;
+    let (logits, cache) = m.forward(xc.view())?;
+    let (ce_nat, mut dlogits) = softmax_cross_entropy(logits.view(), labels.into())?;
+    dlogits.mapv_inplace(|v| v * opt.kappa);
+    m.backward(&cache, dlogits.view(), g, false)?;
     if opt.kappa >= 1.0 {
         return Ok((ce_nat, ce_nat, f32::NAN));
     }
@@ -727,7 +745,7 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
         lb_ibp.clone()
     };
     let neg: Vec<f32> = lb.iter().map(|v| -v).collect();
-    let (ce_rob, dneg) = softmax_cross_entropy(&neg, labels, k)?;
+    let (ce_rob, dneg) = softmax_cross_entropy(nd::view("robust_loss_grad", &neg, (batch, k))?, labels.into())?;
     let w_rob = 1.0 - opt.kappa;
     let dlb: Vec<f32> = dneg.iter().map(|d| -d * w_rob).collect();
     // IBP spec backward
@@ -779,21 +797,20 @@ pub fn robust_loss_grad(m: &Mlp, x: &[f32], labels: &[u8], opt: RobustLoss, g: &
 ///
 /// # Errors
 /// [`Error::Range`] for a bad epsilon; [`Error::Shape`] for mismatched lengths.
-pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<(Vec<f32>, Vec<bool>)> {
+pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: ArrayView2<f32>, labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<(Array2<f32>, Vec<bool>)> {
     check_eps(eps)?;
     let (i, k) = (m.n_inputs(), m.n_classes());
     let batch = labels.len();
-    if x.len() != batch * i {
-        return Err(Error::shape("pgd", format!("x must be {batch}x{i}")));
-    }
+    let xc = nd::standard(x);
+    let x = batch_rows("pgd", &xc, batch, i)?;
     if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
         return Err(Error::range("label", format!("{y} is not below {k}")));
     }
-    let clean = argmax_rows(&m.logits_of(x, batch)?, k);
+    let clean = argmax_rows(m.logits_of(xc.view())?.view());
     let mut fooled: Vec<bool> = clean.iter().zip(labels).map(|(&p, &y)| p != y as usize).collect();
     let mut best = x.to_vec();
     if eps == 0.0 || steps == 0 {
-        return Ok((best, fooled));
+        return Ok((nd::array("pgd", best, (batch, i))?, fooled));
     }
     let mut adv = Vec::with_capacity(x.len());
     for b in 0..batch {
@@ -801,25 +818,29 @@ pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize
         adv.extend(x[b * i..(b + 1) * i].iter().map(|&v| (v + rng.uniform_in(-eps, eps)).clamp(0.0, 1.0)));
     }
     let alpha = 2.5 * eps / steps as f32;
-    let grad_of = |logits: &[f32]| {
-        let mut dl = vec![0.0; batch * k];
-        for b in 0..batch {
-            let y = labels[b] as usize;
-            let z = &logits[b * k..(b + 1) * k];
-            let lse = crate::kernels::act::log_sum_exp(z);
+    let grad_of = |logits: ArrayView2<f32>| {
+        let mut dl = Array2::zeros(logits.dim());
+        for ((z, mut d), &y) in logits.rows().into_iter().zip(dl.rows_mut()).zip(labels) {
+            let y = y as usize;
+            let z = z.to_vec();
+            let lse = crate::kernels::act::log_sum_exp(&z);
             let mut others = 0.0f32;
             for j in (0..k).filter(|&j| j != y) {
                 let p = (z[j] - lse).exp();
-                dl[b * k + j] = p;
+                d[j] = p;
                 others += p;
             }
-            dl[b * k + y] = -others;
+            d[y] = -others;
         }
         dl
     };
     for _ in 0..steps {
-        let (logits, dx) = m.input_grad(&adv, batch, &grad_of)?;
-        let pred = argmax_rows(&logits, k);
+        let (logits, dx) = m.input_grad(nd::view("pgd", &adv, (batch, i))?, &grad_of)?;
+        let pred = argmax_rows(logits.view());
+        let dx = nd::into_vec(dx);
+        if dx.len() != adv.len() {
+            return Err(Error::shape("pgd", format!("the input gradient has {} values for {batch}x{i} inputs", dx.len())));
+        }
         for b in 0..batch {
             if !fooled[b] && pred[b] != labels[b] as usize {
                 fooled[b] = true;
@@ -836,7 +857,7 @@ pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize
             }
         }
     }
-    let pred = argmax_rows(&m.logits_of(&adv, batch)?, k);
+    let pred = argmax_rows(m.logits_of(nd::view("pgd", &adv, (batch, i))?)?.view());
     for b in 0..batch {
         if !fooled[b] {
             if pred[b] != labels[b] as usize {
@@ -845,18 +866,20 @@ pub fn pgd<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize
             best[b * i..(b + 1) * i].copy_from_slice(&adv[b * i..(b + 1) * i]);
         }
     }
-    Ok((best, fooled))
+    Ok((nd::array("pgd", best, (batch, i))?, fooled))
 }
 
 /// Number of digits PGD fools in `[first, first + B)`; the split into parallel blocks does not change the result.
 ///
 /// # Errors
 /// As [`pgd`].
-pub fn pgd_count<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<usize> {
-    let i = m.n_inputs();
+pub fn pgd_count<M: Verifiable + ?Sized>(m: &M, x: ArrayView2<f32>, labels: &[u8], first: usize, eps: f32, steps: usize, seed: u64) -> Result<usize> {
+    if x.dim() != (labels.len(), m.n_inputs()) {
+        return Err(Error::shape("pgd_count", format!("x must be {}x{}, is {}x{}", labels.len(), m.n_inputs(), x.nrows(), x.ncols())));
+    }
     let parts = crate::par::map_range(labels.len().div_ceil(64), |p| {
         let (s, e) = (p * 64, ((p + 1) * 64).min(labels.len()));
-        pgd(m, &x[s * i..e * i], &labels[s..e], first + s, eps, steps, seed).map(|r| r.1.iter().filter(|&&f| f).count())
+        pgd(m, x.slice(ndarray::s![s..e, ..]), &labels[s..e], first + s, eps, steps, seed).map(|r| r.1.iter().filter(|&&f| f).count())
     });
     let mut n = 0;
     for p in parts {
@@ -882,19 +905,20 @@ pub struct Counts {
 /// # Errors
 /// As [`margin_bounds`].
 #[allow(clippy::too_many_arguments)]
-pub fn verify_counts<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, chunk: usize) -> Result<Counts> {
+pub fn verify_counts<M: Verifiable + ?Sized>(m: &M, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, chunk: usize) -> Result<Counts> {
     let (i, k) = (m.n_inputs(), m.n_classes());
     let batch = labels.len();
-    if x.len() != batch * i {
-        return Err(Error::shape("verify_counts", format!("x must be {batch}x{i}")));
+    if x.dim() != (batch, i) {
+        return Err(Error::shape("verify_counts", format!("x must be {batch}x{i}, is {}x{}", x.nrows(), x.ncols())));
     }
     let chunk = chunk.max(1);
     let parts = crate::par::map_range(batch.div_ceil(chunk), |p| -> Result<Counts> {
         let (s, e) = (p * chunk, ((p + 1) * chunk).min(batch));
-        let xs = &x[s * i..e * i];
+        let xs = x.slice(ndarray::s![s..e, ..]);
         let ys = &labels[s..e];
-        let pred = argmax_rows(&m.logits_of(xs, e - s)?, k);
+        let pred = argmax_rows(m.logits_of(xs)?.view());
         let (lo, _) = m.bounds(xs, ys, eps, method, beta, slope)?;
+        let lo = nd::into_vec(lo);
         let mut c = Counts { n: (e - s) as u32, ..Default::default() };
         for b in 0..e - s {
             let wrong = pred[b] != ys[b] as usize;
@@ -979,13 +1003,15 @@ pub struct EpochStats {
 ///
 /// # Errors
 /// [`Error::Shape`] / [`Error::Range`] on inconsistent data or configuration.
-pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: impl FnMut(&EpochStats, &Mlp)) -> Result<Mlp> {
+pub fn train(cfg: &TrainConfig, images: ArrayView2<f32>, labels: &[u8], mut progress: impl FnMut(&EpochStats, &Mlp)) -> Result<Mlp> {
     let mut rng = Rng::new(cfg.seed);
     let mut m = Mlp::new(&cfg.dims, &mut rng)?;
     let (n, i) = (labels.len(), m.inputs());
-    if images.len() != n * i || n == 0 || cfg.batch == 0 {
-        return Err(Error::shape("train", format!("images must be {n}x{i} and the batch non-zero")));
+    if images.dim() != (n, i) || n == 0 || cfg.batch == 0 {
+        return Err(Error::shape("train", format!("images must be {n}x{i} (are {}x{}) and the batch non-zero", images.nrows(), images.ncols())));
     }
+    let images = nd::standard(images);
+    let images = nd::slice_of("train", &images)?;
     let mut opt = crate::nn::Adam::new(cfg.lr, &m.param_sizes());
     let mut order: Vec<usize> = (0..n).collect();
     let steps = n.div_ceil(cfg.batch);
@@ -1005,8 +1031,9 @@ pub fn train(cfg: &TrainConfig, images: &[f32], labels: &[u8], mut progress: imp
             let y: Vec<u8> = idx.iter().map(|&j| labels[j]).collect();
             sched = schedule(cfg, epoch as f32 + s as f32 / steps as f32);
             let mut g = MlpGrads::zeros(&m);
-            let (l, nat, rob) = robust_loss_grad(&m, &x, &y, sched, &mut g)?;
-            let pred = argmax_rows(&m.logits_flat(&x, y.len())?, m.classes());
+            let xv = nd::view("train", &x, (y.len(), i))?;
+            let (l, nat, rob) = robust_loss_grad(&m, xv, &y, sched, &mut g)?;
+            let pred = argmax_rows(m.logits(xv)?.view());
             wrong += pred.iter().zip(&y).filter(|(p, y)| **p != **y as usize).count();
             tl += l as f64;
             tn += nat as f64;
@@ -1046,7 +1073,7 @@ pub struct EvalPoint {
 ///
 /// # Errors
 /// As [`margin_bounds`] and [`pgd`].
-pub fn evaluate<M: Verifiable + ?Sized>(m: &M, x: &[f32], labels: &[u8], eps_grid: &[f32], pgd_steps: usize, seed: u64, with_crown: bool) -> Result<Vec<EvalPoint>> {
+pub fn evaluate<M: Verifiable + ?Sized>(m: &M, x: ArrayView2<f32>, labels: &[u8], eps_grid: &[f32], pgd_steps: usize, seed: u64, with_crown: bool) -> Result<Vec<EvalPoint>> {
     let n = labels.len() as f32;
     let mut out = Vec::new();
     for &eps in eps_grid {

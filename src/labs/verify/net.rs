@@ -16,13 +16,16 @@
 //! full CROWN's per-neuron passes intersected with IBP) is shared with the MLP path and tested to agree with it: a
 //! conv net written as a dense [`Mlp`] gets the same bounds (`tests/verify_conv.rs`).
 
+use ndarray::{Array2, ArrayView2};
+
 use crate::error::{Error, Result};
 use crate::kernels::conv::{conv2d, conv2d_backward, conv2d_transpose, ConvGrads, ConvShape};
 use crate::kernels::gemm::{gemm, MatRef};
-use crate::nn::flat::{argmax_rows, softmax_cross_entropy};
+use crate::nd;
+use crate::nn::layers::{argmax_rows, softmax_cross_entropy};
 use crate::nn::{Mlp, Rng};
 
-use super::{check_eps, input_box, margin_spec, relax, LayerBounds, LowerSlope, Method, RobustLoss};
+use super::{batch_rows, check_eps, input_box, margin_arrays, margin_spec, relax, LayerBounds, LowerSlope, Method, RobustLoss};
 
 /// One affine layer's map.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -324,12 +327,22 @@ impl Net {
     /// Forward pass: logits (B x K) and the cache for [`Net::backward`]. Shapes: `x` B x I.
     ///
     /// # Errors
-    /// [`Error::Shape`] when `x` is not B x I.
-    pub fn forward(&self, x: &[f32], batch: usize) -> Result<(Vec<f32>, NetCache)> {
+    /// [`Error::Shape`] when `x` does not have I columns.
+    pub fn forward(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, NetCache)> {
+        let batch = x.nrows();
+        if x.ncols() != self.inputs() {
+            return Err(Error::shape("Net::forward", format!("x has {} columns; the net takes {}", x.ncols(), self.inputs())));
+        }
+        let (logits, cache) = self.forward_flat(x.iter().copied().collect(), batch)?;
+        Ok((nd::array("Net::forward", logits, (batch, self.classes()))?, cache))
+    }
+
+    /// [`Net::forward`] on a flat B x I buffer whose length is checked; returns flat logits.
+    fn forward_flat(&self, x: Vec<f32>, batch: usize) -> Result<(Vec<f32>, NetCache)> {
         if x.len() != batch * self.inputs() {
             return Err(Error::shape("Net::forward", format!("x must be {batch}x{}, has {} values", self.inputs(), x.len())));
         }
-        let mut a = vec![x.to_vec()];
+        let mut a = vec![x];
         let mut z = Vec::new();
         for (l, layer) in self.layers.iter().enumerate() {
             let zl = layer.apply(&layer.w, &a[l], batch, true)?;
@@ -342,22 +355,31 @@ impl Net {
         Ok((logits, NetCache { a, z, batch }))
     }
 
-    /// Logits only.
+    /// Logits only: `x` B x I to B x K.
     ///
     /// # Errors
     /// As [`Net::forward`].
-    pub fn logits(&self, x: &[f32], batch: usize) -> Result<Vec<f32>> {
-        Ok(self.forward(x, batch)?.0)
+    pub fn logits(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        Ok(self.forward(x)?.0)
     }
 
-    /// Backward of [`Net::forward`]: accumulates parameter gradients into `g` and returns the input gradient when
-    /// `need_dx` (else an empty vector).
+    /// Backward of [`Net::forward`] from `dlogits` (B x K): accumulates parameter gradients into `g` and returns the
+    /// input gradient (B x I) when `need_dx`.
     ///
     /// # Errors
-    /// From the kernels on inconsistent shapes.
-    pub fn backward(&self, cache: &NetCache, dlogits: &[f32], g: &mut NetGrads, need_dx: bool) -> Result<Vec<f32>> {
+    /// [`Error::Shape`] when `dlogits` is not B x K for the cache's batch; from the kernels on inconsistent shapes.
+    pub fn backward(&self, cache: &NetCache, dlogits: ArrayView2<f32>, g: &mut NetGrads, need_dx: bool) -> Result<Option<Array2<f32>>> {
+        if dlogits.dim() != (cache.batch, self.classes()) {
+            return Err(Error::shape("Net::backward", format!("dlogits must be {}x{}, not {:?}", cache.batch, self.classes(), dlogits.dim())));
+        }
+        let dx = self.backward_flat(cache, dlogits.iter().copied().collect(), g, need_dx)?;
+        dx.map(|d| nd::array("Net::backward", d, (cache.batch, self.inputs()))).transpose()
+    }
+
+    /// [`Net::backward`] on flat buffers.
+    fn backward_flat(&self, cache: &NetCache, dlogits: Vec<f32>, g: &mut NetGrads, need_dx: bool) -> Result<Option<Vec<f32>>> {
         let batch = cache.batch;
-        let mut dz = dlogits.to_vec();
+        let mut dz = dlogits;
         for l in (0..self.layers.len()).rev() {
             let layer = &self.layers[l];
             add_into(&mut g.dw[l], &layer.weight_grad(&cache.a[l], &dz, batch)?);
@@ -371,7 +393,7 @@ impl Net {
             }
             let mut da = layer.adjoint(&layer.w, &dz, batch)?;
             if l == 0 {
-                return Ok(da);
+                return Ok(Some(da));
             }
             for (d, &zv) in da.iter_mut().zip(&cache.z[l - 1]) {
                 if zv <= 0.0 {
@@ -380,7 +402,7 @@ impl Net {
             }
             dz = da;
         }
-        Ok(Vec::new())
+        Ok(None)
     }
 
     fn abs_w(&self) -> Vec<Vec<f32>> {
@@ -679,16 +701,15 @@ impl Net {
     /// # Errors
     /// [`Error::Range`] for a bad epsilon, beta or label; [`Error::Shape`] for mismatched lengths.
     #[allow(clippy::too_many_arguments)]
-    pub fn margin_bounds(&self, x: &[f32], labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Vec<f32>, Vec<f32>)> {
+    pub fn margin_bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
         check_eps(eps)?;
         if !(0.0..=1.0).contains(&beta) {
             return Err(Error::range("beta", format!("{beta} must be in [0, 1]")));
         }
         let (k, i) = (self.classes(), self.inputs());
         let batch = labels.len();
-        if x.len() != batch * i {
-            return Err(Error::shape("margin_bounds", format!("x must be {batch}x{i}, has {} values", x.len())));
-        }
+        let xc = nd::standard(x);
+        let x = batch_rows("Net::margin_bounds", &xc, batch, i)?;
         if let Some(&y) = labels.iter().find(|&&y| y as usize >= k) {
             return Err(Error::range("label", format!("{y} is not below {k}")));
         }
@@ -725,7 +746,7 @@ impl Net {
                 upper[b * k + j] = -lb[b * s + k + j];
             }
         }
-        Ok((lower, upper))
+        margin_arrays("Net::margin_bounds", (lower, upper), batch, k)
     }
 
     /// Loss and gradients of one training batch (eq. 8), as [`super::robust_loss_grad`] for MLPs:
@@ -734,15 +755,15 @@ impl Net {
     ///
     /// # Errors
     /// [`Error::Shape`] / [`Error::Range`] on bad input.
-    pub fn robust_loss_grad(&self, x: &[f32], labels: &[u8], opt: RobustLoss, g: &mut NetGrads) -> Result<(f32, f32, f32)> {
+    pub fn robust_loss_grad(&self, x: ArrayView2<f32>, labels: &[u8], opt: RobustLoss, g: &mut NetGrads) -> Result<(f32, f32, f32)> {
         let batch = labels.len();
         let k = self.classes();
-        let (logits, cache) = self.forward(x, batch)?;
-        let (ce_nat, mut dlogits) = softmax_cross_entropy(&logits, labels, k)?;
-        for v in &mut dlogits {
-            *v *= opt.kappa;
-        }
-        self.backward(&cache, &dlogits, g, false)?;
+        let xc = nd::standard(x);
+        let x = batch_rows("Net::robust_loss_grad", &xc, batch, self.inputs())?;
+        let (logits, cache) = self.forward(xc.view())?;
+        let (ce_nat, mut dlogits) = softmax_cross_entropy(logits.view(), labels.into())?;
+        dlogits.mapv_inplace(|v| v * opt.kappa);
+        self.backward(&cache, dlogits.view(), g, false)?;
         if opt.kappa >= 1.0 {
             return Ok((ce_nat, ce_nat, f32::NAN));
         }
@@ -758,7 +779,7 @@ impl Net {
         let (lb_crown, ccache) = if use_crown { self.crown_lower(top, &spec, s, &ic.bounds, &c0, &r0, batch, true, LowerSlope::Adaptive)? } else { (Vec::new(), None) };
         let lb: Vec<f32> = if use_crown { lb_crown.iter().zip(&lb_ibp).map(|(a, b)| opt.beta * a + (1.0 - opt.beta) * b).collect() } else { lb_ibp };
         let neg: Vec<f32> = lb.iter().map(|v| -v).collect();
-        let (ce_rob, dneg) = softmax_cross_entropy(&neg, labels, k)?;
+        let (ce_rob, dneg) = softmax_cross_entropy(nd::view("Net::robust_loss_grad", &neg, (batch, k))?, labels.into())?;
         let w_rob = 1.0 - opt.kappa;
         let dlb: Vec<f32> = dneg.iter().map(|d| -d * w_rob).collect();
         // IBP spec backward: lb = spec.b + wc.c - |wc|.r with wc = spec A_last
@@ -866,13 +887,15 @@ impl Net {
     ///
     /// # Errors
     /// [`Error::Shape`] / [`Error::Range`] on inconsistent data or configuration.
-    pub fn train(ops: &[Op], cfg: &super::TrainConfig, images: &[f32], labels: &[u8], mut progress: impl FnMut(&super::EpochStats, &Net)) -> Result<Net> {
+    pub fn train(ops: &[Op], cfg: &super::TrainConfig, images: ArrayView2<f32>, labels: &[u8], mut progress: impl FnMut(&super::EpochStats, &Net)) -> Result<Net> {
         let mut rng = Rng::new(cfg.seed);
         let mut m = Net::new(ops, &mut rng)?;
         let (n, i) = (labels.len(), m.inputs());
-        if images.len() != n * i || n == 0 || cfg.batch == 0 {
-            return Err(Error::shape("Net::train", format!("images must be {n}x{i} and the batch non-zero")));
+        if images.dim() != (n, i) || n == 0 || cfg.batch == 0 {
+            return Err(Error::shape("Net::train", format!("images must be {n}x{i} (are {}x{}) and the batch non-zero", images.nrows(), images.ncols())));
         }
+        let images = nd::standard(images);
+        let images = nd::slice_of("Net::train", &images)?;
         let mut opt = crate::nn::Adam::new(cfg.lr, &m.param_sizes());
         let mut order: Vec<usize> = (0..n).collect();
         let steps = n.div_ceil(cfg.batch);
@@ -892,8 +915,9 @@ impl Net {
                 let y: Vec<u8> = idx.iter().map(|&j| labels[j]).collect();
                 sched = super::schedule(cfg, epoch as f32 + st as f32 / steps as f32);
                 let mut g = NetGrads::zeros(&m);
-                let (l, nat, rob) = m.robust_loss_grad(&x, &y, sched, &mut g)?;
-                let pred = argmax_rows(&m.logits(&x, y.len())?, m.classes());
+                let xv = nd::view("Net::train", &x, (y.len(), i))?;
+                let (l, nat, rob) = m.robust_loss_grad(xv, &y, sched, &mut g)?;
+                let pred = argmax_rows(m.logits(xv)?.view());
                 wrong += pred.iter().zip(&y).filter(|(p, y)| **p != **y as usize).count();
                 tl += l as f64;
                 tn += nat as f64;

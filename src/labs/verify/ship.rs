@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{evaluate, train, EvalPoint, Net, TrainConfig};
-use crate::data::mnist::Mnist;
+use crate::data::mnist::{Mnist, PIXELS};
 use crate::error::{Error, Result};
 use crate::labs::cli::{kept_entries, Args};
+use crate::nd;
 
 /// The epsilons the manifest reports: fine below 0.05 (where the naturally trained net loses its certificates), then
 /// 0.05 steps to 0.45.
@@ -99,6 +100,7 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
     let data = Mnist::load_default()?;
     let xtr = data.train.batch_f32(&(0..data.train.n).collect::<Vec<_>>());
     let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+    let (xtr, xte) = (nd::view("train verify", &xtr, (data.train.n, PIXELS))?, nd::view("train verify", &xte, (data.test.n, PIXELS))?);
     let only = args.get("only");
     // With --only, the other models' entries are kept from the existing manifest.
     let mut entries = kept_entries(&out.join("manifest.json"), only);
@@ -118,13 +120,13 @@ pub fn train_cli(rest: &[&str]) -> Result<()> {
             )
         };
         let m: Net = if is_cnn {
-            Net::train(&cnn_ops(), &cfg, &xtr, &data.train.labels, |s, _| log(s))?
+            Net::train(&cnn_ops(), &cfg, xtr, &data.train.labels, |s, _| log(s))?
         } else {
-            Net::from_mlp(&train(&cfg, &xtr, &data.train.labels, |s, _| log(s))?)
+            Net::from_mlp(&train(&cfg, xtr, &data.train.labels, |s, _| log(s))?)
         };
         let train_s = t0.elapsed().as_secs_f32();
         let t1 = Instant::now();
-        let ev = evaluate(&m, &xte, &data.test.labels, if is_cnn { &CNN_EPS_GRID } else { &EPS_GRID }, PGD_STEPS, PGD_SEED, !is_cnn)?;
+        let ev = evaluate(&m, xte, &data.test.labels, if is_cnn { &CNN_EPS_GRID } else { &EPS_GRID }, PGD_STEPS, PGD_SEED, !is_cnn)?;
         eprintln!("  evaluated in {:.0}s", t1.elapsed().as_secs_f32());
         for p in &ev {
             eprintln!(
@@ -191,12 +193,13 @@ pub fn eval_cli(rest: &[&str]) -> Result<()> {
         .map_err(|e| Error::format("manifest.json", e.to_string()))?;
     let data = Mnist::load_default()?;
     let xte = data.test.batch_f32(&(0..data.test.n).collect::<Vec<_>>());
+    let xte = nd::view("eval verify", &xte, (data.test.n, PIXELS))?;
     for e in manifest["models"].as_array_mut().into_iter().flatten() {
         let file = e["file"].as_str().unwrap_or_default().to_string();
         let (m, meta) = Net::from_safetensors(&std::fs::read(dir.join(&file))?)?;
         let t = Instant::now();
         let is_mlp = meta.get("arch").map(String::as_str) == Some("mlp");
-        let ev = evaluate(&m, &xte, &data.test.labels, if is_mlp { &EPS_GRID } else { &CNN_EPS_GRID }, PGD_STEPS, PGD_SEED, is_mlp)?;
+        let ev = evaluate(&m, xte, &data.test.labels, if is_mlp { &EPS_GRID } else { &CNN_EPS_GRID }, PGD_STEPS, PGD_SEED, is_mlp)?;
         let fresh = metrics_json(&ev);
         eprintln!("{} ({:.0}s)\n  now:      {fresh}\n  manifest: {}", e["id"], t.elapsed().as_secs_f32(), e["metrics"]);
         if write {
