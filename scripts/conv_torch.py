@@ -9,6 +9,10 @@ of calls does about 0.03 GFLOP, one untimed batch first, then ROUNDS timed batch
 thread) and `--ours-parallel FILE` (with `--features parallel`), it also prints ours (the auto column) / torch per
 shape and pass, at 1 and at 2 threads. Timing only: nothing here is a test.
 
+OMP_WAIT_POLICY defaults to PASSIVE here (set it in the environment to override): with libgomp's default spinning,
+torch's 2-thread conv fell 10-100x below its 1-thread speed on a machine whose two cores were shared with other jobs
+(a spinning thread holds a core its partner needs); sleeping waiters keep it near its 1-thread speed or above.
+
     python3 -m venv .venv-torch && .venv-torch/bin/pip install -r scripts/requirements-conv-torch.txt
     cargo run --release --example kernels_native | tee bench-out/kernels-native.txt
     cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
@@ -16,11 +20,13 @@ shape and pass, at 1 and at 2 threads. Timing only: nothing here is a test.
         --ours bench-out/kernels-native.txt --ours-parallel bench-out/kernels-native-parallel.txt
 """
 import argparse
+import os
 import re
 import statistics
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads libgomp; see above
+import torch  # noqa: E402
 
 # (label, N, C, H, W, O, k, stride, pad): ConvShape::new(n, c, h, w, o, k, stride, pad) in examples/kernels_native.rs.
 SHAPES = [
@@ -121,7 +127,7 @@ def main():
     a = ap.parse_args()
     counts = [int(t) for t in a.threads.split(",")]
     torch.set_num_interop_threads(1)
-    print(f"torch {torch.__version__} CPU Conv2d, f32, eager; {torch.get_num_threads()} threads by default; GFLOP/s, median (min-max) of {a.rounds}")
+    print(f"torch {torch.__version__} CPU Conv2d, f32, eager; {torch.get_num_threads()} threads by default; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; GFLOP/s, median (min-max) of {a.rounds}")
     res = {t: bench(t, a.rounds) for t in counts}
     head = "".join(f" {f'torch, {t} thread(s)':>24}" for t in counts)
     print(f"{'shape (N, C->O, HxW, k, stride, pad)':>44} {'pass':>5}{head}")
