@@ -10,7 +10,7 @@ thread) and `--ours-parallel FILE` (with `--features parallel`), it also prints 
 shape and pass, at 1 and at 2 threads. Timing only: nothing here is a test.
 
 OMP_WAIT_POLICY defaults to PASSIVE here (set it in the environment to override): with libgomp's default spinning,
-torch's 2-thread conv fell 10-100x below its 1-thread speed on a machine whose two cores were shared with other jobs
+torch's 2-thread conv fell 3-180x below its 1-thread speed on a machine whose two cores were shared with other jobs
 (a spinning thread holds a core its partner needs); sleeping waiters keep it near its 1-thread speed or above.
 
     python3 -m venv .venv-torch && .venv-torch/bin/pip install -r scripts/requirements-conv-torch.txt
