@@ -238,7 +238,7 @@ bench: build
 	cargo run --release --example kernels_native | tee bench-out/kernels-native.txt
 	cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
 	echo "== conv2d: ours (the two runs above) against PyTorch CPU's Conv2d on the same shapes, 1 and 2 threads (docs/labs/bagnet.md; needs .venv-torch)"
-	if [ -x .venv-torch/bin/python ]; then nice -n 10 .venv-torch/bin/python scripts/conv_torch.py --threads 1,2 --ours bench-out/kernels-native.txt --ours-parallel bench-out/kernels-native-parallel.txt | tee bench-out/conv-torch.txt; else echo "no .venv-torch: python3 -m venv .venv-torch && .venv-torch/bin/pip install -r scripts/requirements-conv-torch.txt"; fi
+	if [ -x .venv-torch/bin/python ]; then .venv-torch/bin/python scripts/conv_torch.py --threads 1,2 --ours bench-out/kernels-native.txt --ours-parallel bench-out/kernels-native-parallel.txt | tee bench-out/conv-torch.txt; else echo "no .venv-torch: python3 -m venv .venv-torch && .venv-torch/bin/pip install -r scripts/requirements-conv-torch.txt"; fi
 	echo "== the ndarray boundary of nn/ against the kernels called directly (README, Shapes)"
 	cargo run --release --example nd_boundary | tee bench-out/nd-boundary.txt
 	echo "== browser (headless Chromium)"
