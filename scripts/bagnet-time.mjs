@@ -54,6 +54,8 @@ async function measure(threads) {
       const lab = window.paperlab.lab.lab;
       const sorted = (xs) => xs.slice().sort((a, b) => a - b);
       const median = (xs) => sorted(xs)[xs.length >> 1];
+      // eval_step's result: { done, total, correct } (or, from older builds, the array [done, total, correct])
+      const st = (v) => (Array.isArray(v) || ArrayBuffer.isView(v) ? { done: v[0], total: v[1], correct: v[2] } : v);
       const imgs = [];
       for (let i = 0; i < nImages; i += 1) imgs.push((await lab.call('test_image', [i])).value);
       const out = {};
@@ -78,7 +80,7 @@ async function measure(threads) {
           const a = await lab.call('eval_step', [1 << 20]);
           one.wall.push(performance.now() - t0);
           one.eng.push(a.ms);
-          const [, , c1] = Array.from(a.value);
+          const c1 = st(a.value).correct;
           // As the page's live run steps it.
           await lab.call('eval_start', [id, 0, 0, 0, '', 0]);
           t0 = performance.now();
@@ -89,17 +91,17 @@ async function measure(threads) {
           let prev = 0;
           do {
             const s = await lab.call('eval_step', [n]);
-            v = Array.from(s.value);
+            v = st(s.value);
             e += s.ms;
             calls += 1;
-            n = nextStepSize(n, (s.ms * n) / Math.max(1, v[0] - prev));
-            prev = v[0];
-          } while (v[0] < v[1]);
+            n = nextStepSize(n, (s.ms * n) / Math.max(1, v.done - prev));
+            prev = v.done;
+          } while (v.done < v.total);
           stepped.wall.push(performance.now() - t0);
           stepped.eng.push(e);
           stepped.calls = calls;
-          if (c1 !== v[2]) throw new Error(`${id}: ${c1} correct in one call, ${v[2]} stepped`);
-          correct = { correct: v[2], total: v[1] };
+          if (c1 !== v.correct) throw new Error(`${id}: ${c1} correct in one call, ${v.correct} stepped`);
+          correct = { correct: v.correct, total: v.total };
         }
         out[id] = {
           fn,
