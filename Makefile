@@ -240,6 +240,8 @@ bench: build
 	echo "== native kernels (conv2d, softmax, layer norm; docs/bench.md), 1 thread, then all threads"
 	cargo run --release --example kernels_native | tee bench-out/kernels-native.txt
 	cargo run --release --features parallel --example kernels_native | tee bench-out/kernels-native-parallel.txt
+	echo "== conv2d: ours (the two runs above) against PyTorch CPU's Conv2d on the same shapes, 1 and 2 threads (docs/labs/bagnet.md; needs .venv-torch)"
+	if [ -x .venv-torch/bin/python ]; then .venv-torch/bin/python scripts/conv_torch.py --threads 1,2 --ours bench-out/kernels-native.txt --ours-parallel bench-out/kernels-native-parallel.txt | tee bench-out/conv-torch.txt; else echo "no .venv-torch: python3 -m venv .venv-torch && .venv-torch/bin/pip install -r scripts/requirements-conv-torch.txt"; fi
 	echo "== the ndarray boundary of nn/ against the kernels called directly (README, Shapes)"
 	cargo run --release --example nd_boundary | tee bench-out/nd-boundary.txt
 	echo "== browser (headless Chromium)"
@@ -256,6 +258,8 @@ bench: build
 	cargo run --release --features parallel --bin paperlab -- bench roll | tee bench-out/roll-native.txt
 	node scripts/roll-time.mjs | tee bench-out/roll-browser.txt
 	node scripts/roll-time.mjs --threads | tee bench-out/roll-browser-threads.txt
+	echo "== bagnet: evidence maps of one image and the 2,000-image test-set accuracy, in the browser, 1 thread then all threads (docs/labs/bagnet.md)"
+	node scripts/bagnet-time.mjs | tee bench-out/bagnet-browser.txt
 	echo "== make bench: $$(( $$(date +%s) - t0 )) s after the build"
 
 # Trains the shipped models natively and writes www/models/ (weights + manifest with the metrics they reach).
