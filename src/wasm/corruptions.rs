@@ -38,6 +38,14 @@ struct PerturbationName {
 }
 
 /// One lab session: the current photo, the frost pictures, the digits, the models and a running benchmark.
+/// The size of the current photo (TypeScript `CorruptionsPhoto` in `results.d.ts`).
+#[derive(serde::Serialize)]
+struct PhotoSize {
+    width: usize,
+    height: usize,
+    channels: usize,
+}
+
 #[wasm_bindgen]
 pub struct CorruptionsLab {
     photo: Option<Image>,
@@ -96,12 +104,14 @@ impl CorruptionsLab {
     }
 
     /// Decodes a PNG/JPEG file and makes it the current photo, downscaled to at most `max_side` px on its longer
-    /// side. Returns `[width, height, channels]`. Errors say what is wrong with the file (type, truncation, size).
-    pub fn load_photo(&mut self, bytes: &[u8], max_side: usize) -> Result<Vec<u32>, JsError> {
+    /// side. Returns its size `{ width, height, channels }` (pixels; 3 channels). Errors say what is wrong with the
+    /// file (type, truncation, size).
+    #[wasm_bindgen(unchecked_return_type = "CorruptionsPhoto")]
+    pub fn load_photo(&mut self, bytes: &[u8], max_side: usize) -> Result<JsValue, JsError> {
         let img = decode(bytes).map_err(js_err)?.to_rgb().fit(max_side).map_err(js_err)?;
-        let dims = vec![img.w as u32, img.h as u32, img.c as u32];
+        let size = PhotoSize { width: img.w, height: img.h, channels: img.c };
         self.photo = Some(img);
-        Ok(dims)
+        to_js(&size)
     }
 
     /// The current photo as RGBA bytes.

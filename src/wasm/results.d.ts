@@ -175,6 +175,25 @@ export interface MoleculesGeneration {
   top: MoleculeScored[];
 }
 
+/** `CorruptionsLab.load_photo`: the current photo's size in pixels, and its channels (3). */
+export interface CorruptionsPhoto {
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** `UcbLab.step`: what one call did; the fields that do not apply to its kind are null. */
+export interface UcbStep {
+  kind: "trained" | "evaluated" | "done";
+  task: number | null;
+  steps_done: number;
+  total_steps: number;
+  cells_done: number;
+  on: number | null;
+  acc: number | null;
+  ce: number | null;
+}
+
 /** `UcbLab.metrics`: ACC, BWT (null until the last row is in) and each task's accuracy right after training it
  *  (null where not evaluated yet); fractions in [0, 1]. */
 export interface UcbMetrics {

@@ -11,6 +11,24 @@ use crate::data::mnist::Mnist;
 use crate::labs::ucb::{Advanced, Config, Criterion, Method, Mode, Run, SplitMnist, HIST_BINS, HIST_HI, HIST_LO, TASKS};
 use crate::Error;
 
+/// What one [`UcbLab::step`] call did (TypeScript `UcbStep` in `results.d.ts`).
+#[derive(serde::Serialize)]
+struct UcbStep {
+    /// "trained", "evaluated" or "done".
+    kind: &'static str,
+    /// The task trained, or the row (task just finished) of the evaluated cell; 0-based.
+    task: Option<usize>,
+    steps_done: usize,
+    total_steps: usize,
+    cells_done: usize,
+    /// The task the evaluated cell measures (its column).
+    on: Option<usize>,
+    /// The evaluated cell's accuracy, a fraction.
+    acc: Option<f32>,
+    /// The training steps' mean cross-entropy, nats.
+    ce: Option<f32>,
+}
+
 /// A continual-learning lab session: the five Split MNIST tasks and the current run (after [`UcbLab::start`]).
 #[wasm_bindgen]
 pub struct UcbLab {
@@ -65,18 +83,19 @@ impl UcbLab {
     }
 
     /// Does up to `n` training steps (stopping at the end of a task), or evaluates one accuracy-matrix cell when a
-    /// task has just finished. Returns 8 numbers: `[kind, task, steps_done, total_steps, cells_done, on, acc, ce]`
-    /// where kind is 0 = trained (task, mean cross-entropy `ce`), 1 = evaluated (cell `R[task][on] = acc`, a fraction)
-    /// and 2 = the run is complete.
-    pub fn step(&mut self, n: usize) -> Result<Vec<f32>, JsError> {
+    /// task has just finished. Returns a [`UcbStep`] record: `kind` "trained" (task `task`, mean cross-entropy `ce`),
+    /// "evaluated" (cell `R[task][on] = acc`, a fraction) or "done"; the fields that do not apply are null.
+    #[wasm_bindgen(unchecked_return_type = "UcbStep")]
+    pub fn step(&mut self, n: usize) -> Result<JsValue, JsError> {
         let run = self.run.as_mut().ok_or_else(|| js_err(Error::range("run", "no run started; call start first")))?;
         let a = run.advance(n.clamp(1, 10_000)).map_err(js_err)?;
-        let (done, total, cells) = (run.steps_done() as f32, run.total_steps() as f32, run.cells_done() as f32);
-        Ok(match a {
-            Advanced::Trained { task, ce, .. } => vec![0.0, task as f32, done, total, cells, f32::NAN, f32::NAN, ce],
-            Advanced::Evaluated { after, on, acc } => vec![1.0, after as f32, done, total, cells, on as f32, acc, f32::NAN],
-            Advanced::Done => vec![2.0, f32::NAN, done, total, cells, f32::NAN, f32::NAN, f32::NAN],
-        })
+        let mut s = UcbStep { kind: "done", task: None, steps_done: run.steps_done(), total_steps: run.total_steps(), cells_done: run.cells_done(), on: None, acc: None, ce: None };
+        match a {
+            Advanced::Trained { task, ce, .. } => (s.kind, s.task, s.ce) = ("trained", Some(task), Some(ce)),
+            Advanced::Evaluated { after, on, acc } => (s.kind, s.task, s.on, s.acc) = ("evaluated", Some(after), Some(on), Some(acc)),
+            Advanced::Done => {}
+        }
+        to_js(&s)
     }
 
     /// The accuracy matrix, row-major T x T: `R[t][i]` (fraction) after task t on task i, NaN where not evaluated.

@@ -24,7 +24,10 @@ static FROST5: &[u8] = include_bytes!("../../www/data/frost/frost5.jpg");
 #[wasm_bindgen_test]
 fn facade_matches_the_library() {
     let mut lab = CorruptionsLab::empty();
-    assert_eq!(lab.load_photo(PHOTO, 224).unwrap(), vec![64, 64, 3]);
+    let size = lab.load_photo(PHOTO, 224).unwrap();
+    crate::types::check(&size, "CorruptionsPhoto");
+    let size: serde_json::Value = serde_wasm_bindgen::from_value(size).unwrap();
+    assert_eq!((size["width"].as_u64(), size["height"].as_u64(), size["channels"].as_u64()), (Some(64), Some(64), Some(3)));
     let img = decode(PHOTO).unwrap();
     for (name, c) in [("defocus_blur", Corruption::DefocusBlur), ("gaussian_noise", Corruption::GaussianNoise)] {
         let ours = lab.corrupt(name, 3, 7).unwrap();

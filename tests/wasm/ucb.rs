@@ -41,13 +41,14 @@ fn the_facade_trains_the_first_task_and_fills_its_row() {
     // Train task 1, then evaluate its row (five cells).
     while row.len() < 5 {
         let s = lab.step(50).unwrap();
-        assert_eq!(s.len(), 8);
-        assert_eq!(s[3], total);
-        if s[0] == 1.0 {
-            assert_eq!(s[1], 0.0, "the first row belongs to task 1");
-            row.push(s[6]);
+        crate::types::check(&s, "UcbStep");
+        let s: serde_json::Value = serde_wasm_bindgen::from_value(s).unwrap();
+        assert_eq!(s["total_steps"].as_f64().unwrap() as f32, total);
+        if s["kind"] == "evaluated" {
+            assert_eq!(s["task"], 0, "the first row belongs to task 1");
+            row.push(s["acc"].as_f64().unwrap() as f32);
         }
-        assert!(s[0] != 2.0, "the run cannot be done after one task");
+        assert!(s["kind"] != "done", "the run cannot be done after one task");
     }
     assert!(row[0] > 0.97, "task 1 (0 vs 1) learned: {}", row[0]);
     let m = lab.matrix().unwrap();

@@ -231,7 +231,7 @@ class CorruptionsLab extends LabPage {
       throw new Error(String(e.message || e).replace(/^image: /, ''));
     }
     this.upload.clear();
-    [this.w, this.h, this.ch] = Array.from(value);
+    ({ width: this.w, height: this.h, channels: this.ch } = value);
     this.photoLabel = label;
     this.root.dataset.photo = `${this.w}x${this.h}`;
     paintRgba(this.before, (await this.lab.call('photo_rgba', [])).value, this.w, this.h);

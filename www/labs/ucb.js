@@ -336,15 +336,15 @@ class UcbLab extends LabPage {
       },
       step: async (n) => {
         const { value, ms } = await this.handle.call('step', [n]);
-        const [kind, task, done, , cells, on, acc] = value;
+        const { kind, task, steps_done: done, cells_done: cells, on, acc } = value;
         if (entry.stopped) return { finished: true };
-        const r = { kind, done: done + cells, finished: kind === 2 };
-        if (kind === 0) {
+        const r = { kind, done: done + cells, finished: kind === 'done' };
+        if (kind === 'trained') {
           // A task can end before n steps: the step size follows the time per step actually done.
           r.ms = (ms * n) / Math.max(1, done - steps);
           steps = done;
           this.pending = [task, 0];
-        } else if (kind === 1) {
+        } else if (kind === 'evaluated') {
           r.adapt = false; // evaluating a cell says nothing about the time of n training steps
           entry.matrix[task][on] = acc;
           this.pending = on + 1 < TASKS ? [task, on + 1] : task + 1 < TASKS ? [task + 1, 0] : null;
@@ -363,7 +363,7 @@ class UcbLab extends LabPage {
         return r;
       },
       onStep: (r) => {
-        if (r.kind === 0) this.heat.update({ ...this.heat.data, pending: this.pending });
+        if (r.kind === 'trained') this.heat.update({ ...this.heat.data, pending: this.pending });
         else if (this.runKey === this.key()) this.draw();
         if (r.row) this.drawSigma();
       },
