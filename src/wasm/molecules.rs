@@ -11,6 +11,14 @@ use crate::labs::molecules::selfies;
 use crate::Error;
 
 /// One session: the reference set, the SA table and at most one run.
+/// How far a run is (TypeScript `MoleculesProgress` in `results.d.ts`).
+#[derive(serde::Serialize)]
+struct Progress {
+    done: usize,
+    planned: usize,
+    finished: bool,
+}
+
 #[wasm_bindgen]
 pub struct MoleculesLab {
     reference: Vec<String>,
@@ -54,9 +62,10 @@ impl MoleculesLab {
         selfies::decode(selfies).map_err(js_err)
     }
 
-    /// Starts a run with settings (JSON with any of `GaConfig`'s fields; `reference` caps the reference set size).
-    pub fn start(&mut self, settings: &str, reference: usize) -> Result<(), JsError> {
-        let cfg: GaConfig = serde_json::from_str(settings).map_err(|e| js_err(Error::format("molecules settings", e.to_string())))?;
+    /// Starts a run with `settings` (an object with any of `GaConfig`'s fields, the others default; TypeScript
+    /// `MoleculesSettings`); `reference` caps the reference set size.
+    pub fn start(&mut self, #[wasm_bindgen(unchecked_param_type = "MoleculesSettings")] settings: JsValue, reference: usize) -> Result<(), JsError> {
+        let cfg: GaConfig = serde_wasm_bindgen::from_value(settings).map_err(|e| js_err(Error::format("molecules settings", e.to_string())))?;
         let n = reference.clamp(1, self.reference.len());
         self.run = Some(Ga::new(cfg, self.reference[..n].to_vec()).map_err(js_err)?);
         Ok(())
@@ -67,10 +76,13 @@ impl MoleculesLab {
         Ok(self.run.as_ref().ok_or_else(no_run)?.needs())
     }
 
-    /// Answers for `smiles`: a JSON array with one `RdkitMol` or `null` (RDKit could not read it) per SMILES.
-    pub fn provide(&mut self, smiles: Vec<String>, answers_json: &str) -> Result<(), JsError> {
+    /// Answers for `smiles`: an array with one `RdkitMol` record, or `null` (RDKit could not read it), per SMILES.
+    pub fn provide(&mut self, smiles: Vec<String>, #[wasm_bindgen(unchecked_param_type = "(MoleculesRdkitMol | null)[]")] answers: JsValue) -> Result<(), JsError> {
         let answers: Vec<Option<RdkitMol>> =
-            serde_json::from_str(answers_json).map_err(|e| js_err(Error::format("chemistry answers", e.to_string())))?;
+            serde_wasm_bindgen::from_value(answers).map_err(|e| js_err(Error::format("chemistry answers", e.to_string())))?;
+        if let Some((smi, _)) = smiles.iter().zip(&answers).find(|(_, a)| a.as_ref().is_some_and(|m| !m.logp.is_finite() || m.descriptors.iter().any(|d| !d.is_finite()))) {
+            return Err(js_err(Error::format("chemistry answers", format!("RDKit gave a non-finite logP or descriptor for {smi}"))));
+        }
         let props = answers.iter().map(|a| a.as_ref().map(|m| m.props(&self.sa_table))).collect();
         self.run.as_mut().ok_or_else(no_run)?.provide(&smiles, props).map_err(js_err)
     }
@@ -82,10 +94,11 @@ impl MoleculesLab {
         to_js(&s)
     }
 
-    /// `[generations done, generations planned, finished (0/1)]`.
-    pub fn progress(&self) -> Result<Vec<f64>, JsError> {
+    /// `{ done, planned, finished }`: generations done and planned, and whether the run is over.
+    #[wasm_bindgen(unchecked_return_type = "MoleculesProgress")]
+    pub fn progress(&self) -> Result<JsValue, JsError> {
         let r = self.run.as_ref().ok_or_else(no_run)?;
-        Ok(vec![r.generation() as f64, r.cfg.generations as f64, if r.finished() { 1.0 } else { 0.0 }])
+        to_js(&Progress { done: r.generation(), planned: r.cfg.generations, finished: r.finished() })
     }
 
     /// Drops the run (cancel).

@@ -182,6 +182,43 @@ export interface CorruptionsPhoto {
   channels: number;
 }
 
+/** `MoleculesLab.progress`: generations done and planned, and whether the run is over. */
+export interface MoleculesProgress {
+  done: number;
+  planned: number;
+  finished: boolean;
+}
+
+/** `MoleculesLab.start`'s settings (`labs::molecules::ga::GaConfig`): any subset; the rest take their defaults. */
+export interface MoleculesSettings {
+  population?: number;
+  generations?: number;
+  beta?: number;
+  adaptive?: boolean;
+  adaptive_after?: number;
+  adaptive_patience?: number;
+  adaptive_beta?: number;
+  max_len?: number;
+  disc_steps?: number;
+  max_tries?: number;
+  seed?: number;
+  start?: string[];
+}
+
+/** What the page's chemistry worker reads off RDKit MinimalLib for one molecule (`labs::molecules::ga::RdkitMol`),
+ *  given to `MoleculesLab.provide`. */
+export interface MoleculesRdkitMol {
+  canonical: string;
+  logp: number;
+  atoms: number;
+  stereo_centers: number;
+  spiro: number;
+  bridgeheads: number;
+  ring_sizes: number[];
+  morgan_bits: number[];
+  descriptors: number[];
+}
+
 /** `UcbLab.step`: what one call did; the fields that do not apply to its kind are null. */
 export interface UcbStep {
   kind: "trained" | "evaluated" | "done";

@@ -298,7 +298,7 @@ class MoleculesLab extends LabPage {
         if (!canon) throw new Error('fix the start SMILES first (see the message above)');
         this.history = [];
         this.draw();
-        await this.lab.call('start', [JSON.stringify({ ...settings, start: [canon] }), REF_N]);
+        await this.lab.call('start', [{ ...settings, start: [canon] }, REF_N]);
         t0 = performance.now();
         return v.generations;
       },
@@ -311,7 +311,7 @@ class MoleculesLab extends LabPage {
           if (need.length) {
             const answers = await this.chem.call('evaluate', need);
             evaluated += need.length;
-            await this.lab.call('provide', [need, JSON.stringify(answers)]);
+            await this.lab.call('provide', [need, answers]);
           }
           const { value: stats } = await this.lab.call('step', []);
           if (stats) {
@@ -319,7 +319,7 @@ class MoleculesLab extends LabPage {
             made += 1;
           }
           const { value: prog } = await this.lab.call('progress', []);
-          if (prog[2] === 1) {
+          if (prog.finished) {
             finished = true;
             break;
           }
