@@ -64,7 +64,7 @@ fn short_benchmark_runs_to_the_end() {
     let total = lab.bench_start(20, 0, 1, 0).unwrap();
     assert_eq!(total, 75);
     let names = lab.model_names();
-    assert_eq!(names, ["natural", "crown-ibp"]);
+    assert_eq!(names, ["natural", "crown-ibp", "cnn", "bagnet"]);
     let mut cells = 0;
     loop {
         let cell = lab.bench_step().unwrap();
@@ -90,7 +90,7 @@ fn short_benchmark_runs_to_the_end() {
     let seq = lab.digit_sequence(3, "translate", 1).unwrap();
     crate::types::check(&seq, "CorruptionsDigitSequence");
     let seq: serde_json::Value = serde_wasm_bindgen::from_value(seq).unwrap();
-    assert_eq!(seq["preds"].as_array().unwrap().len(), 2);
+    assert_eq!(seq["preds"].as_array().unwrap().len(), 4, "one prediction row per model");
     assert_eq!(seq["frames"].as_u64().unwrap() as usize * 784, lab.digit_frames(3, "translate", 1).unwrap().len());
     crate::types::check(&paperlab::wasm::corruptions::corruption_names().unwrap(), "CorruptionName[]");
     crate::types::check(&paperlab::wasm::corruptions::perturbation_names().unwrap(), "PerturbationName[]");
