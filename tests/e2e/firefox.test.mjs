@@ -52,7 +52,9 @@ async function open(url) {
   return { page, errors, all: async () => [...errors, ...(await page.evaluate(() => window.__errors || []))] };
 }
 
-const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 120000 });
+// Labs are ready in 1–12 s in Firefox; the first wait is shorter than the second so that the intermittent hang
+// below costs one minute, not two.
+const ready = (page, timeout = 120000) => page.waitForSelector('body[data-ready="1"]', { timeout });
 const statuses = (page) => page.evaluate(() => Object.fromEntries(Object.entries(document.getElementById('lab').dataset).filter(([k]) => k.endsWith('Status'))));
 const settle = (page) => page.waitForFunction(() => Object.entries(document.getElementById('lab').dataset)
   .filter(([k]) => k.endsWith('Status')).every(([, v]) => v !== 'running' && v !== 'loading'), { timeout: 120000, polling: 250 });
@@ -61,14 +63,14 @@ for (const id of LIVE) {
   test(`firefox: ${id} loads, and its main control moves its setting`, { timeout: 300000 }, async (t) => {
     const { page, all } = await open(`${srv.isolated}/#/${id}`);
     try {
-      // Known, not yet diagnosed: in one of four full e2e runs two labs (onlstm, molecules) never became ready in headless
+      // Known, not yet diagnosed: in some full e2e runs a lab (onlstm, molecules; roll once) never became ready in headless
       // Firefox while it did in Chromium. One reload is allowed and reported as a diagnostic, so the hang is
       // visible in the test output without failing the suite; a second hang fails.
       try {
-        await ready(page);
+        await ready(page, 60000);
       } catch (e) {
         const status = await page.evaluate(() => `${document.body.dataset.status ?? ''} ${document.getElementById('lab')?.innerText.slice(0, 200) ?? ''}`).catch(() => '?');
-        t.diagnostic(`${id}: not ready after 120 s in Firefox (${e.message}); page said: ${status}; reloading once`);
+        t.diagnostic(`${id}: not ready after 60 s in Firefox (${e.message}); page said: ${status}; reloading once`);
         await page.reload();
         await ready(page);
       }
