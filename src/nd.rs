@@ -85,6 +85,14 @@ pub fn standard<'a, D: Dimension>(a: ArrayView<'a, f32, D>) -> CowArray<'a, f32,
     }
 }
 
+/// The contiguous row-major slice of a mutable array or view (an output or a gradient written in place).
+///
+/// # Errors
+/// [`Error::Shape`] naming `op` if it is not in standard layout (a transposed or sliced view).
+pub fn slice_mut<'b, S: ndarray::DataMut<Elem = f32>, D: Dimension>(op: &'static str, a: &'b mut ndarray::ArrayBase<S, D>) -> Result<&'b mut [f32]> {
+    a.as_slice_mut().ok_or_else(|| Error::shape(op, "an output or gradient buffer is not row-major"))
+}
+
 /// The contiguous row-major slice of a standard-layout array (see [`standard`]).
 ///
 /// # Errors

@@ -56,7 +56,7 @@ impl Conv2d {
             return Err(Error::shape("im2col", format!("cols must be {}x{}, not {:?}", self.c * self.kh * self.kw, self.oh() * self.ow(), cols.dim())));
         }
         let x = nd::standard(x);
-        let cs = cols.as_slice_mut().ok_or_else(|| Error::shape("im2col", "cols is not row-major"))?;
+        let cs = nd::slice_mut("im2col", &mut cols)?;
         conv::im2col(&self.shape(1), nd::slice_of("im2col", &x)?, cs);
         Ok(())
     }
@@ -71,7 +71,7 @@ impl Conv2d {
             return Err(Error::shape("col2im", format!("cols must be {}x{}, not {:?}", self.c * self.kh * self.kw, self.oh() * self.ow(), cols.dim())));
         }
         let cols = nd::standard(cols);
-        let ds = dx.as_slice_mut().ok_or_else(|| Error::shape("col2im", "dx is not row-major"))?;
+        let ds = nd::slice_mut("col2im", &mut dx)?;
         conv::col2im(&self.shape(1), nd::slice_of("col2im", &cols)?, ds);
         Ok(())
     }

@@ -25,7 +25,7 @@ pub fn linear_forward(x: ArrayView2<f32>, w: ArrayView2<f32>, b: ArrayView1<f32>
     let (x, w) = (nd::standard(x), nd::standard(w));
     let mut y = Array2::zeros((batch, out));
     y.rows_mut().into_iter().for_each(|mut r| r.assign(&b));
-    let ys = y.as_slice_mut().ok_or_else(|| Error::shape("linear_forward", "output is not row-major"))?;
+    let ys = nd::slice_mut("linear_forward", &mut y)?;
     gemm(1.0, MatRef::new(nd::slice_of("linear_forward", &x)?, batch, inp), MatRef::new(nd::slice_of("linear_forward", &w)?, out, inp).t(), 1.0, ys, out, 1)?;
     Ok(y)
 }
@@ -53,7 +53,7 @@ pub fn linear_backward(
     let (dy, x, w) = (nd::standard(dy), nd::standard(x), nd::standard(w));
     let (dys, xs, ws) = (nd::slice_of("linear_backward", &dy)?, nd::slice_of("linear_backward", &x)?, nd::slice_of("linear_backward", &w)?);
     {
-        let dws = dw.as_slice_mut().ok_or_else(|| Error::shape("linear_backward", "dW is not row-major"))?;
+        let dws = nd::slice_mut("linear_backward", &mut dw)?;
         gemm(1.0, MatRef::new(dys, batch, out).t(), MatRef::new(xs, batch, inp), 1.0, dws, inp, 1)?;
     }
     for row in dys.chunks(out.max(1)) {

@@ -50,7 +50,7 @@ pub mod train;
 
 use std::collections::BTreeMap;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::error::{Error, Result};
 use crate::nd;
@@ -868,14 +868,8 @@ fn compress_backward_flat(func: Compression, c: usize, d: usize, dy: &[f32], old
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-
-// ------------------------------------------------------------------------------------------------------------------
 // The building blocks' public forms: `ndarray` in and out (see `crate::nd`), over the flat implementations above,
 // which the layer code calls on its own flat buffers.
-
-fn rows_mut<'a>(op: &'static str, a: &'a mut ArrayViewMut<'_, f32, impl ndarray::Dimension>) -> Result<&'a mut [f32]> {
-    a.as_slice_mut().ok_or_else(|| Error::shape(op, "a gradient buffer is not row-major"))
-}
 
 /// Layer norm over the rows of `x` (N x D) with gain `g` and bias `b` (D each): `y = (x - mean) * rstd * g + b`.
 /// Returns `(y, xhat, rstd)`: N x D, N x D and N.
@@ -912,7 +906,7 @@ pub fn layernorm_backward(
     }
     let op = "layernorm_backward";
     let (dy, xhat, rstd, g) = (nd::standard(dy), nd::standard(xhat), nd::standard(rstd), nd::standard(g));
-    let dx = layernorm_backward_flat(nd::slice_of(op, &dy)?, nd::slice_of(op, &xhat)?, nd::slice_of(op, &rstd)?, nd::slice_of(op, &g)?, rows_mut(op, &mut dg)?, rows_mut(op, &mut db)?);
+    let dx = layernorm_backward_flat(nd::slice_of(op, &dy)?, nd::slice_of(op, &xhat)?, nd::slice_of(op, &rstd)?, nd::slice_of(op, &g)?, nd::slice_mut(op, &mut dg)?, nd::slice_mut(op, &mut db)?);
     nd::array(op, dx, (n, d))
 }
 
@@ -969,8 +963,8 @@ pub fn attention_backward(dout: ArrayView2<f32>, c: &AttnCache, z: ArrayView2<f3
         t,
         heads,
         [nd::slice_of(op, &ws[0])?, nd::slice_of(op, &ws[1])?, nd::slice_of(op, &ws[2])?, nd::slice_of(op, &ws[3])?],
-        [rows_mut(op, &mut g0)?, rows_mut(op, &mut g1)?, rows_mut(op, &mut g2)?, rows_mut(op, &mut g3)?],
-        rows_mut(op, &mut drel)?,
+        [nd::slice_mut(op, &mut g0)?, nd::slice_mut(op, &mut g1)?, nd::slice_mut(op, &mut g2)?, nd::slice_mut(op, &mut g3)?],
+        nd::slice_mut(op, &mut drel)?,
     )?;
     nd::array(op, dz, (s, d))
 }
@@ -1017,7 +1011,7 @@ pub fn ae_reconstruction(old: ArrayView2<f32>, cm: ArrayView2<f32>, w: ArrayView
     }
     let op = "ae_reconstruction";
     let (old, cm, w, b) = (nd::standard(old), nd::standard(cm), nd::standard(w), nd::standard(b));
-    let (l, dcm) = ae_reconstruction_flat(d, nd::slice_of(op, &old)?, nd::slice_of(op, &cm)?, nd::slice_of(op, &w)?, nd::slice_of(op, &b)?, rows_mut(op, &mut dw)?, rows_mut(op, &mut db)?)?;
+    let (l, dcm) = ae_reconstruction_flat(d, nd::slice_of(op, &old)?, nd::slice_of(op, &cm)?, nd::slice_of(op, &w)?, nd::slice_of(op, &b)?, nd::slice_mut(op, &mut dw)?, nd::slice_mut(op, &mut db)?)?;
     Ok((l, nd::array(op, dcm, (g, d))?))
 }
 

@@ -179,10 +179,7 @@ pub fn onlstm_backward(
     }
     let (dhs, w_ih, w_hh) = (nd::standard(dhs), nd::standard(w_ih), nd::standard(w_hh));
     let (dhs, w_ih, w_hh) = (nd::slice_of("onlstm_backward", &dhs)?, nd::slice_of("onlstm_backward", &w_ih)?, nd::slice_of("onlstm_backward", &w_hh)?);
-    let not_row_major = || Error::shape("onlstm_backward", "a gradient buffer is not row-major");
-    let dw_ih = dw_ih.as_slice_mut().ok_or_else(not_row_major)?;
-    let dw_hh = dw_hh.as_slice_mut().ok_or_else(not_row_major)?;
-    let dbias = dbias.as_slice_mut().ok_or_else(not_row_major)?;
+    let (dw_ih, dw_hh, dbias) = (nd::slice_mut("onlstm_backward", &mut dw_ih)?, nd::slice_mut("onlstm_backward", &mut dw_hh)?, nd::slice_mut("onlstm_backward", &mut dbias)?);
     check(d, cache.x.len(), w_ih.len(), w_hh.len(), dbias.len())?;
     let (tb, g, h, b, dm, cs) = (d.t * d.b, d.gates(), d.h, d.b, d.levels(), d.chunk);
     if dhs.len() != tb * h || dw_ih.len() != w_ih.len() || dw_hh.len() != w_hh.len() {
