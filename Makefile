@@ -178,7 +178,7 @@ test-unit: vendor
 # The parser fuzz test and the bound-soundness property test with longer budgets than make test gives them.
 fuzz:
 	PAPERLAB_FUZZ_SECS=$${FUZZ_SECS:-300} PAPERLAB_PROPERTY_SECS=$${FUZZ_SECS:-300} \
-	  cargo test --release --test parsers_fuzz --test verify_soundness_property -- --nocapture
+	  cargo test --release --test native -- parsers_fuzz:: verify_soundness_property:: --nocapture
 
 # A new lab from the template: make new-lab NAME=mylab (copies the four places a lab touches; README "Adding a lab").
 new-lab:

@@ -98,6 +98,19 @@ addMod('src/labs/mod.rs');
 addMod('src/wasm/mod.rs');
 addMod('tests/wasm/main.rs', 'mod');
 
+/** Adds `#[path = "<name>.rs"] mod <name>;` to tests/native.rs (the one native test binary), in name order. */
+function addNativeTest(file = 'tests/native.rs') {
+  const p = join(ROOT, file);
+  const lines = readFileSync(p, 'utf8').split('\n');
+  const mods = lines.map((l, i) => [/^mod (\w+);$/.exec(l)?.[1], i]).filter(([m, i]) => m && /^#\[path = /.test(lines[i - 1]));
+  const after = mods.find(([m]) => m > name);
+  const at = after ? after[1] - 1 : mods.at(-1)[1] + 1;
+  lines.splice(at, 0, `#[path = "${name}.rs"]`, `mod ${name};`);
+  writeFileSync(p, lines.join('\n'));
+  console.log(`new-lab: added mod ${name}; to ${file}`);
+}
+addNativeTest();
+
 const tpl = registry.labs.find((e) => e.id === '_template');
 const entry = {
   id: name,
@@ -117,4 +130,4 @@ registry.labs.splice(at < 0 ? registry.labs.length : at, 0, entry);
 writeFileSync(registryPath, `${JSON.stringify(registry, null, 2)}\n`);
 console.log(`new-lab: added "${name}" to www/labs/labs.json (fill in its title, authors, venue, paper, idea)`);
 console.log(`new-lab: the lab is "live" at once: the site-wide e2e files (a11y, embed, exports, faults, firefox, soak, url-fuzz, ...) cover it from now on`);
-console.log(`new-lab: next: cargo test --test ${name}; make pkg WASM_OPT=0 && make vendor; node scripts/shoot.mjs ${name} --single; then make the math yours`);
+console.log(`new-lab: next: cargo test --test native ${name}::; make pkg WASM_OPT=0 && make vendor; node scripts/shoot.mjs ${name} --single; then make the math yours`);

@@ -11,7 +11,7 @@ import { validateRegistry } from '../../www/ui/registry.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILES = ['src/labs/_template/mod.rs', 'src/wasm/_template.rs', 'www/labs/_template.js', 'tests/template.rs',
-  'tests/wasm/_template.rs', 'tests/wasm/main.rs', 'tests/e2e/_template.test.mjs', 'src/labs/mod.rs', 'src/wasm/mod.rs',
+  'tests/native.rs', 'tests/wasm/_template.rs', 'tests/wasm/main.rs', 'tests/e2e/_template.test.mjs', 'src/labs/mod.rs', 'src/wasm/mod.rs',
   'www/labs/labs.json'];
 
 test('new-lab copies the template into the four places and registers the lab', () => {
@@ -41,6 +41,10 @@ test('new-lab copies the template into the four places and registers the lab', (
     const wmods = readFileSync(join(dir, 'tests/wasm/main.rs'), 'utf8').split('\n').filter((l) => /^mod \w+;$/.test(l));
     assert.ok(wmods.includes('mod toylab;'));
     assert.deepEqual(wmods, [...wmods].sort(), 'the browser test modules stay sorted');
+    const native = readFileSync(join(dir, 'tests/native.rs'), 'utf8').split('\n');
+    const nmods = native.filter((l, i) => /^mod \w+;$/.test(l) && /^#\[path = "\w+\.rs"\]$/.test(native[i - 1]));
+    assert.ok(native.includes('#[path = "toylab.rs"]') && nmods.includes('mod toylab;'), 'the native test binary lists the new file');
+    assert.deepEqual(nmods, [...nmods].sort(), 'the native test modules stay sorted');
     const reg = JSON.parse(readFileSync(join(dir, 'www/labs/labs.json'), 'utf8'));
     const { labs, problems } = validateRegistry(reg);
     assert.deepEqual(problems, []);
