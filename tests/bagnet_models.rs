@@ -3,8 +3,7 @@
 //! gradients of both models against central finite differences, files, and the experiment helpers.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::{assert_close, check_grad};
+use crate::common::{assert_close, check_grad};
 use paperlab::data::mnist::Mnist;
 use paperlab::labs::bagnet::{
     blocks_3x3, evidence, map_side, mask_patches, scramble_tiles, top_patches, BagNet, BagNetConfig, Cnn, CnnConfig, Model, Params, QS,

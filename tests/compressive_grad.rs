@@ -3,8 +3,7 @@
 //! compression functions against brute force, and the gradient separation of sec. 3.2 in both directions.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use paperlab::labs::compressive::train::{TrainConfig, Trainer};
 use paperlab::labs::compressive::{
     ae_reconstruction, attention_backward, attention_forward, compress_backward, compress_forward, layernorm_backward, layernorm_forward,

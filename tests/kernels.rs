@@ -2,8 +2,7 @@
 //! outputs (beta = 0 must never read C), natively (with and without feature `parallel`).
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::assert_close;
+use crate::common::assert_close;
 use paperlab::kernels::gemm::{gemm, gemm_naive, tile, MatRef, KC, MR, NR};
 use paperlab::kernels::interval::{abs, affine_box, affine_box_naive};
 use paperlab::nn::Rng;

@@ -3,15 +3,14 @@
 //! norm forward and backward (finite differences in f64), and errors for bad lengths.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
 use paperlab::kernels::act::*;
 
-/// `common::assert_close`, where equal infinities count as equal.
+/// `crate::common::assert_close`, where equal infinities count as equal.
 fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32) {
     let keep = |a: f32, b: f32| if a == b && a.is_infinite() { 0.0 } else { a };
     let g: Vec<f32> = got.iter().zip(want).map(|(&a, &b)| keep(a, b)).collect();
     let w: Vec<f32> = want.iter().zip(got).map(|(&a, &b)| keep(a, b)).collect();
-    common::assert_close(what, &g, &w, atol, rtol);
+    crate::common::assert_close(what, &g, &w, atol, rtol);
 }
 use paperlab::kernels::gemm::MatRef;
 use paperlab::nn::Rng;

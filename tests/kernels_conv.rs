@@ -4,8 +4,7 @@
 //! threads (feature `parallel`); errors instead of panics for bad shapes.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::assert_close;
+use crate::common::assert_close;
 use paperlab::kernels::conv::{
     col2im, conv2d, conv2d_backward, conv2d_backward_naive, conv2d_backward_with, conv2d_ibp, conv2d_ibp_naive, conv2d_naive,
     conv2d_pos_neg, conv2d_transpose, conv2d_with, im2col, ConvAlgo, ConvGrads, ConvShape,

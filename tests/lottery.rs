@@ -3,8 +3,7 @@
 //! bit-exact rewinding to theta_0 and to theta_k, the controls, and the LeNet task's fast sparse-input layer against
 //! the dense MLP.
 
-mod common;
-use common::assert_close;
+use crate::common::assert_close;
 use paperlab::data::mnist::Mnist;
 use paperlab::labs::lottery::{
     level_counts, plan, reinit_seed, Eval, Imp, ImpConfig, Kind, Mode, Role, Split, Task, VisionTask, LENET,

@@ -2,8 +2,7 @@
 //! the character LM's gradient (embedding included) against finite differences, and a tiny IMP run with and
 //! without pruning the embedding.
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use ndarray::{aview1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
 use paperlab::labs::lottery::text::{LmConfig, TextTask};
 use paperlab::labs::lottery::{Imp, ImpConfig, Mode};

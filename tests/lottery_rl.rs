@@ -1,8 +1,7 @@
 //! The reinforcement-learning setting: CartPole dynamics against steps computed by hand, termination and the
 //! 500-step cap, the policy-gradient loss's gradient against finite differences, and a tiny IMP run.
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use ndarray::ArrayView2;
 use paperlab::labs::lottery::cartpole::{dynamics, pg_loss_grad, terminal, CartPole, CartPoleTask, RlConfig, MAX_STEPS, THETA_LIMIT};
 use paperlab::labs::lottery::{Imp, ImpConfig, Mode};

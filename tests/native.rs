@@ -5,6 +5,10 @@
 //! A new test file must be listed below (`make new-lab` adds its line); `every_test_file_is_listed` fails otherwise.
 #![cfg(not(target_arch = "wasm32"))] // native tests; the browser tests are tests/wasm/ and tests/wasm_threads.rs
 
+/// Helpers the test modules share (`crate::common::assert_close`, `check_grad`).
+#[path = "common/mod.rs"]
+mod common;
+
 #[path = "bagnet_models.rs"]
 mod bagnet_models;
 #[path = "bagnet_shipped.rs"]

@@ -1,8 +1,7 @@
-//! Every backward against central finite differences (see `common::check_grad`).
+//! Every backward against central finite differences (see `crate::common::check_grad`).
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use ndarray::aview1;
 use paperlab::nd::{into_vec, view, view_mut};
 use paperlab::nn::conv::Conv2d;

@@ -3,8 +3,7 @@
 //! brackets, and the grammar's trees.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::{assert_close, check_grad};
+use crate::common::{assert_close, check_grad};
 use paperlab::kernels::cumax::{cumax_backward, cumax_naive, cumax_rows};
 use ndarray::{aview1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2};
 use paperlab::labs::onlstm::cell::{onlstm_backward, onlstm_forward, OnCache, OnDims};

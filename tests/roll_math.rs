@@ -4,9 +4,8 @@
 //! ray and checking predictions on a grid; the random-coordinate estimate against the exact norm; the ROLL loss and
 //! its gradient against an f64 re-implementation with central finite differences; errors for bad input.
 
-mod common;
 
-use common::assert_close;
+use crate::common::assert_close;
 use paperlab::labs::roll::{
     directional_margin, linearize, margins, neuron_gradients, neuron_gradients_backward, patterns, region_map, roll_loss, Probes, RollConfig,
 };

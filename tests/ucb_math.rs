@@ -3,8 +3,7 @@
 //! Gaussian KL, the gradients of the per-step loss with fixed noise, the UCB learning-rate rule per task, pruning
 //! counts, and the ACC/BWT arithmetic.
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use paperlab::labs::ucb::*;
 use ndarray::{aview1, ArrayView2};
 use paperlab::nn::Rng;

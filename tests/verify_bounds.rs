@@ -2,8 +2,7 @@
 //! finite differences.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
-mod common;
-use common::check_grad;
+use crate::common::check_grad;
 use paperlab::labs::verify::{margin_bounds, pgd, pgd_count, robust_loss_grad, verify_counts, LowerSlope, Method, RobustLoss};
 use paperlab::nn::layers::{argmax_rows, softmax_cross_entropy};
 use paperlab::nn::mlp::{Mlp, MlpGrads};
