@@ -4,7 +4,8 @@
 # Starts `serve` (npm, with serve.json: COOP/COEP headers) on a free port of 127.0.0.1 in the background, exports
 # its base URL as PAPERLAB_URL (e.g. http://127.0.0.1:41234, no trailing slash), runs `node --test`, and stops the
 # server. If PAPERLAB_URL is already set, that server is used and none is started.
-# Extra arguments go to `node --test` (e.g. --test-name-pattern=verify).
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=verify). Two test files run at once
+# (E2E_CONCURRENCY, default 2): each file has its own browser, and most of a test is waiting on a page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,4 +47,4 @@ else
   echo "e2e: using the server at PAPERLAB_URL=$PAPERLAB_URL"
 fi
 
-node --test --test-concurrency=1 "$@" tests/e2e/
+node --test --test-concurrency="${E2E_CONCURRENCY:-2}" "$@" tests/e2e/
