@@ -210,11 +210,14 @@ export interface MoleculesSettings {
 export interface MoleculesRdkitMol {
   canonical: string;
   logp: number;
-  atoms: number;
   stereo_centers: number;
   spiro: number;
   bridgeheads: number;
   ring_sizes: number[];
+  /** 5 per atom: atomic number, impHs, charge, isotope, in a ring (1/0). */
+  graph_atoms: number[];
+  /** 3 per bond: its atoms and RDKit's bond type (12 = aromatic). */
+  graph_bonds: number[];
   morgan_bits: number[];
   descriptors: number[];
 }

@@ -115,9 +115,9 @@ class MoleculesLab extends LabPage {
     this.gallery = h('div', { class: 'mol-gallery', 'data-testid': 'gallery' });
     this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' });
     this.chemLib = new Lazy({
-      root: this.root, name: 'chem', what: 'RDKit MinimalLib', button: 'load RDKit now',
-      why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB); it loads on the first run.',
-      files: [RDKIT_WASM.href], use: ([wasm]) => this.startChem(wasm),
+      root: this.root, name: 'chem', what: 'RDKit MinimalLib and its SA fragment table', button: 'load RDKit now',
+      why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB) and scores SA with RDKit\'s fragment table (1.9 MB); they load on the first run.',
+      files: [RDKIT_WASM.href, new URL('sa_fpscores.bin', DATA).href], use: ([wasm, table]) => this.startChem(wasm, table),
     });
     return {
       left: [h('div', { class: 'control run-box' }, this.runBtn, this.pauseBtn, this.bar.el, this.runError, this.startError),
@@ -142,7 +142,7 @@ class MoleculesLab extends LabPage {
   }
 
   async openEngine(engine) {
-    this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href, new URL('sa_folded_2048.json', DATA).href]);
+    this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href]);
     await this.lab.open();
   }
 
@@ -150,12 +150,13 @@ class MoleculesLab extends LabPage {
     this.drawPrecomputedGallery();
   }
 
-  /** Starts the chemistry worker on MinimalLib's wasm bytes (`Lazy` fetched them). */
-  async startChem(wasm) {
+  /** Starts the chemistry worker on MinimalLib's wasm bytes and gives the engine the SA table (`Lazy` fetched both). */
+  async startChem(wasm, table) {
+    await this.lab.call('load_sa_table', [table]);
     this.chem = new Chem();
     this.disposers.push(() => this.chem.close());
     const version = await this.chem.call('init', wasm);
-    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
+    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer (sascorer.py) with RDKit's Morgan ids hashed from MinimalLib's molecular graph.`;
   }
 
   /** Before any run: the last generation's best molecule of each precomputed setting's seed 1, as SMILES. */
@@ -370,7 +371,7 @@ class MoleculesLab extends LabPage {
       ['population N', '500', String(this.values?.population ?? 100), 'smaller: seconds per run'],
       ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 40), 'fewer'],
       ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
-      ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
+      ['SA score', 'sascorer.py', 'same; Morgan ids hashed in Rust', 'equal on 473 molecules'],
       ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
       ['reference', 'ZINC', '300 MOSES', 'shipped subset'],
     ];

@@ -34,6 +34,18 @@ function evaluateOne(R, smiles) {
     const j = JSON.parse(mol.get_json());
     const ext = (j.molecules?.[0]?.extensions || []).find((e) => e.name === 'rdkitRepresentation') || {};
     const rings = (ext.atomRings || []).map((r) => r.length);
+    // The molecular graph SA's Morgan ids are hashed from (in Rust, src/labs/molecules/sa.rs).
+    const m0 = j.molecules[0];
+    const da = { z: 6, impHs: 0, chg: 0, isotope: 0, ...(j.defaults?.atom || {}) };
+    const db = { bo: 1, ...(j.defaults?.bond || {}) };
+    const inRing = new Set((ext.atomRings || []).flat());
+    const aromatic = new Set(ext.aromaticBonds || []);
+    const graphAtoms = [];
+    (m0.atoms || []).forEach((a, i) => {
+      graphAtoms.push(a.z ?? da.z, a.impHs ?? da.impHs, a.chg ?? da.chg, a.isotope ?? da.isotope, inRing.has(i) ? 1 : 0);
+    });
+    const graphBonds = [];
+    (m0.bonds || []).forEach((b, i) => graphBonds.push(b.atoms[0], b.atoms[1], aromatic.has(i) ? 12 : (b.bo ?? db.bo)));
     const fp = mol.get_morgan_fp_as_uint8array(FP);
     const bits = [];
     for (let i = 0; i < fp.length; i++) for (let b = 0; b < 8; b++) if ((fp[i] >> b) & 1) bits.push(i * 8 + b);
@@ -42,11 +54,12 @@ function evaluateOne(R, smiles) {
     return {
       canonical: mol.get_smiles(),
       logp: num(d.CrippenClogP),
-      atoms: d.NumHeavyAtoms | 0,
       stereo_centers: d.NumAtomStereoCenters | 0,
       spiro: d.NumSpiroAtoms | 0,
       bridgeheads: d.NumBridgeheadAtoms | 0,
       ring_sizes: rings,
+      graph_atoms: graphAtoms,
+      graph_bonds: graphBonds,
       morgan_bits: bits,
       descriptors: [...DESC.map((k) => num(d[k])), ...bySize],
     };
