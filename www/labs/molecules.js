@@ -292,6 +292,18 @@ class MoleculesLab extends LabPage {
     };
     let t0 = 0;
     let evaluated = 0;
+    // Wall milliseconds per kind of call during the run (scripts/molecules-time.mjs reads them).
+    const timing = { needs: 0, evaluate: 0, provide: 0, step: 0, progress: 0, draw: 0, gallery: 0, calls: 0 };
+    const timed = async (key, p) => {
+      const t = performance.now();
+      try {
+        return await p;
+      } finally {
+        timing[key] += performance.now() - t;
+        timing.calls += 1;
+      }
+    };
+    if (!this.resume) this.timing = timing;
     return {
       begin: async () => {
         if (this.resume) return v.generations;
@@ -308,18 +320,18 @@ class MoleculesLab extends LabPage {
         let finished = false;
         const w0 = performance.now();
         while (made < n) {
-          const { value: need } = await this.lab.call('needs', []);
+          const { value: need } = await timed('needs', this.lab.call('needs', []));
           if (need.length) {
-            const answers = await this.chem.call('evaluate', need);
+            const answers = await timed('evaluate', this.chem.call('evaluate', need));
             evaluated += need.length;
-            await this.lab.call('provide', [need, answers]);
+            await timed('provide', this.lab.call('provide', [need, answers]));
           }
-          const { value: stats } = await this.lab.call('step', []);
+          const { value: stats } = await timed('step', this.lab.call('step', []));
           if (stats) {
             this.history.push(stats);
             made += 1;
           }
-          const { value: prog } = await this.lab.call('progress', []);
+          const { value: prog } = await timed('progress', this.lab.call('progress', []));
           if (prog.finished) {
             finished = true;
             break;
@@ -333,9 +345,11 @@ class MoleculesLab extends LabPage {
         if (!s) return;
         this.readout.textContent = `generation ${s.generation}: best J ${s.best_j.toFixed(3)}, mean J ${s.mean_j.toFixed(3)}, `
           + `β ${s.beta}, ${s.unique_seen.toLocaleString('en-US')} distinct molecules, ${Math.round(this.rate || 0)} molecules/s`;
+        const t = performance.now();
         this.draw();
-        this.drawGallery(s);
         this.refreshNotice();
+        timing.draw += performance.now() - t;
+        timed('gallery', this.drawGallery(s));
         return r;
       },
       finish: () => `${this.history.length} generations, ${Math.round(this.rate || 0)} molecules evaluated per second`,
