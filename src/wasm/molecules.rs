@@ -20,6 +20,17 @@ struct Progress {
 }
 
 /// One session: the reference set, the SA table and at most one run.
+/// What [`MoleculesLab::advance`] did (TypeScript `MoleculesAdvance` in `results.d.ts`).
+#[derive(serde::Serialize)]
+struct Advance {
+    /// The generation that finished, if one did.
+    generation: Option<crate::labs::molecules::ga::GenStats>,
+    /// SMILES to answer in the next call.
+    needs: Vec<String>,
+    done: usize,
+    finished: bool,
+}
+
 #[wasm_bindgen]
 pub struct MoleculesLab {
     reference: Vec<String>,
@@ -98,6 +109,19 @@ impl MoleculesLab {
         let table = self.table()?;
         let props = answers.iter().map(|a| a.as_ref().map(|m| m.props(table)).transpose()).collect::<crate::Result<Vec<_>>>().map_err(js_err)?;
         self.run.as_mut().ok_or_else(no_run)?.provide(&smiles, props).map_err(js_err)
+    }
+
+    /// One round trip instead of `provide`, `step`, `needs` and `progress`: stores the answers for `smiles` (both
+    /// may be empty), goes on until chemistry is needed or a generation is done, and returns
+    /// `{ generation: MoleculesGeneration | null, needs, done, finished }`.
+    #[wasm_bindgen(unchecked_return_type = "MoleculesAdvance")]
+    pub fn advance(&mut self, smiles: Vec<String>, #[wasm_bindgen(unchecked_param_type = "(MoleculesRdkitMol | null)[]")] answers: JsValue) -> Result<JsValue, JsError> {
+        if !smiles.is_empty() {
+            self.provide(smiles, answers)?;
+        }
+        let r = self.run.as_mut().ok_or_else(no_run)?;
+        let generation = r.step().map_err(js_err)?;
+        to_js(&Advance { generation, needs: r.needs(), done: r.generation(), finished: r.finished() })
     }
 
     /// Goes on until chemistry is needed or a generation is done: the generation's `GenStats`, or `null`.

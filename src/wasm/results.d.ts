@@ -205,6 +205,14 @@ export interface MoleculesSettings {
   start?: string[];
 }
 
+/** `MoleculesLab.advance`: the generation that finished (or null), the SMILES to answer next, generations done. */
+export interface MoleculesAdvance {
+  generation: MoleculesGeneration | null;
+  needs: string[];
+  done: number;
+  finished: boolean;
+}
+
 /** What the page's chemistry worker reads off RDKit MinimalLib for one molecule (`labs::molecules::ga::RdkitMol`),
  *  given to `MoleculesLab.provide`. */
 export interface MoleculesRdkitMol {

@@ -59,6 +59,21 @@ class Chem {
   }
 }
 
+/** Molecules per chemistry worker below which one worker answers alone (a second one only costs a message). */
+const SPLIT_MIN = 8;
+
+/**
+ * `evaluate` on up to two chemistry workers at once (two MinimalLib instances, as the Python reference uses two
+ * processes): the list is cut in two contiguous halves and the answers are concatenated, so the result is the same
+ * as one worker's.
+ */
+async function evaluateOn(chems, smiles) {
+  if (chems.length < 2 || smiles.length < 2 * SPLIT_MIN) return chems[0].call('evaluate', smiles);
+  const half = Math.ceil(smiles.length / 2);
+  const [a, b] = await Promise.all([chems[0].call('evaluate', smiles.slice(0, half)), chems[1].call('evaluate', smiles.slice(half))]);
+  return a.concat(b);
+}
+
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 class MoleculesLab extends LabPage {
@@ -153,9 +168,12 @@ class MoleculesLab extends LabPage {
   /** Starts the chemistry worker on MinimalLib's wasm bytes and gives the engine the SA table (`Lazy` fetched both). */
   async startChem(wasm, table) {
     await this.lab.call('load_sa_table', [table]);
-    this.chem = new Chem();
-    this.disposers.push(() => this.chem.close());
-    const version = await this.chem.call('init', wasm);
+    // Two chemistry workers where there are two cores (the engine worker idles while they work).
+    const workers = Math.min(2, Math.max(1, navigator.hardwareConcurrency || 1));
+    this.chems = Array.from({ length: workers }, () => new Chem());
+    this.chem = this.chems[0];
+    for (const c of this.chems) this.disposers.push(() => c.close());
+    const [version] = await Promise.all(this.chems.map((c) => c.call('init', wasm)));
     this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer (sascorer.py) with RDKit's Morgan ids hashed from MinimalLib's molecular graph.`;
   }
 
@@ -274,7 +292,15 @@ class MoleculesLab extends LabPage {
     const top = stats.top.slice(0, 6);
     let svgs = [];
     try {
-      svgs = await this.chem.call('svg', top.map((m) => m.smiles), 180, 130);
+      // Drawings are kept by SMILES: the best molecules change slowly from one generation to the next.
+      this.svgCache ??= new Map();
+      const missing = [...new Set(top.map((m) => m.smiles).filter((x) => !this.svgCache.has(x)))];
+      if (missing.length) {
+        const drawn = await this.chem.call('svg', missing, 180, 130);
+        missing.forEach((x, i) => this.svgCache.set(x, drawn[i]));
+        if (this.svgCache.size > 500) this.svgCache = new Map([...this.svgCache].slice(-200));
+      }
+      svgs = top.map((m) => this.svgCache.get(m.smiles) ?? '');
     } catch {
       svgs = top.map(() => '');
     }
@@ -292,12 +318,15 @@ class MoleculesLab extends LabPage {
     };
     let t0 = 0;
     let evaluated = 0;
-    // Wall milliseconds per kind of call during the run (scripts/molecules-time.mjs reads them).
-    const timing = { needs: 0, evaluate: 0, provide: 0, step: 0, progress: 0, draw: 0, gallery: 0, calls: 0 };
+    // Wall milliseconds per kind of call during the run (scripts/molecules-time.mjs reads them); `engine` sums the
+    // engine worker's own time of its calls (the rest of `advance` is messaging).
+    const timing = { advance: 0, evaluate: 0, engine: 0, draw: 0, gallery: 0, calls: 0 };
     const timed = async (key, p) => {
       const t = performance.now();
       try {
-        return await p;
+        const r = await p;
+        if (key !== 'evaluate' && Number.isFinite(r?.ms)) timing.engine += r.ms;
+        return r;
       } finally {
         timing[key] += performance.now() - t;
         timing.calls += 1;
@@ -319,24 +348,25 @@ class MoleculesLab extends LabPage {
         let made = 0;
         let finished = false;
         const w0 = performance.now();
+        // One engine call per chemistry batch: advance stores the answers and steps on to the next batch.
+        let need = [];
+        let answers = [];
         while (made < n) {
-          const { value: need } = await timed('needs', this.lab.call('needs', []));
-          if (need.length) {
-            const answers = await timed('evaluate', this.chem.call('evaluate', need));
-            evaluated += need.length;
-            await timed('provide', this.lab.call('provide', [need, answers]));
-          }
-          const { value: stats } = await timed('step', this.lab.call('step', []));
-          if (stats) {
-            this.history.push(stats);
+          const { value: r } = await timed('advance', this.lab.call('advance', [need, answers]));
+          if (r.generation) {
+            this.history.push(r.generation);
             made += 1;
           }
-          const { value: prog } = await timed('progress', this.lab.call('progress', []));
-          if (prog.finished) {
+          if (r.finished) {
             finished = true;
             break;
           }
+          need = r.needs;
+          answers = need.length ? await timed('evaluate', evaluateOn(this.chems, need)) : [];
+          evaluated += need.length;
         }
+        // A batch evaluated but not yet handed over (the step ended with a generation) is handed over now.
+        if (need.length && !finished) await timed('advance', this.lab.call('provide', [need, answers]));
         this.rate = evaluated / ((performance.now() - (t0 || w0)) / 1000);
         return { done: this.history.length, finished, ms: performance.now() - w0 };
       },
@@ -349,7 +379,12 @@ class MoleculesLab extends LabPage {
         this.draw();
         this.refreshNotice();
         timing.draw += performance.now() - t;
-        timed('gallery', this.drawGallery(s));
+        // The drawings of the best molecules at most every 0.7 s during a run (RDKit draws in the chemistry worker,
+        // between the GA's batches), and always for the last generation.
+        if (r.finished || !(t - this.galleryAt < 700)) {
+          this.galleryAt = t;
+          timed('gallery', this.drawGallery(s));
+        }
         return r;
       },
       finish: () => `${this.history.length} generations, ${Math.round(this.rate || 0)} molecules evaluated per second`,
