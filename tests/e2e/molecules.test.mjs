@@ -3,7 +3,7 @@
 // MinimalLib, SA from MinimalLib's molecular graph equals RDKit's sascorer.py on the small and unusual molecules of
 // the fixture, a bad start SMILES gets a clear message, and there are no page or console errors. MinimalLib (2.3 MB)
 // and the SA table are not fetched for the first view (the precomputed runs); the first run starts them.
-// Small runs (N = 20 for 4 generations, N = 10 for the bad SMILES) keep the file well under a minute.
+// Small runs (N = 12 for 3 generations with 40 reference molecules; N = 10 for the bad SMILES) keep the file short.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const runOnce = async (page) => {
 };
 
 test('molecules: a short run finishes, is reproducible, and MinimalLib accepts random SELFIES', async () => {
-  const { page, errors } = await open(ctx, `${srv.isolated}/?single=1&relaxed=0#/molecules?population=20&generations=4&beta=1&seed=3`);
+  const { page, errors } = await open(ctx, `${srv.isolated}/?single=1&relaxed=0#/molecules?population=12&generations=3&reference=40&beta=1&seed=3`);
   const fetched = [];
   ctx.on('request', (r) => fetched.push(new URL(r.url()).pathname));
   await ready(page, 120000);
@@ -43,10 +43,10 @@ test('molecules: a short run finishes, is reproducible, and MinimalLib accepts r
   assert.ok(fetched.some((p) => p.endsWith('RDKit_minimal.wasm')));
   assert.ok(fetched.some((p) => p.endsWith('sa_fpscores.bin')));
   assert.equal(await page.isHidden('[data-testid=chem-lazy]'), true);
-  assert.equal(a.length, 4);
+  assert.equal(a.length, 3);
   for (const [, best, mean] of a) assert.ok(Number.isFinite(best) && Number.isFinite(mean) && best >= mean - 1e-9, `best ${best} mean ${mean}`);
   assert.ok((await page.$$('[data-testid=gallery] svg')).length >= 1, 'the best molecules are drawn');
-  assert.match(await page.textContent('[data-testid=gen-readout]'), /generation 4: best J -?[\d.]+/);
+  assert.match(await page.textContent('[data-testid=gen-readout]'), /generation 3: best J -?[\d.]+/);
   const b = await runOnce(page);
   assert.deepEqual(b, a, 'the same seed gives the same run');
   // 1,000 random SELFIES over the mutation alphabet, decoded in Rust, read by MinimalLib.
@@ -85,7 +85,7 @@ test('molecules: a short run finishes, is reproducible, and MinimalLib accepts r
 });
 
 test('molecules: a bad start SMILES is explained, not run', async () => {
-  const { page, errors } = await open(ctx, `${srv.isolated}/?single=1&relaxed=0#/molecules?start=C1CC(&population=10&generations=2`);
+  const { page, errors } = await open(ctx, `${srv.isolated}/?single=1&relaxed=0#/molecules?start=C1CC(&population=10&generations=2&reference=40`);
   await ready(page, 120000);
   // MinimalLib starts on the run; the start SMILES is checked first.
   await page.click('[data-testid=run]');

@@ -23,7 +23,6 @@ const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
 const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
-const REF_N = 300;
 // The precomputed settings, their colours, and which of them the small plots (logP, distances) draw too.
 const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['beta=1000', 'accent'], ['adaptive', 'bad']];
 
@@ -88,6 +87,7 @@ class MoleculesLab extends LabPage {
       { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
       { name: 'population', type: 'int', min: 10, max: 500, default: 100, label: 'Population size N', hint: 'the paper: 500' },
       { name: 'generations', type: 'int', min: 1, max: 1000, default: 40, label: 'Generations' },
+      { name: 'reference', type: 'int', min: 20, max: 2000, default: 300, label: 'Reference molecules D learns', hint: 'MOSES (ZINC-derived); the paper: ZINC' },
       { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
       { name: 'start', type: 'text', default: 'C', maxLength: 200, label: 'Start from SMILES', hint: 'the paper starts from methane, C' },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
@@ -255,7 +255,7 @@ class MoleculesLab extends LabPage {
   changed(prev) {
     if (!this.plots) this.makePlots();
     const v = this.values;
-    const runKeys = ['beta', 'adaptive', 'after', 'population', 'generations', 'seed', 'start'];
+    const runKeys = ['beta', 'adaptive', 'after', 'population', 'generations', 'reference', 'seed', 'start'];
     if (prev && runKeys.some((k) => prev[k] !== v[k])) {
       if (this.run.status === 'running') this.run.cancel('settings changed');
       this.paused = false;
@@ -310,6 +310,21 @@ class MoleculesLab extends LabPage {
         h('br'), h('code', { title: m.selfies }, m.smiles)))));
   }
 
+  /**
+   * MinimalLib's answers for `smiles`, kept by SMILES for the page's life: an answer depends on the SMILES alone, so
+   * a later run (another β or seed; the reference set every time) asks the workers only for molecules not seen yet.
+   */
+  async evaluate(smiles) {
+    this.answers ??= new Map();
+    const missing = [...new Set(smiles.filter((s) => !this.answers.has(s)))];
+    if (missing.length) {
+      const got = await evaluateOn(this.chems, missing);
+      if (this.answers.size + missing.length > 100000) this.answers.clear();
+      missing.forEach((s, i) => this.answers.set(s, got[i]));
+    }
+    return smiles.map((s) => this.answers.get(s));
+  }
+
   job() {
     const v = this.values;
     const settings = {
@@ -340,7 +355,7 @@ class MoleculesLab extends LabPage {
         if (!canon) throw new Error('fix the start SMILES first (see the message above)');
         this.history = [];
         this.draw();
-        await this.lab.call('start', [{ ...settings, start: [canon] }, REF_N]);
+        await this.lab.call('start', [{ ...settings, start: [canon] }, v.reference]);
         t0 = performance.now();
         return v.generations;
       },
@@ -362,7 +377,7 @@ class MoleculesLab extends LabPage {
             break;
           }
           need = r.needs;
-          answers = need.length ? await timed('evaluate', evaluateOn(this.chems, need)) : [];
+          answers = need.length ? await timed('evaluate', this.evaluate(need)) : [];
           evaluated += need.length;
         }
         // A batch evaluated but not yet handed over (the step ended with a generation) is handed over now.
@@ -422,7 +437,7 @@ class MoleculesLab extends LabPage {
       ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
       ['SA score', 'sascorer.py', 'same; Morgan ids hashed in Rust', 'equal on 473 molecules'],
       ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
-      ['reference', 'ZINC', '300 MOSES', 'shipped subset'],
+      ['reference', 'ZINC', `${this.values?.reference ?? 300} MOSES`, 'shipped subset'],
     ];
   }
 
