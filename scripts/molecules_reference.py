@@ -8,11 +8,14 @@ Outputs (tests/fixtures/molecules/):
   encode.tsv.gz   SMILES <TAB> selfies.encoder(SMILES) (or ERR): MOSES test molecules as written, their RDKit
                kekulised and randomised forms, and edge cases (charges, isotopes, stereo, dots, [nH]).
   decode.tsv.gz   random SELFIES <TAB> selfies.decoder(SELFIES) <TAB> RDKit canonical SMILES of that output (or ERR).
-  sa.tsv.gz    RDKit's SA score (Contrib/SA_Score/sascorer.py) of 400 MOSES molecules with what the formula needs:
+  sa.tsv.gz    RDKit's SA score (Contrib/SA_Score/sascorer.py) of 400 MOSES molecules and SA_EDGE (tiny molecules,
+               single atoms, charges, isotopes, macrocycles, spiro and bridged systems) with what the formula needs:
                the sparse Morgan counts (radius 2) with each fragment's score, the 2048-bit folded Morgan bits,
-               atom / stereocentre / spiro / bridgehead counts and ring sizes, and the folded-table substitute.
+               atom / stereocentre / spiro / bridgehead counts and ring sizes, the old folded-table substitute, and
+               the molecular graph the Morgan ids are hashed from (per atom: atomic number, H count without the H atoms of the graph (as MinimalLib's get_json impHs), formal
+               charge, isotope, in a ring; per bond: its atoms and RDKit bond type, 12 = aromatic).
   summary.json counts, and the RDKit validity of 100,000 random SELFIES decoded by the package.
-Also writes www/data/molecules/sa_folded_2048.json (the fragment table folded to 2048 bits, max score per bit) and
+Also writes www/data/molecules/sa_fpscores.bin (the whole fragment-score table, binary: see write_fpscores) and
 www/data/molecules/moses_ref.smi (the reference set D learns: 2,000 MOSES test molecules).
 """
 import csv, gzip, importlib.metadata, json, math, os, random, sys
@@ -104,6 +107,19 @@ def main():
 
 SA_BITS = 2048
 
+# Small and unusual molecules for SA (the GA starts from methane, so its first generations are all tiny).
+SA_EDGE = [
+    "C", "CC", "CCC", "C=C", "C#C", "C=O", "CO", "O", "N", "S", "F", "Cl", "Br", "[OH-]", "[H]O[H]", "[NH4+]", "[Na+]",
+    "[Cl-]", "[Fe]", "[He]", "[O]", "[CH3]", "[CH2]", "[C]", "[13CH4]", "[2H]C([2H])([2H])[2H]", "[18OH2]", "[Na+].[Cl-]",
+    "CC(=O)[O-].[Na+]", "C[N+](C)(C)C", "[O-]C(=O)C", "C=[N+]=[N-]", "[C-]#[O+]", "O=[N+]([O-])c1ccccc1", "CC.CC", "C.C",
+    "ClCl", "O=C=O", "N#N", "C1CC1", "C1CCC1", "c1ccccc1", "c1ccncc1", "c1cc[nH]c1", "C1CCCCCCCC1", "C1CCCCCCCCCCC1",
+    "C1CCCCCCCCCCCCCCCCCCC1", "C1CCCCCCCC2CCCCCCCCC12", "O=C1CCCCCCCCCCCCCCN1", "C1CCC2(CC1)CCCC2", "C1CC11CC1",
+    "C1CCC2(C1)CCC1(C2)CCCC1", "C1CC2CCC1C2", "C1CC2CC1C2", "C1C2CC3CC1CC(C2)C3", "C12C3C4C1C5C2C3C45", "C1CC2CCC1CC2",
+    "N[C@@H](C)C(=O)O", "F[C@](Cl)(Br)I", "C[C@H](F)[C@@H](F)C", "C/C=C/C", "CC(C)(C)C", "OCC(O)CO",
+    "O[C@H]1[C@H](O)[C@@H](O)[C@H](O)[C@@H](O)[C@@H]1O", "c1ccc2ccccc2c1", "c1cc2ccc3cccc4ccc(c1)c2c34",
+    "CCCCCCCCCCCCCCCCCCCC", "C[Si](C)(C)C", "OP(=O)(O)O", "O=S(=O)(O)O", "[B-](F)(F)(F)F", "C[S+](C)C", "CC(=O)Nc1ccc(O)cc1",
+]
+
 
 def sa_from_parts(score1, n_atoms, n_chiral, n_spiro, n_bridge, ring_sizes, n_bits_on):
     """sascorer.calculateScore after its fragment term (same steps, same constants)."""
@@ -118,6 +134,30 @@ def sa_from_parts(score1, n_atoms, n_chiral, n_spiro, n_bridge, ring_sizes, n_bi
     return 10.0 if x > 10.0 else (1.0 if x < 1.0 else x)
 
 
+def write_fpscores(sascorer, path):
+    """The whole fragment-score table of fpscores.pkl.gz, little-endian: b"SAFP", u32 version 1, u32 groups, then per
+    group (one score shared by its ids, as in the pickle) i32 round(score * 10000) (the scores have 4 decimals), u32
+    number of ids, and the ids in increasing order as LEB128 varints of their gaps (the first gap from 0)."""
+    import pickle, struct
+    groups = pickle.load(gzip.open(os.path.join(os.path.dirname(sascorer.__file__), "fpscores.pkl.gz")))
+    out = bytearray(b"SAFP") + struct.pack("<II", 1, len(groups))
+    for g in groups:
+        assert round(g[0] * 10000) / 10000 == float(g[0])
+        ids = sorted(g[1:])
+        out += struct.pack("<iI", round(g[0] * 10000), len(ids))
+        prev = 0
+        for i in ids:
+            x = i - prev
+            prev = i
+            while True:
+                b, x = x & 0x7F, x >> 7
+                out.append(b | 0x80 if x else b)
+                if not x:
+                    break
+    with open(path, "wb") as f:
+        f.write(out)
+
+
 def sa_fixtures():
     import sys as _s
     from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
@@ -129,20 +169,20 @@ def sa_fixtures():
     for k, v in fs.items():
         b = k % SA_BITS
         table[b] = v if table[b] is None else max(table[b], v)
+    # The old browser substitute (the table folded to 2048 bits, the highest score per bit), kept in the fixture
+    # to show how far it was from sascorer.py.
     table = [-4.0 if t is None else t for t in table]
     data = os.path.join(os.path.dirname(__file__), "..", "www", "data", "molecules")
     os.makedirs(data, exist_ok=True)
-    with open(os.path.join(data, "sa_folded_2048.json"), "w") as f:
-        json.dump({"bits": SA_BITS, "radius": 2, "rule": "max fragment score of the ids with id % 2048 == bit; -4 if none",
-                   "source": "RDKit Contrib/SA_Score/fpscores.pkl.gz (rdkit 2026.9.1), BSD-3-Clause",
-                   "scores": [round(t, 6) for t in table]}, f)
     sparse = rdFingerprintGenerator.GetMorganGenerator(radius=2)
     folded = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=SA_BITS)
-    pick = random.Random(21).sample(moses_smiles, 400)
+    write_fpscores(sascorer, os.path.join(data, "sa_fpscores.bin"))
+    pick = random.Random(21).sample(moses_smiles, 400) + SA_EDGE
     errs = []
     with gzip.open(os.path.join(OUT, "sa.tsv.gz"), "wt") as f:
         f.write("# smiles\tsascorer\tid:count:score,...\tfolded bits\tatoms\tchiral(FindMolChiralCenters)\t"
-                "stereocentres(CalcNumAtomStereoCenters)\tspiro\tbridgehead\tring sizes\tsubstitute\n")
+                "stereocentres(CalcNumAtomStereoCenters)\tspiro\tbridgehead\tring sizes\tsubstitute\t"
+                "atoms z:Hs (not counting H atoms of the graph):charge:isotope:inRing;...\tbonds a:b:type;...\n")
         for s in pick:
             m = Chem.MolFromSmiles(s)
             true = sascorer.calculateScore(m)
@@ -157,8 +197,11 @@ def sa_fixtures():
             rings = [len(r) for r in m.GetRingInfo().AtomRings()]
             sub = sa_from_parts(sum(table[b] for b in bits) / len(bits), n, stereo, spiro, bridge, rings, len(bits))
             errs.append(sub - true)
+            atoms = ";".join(f"{a.GetAtomicNum()}:{a.GetTotalNumHs(includeNeighbors=False)}:{a.GetFormalCharge()}:"
+                             f"{a.GetIsotope()}:{int(a.IsInRing())}" for a in m.GetAtoms())
+            bonds = ";".join(f"{b.GetBeginAtomIdx()}:{b.GetEndAtomIdx()}:{int(b.GetBondType())}" for b in m.GetBonds())
             f.write("\t".join([s, repr(true), ids, ",".join(map(str, bits)), str(n), str(chiral), str(stereo), str(spiro),
-                               str(bridge), ",".join(map(str, rings)), repr(sub)]) + "\n")
+                               str(bridge), ",".join(map(str, rings)), repr(sub), atoms, bonds]) + "\n")
     mae = sum(abs(e) for e in errs) / len(errs)
     print(json.dumps({"sa_molecules": len(errs), "substitute_mae": mae, "substitute_max_abs": max(abs(e) for e in errs),
                       "substitute_bias": sum(errs) / len(errs)}))

@@ -7,10 +7,10 @@ use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
 use crate::labs::molecules::ga::{Ga, GaConfig, RdkitMol};
+use crate::labs::molecules::sa::FragmentTable;
 use crate::labs::molecules::selfies;
 use crate::Error;
 
-/// One session: the reference set, the SA table and at most one run.
 /// How far a run is (TypeScript `MoleculesProgress` in `results.d.ts`).
 #[derive(serde::Serialize)]
 struct Progress {
@@ -19,10 +19,22 @@ struct Progress {
     finished: bool,
 }
 
+/// One session: the reference set, the SA table and at most one run.
+/// What [`MoleculesLab::advance`] did (TypeScript `MoleculesAdvance` in `results.d.ts`).
+#[derive(serde::Serialize)]
+struct Advance {
+    /// The generation that finished, if one did.
+    generation: Option<crate::labs::molecules::ga::GenStats>,
+    /// SMILES to answer in the next call.
+    needs: Vec<String>,
+    done: usize,
+    finished: bool,
+}
+
 #[wasm_bindgen]
 pub struct MoleculesLab {
     reference: Vec<String>,
-    sa_table: Vec<f64>,
+    sa_table: Option<FragmentTable>,
     run: Option<Ga>,
 }
 
@@ -32,24 +44,35 @@ fn no_run() -> JsError {
 
 #[wasm_bindgen]
 impl MoleculesLab {
-    /// `reference_smi`: one SMILES per line (the shipped MOSES subset); `sa_table_json`: `sa_folded_2048.json`.
-    /// Throws when either file is not what it should be.
+    /// `reference_smi`: one SMILES per line (the shipped MOSES subset). Throws when it holds no SMILES.
     #[wasm_bindgen(constructor)]
-    pub fn new(reference_smi: &[u8], sa_table_json: &[u8]) -> Result<MoleculesLab, JsError> {
+    pub fn new(reference_smi: &[u8]) -> Result<MoleculesLab, JsError> {
         console_error_panic_hook::set_once();
         let text = std::str::from_utf8(reference_smi).map_err(|e| js_err(Error::format("reference SMILES", e.to_string())))?;
         let reference: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
-        let v: serde_json::Value = serde_json::from_slice(sa_table_json).map_err(|e| js_err(Error::format("SA table", e.to_string())))?;
-        let sa_table: Vec<f64> = v["scores"]
-            .as_array()
-            .ok_or_else(|| js_err(Error::format("SA table", "no 'scores' array")))?
-            .iter()
-            .map(|x| x.as_f64().unwrap_or(-4.0))
-            .collect();
-        if reference.is_empty() || sa_table.len() != crate::labs::molecules::ga::MORGAN_BITS {
-            return Err(js_err(Error::format("molecules data", "need reference SMILES and a 2048-entry SA table")));
+        if reference.is_empty() {
+            return Err(js_err(Error::format("molecules data", "the reference SMILES file holds no SMILES")));
         }
-        Ok(MoleculesLab { reference, sa_table, run: None })
+        Ok(MoleculesLab { reference, sa_table: None, run: None })
+    }
+
+    /// Loads RDKit's SA fragment table (`sa_fpscores.bin`, fetched with MinimalLib on first use); returns how many
+    /// fragment ids it holds. Throws on a file that is not that table.
+    pub fn load_sa_table(&mut self, bytes: &[u8]) -> Result<usize, JsError> {
+        let t = FragmentTable::from_bytes(bytes).map_err(js_err)?;
+        let n = t.len();
+        self.sa_table = Some(t);
+        Ok(n)
+    }
+
+    /// The SA score of one chemistry answer (what `provide` uses), e.g. to check the page against `sascorer.py`.
+    pub fn sa(&self, #[wasm_bindgen(unchecked_param_type = "MoleculesRdkitMol")] answer: JsValue) -> Result<f64, JsError> {
+        let m: RdkitMol = serde_wasm_bindgen::from_value(answer).map_err(|e| js_err(Error::format("chemistry answer", e.to_string())))?;
+        Ok(m.props(self.table()?).map_err(js_err)?.sa)
+    }
+
+    fn table(&self) -> Result<&FragmentTable, JsError> {
+        self.sa_table.as_ref().ok_or_else(|| js_err(Error::range("SA table", "not loaded (call load_sa_table with sa_fpscores.bin first)")))
     }
 
     /// SMILES -> SELFIES (as `selfies.encoder`); throws with the reason for SMILES it cannot read.
@@ -83,8 +106,22 @@ impl MoleculesLab {
         if let Some((smi, _)) = smiles.iter().zip(&answers).find(|(_, a)| a.as_ref().is_some_and(|m| !m.logp.is_finite() || m.descriptors.iter().any(|d| !d.is_finite()))) {
             return Err(js_err(Error::format("chemistry answers", format!("RDKit gave a non-finite logP or descriptor for {smi}"))));
         }
-        let props = answers.iter().map(|a| a.as_ref().map(|m| m.props(&self.sa_table))).collect();
+        let table = self.table()?;
+        let props = answers.iter().map(|a| a.as_ref().map(|m| m.props(table)).transpose()).collect::<crate::Result<Vec<_>>>().map_err(js_err)?;
         self.run.as_mut().ok_or_else(no_run)?.provide(&smiles, props).map_err(js_err)
+    }
+
+    /// One round trip instead of `provide`, `step`, `needs` and `progress`: stores the answers for `smiles` (both
+    /// may be empty), goes on until chemistry is needed or a generation is done, and returns
+    /// `{ generation: MoleculesGeneration | null, needs, done, finished }`.
+    #[wasm_bindgen(unchecked_return_type = "MoleculesAdvance")]
+    pub fn advance(&mut self, smiles: Vec<String>, #[wasm_bindgen(unchecked_param_type = "(MoleculesRdkitMol | null)[]")] answers: JsValue) -> Result<JsValue, JsError> {
+        if !smiles.is_empty() {
+            self.provide(smiles, answers)?;
+        }
+        let r = self.run.as_mut().ok_or_else(no_run)?;
+        let generation = r.step().map_err(js_err)?;
+        to_js(&Advance { generation, needs: r.needs(), done: r.generation(), finished: r.finished() })
     }
 
     /// Goes on until chemistry is needed or a generation is done: the generation's `GenStats`, or `null`.

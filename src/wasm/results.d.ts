@@ -205,16 +205,27 @@ export interface MoleculesSettings {
   start?: string[];
 }
 
+/** `MoleculesLab.advance`: the generation that finished (or null), the SMILES to answer next, generations done. */
+export interface MoleculesAdvance {
+  generation: MoleculesGeneration | null;
+  needs: string[];
+  done: number;
+  finished: boolean;
+}
+
 /** What the page's chemistry worker reads off RDKit MinimalLib for one molecule (`labs::molecules::ga::RdkitMol`),
  *  given to `MoleculesLab.provide`. */
 export interface MoleculesRdkitMol {
   canonical: string;
   logp: number;
-  atoms: number;
   stereo_centers: number;
   spiro: number;
   bridgeheads: number;
   ring_sizes: number[];
+  /** 5 per atom: atomic number, impHs, charge, isotope, in a ring (1/0). */
+  graph_atoms: number[];
+  /** 3 per bond: its atoms and RDKit's bond type (12 = aromatic). */
+  graph_bonds: number[];
   morgan_bits: number[];
   descriptors: number[];
 }

@@ -49,10 +49,13 @@ fn ga_run_in_wasm_matches_native() {
 
 #[wasm_bindgen_test]
 fn facade_encodes_decodes_and_refuses_bad_input() {
-    let table = format!("{{\"scores\": [{}]}}", vec!["0.5"; 2048].join(","));
-    let lab = MoleculesLab::new(b"CCO\nc1ccccc1\n", table.as_bytes()).unwrap();
+    let mut lab = MoleculesLab::new(b"CCO\nc1ccccc1\n").unwrap();
     assert_eq!(lab.encode("c1ccccc1").unwrap(), "[C][=C][C][=C][C][=C][Ring1][=Branch1]");
     assert_eq!(lab.decode("[C][=C][F]").unwrap(), "C=CF");
     assert!(lab.encode("C1CC").is_err());
-    assert!(MoleculesLab::new(b"", table.as_bytes()).is_err());
+    assert!(MoleculesLab::new(b"").is_err());
+    assert!(lab.load_sa_table(b"SAFP").is_err());
+    // One score group (-2.5) holding the ids 3 and 130.
+    let table = [b"SAFP".as_slice(), &1u32.to_le_bytes(), &1u32.to_le_bytes(), &(-25000i32).to_le_bytes(), &2u32.to_le_bytes(), &[3, 127]].concat();
+    assert_eq!(lab.load_sa_table(&table).unwrap(), 2);
 }

@@ -23,7 +23,6 @@ const DATA = new URL('../data/molecules/', import.meta.url);
 const CSS_URL = new URL('./molecules.css', import.meta.url);
 const CHEM_URL = new URL('./molecules/chem-worker.js', import.meta.url);
 const RDKIT_WASM = new URL('../vendor/RDKit_minimal.wasm', import.meta.url);
-const REF_N = 300;
 // The precomputed settings, their colours, and which of them the small plots (logP, distances) draw too.
 const PRE = [['beta=0', 'clean'], ['beta=1', 'crownibp'], ['beta=10', 'good'], ['beta=100', 'pgd'], ['beta=1000', 'accent'], ['adaptive', 'bad']];
 
@@ -59,6 +58,21 @@ class Chem {
   }
 }
 
+/** Molecules per chemistry worker below which one worker answers alone (a second one only costs a message). */
+const SPLIT_MIN = 8;
+
+/**
+ * `evaluate` on up to two chemistry workers at once (two MinimalLib instances, as the Python reference uses two
+ * processes): the list is cut in two contiguous halves and the answers are concatenated, so the result is the same
+ * as one worker's.
+ */
+async function evaluateOn(chems, smiles) {
+  if (chems.length < 2 || smiles.length < 2 * SPLIT_MIN) return chems[0].call('evaluate', smiles);
+  const half = Math.ceil(smiles.length / 2);
+  const [a, b] = await Promise.all([chems[0].call('evaluate', smiles.slice(0, half)), chems[1].call('evaluate', smiles.slice(half))]);
+  return a.concat(b);
+}
+
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 class MoleculesLab extends LabPage {
@@ -73,6 +87,7 @@ class MoleculesLab extends LabPage {
       { name: 'after', type: 'int', min: 1, max: 1000, default: 10, label: 'adaptive β from generation', hint: 'the paper\'s code: 100' },
       { name: 'population', type: 'int', min: 10, max: 500, default: 100, label: 'Population size N', hint: 'the paper: 500' },
       { name: 'generations', type: 'int', min: 1, max: 1000, default: 40, label: 'Generations' },
+      { name: 'reference', type: 'int', min: 20, max: 2000, default: 300, label: 'Reference molecules D learns', hint: 'MOSES (ZINC-derived); the paper: ZINC' },
       { name: 'seed', type: 'int', min: 0, max: 999999, default: 1, label: 'Seed', random: true },
       { name: 'start', type: 'text', default: 'C', maxLength: 200, label: 'Start from SMILES', hint: 'the paper starts from methane, C' },
       { name: 'embed', type: 'bool', default: false, share: false, hidden: true },
@@ -115,9 +130,9 @@ class MoleculesLab extends LabPage {
     this.gallery = h('div', { class: 'mol-gallery', 'data-testid': 'gallery' });
     this.engineLine = h('p', { class: 'hint', 'data-testid': 'chem' });
     this.chemLib = new Lazy({
-      root: this.root, name: 'chem', what: 'RDKit MinimalLib', button: 'load RDKit now',
-      why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB); it loads on the first run.',
-      files: [RDKIT_WASM.href], use: ([wasm]) => this.startChem(wasm),
+      root: this.root, name: 'chem', what: 'RDKit MinimalLib and its SA fragment table', button: 'load RDKit now',
+      why: 'The GA reads every molecule with RDKit MinimalLib (2.3 MB) and scores SA with RDKit\'s fragment table (1.9 MB); they load on the first run.',
+      files: [RDKIT_WASM.href, new URL('sa_fpscores.bin', DATA).href], use: ([wasm, table]) => this.startChem(wasm, table),
     });
     return {
       left: [h('div', { class: 'control run-box' }, this.runBtn, this.pauseBtn, this.bar.el, this.runError, this.startError),
@@ -142,7 +157,7 @@ class MoleculesLab extends LabPage {
   }
 
   async openEngine(engine) {
-    this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href, new URL('sa_folded_2048.json', DATA).href]);
+    this.lab = engine.lab('molecules', 'MoleculesLab', [new URL('moses_ref.smi', DATA).href]);
     await this.lab.open();
   }
 
@@ -150,12 +165,16 @@ class MoleculesLab extends LabPage {
     this.drawPrecomputedGallery();
   }
 
-  /** Starts the chemistry worker on MinimalLib's wasm bytes (`Lazy` fetched them). */
-  async startChem(wasm) {
-    this.chem = new Chem();
-    this.disposers.push(() => this.chem.close());
-    const version = await this.chem.call('init', wasm);
-    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer on folded Morgan bits (see the write-up).`;
+  /** Starts the chemistry worker on MinimalLib's wasm bytes and gives the engine the SA table (`Lazy` fetched both). */
+  async startChem(wasm, table) {
+    await this.lab.call('load_sa_table', [table]);
+    // Two chemistry workers where there are two cores (the engine worker idles while they work).
+    const workers = Math.min(2, Math.max(1, navigator.hardwareConcurrency || 1));
+    this.chems = Array.from({ length: workers }, () => new Chem());
+    this.chem = this.chems[0];
+    for (const c of this.chems) this.disposers.push(() => c.close());
+    const [version] = await Promise.all(this.chems.map((c) => c.call('init', wasm)));
+    this.engineLine.textContent = `Chemistry: RDKit MinimalLib ${version} (validity, logP, rings, fingerprints, drawings). SA: Ertl & Schuffenhauer (sascorer.py) with RDKit's Morgan ids hashed from MinimalLib's molecular graph.`;
   }
 
   /** Before any run: the last generation's best molecule of each precomputed setting's seed 1, as SMILES. */
@@ -236,7 +255,7 @@ class MoleculesLab extends LabPage {
   changed(prev) {
     if (!this.plots) this.makePlots();
     const v = this.values;
-    const runKeys = ['beta', 'adaptive', 'after', 'population', 'generations', 'seed', 'start'];
+    const runKeys = ['beta', 'adaptive', 'after', 'population', 'generations', 'reference', 'seed', 'start'];
     if (prev && runKeys.some((k) => prev[k] !== v[k])) {
       if (this.run.status === 'running') this.run.cancel('settings changed');
       this.paused = false;
@@ -273,7 +292,15 @@ class MoleculesLab extends LabPage {
     const top = stats.top.slice(0, 6);
     let svgs = [];
     try {
-      svgs = await this.chem.call('svg', top.map((m) => m.smiles), 180, 130);
+      // Drawings are kept by SMILES: the best molecules change slowly from one generation to the next.
+      this.svgCache ??= new Map();
+      const missing = [...new Set(top.map((m) => m.smiles).filter((x) => !this.svgCache.has(x)))];
+      if (missing.length) {
+        const drawn = await this.chem.call('svg', missing, 180, 130);
+        missing.forEach((x, i) => this.svgCache.set(x, drawn[i]));
+        if (this.svgCache.size > 500) this.svgCache = new Map([...this.svgCache].slice(-200));
+      }
+      svgs = top.map((m) => this.svgCache.get(m.smiles) ?? '');
     } catch {
       svgs = top.map(() => '');
     }
@@ -281,6 +308,21 @@ class MoleculesLab extends LabPage {
       h('div', { class: 'svg', html: svgs[i] }),
       h('figcaption', {}, h('b', {}, `J ${f3(m.j)}`), ` · logP ${f3(m.logp)} · SA ${f3(m.sa)} · ring ${m.ring_penalty} · D ${f3(m.d)}`,
         h('br'), h('code', { title: m.selfies }, m.smiles)))));
+  }
+
+  /**
+   * MinimalLib's answers for `smiles`, kept by SMILES for the page's life: an answer depends on the SMILES alone, so
+   * a later run (another β or seed; the reference set every time) asks the workers only for molecules not seen yet.
+   */
+  async evaluate(smiles) {
+    this.answers ??= new Map();
+    const missing = [...new Set(smiles.filter((s) => !this.answers.has(s)))];
+    if (missing.length) {
+      const got = await evaluateOn(this.chems, missing);
+      if (this.answers.size + missing.length > 100000) this.answers.clear();
+      missing.forEach((s, i) => this.answers.set(s, got[i]));
+    }
+    return smiles.map((s) => this.answers.get(s));
   }
 
   job() {
@@ -291,6 +333,21 @@ class MoleculesLab extends LabPage {
     };
     let t0 = 0;
     let evaluated = 0;
+    // Wall milliseconds per kind of call during the run (scripts/molecules-time.mjs reads them); `engine` sums the
+    // engine worker's own time of its calls (the rest of `advance` is messaging).
+    const timing = { advance: 0, evaluate: 0, engine: 0, draw: 0, gallery: 0, calls: 0 };
+    const timed = async (key, p) => {
+      const t = performance.now();
+      try {
+        const r = await p;
+        if (key !== 'evaluate' && Number.isFinite(r?.ms)) timing.engine += r.ms;
+        return r;
+      } finally {
+        timing[key] += performance.now() - t;
+        timing.calls += 1;
+      }
+    };
+    if (!this.resume) this.timing = timing;
     return {
       begin: async () => {
         if (this.resume) return v.generations;
@@ -298,7 +355,7 @@ class MoleculesLab extends LabPage {
         if (!canon) throw new Error('fix the start SMILES first (see the message above)');
         this.history = [];
         this.draw();
-        await this.lab.call('start', [{ ...settings, start: [canon] }, REF_N]);
+        await this.lab.call('start', [{ ...settings, start: [canon] }, v.reference]);
         t0 = performance.now();
         return v.generations;
       },
@@ -306,24 +363,25 @@ class MoleculesLab extends LabPage {
         let made = 0;
         let finished = false;
         const w0 = performance.now();
+        // One engine call per chemistry batch: advance stores the answers and steps on to the next batch.
+        let need = [];
+        let answers = [];
         while (made < n) {
-          const { value: need } = await this.lab.call('needs', []);
-          if (need.length) {
-            const answers = await this.chem.call('evaluate', need);
-            evaluated += need.length;
-            await this.lab.call('provide', [need, answers]);
-          }
-          const { value: stats } = await this.lab.call('step', []);
-          if (stats) {
-            this.history.push(stats);
+          const { value: r } = await timed('advance', this.lab.call('advance', [need, answers]));
+          if (r.generation) {
+            this.history.push(r.generation);
             made += 1;
           }
-          const { value: prog } = await this.lab.call('progress', []);
-          if (prog.finished) {
+          if (r.finished) {
             finished = true;
             break;
           }
+          need = r.needs;
+          answers = need.length ? await timed('evaluate', this.evaluate(need)) : [];
+          evaluated += need.length;
         }
+        // A batch evaluated but not yet handed over (the step ended with a generation) is handed over now.
+        if (need.length && !finished) await timed('advance', this.lab.call('provide', [need, answers]));
         this.rate = evaluated / ((performance.now() - (t0 || w0)) / 1000);
         return { done: this.history.length, finished, ms: performance.now() - w0 };
       },
@@ -332,9 +390,16 @@ class MoleculesLab extends LabPage {
         if (!s) return;
         this.readout.textContent = `generation ${s.generation}: best J ${s.best_j.toFixed(3)}, mean J ${s.mean_j.toFixed(3)}, `
           + `β ${s.beta}, ${s.unique_seen.toLocaleString('en-US')} distinct molecules, ${Math.round(this.rate || 0)} molecules/s`;
+        const t = performance.now();
         this.draw();
-        this.drawGallery(s);
         this.refreshNotice();
+        timing.draw += performance.now() - t;
+        // The drawings of the best molecules at most every 0.7 s during a run (RDKit draws in the chemistry worker,
+        // between the GA's batches), and always for the last generation.
+        if (r.finished || !(t - this.galleryAt < 700)) {
+          this.galleryAt = t;
+          timed('gallery', this.drawGallery(s));
+        }
         return r;
       },
       finish: () => `${this.history.length} generations, ${Math.round(this.rate || 0)} molecules evaluated per second`,
@@ -370,9 +435,9 @@ class MoleculesLab extends LabPage {
       ['population N', '500', String(this.values?.population ?? 100), 'smaller: seconds per run'],
       ['generations', '100 (adaptive: 1000)', String(this.values?.generations ?? 40), 'fewer'],
       ['SELFIES', 'selfies', 'Rust; = selfies 2.2.0 on 8,264 cases', '—'],
-      ['SA score', 'sascorer.py', 'folded Morgan bits', 'no sparse Morgan ids in MinimalLib; |ΔSA| 0.19'],
+      ['SA score', 'sascorer.py', 'same; Morgan ids hashed in Rust', 'equal on 473 molecules'],
       ['D inputs', '51 descriptors', '40, standardised', 'MinimalLib\'s set'],
-      ['reference', 'ZINC', '300 MOSES', 'shipped subset'],
+      ['reference', 'ZINC', `${this.values?.reference ?? 300} MOSES`, 'shipped subset'],
     ];
   }
 

@@ -599,9 +599,17 @@ pub fn mutate(selfies: &str, rng: &mut Rng) -> Result<String> {
     Ok(out.concat())
 }
 
-fn tanimoto_distance(a: &[u8], b: &[u8]) -> f64 {
+/// 1 - |a & b| / |a | b| on bit fingerprints (0 for two empty ones); counts 64 bits at a time.
+pub fn tanimoto_distance(a: &[u8], b: &[u8]) -> f64 {
     let (mut inter, mut uni) = (0u32, 0u32);
-    for (x, y) in a.iter().zip(b) {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        let (x, y) = (u64::from_le_bytes(x.try_into().expect("8 bytes")), u64::from_le_bytes(y.try_into().expect("8 bytes")));
+        inter += (x & y).count_ones();
+        uni += (x | y).count_ones();
+    }
+    for (x, y) in ra.iter().zip(rb) {
         inter += (x & y).count_ones();
         uni += (x | y).count_ones();
     }
@@ -708,15 +716,13 @@ impl StandInChemistry {
     }
 }
 
-/// What the page's chemistry worker reads off RDKit MinimalLib for one molecule (JSON from JavaScript).
+/// What the page's chemistry worker reads off RDKit MinimalLib for one molecule (a record from JavaScript).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RdkitMol {
     /// `get_smiles()`.
     pub canonical: String,
     /// `CrippenClogP` of `get_descriptors()`.
     pub logp: f64,
-    /// Heavy atoms (`NumHeavyAtoms`).
-    pub atoms: usize,
     /// `NumAtomStereoCenters`.
     pub stereo_centers: usize,
     /// `NumSpiroAtoms`.
@@ -725,37 +731,60 @@ pub struct RdkitMol {
     pub bridgeheads: usize,
     /// Ring sizes of `get_json()`'s `atomRings`.
     pub ring_sizes: Vec<usize>,
+    /// The molecular graph of `get_json()`, 5 numbers per atom: atomic number, `impHs`, charge, isotope (0 for
+    /// none), 1 if the atom is in one of `atomRings` else 0.
+    pub graph_atoms: Vec<i32>,
+    /// 3 numbers per bond of `get_json()`: its two atoms and RDKit's bond type (`bo`, 12 for `aromaticBonds`).
+    pub graph_bonds: Vec<u32>,
     /// On bits of `get_morgan_fp_as_uint8array({radius: 2, nBits: 2048})`.
     pub morgan_bits: Vec<usize>,
     /// Descriptors for D (a fixed list of `get_descriptors()` entries chosen by the page).
     pub descriptors: Vec<f32>,
 }
 
-/// Morgan fingerprint length the page asks MinimalLib for (and the folded SA table's length).
+/// Morgan fingerprint length the page asks MinimalLib for (diversity and distances).
 pub const MORGAN_BITS: usize = 2048;
 
 impl RdkitMol {
-    /// [`Props`] with the SA substitute of [`super::sa::sa_folded`] on `sa_table` and the Morgan bits as a 256-byte
-    /// fingerprint.
-    pub fn props(&self, sa_table: &[f64]) -> Props {
+    /// The molecular graph as [`super::sa::MorganAtom`]s and [`super::sa::MorganBond`]s; errors on lengths that
+    /// are not multiples of 5 and 3 or on negative atomic numbers, H counts or isotopes.
+    pub fn graph(&self) -> Result<(Vec<super::sa::MorganAtom>, Vec<super::sa::MorganBond>)> {
+        if self.graph_atoms.len() % 5 != 0 || self.graph_bonds.len() % 3 != 0 {
+            return Err(Error::format("molecular graph", format!("{}: graph_atoms needs 5 numbers per atom, graph_bonds 3 per bond", self.canonical)));
+        }
+        let mut atoms = Vec::with_capacity(self.graph_atoms.len() / 5);
+        for a in self.graph_atoms.chunks(5) {
+            if a[0] < 0 || a[1] < 0 || a[3] < 0 {
+                return Err(Error::format("molecular graph", format!("{}: negative atomic number, H count or isotope", self.canonical)));
+            }
+            atoms.push(super::sa::MorganAtom { z: a[0] as u32, hs: a[1] as u32, charge: a[2], isotope: a[3] as u32, in_ring: a[4] != 0 });
+        }
+        let bonds = self.graph_bonds.chunks(3).map(|b| super::sa::MorganBond { a: b[0] as usize, b: b[1] as usize, kind: b[2] }).collect();
+        Ok((atoms, bonds))
+    }
+
+    /// [`Props`] with SA from the molecular graph ([`super::sa::sa_of_graph`], RDKit's fragment `table`) and the
+    /// Morgan bits as a 256-byte fingerprint. Errors on a malformed graph.
+    pub fn props(&self, table: &super::sa::FragmentTable) -> Result<Props> {
         let parts = super::sa::SaParts {
-            atoms: self.atoms,
+            atoms: self.graph_atoms.len() / 5,
             chiral: self.stereo_centers,
             spiro: self.spiro,
             bridgeheads: self.bridgeheads,
             ring_sizes: self.ring_sizes.clone(),
         };
+        let (atoms, bonds) = self.graph()?;
         let mut fp = vec![0u8; MORGAN_BITS / 8];
         for &b in self.morgan_bits.iter().filter(|&&b| b < MORGAN_BITS) {
             fp[b / 8] |= 1 << (b % 8);
         }
-        Props {
+        Ok(Props {
             canonical: self.canonical.clone(),
             logp: self.logp,
-            sa: super::sa::sa_folded(&self.morgan_bits, sa_table, &parts),
+            sa: super::sa::sa_of_graph(&atoms, &bonds, &parts, table)?,
             largest_ring: self.ring_sizes.iter().copied().max().unwrap_or(0) as u32,
             descriptors: self.descriptors.clone(),
             fingerprint: fp,
-        }
+        })
     }
 }
