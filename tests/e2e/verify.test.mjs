@@ -403,7 +403,7 @@ test('the CNNs: in the model menu, verified live with progress, the digit view w
   assert.match(await page.textContent('[data-testid=digit-verdict]'), /ε = 0\.300/);
   const rows = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => tr.textContent));
   assert.ok(rows.some((t) => /CROWN-IBP training/.test(t)) && rows.some((t) => /IBP training/.test(t)), `training rows: ${rows}`);
-  assert.match(await page.textContent('[data-testid=training-note]'), /Table 2/);
+  assert.match(await page.textContent('[data-testid=training-note]'), /abstract/);
   assert.deepEqual(errors, []);
   await page.close();
 });
