@@ -404,6 +404,17 @@ test('the CNNs: in the model menu, verified live with progress, the digit view w
   const rows = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => tr.textContent));
   assert.ok(rows.some((t) => /CROWN-IBP training/.test(t)) && rows.some((t) => /IBP training/.test(t)), `training rows: ${rows}`);
   assert.match(await page.textContent('[data-testid=training-note]'), /abstract/);
+  // The CROWN-IBP row: the paper's checked number beside ours, and our ε = 0.3 cell is the seeds' mean of the tighter
+  // of the manifest's IBP and CROWN-IBP verified errors.
+  const crownRow = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent))
+    .find((c) => /^CROWN-IBP training/.test(c[0])));
+  assert.equal(crownRow[5], '7.02%');
+  const seeds = manifest.models.filter((m) => /^cnn-crownibp/.test(m.id)).map((m) => {
+    const j = m.metrics.eps.findIndex((e) => Math.abs(e - 0.3) < 1e-6);
+    return 100 * Math.min(m.metrics.ibp_err[j], m.metrics.crownibp_err[j]);
+  });
+  const mean = seeds.reduce((a, b) => a + b, 0) / seeds.length;
+  assert.ok(crownRow[4].startsWith(`${mean.toFixed(1)}%`), `CROWN-IBP row at ε = 0.3: ${crownRow[4]} vs the manifest's mean ${mean.toFixed(1)}%`);
   assert.deepEqual(errors, []);
   await page.close();
 });
