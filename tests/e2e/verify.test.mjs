@@ -28,7 +28,7 @@ after(async () => {
 
 const lab = (q) => `${srv.isolated}/#/verify${q ? `?${q}` : ''}`;
 const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
-const defaultModel = () => (models.includes('mlp-crownibp') ? 'mlp-crownibp' : models[0]);
+const defaultModel = () => ['cnn-crownibp-s1', 'mlp-crownibp'].find((id) => models.includes(id)) || models[0];
 
 test('the lab loads on the threads build with no errors and shows live results', async () => {
   const { page, errors } = await open(ctx, lab('eps=0.1&method=crown-ibp&digit=17'));
