@@ -11,7 +11,7 @@
 // nothing is cached).
 //
 //   node scripts/measure-latency.mjs [--rounds 3] [--only threads|single] [--digit 17] [--models ID,ID]
-//     [--methods ibp,crown-ibp,crown]
+//     [--methods ibp,crown-ibp,crown] [--no-busy]
 //
 // Uses playwright-core with Debian's Chromium (CHROMIUM overrides), like the e2e tests; PAPERLAB_URL picks an
 // already running COOP/COEP server, else one is started on a free port. Prints a Markdown table.
@@ -28,6 +28,7 @@ const arg = (name, def) => {
 const ROUNDS = Number(arg('rounds', 3));
 const ONLY = arg('only', '');
 const DIGIT = Number(arg('digit', 17));
+const NO_BUSY = args.includes('--no-busy'); // skip the engine-busy measurement (its column then reads NaN)
 const METHODS = arg('methods', 'ibp,crown-ibp,crown').split(',');
 const MODELS = arg('models', '').split(',').filter(Boolean); // default: every shipped model
 const START_EPS = 0.095;
@@ -101,6 +102,7 @@ async function measure(ctx, base, single, model, method) {
     rows.digit.push(t.digit);
     rows.verified.push(t.verified);
     rows.pgd.push(t.pgd);
+    if (NO_BUSY) continue;
     // Busy: press once to start a run, wait until a call of it is in flight, press again.
     eps = Number((eps + STEP).toFixed(3));
     await page.keyboard.press('ArrowRight');
