@@ -10,7 +10,8 @@
 // shows the result, as the median over a few key presses around epsilon = 0.1 (each press is a fresh epsilon, so
 // nothing is cached).
 //
-//   node scripts/measure-latency.mjs [--rounds 3] [--only threads|single] [--digit 17]
+//   node scripts/measure-latency.mjs [--rounds 3] [--only threads|single] [--digit 17] [--models ID,ID]
+//     [--methods ibp,crown-ibp,crown] [--no-busy]
 //
 // Uses playwright-core with Debian's Chromium (CHROMIUM overrides), like the e2e tests; PAPERLAB_URL picks an
 // already running COOP/COEP server, else one is started on a free port. Prints a Markdown table.
@@ -27,7 +28,9 @@ const arg = (name, def) => {
 const ROUNDS = Number(arg('rounds', 3));
 const ONLY = arg('only', '');
 const DIGIT = Number(arg('digit', 17));
-const METHODS = ['ibp', 'crown-ibp', 'crown'];
+const NO_BUSY = args.includes('--no-busy'); // skip the engine-busy measurement (its column then reads NaN)
+const METHODS = arg('methods', 'ibp,crown-ibp,crown').split(',');
+const MODELS = arg('models', '').split(',').filter(Boolean); // default: every shipped model
 const START_EPS = 0.095;
 const STEP = 0.005;
 
@@ -99,6 +102,7 @@ async function measure(ctx, base, single, model, method) {
     rows.digit.push(t.digit);
     rows.verified.push(t.verified);
     rows.pgd.push(t.pgd);
+    if (NO_BUSY) continue;
     // Busy: press once to start a run, wait until a call of it is in flight, press again.
     eps = Number((eps + STEP).toFixed(3));
     await page.keyboard.press('ArrowRight');
@@ -135,7 +139,7 @@ try {
   lines.push('| build | model | method | digit bounds | digit bounds, engine busy | verified error, 2,000 digits | + PGD-20, 2,000 digits |');
   lines.push('|---|---|---|---:|---:|---:|---:|');
   for (const b of backends) {
-    for (const m of models) {
+    for (const m of models.filter((x) => !MODELS.length || MODELS.includes(x.id))) {
       for (const method of METHODS) {
         const r = await measure(ctx, srv.isolated, b.single, m.id, method);
         const line = `| ${r.badge.replace(/\s*\(.*\)$/, '')} | ${m.id} | ${method} | ${fmt(r.digit)} | ${fmt(r.busy)} | ${fmt(r.verified)} | ${fmt(r.pgd)} |`;

@@ -129,6 +129,9 @@ fn conv_net_bounds_equal_those_of_the_same_net_written_dense() {
                         let what = format!("seed {seed} eps {eps} {method:?} {slope:?} beta {beta}");
                         assert_all_close(&format!("{what} lower"), &lo, &dlo);
                         assert_all_close(&format!("{what} upper"), &up, &dup);
+                        // The lower-only pass (K specification rows instead of 2K) the verified-error counts use.
+                        let lo_only = paperlab::nd::into_vec(m.margin_lower(rows(&x, m.inputs()), &y, eps, method, beta, slope).unwrap());
+                        assert_all_close(&format!("{what} lower only"), &lo_only, &dlo);
                     }
                 }
             }

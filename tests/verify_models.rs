@@ -1,5 +1,6 @@
 //! Re-evaluates every shipped verify-lab model (a test each) on the 2,000 test digits and checks the numbers its manifest entry
-//! claims (clean, PGD, IBP and CROWN-IBP verified error at epsilon 0.1-0.4; full CROWN at 0.1). A tolerance of
+//! claims (clean and IBP verified error at epsilon 0.1-0.4; PGD and CROWN-IBP verified error at 0.1-0.4 for the MLPs
+//! and at 0.3 for the CNNs; full CROWN at 0.1 where the manifest has it). A tolerance of
 //! 0.1% (two digits) allows for floating-point differences between machines.
 #![cfg(not(target_arch = "wasm32"))] // native tests; `wasm-pack test` builds every test target for wasm32 too
 
@@ -83,6 +84,11 @@ fn shipped_model_reaches_its_manifest_numbers(want_id: &str) {
         let ibp = verify_counts(m, rows(&x, m.n_inputs()), y, eps as f32, Method::Ibp, 1.0, LowerSlope::Adaptive, 250).unwrap();
         check("clean error", ibp.clean_err as f64 / n, mt["clean_err"].as_f64().unwrap());
         check(&format!("IBP verified error at {eps}"), ibp.verified_err as f64 / n, at("ibp_err"));
+        if !is_mlp && eps != 0.3 {
+            // The CNNs' CROWN-IBP pass and PGD cost ~10x an MLP's: checked at the evaluation epsilon 0.3 only, so the
+            // test stays within seconds.
+            continue;
+        }
         let cib = verify_counts(m, rows(&x, m.n_inputs()), y, eps as f32, Method::CrownIbp, 1.0, LowerSlope::Adaptive, 100).unwrap();
         check(&format!("CROWN-IBP verified error at {eps}"), cib.verified_err as f64 / n, at("crownibp_err"));
         let fooled = pgd_count(m, rows(&x, m.n_inputs()), y, 0, eps as f32, steps, seed).unwrap();

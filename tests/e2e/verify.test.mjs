@@ -28,7 +28,7 @@ after(async () => {
 
 const lab = (q) => `${srv.isolated}/#/verify${q ? `?${q}` : ''}`;
 const noteText = (page) => page.$eval('[data-testid=notes]', (el) => (el.hidden ? '' : el.textContent));
-const defaultModel = () => (models.includes('mlp-crownibp') ? 'mlp-crownibp' : models[0]);
+const defaultModel = () => ['cnn-crownibp-s1', 'mlp-crownibp'].find((id) => models.includes(id)) || models[0];
 
 test('the lab loads on the threads build with no errors and shows live results', async () => {
   const { page, errors } = await open(ctx, lab('eps=0.1&method=crown-ibp&digit=17'));
@@ -403,7 +403,18 @@ test('the CNNs: in the model menu, verified live with progress, the digit view w
   assert.match(await page.textContent('[data-testid=digit-verdict]'), /ε = 0\.300/);
   const rows = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => tr.textContent));
   assert.ok(rows.some((t) => /CROWN-IBP training/.test(t)) && rows.some((t) => /IBP training/.test(t)), `training rows: ${rows}`);
-  assert.match(await page.textContent('[data-testid=training-note]'), /Table 2/);
+  assert.match(await page.textContent('[data-testid=training-note]'), /abstract/);
+  // The CROWN-IBP row: the paper's checked number beside ours, and our ε = 0.3 cell is the seeds' mean of the tighter
+  // of the manifest's IBP and CROWN-IBP verified errors.
+  const crownRow = await page.$$eval('[data-testid=training-table] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent))
+    .find((c) => /^CROWN-IBP training/.test(c[0])));
+  assert.equal(crownRow[5], '7.02%');
+  const seeds = manifest.models.filter((m) => /^cnn-crownibp/.test(m.id)).map((m) => {
+    const j = m.metrics.eps.findIndex((e) => Math.abs(e - 0.3) < 1e-6);
+    return 100 * Math.min(m.metrics.ibp_err[j], m.metrics.crownibp_err[j]);
+  });
+  const mean = seeds.reduce((a, b) => a + b, 0) / seeds.length;
+  assert.ok(crownRow[4].startsWith(`${mean.toFixed(1)}%`), `CROWN-IBP row at ε = 0.3: ${crownRow[4]} vs the manifest's mean ${mean.toFixed(1)}%`);
   assert.deepEqual(errors, []);
   await page.close();
 });

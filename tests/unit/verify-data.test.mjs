@@ -44,7 +44,7 @@ test('trainingRows: a spread only over several seeds, the paper only for CROWN-I
     { key: 'natural', label: 'natural training', ids: ['c'], clean: null, mean: [90, null, 100], min: [90, null, 100], max: [90, null, 100] },
   ] };
   assert.deepEqual(trainingRows(cmp), [
-    ['CROWN-IBP training', '2', '2.0%', '5.0% (4.0–6.0)', '10.0% (9.0–11.3)', '7.46%', '20.0% (18.0–22.0)', '12.96%'],
+    ['CROWN-IBP training', '2', '2.0%', '5.0% (4.0–6.0)', '10.0% (9.0–11.3)', '7.02%', '20.0% (18.0–22.0)', 'not quoted'],
     ['natural training', '1', '–', '90.0%', '–', '–', '100.0%', '–'],
   ]);
 });

@@ -80,6 +80,9 @@ test('hereSummary: each deviation next to the paper, from the manifest config', 
   const s = hereSummary({ config: { dims: [784, 256, 10], train_digits: 8000, train: { epochs: 80, train_eps: 0.30000001192092896 } } });
   assert.equal(s, 'Here: an MLP 784–256–10 (paper: a large CNN); 8,000 training digits (paper: 60,000); trained at ε = 0.3 (paper: 0.4); 80 epochs.');
   assert.equal(hereSummary(null), 'Here: a small MLP (paper: a large CNN).');
+  const cnn = hereSummary({ label: 'CNN conv 8 4x4/2, conv 16 4x4/2, dense 100, dense 10, CROWN-IBP training at epsilon 0.4, seed 1',
+    config: { arch: 'cnn', dims: [], train_digits: 8000, train: { epochs: 20, train_eps: 0.4000000059604645 } } });
+  assert.equal(cnn, 'Here: a small CNN, conv 8 4x4/2, conv 16 4x4/2, dense 100, dense 10 (paper: a large CNN); 8,000 training digits (paper: 60,000); trained at ε = 0.4 (paper: 0.4); 20 epochs.');
 });
 
 test('trainingComparison averages seeds, takes the tighter verifier and skips missing methods', () => {

@@ -129,11 +129,15 @@ export function fidelityNote(robust, eps, paperEps = 0.3) {
 export function hereSummary(robust) {
   const cfg = robust?.config || {};
   const train = cfg.train && typeof cfg.train === 'object' ? cfg.train : {};
-  const dims = Array.isArray(cfg.dims) ? cfg.dims : Array.isArray(train.dims) ? train.dims : null;
+  const isCnn = cfg.arch === 'cnn';
+  const nonEmpty = (d) => (Array.isArray(d) && d.length ? d : null);
+  const dims = isCnn ? null : nonEmpty(cfg.dims) || nonEmpty(train.dims);
   const nTrain = cfg.train_digits ?? cfg.train_n ?? train.n;
   const epochs = train.epochs ?? cfg.epochs;
   const rawEps = train.train_eps ?? cfg.train_eps;
-  const parts = [dims ? `an MLP ${dims.join('–')} (paper: a large CNN)` : `${robust?.label || 'a small MLP'} (paper: a large CNN)`];
+  const cnnNet = isCnn && typeof robust?.label === 'string' ? robust.label.split(/, (CROWN-IBP|IBP|natural) training/)[0].replace(/^CNN /, '') : '';
+  const parts = [dims ? `an MLP ${dims.join('–')} (paper: a large CNN)`
+    : isCnn ? `a small CNN${cnnNet ? `, ${cnnNet}` : ''} (paper: a large CNN)` : `${robust?.label || 'a small MLP'} (paper: a large CNN)`];
   if (nTrain) parts.push(`${Number(nTrain).toLocaleString('en-US')} training digits (paper: 60,000)`);
   if (rawEps != null && Number.isFinite(Number(rawEps))) parts.push(`trained at ε = ${Number(Number(rawEps).toPrecision(3))} (paper: 0.4)`);
   if (epochs) parts.push(`${epochs} epochs${cfg.quick ? ', a quick run' : ''}`);

@@ -78,6 +78,14 @@ pub trait Verifiable: Sync {
     /// # Errors
     /// As [`margin_bounds`].
     fn bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)>;
+    /// The lower margin bounds alone (B x K), all a verified-error count needs; the lower half of
+    /// [`Verifiable::bounds`] (a model may compute it more cheaply, as [`Net::margin_lower`] does).
+    ///
+    /// # Errors
+    /// As [`Verifiable::bounds`].
+    fn lower_bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<Array2<f32>> {
+        Ok(self.bounds(x, labels, eps, method, beta, slope)?.0)
+    }
 }
 
 impl Verifiable for Mlp {
@@ -121,6 +129,9 @@ impl Verifiable for Net {
     }
     fn bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
         self.margin_bounds(x, labels, eps, method, beta, slope)
+    }
+    fn lower_bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<Array2<f32>> {
+        self.margin_lower(x, labels, eps, method, beta, slope)
     }
 }
 
@@ -917,8 +928,7 @@ pub fn verify_counts<M: Verifiable + ?Sized>(m: &M, x: ArrayView2<f32>, labels: 
         let xs = x.slice(ndarray::s![s..e, ..]);
         let ys = &labels[s..e];
         let pred = argmax_rows(m.logits_of(xs)?.view());
-        let (lo, _) = m.bounds(xs, ys, eps, method, beta, slope)?;
-        let lo = nd::into_vec(lo);
+        let lo = nd::into_vec(m.lower_bounds(xs, ys, eps, method, beta, slope)?);
         let mut c = Counts { n: (e - s) as u32, ..Default::default() };
         for b in 0..e - s {
             let wrong = pred[b] != ys[b] as usize;

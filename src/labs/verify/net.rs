@@ -695,13 +695,21 @@ impl Net {
         Ok(bounds)
     }
 
-    /// Margin bounds `(lower, upper)`, each B x K, for `m_j = z_y - z_j` over the epsilon ball; the same contract
-    /// as [`super::margin_bounds`] for MLPs.
+    /// Lower bounds only (B x K) of the margins `m_j = z_y - z_j` (0 for j = y): the first half of
+    /// [`Net::margin_bounds`] at half its cost for CROWN and CROWN-IBP (the specification has K rows per digit instead
+    /// of 2K), which is all a verified-error count needs.
     ///
     /// # Errors
-    /// [`Error::Range`] for a bad epsilon, beta or label; [`Error::Shape`] for mismatched lengths.
+    /// As [`Net::margin_bounds`].
     #[allow(clippy::too_many_arguments)]
-    pub fn margin_bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
+    pub fn margin_lower(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<Array2<f32>> {
+        let (lb, _) = self.spec_lower(x, labels, eps, method, beta, slope, false)?;
+        nd::array("Net::margin_lower", lb, (labels.len(), self.classes()))
+    }
+
+    /// The lower bounds of `spec z` (B x S, S = 2K with `both`, else K) behind [`Net::margin_bounds`].
+    #[allow(clippy::too_many_arguments)]
+    fn spec_lower(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope, both: bool) -> Result<(Vec<f32>, usize)> {
         check_eps(eps)?;
         if !(0.0..=1.0).contains(&beta) {
             return Err(Error::range("beta", format!("{beta} must be in [0, 1]")));
@@ -715,8 +723,8 @@ impl Net {
         }
         let absw = self.abs_w();
         let (c0, r0) = input_box(x, eps);
-        let s = 2 * k;
-        let spec = margin_spec(labels, k, true);
+        let s = if both { 2 * k } else { k };
+        let spec = margin_spec(labels, k, both);
         let top = self.layers.len() - 1;
         let lb = match method {
             Method::Ibp => {
@@ -738,6 +746,18 @@ impl Net {
                 self.crown_lower(top, &spec, s, &bounds, &c0, &r0, batch, false, slope)?.0
             }
         };
+        Ok((lb, s))
+    }
+
+    /// Margin bounds `(lower, upper)`, each B x K, for `m_j = z_y - z_j` over the epsilon ball; the same contract
+    /// as [`super::margin_bounds`] for MLPs.
+    ///
+    /// # Errors
+    /// [`Error::Range`] for a bad epsilon, beta or label; [`Error::Shape`] for mismatched lengths.
+    #[allow(clippy::too_many_arguments)]
+    pub fn margin_bounds(&self, x: ArrayView2<f32>, labels: &[u8], eps: f32, method: Method, beta: f32, slope: LowerSlope) -> Result<(Array2<f32>, Array2<f32>)> {
+        let (k, batch) = (self.classes(), labels.len());
+        let (lb, s) = self.spec_lower(x, labels, eps, method, beta, slope, true)?;
         let mut lower = vec![0.0; batch * k];
         let mut upper = vec![0.0; batch * k];
         for b in 0..batch {

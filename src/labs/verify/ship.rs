@@ -54,7 +54,7 @@ pub fn cnn_configs(quick: bool, epochs: usize, widths: (usize, usize, usize)) ->
     let (c1, c2, h) = widths;
     let ramp = (epochs / 2).max(1);
     let arch = format!("CNN conv {c1} 4x4/2, conv {c2} 4x4/2, dense {h}, dense 10");
-    let base = TrainConfig { dims: Vec::new(), robust: true, epochs: e(epochs, 2), warmup: e(1, 0), ramp: e(ramp, 1), train_eps: 0.4, kappa_end: 0.5, beta_end: 0.0, beta_start: 1.0, batch: 50, lr: 1e-3, lr_halve_at: vec![e(epochs.saturating_sub(2), 9), e(epochs.saturating_sub(1), 9)], seed: 1 };
+    let base = TrainConfig { dims: Vec::new(), robust: true, epochs: e(epochs, 2), warmup: e(1, 0), ramp: e(ramp, 1), train_eps: 0.4, kappa_end: 0.5, beta_end: 0.0, beta_start: 1.0, batch: 50, lr: 1e-3, lr_halve_at: vec![e(epochs * 3 / 4, 9), e(epochs * 7 / 8, 9)], seed: 1 };
     let mut out = vec![(
         "cnn-natural".to_string(),
         format!("{arch}, natural training"),
@@ -69,7 +69,7 @@ pub fn cnn_configs(quick: bool, epochs: usize, widths: (usize, usize, usize)) ->
 
 /// Default epochs of the robust CNN runs (`--epochs`; the paper: 200 for MNIST). The ε / κ / β ramp takes half of
 /// them after one warm-up epoch.
-pub const CNN_EPOCHS: usize = 12;
+pub const CNN_EPOCHS: usize = 20;
 
 /// `paperlab train verify [--out DIR] [--only ID] [--quick]`: trains the shipped models (natural and CROWN-IBP MLPs),
 /// evaluates them on the test digits over [`EPS_GRID`] and writes their weights and `manifest.json`.
