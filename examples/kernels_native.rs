@@ -52,7 +52,7 @@ mod native {
     pub fn threads(rounds: usize) {
         let pools: Vec<rayon::ThreadPool> =
             [1, 2].iter().map(|&t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap()).collect();
-        println!("Conv2d on 1 and 2 threads (rayon pools of 1 and 2 in one process, interleaved), GFLOP/s median (min-max) of {rounds} rounds");
+        println!("Conv2d on 1 and 2 threads (rayon pools of 1 and 2 in one process, interleaved; each batch of calls inside its pool), GFLOP/s median (min-max) of {rounds} rounds");
         println!("{:>44} {:>5} {:>22} {:>22} {:>7}", "shape (N, C->O, HxW, k, stride, pad)", "pass", "1 thread", "2 threads", "2/1");
         let shapes: &[(ConvShape, &str)] = &[
             (ConvShape::new(64, 1, 28, 28, 16, 4, 2, 1), "MNIST conv 1"),
@@ -79,10 +79,12 @@ mod native {
                 let mut fs: Vec<Box<dyn FnMut()>> = Vec::new();
                 for (pool, y) in pools.iter().zip(ys.iter_mut()) {
                     let (x, w, b) = (&x, &w, &b);
-                    fs.push(Box::new(move || pool.install(|| conv2d_with(ConvAlgo::Im2col, &s, x, w, Some(b), y).unwrap())));
+                    fs.push(Box::new(move || {
+                        pool.install(|| (0..reps).for_each(|_| conv2d_with(ConvAlgo::Im2col, &s, x, w, Some(b), y).unwrap()))
+                    }));
                 }
                 let mut refs: Vec<&mut dyn FnMut()> = fs.iter_mut().map(|f| &mut **f as &mut dyn FnMut()).collect();
-                fwd.extend(race(&mut refs, &[reps, reps], rounds));
+                fwd.extend(race(&mut refs, &[1, 1], rounds).into_iter().map(|(m, lo, hi)| (m * reps as f64, lo * reps as f64, hi * reps as f64)));
             }
             assert!(ys[0].iter().zip(&ys[1]).all(|(p, q)| p.to_bits() == q.to_bits()), "{what}: 1 and 2 threads differ");
             let g = flop / 1e9;
@@ -95,13 +97,15 @@ mod native {
                     let (x, w, dy) = (&x, &w, &dy);
                     fs.push(Box::new(move || {
                         pool.install(|| {
-                            let grads = ConvGrads { dx: Some(&mut dx[..]), dw: Some(&mut dw[..]), db: Some(&mut db[..]) };
-                            conv2d_backward_with(ConvAlgo::Im2col, &s, x, w, dy, grads).unwrap()
+                            for _ in 0..reps {
+                                let grads = ConvGrads { dx: Some(&mut dx[..]), dw: Some(&mut dw[..]), db: Some(&mut db[..]) };
+                                conv2d_backward_with(ConvAlgo::Im2col, &s, x, w, dy, grads).unwrap()
+                            }
                         })
                     }));
                 }
                 let mut refs: Vec<&mut dyn FnMut()> = fs.iter_mut().map(|f| &mut **f as &mut dyn FnMut()).collect();
-                bwd.extend(race(&mut refs, &[reps, reps], rounds));
+                bwd.extend(race(&mut refs, &[1, 1], rounds).into_iter().map(|(m, lo, hi)| (m * reps as f64, lo * reps as f64, hi * reps as f64)));
             }
             assert!(outs[0] == outs[1], "{what}: backward differs on 1 and 2 threads");
             let g2 = 2.0 * g;
