@@ -138,6 +138,13 @@ impl ConvBench {
         }
         Ok(())
     }
+    /// Runs the input gradient alone (the transposed convolution of `dy`) `reps` times.
+    pub fn run_dx(&mut self, reps: usize) -> Result<(), JsError> {
+        for _ in 0..reps {
+            crate::kernels::conv::conv2d_transpose(&self.s, &self.w, &self.dy, &mut self.dx).map_err(js_err)?;
+        }
+        Ok(())
+    }
     /// The input x (N x C x H x W).
     pub fn x(&self) -> Vec<f32> {
         self.x.clone()

@@ -1,7 +1,7 @@
 // The browser kernel benchmark: Conv2d forward and backward on the labs' shapes, and softmax / layer norm rows,
 // ours (pkg/ 1 thread, pkg-parallel/ on 1 and all threads, pkg-relaxed/ when built) against XNNPACK inside
 // tfjs-backend-wasm (conv2d, its tf.grads backward, softmax), onnxruntime-web (Conv, Softmax, LayerNormalization;
-// forward only) and, for the row kernels, our own scalar twins in the same pkg/ build.
+// forward only; tfjs-wasm has the input gradient but no weight-gradient kernel) and, for the row kernels, our own scalar twins in the same pkg/ build.
 //
 // Protocol as bench.html's: our pkg/ worker makes the operands; every peer gets the same ones; each result is
 // checked before anything is timed (conv forward: against the seven-loop twin on the first 2 images; conv backward
@@ -79,13 +79,14 @@ async function startImpls() {
   const iso = globalThis.crossOriginIsolated === true;
   const rel = (p) => new URL(p, document.baseURI).href;
   const has = {
+    mt: iso && (await exists(rel('../pkg-parallel/paperlab.js'))),
     relaxed: await exists(rel('../pkg-relaxed/paperlab.js')),
     relaxedMt: iso && (await exists(rel('../pkg-parallel-relaxed/paperlab.js'))),
     tfjs: await exists(rel('../bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js')),
     ort: await exists(rel('../bench/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs')),
   };
   const specs = [{ key: 'ours', label: 'ours pkg, 1 thread', file: 'ours-worker.js', init: { dir: 'pkg' }, ours: true }];
-  if (iso) {
+  if (has.mt) {
     specs.push({ key: 'ours-mt1', label: 'ours pkg-parallel, 1 thread', file: 'ours-worker.js',
       init: { dir: 'pkg-parallel', threads: 1 }, ours: true });
     if (N > 1) {
@@ -123,6 +124,7 @@ async function startImpls() {
     impls.push({ ...s, peer, threads: info.threads, info: `${info.kernel}; ${info.threads} thread(s)` });
   }
   const notes = [];
+  if (!has.mt) notes.push('no pkg-parallel/ build (or no isolation): ours on threads skipped');
   if (!has.relaxed) notes.push('no pkg-relaxed/ build: skipped');
   if (!has.relaxedMt) notes.push('no pkg-parallel-relaxed/ build: skipped');
   if (!has.tfjs || !has.ort) notes.push('a peer is not installed (npm ci --prefix bench): skipped');
@@ -160,7 +162,7 @@ async function race(entries, opt) {
       const e = entries[(j + round) % entries.length];
       const r = reps.get(e.key);
       const ms = await e.run(r);
-      out[e.key].push(e.units(r) / ms / 1e3);
+      out[e.key].push(e.units(r) / ms);
       await sleep(SETTLE_MS);
     }
   }
@@ -172,7 +174,7 @@ async function runConv(ctx, s, opt) {
   log(`${s.id}: operands and reference`);
   const give = await ours.peer.call('convSetup', { ...s, give: true });
   for (const impl of ctx.impls.slice(1)) {
-    await impl.peer.call('convSetup', impl.ours ? { ...s } : { ...s, x: give.x, w: give.w, dy: give.dy });
+    await impl.peer.call('convSetup', impl.ours ? { ...s } : { ...s, x: give.x, wt: give.w, dy: give.dy });
   }
   const macs = s.n * s.o * (Math.floor((s.h + 2 * s.pad - s.k) / s.stride) + 1)
     * (Math.floor((s.w + 2 * s.pad - s.k) / s.stride) + 1) * s.c * s.k * s.k;
@@ -181,27 +183,30 @@ async function runConv(ctx, s, opt) {
     compare(`${impl.label} conv ${s.id} forward`, await impl.peer.call('convResult', { pass: 'fwd' }), give.ref, 1e-4);
     fwd.push({ key: impl.key, run: (reps) => impl.peer.call('convRun', { pass: 'fwd', reps }), units: (r) => 2 * macs * r / 1e6 });
   }
-  const want = await ours.peer.call('convResult', { pass: 'bwd' });
-  const bwd = [];
+  const grads = {};
   const skipped = {};
-  for (const impl of ctx.impls) {
-    if (impl.key.startsWith('ort')) {
-      skipped[impl.key] = 'no backward (inference build)';
-      continue;
+  for (const pass of ['bwd', 'dx']) {
+    const want = await ours.peer.call('convResult', { pass });
+    grads[pass] = [];
+    for (const impl of ctx.impls) {
+      if (impl.key.startsWith('ort')) {
+        skipped[impl.key] = 'no backward (inference build)';
+        continue;
+      }
+      let got;
+      try {
+        got = await impl.peer.call('convResult', { pass });
+      } catch (e) {
+        skipped[`${impl.key} ${pass}`] = e.message;
+        continue;
+      }
+      compare(`${impl.label} conv ${s.id} dx`, got.dx, want.dx, 1e-3);
+      if (pass === 'bwd') compare(`${impl.label} conv ${s.id} dw`, got.dw, want.dw, 1e-3);
+      grads[pass].push({ key: impl.key, run: (reps) => impl.peer.call('convRun', { pass, reps }),
+        units: (r) => (pass === 'bwd' ? 4 : 2) * macs * r / 1e6 });
     }
-    let got;
-    try {
-      got = await impl.peer.call('convResult', { pass: 'bwd' });
-    } catch (e) {
-      skipped[impl.key] = `backward failed: ${e.message}`;
-      log(`${impl.label}: ${skipped[impl.key]}`);
-      continue;
-    }
-    compare(`${impl.label} conv ${s.id} dx`, got.dx, want.dx, 1e-3);
-    compare(`${impl.label} conv ${s.id} dw`, got.dw, want.dw, 1e-3);
-    bwd.push({ key: impl.key, run: (reps) => impl.peer.call('convRun', { pass: 'bwd', reps }), units: (r) => 4 * macs * r / 1e6 });
   }
-  return { fwd: await race(fwd, opt), bwd: await race(bwd, opt), skipped };
+  return { fwd: await race(fwd, opt), bwd: await race(grads.bwd, opt), dx: await race(grads.dx, opt), skipped };
 }
 
 async function runRows(ctx, shape, opt) {
@@ -243,8 +248,8 @@ function markdown(result) {
   for (const n of e.notes) L.push(`- ${n}`);
   const keys = result.impls.map((i) => i.key);
   const label = (k) => result.impls.find((i) => i.key === k)?.label || k;
-  for (const pass of ['fwd', 'bwd']) {
-    L.push('', `Conv2d ${pass === 'fwd' ? 'forward' : 'backward (dx + dw)'}, GFLOP/s, median (min–max):`, '');
+  for (const pass of ['fwd', 'dx', 'bwd']) {
+    L.push('', `Conv2d ${{ fwd: 'forward', dx: 'input gradient dx alone', bwd: 'backward (dx + dw)' }[pass]}, GFLOP/s, median (min–max):`, '');
     L.push(`| shape | ${keys.map(label).join(' | ')} |`, `|---|${keys.map(() => '--:').join('|')}|`);
     for (const c of result.convs) {
       L.push(`| ${c.what}, batch ${c.n} | ${keys.map((k) => (c[pass][k] ? fmt(c[pass][k]) : '–')).join(' | ')} |`);
@@ -300,6 +305,7 @@ async function main() {
     result.convs.push({ ...s, ...r });
     log(`${s.id}: fwd ${Object.entries(r.fwd).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     log(`${s.id}: bwd ${Object.entries(r.bwd).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    log(`${s.id}: dx ${Object.entries(r.dx).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
   }
   for (const s of rows) {
     $('status').textContent = `rows ${s.id}…`;

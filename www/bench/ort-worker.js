@@ -48,7 +48,7 @@ serve({
   },
   // Conv (forward only: onnxruntime-web's wasm build has no training ops), Softmax and LayerNormalization, each a
   // one-node model made by onnx.js with the weights as initializers.
-  async convSetup({ n, c, h, w, o, k, stride, pad, x, w: wt }) {
+  async convSetup({ n, c, h, w, o, k, stride, pad, x, wt }) {
     const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
     const session = await ort.InferenceSession.create(convModel({ n, c, h, w, o, k, stride, pad }, wt), opts);
     s = { session, feeds: { X: new ort.Tensor('float32', x, [n, c, h, w]) } };

@@ -7,7 +7,7 @@
 //   peak({ iters })            the peak probe; returns { ms, flop }
 //   convSetup({ n, c, h, w, o, k, stride, pad, give })  a fresh ConvBench; with `give`, returns { x, w, dy, ref }
 //                              (ref: the seven-loop forward of the first 2 images)
-//   convResult({ pass })       one forward ('fwd': returns y) or backward ('bwd': returns { dx, dw })
+//   convResult({ pass })       one forward ('fwd': returns y), backward ('bwd': { dx, dw }) or input gradient ('dx': { dx })
 //   convRun({ pass, reps })    `reps` passes; returns the milliseconds
 //   rowSetup({ rows, n, give }) a fresh RowBench; with `give`, returns { x, gamma, beta }
 //   rowResult({ kind })        one call of softmax / softmax-scalar / layernorm / layernorm-scalar; returns y
@@ -74,12 +74,16 @@ serve({
       conv.run(1);
       return conv.y();
     }
+    if (pass === 'dx') {
+      conv.run_dx(1);
+      return { dx: conv.dx() };
+    }
     conv.run_backward(1);
     return { dx: conv.dx(), dw: conv.dw() };
   },
 
   convRun({ pass, reps }) {
-    return timed(() => (pass === 'fwd' ? conv.run(reps) : conv.run_backward(reps)));
+    return timed(() => (pass === 'fwd' ? conv.run(reps) : pass === 'dx' ? conv.run_dx(reps) : conv.run_backward(reps)));
   },
 
   rowSetup({ rows, n, give }) {
