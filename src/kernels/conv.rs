@@ -19,10 +19,14 @@
 //! - direct: the sum above as loops whose innermost runs along an output row (contiguous for stride 1, so it
 //!   vectorises), meant for few input taps C·KH·KW, where im2col's copy could cost more than the product it feeds.
 //!
-//! Threads (feature `parallel`, through `crate::par`): the forward and the input gradient run in parallel over the
-//! batch (each image's GEMM then on its own thread); the weight and bias gradients are summed in a fixed number of
-//! batch groups (fixed by N alone) that are added in order, so results are bit-identical on any number of threads.
-//! With one image the GEMM itself runs in parallel instead.
+//! Threads (feature `parallel`, through `crate::par::run_tasks`: the caller works too, helpers linger between
+//! calls): im2col + GEMM calls are cut into tasks that each make only their own columns and run a one-thread GEMM:
+//! the forward into (image, band of output rows), so a batch of 1 or 2 still has a task per thread and im2col is
+//! not done by one thread; the input gradient into (image, block of input channels), each block writing its own
+//! planes of dx (col2im included); the weight and bias gradients into (batch group, block of input channels), the
+//! groups fixed by N alone and added in order. Every element is summed over the same K in the same order however
+//! the tasks fall, so results are bit-identical on any number of threads. Calls under 2²⁰ multiply-adds stay on
+//! one thread. The direct loops run in parallel over the batch.
 //!
 //! Outputs are written, never read: `y`, `dx`, `dw`, `db` may hold NaN on entry. Every function checks its shapes and
 //! returns [`Error::Shape`] instead of panicking. [`conv2d_naive`] and [`conv2d_backward_naive`] (seven plain loops,
