@@ -255,7 +255,7 @@ function markdown(result) {
       L.push(`| ${c.what}, batch ${c.n} | ${keys.map((k) => (c[pass][k] ? fmt(c[pass][k]) : '–')).join(' | ')} |`);
     }
     const pairs = [['ours', 'xnn-1', '1 thread'], ['ours-mtN', 'xnn-N', 'all threads'], ['rlx', 'xnn-1', 'relaxed, 1 thread'],
-      ['ours', 'ort-1', 'vs ORT, 1 thread'], ['ours-mtN', 'ort-N', 'vs ORT, all threads'], ['ours-mtN', 'ours-mt1', 'scaling ours'],
+      ['ours', 'ort-1', '1 thread'], ['ours-mtN', 'ort-N', 'all threads'], ['rlx-mtN', 'xnn-N', 'relaxed, all threads'], ['ours-mtN', 'ours-mt1', 'scaling ours'],
       ['xnn-N', 'xnn-1', 'scaling XNNPACK']].filter(([a, b]) => keys.includes(a) && keys.includes(b));
     L.push('', `Ratios of the medians (${pass}):`, '', `| shape | ${pairs.map(([a, b, t]) => (t.startsWith('scaling') ? t
       : `${label(a).split(',')[0]} / ${label(b).split(',')[0]}, ${t}`)).join(' | ')} |`, `|---|${pairs.map(() => '--:').join('|')}|`);
@@ -264,7 +264,7 @@ function markdown(result) {
         ? `${(median(c[pass][a]) / median(c[pass][b])).toFixed(2)}x` : '–')).join(' | ')} |`);
     }
   }
-  const skips = result.convs.flatMap((c) => Object.entries(c.skipped).map(([k, why]) => `${label(k)} on ${c.id}: ${why}`));
+  const skips = result.convs.flatMap((c) => Object.entries(c.skipped).map(([k, why]) => `${label(k.split(' ')[0])}${k.includes(' ') ? ` (${k.split(' ')[1]})` : ''}: ${why}`));
   if (skips.length) L.push('', 'Backward not measured:', '', ...[...new Set(skips)].map((x) => `- ${x}`));
   for (const kind of ['softmax', 'layernorm']) {
     const ks = ['scalar', ...keys.filter((k) => result.rows.some((r) => r[kind][k]))];
