@@ -161,13 +161,15 @@ impl ConvShape {
         }
         let prod = |v: &[usize]| v.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
         let (oh, ow) = (s.oh(), s.ow());
+        // What is allocated: x, w, y and one image's im2col columns; the multiply-add count only has to fit a usize
+        // (on wasm32 a 3x3 64->64 layer on a batch of 16 at 28x28 is 4.6e8 multiply-adds, more than isize::MAX / 8).
         let sizes = [
             prod(&[s.n, s.c, s.h, s.w]),
             prod(&[s.o, s.c, s.kh, s.kw]),
             prod(&[s.n, s.o, oh, ow]),
-            prod(&[s.n, s.o, oh, ow, s.c, s.kh, s.kw]),
+            prod(&[s.c, s.kh, s.kw, oh, ow]),
         ];
-        if sizes.iter().any(|x| x.is_none_or(|v| v > isize::MAX as usize / 8)) {
+        if sizes.iter().any(|x| x.is_none_or(|v| v > isize::MAX as usize / 8)) || prod(&[s.n, s.o, oh, ow, s.c, s.kh, s.kw]).is_none() {
             return Err(Error::shape(op, format!("shape {s:?} is too large to allocate")));
         }
         Ok(())
