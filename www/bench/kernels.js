@@ -18,7 +18,7 @@ const CONVS = [
   { id: 'mnist2', n: 64, c: 16, h: 14, w: 14, o: 32, k: 4, stride: 1, pad: 1, what: 'MNIST conv 2 (16→32 4×4 s1 p1)' },
   { id: 'bag1x1', n: 16, c: 64, h: 28, w: 28, o: 64, k: 1, stride: 1, pad: 0, what: 'BagNet 1×1 (64→64)' },
   { id: 'bag3x3', n: 16, c: 64, h: 28, w: 28, o: 64, k: 3, stride: 1, pad: 1, what: 'BagNet 3×3 (64→64 p1)' },
-  { id: 'bag3x3b1', n: 1, c: 64, h: 28, w: 28, o: 64, k: 3, stride: 1, pad: 1, what: 'BagNet 3×3, batch 1' },
+  { id: 'bag3x3b1', n: 1, c: 64, h: 28, w: 28, o: 64, k: 3, stride: 1, pad: 1, what: 'BagNet 3×3 (64→64 p1)' },
 ];
 const ROWS = [
   { id: 'r64', rows: 4096, n: 64 },
