@@ -85,7 +85,7 @@ const api = {
     return null;
   },
   convResult({ pass }) {
-    const { n, c, h, w, o, k, oh, ow } = cv.shape;
+    const { n, c, h, w, o, oh, ow } = cv.shape;
     if (pass === 'fwd') {
       const y = cv.f(cv.x, cv.w);
       const out = permute(y.dataSync(), [n, oh, ow, o], [0, 3, 1, 2]);
