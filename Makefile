@@ -246,6 +246,8 @@ bench: build
 	cargo run --release --example nd_boundary | tee bench-out/nd-boundary.txt
 	echo "== browser (headless Chromium)"
 	node scripts/bench-browser.mjs --native bench-out/native.txt --native-parallel bench-out/native-parallel.txt $(BENCH_ARGS)
+	node scripts/bench-browser.mjs --page kernels | tee bench-out/bench-kernels.txt
+	cargo run --release --features parallel --example kernels_native -- --threads | tee bench-out/kernels-threads.txt
 	echo "== corruptions: the 15 x 5 grid on 224x224, native and in the browser, 1 thread then all threads (docs/labs/corruptions.md)"
 	cargo run --release --example corruptions -- --grid | tee bench-out/corruptions-native.txt
 	cargo run --release --features parallel --example corruptions -- --grid | tee bench-out/corruptions-native-parallel.txt

@@ -46,7 +46,79 @@ mod native {
         (0..n).map(|i| (((i * 7 + seed) % 13) as f32 - 6.0) * 0.1).collect()
     }
 
+    /// `--threads`: Conv2d forward and backward (im2col + GEMM) in a rayon pool of 1 thread and of 2, interleaved
+    /// round by round in one run, GFLOP/s and the 2/1 ratio; batch 1 and the labs' batches.
+    #[cfg(feature = "parallel")]
+    pub fn threads(rounds: usize) {
+        let pools: Vec<rayon::ThreadPool> =
+            [1, 2].iter().map(|&t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap()).collect();
+        println!("Conv2d on 1 and 2 threads (rayon pools of 1 and 2 in one process, interleaved; each batch of calls inside its pool), GFLOP/s median (min-max) of {rounds} rounds");
+        println!("{:>44} {:>5} {:>22} {:>22} {:>7}", "shape (N, C->O, HxW, k, stride, pad)", "pass", "1 thread", "2 threads", "2/1");
+        let shapes: &[(ConvShape, &str)] = &[
+            (ConvShape::new(64, 1, 28, 28, 16, 4, 2, 1), "MNIST conv 1"),
+            (ConvShape::new(1, 1, 28, 28, 16, 4, 2, 1), "MNIST conv 1"),
+            (ConvShape::new(64, 16, 14, 14, 32, 4, 1, 1), "MNIST conv 2"),
+            (ConvShape::new(1, 16, 14, 14, 32, 4, 1, 1), "MNIST conv 2"),
+            (ConvShape::new(16, 64, 28, 28, 64, 1, 1, 0), "1x1, 64->64"),
+            (ConvShape::new(1, 64, 28, 28, 64, 1, 1, 0), "1x1, 64->64"),
+            (ConvShape::new(16, 64, 28, 28, 64, 3, 1, 1), "3x3, 64->64"),
+            (ConvShape::new(1, 64, 28, 28, 64, 3, 1, 1), "3x3, 64->64"),
+            (ConvShape::new(64, 64, 28, 28, 64, 3, 1, 1), "3x3, 64->64"),
+        ];
+        for &(s, what) in shapes {
+            let x = data(s.x_len(), 1);
+            let w = data(s.w_len(), 2);
+            let b = data(s.o, 3);
+            let dy = data(s.y_len(), 4);
+            let flop = 2.0 * s.macs() as f64;
+            let reps = ((0.05e9 / flop) as usize).max(1);
+            let label = format!("{what}: ({}, {}->{}, {}x{}, {}, {}, {})", s.n, s.c, s.o, s.h, s.w, s.kh, s.stride.0, s.pad.0);
+            let mut ys: Vec<Vec<f32>> = vec![vec![0.0; s.y_len()]; 2];
+            let mut fwd = Vec::new();
+            {
+                let mut fs: Vec<Box<dyn FnMut()>> = Vec::new();
+                for (pool, y) in pools.iter().zip(ys.iter_mut()) {
+                    let (x, w, b) = (&x, &w, &b);
+                    fs.push(Box::new(move || {
+                        pool.install(|| (0..reps).for_each(|_| conv2d_with(ConvAlgo::Im2col, &s, x, w, Some(b), y).unwrap()))
+                    }));
+                }
+                let mut refs: Vec<&mut dyn FnMut()> = fs.iter_mut().map(|f| &mut **f as &mut dyn FnMut()).collect();
+                fwd.extend(race(&mut refs, &[1, 1], rounds).into_iter().map(|(m, lo, hi)| (m * reps as f64, lo * reps as f64, hi * reps as f64)));
+            }
+            assert!(ys[0].iter().zip(&ys[1]).all(|(p, q)| p.to_bits() == q.to_bits()), "{what}: 1 and 2 threads differ");
+            let g = flop / 1e9;
+            println!("{label:>44} {:>5} {:>22} {:>22} {:>6.2}x", "fwd", cell(fwd[0], g), cell(fwd[1], g), fwd[1].0 / fwd[0].0);
+            let mut outs: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = vec![(vec![0.0; s.x_len()], vec![0.0; s.w_len()], vec![0.0; s.o]); 2];
+            let mut bwd = Vec::new();
+            {
+                let mut fs: Vec<Box<dyn FnMut()>> = Vec::new();
+                for (pool, (dx, dw, db)) in pools.iter().zip(outs.iter_mut()) {
+                    let (x, w, dy) = (&x, &w, &dy);
+                    fs.push(Box::new(move || {
+                        pool.install(|| {
+                            for _ in 0..reps {
+                                let grads = ConvGrads { dx: Some(&mut dx[..]), dw: Some(&mut dw[..]), db: Some(&mut db[..]) };
+                                conv2d_backward_with(ConvAlgo::Im2col, &s, x, w, dy, grads).unwrap()
+                            }
+                        })
+                    }));
+                }
+                let mut refs: Vec<&mut dyn FnMut()> = fs.iter_mut().map(|f| &mut **f as &mut dyn FnMut()).collect();
+                bwd.extend(race(&mut refs, &[1, 1], rounds).into_iter().map(|(m, lo, hi)| (m * reps as f64, lo * reps as f64, hi * reps as f64)));
+            }
+            assert!(outs[0] == outs[1], "{what}: backward differs on 1 and 2 threads");
+            let g2 = 2.0 * g;
+            println!("{:>44} {:>5} {:>22} {:>22} {:>6.2}x", "", "bwd", cell(bwd[0], g2), cell(bwd[1], g2), bwd[1].0 / bwd[0].0);
+        }
+    }
+
     pub fn main() {
+        #[cfg(feature = "parallel")]
+        if std::env::args().any(|a| a == "--threads") {
+            threads(7);
+            return;
+        }
         println!(
             "native kernels, f32; {} thread(s); size rule: direct loops when C*KH*KW <= {DIRECT_MAX_CKK:?}, else im2col + GEMM",
             paperlab::par::threads()

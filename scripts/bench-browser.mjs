@@ -4,6 +4,8 @@
 //
 //   node scripts/bench-browser.mjs [--shapes n64,n512,mlp] [--rounds 10] [--batch 100]
 //                                  [--native bench-out/native.txt] [--native-parallel bench-out/native-parallel.txt]
+//   node scripts/bench-browser.mjs --page kernels [--shapes mnist1,bag3x3,r256] [--rounds 7] [--batch 100]
+//       runs www/bench-kernels.html instead (Conv2d, softmax, layer norm) and writes bench-out/bench-kernels.{json,md}
 //
 // Serves the repository with npm `serve` and serve.json (COOP/COEP) on a free port of 127.0.0.1, unless
 // PAPERLAB_URL is set (then that server is used). Needs `npm ci` (root) and `npm ci --prefix bench` (the peers);
@@ -24,7 +26,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench-out');
 
 function args() {
-  const a = { shapes: '', rounds: '', batch: '', native: '', nativeParallel: '' };
+  const a = { shapes: '', rounds: '', batch: '', native: '', nativeParallel: '', page: 'bench' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
@@ -34,8 +36,9 @@ function args() {
     else if (flag === '--batch') a.batch = val();
     else if (flag === '--native') a.native = val();
     else if (flag === '--native-parallel') a.nativeParallel = val();
+    else if (flag === '--page') a.page = val();
     else if (flag === '-h' || flag === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).join('\n'));
       process.exit(0);
     } else {
       console.error(`bench-browser: unknown argument ${argv[i]} (see --help)`);
@@ -135,7 +138,7 @@ async function main() {
   for (const f of ['bench/node_modules/@tensorflow/tfjs-backend-wasm', 'bench/node_modules/onnxruntime-web']) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run npm ci --prefix bench (make bench does)`);
   }
-  for (const p of ['pkg/paperlab.js', 'pkg-parallel/paperlab.js']) {
+  for (const p of a.page === 'kernels' ? ['pkg/paperlab.js'] : ['pkg/paperlab.js', 'pkg-parallel/paperlab.js']) {
     if (!existsSync(join(ROOT, p))) throw new Error(`${p} is missing: run make build`);
   }
   const server = await startServer();
@@ -168,7 +171,8 @@ async function main() {
     if (a.shapes) q.set('shapes', a.shapes);
     if (a.rounds) q.set('rounds', a.rounds);
     if (a.batch) q.set('batch', a.batch);
-    await page.goto(`${server.url}/www/bench.html?${q}`);
+    if (a.page !== 'bench' && a.page !== 'kernels') throw new Error(`--page ${a.page}: bench or kernels`);
+    await page.goto(`${server.url}/www/${a.page === 'kernels' ? 'bench-kernels' : 'bench'}.html?${q}`);
     await page.waitForFunction(() => document.body.dataset.done === '1' || document.body.dataset.error,
       null, { timeout: 20 * 60 * 1000, polling: 500 });
     const error = await page.evaluate(() => document.body.dataset.error);
@@ -192,6 +196,17 @@ async function main() {
       console.warn(`bench: the page logged ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
     }
     mkdirSync(OUT, { recursive: true });
+    if (a.page === 'kernels') {
+      const { cpu, loadavg, browser } = result.env;
+      const kmd = await page.evaluate((env) => {
+        Object.assign(window.benchResult.env, env);
+        return window.benchMarkdown();
+      }, { cpu, loadavg, browser });
+      writeFileSync(join(OUT, 'bench-kernels.json'), `${JSON.stringify(result, null, 1)}\n`);
+      writeFileSync(join(OUT, 'bench-kernels.md'), `${kmd}\n`);
+      console.log(`\n${kmd}\n\nbench: wrote bench-out/bench-kernels.json and bench-out/bench-kernels.md`);
+      return;
+    }
     const md = markdown(result);
     writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify(result, null, 1)}\n`);
     writeFileSync(join(OUT, 'bench.md'), `${md}\n`);

@@ -297,7 +297,7 @@ fn bad_shapes_are_errors_not_panics() {
 }
 
 /// Threads change who computes an image or a batch group, never how: every result must be bit-identical on 1, 2
-/// and 3 threads (batches of 1, 7 and 64; a batch of 1 runs the threaded GEMM inside instead).
+/// and 3 threads (batches of 1 to 64; a small batch is cut into bands of output rows and blocks of input channels).
 #[cfg(feature = "parallel")]
 #[test]
 fn threads_are_bit_identical() {
@@ -307,6 +307,10 @@ fn threads_are_bit_identical() {
         sh(9, 16, 13, 13, 32, 4, 4, (1, 1), (0, 0)),
         sh(1, 64, 28, 28, 64, 3, 3, (1, 1), (1, 1)),
         sh(5, 32, 10, 10, 32, 1, 1, (1, 1), (0, 0)),
+        // small batches above the conv's parallel cut: output bands, channel blocks of dx and of dw
+        sh(2, 64, 14, 14, 64, 1, 1, (1, 1), (0, 0)),
+        sh(2, 16, 14, 14, 32, 4, 4, (1, 1), (1, 1)),
+        sh(3, 40, 23, 19, 24, 3, 3, (2, 1), (1, 1)),
     ];
     let mut rng = Rng::new(6);
     let inputs: Vec<_> = cases.iter().map(|s| (rv(&mut rng, s.x_len()), rv(&mut rng, s.w_len()), rv(&mut rng, s.o), rv(&mut rng, s.y_len()))).collect();

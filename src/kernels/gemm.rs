@@ -243,6 +243,39 @@ pub(crate) fn gemm_serial(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [
     Ok(())
 }
 
+/// [`gemm_serial`] into a C addressed by a raw pointer, for callers whose tasks write disjoint, interleaved blocks
+/// of one output (the convolution's bands of output pixels and blocks of weight-gradient columns). Checks A and B;
+/// C is the caller's promise.
+///
+/// # Errors
+/// As [`gemm`] for A and B.
+///
+/// # Safety
+/// `c` must be valid for reads and writes at every offset `i * rsc + j * csc` (i < M, j < N), those offsets must be
+/// distinct, and no other thread may touch them during the call.
+pub(crate) unsafe fn gemm_serial_ptr(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: *mut f32, rsc: usize, csc: usize) -> Result<()> {
+    if a.cols != b.rows {
+        return Err(Error::shape("gemm", format!("inputs {}x{} and {}x{} are not compatible", a.rows, a.cols, b.rows, b.cols)));
+    }
+    a.check("gemm", "A")?;
+    b.check("gemm", "B")?;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        for i in 0..m {
+            for j in 0..n {
+                let x = c.add(i * rsc + j * csc);
+                *x = if beta == 0.0 { 0.0 } else { beta * *x };
+            }
+        }
+        return Ok(());
+    }
+    gemm_unchecked(m, k, n, alpha, a, b, beta, c, rsc, csc, false);
+    Ok(())
+}
+
 /// Row-major `A B` into a new vector (M x N).
 ///
 /// # Errors

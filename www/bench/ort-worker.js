@@ -4,6 +4,7 @@
 
 import * as ort from '../../bench/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 import { serve, timed } from './rpc.js';
+import { convModel, softmaxModel, layerNormModel } from './onnx.js';
 
 const MODELS = new URL('../../bench/models/', import.meta.url);
 let sessions = null;
@@ -44,5 +45,39 @@ serve({
   },
   free() {
     s = null;
+  },
+  // Conv (forward only: onnxruntime-web's wasm build has no training ops), Softmax and LayerNormalization, each a
+  // one-node model made by onnx.js with the weights as initializers.
+  async convSetup({ n, c, h, w, o, k, stride, pad, x, wt }) {
+    const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+    const session = await ort.InferenceSession.create(convModel({ n, c, h, w, o, k, stride, pad }, wt), opts);
+    s = { session, feeds: { X: new ort.Tensor('float32', x, [n, c, h, w]) } };
+    return null;
+  },
+  async convResult() {
+    const out = await s.session.run(s.feeds);
+    return out.Y.data.slice();
+  },
+  convRun({ reps }) {
+    return timed(async () => {
+      for (let r = 0; r < reps; r++) (await s.session.run(s.feeds)).Y.dispose();
+    });
+  },
+  async rowSetup({ rows, n, x, gamma, beta }) {
+    const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+    s = {
+      softmax: await ort.InferenceSession.create(softmaxModel(rows, n), opts),
+      layernorm: await ort.InferenceSession.create(layerNormModel(rows, n, gamma, beta), opts),
+      feeds: { X: new ort.Tensor('float32', x, [rows, n]) },
+    };
+    return null;
+  },
+  async rowResult({ kind }) {
+    return (await s[kind].run(s.feeds)).Y.data.slice();
+  },
+  rowRun({ kind, reps }) {
+    return timed(async () => {
+      for (let r = 0; r < reps; r++) (await s[kind].run(s.feeds)).Y.dispose();
+    });
   },
 });

@@ -5,11 +5,20 @@
 //   result()                   one GEMM; returns C
 //   run({ reps })              `reps` GEMMs; returns the milliseconds they took
 //   peak({ iters })            the peak probe; returns { ms, flop }
+//   convSetup({ n, c, h, w, o, k, stride, pad, give })  a fresh ConvBench; with `give`, returns { x, w, dy, ref }
+//                              (ref: the seven-loop forward of the first 2 images)
+//   convResult({ pass })       one forward ('fwd': returns y), backward ('bwd': { dx, dw }) or input gradient ('dx': { dx })
+//   convRun({ pass, reps })    `reps` passes; returns the milliseconds
+//   rowSetup({ rows, n, give }) a fresh RowBench; with `give`, returns { x, gamma, beta }
+//   rowResult({ kind })        one call of softmax / softmax-scalar / layernorm / layernorm-scalar; returns y
+//   rowRun({ kind, reps })     `reps` calls; returns the milliseconds
 
 import { serve, timed } from './rpc.js';
 
 let mod = null;
 let bench = null;
+let conv = null;
+let row = null;
 
 serve({
   async init({ dir, threads }) {
@@ -51,5 +60,45 @@ serve({
   free() {
     bench?.free();
     bench = null;
+  },
+
+  convSetup({ n, c, h, w, o, k, stride, pad, give }) {
+    conv?.free();
+    conv = new mod.ConvBench(n, c, h, w, o, k, stride, pad);
+    if (give) return { x: conv.x(), w: conv.w(), dy: conv.dy(), ref: conv.reference(2) };
+    return null;
+  },
+
+  convResult({ pass }) {
+    if (pass === 'fwd') {
+      conv.run(1);
+      return conv.y();
+    }
+    if (pass === 'dx') {
+      conv.run_dx(1);
+      return { dx: conv.dx() };
+    }
+    conv.run_backward(1);
+    return { dx: conv.dx(), dw: conv.dw() };
+  },
+
+  convRun({ pass, reps }) {
+    return timed(() => (pass === 'fwd' ? conv.run(reps) : pass === 'dx' ? conv.run_dx(reps) : conv.run_backward(reps)));
+  },
+
+  rowSetup({ rows, n, give }) {
+    row?.free();
+    row = new mod.RowBench(rows, n);
+    if (give) return { x: row.x(), gamma: row.gamma(), beta: row.beta() };
+    return null;
+  },
+
+  rowResult({ kind }) {
+    row.run(kind, 1);
+    return row.y();
+  },
+
+  rowRun({ kind, reps }) {
+    return timed(() => row.run(kind, reps));
   },
 });

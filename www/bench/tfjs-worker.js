@@ -4,6 +4,10 @@
 //   init({ threads })  threads = 1: tfjs-backend-wasm-simd.wasm; threads > 1: tfjs-backend-wasm-threaded-simd.wasm
 //                      with a pool of `threads` (checked with getThreadsCount())
 // Other commands as in ours-worker.js. The message loop is rpc.js's, inline.
+// Conv: tfjs's layout is NHWC with HWIO filters, so x, w and dy (NCHW / OIHW from ours) are transposed once,
+// untimed, and y / dx transposed back for the check. tfjs-backend-wasm 4.22 registers Conv2DBackpropInput but not
+// Conv2DBackpropFilter (and tf-core.min.js registers no gradient functions), so only the input gradient is
+// measured: tf.conv2dTranspose(dy, w), the Conv2DBackpropInput kernel a tf.grad of conv2d would call.
 
 const DIST = '../../bench/node_modules/@tensorflow/';
 let tf = null;
@@ -66,7 +70,82 @@ const api = {
     if (s) tf.dispose([s.a, s.b]);
     s = null;
   },
+  convSetup({ n, c, h, w, o, k, stride, pad, x, wt, dy }) {
+    if (cv) tf.dispose([cv.x, cv.w, cv.dy]);
+    const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
+    const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+    cv = {
+      shape: { n, c, h, w, o, k, stride, pad, oh, ow },
+      x: tf.tensor4d(permute(x, [n, c, h, w], [0, 2, 3, 1]), [n, h, w, c]),
+      w: tf.tensor4d(permute(wt, [o, c, k, k], [2, 3, 1, 0]), [k, k, c, o]),
+      dy: tf.tensor4d(permute(dy, [n, o, oh, ow], [0, 2, 3, 1]), [n, oh, ow, o]),
+    };
+    cv.f = (xx, ww) => tf.conv2d(xx, ww, stride, pad);
+    cv.t = () => tf.conv2dTranspose(cv.dy, cv.w, [n, h, w, c], stride, pad);
+    return null;
+  },
+  convResult({ pass }) {
+    const { n, c, h, w, o, oh, ow } = cv.shape;
+    if (pass === 'fwd') {
+      const y = cv.f(cv.x, cv.w);
+      const out = permute(y.dataSync(), [n, oh, ow, o], [0, 3, 1, 2]);
+      y.dispose();
+      return out;
+    }
+    if (pass !== 'dx') throw new Error('tfjs-backend-wasm has no Conv2DBackpropFilter kernel: weight gradient n/a');
+    const dx = cv.t();
+    const out = { dx: permute(dx.dataSync(), [n, h, w, c], [0, 3, 1, 2]) };
+    dx.dispose();
+    return out;
+  },
+  convRun({ pass, reps }) {
+    return timed(() => {
+      for (let r = 0; r < reps; r++) {
+        if (pass === 'fwd') cv.f(cv.x, cv.w).dispose();
+        else cv.t().dispose();
+      }
+    });
+  },
+  rowSetup({ rows, n, x }) {
+    if (rw) rw.x.dispose();
+    rw = { x: tf.tensor2d(x, [rows, n]) };
+    return null;
+  },
+  rowResult({ kind }) {
+    if (kind !== 'softmax') throw new Error(`tfjs: no ${kind} op`);
+    const y = tf.softmax(rw.x);
+    const out = y.dataSync().slice();
+    y.dispose();
+    return out;
+  },
+  rowRun({ reps }) {
+    return timed(() => {
+      for (let r = 0; r < reps; r++) tf.softmax(rw.x).dispose();
+    });
+  },
 };
+
+let cv = null;
+let rw = null;
+
+/** `x` with shape `dims` (row-major) permuted: output axis i is input axis perm[i]. */
+function permute(x, dims, perm) {
+  const od = perm.map((p) => dims[p]);
+  const stride = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const ps = perm.map((p) => stride[p]);
+  const out = new Float32Array(x.length);
+  const idx = new Array(od.length).fill(0);
+  for (let t = 0; t < out.length; t++) {
+    let src = 0;
+    for (let i = 0; i < od.length; i++) src += idx[i] * ps[i];
+    out[t] = x[src];
+    for (let i = od.length - 1; i >= 0; i--) {
+      if (++idx[i] < od[i]) break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
 
 self.onmessage = async (ev) => {
   const { id, cmd, args } = ev.data;

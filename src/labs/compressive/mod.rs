@@ -555,48 +555,44 @@ fn lin_back(dy: &[f32], x: &[f32], n: usize, w: &[f32], dw: &mut [f32], db: &mut
     Ok(dx)
 }
 
-/// Layer norm over rows of width D: `y = (x - mean) * rstd * g + b`. Returns `(y, xhat, rstd)`.
+/// Layer norm over rows of width D: `y = (x - mean) * rstd * g + b` ([`crate::kernels::act::layer_norm`]).
+/// Returns `(y, xhat, rstd)`.
 fn layernorm_forward_flat(x: &[f32], g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let d = g.len();
     let n = x.len() / d;
     let mut y = vec![0.0; x.len()];
+    let (mut mean, mut rs) = (vec![0.0; n], vec![0.0; n]);
+    // Lengths agree by construction (callers pass N x D rows and D-long g, b) and LN_EPS is valid.
+    let _ = crate::kernels::act::layer_norm(x, g, b, LN_EPS, &mut y, &mut mean, &mut rs);
     let mut xh = vec![0.0; x.len()];
-    let mut rs = vec![0.0; n];
-    for r in 0..n {
-        let row = &x[r * d..(r + 1) * d];
-        let mean = row.iter().sum::<f32>() / d as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
-        let rstd = 1.0 / (var + LN_EPS).sqrt();
-        rs[r] = rstd;
-        for j in 0..d {
-            let h = (row[j] - mean) * rstd;
-            xh[r * d + j] = h;
-            y[r * d + j] = h * g[j] + b[j];
+    for (r, (xr, hr)) in x.chunks_exact(d).zip(xh.chunks_exact_mut(d)).enumerate() {
+        for (h, &v) in hr.iter_mut().zip(xr) {
+            *h = (v - mean[r]) * rs[r];
         }
     }
     (y, xh, rs)
 }
 
-/// Backward of [`layernorm_forward`]: accumulates `dg`, `db`; returns `dx`.
+/// Backward of [`layernorm_forward`] ([`crate::kernels::act::layer_norm_backward`] on `xhat`, i.e. mean 0 and
+/// rstd 1, then each row of dx scaled by its rstd): accumulates `dg`, `db`; returns `dx`.
 fn layernorm_backward_flat(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
     let d = g.len();
+    let n = rstd.len();
     let mut dx = vec![0.0; dy.len()];
-    for (r, &rs) in rstd.iter().enumerate() {
-        let dyr = &dy[r * d..(r + 1) * d];
-        let xh = &xhat[r * d..(r + 1) * d];
-        let (mut m1, mut m2) = (0.0f32, 0.0f32);
-        for j in 0..d {
-            let dxh = dyr[j] * g[j];
-            m1 += dxh;
-            m2 += dxh * xh[j];
-            dg[j] += dyr[j] * xh[j];
-            db[j] += dyr[j];
+    let (mut dgr, mut dbr) = (vec![0.0; d], vec![0.0; d]);
+    let grads = crate::kernels::act::LnGrads { dx: Some(&mut dx), dgamma: Some(&mut dgr), dbeta: Some(&mut dbr) };
+    // Lengths agree by construction.
+    let _ = crate::kernels::act::layer_norm_backward(xhat, g, &vec![0.0; n], &vec![1.0; n], dy, grads);
+    for (row, &rs) in dx.chunks_exact_mut(d).zip(rstd) {
+        for v in row {
+            *v *= rs;
         }
-        m1 /= d as f32;
-        m2 /= d as f32;
-        for j in 0..d {
-            dx[r * d + j] = rs * (dyr[j] * g[j] - m1 - xh[j] * m2);
-        }
+    }
+    for (a, v) in dg.iter_mut().zip(&dgr) {
+        *a += v;
+    }
+    for (a, v) in db.iter_mut().zip(&dbr) {
+        *a += v;
     }
     dx
 }
