@@ -13,6 +13,7 @@
 // body[data-error] has the message. Progress goes to the console as lines starting with "[bench]".
 
 import { stats, fmtStats, shapeLabel, speedTable, ratioTable, goals, markdown } from './report.js';
+import { Peer, exists } from './peer.js';
 
 const SHAPES = [
   { id: 'n64', m: 64, k: 64, n: 64, bt: false, what: 'square' },
@@ -39,51 +40,6 @@ const log = (msg) => {
   el.scrollTop = el.scrollHeight;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A worker with a promise per call (the protocol of rpc.js). */
-class Peer {
-  constructor(file, { classic = false, name } = {}) {
-    this.name = name;
-    this.worker = new Worker(new URL(file, import.meta.url), { type: classic ? 'classic' : 'module', name });
-    this.pending = new Map();
-    this.next = 1;
-    this.worker.onmessage = (ev) => {
-      const { id, value, error } = ev.data;
-      const p = this.pending.get(id);
-      this.pending.delete(id);
-      if (!p) return;
-      if (error !== undefined) p.reject(new Error(`${name}: ${error}`));
-      else p.resolve(value);
-    };
-    this.worker.onerror = (ev) => {
-      ev.preventDefault();
-      const err = new Error(`${name}: worker failed${ev.message ? `: ${ev.message}` : ''}`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.failed = err;
-    };
-  }
-  call(cmd, args) {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, cmd, args });
-    });
-  }
-  terminate() {
-    this.worker.terminate();
-  }
-}
-
-async function exists(url) {
-  try {
-    const r = await fetch(url, { method: 'HEAD', cache: 'no-store' });
-    return r.ok;
-  } catch {
-    return false;
-  }
-}
 
 /** The implementations this browser can run, with their workers started and initialised. */
 async function startImpls() {

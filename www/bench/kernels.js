@@ -12,6 +12,8 @@
 // URL parameters: run=1, shapes=mnist1,mnist2,... (a subset), rounds=7, batch=100. When done: window.benchResult,
 // window.benchMarkdown, body[data-done="1"]; on failure body[data-error].
 
+import { Peer, exists } from './peer.js';
+
 const CONVS = [
   { id: 'mnist1', n: 64, c: 1, h: 28, w: 28, o: 16, k: 4, stride: 2, pad: 1,
     what: 'MNIST conv 1 = the verify CNN conv 1 (1→16 4×4 s2 p1)' },
@@ -34,45 +36,6 @@ const log = (msg) => {
   $('log').textContent += `${msg}\n`;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-class Peer {
-  constructor(file, { classic = false, name } = {}) {
-    this.name = name;
-    this.worker = new Worker(new URL(file, import.meta.url), { type: classic ? 'classic' : 'module', name });
-    this.pending = new Map();
-    this.next = 1;
-    this.worker.onmessage = (ev) => {
-      const { id, value, error } = ev.data;
-      const p = this.pending.get(id);
-      this.pending.delete(id);
-      if (!p) return;
-      if (error !== undefined) p.reject(new Error(`${name}: ${error}`));
-      else p.resolve(value);
-    };
-    this.worker.onerror = (ev) => {
-      ev.preventDefault();
-      this.failed = new Error(`${name}: worker failed${ev.message ? `: ${ev.message}` : ''}`);
-      for (const p of this.pending.values()) p.reject(this.failed);
-      this.pending.clear();
-    };
-  }
-  call(cmd, args) {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, cmd, args });
-    });
-  }
-}
-
-async function exists(url) {
-  try {
-    return (await fetch(url, { method: 'HEAD', cache: 'no-store' })).ok;
-  } catch {
-    return false;
-  }
-}
 
 async function startImpls() {
   const N = navigator.hardwareConcurrency || 1;
