@@ -38,12 +38,14 @@ test('robustSentence: tighter / about as tight / looser, and the "why" only when
   assert.doesNotMatch(s, /makes them tight/);
   const same = model('mlp-crownibp', { ibp_err: [0, 0.3, 0.6, 0.701], crown_err: [0, 0.3, 0.6, 0.7] });
   assert.match(text(robustSentence(same, 0.3)), /about as tight as/);
+  assert.match(text(robustSentence(tight, 0.3)), /^CROWN-IBP-trained MLP: /, 'names the net it is about');
+  assert.match(text(robustSentence({ ...tight, config: { arch: 'cnn' } }, 0.3)), /^CROWN-IBP-trained CNN: /);
   assert.equal(robustSentence(tight, 0), null, 'nothing to compare at ε = 0');
 });
 
 test('naturalSentence: the gap at ε, or at the grid ε where the bounds differ most when they agree at ε', () => {
   const nat = model('mlp-natural', { ibp_err: [0, 0.9, 1, 1], crown_err: [0, 0.2, 1, 1] });
-  assert.match(text(naturalSentence(nat, 0.1)), /ε = 0\.100: IBP 90(\.0)?% vs CROWN 20(\.0)?% verified error\. Intervals forget/);
+  assert.match(text(naturalSentence(nat, 0.1)), /^Naturally trained MLP, ε = 0\.100: IBP 90(\.0)?% vs CROWN 20(\.0)?% verified error\. Intervals forget/);
   assert.match(text(naturalSentence(nat, 0.3)), /ε = 0\.100 \(at 0\.300 both certify nothing\)/);
   const even = model('mlp-natural', { ibp_err: [0, 0.2, 0.3, 0.4], crown_err: [0, 0.2, 0.3, 0.4] });
   assert.doesNotMatch(text(naturalSentence(even, 0.2)), /Intervals forget/, 'no "looser" story when IBP is not looser');

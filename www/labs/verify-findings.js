@@ -79,8 +79,13 @@ export function naturalSentence(natural, eps) {
   }
   if (!(eps > 0 || at > 0)) return null;
   const where = at === eps ? `ε = ${eps.toFixed(3)}` : `ε = ${at.toFixed(3)} (at ${eps.toFixed(3)} both certify nothing)`;
-  return [{ b: 'Naturally trained' }, `, ${where}: `, { b: `IBP ${pct(ibp)}`, color: 'ibp' }, ' vs ', { b: `CROWN ${pct(crown)}`, color: 'crown' },
+  return [{ b: `Naturally trained ${netKind(natural)}` }, `, ${where}: `, { b: `IBP ${pct(ibp)}`, color: 'ibp' }, ' vs ', { b: `CROWN ${pct(crown)}`, color: 'crown' },
     ibp > crown + 0.005 ? ' verified error. Intervals forget how neurons are correlated, so their looseness compounds layer by layer.' : ' verified error.'];
+}
+
+/** "MLP" or "CNN": which shipped net a sentence is about (a manifest entry without `config.arch` is an MLP). */
+export function netKind(m) {
+  return m?.config?.arch === 'cnn' ? 'CNN' : 'MLP';
 }
 
 /** The CROWN-IBP-trained net: is IBP tighter than CROWN at `eps`? The "why" follows only when it is. */
@@ -89,7 +94,7 @@ export function robustSentence(robust, eps) {
   const crown = metricAt(robust, 'crown_err', eps);
   if (ibp == null || crown == null || !(eps > 0)) return null;
   const rel = Math.abs(ibp - crown) < 0.005 ? 'about as tight as' : ibp < crown ? 'tighter than' : 'looser than';
-  return [{ b: 'CROWN-IBP-trained' }, `: IBP is ${rel} CROWN (`, { b: pct(ibp), color: 'ibp' }, ' vs ', { b: pct(crown), color: 'crown' },
+  return [{ b: `CROWN-IBP-trained ${netKind(robust)}` }, `: IBP is ${rel} CROWN (`, { b: pct(ibp), color: 'ibp' }, ' vs ', { b: pct(crown), color: 'crown' },
     rel === 'looser than' ? '). Here training against the mix did not make the intervals tight at this ε.'
       : '). Training against intervals makes them tight — why CROWN-IBP uses IBP inside and CROWN only for the last layer.'];
 }
