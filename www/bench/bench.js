@@ -13,7 +13,7 @@
 // body[data-error] has the message. Progress goes to the console as lines starting with "[bench]".
 
 import { stats, fmtStats, shapeLabel, speedTable, ratioTable, goals, markdown } from './report.js';
-import { Peer, exists } from './peer.js';
+import { Peer, exists, startPeers } from './peer.js';
 
 const SHAPES = [
   { id: 'n64', m: 64, k: 64, n: 64, bt: false, what: 'square' },
@@ -89,13 +89,7 @@ async function startImpls() {
   specs.push({ key: 'naive', label: 'naive JS', kind: 'gemm', file: 'naive-worker.js', init: {},
     maxMacs: NAIVE_MAX });
 
-  const impls = [];
-  for (const s of specs) {
-    log(`starting ${s.label}`);
-    const peer = new Peer(s.file, { classic: s.classic, name: s.key });
-    const info = await peer.call('init', s.init);
-    impls.push({ ...s, peer, threads: info.threads, info: `${info.kernel}; ${info.threads} thread(s)` });
-  }
+  const impls = await startPeers(specs, log);
 
   // The peak probe: 1 thread in the pkg/ worker; all threads = N pkg/ workers probing at once (their total
   // FLOP over the slowest one's time).

@@ -12,7 +12,7 @@
 // URL parameters: run=1, shapes=mnist1,mnist2,... (a subset), rounds=7, batch=100. When done: window.benchResult,
 // window.benchMarkdown, body[data-done="1"]; on failure body[data-error].
 
-import { Peer, exists } from './peer.js';
+import { exists, startPeers } from './peer.js';
 
 const CONVS = [
   { id: 'mnist1', n: 64, c: 1, h: 28, w: 28, o: 16, k: 4, stride: 2, pad: 1,
@@ -79,13 +79,7 @@ async function startImpls() {
       specs.push({ key: 'ort-N', label: `ORT-web, ${N} threads`, file: 'ort-worker.js', init: { threads: N } });
     }
   }
-  const impls = [];
-  for (const s of specs) {
-    log(`starting ${s.label}`);
-    const peer = new Peer(s.file, { classic: s.classic, name: s.key });
-    const info = await peer.call('init', s.init);
-    impls.push({ ...s, peer, threads: info.threads, info: `${info.kernel}; ${info.threads} thread(s)` });
-  }
+  const impls = await startPeers(specs, log);
   const notes = [];
   if (!has.mt) notes.push('no pkg-parallel/ build (or no isolation): ours on threads skipped');
   if (!has.relaxed) notes.push('no pkg-relaxed/ build: skipped');

@@ -40,6 +40,19 @@ export class Peer {
   }
 }
 
+/** Starts a worker per spec (`{ key, label, file, classic, init }`), one after another, and initialises it:
+ *  the specs with `peer`, `threads` and an `info` line (kernel; threads) added. */
+export async function startPeers(specs, log) {
+  const impls = [];
+  for (const s of specs) {
+    log(`starting ${s.label}`);
+    const peer = new Peer(s.file, { classic: s.classic, name: s.key });
+    const info = await peer.call('init', s.init);
+    impls.push({ ...s, peer, threads: info.threads, info: `${info.kernel}; ${info.threads} thread(s)` });
+  }
+  return impls;
+}
+
 /** Whether `url` is served (a HEAD request); false on any network error. */
 export async function exists(url) {
   try {
