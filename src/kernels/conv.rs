@@ -33,7 +33,7 @@
 //! f64 sums) are the test oracles.
 
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{gemm_serial, gemm_serial_ptr, MatRef};
+use crate::kernels::gemm::{gemm_serial, gemm_serial_ptr, MatRef, SendPtr};
 
 /// The shape of one convolution call (batch included).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -314,19 +314,6 @@ fn col2im_part(s: &ConvShape, cols: &[f32], cs: std::ops::Range<usize>, dx: &mut
     }
 }
 
-/// A raw output pointer that tasks share; each task writes only its own disjoint elements through it.
-#[derive(Copy, Clone)]
-struct OutPtr(*mut f32);
-// SAFETY: every task writes a set of elements no other task touches (see the callers).
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
-impl OutPtr {
-    #[inline(always)]
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
 /// Multiply-adds of a whole call below which it stays on one thread (a parallel region costs more than it saves).
 const PAR_MIN_MACS: usize = 1 << 20;
 /// With threads, aim for at least this many tasks per thread, so a thread that starts late evens out.
@@ -536,7 +523,7 @@ pub fn conv2d_with(algo: ConvAlgo, s: &ConvShape, x: &[f32], w: &[f32], bias: Op
     let threads = call_threads(s.macs());
     let (oh, ow, ckk) = (s.oh(), s.ow(), s.ckk());
     let bands = pieces(threads, s.n, oh, BAND_MIN.div_ceil(ow.max(1)));
-    let yp = OutPtr(y.as_mut_ptr());
+    let yp = SendPtr(y.as_mut_ptr());
     let wv = MatRef::new(w, s.o, ckk);
     tasks(threads, s.n * bands, |t| {
         let (n, rows) = (t / bands, part(oh, bands, t % bands));
@@ -607,7 +594,7 @@ pub fn conv2d_backward_with(algo: ConvAlgo, s: &ConvShape, x: &[f32], w: &[f32],
             }
         } else {
             let blocks = pieces(threads, s.n, s.c, BLOCK_MIN.div_ceil(kk));
-            let dxp = OutPtr(dx.as_mut_ptr());
+            let dxp = SendPtr(dx.as_mut_ptr());
             tasks(threads, s.n * blocks, |t| {
                 let (n, cs) = (t / blocks, part(s.c, blocks, t % blocks));
                 if cs.is_empty() {
@@ -661,7 +648,7 @@ pub fn conv2d_backward_with(algo: ConvAlgo, s: &ConvShape, x: &[f32], w: &[f32],
         // Tasks are (batch group, block of input channels): block cs of group g writes the columns
         // cs.start * KH * KW.. of its group's O x (C·KH·KW) partial sum, dw_g[:, block] += dy_n cols_n[block]ᵀ.
         let blocks = pieces(threads, groups, s.c, BLOCK_MIN.div_ceil(kk));
-        let pp = OutPtr(parts.as_mut_ptr());
+        let pp = SendPtr(parts.as_mut_ptr());
         tasks(threads, groups * blocks, |t| {
             let (g, cs) = (t / blocks, part(s.c, blocks, t % blocks));
             // SAFETY: group g's part starts at g * part_len; its bias tail is written by block 0 alone, and block

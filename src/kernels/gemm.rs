@@ -187,7 +187,8 @@ fn check_c(op: &'static str, c: &[f32], m: usize, n: usize, rsc: usize, csc: usi
     }
 }
 
-fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize, csc: usize) -> Result<()> {
+/// A is M x K and B is K x N, and each view fits its buffer.
+fn check_ab(op: &'static str, a: &MatRef, b: &MatRef) -> Result<()> {
     if a.cols != b.rows {
         return Err(Error::shape(
             op,
@@ -195,7 +196,11 @@ fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize,
         ));
     }
     a.check(op, "A")?;
-    b.check(op, "B")?;
+    b.check(op, "B")
+}
+
+fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize, csc: usize) -> Result<()> {
+    check_ab(op, a, b)?;
     check_c(op, c, a.rows, b.cols, rsc, csc)
 }
 
@@ -210,16 +215,8 @@ fn check_shapes(op: &'static str, a: &MatRef, b: &MatRef, c: &[f32], rsc: usize,
 /// strides make two elements overlap (exact: every layout with distinct offsets is accepted, interleaved ones too).
 pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
     check_shapes("gemm", &a, &b, c, rsc, csc)?;
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 || alpha == 0.0 {
-        scale_c(beta, c, m, n, rsc, csc);
-        return Ok(());
-    }
-    // SAFETY: the checks above prove every index used below is in bounds.
-    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, true) };
+    // SAFETY: the checks above prove every index used below is in bounds and distinct.
+    unsafe { gemm_at(alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, true) };
     Ok(())
 }
 
@@ -230,16 +227,8 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usi
 /// As [`gemm`].
 pub(crate) fn gemm_serial(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rsc: usize, csc: usize) -> Result<()> {
     check_shapes("gemm", &a, &b, c, rsc, csc)?;
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 || alpha == 0.0 {
-        scale_c(beta, c, m, n, rsc, csc);
-        return Ok(());
-    }
     // SAFETY: as in `gemm`.
-    unsafe { gemm_unchecked(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, false) };
+    unsafe { gemm_at(alpha, a, b, beta, c.as_mut_ptr(), rsc, csc, false) };
     Ok(())
 }
 
@@ -254,25 +243,8 @@ pub(crate) fn gemm_serial(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [
 /// `c` must be valid for reads and writes at every offset `i * rsc + j * csc` (i < M, j < N), those offsets must be
 /// distinct, and no other thread may touch them during the call.
 pub(crate) unsafe fn gemm_serial_ptr(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: *mut f32, rsc: usize, csc: usize) -> Result<()> {
-    if a.cols != b.rows {
-        return Err(Error::shape("gemm", format!("inputs {}x{} and {}x{} are not compatible", a.rows, a.cols, b.rows, b.cols)));
-    }
-    a.check("gemm", "A")?;
-    b.check("gemm", "B")?;
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 || alpha == 0.0 {
-        for i in 0..m {
-            for j in 0..n {
-                let x = c.add(i * rsc + j * csc);
-                *x = if beta == 0.0 { 0.0 } else { beta * *x };
-            }
-        }
-        return Ok(());
-    }
-    gemm_unchecked(m, k, n, alpha, a, b, beta, c, rsc, csc, false);
+    check_ab("gemm", &a, &b)?;
+    gemm_at(alpha, a, b, beta, c, rsc, csc, false);
     Ok(())
 }
 
@@ -306,23 +278,40 @@ pub fn gemm_naive(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], rs
     Ok(())
 }
 
-fn scale_c(beta: f32, c: &mut [f32], m: usize, n: usize, rsc: usize, csc: usize) {
-    for i in 0..m {
-        for j in 0..n {
-            let x = &mut c[i * rsc + j * csc];
-            *x = if beta == 0.0 { 0.0 } else { beta * *x };
-        }
+/// The checked entry points' common tail: empty products, `C = beta * C` when K = 0 or alpha = 0, else the packed
+/// product (threaded when `parallel`).
+///
+/// # Safety
+/// A and B are checked; `c` is valid for reads and writes at every `i * rsc + j * csc` (i < M, j < N), those
+/// offsets are distinct, and no other thread touches them during the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_at(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: *mut f32, rsc: usize, csc: usize, parallel: bool) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return;
     }
+    if k == 0 || alpha == 0.0 {
+        for i in 0..m {
+            for j in 0..n {
+                let x = c.add(i * rsc + j * csc);
+                *x = if beta == 0.0 { 0.0 } else { beta * *x };
+            }
+        }
+        return;
+    }
+    gemm_unchecked(m, k, n, alpha, a, b, beta, c, rsc, csc, parallel);
 }
 
+/// A raw output pointer that parallel tasks share; each task writes only its own disjoint elements through it (the
+/// GEMM's blocks of C here, the convolution's bands and channel blocks in `conv.rs`).
 #[derive(Copy, Clone)]
-struct SendPtr(*mut f32);
-// SAFETY: tasks write disjoint blocks of C through this pointer (see gemm_unchecked).
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+// SAFETY: every user writes disjoint elements from each task (see gemm_unchecked and the conv callers).
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 impl SendPtr {
     #[inline(always)]
-    fn get(self) -> *mut f32 {
+    pub(crate) fn get(self) -> *mut f32 {
         self.0
     }
 }
